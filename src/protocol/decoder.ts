@@ -1,0 +1,98 @@
+import { LineSplitter, type ReadSpan } from './line-splitter.ts';
+import { MAX_FRAME_BYTES } from './limits.ts';
+import type { RawFrame } from './frames.ts';
+
+/** One result of decoding a chatlab/1 byte stream. */
+export type DecodeResult =
+  /** A well-formed frame: a JSON object with a string `type` (fields not yet validated). */
+  | { ok: true; frame: RawFrame; raw: Buffer; reads: ReadSpan }
+  /**
+   * Bytes that are not a frame. `bad_frame`: not UTF-8, not JSON, not an object, no `type`, or the
+   * stream ended mid-frame. `frame_too_large`: over the limit (`raw` then holds only its head).
+   */
+  | { ok: false; code: 'bad_frame' | 'frame_too_large'; message: string; raw: Buffer; reads: ReadSpan };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const BLANK_LINE = /^[ \t]*$/;
+
+/**
+ * Parses one line (terminator removed) into a frame, or says why it is not one.
+ * Returns `null` for a blank line, which the protocol ignores.
+ */
+export function parseFrameLine(line: Uint8Array): { ok: true; frame: RawFrame } | { ok: false; message: string } | null {
+  let text: string;
+  try {
+    text = strictUtf8.decode(line);
+  } catch {
+    return { ok: false, message: 'frame is not valid UTF-8' };
+  }
+  if (BLANK_LINE.test(text)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `frame is not valid JSON (${(error as Error).message})` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'frame must be a JSON object' };
+  }
+  if (typeof (value as { type?: unknown }).type !== 'string') {
+    return { ok: false, message: 'frame has no string field "type"' };
+  }
+  return { ok: true, frame: value as RawFrame };
+}
+
+/**
+ * The streaming chatlab/1 decoder: feed it each TCP read, get back whole frames.
+ * A frame split over many reads, several frames in one read, `\r\n`, blank lines and the
+ * 65,536-byte limit are all handled; a bad frame is reported and decoding carries on after it.
+ */
+export class FrameDecoder {
+  private readonly lines: LineSplitter;
+
+  constructor(maxFrameBytes: number = MAX_FRAME_BYTES) {
+    this.lines = new LineSplitter(maxFrameBytes);
+  }
+
+  /** Bytes held for a frame whose newline has not arrived yet. */
+  get bufferedBytes(): number {
+    return this.lines.bufferedBytes;
+  }
+
+  /** Feeds one read's bytes; returns every frame (or framing error) they complete, in order. */
+  push(chunk: Uint8Array): DecodeResult[] {
+    const results: DecodeResult[] = [];
+    for (const item of this.lines.push(chunk)) {
+      if (item.kind === 'overflow') {
+        results.push({
+          ok: false,
+          code: 'frame_too_large',
+          message: `frame exceeds ${MAX_FRAME_BYTES} bytes (newline included)`,
+          raw: item.head,
+          reads: item.reads,
+        });
+        continue;
+      }
+      if (item.kind !== 'line') continue;
+      const parsed = parseFrameLine(item.line);
+      if (parsed === null) continue;
+      results.push(
+        parsed.ok
+          ? { ok: true, frame: parsed.frame, raw: item.raw, reads: item.reads }
+          : { ok: false, code: 'bad_frame', message: parsed.message, raw: item.raw, reads: item.reads },
+      );
+    }
+    return results;
+  }
+
+  /** Call at end of stream: reports a frame cut off before its newline, if any. */
+  end(): DecodeResult[] {
+    return this.lines.end().map((item) => ({
+      ok: false as const,
+      code: 'bad_frame' as const,
+      message: `stream ended inside a frame (${item.kind === 'truncated' ? item.raw.length : 0} bytes without a newline)`,
+      raw: item.kind === 'truncated' ? item.raw : Buffer.alloc(0),
+      reads: item.reads,
+    }));
+  }
+}
