@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { DEFAULT_PORT } from '../../protocol/index.ts';
+import { ChatServer, DatabaseError } from '../../server/index.ts';
+import { CliError, describeError, parsePort } from '../errors.ts';
+
+/** Options of `chatlab server`, as commander parses them. */
+interface ServerCommandOptions {
+  host?: string;
+  port?: number;
+  db: string;
+  verbose?: boolean;
+}
+
+/** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM. */
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C)')
+    .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
+    .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
+    .option('--db <file>', 'accounts database file, or :memory: for a throwaway one', 'chatlab.db')
+    .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
+    .action((options: ServerCommandOptions) => runServer(options));
+}
+
+async function runServer(options: ServerCommandOptions): Promise<void> {
+  const host = options.host ?? (process.env.HOST || '127.0.0.1');
+  const port = options.port ?? portFromEnv();
+  let server: ChatServer;
+  try {
+    server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true });
+  } catch (error) {
+    throw new CliError(error instanceof DatabaseError ? error.message : describeError(error));
+  }
+  let address: { host: string; port: number };
+  try {
+    address = await server.start();
+  } catch (error) {
+    throw new CliError(describeError(error));
+  }
+  const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+  process.stdout.write(`chatlab server listening on ${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
+  if (server.accounts.list().length === 0) {
+    process.stdout.write(`no accounts yet: add one with "chatlab users add <name> --db ${options.db}", or let clients register\n`);
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (name: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(name);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write(`chatlab server stopping (${signal}): telling ${server.connectionCount} client(s)\n`);
+  await server.stop();
+  process.stdout.write('chatlab server stopped\n');
+}
+
+function portFromEnv(): number {
+  const value = process.env.PORT;
+  if (value === undefined || value === '') return DEFAULT_PORT;
+  try {
+    return parsePort(value);
+  } catch (error) {
+    throw new CliError(`environment variable PORT: ${describeError(error)}`);
+  }
+}

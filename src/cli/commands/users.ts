@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import { MAX_PASSWORD_CHARS, MIN_NEW_PASSWORD_CHARS, USER_NAME_PATTERN, codePointLength } from '../../protocol/index.ts';
+import { AccountError, AccountStore, DatabaseError } from '../../server/index.ts';
+import { CliError, describeError } from '../errors.ts';
+
+const DEFAULT_DB = 'chatlab.db';
+
+/** Registers `chatlab users add|list|remove`: manage the server's accounts database. */
+export function registerUsersCommand(program: Command): void {
+  const users = program.command('users').description("manage the server's accounts (scrypt hashes in SQLite)");
+  users
+    .command('add <user>')
+    .description('create an account (password from --password, a hidden prompt, or the first line of stdin)')
+    .option('--password <password>', 'the password (visible in your shell history: prefer the prompt or stdin)')
+    .option('--db <file>', 'accounts database file', DEFAULT_DB)
+    .action(async (user: string, options: { password?: string; db: string }) => {
+      if (!USER_NAME_PATTERN.test(user)) throw new CliError(`"${user}" is not a user name: 1–32 characters of A–Z a–z 0–9 _ -`);
+      const password = options.password ?? (await readPassword(user));
+      const length = codePointLength(password);
+      if (length < MIN_NEW_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS) {
+        throw new CliError(`a password is ${MIN_NEW_PASSWORD_CHARS}–${MAX_PASSWORD_CHARS} characters (got ${length})`);
+      }
+      await withStore(options.db, async (store) => {
+        try {
+          await store.add(user, password);
+        } catch (error) {
+          if (error instanceof AccountError) throw new CliError(error.code === 'user_exists' ? `user "${user}" already exists in ${options.db}` : error.message);
+          throw error;
+        }
+        process.stdout.write(`added user ${user} to ${options.db}\n`);
+      });
+    });
+  users
+    .command('list')
+    .description('print every account name, one per line')
+    .option('--db <file>', 'accounts database file', DEFAULT_DB)
+    .action((options: { db: string }) =>
+      withStore(options.db, (store) => {
+        const names = store.list();
+        if (names.length === 0) process.stderr.write(`no accounts in ${options.db}\n`);
+        for (const name of names) process.stdout.write(`${name}\n`);
+      }),
+    );
+  users
+    .command('remove <user>')
+    .description('delete an account')
+    .option('--db <file>', 'accounts database file', DEFAULT_DB)
+    .action((user: string, options: { db: string }) =>
+      withStore(options.db, (store) => {
+        if (!store.remove(user)) throw new CliError(`no user "${user}" in ${options.db}`);
+        process.stdout.write(`removed user ${user} from ${options.db}\n`);
+      }),
+    );
+}
+
+async function withStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
+  let store: AccountStore;
+  try {
+    store = new AccountStore({ db });
+  } catch (error) {
+    throw new CliError(error instanceof DatabaseError ? error.message : describeError(error));
+  }
+  try {
+    await work(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** The password: a hidden prompt (typed twice) on a terminal, else the first line of stdin. */
+async function readPassword(user: string): Promise<string> {
+  if (process.stdin.isTTY) {
+    const first = await promptHidden(`password for ${user}: `);
+    const again = await promptHidden('again: ');
+    if (first !== again) throw new CliError('the two passwords differ; nothing was changed');
+    return first;
+  }
+  let input = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) {
+    input += chunk as string;
+    if (input.includes('\n')) break;
+  }
+  const line = input.split('\n')[0]?.replace(/\r$/, '') ?? '';
+  if (line === '') throw new CliError('no password: pass --password, type it at the prompt, or pipe it on stdin');
+  return line;
+}
+
+/** Reads one line from the terminal without echoing it. */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    stdin.resume();
+    let typed = '';
+    const done = (error?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(typed);
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n') return done();
+        if (char === '\u0003' || char === '\u0004') return done(new CliError('cancelled; nothing was changed'));
+        if (char === '\u007f' || char === '\b') typed = [...typed].slice(0, -1).join('');
+        else if (char >= ' ') typed += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,150 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_PORT } from '../protocol/index.ts';
+import { AccountStore } from './accounts.ts';
+import { Connection } from './connection.ts';
+import { ChatCore } from './core.ts';
+import { MEMORY_DATABASE } from './database.ts';
+import { ChatServerEventStream } from './events.ts';
+import { Hub } from './hub.ts';
+import { resolveLimits, type ServerLimits } from './limits.ts';
+import { FlushScheduler } from './outbox.ts';
+import type { ScryptParams } from './password.ts';
+import { attachVerboseLog } from './verbose-log.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The name and version the server announces in `hello`. */
+export const SERVER_NAME = `chatlab-server/${version}`;
+
+/** Options of {@link ChatServer}. */
+export interface ChatServerOptions {
+  /** Address to bind. Default 127.0.0.1. */
+  host?: string;
+  /** Port to bind; 0 picks a free one (read it from `start()` or `address`). Default 7070. */
+  port?: number;
+  /** Accounts database: a file path, or ':memory:' (the default) for a throwaway one. */
+  db?: string;
+  /** Log one line per connection event through `log`. */
+  verbose?: boolean;
+  /** Where verbose lines go. Default: standard output. */
+  log?: (line: string) => void;
+  /** Overrides of {@link DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** scrypt cost for new password hashes (tests use a cheap one). Default N=16384, r=8, p=1. */
+  scrypt?: ScryptParams;
+}
+
+/**
+ * The chatlab/1 reference server. The accounts database is opened by the constructor (so
+ * `server.accounts` works before `start()`); it throws `DatabaseError` (one clear line) if the
+ * database cannot be used.
+ *
+ * ```ts
+ * const server = new ChatServer({ port: 0 });
+ * await server.accounts.add('alice', 'wonderland');
+ * const { port } = await server.start();
+ * server.events.on('message', (m) => console.log(`${m.from}: ${m.text}`));
+ * await server.stop();
+ * ```
+ */
+export class ChatServer {
+  /** The account store (SQLite, scrypt hashes). */
+  readonly accounts: AccountStore;
+  /** Typed event stream: listening, connection, login, message, logout, disconnect, error. */
+  readonly events = new ChatServerEventStream();
+  /** The limits in force (defaults merged with the options). */
+  readonly limits: ServerLimits;
+  /** Who is online and how frames reach them. */
+  readonly hub = new Hub();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly core: ChatCore;
+  private readonly scheduler = new FlushScheduler();
+  private readonly connections = new Set<Connection>();
+  private readonly net: Server;
+  private nextConnectionId = 1;
+  private state: 'new' | 'starting' | 'listening' | 'stopping' | 'stopped' = 'new';
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: ChatServerOptions = {}) {
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? DEFAULT_PORT;
+    this.limits = resolveLimits(options.limits);
+    this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
+    this.core = new ChatCore({ hub: this.hub, accounts: this.accounts, limits: this.limits, events: this.events, serverName: SERVER_NAME });
+    if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
+    this.net = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
+    this.net.on('error', (error) => {
+      // Errors after listening (rare: EMFILE on accept) are reported, never thrown.
+      if (this.state === 'listening') this.events.emit('error', { code: (error as NodeJS.ErrnoException).code ?? 'server_error', message: error.message, fatal: false });
+    });
+  }
+
+  /** Where the server listens, once started. */
+  get address(): { host: string; port: number } | undefined {
+    const info = this.net.address() as AddressInfo | null;
+    return info && typeof info === 'object' ? { host: info.address, port: info.port } : undefined;
+  }
+
+  /** Number of open connections (logged in or not). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Step 1: binds and listens. Resolves with the real address (port 0 becomes a free port).
+   * @throws the listen error (EADDRINUSE, EACCES, …); the server is then stopped.
+   */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.state !== 'new') throw new Error(`the server cannot start: it is ${this.state}`);
+    this.state = 'starting';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.net.once('error', reject);
+        this.net.listen({ host: this.host, port: this.port }, () => {
+          this.net.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      this.state = 'stopped';
+      this.accounts.close();
+      throw error;
+    }
+    this.state = 'listening';
+    const address = this.address as { host: string; port: number };
+    this.events.emit('listening', address);
+    return address;
+  }
+
+  /**
+   * Stops the server: no new connections; every client gets `bye` with reason "server_shutdown"
+   * and its connection is closed (destroyed after `closeGraceMs` if the client does not close).
+   * Resolves once every socket is closed and the database is closed. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasListening = this.state === 'listening';
+    this.state = 'stopping';
+    const closed = wasListening ? new Promise<void>((resolve) => this.net.close(() => resolve())) : Promise.resolve();
+    for (const connection of this.connections) this.core.shutdown(connection);
+    await Promise.all([...this.connections].map((connection) => connection.closed));
+    await closed;
+    this.accounts.close();
+    this.state = 'stopped';
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core);
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+    const refuse =
+      this.state !== 'listening' ? 'server_shutdown' : this.connections.size > this.limits.maxConnections ? 'too_many_connections' : undefined;
+    this.core.accept(connection, refuse);
+  }
+}

@@ -1,0 +1,247 @@
+import type { Socket } from 'node:net';
+import { FrameDecoder, FrameTooLargeError, encodeFrame, type DecodeResult, type RawFrame, type ServerFrame } from '../protocol/index.ts';
+import type { ServerLimits } from './limits.ts';
+import { FlushScheduler, Outbox } from './outbox.ts';
+import { TokenBucket } from './token-bucket.ts';
+import type { Member } from './hub.ts';
+
+/** What the protocol logic does with a connection's input and life events. */
+export interface ConnectionHandler {
+  /**
+   * One decoded frame (or framing error), in arrival order. If it returns a promise, reading
+   * pauses and the next item waits for it, so a connection's frames are always handled in order.
+   */
+  receive(connection: Connection, item: DecodeResult): void | Promise<void>;
+  /** The peer closed its sending side (after every earlier frame was handled). */
+  peerEnded(connection: Connection): void;
+  /** The outbox passed its bound; the client must be cut off. */
+  overflowed(connection: Connection, pendingBytes: number): void;
+  /** A handler threw or rejected: a server bug, reported, never fatal to the process. */
+  failed(connection: Connection, error: unknown): void;
+  /** The socket reported an error (ECONNRESET, EPIPE, …); `'close'` follows. */
+  socketError(connection: Connection, error: Error): void;
+  /** The socket is closed: the connection is over. */
+  closed(connection: Connection): void;
+}
+
+/** How a connection ends. */
+export interface CloseOptions {
+  /** A last frame to send after everything queued (e.g. `bye` or a fatal `error`). */
+  last?: ServerFrame;
+  /** Whether frames already queued are still sent (false after an output overflow). Default true. */
+  flush?: boolean;
+  /**
+   * Wait for the peer to close first (after `quit`: step 10 is the client's), ending our side when
+   * it does. Otherwise the server ends its side now. Either way the socket is destroyed after
+   * `closeGraceMs` if the peer has not closed by then.
+   */
+  waitForPeer?: boolean;
+}
+
+const END_OF_INPUT = Symbol('end of input');
+type InboxItem = DecodeResult | typeof END_OF_INPUT;
+
+/**
+ * One client connection: the thin socket shell around the protocol logic. It decodes input with
+ * {@link FrameDecoder}, hands items to the handler strictly in order, owns the bounded
+ * {@link Outbox}, the rate-limit bucket and the connection's timers, and closes cleanly whatever
+ * the peer does. It never throws out of a socket callback.
+ */
+export class Connection {
+  /** The user logged in on this connection, as the hub knows them; undefined before login. */
+  member: Member | undefined;
+  /** The last user who logged in on this connection (kept after logout, for logs and events). */
+  lastUser: string | undefined;
+  /** Rate limit for this connection's incoming frames. */
+  readonly bucket: TokenBucket;
+  /** Resolves once the socket is closed. */
+  readonly closed: Promise<void>;
+  /** The peer's address as `host:port`. */
+  readonly remote: string;
+  /** 'open': reading and answering. 'closing': said its last word, input ignored. 'closed'. */
+  private stateValue: 'open' | 'closing' | 'closed' = 'open';
+  private readonly outbox: Outbox;
+  private readonly decoder = new FrameDecoder();
+  private inbox: InboxItem[] = [];
+  private inboxHead = 0;
+  private busy = false;
+  private peerHasEnded = false;
+  private waitingForPeer = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private resolveClosed!: () => void;
+
+  /**
+   * @param socket the accepted socket (created with `allowHalfOpen: true`).
+   * @param id a number naming this connection in events and logs.
+   */
+  constructor(
+    readonly socket: Socket,
+    readonly id: number,
+    private readonly limits: ServerLimits,
+    scheduler: FlushScheduler,
+    private readonly handler: ConnectionHandler,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
+    this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (pending) => this.guard(() => this.handler.overflowed(this, pending)));
+    socket.setNoDelay(true); // we coalesce writes ourselves; Nagle would only add latency
+    if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (error) => this.guard(() => this.handler.socketError(this, error)));
+    socket.on('close', () => this.onClose());
+  }
+
+  /** 'open', 'closing' (the server has said its last word) or 'closed'. */
+  get state(): 'open' | 'closing' | 'closed' {
+    return this.stateValue;
+  }
+
+  /** Bytes waiting to be sent to this client. */
+  get pendingOutputBytes(): number {
+    return this.outbox.pendingBytes;
+  }
+
+  /**
+   * Encodes and queues one frame for this client; returns false if it was dropped (connection
+   * closing, or the outbox overflowed).
+   */
+  send(frame: ServerFrame | RawFrame): boolean {
+    if (this.stateValue !== 'open') return false;
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame(frame);
+    } catch (error) {
+      if (!(error instanceof FrameTooLargeError)) throw error;
+      this.handler.failed(this, error);
+      return false;
+    }
+    return this.outbox.push(bytes);
+  }
+
+  /** Queues already-encoded bytes (a broadcast shares one buffer among all its recipients). */
+  deliver(bytes: Buffer): boolean {
+    if (this.stateValue !== 'open') return false;
+    return this.outbox.push(bytes);
+  }
+
+  /** Runs `action` after `ms` unless the connection closes first. */
+  after(ms: number, action: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+    return timer;
+  }
+
+  /** Cancels a timer made by {@link after}. */
+  cancel(timer: NodeJS.Timeout | undefined): void {
+    if (!timer) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  /** Ends the connection: optionally one last frame, then the TCP close (see {@link CloseOptions}). */
+  close(options: CloseOptions = {}): void {
+    if (this.stateValue !== 'open') return;
+    this.stateValue = 'closing';
+    this.inbox = [];
+    this.inboxHead = 0;
+    let last: Buffer | undefined;
+    try {
+      last = options.last ? encodeFrame(options.last) : undefined;
+    } catch (error) {
+      this.handler.failed(this, error);
+    }
+    this.outbox.close({ flush: options.flush ?? true, last });
+    this.waitingForPeer = options.waitForPeer === true && !this.peerHasEnded;
+    if (!this.waitingForPeer) this.endSocket();
+    this.after(this.limits.closeGraceMs, () => this.socket.destroy());
+  }
+
+  /** Drops the connection at once, without a last word. */
+  destroy(): void {
+    this.stateValue = this.stateValue === 'closed' ? 'closed' : 'closing';
+    this.outbox.close({ flush: false });
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.stateValue !== 'open') return;
+    for (const item of this.decoder.push(chunk)) this.inbox.push(item);
+    this.pump();
+  }
+
+  private onEnd(): void {
+    this.peerHasEnded = true;
+    if (this.stateValue === 'open') {
+      for (const item of this.decoder.end()) this.inbox.push(item);
+      this.inbox.push(END_OF_INPUT);
+      this.pump();
+    } else if (this.waitingForPeer) {
+      this.waitingForPeer = false;
+      this.endSocket();
+    }
+  }
+
+  private onClose(): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.outbox.close({ flush: false });
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.guard(() => this.handler.closed(this));
+    this.resolveClosed();
+  }
+
+  /** Runs a handler callback from a socket event: a bug in it is reported, never thrown into Node. */
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      try {
+        this.handler.failed(this, error);
+      } catch {
+        // Reporting failed too; there is nothing sensible left to do but carry on.
+      }
+    }
+  }
+
+  /** Hands queued items to the handler, one at a time, pausing the socket while one is async. */
+  private pump(): void {
+    while (!this.busy && this.stateValue === 'open' && this.inboxHead < this.inbox.length) {
+      const item = this.inbox[this.inboxHead++] as InboxItem;
+      let pending: void | Promise<void>;
+      try {
+        pending = item === END_OF_INPUT ? this.handler.peerEnded(this) : this.handler.receive(this, item);
+      } catch (error) {
+        this.guard(() => this.handler.failed(this, error));
+        continue;
+      }
+      if (pending) {
+        this.busy = true;
+        this.socket.pause();
+        pending
+          .catch((error: unknown) => this.guard(() => this.handler.failed(this, error)))
+          .finally(() => {
+            this.busy = false;
+            if (this.stateValue === 'open') this.socket.resume();
+            this.pump();
+          });
+      }
+    }
+    if (this.inboxHead >= this.inbox.length) {
+      this.inbox = [];
+      this.inboxHead = 0;
+    }
+  }
+
+  private endSocket(): void {
+    if (!this.socket.writableEnded && !this.socket.destroyed) this.socket.end();
+  }
+}

@@ -1,0 +1,105 @@
+import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** The server's SQLite handle (better-sqlite3). */
+export type ChatDatabase = Database.Database;
+
+/** A database that cannot be used; `message` is the one line to show (no stack trace needed). */
+export class DatabaseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+/**
+ * The schema, one migration per version. `PRAGMA user_version` records how many have run, so a
+ * later feature (history, offline private messages, rooms) appends a migration and old databases
+ * are brought up to date on open. Never edit a migration that has shipped; add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts. Names are case-sensitive, as in the protocol; the hash is self-describing.
+  `CREATE TABLE users (
+     name          TEXT PRIMARY KEY NOT NULL,
+     password_hash TEXT NOT NULL,
+     created_at    INTEGER NOT NULL
+   ) STRICT`,
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Where ':memory:' means a throwaway database that lives as long as the server. */
+export const MEMORY_DATABASE = ':memory:';
+
+/**
+ * Opens (creating if needed) the server's database and migrates it to {@link SCHEMA_VERSION}.
+ * Files use WAL journaling so readers never wait for the writer.
+ * @throws DatabaseError with a one-line explanation when the path cannot be used.
+ */
+export function openDatabase(path: string): ChatDatabase {
+  const label = path === MEMORY_DATABASE ? 'the in-memory database' : `database "${path}"`;
+  if (path !== MEMORY_DATABASE) checkPath(path);
+  let db: ChatDatabase | undefined;
+  try {
+    db = new Database(path);
+    // Reading the schema forces SQLite to read the header: a file that is not a database fails here.
+    if (path !== MEMORY_DATABASE) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 2000');
+    migrate(db, label);
+    return db;
+  } catch (error) {
+    try {
+      db?.close();
+    } catch {
+      // Already unusable; the original error is what matters.
+    }
+    if (error instanceof DatabaseError) throw error;
+    throw new DatabaseError(`cannot use ${label}: ${explain(error)}`, { cause: error });
+  }
+}
+
+function checkPath(path: string): void {
+  const directory = dirname(resolve(path));
+  if (!existsSync(directory)) {
+    throw new DatabaseError(`cannot use database "${path}": the directory ${directory} does not exist`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new DatabaseError(`cannot use database "${path}": it is a directory, not a file`);
+  }
+}
+
+function migrate(db: ChatDatabase, label: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new DatabaseError(
+      `cannot use ${label}: its schema version is ${version}, newer than this chatlab understands (${SCHEMA_VERSION}); upgrade chatlab`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let next = version; next < SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+function explain(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  switch (code) {
+    case 'SQLITE_NOTADB':
+      return 'the file is not a SQLite database (or it is corrupt)';
+    case 'SQLITE_CORRUPT':
+      return 'the database file is corrupt';
+    case 'SQLITE_CANTOPEN':
+    case 'EACCES':
+      return 'the file cannot be opened (check that it exists and that you may read and write it)';
+    case 'SQLITE_READONLY':
+      return 'the database is read-only (check the file and directory permissions)';
+    case 'SQLITE_BUSY':
+      return 'the database is locked by another process';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Hub, type Member } from './hub.ts';
+
+function member(user: string): Member & { got: Buffer[] } {
+  const got: Buffer[] = [];
+  return { user, got, deliver: (bytes) => void got.push(bytes) };
+}
+
+describe('Hub', () => {
+  it('knows who is online, sorted, and refuses a second member of the same name', () => {
+    const hub = new Hub();
+    const [carol, alice, bob] = [member('carol'), member('alice'), member('bob')];
+    for (const m of [carol, alice, bob]) expect(hub.join(m)).toBe(true);
+    expect(hub.join(member('alice'))).toBe(false);
+    expect(hub.users()).toEqual(['alice', 'bob', 'carol']);
+    expect(hub.leave(member('alice'))).toBe(false); // not the registered one
+    expect(hub.leave(alice)).toBe(true);
+    expect(hub.users()).toEqual(['bob', 'carol']);
+    expect(hub.isOnline('alice')).toBe(false);
+  });
+
+  it('sorts by code point, the same order in every language', () => {
+    const hub = new Hub();
+    for (const name of ['bob', 'Zed', '_x', 'alice', '9lives']) hub.join(member(name));
+    expect(hub.users()).toEqual(['9lives', 'Zed', '_x', 'alice', 'bob']);
+  });
+
+  it('encodes a broadcast once and hands the same buffer to every recipient but the sender', () => {
+    const hub = new Hub();
+    const [alice, bob, carol] = [member('alice'), member('bob'), member('carol')];
+    [alice, bob, carol].forEach((m) => hub.join(m));
+    const count = hub.send({ type: 'message', from: 'alice', text: 'hi', ts: 1 }, { room: 'lobby' }, alice);
+    expect(count).toBe(2);
+    expect(alice.got).toEqual([]);
+    expect(bob.got[0]).toBe(carol.got[0]); // the very same Buffer
+    expect(bob.got[0]?.toString()).toBe('{"type":"message","from":"alice","text":"hi","ts":1}\n');
+  });
+
+  it('routes to one user, and to nobody in a room that does not exist', () => {
+    const hub = new Hub();
+    const [alice, bob] = [member('alice'), member('bob')];
+    [alice, bob].forEach((m) => hub.join(m));
+    expect(hub.send({ type: 'ok' }, { user: 'bob' })).toBe(1);
+    expect(alice.got).toHaveLength(0);
+    expect(hub.send({ type: 'ok' }, { room: 'kitchen' })).toBe(0);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * A token bucket: `burst` tokens to start with, refilled continuously at `ratePerSecond`, never
+ * above `burst`. Each frame a client sends takes one token; no token, no service.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private lastRefill: number;
+
+  /**
+   * @param ratePerSecond tokens added per second (the sustained rate).
+   * @param burst the bucket's size (the most taken in a quick burst).
+   * @param now clock in ms; injectable so tests can drive time.
+   */
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = burst;
+    this.lastRefill = now();
+  }
+
+  /** Takes one token if there is one; returns whether it did. */
+  take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Whole tokens available right now. */
+  get available(): number {
+    this.refill();
+    return Math.floor(this.tokens);
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const elapsed = now - this.lastRefill;
+    if (elapsed <= 0) return;
+    this.lastRefill = now;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.ratePerSecond);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Starts a real {@link ChatServer} for a test: on 127.0.0.1, a free port, an in-memory database,
+ * seeded accounts, and a cheap scrypt cost so logins take milliseconds.
+ *
+ * ```ts
+ * const chat = await startTestServer({ users: { alice: 'wonderland', bob: 'builder' } });
+ * const alice = await chat.login('alice', 'wonderland'); // connected, hello + welcome taken
+ * …
+ * await chat.stop();
+ * ```
+ */
+import { ChatServer, type ChatServerOptions, type ScryptParams } from '../../src/server/index.ts';
+import { FrameSocket } from './frame-socket.ts';
+import type { RawFrame } from '../../src/protocol/index.ts';
+
+/** scrypt cost for tests: same code path, ~1/16 of the default cost. */
+export const TEST_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 };
+
+/** The accounts most tests use (the same as lessons/accounts.json). */
+export const TEST_USERS: Readonly<Record<string, string>> = {
+  alice: 'wonderland',
+  bob: 'builder',
+  carol: 'caroline',
+  dave: 'davesecret',
+};
+
+/** A running test server and shortcuts to talk to it. */
+export interface TestServer {
+  server: ChatServer;
+  port: number;
+  /** Opens a raw connection (hello not consumed). */
+  connect(label?: string): Promise<FrameSocket>;
+  /** Connects, takes `hello`, logs in and takes `welcome`; rejects if the login fails. */
+  login(user: string, password?: string): Promise<FrameSocket & { welcome: RawFrame }>;
+  /** Stops the server (every test must call it, e.g. in afterEach). */
+  stop(): Promise<void>;
+}
+
+/** Starts a server with `users` (name → password; default {@link TEST_USERS}). */
+export async function startTestServer(
+  options: Omit<ChatServerOptions, 'port'> & { users?: Readonly<Record<string, string>> } = {},
+): Promise<TestServer> {
+  const { users = TEST_USERS, ...serverOptions } = options;
+  const server = new ChatServer({ scrypt: TEST_SCRYPT, ...serverOptions, port: 0 });
+  await Promise.all(Object.entries(users).map(([user, password]) => server.accounts.add(user, password)));
+  const { port } = await server.start();
+  const connect = (label?: string) => FrameSocket.connect(port, '127.0.0.1', label);
+  return {
+    server,
+    port,
+    connect,
+    async login(user, password = users[user]) {
+      const socket = await connect(user);
+      await socket.next('hello');
+      socket.send({ type: 'login', user, password });
+      const answer = await socket.next(['welcome', 'error']);
+      if (answer.type !== 'welcome') throw new Error(`login of ${user} failed: ${JSON.stringify(answer)}`);
+      return Object.assign(socket, { welcome: answer });
+    },
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * End to end: `chatlab server` and `chatlab users` as real processes — the listening line, PORT
+ * from the environment, SIGTERM telling clients and exiting 0, and one clear line for bad input.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
+
+const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'chatlab-cli-'));
+const children: ChildProcessWithoutNullStreams[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first stdout line matching, or fails after the timeout. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited(timeoutMs?: number): Promise<number | null>;
+}
+
+function run(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Running {
+  const env = { ...process.env, ...options.env };
+  delete env.PORT;
+  delete env.HOST;
+  Object.assign(env, options.env);
+  const child = spawn(process.execPath, [CHATLAB, ...args], { cwd: dir, env });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+  if (options.stdin !== undefined) child.stdin.end(options.stdin);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    line: (pattern, timeoutMs = 10_000) =>
+      withTimeout(
+        new Promise<RegExpMatchArray>((resolve, reject) => {
+          const check = () => {
+            const match = out.match(pattern);
+            if (match) return resolve(match);
+            if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode}; stdout: ${out} stderr: ${err}`));
+          };
+          child.stdout.on('data', check);
+          child.on('exit', check);
+          check();
+        }),
+        timeoutMs,
+        () => `no line matching ${pattern} within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`,
+      ),
+    exited: (timeoutMs = 10_000) => withTimeout(exit, timeoutMs, () => `still running after ${timeoutMs} ms; stdout: ${out} stderr: ${err}`),
+  };
+}
+
+/** Runs a command to completion. */
+async function runToEnd(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
+  const running = run(args, options);
+  const code = await running.exited();
+  return { code, stdout: running.stdout(), stderr: running.stderr() };
+}
+
+const LISTENING = /^chatlab server listening on 127\.0\.0\.1:(\d+) \(db (.+); Ctrl-C to stop\)$/m;
+
+describe('chatlab server', () => {
+  it('prints its listening line, serves clients, and on SIGTERM tells them and exits 0', async () => {
+    const db = join(dir, 'serve.db');
+    expect((await runToEnd(['users', 'add', 'alice', '--password', 'wonderland', '--db', db])).code).toBe(0);
+    const server = run(['server', '--port', '0', '--db', db, '--verbose']);
+    const [, port, shownDb] = await server.line(LISTENING);
+    expect(shownDb).toBe(db);
+    const alice = await FrameSocket.connect(Number(port), '127.0.0.1', 'alice');
+    expect(await alice.nextFrame()).toMatchObject({ type: 'hello', protocol: 'chatlab/1' });
+    alice.send({ type: 'login', user: 'alice', password: 'wonderland' });
+    expect(await alice.nextFrame()).toMatchObject({ type: 'welcome', users: ['alice'] });
+    await server.line(/#\d+ login alice/);
+    server.child.kill('SIGTERM');
+    expect(await alice.nextFrame()).toEqual({ type: 'bye', reason: 'server_shutdown' });
+    await alice.closed();
+    expect(await server.exited()).toBe(0);
+    expect(server.stdout()).toMatch(/chatlab server stopped/);
+    expect(server.stdout()).not.toContain('wonderland'); // verbose logs never show passwords
+    expect(server.stderr()).toBe('');
+  });
+
+  it('takes its port from PORT when --port is absent', async () => {
+    const server = run(['server', '--db', ':memory:'], { env: { PORT: '0' } });
+    const [, port] = await server.line(LISTENING);
+    const socket = await FrameSocket.connect(Number(port));
+    expect(await socket.nextFrame()).toMatchObject({ type: 'hello' });
+    server.child.kill('SIGINT');
+    expect(await server.exited()).toBe(0);
+  });
+
+  it('reports a bad flag, a busy port and a corrupt database in one line, exiting non-zero', async () => {
+    const badFlag = await runToEnd(['server', '--bogus']);
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badFlag.stderr).toMatch(/unknown option '--bogus'/);
+
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const busy = await runToEnd(['server', '--port', String((blocker.address() as { port: number }).port), '--db', ':memory:']);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr.trim().split('\n')).toHaveLength(1);
+      expect(busy.stderr).toMatch(/^chatlab: address already in use/);
+    } finally {
+      blocker.close();
+    }
+
+    const corrupt = join(dir, 'corrupt.db');
+    writeFileSync(corrupt, 'not a database '.repeat(100));
+    const bad = await runToEnd(['server', '--port', '0', '--db', corrupt]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`chatlab: cannot use database "${corrupt}": the file is not a SQLite database (or it is corrupt)\n`);
+
+    const missing = await runToEnd(['users', 'list', '--db', join(dir, 'nope', 'x.db')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^chatlab: cannot use database ".*": the directory .* does not exist\n$/);
+  });
+});
+
+describe('chatlab users', () => {
+  it('adds (password from a flag or stdin), lists and removes accounts', async () => {
+    const db = join(dir, 'users.db');
+    expect(await runToEnd(['users', 'add', 'bob', '--password', 'builder', '--db', db])).toMatchObject({ code: 0, stdout: `added user bob to ${db}\n` });
+    expect((await runToEnd(['users', 'add', 'alice', '--db', db], { stdin: 'wonderland\n' })).code).toBe(0);
+    expect(await runToEnd(['users', 'list', '--db', db])).toMatchObject({ code: 0, stdout: 'alice\nbob\n' });
+    const again = await runToEnd(['users', 'add', 'bob', '--password', 'builder2', '--db', db]);
+    expect(again).toMatchObject({ code: 1, stderr: `chatlab: user "bob" already exists in ${db}\n` });
+    const short = await runToEnd(['users', 'add', 'carol', '--password', '123', '--db', db]);
+    expect(short.code).toBe(1);
+    expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 0 });
+    expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 1, stderr: `chatlab: no user "bob" in ${db}\n` });
+    expect((await runToEnd(['users', 'list', '--db', db])).stdout).toBe('alice\n');
+  });
+});
