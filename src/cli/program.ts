@@ -1,5 +1,10 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerServerCommand } from './commands/server.ts';
+import { registerUsersCommand } from './commands/users.ts';
+import { registerClientCommand } from './commands/client.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,5 +19,10 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .configureHelp({ sortSubcommands: false });
   // Each subcommand lives in its own module under ./commands and registers itself here.
+  registerServerCommand(program);
+  registerUsersCommand(program);
+  registerClientCommand(program);
+  registerVerifyCommand(program);
+  registerInspectCommand(program);
   return program;
 }

@@ -50,7 +50,7 @@ export function parseFrameLine(line: Uint8Array): { ok: true; frame: RawFrame } 
 export class FrameDecoder {
   private readonly lines: LineSplitter;
 
-  constructor(maxFrameBytes: number = MAX_FRAME_BYTES) {
+  constructor(private readonly maxFrameBytes: number = MAX_FRAME_BYTES) {
     this.lines = new LineSplitter(maxFrameBytes);
   }
 
@@ -67,7 +67,7 @@ export class FrameDecoder {
         results.push({
           ok: false,
           code: 'frame_too_large',
-          message: `frame exceeds ${MAX_FRAME_BYTES} bytes (newline included)`,
+          message: `frame exceeds ${this.maxFrameBytes} bytes (newline included)`,
           raw: item.head,
           reads: item.reads,
         });

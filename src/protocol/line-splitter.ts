@@ -62,7 +62,11 @@ export class LineSplitter {
       const total = this.pendingBytes + piece.length;
       // Without its newline yet, a line already at the limit can only end up over it.
       if (newline === -1 ? total >= this.maxLineBytes : total > this.maxLineBytes) {
-        const head = Buffer.concat([...this.pending, piece.subarray(0, HEAD_BYTES)]).subarray(0, HEAD_BYTES);
+        // At most `maxLineBytes` bytes and never the newline: the head is then the same wherever
+        // the reads were cut (at least that many line bytes are known when the overflow is noticed).
+        const headBytes = Math.min(HEAD_BYTES, this.maxLineBytes);
+        const content = newline === -1 ? piece : piece.subarray(0, piece.length - 1);
+        const head = Buffer.concat([...this.pending, content.subarray(0, headBytes)]).subarray(0, headBytes);
         items.push({ kind: 'overflow', byteLength: total, head: Buffer.from(head), reads: { first: this.firstRead, last: read } });
         this.reset();
         this.skipping = newline === -1;

@@ -58,11 +58,14 @@ export function stepOf(frame: RawFrame, direction: Direction, request?: RawFrame
       return 7;
     case 'bye':
       return 9;
-    case 'ok':
-      if (request) return request.type === 'say' ? 7 : stepOf(request, 'c2s');
-      return 7;
+    case 'ok': {
+      // The server's half of the request's step (login 4 → 5, say 6 → 7, quit 8 → 9), never a client step.
+      const asked = request ? stepOf(request, 'c2s') : 6;
+      return asked === null ? null : ((asked + 1) as StepNumber);
+    }
     case 'error':
-      if (request) return request.type === 'login' ? 5 : null;
+      // A refused login or register is step 5's failure branch; other refusals are outside the flow.
+      if (request) return stepOf(request, 'c2s') === 4 ? 5 : null;
       return LOGIN_ERRORS.has(String(frame.code)) ? 5 : null;
     default:
       return null;

@@ -1,0 +1,64 @@
+import type { RequestId } from '../protocol/index.ts';
+
+/**
+ * The server answered a request with an `error` frame (wrong password, rate limit, …), or sent
+ * one on its own. `code` is the protocol's error code, `message` the server's sentence.
+ */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** The id of the request it answers, if any. */
+    readonly id?: RequestId,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** What went wrong on the client's side of the connection. */
+export type ClientErrorCode =
+  /** Nobody listens on that host and port. */
+  | 'connection_refused'
+  /** Any other failure to open the connection (unknown host, unreachable network, …). */
+  | 'connect_failed'
+  /** No connection, or no `hello`, within the connect timeout. */
+  | 'connect_timeout'
+  /** No answer to a request within the request timeout. */
+  | 'request_timeout'
+  /** The connection closed (or was lost) while something was still expected of it. */
+  | 'connection_closed'
+  /** A method was called on a client whose connection is already closed. */
+  | 'not_connected'
+  /** The server sent something that is not a valid chatlab/1 frame. */
+  | 'bad_server_frame'
+  /** A frame to send would exceed the protocol's size limit. */
+  | 'frame_too_large'
+  /** The socket is congested and the bounded send queue is full. */
+  | 'send_queue_full';
+
+/** A failure on the client's side: connecting, timing out, the connection dropping, bad server data. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ClientError';
+  }
+}
+
+/** Turns a socket error raised while connecting into a {@link ClientError} that says what to do. */
+export function connectError(error: NodeJS.ErrnoException, host: string, port: number): ClientError {
+  const where = `${host}:${port}`;
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return new ClientError('connection_refused', `connection refused by ${where}: is a chatlab server running there?`, { cause: error });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ClientError('connect_failed', `cannot resolve the host "${host}"`, { cause: error });
+    default:
+      return new ClientError('connect_failed', `cannot connect to ${where}: ${error.message}`, { cause: error });
+  }
+}

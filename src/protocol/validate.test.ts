@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CLIENT_FRAME_SPECS,
+  MAX_TEXT_CHARS,
+  SERVER_FRAME_SPECS,
+  allowedBeforeLogin,
+  codePointLength,
+  validateClientFrame,
+  validateServerFrame,
+  type RawFrame,
+} from './index.ts';
+
+/** One validation case: `valid` gives the frame expected back (unknown fields dropped). */
+interface Case {
+  name: string;
+  raw: RawFrame;
+  valid?: RawFrame;
+  error?: 'bad_request' | 'unknown_type';
+  /** A word the error message must contain (usually the field name). */
+  mentions?: string;
+}
+
+const ok = (name: string, raw: RawFrame, valid: RawFrame = raw): Case => ({ name, raw, valid });
+const bad = (name: string, raw: RawFrame, mentions?: string): Case => ({ name, raw, error: 'bad_request', mentions });
+const unknown = (name: string, raw: RawFrame): Case => ({ name, raw, error: 'unknown_type', mentions: raw.type });
+
+const repeat = (s: string, n: number) => s.repeat(n);
+
+const clientCases: Case[] = [
+  // login
+  ok('login', { type: 'login', user: 'alice', password: 'wonderland' }),
+  ok('login with a string id', { type: 'login', user: 'alice', password: 'wonderland', id: 'a-1' }),
+  ok('login with a number id', { type: 'login', user: 'alice', password: 'wonderland', id: 42 }),
+  ok('login with id 0', { type: 'login', user: 'alice', password: 'w', id: 0 }),
+  ok('user name of 1 character', { type: 'login', user: 'a', password: 'w' }),
+  ok('user name of 32 characters', { type: 'login', user: repeat('a', 32), password: 'w' }),
+  ok('user name with digits, _ and -', { type: 'login', user: 'Al_ice-99', password: 'w' }),
+  ok('unknown login fields dropped', { type: 'login', user: 'alice', password: 'w', remember: true }, { type: 'login', user: 'alice', password: 'w' }),
+  bad('login without user', { type: 'login', password: 'w' }, 'user'),
+  bad('login without password', { type: 'login', user: 'alice' }, 'password'),
+  bad('user name empty', { type: 'login', user: '', password: 'w' }, 'user'),
+  bad('user name of 33 characters', { type: 'login', user: repeat('a', 33), password: 'w' }, 'user'),
+  bad('user name with a space', { type: 'login', user: 'al ice', password: 'w' }, 'user'),
+  bad('user name with a dot', { type: 'login', user: 'al.ice', password: 'w' }, 'user'),
+  bad('user name with an accent', { type: 'login', user: 'alicé', password: 'w' }, 'user'),
+  bad('user name with an emoji', { type: 'login', user: 'al👋', password: 'w' }, 'user'),
+  bad('user name with a trailing newline', { type: 'login', user: 'alice\n', password: 'w' }, 'user'),
+  bad('user name not a string', { type: 'login', user: 7, password: 'w' }, 'user'),
+  bad('password empty', { type: 'login', user: 'alice', password: '' }, 'password'),
+  bad('password not a string', { type: 'login', user: 'alice', password: 1234 }, 'password'),
+  ok('password of 1024 characters', { type: 'login', user: 'alice', password: repeat('p', 1024) }),
+  bad('password of 1025 characters', { type: 'login', user: 'alice', password: repeat('p', 1025) }, 'password'),
+  bad('id as an object', { type: 'login', user: 'alice', password: 'w', id: { n: 1 } }, 'id'),
+  bad('id as a boolean', { type: 'ping', id: true }, 'id'),
+  bad('id null', { type: 'ping', id: null }, 'id'),
+  // register
+  ok('register', { type: 'register', user: 'erin', password: 'secret' }),
+  ok('register with id', { type: 'register', user: 'erin', password: 'secret', id: 3 }),
+  bad('register with a 5-character password', { type: 'register', user: 'erin', password: '12345' }, 'password'),
+  bad('register without user', { type: 'register', password: 'secret' }, 'user'),
+  bad('register with a bad user name', { type: 'register', user: 'e rin', password: 'secret' }, 'user'),
+  // say
+  ok('say', { type: 'say', text: 'hello 👋' }),
+  ok('say of 1 character', { type: 'say', text: 'x' }),
+  ok(`say of ${MAX_TEXT_CHARS} characters`, { type: 'say', text: repeat('x', MAX_TEXT_CHARS) }),
+  ok(`say of ${MAX_TEXT_CHARS} emoji (each counts as 1)`, { type: 'say', text: repeat('👋', MAX_TEXT_CHARS) }),
+  ok('say with newlines inside', { type: 'say', text: 'line 1\nline 2' }),
+  ok('private say', { type: 'say', text: 'psst', to: 'bob' }),
+  ok('say to a room', { type: 'say', text: 'hi', room: 'lobby' }),
+  ok('say with id', { type: 'say', text: 'hi', id: 'm1' }),
+  ok('forged from is dropped', { type: 'say', text: 'hi', from: 'bob' }, { type: 'say', text: 'hi' }),
+  ok('forged ts is dropped', { type: 'say', text: 'hi', ts: 1 }, { type: 'say', text: 'hi' }),
+  bad('say without text', { type: 'say' }, 'text'),
+  bad('say with empty text', { type: 'say', text: '' }, 'text'),
+  bad(`say of ${MAX_TEXT_CHARS + 1} characters`, { type: 'say', text: repeat('x', MAX_TEXT_CHARS + 1) }, 'text'),
+  bad(`say of ${MAX_TEXT_CHARS + 1} emoji`, { type: 'say', text: repeat('👋', MAX_TEXT_CHARS + 1) }, 'text'),
+  bad('say with text a number', { type: 'say', text: 42 }, 'text'),
+  bad('say with text an array', { type: 'say', text: ['hi'] }, 'text'),
+  bad('say to a bad user name', { type: 'say', text: 'hi', to: 'b ob' }, 'to'),
+  bad('say to a number', { type: 'say', text: 'hi', to: 1 }, 'to'),
+  bad('say to an upper-case room', { type: 'say', text: 'hi', room: 'Lobby' }, 'room'),
+  // quit, who, ping
+  ok('quit', { type: 'quit' }),
+  ok('quit with id', { type: 'quit', id: 9 }),
+  ok('quit drops unknown fields', { type: 'quit', reason: 'bye' }, { type: 'quit' }),
+  ok('who', { type: 'who' }),
+  ok('who in a room', { type: 'who', room: 'lobby', id: 'w' }),
+  bad('who in a bad room', { type: 'who', room: 'no room' }, 'room'),
+  ok('ping', { type: 'ping' }),
+  ok('ping with id', { type: 'ping', id: 'p' }),
+  // unknown types
+  unknown('unknown type', { type: 'dance' }),
+  unknown('empty type', { type: '' }),
+  unknown('a server frame sent by a client', { type: 'hello', protocol: 'chatlab/1' }),
+  unknown('type "message" from a client', { type: 'message', from: 'a', text: 'b', ts: 1 }),
+  unknown('prototype property names are not frame types: __proto__', { type: '__proto__' }),
+  unknown('prototype property names are not frame types: constructor', { type: 'constructor' }),
+  unknown('prototype property names are not frame types: toString', { type: 'toString' }),
+  unknown('type is case-sensitive', { type: 'LOGIN', user: 'alice', password: 'w' }),
+];
+
+const serverCases: Case[] = [
+  ok('hello', { type: 'hello', protocol: 'chatlab/1' }),
+  ok('hello with server and motd', { type: 'hello', protocol: 'chatlab/1', server: 'ref', motd: 'hi' }),
+  ok('hello drops unknown fields', { type: 'hello', protocol: 'chatlab/1', features: ['rooms'] }, { type: 'hello', protocol: 'chatlab/1' }),
+  bad('hello without protocol', { type: 'hello' }, 'protocol'),
+  bad('hello with a number protocol', { type: 'hello', protocol: 1 }, 'protocol'),
+  bad('hello with a number motd', { type: 'hello', protocol: 'chatlab/1', motd: 1 }, 'motd'),
+  ok('welcome', { type: 'welcome', user: 'alice', users: ['alice', 'bob'] }),
+  ok('welcome with a number id', { type: 'welcome', user: 'alice', users: ['alice'], id: 1 }),
+  ok('welcome with a string id', { type: 'welcome', user: 'alice', users: ['alice'], id: 'x' }),
+  bad('welcome without users', { type: 'welcome', user: 'alice' }, 'users'),
+  bad('welcome with users a string', { type: 'welcome', user: 'alice', users: 'alice' }, 'users'),
+  bad('welcome with a number in users', { type: 'welcome', user: 'alice', users: ['alice', 2] }, 'users'),
+  bad('welcome without user', { type: 'welcome', users: [] }, 'user'),
+  ok('presence online', { type: 'presence', user: 'bob', status: 'online' }),
+  ok('presence offline with reason', { type: 'presence', user: 'bob', status: 'offline', reason: 'connection_lost' }),
+  ok('presence in a room', { type: 'presence', user: 'bob', status: 'online', room: 'lobby' }),
+  bad('presence with an unknown status', { type: 'presence', user: 'bob', status: 'away' }, 'status'),
+  bad('presence without status', { type: 'presence', user: 'bob' }, 'status'),
+  bad('presence without user', { type: 'presence', status: 'online' }, 'user'),
+  ok('message', { type: 'message', from: 'alice', text: 'hello 👋', ts: 1764000000000 }),
+  ok('message with to, room and msgid', { type: 'message', from: 'alice', text: 'x', ts: 1, to: 'bob', room: 'lobby', msgid: 5 }),
+  bad('message without from', { type: 'message', text: 'x', ts: 1 }, 'from'),
+  bad('message without ts', { type: 'message', from: 'alice', text: 'x' }, 'ts'),
+  bad('message with ts a string', { type: 'message', from: 'alice', text: 'x', ts: '1' }, 'ts'),
+  bad('message with ts infinite', { type: 'message', from: 'alice', text: 'x', ts: Infinity }, 'ts'),
+  bad('message with text a number', { type: 'message', from: 'alice', text: 1, ts: 1 }, 'text'),
+  ok('ok', { type: 'ok' }),
+  ok('ok echoes a string id', { type: 'ok', id: 'abc' }),
+  ok('ok echoes a number id', { type: 'ok', id: 17 }),
+  ok('error', { type: 'error', code: 'auth_failed', message: 'wrong password' }),
+  ok('error with an unknown code (still a string)', { type: 'error', code: 'future_code', message: 'x', id: 2 }),
+  bad('error without message', { type: 'error', code: 'auth_failed' }, 'message'),
+  bad('error without code', { type: 'error', message: 'x' }, 'code'),
+  bad('error with a number code', { type: 'error', code: 401, message: 'x' }, 'code'),
+  ok('bye', { type: 'bye' }),
+  ok('bye with reason', { type: 'bye', reason: 'shutting_down' }),
+  ok('users', { type: 'users', users: ['alice'], id: 1 }),
+  ok('users in a room', { type: 'users', users: [], room: 'lobby' }),
+  bad('users without users', { type: 'users' }, 'users'),
+  ok('pong', { type: 'pong', ts: 5, id: 'p' }),
+  bad('pong without ts', { type: 'pong' }, 'ts'),
+  unknown('unknown type', { type: 'file_chunk' }),
+  unknown('a client frame sent by a server', { type: 'login', user: 'alice', password: 'w' }),
+  unknown('prototype property name', { type: 'hasOwnProperty' }),
+];
+
+function check(validate: typeof validateClientFrame | typeof validateServerFrame, { raw, valid, error, mentions }: Case): void {
+  const result = validate(raw);
+  if (valid) {
+    expect(result).toEqual({ ok: true, frame: valid });
+    return;
+  }
+  expect(result).toMatchObject({ ok: false, code: error });
+  if (!result.ok && mentions !== undefined) expect(result.message).toContain(`"${mentions}"`);
+}
+
+describe('validateClientFrame', () => {
+  it.each(clientCases)('$name', (c) => check(validateClientFrame, c));
+
+  it('has a valid case and a bad case for every client frame type', () => {
+    for (const type of Object.keys(CLIENT_FRAME_SPECS)) {
+      expect(clientCases.some((c) => c.raw.type === type && c.valid)).toBe(true);
+      if (type !== 'quit' && type !== 'ping' && type !== 'who') expect(clientCases.some((c) => c.raw.type === type && c.error)).toBe(true);
+    }
+  });
+
+  it('echoes the id with its type (string stays string, number stays number)', () => {
+    for (const id of ['7', 7, '', 0, -1.5]) {
+      const result = validateClientFrame({ type: 'say', text: 'x', id });
+      expect(result.ok && result.frame.id).toBe(id);
+    }
+  });
+
+  it('does not modify the raw frame', () => {
+    const raw = { type: 'say', text: 'hi', from: 'bob' };
+    validateClientFrame(raw);
+    expect(raw).toEqual({ type: 'say', text: 'hi', from: 'bob' });
+  });
+});
+
+describe('validateServerFrame', () => {
+  it.each(serverCases)('$name', (c) => check(validateServerFrame, c));
+
+  it('has a valid case for every server frame type', () => {
+    for (const type of Object.keys(SERVER_FRAME_SPECS)) expect(serverCases.some((c) => c.raw.type === type && c.valid)).toBe(true);
+  });
+});
+
+describe('allowedBeforeLogin', () => {
+  const cases: [string, boolean][] = [
+    ['login', true],
+    ['register', true],
+    ['ping', true],
+    ['say', false],
+    ['quit', false],
+    ['who', false],
+    ['dance', false],
+    ['hello', false],
+    ['__proto__', false],
+    ['constructor', false],
+    ['', false],
+  ];
+  it.each(cases)('%s → %s', (type, expected) => expect(allowedBeforeLogin(type)).toBe(expected));
+});
+
+describe('codePointLength', () => {
+  const cases: [string, number][] = [
+    ['', 0],
+    ['abc', 3],
+    ['👋', 1],
+    ['hello 👋', 7],
+    ['é', 1],
+    ['e\u0301', 2],
+    ['👩‍💻', 3],
+  ];
+  it.each(cases)('%j has %i code points', (text, n) => expect(codePointLength(text)).toBe(n));
+});

@@ -1,0 +1,264 @@
+/**
+ * `chatlab client` (line mode) end to end: the real CLI process, the reference server, and a
+ * ChatClient on the other side of the chat.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import xterm from '@xterm/headless';
+import pty from 'node-pty';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChatClient, type ChatClientEvents } from '../src/client/index.ts';
+import { verifyClient } from '../src/verify/index.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WAIT_MS = 10_000;
+const TIME = String.raw`\[\d\d:\d\d:\d\d\]`;
+
+/** A running `chatlab client` with its output collected line by line. */
+interface CliRun {
+  child: ChildProcessWithoutNullStreams;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the first stdout line (from the start) matching `pattern`. */
+  line(pattern: RegExp): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+const runs: CliRun[] = [];
+
+/** Starts `chatlab client` with `args` and only the env given (no HOST/PORT/CHATLAB_* from the test's environment). */
+function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+  const base = { ...process.env };
+  for (const name of ['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'FORCE_COLOR']) delete base[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], { cwd: ROOT, env: { ...base, ...env } });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (into: string[]) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() as string;
+      into.push(...parts);
+      for (const wake of waiters) wake();
+    };
+  };
+  child.stdout.on('data', collect(stdout));
+  child.stderr.on('data', collect(stderr));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const line = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const found = stdout.find((l) => pattern.test(l));
+        if (found === undefined) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no stdout line matching ${pattern} within ${WAIT_MS} ms.\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+      }, WAIT_MS);
+      waiters.add(check);
+      check();
+      void exited.then(() => setImmediate(check));
+    });
+  const run = { child, stdout, stderr, line, exited };
+  runs.push(run);
+  return run;
+}
+
+function waitFor<K extends keyof ChatClientEvents>(client: ChatClient, event: K, match: (...args: ChatClientEvents[K]) => boolean): Promise<ChatClientEvents[K][0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching "${String(event)}" event within ${WAIT_MS} ms`)), WAIT_MS);
+    const listener = (...args: ChatClientEvents[K]) => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      client.off(event, listener as never);
+      resolve(args[0]);
+    };
+    client.on(event, listener as never);
+  });
+}
+
+let chat: TestServer;
+const clients: ChatClient[] = [];
+
+async function loggedIn(user: string, password: string): Promise<ChatClient> {
+  const client = await ChatClient.connect({ port: chat.port });
+  clients.push(client);
+  await client.login(user, password);
+  return client;
+}
+
+beforeEach(async () => {
+  chat = await startTestServer();
+});
+
+afterEach(async () => {
+  for (const run of runs.splice(0)) if (run.child.exitCode === null) run.child.kill();
+  for (const client of clients.splice(0)) client.destroy();
+  await chat.stop();
+});
+
+describe('chatlab client (line mode)', () => {
+  it('chats with another client: messages, presence, /who, /help, and stdin EOF quits with exit 0', async () => {
+    const alice = await loggedIn('alice', 'wonderland');
+    const bobOnline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'online');
+    const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(chat.port)]);
+    await cli.line(new RegExp(`^\\* connected to 127\\.0\\.0\\.1:${chat.port} as bob; online: alice, bob$`));
+    await bobOnline;
+
+    await alice.say('hello bob 👋');
+    await cli.line(new RegExp(`^${TIME} alice: hello bob 👋$`));
+
+    const fromBob = waitFor(alice, 'message', (m) => m.from === 'bob');
+    cli.child.stdin.write('hi alice, café ☕\n');
+    expect(await fromBob).toMatchObject({ from: 'bob', text: 'hi alice, café ☕' });
+
+    cli.child.stdin.write('/who\n');
+    await cli.line(/^\* online: alice, bob$/);
+
+    const carol = await loggedIn('carol', 'caroline');
+    await cli.line(/^\* carol is online$/);
+    carol.destroy();
+    await cli.line(/^\* carol is offline$/);
+
+    cli.child.stdin.write('/help\n/nope\n//slash\n');
+    await cli.line(/^\* \/who +who is online$/);
+    await cli.line(/^! unknown_command: \/nope is not a command; \/help lists them$/);
+    expect(await waitFor(alice, 'message', (m) => m.from === 'bob')).toMatchObject({ text: '/slash' });
+
+    const bobOffline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'offline');
+    cli.child.stdin.end();
+    expect(await cli.exited).toBe(0);
+    await bobOffline;
+    expect(cli.stderr.filter((l) => l !== '')).toEqual([]);
+    // stdout is a pipe here: no colours.
+    expect(cli.stdout.join('\n')).not.toContain('\u001b[');
+  });
+
+  it('honours HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD (the verifier client contract); /quit exits 0', async () => {
+    const alice = await loggedIn('alice', 'wonderland');
+    const bobOnline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'online');
+    const cli = startCli([], { HOST: '127.0.0.1', PORT: String(chat.port), CHATLAB_USER: 'bob', CHATLAB_PASSWORD: 'builder' });
+    await bobOnline;
+    await alice.say('text');
+    expect(await cli.line(/alice: text$/)).toContain('alice: text');
+    const fromBob = waitFor(alice, 'message', (m) => m.from === 'bob');
+    cli.child.stdin.write('line from stdin\n/quit\n');
+    expect(await fromBob).toMatchObject({ text: 'line from stdin' });
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('--register creates the account, then logs in', async () => {
+    const cli = startCli(['--user', 'erin', '--password', 'secret-erin', '--register', '--port', String(chat.port)]);
+    await cli.line(/^\* connected to .* as erin; online: erin$/);
+    cli.child.stdin.end();
+    expect(await cli.exited).toBe(0);
+    expect(chat.server.accounts.list()).toContain('erin');
+  });
+
+  it('exits 0 after the server says bye (shutdown), even with stdin still open', async () => {
+    const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(chat.port)]);
+    await cli.line(/^\* connected to /);
+    await chat.stop();
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout).toContain('* the server said bye (server_shutdown)');
+  });
+
+  it('a wrong password: one clear line on stderr, exit 1', async () => {
+    const cli = startCli(['--user', 'bob', '--password', 'wrong', '--port', String(chat.port)]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr.filter((l) => l !== '')).toEqual([expect.stringMatching(/^chatlab: login as bob failed \(auth_failed\): .+/)]);
+    expect(cli.stdout.filter((l) => l !== '')).toEqual([]);
+  });
+
+  it('connection refused: one clear line on stderr, exit 1', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(port)]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr.filter((l) => l !== '')).toEqual([`chatlab: connection refused by 127.0.0.1:${port}: is a chatlab server running there?`]);
+  });
+
+  it('no user name or a bad PORT: one clear line, exit 1', async () => {
+    const noUser = startCli(['--password', 'x']);
+    const badPort = startCli([], { PORT: 'seventy', CHATLAB_USER: 'bob', CHATLAB_PASSWORD: 'builder' });
+    expect(await noUser.exited).toBe(1);
+    expect(noUser.stderr.filter((l) => l !== '')).toEqual(['chatlab: no user name: pass --user NAME (or set CHATLAB_USER)']);
+    expect(await badPort.exited).toBe(1);
+    expect(badPort.stderr.filter((l) => l !== '')).toEqual([expect.stringMatching(/^chatlab: PORT=seventy is not a TCP port/)]);
+  });
+
+  it('in a terminal: colours, a prompt kept below incoming lines, Ctrl-D leaves', async () => {
+    const alice = await loggedIn('alice', 'wonderland');
+    const bobOnline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'online');
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (value !== undefined && !['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'NO_COLOR', 'FORCE_COLOR'].includes(name)) env[name] = value;
+    }
+    const term = new xterm.Terminal({ cols: 100, rows: 12, allowProposedApi: true });
+    const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', '--user', 'bob', '--password', 'builder', '--port', String(chat.port)], {
+      cwd: ROOT,
+      cols: 100,
+      rows: 12,
+      env,
+    });
+    let raw = '';
+    const wakers = new Set<() => void>();
+    child.onData((data) => {
+      raw += data;
+      term.write(data, () => wakers.forEach((wake) => wake()));
+    });
+    const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+    const screen = () => Array.from({ length: term.buffer.active.length }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '');
+    const shows = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!screen().some((line) => pattern.test(line))) return;
+          clearTimeout(timer);
+          wakers.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          wakers.delete(check);
+          reject(new Error(`the terminal never showed ${pattern}; screen:\n${screen().join('\n')}`));
+        }, WAIT_MS);
+        wakers.add(check);
+        check();
+      });
+    try {
+      await shows(/^> $/);
+      await bobOnline;
+      child.write('half-typed');
+      await shows(/^> half-typed$/);
+      await alice.say('hi bob');
+      await shows(new RegExp(`^${TIME} alice: hi bob$`));
+      // The incoming line went above; what bob was typing is still on the prompt line.
+      await shows(/^> half-typed$/);
+      const fromBob = waitFor(alice, 'message', (m) => m.from === 'bob');
+      child.write(' and done\r');
+      expect(await fromBob).toMatchObject({ text: 'half-typed and done' });
+      child.write('/who\r');
+      await shows(/^\* online: alice, bob$/);
+      expect(raw).toContain('\u001b[36m'); // the sender's name in colour
+      child.write('\u0004'); // Ctrl-D
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill();
+      term.dispose();
+    }
+  });
+
+  it('passes the verifier in client mode (steps 1–10)', async () => {
+    const report = await verifyClient({ command: [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'client'], cwd: ROOT });
+    const failed = report.checks.filter((check) => check.status !== 'passed');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+});
