@@ -3,10 +3,24 @@ import { buildProgram } from './program.ts';
 
 // The one entry point of the `chatlab` command. Errors become one clear line and a non-zero
 // exit; set CHATLAB_DEBUG=1 to see the stack trace as well.
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
+
+function fail(error: unknown): never {
   process.stderr.write(`chatlab: ${describeError(error)}\n`);
   if (process.env.CHATLAB_DEBUG) console.error(error);
   process.exit(error instanceof CliError ? error.exitCode : 1);
+}
+
+// `chatlab … | head`: when the reader goes away, stop quietly instead of dying on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  fail(error);
+});
+// A long-running command's stray async error still ends as one line, never a stack trace.
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  fail(error);
 }

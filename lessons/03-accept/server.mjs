@@ -1,0 +1,36 @@
+// Lesson 03 — accept: every connection gets its own session, and the server speaks first.
+import net from 'node:net';
+
+// The port comes from the environment, so several servers (and tests) can run side by side.
+const port = Number(process.env.PORT ?? 7070);
+const host = '127.0.0.1'; // only this machine can connect: safe while we learn
+
+// Number the connections, so the log can tell them apart.
+let connections = 0;
+
+// One frame on the wire = one JSON object on one line. JSON.stringify never writes a raw
+// newline (it escapes them as \n), so the '\n' we add is the only one: it ends the frame.
+function send(socket, frame) {
+  socket.write(JSON.stringify(frame) + '\n');
+}
+
+// This function runs once for every client that connects; `socket` is our end of that connection.
+const server = net.createServer((socket) => {
+  // Everything we know about this one connection lives in its session. Later lessons add to it.
+  const session = { id: ++connections };
+  console.log(`#${session.id} connected`);
+
+  // The server talks first: the client learns it reached a chatlab/1 server, not something else.
+  send(socket, { type: 'hello', protocol: 'chatlab/1' });
+
+  // A client that vanishes abruptly (crash, kill, cable pulled) makes Node emit 'error' on its
+  // socket. Without a listener, that error would crash the whole server, not just this connection.
+  socket.on('error', () => {});
+  // 'close' comes last, however the connection ended.
+  socket.on('close', () => console.log(`#${session.id} disconnected`));
+});
+
+server.listen(port, host, () => {
+  // Ask the server for its real port: with PORT=0 the system picks a free one.
+  console.log(`listening on ${host}:${server.address().port}`);
+});

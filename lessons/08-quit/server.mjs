@@ -1,0 +1,185 @@
+// Lesson 08 — quit: a user asks to leave, and the server reads the request.
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+
+// The port comes from the environment, so several servers (and tests) can run side by side.
+const port = Number(process.env.PORT ?? 7070);
+const host = '127.0.0.1'; // only this machine can connect: safe while we learn
+
+// The protocol's limit for one frame, newline included.
+const MAX_FRAME_BYTES = 65536;
+// Strict UTF-8: bytes that are not UTF-8 make a bad frame instead of being replaced by '�'.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// A user name: 1–32 characters of A–Z a–z 0–9 _ -
+const USER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+// The demo accounts, user name → password, shared by every lesson. Clear text keeps the lesson
+// short; a real server keeps only a salted hash of each password (see the exercises).
+const accounts = JSON.parse(readFileSync(new URL('../accounts.json', import.meta.url), 'utf8'));
+
+// What the server does with each type of frame. Each lesson adds one.
+const handlers = { login, say, quit };
+
+// Who is logged in: user name → their socket. Only these users hear about each other.
+const online = new Map();
+
+// Number the connections, so the log can tell them apart.
+let connections = 0;
+
+// One frame on the wire = one JSON object on one line. JSON.stringify never writes a raw
+// newline (it escapes them as \n), so the '\n' we add is the only one: it ends the frame.
+function send(socket, frame) {
+  socket.write(JSON.stringify(frame) + '\n');
+}
+
+// A direct answer carries the request's id, when it has one, so the client can tell which
+// of its requests this answers.
+function reply(socket, request, frame) {
+  if (typeof request.id === 'string' || Number.isFinite(request.id)) frame.id = request.id;
+  send(socket, frame);
+}
+
+function fail(socket, request, code, message) {
+  reply(socket, request, { type: 'error', code, message });
+}
+
+// Length in characters as the protocol counts them (code points): '👋' is 1, though '👋'.length is 2.
+function characters(text) {
+  return [...text].length;
+}
+
+// Send one frame to every logged-in user except one (the user the news is about).
+function broadcast(frame, exceptUser) {
+  const line = JSON.stringify(frame) + '\n'; // encoded once: the same bytes for everyone
+  for (const [user, socket] of online) {
+    if (user !== exceptUser) socket.write(line);
+  }
+}
+
+// Steps 4 and 5: the client logs in; we check who it is, welcome it and tell the others.
+function login(socket, session, frame) {
+  const { user, password } = frame;
+  // A client may send anything: check the fields before using them.
+  if (typeof user !== 'string' || !USER_NAME.test(user)) {
+    return fail(socket, frame, 'bad_request', 'a user name is 1–32 characters of A–Z a–z 0–9 _ -');
+  }
+  if (typeof password !== 'string' || password === '' || characters(password) > 1024) {
+    return fail(socket, frame, 'bad_request', 'a password is 1–1024 characters');
+  }
+  if (session.user !== null) {
+    return fail(socket, frame, 'already_logged_in', `this connection is already logged in as ${session.user}`);
+  }
+  // The same answer for an unknown user and a wrong password, so nobody can probe which names exist.
+  if (!Object.hasOwn(accounts, user) || accounts[user] !== password) {
+    console.log(`#${session.id} failed to log in as ${user}`); // never print the password
+    return fail(socket, frame, 'auth_failed', 'wrong user name or password');
+  }
+  // One session per user: a second login would leave two sockets fighting over one name.
+  if (online.has(user)) {
+    return fail(socket, frame, 'already_online', `${user} is already logged in elsewhere`);
+  }
+  session.user = user;
+  online.set(user, socket);
+  console.log(`#${session.id} is ${user}`);
+  // Welcome first, so the new user learns who is here before any news about them.
+  reply(socket, frame, { type: 'welcome', user, users: [...online.keys()].sort() });
+  broadcast({ type: 'presence', user, status: 'online' }, user);
+}
+
+// Steps 6 and 7: a user says something; the server relays it to everyone else.
+function say(socket, session, frame) {
+  const { text } = frame;
+  if (typeof text !== 'string' || text === '' || characters(text) > 4000) {
+    return fail(socket, frame, 'bad_request', 'a message is 1–4000 characters');
+  }
+  console.log(`${session.user} says: ${text}`);
+  // We build a new frame rather than pass the client's on: `from` is the name this connection
+  // logged in as, never a field the client wrote, so nobody can speak as someone else; `ts` is
+  // our clock. The sender gets no copy: its own screen already shows what it typed.
+  broadcast({ type: 'message', from: session.user, text, ts: Date.now() }, session.user);
+  // The sender hears back only if it asked to, by giving its say an id.
+  if (frame.id !== undefined) reply(socket, frame, { type: 'ok' });
+}
+
+// Step 8: a user asks to leave. Letting them go is lesson 09's job; for now the server
+// shows that it understood (before this lesson, quit was an unknown_type).
+function quit(socket, session, frame) {
+  console.log(`${session.user} wants to quit`);
+}
+
+// One complete line (without its '\n') is one frame: decode it, check it, hand it on.
+function handleLine(socket, session, line) {
+  let frame;
+  try {
+    const text = utf8.decode(line);
+    if (text.trim() === '') return; // a blank line (Enter pressed twice in nc) is not a frame
+    frame = JSON.parse(text); // a '\r' before the '\n' (telnet, nc -C) is just whitespace to JSON
+  } catch {
+    return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is one JSON object, in UTF-8, on one line' });
+  }
+  if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') {
+    return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is a JSON object with a string "type"' });
+  }
+  if (!Object.hasOwn(handlers, frame.type)) {
+    return fail(socket, frame, 'unknown_type', `unknown frame type "${frame.type}"`);
+  }
+  // Only login is allowed before logging in: nobody may speak before we know who they are.
+  if (session.user === null && frame.type !== 'login') {
+    return fail(socket, frame, 'not_logged_in', 'log in first');
+  }
+  // An id must be something the client can match: a string or a number.
+  if (frame.id !== undefined && typeof frame.id !== 'string' && !Number.isFinite(frame.id)) {
+    return send(socket, { type: 'error', code: 'bad_request', message: 'an id is a string or a number' });
+  }
+  handlers[frame.type](socket, session, frame);
+}
+
+// We cannot know where the next frame would start, so: say why, and hang up.
+function tooLarge(socket) {
+  send(socket, { type: 'error', code: 'frame_too_large', message: `a frame may not exceed ${MAX_FRAME_BYTES} bytes` });
+  socket.end();
+}
+
+// This function runs once for every client that connects; `socket` is our end of that connection.
+const server = net.createServer((socket) => {
+  // Everything we know about this one connection lives in its session. Later lessons add to it.
+  // `pending` holds the bytes received after the last '\n': the start of a frame not yet complete.
+  // `user` is the name this connection logged in as; null until then.
+  const session = { id: ++connections, pending: Buffer.alloc(0), user: null };
+  console.log(`#${session.id} connected`);
+
+  // The server talks first: the client learns it reached a chatlab/1 server, not something else.
+  send(socket, { type: 'hello', protocol: 'chatlab/1' });
+
+  // TCP delivers a stream of bytes, not messages: one read may hold half a frame, or three.
+  // So we add each read to what we kept, cut off every complete line, and keep the rest.
+  socket.on('data', (bytes) => {
+    if (socket.writableEnded) return; // we hung up: whatever still arrives is ignored
+    session.pending = Buffer.concat([session.pending, bytes]);
+    let end;
+    while ((end = session.pending.indexOf('\n')) !== -1) {
+      const line = session.pending.subarray(0, end);
+      session.pending = session.pending.subarray(end + 1);
+      // The frame is the line plus its '\n': one byte over the limit is too much.
+      if (line.length >= MAX_FRAME_BYTES) return tooLarge(socket);
+      handleLine(socket, session, line);
+    }
+    // No '\n' yet, and already too long to ever be a valid frame: don't wait for the rest.
+    if (session.pending.length >= MAX_FRAME_BYTES) tooLarge(socket);
+  });
+
+  // A client that vanishes abruptly (crash, kill, cable pulled) makes Node emit 'error' on its
+  // socket. Without a listener, that error would crash the whole server, not just this connection.
+  socket.on('error', () => {});
+  // 'close' comes last, however the connection ended. Forget the user, or they could never
+  // log in again ("already online" forever). Telling the others comes in lesson 10.
+  socket.on('close', () => {
+    if (session.user !== null) online.delete(session.user);
+    console.log(`#${session.id} disconnected`);
+  });
+});
+
+server.listen(port, host, () => {
+  // Ask the server for its real port: with PORT=0 the system picks a free one.
+  console.log(`listening on ${host}:${server.address().port}`);
+});

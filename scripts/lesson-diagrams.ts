@@ -1,0 +1,82 @@
+/**
+ * Regenerates the generated sections of every lesson README from the real code and a real run:
+ *
+ *   npm run lessons:diagrams                 all lessons
+ *   npm run lessons:diagrams -- 4 7          only lessons 4 and 7
+ *   npm run lessons:diagrams -- --no-run     only the sections that need no run (diffs, index)
+ *
+ * For each lesson it starts the lesson's server on a free port, puts the inspector in front of it
+ * (recording to lessons/NN-slug/trace.jsonl), plays the lesson's scripted users
+ * (lessons/NN-slug/scenario.json) through the inspector, and writes between the README's markers:
+ * the Mermaid sequence diagram exported from that trace, the transcript of every terminal, the
+ * diff from the previous lesson (and from the broken version to the fix). lessons/README.md gets
+ * the table of lessons. Text and code cannot drift: the lesson tests compare them.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { findLesson, listLessons, type Lesson } from '../src/lessons/catalogue.ts';
+import { exportTrace, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
+import { INDEX_README, readmePath, renderDiagramSection, renderIndex, withFileSections } from '../src/lessons/readme.ts';
+import { recordRun } from '../src/lessons/record.ts';
+import { writeSection } from '../src/lessons/sections.ts';
+
+const args = process.argv.slice(2);
+const run = !args.includes('--no-run');
+const numbers = args.filter((arg) => /^\d+$/.test(arg)).map(Number);
+const unknown = args.filter((arg) => !/^\d+$/.test(arg) && arg !== '--no-run');
+if (unknown.length > 0) {
+  console.error(`lesson-diagrams: unknown argument ${unknown.join(' ')} (usage: lesson-diagrams [--no-run] [lesson numbers…])`);
+  process.exit(2);
+}
+const lessons: Lesson[] = numbers.length > 0 ? numbers.map((n) => findLesson(n) ?? fail(`there is no lesson ${n}`)) : listLessons();
+
+function fail(message: string): never {
+  console.error(`lesson-diagrams: ${message}`);
+  process.exit(1);
+}
+
+/** A diagram with the clients' ephemeral ports blanked out (the server's 7070 and 7071 stay). */
+function maskClientPorts(diagram: string): string {
+  return diagram.replace(/127\.0\.0\.1:(\d+)/g, (address, port: string) => (port === '7070' || port === '7071' ? address : '127.0.0.1:*'));
+}
+
+/** Writes a file only when its content changed; says what happened. */
+function update(path: string, content: string, what: string): void {
+  const before = readFileSync(path, 'utf8');
+  const name = relative(process.cwd(), path);
+  if (before === content) {
+    console.log(`${name}: up to date`);
+    return;
+  }
+  writeFileSync(path, content);
+  console.log(`${name}: updated (${what})`);
+}
+
+for (const lesson of lessons) {
+  let readme = withFileSections(readFileSync(readmePath(lesson), 'utf8'), lesson);
+  const parts = ['diff'];
+  if (run) {
+    // Record to a temporary file first: a failed run must not replace a good trace.
+    const trace = tracePath(lesson);
+    const fresh = `${trace}.new`;
+    try {
+      const recorded = await recordRun(lesson, { middlebox: recordingInspector(fresh) });
+      readme = writeSection(readme, 'transcript', recorded.transcripts);
+      // Every run has new client ports (and times): keep the committed trace unless the diagram
+      // really changed, so regenerating does not rewrite every README for nothing.
+      const same = existsSync(trace) && maskClientPorts(await exportTrace(trace, 'mermaid')) === maskClientPorts(await exportTrace(fresh, 'mermaid'));
+      if (same) rmSync(fresh);
+      else renameSync(fresh, trace);
+      readme = writeSection(readme, 'diagram', renderDiagramSection(lesson, await exportTrace(trace, 'mermaid')));
+      parts.push('diagram', 'transcript');
+    } catch (error) {
+      rmSync(fresh, { force: true });
+      fail(`${lesson.slug}: ${(error as Error).message}`);
+    }
+  }
+  update(readmePath(lesson), readme, parts.join(', '));
+}
+
+if (numbers.length === 0) {
+  update(INDEX_README, writeSection(readFileSync(INDEX_README, 'utf8'), 'index', renderIndex()), 'index');
+}

@@ -1,0 +1,278 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { formatCheck, killAllSupervised, type VerifyReport } from '../../verify/index.ts';
+import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
+import { cachedStatus, checkCacheFile, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
+import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
+import { renderReadme } from '../../lessons/render.ts';
+import { joinCommand, runLesson } from '../../lessons/run.ts';
+import { paint } from '../../lessons/style.ts';
+import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
+
+/** Accepts a lesson's number (`4`, `04`) or folder name (`04-login`). */
+function parseLesson(value: string): Lesson {
+  const lesson = /^\d+$/.test(value) ? findLesson(Number(value)) : listLessons().find((l) => l.slug === value);
+  if (!lesson) {
+    const numbers = listLessons().map((l) => l.number);
+    throw new InvalidArgumentError(`there is no lesson "${value}": the lessons are ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list).`);
+  }
+  return lesson;
+}
+
+function parseMilliseconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 60_000) throw new InvalidArgumentError(`"${value}" is not a number of milliseconds (0 to 60000).`);
+  return n;
+}
+
+function useColor(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
+function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Stops the verifier's child processes on Ctrl-C (they run in their own process groups). */
+function stopVerifierOnSignal(): () => void {
+  const onSignal = (): void => {
+    killAllSupervised();
+    process.stderr.write('\nchatlab lesson: interrupted; stopped what it started.\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+function statusText(status: ReturnType<typeof cachedStatus>['status'], color: boolean): string {
+  switch (status) {
+    case 'passed':
+      return paint('green', '✓ passes', color);
+    case 'failed':
+      return paint('red', '✗ fails', color);
+    case 'stale':
+      return paint('yellow', '? changed since its last check', color);
+    case 'unchecked':
+      return paint('dim', '· not checked yet', color);
+  }
+}
+
+function partLine(label: string, report: VerifyReport, expectFail?: number): string {
+  if (expectFail !== undefined) {
+    return report.passed
+      ? `${label}: passes, but it should fail at step ${expectFail}`
+      : `${label}: fails at step ${report.failedStep} (${report.checks.find((c) => c.status === 'failed')?.id ?? '?'}), as it should${report.failedStep === expectFail ? '' : ` — expected step ${expectFail}`}`;
+  }
+  const failed = report.checks.find((c) => c.status === 'failed');
+  return report.passed
+    ? `${label}: passes steps 1–${report.through} (${report.counts.passed} checks)`
+    : `${label}: fails at ${failed?.id ?? `step ${report.failedStep}`}: ${failed?.failure?.summary ?? ''}`;
+}
+
+function summarise(lesson: Lesson, result: LessonCheckResult, color: boolean): string {
+  const lines = [
+    `lesson ${lessonNumberLabel(lesson)} ${lesson.slug}: ${result.passed ? paint('green', 'passes', color) : paint('red', 'fails', color)}`,
+    `  ${partLine(lesson.server, result.server)}`,
+  ];
+  if (result.client && lesson.client) lines.push(`  ${partLine(lesson.client, result.client)}`);
+  if (result.broken && lesson.broken) lines.push(`  ${partLine(lesson.broken.file, result.broken.report, lesson.broken.failsAt)}`);
+  return lines.join('\n');
+}
+
+/** Runs checks for several lessons, two at a time (each starts servers and clients of its own). */
+async function checkMany(lessons: Lesson[], progress: (done: number) => void): Promise<LessonCheckResult[]> {
+  const results: LessonCheckResult[] = new Array(lessons.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < lessons.length) {
+      const index = next++;
+      results[index] = await checkLesson(lessons[index] as Lesson);
+      saveCheckResult(results[index] as LessonCheckResult);
+      progress(++done);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+function printList(color: boolean): void {
+  const cache = readCheckCache();
+  const lessons = listLessons();
+  const width = Math.max(...lessons.map((l) => l.title.length));
+  for (const lesson of lessons) {
+    const { status } = cachedStatus(lesson, cache);
+    write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(status, color)}`);
+  }
+  const unchecked = lessons.filter((l) => cachedStatus(l, cache).status !== 'passed' && cachedStatus(l, cache).status !== 'failed').length;
+  if (unchecked > 0) write(paint('dim', `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`, color));
+}
+
+const LIST_HELP = `
+The status column shows the result of the last \`chatlab lesson check\` of each lesson, as long as
+its files have not changed since (results are kept in ${checkCacheFile()}; set CHATLAB_CACHE_DIR to
+move them). Checking all ten takes a while, so it only happens with --check.`;
+
+/** `chatlab lesson`: list, read, run, check and compare the lessons. */
+export function registerLessonCommand(program: Command): void {
+  const lesson = program.command('lesson').description('the step-by-step lessons: list, show, run, check and diff them');
+
+  lesson
+    .command('list')
+    .description('the lessons, numbered, with which ones pass')
+    .option('--check', 'check every lesson now (two at a time) before listing')
+    .addHelpText('after', LIST_HELP)
+    .action(async (flags: { check?: boolean }) => {
+      const color = useColor();
+      if (flags.check) {
+        const lessons = listLessons();
+        const release = stopVerifierOnSignal();
+        const progress = (done: number): void => {
+          if (process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${lessons.length}${done === lessons.length ? '\n' : ''}`);
+        };
+        progress(0);
+        await checkMany(lessons, progress);
+        release();
+      }
+      printList(color);
+    });
+
+  lesson
+    .command('show')
+    .description("a lesson's README, rendered in the terminal")
+    .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
+    .action(async (chosen: Lesson) => {
+      write(await renderReadme(chosen, { color: useColor(), width: Math.min(process.stdout.columns ?? 80, 100) }));
+    });
+
+  lesson
+    .command('run')
+    .description("a lesson's server behind the inspector, with its scripted users: watch the new step live")
+    .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
+    .option('--port <P>', "the lesson server's port", parsePort, 7070)
+    .option('--inspect-port <P>', "the inspector's port, where users connect", parsePort, 7071)
+    .option('--broken', "run the lesson's deliberately broken server instead (lessons 4 and 7)")
+    .option('--fragment <n>', 'inspector fault: cut what goes through into pieces of at most n bytes', parsePositiveInt)
+    .option('--no-users', 'do not play the scripted users: connect your own')
+    .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', parseMilliseconds, 700)
+    .option('--once', 'stop when the scripted users are done, instead of waiting for Ctrl-C')
+    .action(async (chosen: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean }) => {
+      if (flags.broken && !chosen.broken) {
+        const withBroken = listLessons().filter((l) => l.broken).map((l) => l.number).join(' and ');
+        throw new CliError(`lesson ${chosen.number} has no broken version (lessons ${withBroken} do).`);
+      }
+      if (flags.port !== 0 && flags.port === flags.inspectPort) throw new CliError('--port and --inspect-port must differ: the inspector sits in front of the server.');
+      const color = useColor();
+      let running;
+      try {
+        running = await runLesson(chosen, {
+          port: flags.port,
+          inspectPort: flags.inspectPort,
+          broken: flags.broken === true,
+          users: flags.users,
+          paceMs: flags.pace,
+          output: process.stdout,
+          color,
+          ...(flags.fragment ? { fragment: flags.fragment } : {}),
+        });
+      } catch (error) {
+        const message = describeError(error);
+        if (/EADDRINUSE/.test(message)) {
+          throw new CliError(`a port is taken (server ${flags.port}, inspector ${flags.inspectPort}): is another lesson running? Pick others with --port and --inspect-port.`);
+        }
+        throw new CliError(message.split('\n')[0] ?? message);
+      }
+      const { server, inspector } = running;
+      const file = flags.broken ? chosen.broken?.file : chosen.server;
+      const banner = `lesson ${lessonNumberLabel(chosen)} · ${chosen.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port}`;
+      inspector.plain?.print(paint('bold', `${banner} (Ctrl-C to stop)`, color));
+      const stop = async (code: number): Promise<never> => {
+        await running.stop();
+        process.exit(code);
+      };
+      process.once('SIGINT', () => void stop(0));
+      process.once('SIGTERM', () => void stop(0));
+      try {
+        await running.play();
+      } catch (error) {
+        const why = (describeError(error).split('\n')[0] ?? 'the scripted users failed').replace(/\. It showed:$/, '');
+        if (!flags.broken) {
+          await running.stop();
+          throw new CliError(why);
+        }
+        // The script expects what the working server does: with the broken one, that is the point.
+        inspector.plain?.print(paint('yellow', `As expected, the broken server (${chosen.broken?.bug}) let the script down: ${why.replace(/^lesson [^:]+: /, '')}`, color));
+      }
+      if (flags.once) {
+        await running.stop();
+        return;
+      }
+      inspector.plain?.print(
+        paint('bold', `${flags.users ? 'The scripted users are done. ' : ''}Your turn: ${joinCommand(chosen, inspector.address.port)} (Ctrl-C here to stop)`, color),
+      );
+      await new Promise(() => {}); // until Ctrl-C
+    });
+
+  lesson
+    .command('check')
+    .description("the verifier on a lesson: its server through the lesson's step, its client, and that its broken version fails")
+    .argument('[lesson]', 'the lesson number (or folder name); all lessons when left out', parseLesson)
+    .option('--json', 'print the results as JSON')
+    .action(async (chosen: Lesson | undefined, flags: { json?: boolean }) => {
+      const color = !flags.json && useColor();
+      const release = stopVerifierOnSignal();
+      let results: LessonCheckResult[];
+      if (chosen) {
+        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify --through ${chosen.step})…`);
+        const result = await checkLesson(chosen, {
+          // Live: the server's checks, and a client check only if it fails (the broken server is
+          // meant to fail: its result is in the summary).
+          ...(flags.json
+            ? {}
+            : {
+                onCheck: (part, check) => {
+                  if (part === 'server') write(formatCheck(check, color));
+                  else if (part === 'client' && check.status === 'failed') write(`${formatCheck(check, color)}  [${chosen.client}]`);
+                },
+              }),
+        });
+        saveCheckResult(result);
+        results = [result];
+      } else {
+        const lessons = listLessons();
+        results = await checkMany(lessons, (done) => {
+          if (!flags.json && process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${lessons.length}${done === lessons.length ? '\n' : ''}`);
+        });
+      }
+      release();
+      if (flags.json) {
+        write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+      } else {
+        for (const result of results) write(summarise(findLesson(result.lesson) as Lesson, result, color));
+      }
+      if (results.some((r) => !r.passed)) process.exitCode = 1;
+    });
+
+  lesson
+    .command('diff')
+    .description('what changed in a lesson since the one before, coloured')
+    .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
+    .option('--fix', "for lessons with a broken version: the diff from it to the fixed server instead")
+    .action((chosen: Lesson, flags: { fix?: boolean }) => {
+      const color = useColor();
+      if (flags.fix) {
+        const diff = fixDiff(chosen);
+        if (diff === null) throw new CliError(`lesson ${chosen.number} has no broken version to compare with.`);
+        write(color ? colourDiff(diff) : diff);
+        return;
+      }
+      for (const change of lessonChanges(chosen)) {
+        if (change.status === 'unchanged') write(paint('dim', `${change.file}: unchanged since the previous lesson`, color));
+        else if (change.status === 'new') write(`${paint('bold', `${change.file}: new in this lesson`, color)}\n${color ? colourDiff(change.text.split('\n').map((l) => `+${l}`).join('\n')) : change.text}\n`);
+        else write(`${color ? colourDiff(change.text) : change.text}\n`);
+      }
+    });
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LESSONS_DIR, lessonNumberLabel, listLessons, type Lesson } from './catalogue.ts';
+import { renderDiffSection, renderFixSection } from './diff.ts';
+import { hasSection, writeSection } from './sections.ts';
+
+/** Absolute path of a lesson's README. */
+export function readmePath(lesson: Lesson): string {
+  return join(lesson.dir, 'README.md');
+}
+
+/** Absolute path of lessons/README.md, the list of lessons. */
+export const INDEX_README = join(LESSONS_DIR, 'README.md');
+
+/** A lesson's README as it is on disk. */
+export function readReadme(lesson: Lesson): string {
+  return readFileSync(readmePath(lesson), 'utf8');
+}
+
+/**
+ * Rewrites the sections that come from the files alone (no run needed): what changed since the
+ * previous lesson, and the fix of a broken version. Both are pure, so a test can regenerate them
+ * in memory and compare with the committed README.
+ */
+export function withFileSections(markdown: string, lesson: Lesson): string {
+  let out = writeSection(markdown, 'diff', renderDiffSection(lesson));
+  const fix = renderFixSection(lesson);
+  if (fix !== null && hasSection(out, 'fix')) out = writeSection(out, 'fix', fix);
+  return out;
+}
+
+/** The diagram section: a Mermaid sequence diagram, with where it came from. */
+export function renderDiagramSection(lesson: Lesson, mermaid: string): string {
+  return [
+    '```mermaid',
+    mermaid.trim(),
+    '```',
+    '',
+    `<sub>Recorded by the inspector from a real run of this lesson ([trace.jsonl](trace.jsonl)); regenerate with \`npm run lessons:diagrams\`. Replay it: \`npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl\`.</sub>`,
+  ].join('\n');
+}
+
+/** The table of lessons in lessons/README.md. */
+export function renderIndex(lessons: Lesson[] = listLessons()): string {
+  const rows = lessons.map(
+    (lesson) => `| ${lessonNumberLabel(lesson)} | [${lesson.title}](${lesson.slug}/README.md) | ${lesson.idea} |`,
+  );
+  return ['| # | Lesson | The one new idea |', '|---|---|---|', ...rows].join('\n');
+}
