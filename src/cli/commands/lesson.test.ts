@@ -1,0 +1,78 @@
+/**
+ * `chatlab lesson` as a learner runs it: real processes, a private check cache, free ports.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
+const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+/** Runs `chatlab …` to its end (bounded), with colours off and the private cache. */
+function chatlab(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('chatlab lesson', () => {
+  it('check runs the verifier and remembers the result for list', async () => {
+    const before = await chatlab(['lesson', 'list']);
+    expect(before.code).toBe(0);
+    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(10);
+    expect(before.stdout).toMatch(/^01 {2}Listen: open a port +· not checked yet$/m);
+
+    const check = await chatlab(['lesson', 'check', '1']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain('✓  1 listen');
+    expect(check.stdout).toContain('lesson 01 01-listen: passes\n  server.mjs: passes steps 1–1');
+
+    const after = await chatlab(['lesson', 'list']);
+    expect(after.stdout).toMatch(/^01 {2}Listen: open a port +✓ passes$/m);
+    expect(after.stdout).toMatch(/^02 {2}Connect: a client opens a connection +· not checked yet$/m);
+  });
+
+  it('run plays the scripted users through the inspector', async () => {
+    const { code, stdout, stderr } = await chatlab(['lesson', 'run', '3', '--port', '0', '--inspect-port', '0', '--once', '--pace', '0']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^lesson 03 · Accept: a session per connection, and hello: server\.mjs listening on 127\.0\.0\.1:\d+, inspector on 127\.0\.0\.1:\d+ \(Ctrl-C to stop\)$/m);
+    expect(stdout).toContain('   alice │ server sent: {"type":"hello","protocol":"chatlab/1"}');
+    expect(stdout).toContain('  server │ #2 connected');
+    expect(stdout).toMatch(/├─+ hello ─+▶│/);
+    expect(stdout).toContain('10-step checklist');
+  });
+
+  it('show renders the README, diff colours nothing when NO_COLOR is set', async () => {
+    const [show, diff] = await Promise.all([chatlab(['lesson', 'show', '04-login']), chatlab(['lesson', 'diff', '4', '--fix'])]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('# Lesson 04 · Login: reading frames from a byte stream');
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain('--- 04-login/server-naive.mjs\n+++ 04-login/server.mjs');
+    expect(diff.stdout).not.toContain('\u001b[');
+  });
+
+  it('says in one line what is wrong with the arguments', async () => {
+    const [missing, broken] = await Promise.all([chatlab(['lesson', 'show', '99']), chatlab(['lesson', 'run', '1', '--broken'])]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 10 \(see chatlab lesson list\)\.$/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toBe('chatlab: lesson 1 has no broken version (lessons 4 and 7 do).\n');
+  });
+});
