@@ -1,0 +1,146 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CliError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import {
+  formatCheck,
+  formatFailure,
+  formatHeader,
+  formatSummary,
+  killAllSupervised,
+  renderJson,
+  verifyClient,
+  verifyServer,
+  type Account,
+  type VerifyReport,
+} from '../../verify/index.ts';
+
+interface VerifyFlags {
+  through: number;
+  port?: number;
+  target?: { host: string; port: number };
+  user?: Account[];
+  accounts?: string;
+  client?: boolean;
+  json?: boolean;
+  timeout: number;
+  startTimeout: number;
+}
+
+function parseStep(value: string): number {
+  const n = parsePositiveInt(value);
+  if (n > 10) throw new InvalidArgumentError(`"${value}" is not a step: steps go from 1 to 10.`);
+  return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0 || n > 600) throw new InvalidArgumentError(`"${value}" is not a number of seconds (more than 0, at most 600).`);
+  return n;
+}
+
+function collectUser(value: string, previous: Account[] = []): Account[] {
+  const at = value.indexOf(':');
+  if (at < 1 || at === value.length - 1) throw new InvalidArgumentError(`"${value}" is not NAME:PASSWORD (for example alice:wonderland).`);
+  return [...previous, { user: value.slice(0, at), password: value.slice(at + 1) }];
+}
+
+/** Reads an accounts file: a JSON object mapping user names to passwords. */
+function readAccounts(path: string): Account[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(`cannot read the accounts file ${path}: ${(error as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !Object.values(data).every((v) => typeof v === 'string')) {
+    throw new CliError(`the accounts file ${path} must hold a JSON object of user → password, like {"alice": "wonderland"}`);
+  }
+  return Object.entries(data as Record<string, string>).map(([user, password]) => ({ user, password }));
+}
+
+const EXAMPLES = `
+Examples:
+  chatlab verify -- python3 server.py              start it (PORT and HOST in its environment), check steps 1–10
+  chatlab verify --through 3 -- node server.js     only the steps of the first lessons
+  chatlab verify -- npx chatlab server --port {port} --db :memory:   {port} and {host} are replaced
+  chatlab verify --target 127.0.0.1:7070 --user alice:wonderland --user bob:builder
+  chatlab verify --client -- python3 client.py     play the server and check a client
+
+A client gets HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD in its environment; see docs/verifier.md.
+Exit code: 0 when every check passed, 1 otherwise.`;
+
+/** `chatlab verify`: the stage tester for a learner's server (or, with --client, client). */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('check a chatlab/1 server (or with --client, a client) step by step, and explain the first failure')
+    .argument('[command...]', 'the command that starts the server or client (put it after --)')
+    .option('--through <N>', 'run the checks of steps 1..N only', parseStep, 10)
+    .option('--port <P>', 'port given to the server in PORT (server mode) or listened on (client mode); default: a free port', parsePort)
+    .option('--target <host:port>', 'verify a server that is already running instead of starting one', parseHostPort)
+    .option('--user <NAME:PASSWORD>', 'an account to log in with, when the server has no register (repeat it)', collectUser)
+    .option('--accounts <file>', 'a JSON file {"user": "password", …} of accounts to log in with')
+    .option('--client', 'verify a client: the verifier plays the server')
+    .option('--json', 'print the report as JSON (for machines)')
+    .option('--timeout <seconds>', 'how long to wait for each answer', parseSeconds, 5)
+    .option('--start-timeout <seconds>', 'how long the command may take to listen (or, with --client, to connect)', parseSeconds, 10)
+    .addHelpText('after', EXAMPLES)
+    .action(async (command: string[], flags: VerifyFlags) => {
+      const users = [...(flags.user ?? []), ...(flags.accounts ? readAccounts(flags.accounts) : [])];
+      if (flags.client) {
+        if (!command.length) throw new CliError('--client needs the command that starts the client: chatlab verify --client -- python3 client.py');
+        if (flags.target) throw new CliError('--target is for servers; with --client the verifier is the server and starts the client itself.');
+      } else {
+        if (command.length && flags.target) throw new CliError('give either a command to start the server or --target host:port, not both.');
+        if (!command.length && !flags.target) throw new CliError('give the command that starts your server after --, or --target host:port: chatlab verify -- python3 server.py');
+        if (flags.target && flags.port !== undefined) throw new CliError('--port is the port given to a server the verifier starts; with --target the port is in host:port.');
+      }
+      const color = !flags.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const print = (line: string): void => {
+        if (!flags.json) process.stdout.write(`${line}\n`);
+      };
+      // The programs under test run in their own process groups, out of reach of the terminal's
+      // Ctrl-C: stop them here before leaving.
+      const onSignal = (): void => {
+        killAllSupervised();
+        process.stderr.write('\nchatlab verify: interrupted; stopped what it started.\n');
+        process.exit(130);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const common = {
+        through: flags.through,
+        timeouts: { answerMs: flags.timeout * 1000, startMs: flags.startTimeout * 1000 },
+        onCheck: (result: VerifyReport['checks'][number]) => print(formatCheck(result, color)),
+      };
+      let report: VerifyReport;
+      try {
+        report = flags.client
+          ? await verifyClient({
+              ...common,
+              command,
+              ...(flags.port !== undefined ? { port: flags.port } : {}),
+              ...(users[0] ? { user: users[0] } : {}),
+              onStart: (info) => print(formatHeader({ mode: 'client', ...info, through: flags.through })),
+            })
+          : await verifyServer({
+              ...common,
+              ...(flags.target ? { target: flags.target } : { command }),
+              ...(flags.port !== undefined ? { port: flags.port } : {}),
+              users,
+              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through: flags.through })),
+            });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      if (flags.json) {
+        process.stdout.write(`${renderJson(report)}\n`);
+      } else {
+        const failure = formatFailure(report, color);
+        if (failure) print(failure);
+        print(formatSummary(report, color));
+      }
+      if (!report.passed) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,46 @@
+import type { StepNumber } from '../protocol/index.ts';
+import type { Supervisor } from './supervisor.ts';
+import type { Transcript } from './transcript.ts';
+import type { CheckResult, VerifyReport } from './types.ts';
+
+/** Assembles the final report of a run from its parts. */
+export function buildReport(parts: {
+  mode: 'server' | 'client';
+  through: StepNumber;
+  address: { host: string; port: number };
+  checks: CheckResult[];
+  transcript: Transcript;
+  supervisor: Supervisor | undefined;
+  exitedEarly: boolean;
+  started: number;
+  accounts?: VerifyReport['accounts'] | undefined;
+}): VerifyReport {
+  const { checks, supervisor } = parts;
+  const failed = checks.find((c) => c.status === 'failed');
+  const count = (status: CheckResult['status']): number => checks.filter((c) => c.status === status).length;
+  return {
+    mode: parts.mode,
+    passed: !failed && checks.length > 0,
+    through: parts.through,
+    address: parts.address,
+    checks,
+    ...(failed ? { failedStep: failed.step } : {}),
+    counts: { passed: count('passed'), failed: count('failed'), skipped: count('skipped') },
+    ...(parts.accounts ? { accounts: parts.accounts } : {}),
+    ...(supervisor
+      ? {
+          process: {
+            command: supervisor.command,
+            ...(supervisor.pid !== undefined ? { pid: supervisor.pid } : {}),
+            exitCode: supervisor.exit?.code ?? null,
+            signal: supervisor.exit?.signal ?? null,
+            exitedEarly: parts.exitedEarly,
+            ...(supervisor.exit?.spawnError ? { spawnError: supervisor.exit.spawnError } : {}),
+            output: [...supervisor.output],
+          },
+        }
+      : {}),
+    transcript: parts.transcript.toJSON(),
+    durationMs: Math.round(performance.now() - parts.started),
+  };
+}

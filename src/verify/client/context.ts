@@ -1,0 +1,120 @@
+import net from 'node:net';
+import { showBytes } from '../bytes.ts';
+import { HINTS, fail, seconds, type FailureReport } from '../failure.ts';
+import { Probe, type Received } from '../probe.ts';
+import type { OutputLine, Supervisor } from '../supervisor.ts';
+import type { Transcript } from '../transcript.ts';
+import type { Account, Timeouts } from '../types.ts';
+import type { StepNumber } from '../../protocol/index.ts';
+
+/**
+ * The state of one --client run: the verifier listens and plays the server; the client under
+ * test is a supervised process that connects to it, reads stdin and prints to stdout.
+ */
+export class ClientContext {
+  /** The client's connection, once it connected. */
+  client?: Probe;
+  /** Connections beyond the first (a client should open one). */
+  extraConnections = 0;
+  private readonly accepted: Promise<Probe>;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly through: StepNumber,
+    readonly timeouts: Timeouts,
+    readonly transcript: Transcript,
+    readonly listener: net.Server,
+    readonly account: Account,
+    readonly texts: { stdin: string; incoming: string },
+    public supervisor: Supervisor | undefined,
+  ) {
+    this.accepted = new Promise((resolve) => {
+      listener.on('connection', (socket) => {
+        if (this.client) {
+          this.extraConnections++;
+          this.transcript.add({ conn: 'client', kind: 'note', text: `the client opened another connection (#${this.extraConnections + 1}); the verifier closed it` });
+          socket.destroy();
+          return;
+        }
+        this.client = Probe.wrap(socket, 'client', transcript);
+        resolve(this.client);
+      });
+    });
+  }
+
+  get process(): Supervisor {
+    return this.supervisor as Supervisor;
+  }
+
+  /** Resolves with the client's connection, or `null` if it does not come within `timeoutMs` or the client exits. */
+  async waitForConnection(timeoutMs: number): Promise<Probe | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const result = await Promise.race([
+      this.accepted,
+      this.process.exited.then(() => null),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return result ?? this.client ?? null;
+  }
+
+  /** Types a line on the client's stdin. */
+  type(line: string): void {
+    this.transcript.add({ conn: 'client', kind: 'stdin', text: line });
+    this.process.writeLine(line);
+  }
+
+  /** "exited with code 1" once the client has exited, else null. */
+  async clientExit(waitMs = 250): Promise<string | null> {
+    const exit = this.process.exit ?? (await this.process.waitForExit(waitMs));
+    if (!exit) return null;
+    if (exit.spawnError) return `could not start (${exit.spawnError})`;
+    return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  }
+
+  /** Waits for the next frame from the client, failing precisely (bad line, close, exit, timeout). */
+  async expectFrame(what: string, hint: string): Promise<Received> {
+    const client = this.client!;
+    const { answerMs } = this.timeouts;
+    const wait = await client.next(() => true, answerMs);
+    if (wait.kind === 'frame' && wait.received.frame) return wait.received;
+    if (wait.kind === 'frame') {
+      fail({
+        summary: `the client sent a line that is not a chatlab/1 frame (${wait.received.problem?.message ?? 'unreadable'})`,
+        expected: what,
+        received: showBytes(wait.received.raw),
+        hint: HINTS.jsonLine,
+        culprit: wait.received.seq,
+      });
+    }
+    fail(await this.explainSilence(what, hint, wait.kind === 'closed'));
+  }
+
+  /** Waits for a stdout line that `match` accepts, printed after output line number `from`. */
+  async expectLine(match: (line: OutputLine) => boolean, from: number): Promise<OutputLine | null> {
+    return this.process.waitForLine((line) => line.stream === 'stdout' && match(line), this.timeouts.answerMs, from);
+  }
+
+  /** The failure for "the client did not do X": it exited, closed, or stayed silent. */
+  async explainSilence(what: string, hint: string, closed = this.client?.finished ?? false): Promise<FailureReport> {
+    const exit = await this.clientExit();
+    if (exit) return { summary: `the client ${exit} before ${what}`, hint: `${hint} The client's stderr is below.` };
+    if (closed) return { summary: `the client closed the connection before ${what}`, hint };
+    const pending = this.client?.pendingBytes ?? Buffer.alloc(0);
+    if (pending.length) {
+      return {
+        summary: `no complete frame within ${seconds(this.timeouts.answerMs)}: the client sent ${pending.length} bytes without the final \\n`,
+        received: `${showBytes(pending)}   (no <LF> yet)`,
+        hint: HINTS.newline,
+        timeoutSeconds: this.timeouts.answerMs / 1000,
+      };
+    }
+    return { summary: `no answer within ${seconds(this.timeouts.answerMs)}: waited for ${what}`, hint, timeoutSeconds: this.timeouts.answerMs / 1000 };
+  }
+
+  /** Index of the next stdout line to be printed (to look only at what comes after an action). */
+  get outputMark(): number {
+    return this.process.output.length;
+  }
+}

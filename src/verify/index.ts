@@ -1,0 +1,26 @@
+/**
+ * chatlab verify: the stage tester. `verifyServer` checks anyone's chatlab/1 server step by step
+ * (starting it, or connecting to a running one); `verifyClient` plays the server and checks a
+ * client. Both stop at the first failing check and return a report that says exactly where and
+ * why, with the frames exchanged so far; the reporters print it for people or machines.
+ */
+export { verifyServer, SERVER_CHECKS } from './server/verify-server.ts';
+export { verifyClient } from './client/verify-client.ts';
+export { CLIENT_CHECKS } from './client/checks.ts';
+export { renderText, formatHeader, formatCheck, formatFailure, formatSummary } from './report/text.ts';
+export { renderJson } from './report/json.ts';
+export { renderDiagram, frameSummary } from './report/diagram.ts';
+export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';
+export { HINTS, type FailureReport } from './failure.ts';
+export { killAllSupervised } from './supervisor.ts';
+export {
+  DEFAULT_TIMEOUTS,
+  type Account,
+  type CheckResult,
+  type ProcessReport,
+  type Timeouts,
+  type VerifyClientOptions,
+  type VerifyReport,
+  type VerifyServerOptions,
+} from './types.ts';
+export type { TranscriptEventJson } from './transcript.ts';

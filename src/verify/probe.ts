@@ -1,0 +1,262 @@
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { FrameDecoder, encodeFrame, type RawFrame, type ReadSpan } from '../protocol/index.ts';
+import type { Transcript } from './transcript.ts';
+
+/** One thing received on a probe connection: a frame, or a line that is not a frame. */
+export interface Received {
+  /** Transcript sequence number, so a failure can point at it in the diagram. */
+  seq: number;
+  raw: Buffer;
+  /** The decoded frame; absent when the line is not a frame (see `problem`). */
+  frame?: RawFrame;
+  problem?: { code: string; message: string };
+  reads: ReadSpan;
+  consumed: boolean;
+}
+
+/** The outcome of waiting for something on a probe. */
+export type Wait =
+  | { kind: 'frame'; received: Received }
+  /** The peer closed (or reset) the connection before a matching frame arrived. */
+  | { kind: 'closed' }
+  | { kind: 'timeout' };
+
+/** How to write bytes: in one write, or cut at the given byte offsets into several TCP writes. */
+export interface WriteOptions {
+  splitAt?: number[];
+  /** Pause between the pieces, so each leaves as its own TCP segment. */
+  gapMs?: number;
+  /** When sending raw bytes: the frames they hold, for the transcript. */
+  frames?: RawFrame[];
+}
+
+interface Waiter {
+  match: (received: Received) => boolean;
+  consume: boolean;
+  resolve: (wait: Wait) => void;
+}
+
+/**
+ * One verifier connection to the peer under test, built on FrameDecoder. It records every read,
+ * frame and close in the shared transcript, keeps the frames in an inbox, and lets checks wait
+ * for "the first not-yet-consumed frame that matches" with a bounded timeout.
+ */
+export class Probe {
+  /** Every frame or bad line received, in order. */
+  readonly inbox: Received[] = [];
+  /** Number of TCP reads so far. */
+  reads = 0;
+  /** The peer sent FIN (it closed its side). */
+  peerEnded = false;
+  /** The socket is fully closed. */
+  closed = false;
+  /** The peer reset the connection (RST), or another socket error happened. */
+  error?: string;
+  private readonly decoder = new FrameDecoder();
+  private waiters: Waiter[] = [];
+  private closeWaiters: (() => void)[] = [];
+  /** Bytes received since the last newline: a frame still waiting for its `\n`. */
+  private partial: Buffer[] = [];
+
+  private constructor(
+    readonly socket: net.Socket,
+    public name: string,
+    private readonly transcript: Transcript,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.peerEnded = true;
+      for (const bad of this.decoder.end()) if (!bad.ok) this.record({ raw: bad.raw, problem: { code: bad.code, message: bad.message }, reads: bad.reads });
+      this.transcript.add({ conn: this.name, kind: 'close', by: 'peer', detail: 'closed its side (FIN)' });
+      this.settle();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // Writing to a connection the peer already closed is the verifier's own echo of that close.
+      if (error.code === 'EPIPE' && this.peerEnded) return;
+      this.error =
+        error.code === 'ECONNRESET' ? 'reset the connection (RST)' : error.code === 'EPIPE' ? 'closed the connection while the verifier was writing' : error.message;
+      this.transcript.add({ conn: this.name, kind: 'close', by: 'peer', detail: this.error });
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.settle();
+    });
+  }
+
+  /** Opens a connection; rejects with the socket error (ECONNREFUSED…) or a timeout. */
+  static connect(options: { host: string; port: number; name: string; transcript: Transcript; timeoutMs: number }): Promise<Probe> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: options.host, port: options.port, allowHalfOpen: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`no connection within ${options.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }));
+      }, options.timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        options.transcript.add({ conn: options.name, kind: 'connect' });
+        resolve(new Probe(socket, options.name, options.transcript));
+      });
+    });
+  }
+
+  /** Wraps a socket accepted by the verifier (--client mode, where the verifier is the server). */
+  static wrap(socket: net.Socket, name: string, transcript: Transcript): Probe {
+    transcript.add({ conn: name, kind: 'connect' });
+    return new Probe(socket, name, transcript);
+  }
+
+  /** Bytes of an unfinished frame (received, but no `\n` yet). */
+  get pendingBytes(): Buffer {
+    return Buffer.concat(this.partial);
+  }
+
+  /** Whether the connection can no longer bring anything new. */
+  get finished(): boolean {
+    return this.peerEnded || this.closed;
+  }
+
+  /**
+   * Writes frames (each encoded with its `\n`) or raw bytes, optionally cut into several TCP
+   * writes. Records one transcript event per frame written; resolves once everything is handed
+   * to the kernel.
+   */
+  async send(data: RawFrame | RawFrame[] | Buffer, options: WriteOptions = {}): Promise<void> {
+    const frames = Buffer.isBuffer(data) ? (options.frames ?? []) : Array.isArray(data) ? data : [data];
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(frames.map((frame) => encodeFrame(frame)));
+    const cuts = [...new Set(options.splitAt ?? [])].filter((at) => at > 0 && at < bytes.length).sort((a, b) => a - b);
+    const pieces: Buffer[] = [];
+    let from = 0;
+    for (const at of [...cuts, bytes.length]) {
+      pieces.push(bytes.subarray(from, at));
+      from = at;
+    }
+    this.transcript.add({
+      conn: this.name,
+      kind: 'send',
+      raw: bytes,
+      ...(frames.length === 1 ? { frame: frames[0] as RawFrame } : {}),
+      writes: pieces.length,
+      frames: frames.length,
+    });
+    for (const [index, piece] of pieces.entries()) {
+      if (this.socket.destroyed || this.socket.writableEnded) return;
+      await new Promise<void>((resolve) => this.socket.write(piece, () => resolve()));
+      if (index < pieces.length - 1) await delay(options.gapMs ?? 15);
+    }
+  }
+
+  /**
+   * Waits for the first not-yet-consumed received item that `match` accepts (already in the
+   * inbox or yet to come) and returns it, marked consumed unless `consume: false`; or reports
+   * the close or the timeout. An aborted `signal` ends the wait as a timeout.
+   */
+  next(match: (received: Received) => boolean, timeoutMs: number, options: { consume?: boolean; signal?: AbortSignal } = {}): Promise<Wait> {
+    const consume = options.consume ?? true;
+    const found = this.inbox.find((received) => !received.consumed && match(received));
+    if (found) {
+      if (consume) found.consumed = true;
+      return Promise.resolve({ kind: 'frame', received: found });
+    }
+    if (this.finished) return Promise.resolve({ kind: 'closed' });
+    if (options.signal?.aborted) return Promise.resolve({ kind: 'timeout' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+      const onAbort = (): void => finish({ kind: 'timeout' });
+      const waiter: Waiter = { match, consume, resolve: (wait) => finish(wait) };
+      const finish = (wait: Wait): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(wait);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Items received and not consumed yet that `match` accepts (all of them without `match`). */
+  unconsumed(match: (received: Received) => boolean = () => true): Received[] {
+    return this.inbox.filter((received) => !received.consumed && match(received));
+  }
+
+  /** Resolves `true` once the peer has closed (FIN, RST or full close), `false` after the timeout. */
+  waitForClose(timeoutMs: number): Promise<boolean> {
+    if (this.finished || this.error) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.closeWaiters = this.closeWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.closeWaiters.push(done);
+    });
+  }
+
+  /** Closes the verifier's side politely (FIN); the peer may still send until it closes too. */
+  end(): void {
+    if (this.socket.writableEnded || this.socket.destroyed) return;
+    this.transcript.add({ conn: this.name, kind: 'close', by: 'verifier', detail: 'closed its side (FIN)' });
+    this.socket.end();
+  }
+
+  /** Drops the connection at once, without `quit`: what a crashed or killed client does. */
+  drop(): void {
+    if (this.socket.destroyed) return;
+    this.transcript.add({ conn: this.name, kind: 'close', by: 'verifier', detail: 'dropped the connection (no quit)' });
+    this.socket.destroy();
+  }
+
+  /** Releases the socket without recording anything (end-of-run cleanup). */
+  dispose(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.reads++;
+    this.transcript.add({ conn: this.name, kind: 'read', raw: Buffer.from(chunk), index: this.reads });
+    const lastNewline = chunk.lastIndexOf(0x0a);
+    if (lastNewline === -1) this.partial.push(chunk);
+    else this.partial = lastNewline === chunk.length - 1 ? [] : [chunk.subarray(lastNewline + 1)];
+    for (const result of this.decoder.push(chunk)) {
+      if (result.ok) this.record({ raw: result.raw, frame: result.frame, reads: result.reads });
+      else this.record({ raw: result.raw, problem: { code: result.code, message: result.message }, reads: result.reads });
+    }
+  }
+
+  private record(item: { raw: Buffer; frame?: RawFrame; problem?: { code: string; message: string }; reads: ReadSpan }): void {
+    const event = this.transcript.add({
+      conn: this.name,
+      kind: 'recv',
+      raw: Buffer.from(item.raw),
+      ...(item.frame ? { frame: item.frame } : {}),
+      ...(item.problem ? { problem: item.problem.message } : {}),
+      reads: item.reads,
+    });
+    const received: Received = { seq: event.seq, raw: Buffer.from(item.raw), reads: item.reads, consumed: false };
+    if (item.frame) received.frame = item.frame;
+    if (item.problem) received.problem = item.problem;
+    this.inbox.push(received);
+    for (const waiter of [...this.waiters]) {
+      if (received.consumed) break;
+      if (waiter.match(received)) {
+        if (waiter.consume) received.consumed = true;
+        waiter.resolve({ kind: 'frame', received });
+      }
+    }
+  }
+
+  private settle(): void {
+    for (const done of this.closeWaiters.splice(0)) done();
+    for (const waiter of [...this.waiters]) waiter.resolve({ kind: 'closed' });
+  }
+}

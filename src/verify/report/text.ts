@@ -1,0 +1,113 @@
+import { styleText } from 'node:util';
+import { STEPS } from '../../protocol/index.ts';
+import type { ByteDiff } from '../bytes.ts';
+import type { CheckResult, VerifyReport } from '../types.ts';
+import { renderDiagram } from './diagram.ts';
+
+type Style = Parameters<typeof styleText>[0];
+
+/** A styler that colours only when asked to (the CLI asks on a TTY without NO_COLOR). */
+export function painter(color: boolean): (style: Style, text: string) => string {
+  // The caller has decided; do not let styleText second-guess it from process.stdout.
+  return color ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
+}
+
+const stepLabel = (step: number, name: string): string => `${String(step).padStart(2)} ${name}`;
+const STEP_LABEL_WIDTH = Math.max(...STEPS.map((s) => stepLabel(s.step, s.name).length));
+
+/** The first line of a run: what is verified, where. */
+export function formatHeader(info: { mode: 'server' | 'client'; host: string; port: number; command?: string[]; through: number }): string {
+  const steps = info.through === 1 ? 'step 1' : `steps 1–${info.through}`;
+  if (info.mode === 'client') {
+    return `chatlab verify --client: playing the server on ${info.host}:${info.port} for ${info.command?.join(' ') ?? 'the client'} (${steps}; Ctrl-C to stop)`;
+  }
+  return info.command
+    ? `chatlab verify: ${info.command.join(' ')} on ${info.host}:${info.port} (${steps}; Ctrl-C to stop)`
+    : `chatlab verify: the server at ${info.host}:${info.port} (${steps}; Ctrl-C to stop)`;
+}
+
+/** One line per check: ✓ or ✗, the step, what was checked. */
+export function formatCheck(result: CheckResult, color = false): string {
+  const paint = painter(color);
+  const mark = result.status === 'passed' ? paint('green', '✓') : result.status === 'failed' ? paint('red', '✗') : paint('gray', '·');
+  const step = stepLabel(result.step, result.stepName).padEnd(STEP_LABEL_WIDTH);
+  const detail = result.detail ? paint('gray', `  (${result.detail})`) : '';
+  return ` ${mark} ${paint('gray', step)}  ${result.title}${detail}`;
+}
+
+function indent(lines: string[], by = '     '): string[] {
+  return lines.map((line) => (line ? by + line : line));
+}
+
+function formatDiff(diff: ByteDiff, paint: ReturnType<typeof painter>): string[] {
+  const caret = (column: number): string => `${' '.repeat(10 + column)}${paint('red', '^')}`;
+  return [
+    `${diff.label}:`,
+    `expected  ${diff.expected}`,
+    `received  ${diff.received}`,
+    `${caret(diff.receivedColumn)} first differing byte: byte ${diff.firstDifferentByte} (of ${diff.expectedBytes} expected, ${diff.receivedBytes} received)`,
+    `bytes     expected ${diff.expectedHex}`,
+    `          received ${diff.receivedHex}`,
+  ];
+}
+
+/** The details of the failed check: what happened, expected vs received, the hint, the frames so far, the program's output. */
+export function formatFailure(report: VerifyReport, color = false): string {
+  const failed = report.checks.find((c) => c.status === 'failed');
+  if (!failed?.failure) return '';
+  const paint = painter(color);
+  const f = failed.failure;
+  const lines: string[] = ['', paint('bold', f.summary)];
+  if (f.expected !== undefined) lines.push(`expected  ${f.expected}`);
+  if (f.received !== undefined) lines.push(`received  ${f.received}`);
+  if (f.diff) lines.push('', ...formatDiff(f.diff, paint));
+  lines.push('', `${paint(['bold', 'yellow'], 'hint:')} ${f.hint}`);
+  if (report.transcript.length) {
+    const peer = report.mode === 'server' ? 'server' : 'client';
+    const self = report.mode === 'server' ? 'verifier' : 'verifier (as the server)';
+    lines.push('', paint('bold', 'frames so far:'), ...renderDiagram(report.transcript, { peer, self, ...(f.culprit !== undefined ? { culprit: f.culprit } : {}) }));
+  }
+  const proc = report.process;
+  if (proc) {
+    const who = report.mode === 'server' ? 'server' : 'client';
+    const status = proc.spawnError
+      ? `it could not start: ${proc.spawnError}`
+      : proc.exitedEarly
+        ? proc.signal
+          ? `it was killed by ${proc.signal} during the run`
+          : `it exited by itself, with code ${proc.exitCode}`
+        : 'it was still running; the verifier stopped it';
+    lines.push('', paint('bold', `${who} output (${status}):`));
+    const output = proc.output.slice(-40);
+    if (proc.output.length > output.length) lines.push(`… ${proc.output.length - output.length} earlier lines not shown`);
+    if (!output.length) lines.push('(it printed nothing)');
+    for (const line of output) lines.push(`${paint(line.stream === 'stderr' ? 'red' : 'cyan', `[${who} ${line.stream}]`)} ${line.text}`);
+  }
+  return indent(lines).join('\n');
+}
+
+/** The last line: passed, or where it stopped. */
+export function formatSummary(report: VerifyReport, color = false): string {
+  const paint = painter(color);
+  const { passed, failed, skipped } = report.counts;
+  const time = `${(report.durationMs / 1000).toFixed(1)} s`;
+  if (report.passed) return paint(['bold', 'green'], `\nAll ${passed} checks of steps 1–${report.through} passed (${time}).`);
+  const step = report.failedStep;
+  const name = step ? STEPS[step - 1]?.name : '';
+  return paint(
+    ['bold', 'red'],
+    `\nStopped at step ${step} (${name}): ${passed} passed, ${failed} failed, ${skipped} not run (${time}). Fix it and run again.`,
+  );
+}
+
+/** The whole human-readable report (the CLI prints the same pieces as they come). */
+export function renderText(report: VerifyReport, color = false): string {
+  const parts = [
+    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.process ? { command: report.process.command } : {}) }),
+    ...report.checks.filter((c) => c.status !== 'skipped').map((c) => formatCheck(c, color)),
+  ];
+  const failure = formatFailure(report, color);
+  if (failure) parts.push(failure);
+  parts.push(formatSummary(report, color));
+  return parts.join('\n');
+}

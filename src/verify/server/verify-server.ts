@@ -1,0 +1,66 @@
+import type { Check } from '../runner.ts';
+import { runChecks, toStep } from '../runner.ts';
+import { Supervisor, freePort } from '../supervisor.ts';
+import { Transcript } from '../transcript.ts';
+import { DEFAULT_TIMEOUTS, type VerifyReport, type VerifyServerOptions } from '../types.ts';
+import { buildReport } from '../build-report.ts';
+import { connectChecks } from './checks-connect.ts';
+import { leaveChecks } from './checks-leave.ts';
+import { loginChecks } from './checks-login.ts';
+import { relayChecks } from './checks-relay.ts';
+import { ServerContext } from './context.ts';
+
+/** Every server check, in the order they run (steps 1 → 10). */
+export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...leaveChecks];
+
+/**
+ * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
+ * environment) or connects to `target`, runs the checks of steps 1..through, stops at the
+ * first failure, and always stops what it started.
+ */
+export async function verifyServer(options: VerifyServerOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const through = toStep(options.through);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const transcript = new Transcript();
+  let host: string;
+  let port: number;
+  let supervisor: Supervisor | undefined;
+  if (options.target) {
+    ({ host, port } = options.target);
+    options.onStart?.({ host, port });
+  } else if (options.command?.length) {
+    host = options.host ?? '127.0.0.1';
+    port = options.port ?? (await freePort(host));
+    const command = options.command.map((arg) => arg.replaceAll('{port}', String(port)).replaceAll('{host}', host));
+    options.onStart?.({ host, port, command });
+    supervisor = new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
+  } else {
+    throw new Error('verifyServer needs a command to start the server, or a target address');
+  }
+  const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
+  try {
+    const checks = await runChecks(SERVER_CHECKS, ctx, {
+      through,
+      guardMs: timeouts.startMs + 5 * timeouts.answerMs + 4 * timeouts.quietMs,
+      ...(options.onCheck ? { onCheck: options.onCheck } : {}),
+    });
+    const exitedEarly = supervisor?.exit !== null && supervisor?.exit !== undefined;
+    ctx.closeAll();
+    await supervisor?.stop();
+    return buildReport({
+      mode: 'server',
+      through,
+      address: { host, port },
+      checks,
+      transcript,
+      supervisor,
+      exitedEarly,
+      started,
+      accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
+    });
+  } finally {
+    ctx.closeAll();
+    await supervisor?.stop();
+  }
+}

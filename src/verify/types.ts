@@ -1,0 +1,107 @@
+import type { StepNumber } from '../protocol/index.ts';
+import type { FailureReport } from './failure.ts';
+import type { OutputLine } from './supervisor.ts';
+import type { TranscriptEventJson } from './transcript.ts';
+
+/** How long the verifier waits. Generous by default, short in tests. */
+export interface Timeouts {
+  /** For each expected answer (a frame, a close, a printed line). */
+  answerMs: number;
+  /** How long "nothing happens" must last to count as nothing (no echo, connection stays open…). */
+  quietMs: number;
+  /** For the command to start listening (server mode) or to connect (client mode). */
+  startMs: number;
+}
+
+/** The defaults: 5 s per answer, 0.3 s of quiet, 10 s to start. */
+export const DEFAULT_TIMEOUTS: Timeouts = { answerMs: 5_000, quietMs: 300, startMs: 10_000 };
+
+/** A test account. */
+export interface Account {
+  user: string;
+  password: string;
+}
+
+/** The outcome of one check. */
+export interface CheckResult {
+  /** Stable id, e.g. `7.no-echo`. */
+  id: string;
+  step: StepNumber;
+  stepName: string;
+  title: string;
+  status: 'passed' | 'failed' | 'skipped';
+  durationMs: number;
+  /** Extra facts on success (e.g. which accounts were used). */
+  detail?: string;
+  failure?: FailureReport;
+}
+
+/** The command the verifier started, and what became of it. */
+export interface ProcessReport {
+  command: string[];
+  pid?: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** It exited by itself during the run (rather than being stopped by the verifier at the end). */
+  exitedEarly: boolean;
+  spawnError?: string;
+  output: OutputLine[];
+}
+
+/** The whole result of a run; `--json` prints exactly this. */
+export interface VerifyReport {
+  mode: 'server' | 'client';
+  passed: boolean;
+  through: StepNumber;
+  /** Server mode: the server's address. Client mode: where the verifier (playing the server) listened. */
+  address: { host: string; port: number };
+  checks: CheckResult[];
+  /** Step of the first failed check. */
+  failedStep?: StepNumber;
+  counts: { passed: number; failed: number; skipped: number };
+  /** Server mode: where the test accounts came from. */
+  accounts?: { source: 'register' | 'given' | 'none'; users: string[] };
+  process?: ProcessReport;
+  transcript: TranscriptEventJson[];
+  durationMs: number;
+}
+
+/** Options shared by both modes. */
+export interface CommonOptions {
+  /** Run the checks of steps 1..through (default 10). */
+  through?: number;
+  timeouts?: Partial<Timeouts>;
+  /** Called as each check finishes (for live output). */
+  onCheck?: (result: CheckResult) => void;
+  /** Called once the address is known, before the first check. */
+  onStart?: (info: { host: string; port: number; command?: string[] }) => void;
+}
+
+/** Options of {@link verifyServer}. */
+export interface VerifyServerOptions extends CommonOptions {
+  /** The command that starts the server; `{port}` and `{host}` in its arguments are replaced. */
+  command?: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** A server that is already running (instead of `command`). */
+  target?: { host: string; port: number };
+  /** Host to give the command (default 127.0.0.1). */
+  host?: string;
+  /** Port to give the command (default: a free port). */
+  port?: number;
+  /** Accounts to log in with when the server has no `register` (or to use instead of it). */
+  users?: Account[];
+}
+
+/** Options of {@link verifyClient}. */
+export interface VerifyClientOptions extends CommonOptions {
+  /** The command that starts the client. */
+  command: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  host?: string;
+  /** Port the verifier listens on (default: a free port). */
+  port?: number;
+  /** Credentials given to the client in CHATLAB_USER / CHATLAB_PASSWORD (default: random ones). */
+  user?: Account;
+}

@@ -1,0 +1,63 @@
+/**
+ * `chatlab verify --client`: the verifier plays the server. A correct Python client passes every
+ * step; each broken client fails at its step, on the right check, with the right hint.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { verifyClient, type VerifyReport } from '../src/verify/index.ts';
+
+const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/clients/${file}`, import.meta.url));
+const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
+
+function command(file: string): string[] {
+  return file.endsWith('.py') ? ['python3', fixture(file)] : [process.execPath, '--import', 'tsx', fixture(file)];
+}
+
+function summary(report: VerifyReport): string {
+  const failed = report.checks.find((c) => c.status === 'failed');
+  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
+}
+
+const BROKEN = [
+  { file: 'login_before_hello.py', step: 3, check: '3.waits-for-hello', hint: 'wait for hello before sending login' },
+  { file: 'hardcoded_user.py', step: 4, check: '4.login', hint: 'CHATLAB_USER and CHATLAB_PASSWORD' },
+  { file: 'one_read_one_frame.py', step: 5, check: '5.shows-presence', hint: 'one read can hold several frames' },
+  { file: 'keeps_newline.py', step: 6, check: '6.say-from-stdin', hint: 'strip the newline' },
+  { file: 'wrong-format.ts', step: 7, check: '7.prints-message', hint: 'print each message as "<from>: <text>"' },
+  { file: 'never_quits.py', step: 8, check: '8.quit-from-stdin', hint: 'send {"type":"quit"}' },
+  { file: 'no_close.py', step: 10, check: '10.closes-after-bye', hint: 'after bye, close the socket' },
+];
+
+describe('chatlab verify --client on sample clients', () => {
+  test.concurrent('a correct Python client passes all ten steps', async () => {
+    const report = await verifyClient({ command: command('client.py'), timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.mode).toBe('client');
+    expect(report.process?.exitCode).toBe(0);
+    // The client's stdout is part of the transcript, next to the frames.
+    expect(report.transcript.some((e) => e.kind === 'stdout' && e.text === '* carol is online')).toBe(true);
+  });
+
+  test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint }) => {
+    const report = await verifyClient({ command: command(file), timeouts: TEST_TIMEOUTS });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(failed?.id, summary(report)).toBe(check);
+    expect(report.failedStep).toBe(step);
+    expect(failed?.failure?.hint).toContain(hint);
+  });
+
+  test.concurrent('the client gets HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD', async () => {
+    const user = { user: 'zoe', password: 'zoe-secret' };
+    const report = await verifyClient({ command: command('client.py'), user, through: 4, timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    const login = report.transcript.find((e) => e.kind === 'recv' && e.frame?.type === 'login');
+    expect(login && 'frame' in login ? login.frame : null).toEqual({ type: 'login', user: 'zoe', password: 'zoe-secret' });
+  });
+
+  test.concurrent('a client command that does not exist fails at step 2 with a clear message', async () => {
+    const report = await verifyClient({ command: ['/nonexistent/chat-client'], timeouts: TEST_TIMEOUTS });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(failed?.id).toBe('2.connects');
+    expect(failed?.failure?.summary).toContain('command not found: /nonexistent/chat-client');
+  });
+});

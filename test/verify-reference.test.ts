@@ -1,0 +1,100 @@
+/**
+ * `chatlab verify` against the project's own reference server: in-process (--target), once with
+ * accounts created through register and once with given accounts, and end to end through the
+ * CLI (`chatlab verify --json -- chatlab server …`), which also pins the --json shape; and the
+ * reference client (`chatlab client`) under --client.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+
+const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
+const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
+
+function summary(report: VerifyReport): string {
+  const failed = report.checks.find((c) => c.status === 'failed');
+  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
+}
+
+/** Runs the chatlab CLI; resolves with its exit code and output. */
+function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHATLAB, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('chatlab verify on the reference server', () => {
+  let chat: TestServer;
+  let empty: TestServer;
+  beforeAll(async () => {
+    chat = await startTestServer();
+    empty = await startTestServer({ users: {} });
+  });
+  afterAll(async () => {
+    await chat?.stop();
+    await empty?.stop();
+  });
+
+  test.concurrent('passes every check, with accounts the verifier registers itself', async () => {
+    const report = await verifyServer({ target: { host: '127.0.0.1', port: empty.port }, timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.counts).toEqual({ passed: report.checks.length, failed: 0, skipped: 0 });
+    expect(report.accounts?.source).toBe('register');
+    expect(report.process).toBeUndefined();
+  });
+
+  test.concurrent('passes every check, with the demo accounts given', async () => {
+    const users = [
+      { user: 'alice', password: 'wonderland' },
+      { user: 'bob', password: 'builder' },
+      { user: 'carol', password: 'caroline' },
+    ];
+    const report = await verifyServer({ target: { host: '127.0.0.1', port: chat.port }, users, timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
+  });
+
+  test.concurrent('end to end: chatlab verify --json -- chatlab server --port {port} --db :memory:', async () => {
+    const { code, stdout, stderr } = await runCli(['verify', '--json', '--timeout', '3', '--', process.execPath, CHATLAB, 'server', '--port', '{port}', '--db', ':memory:']);
+    const report = JSON.parse(stdout) as VerifyReport;
+    expect(code, `${summary(report)}\n${stderr}`).toBe(0);
+    expect(report).toMatchObject({ mode: 'server', passed: true, through: 10, address: { host: '127.0.0.1' }, counts: { failed: 0, skipped: 0 } });
+    expect(report.process?.command).toContain(String(report.address.port));
+    expect(report.process?.output.some((line) => line.stream === 'stdout' && line.text.includes(`listening on 127.0.0.1:${report.address.port}`))).toBe(true);
+    for (const check of report.checks) {
+      expect(check).toEqual({
+        id: expect.stringMatching(/^\d+\.[a-z0-9-]+$/),
+        step: expect.any(Number),
+        stepName: expect.any(String),
+        title: expect.any(String),
+        status: 'passed',
+        durationMs: expect.any(Number),
+        ...(check.detail ? { detail: expect.any(String) } : {}),
+      });
+    }
+    expect(report.transcript.length).toBeGreaterThan(20);
+    for (const event of report.transcript) expect(event).toMatchObject({ seq: expect.any(Number), atMs: expect.any(Number), conn: expect.any(String), kind: expect.any(String) });
+    const welcome = report.transcript.find((e) => e.kind === 'recv' && e.frame?.type === 'welcome');
+    expect(welcome && 'raw' in welcome ? welcome.raw : '').toMatch(/^\{.*"type":"welcome".*\}<LF>$/);
+  });
+
+  test.concurrent('the reference client (chatlab client) passes every --client check', async () => {
+    const report = await verifyClient({ command: [process.execPath, CHATLAB, 'client'], timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.process?.exitCode).toBe(0);
+  });
+});

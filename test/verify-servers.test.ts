@@ -1,0 +1,116 @@
+/**
+ * `chatlab verify` against sample servers: a correct one in Python (stdlib only) and one in
+ * TypeScript must pass every step; each deliberately broken one (Python and TypeScript, at least
+ * one per step) must fail at its step, on the right check, with the right hint.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { verifyServer, type VerifyReport } from '../src/verify/index.ts';
+
+const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
+const ACCOUNTS = [
+  { user: 'alice', password: 'wonderland' },
+  { user: 'bob', password: 'builder' },
+  { user: 'carol', password: 'caroline' },
+];
+/** Short waits keep the suite fast; still generous for a correct server on a busy machine. */
+const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
+
+function command(file: string): string[] {
+  return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : [process.execPath, '--import', 'tsx', fixture(`ts/${file}`)];
+}
+
+/** Where a broken server must fail: the step, the check, and words of the hint. */
+interface Broken {
+  file: string;
+  step: number;
+  check: string;
+  hint: string;
+  summary?: string;
+}
+
+const BROKEN: Broken[] = [
+  { file: 'no_port_env.py', step: 1, check: '1.listens', hint: 'PORT environment variable', summary: 'exited with code 1 before accepting' },
+  { file: 'wrong-port.ts', step: 1, check: '1.listens', hint: 'read the port from the PORT environment variable', summary: 'says it listens on port' },
+  { file: 'closes_on_accept.py', step: 2, check: '2.stays-open', hint: 'keep each accepted socket open', summary: 'closed the connection right after accepting it' },
+  { file: 'crash-on-connect.ts', step: 2, check: '2.stays-open', hint: 'read its stderr', summary: 'exited with code 1' },
+  { file: 'no_hello.py', step: 3, check: '3.hello-first', hint: 'as soon as you accept a connection, send {"type":"hello"', summary: 'no answer within 2 s' },
+  { file: 'sequential.py', step: 3, check: '3.hello-each', hint: 'serve every connection at the same time', summary: 'no answer within 2 s' },
+  { file: 'hello-without-newline.ts', step: 3, check: '3.hello-first', hint: 'end every frame with \\n', summary: 'without the final \\n' },
+  { file: 'one_read_one_frame.py', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
+  { file: 'drops-partial-lines.ts', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
+  { file: 'no_presence_online.py', step: 5, check: '5.presence-online', hint: '"status":"online"} to every other logged-in user' },
+  { file: 'closes_on_auth_failed.py', step: 5, check: '5.auth-failed', hint: 'keep the connection open', summary: 'closed the connection after auth_failed' },
+  { file: 'welcome-without-self.ts', step: 5, check: '5.welcome', hint: 'includes the user who just logged in', summary: 'welcome.users misses alice' },
+  { file: 'decodes_each_read.py', step: 6, check: '6.say-split-utf8', hint: 'middle of a multi-byte UTF-8 character' },
+  { file: 'say-wrong-field.ts', step: 6, check: '6.say-read', hint: 'read the field "text"', summary: 'error bad_request' },
+  { file: 'echo_to_sender.py', step: 7, check: '7.no-echo', hint: 'except the sender', summary: 'got its own message back' },
+  { file: 'latin1_text.py', step: 7, check: '7.unicode', hint: 'never Latin-1', summary: 'got the text changed' },
+  { file: 'trusts-from.ts', step: 7, check: '7.forged-from', hint: "set from to the sender's logged-in name", summary: 'but bob sent it' },
+  { file: 'ignores_quit.py', step: 8, check: '8.quit-read', hint: 'handle {"type":"quit"}', summary: 'error unknown_type to quit' },
+  { file: 'crash-on-quit.ts', step: 8, check: '8.quit-read', hint: 'read its stderr', summary: 'exited with code 1 when it read a quit' },
+  { file: 'no_offline_on_quit.py', step: 9, check: '9.presence-offline', hint: '"status":"offline"} to every other logged-in user' },
+  { file: 'no-bye.ts', step: 9, check: '9.bye', hint: 'answer quit with {"type":"bye"}', summary: 'without sending bye' },
+  { file: 'never_closes.py', step: 10, check: '10.closes-after-bye', hint: 'close the socket', summary: 'still open after bye' },
+  { file: 'no-offline-on-drop.ts', step: 10, check: '10.drop-offline', hint: 'when a read returns 0 bytes or fails' },
+];
+
+function summary(report: VerifyReport): string {
+  const failed = report.checks.find((c) => c.status === 'failed');
+  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
+}
+
+describe('chatlab verify on sample servers', () => {
+  test.concurrent('a correct Python server (stdlib only, with register) passes all ten steps', async () => {
+    const report = await verifyServer({ command: command('chat_server.py'), timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.checks.every((c) => c.status === 'passed')).toBe(true);
+    expect(new Set(report.checks.map((c) => c.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    expect(report.accounts?.source).toBe('register');
+    expect(report.process?.exitedEarly).toBe(false);
+  });
+
+  test.concurrent('a correct TypeScript server (no register, accounts given) passes all ten steps', async () => {
+    const report = await verifyServer({ command: command('correct.ts'), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
+    expect(report.passed, summary(report)).toBe(true);
+    expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
+  });
+
+  test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint, summary: words }) => {
+    const report = await verifyServer({ command: command(file), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(report.passed).toBe(false);
+    expect(failed?.id, summary(report)).toBe(check);
+    expect(report.failedStep).toBe(step);
+    expect(failed?.failure?.hint).toContain(hint);
+    if (words) expect(failed?.failure?.summary).toContain(words);
+    // Stops at the first failure: everything before passed, everything after was not run.
+    const index = report.checks.indexOf(failed!);
+    expect(report.checks.slice(0, index).every((c) => c.status === 'passed')).toBe(true);
+    expect(report.checks.slice(index + 1).every((c) => c.status === 'skipped')).toBe(true);
+  });
+
+  test('there is a broken sample server for every step, in Python and in TypeScript', () => {
+    const steps = new Set(BROKEN.map((b) => b.step));
+    expect([...steps].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(BROKEN.some((b) => b.file.endsWith('.py'))).toBe(true);
+    expect(BROKEN.some((b) => b.file.endsWith('.ts'))).toBe(true);
+  });
+
+  test.concurrent('a server that only listens (lesson 1) passes --through 2, and fails step 3 without hello', async () => {
+    const upTo2 = await verifyServer({ command: command('listen_only.py'), through: 2, timeouts: TEST_TIMEOUTS });
+    expect(upTo2.passed, summary(upTo2)).toBe(true);
+    expect(upTo2.checks.map((c) => c.step)).toEqual([1, 2]);
+    const upTo3 = await verifyServer({ command: command('listen_only.py'), through: 3, timeouts: { ...TEST_TIMEOUTS, answerMs: 1_000 } });
+    expect(upTo3.failedStep).toBe(3);
+    expect(upTo3.checks.find((c) => c.status === 'failed')?.failure?.summary).toContain('no answer within 1 s');
+  });
+
+  test.concurrent('a server without register, and no accounts given, fails at step 4 asking for --user', async () => {
+    const report = await verifyServer({ command: command('correct.ts'), timeouts: TEST_TIMEOUTS });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(failed?.id).toBe('4.accounts');
+    expect(failed?.failure?.summary).toContain('error unknown_type');
+    expect(failed?.failure?.hint).toContain('--user alice:wonderland');
+  });
+});
