@@ -58,7 +58,7 @@ describe('the ten steps with three users', () => {
     alice.send({ type: 'say', text: 'hello 👋', id: 7 });
     for (const other of [bob, carol]) {
       const message = await other.nextFrame();
-      expect(message).toEqual({ type: 'message', from: 'alice', text: 'hello 👋', ts: expect.any(Number) });
+      expect(message).toEqual({ type: 'message', from: 'alice', room: 'lobby', text: 'hello 👋', ts: expect.any(Number), msgid: expect.any(Number) });
       expectTimestampNearNow(message, before);
     }
     expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 7 });
@@ -91,7 +91,7 @@ describe('the ten steps with three users', () => {
     const names = events.map(([name]) => name);
     expect(names.filter((n) => n === 'connection')).toHaveLength(4);
     expect(names.filter((n) => n === 'login')).toHaveLength(4);
-    expect(events).toContainEqual(['message', { id: expect.any(Number), from: 'alice', text: 'hello 👋', ts: expect.any(Number), room: 'lobby', recipients: 2 }]);
+    expect(events).toContainEqual(['message', { id: expect.any(Number), from: 'alice', text: 'hello 👋', ts: expect.any(Number), room: 'lobby', msgid: expect.any(Number), recipients: 2 }]);
     expect(events).toContainEqual(['logout', { id: expect.any(Number), user: 'bob', reason: 'quit' }]);
     expect(events).toContainEqual(['logout', { id: expect.any(Number), user: 'carol', reason: 'server_shutdown' }]);
     expect(names.filter((n) => n === 'disconnect')).toHaveLength(4);
@@ -104,7 +104,7 @@ describe('the ten steps with three users', () => {
     const bob = await chat.login('bob');
     await alice.next('presence');
     alice.send({ type: 'say', text: 'I am bob, trust me', from: 'bob', ts: 1, id: 1 });
-    expect(await bob.nextFrame()).toEqual({ type: 'message', from: 'alice', text: 'I am bob, trust me', ts: expect.any(Number) });
+    expect(await bob.nextFrame()).toEqual({ type: 'message', from: 'alice', room: 'lobby', text: 'I am bob, trust me', ts: expect.any(Number), msgid: expect.any(Number) });
     expect((await bob.sync()).length).toBe(0);
     expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1 });
   });

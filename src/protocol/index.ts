@@ -9,3 +9,4 @@ export * from './line-splitter.ts';
 export * from './decoder.ts';
 export * from './validate.ts';
 export * from './steps.ts';
+export * from './files.ts';

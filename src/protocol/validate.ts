@@ -6,6 +6,7 @@ import {
   USER_NAME_PATTERN,
   codePointLength,
 } from './limits.ts';
+import { MAX_FILE_CHUNK_BYTES, SHA256_PATTERN, base64DecodedLength, isOfferableFileName, MAX_FILE_NAME_CHARS } from './files.ts';
 import type { ClientFrame, RawFrame, ServerFrame } from './frames.ts';
 
 /** The outcome of validating a decoded frame's fields. */
@@ -56,6 +57,25 @@ const oneOf =
   (...allowed: string[]): FieldCheck =>
   (v) =>
     typeof v === 'string' && allowed.includes(v) ? null : `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`;
+const boolean: FieldCheck = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
+const count: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
+const positiveCount: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1');
+const shortText: FieldCheck = (v) =>
+  typeof v === 'string' && codePointLength(v) <= MAX_REASON_CHARS ? null : `must be a string of at most ${MAX_REASON_CHARS} characters`;
+const transferId: FieldCheck = (v) =>
+  typeof v === 'string' && v.length > 0 && v.length <= 64 ? null : 'must be a transfer id (a string of 1–64 characters)';
+const fileName: FieldCheck = (v) => (isOfferableFileName(v) ? null : `must be a string of 1–${MAX_FILE_NAME_CHARS} characters`);
+const sha256: FieldCheck = (v) => (typeof v === 'string' && SHA256_PATTERN.test(v) ? null : 'must be a SHA-256 digest: 64 lower-case hex digits');
+const chunkData: FieldCheck = (v) => {
+  const bytes = typeof v === 'string' ? base64DecodedLength(v) : null;
+  if (bytes === null) return 'must be standard base64 (A–Z a–z 0–9 + /, padded with =)';
+  return bytes > MAX_FILE_CHUNK_BYTES ? `must hold at most ${MAX_FILE_CHUNK_BYTES} bytes (it holds ${bytes})` : null;
+};
+const roomCounts: FieldCheck = (v) =>
+  Array.isArray(v) &&
+  v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
+    ? null
+    : 'must be an array of {"room": string, "users": number}';
 const requestId: FieldCheck = (v) =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a string or a number';
 
@@ -63,16 +83,34 @@ const optional = (check: FieldCheck): FieldSpec => ({ check, optional: true });
 const required = (check: FieldCheck): FieldSpec => ({ check });
 const id = optional(requestId);
 
+/** Longest `reason` of a `file_result` or `file_cancel`, in code points. */
+const MAX_REASON_CHARS = 200;
+const transfer = required(transferId);
+
 // ---------------------------------------------------------------- frame tables
 
 /** Every frame a client may send, with its fields. Extensions add entries in the same style. */
 export const CLIENT_FRAME_SPECS: Record<ClientFrame['type'], FrameSpec> = {
-  login: { fields: { user: required(userName), password: required(password(1)), id }, beforeLogin: true },
+  login: { fields: { user: required(userName), password: required(password(1)), since: optional(count), id }, beforeLogin: true },
   register: { fields: { user: required(userName), password: required(password(MIN_NEW_PASSWORD_CHARS)), id }, beforeLogin: true },
   say: { fields: { text: required(text), to: optional(userName), room: optional(roomName), id } },
   quit: { fields: { id } },
   who: { fields: { room: optional(roomName), id } },
   ping: { fields: { id }, beforeLogin: true },
+  join: { fields: { room: required(roomName), id } },
+  leave: { fields: { room: required(roomName), id } },
+  rooms: { fields: { id } },
+  history: { fields: { room: optional(roomName), to: optional(userName), before: optional(positiveCount), limit: optional(positiveCount), id } },
+  file_offer: {
+    fields: { to: optional(userName), room: optional(roomName), name: required(fileName), size: required(count), sha256: required(sha256), id },
+  },
+  file_accept: { fields: { transfer, id } },
+  file_decline: { fields: { transfer, id } },
+  file_chunk: { fields: { transfer, seq: required(count), data: required(chunkData), id } },
+  file_ack: { fields: { transfer, seq: required(count), id } },
+  file_end: { fields: { transfer, id } },
+  file_result: { fields: { transfer, ok: required(boolean), reason: optional(shortText), id } },
+  file_cancel: { fields: { transfer, reason: optional(shortText), id } },
 };
 
 /** Every frame a server may send, with its fields: what clients and the verifier check. */
@@ -90,13 +128,37 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
       to: optional(anyString),
       room: optional(anyString),
       msgid: optional(finiteNumber),
+      history: optional(boolean),
+      queued: optional(boolean),
     },
   },
-  ok: { fields: { id } },
+  ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
   error: { fields: { code: required(anyString), message: required(anyString), id } },
   bye: { fields: { reason: optional(anyString) } },
   users: { fields: { users: required(stringList), room: optional(anyString), id } },
   pong: { fields: { ts: required(finiteNumber), id } },
+  history_end: {
+    fields: { count: required(count), last_msgid: optional(count), room: optional(anyString), to: optional(anyString), id },
+  },
+  room_list: { fields: { rooms: required(roomCounts), id } },
+  file_offer: {
+    fields: {
+      transfer: required(anyString),
+      from: required(anyString),
+      to: optional(anyString),
+      room: optional(anyString),
+      name: required(anyString),
+      size: required(count),
+      sha256: required(anyString),
+    },
+  },
+  file_accept: { fields: { transfer: required(anyString), user: required(anyString) } },
+  file_decline: { fields: { transfer: required(anyString), user: required(anyString) } },
+  file_chunk: { fields: { transfer: required(anyString), seq: required(count), data: required(anyString), from: required(anyString) } },
+  file_ack: { fields: { transfer: required(anyString), seq: required(count), user: required(anyString) } },
+  file_end: { fields: { transfer: required(anyString), from: required(anyString) } },
+  file_result: { fields: { transfer: required(anyString), ok: required(boolean), reason: optional(anyString), user: required(anyString) } },
+  file_cancel: { fields: { transfer: required(anyString), reason: required(anyString), user: optional(anyString) } },
 };
 
 /**

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_PORT } from '../protocol/index.ts';
 import { AccountStore } from './accounts.ts';
 import { Connection } from './connection.ts';
-import { ChatCore } from './core.ts';
+import { ChatCore, type AcceptRefusal } from './core.ts';
 import { MEMORY_DATABASE } from './database.ts';
 import { ChatServerEventStream } from './events.ts';
+import { HistoryStore } from './history.ts';
 import { Hub } from './hub.ts';
 import { resolveLimits, type ServerLimits } from './limits.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { FileRelay } from './transfers.ts';
 import { FlushScheduler } from './outbox.ts';
 import type { ScryptParams } from './password.ts';
 import { attachVerboseLog } from './verbose-log.ts';
@@ -23,7 +26,7 @@ export interface ChatServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one (read it from `start()` or `address`). Default 7070. */
   port?: number;
-  /** Accounts database: a file path, or ':memory:' (the default) for a throwaway one. */
+  /** Accounts and history database: a file path, or ':memory:' (the default) for a throwaway one. */
   db?: string;
   /** Log one line per connection event through `log`. */
   verbose?: boolean;
@@ -51,17 +54,22 @@ export interface ChatServerOptions {
 export class ChatServer {
   /** The account store (SQLite, scrypt hashes). */
   readonly accounts: AccountStore;
-  /** Typed event stream: listening, connection, login, message, logout, disconnect, error. */
+  /** Typed event stream: listening, connection, login, message, room, transfer, logout, disconnect, error. */
   readonly events = new ChatServerEventStream();
   /** The limits in force (defaults merged with the options). */
   readonly limits: ServerLimits;
-  /** Who is online and how frames reach them. */
+  /** Who is online, who is in which room, and how frames reach them. */
   readonly hub = new Hub();
+  /** Stored messages: history replay, paging, offline private messages (same database as accounts). */
+  readonly history: HistoryStore;
+  /** The file-transfer relay. */
+  readonly files: FileRelay;
   private readonly host: string;
   private readonly port: number;
   private readonly core: ChatCore;
   private readonly scheduler = new FlushScheduler();
   private readonly connections = new Set<Connection>();
+  private readonly perAddress = new Map<string, number>();
   private readonly net: Server;
   private nextConnectionId = 1;
   private state: 'new' | 'starting' | 'listening' | 'stopping' | 'stopped' = 'new';
@@ -72,7 +80,18 @@ export class ChatServer {
     this.port = options.port ?? DEFAULT_PORT;
     this.limits = resolveLimits(options.limits);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
-    this.core = new ChatCore({ hub: this.hub, accounts: this.accounts, limits: this.limits, events: this.events, serverName: SERVER_NAME });
+    this.history = new HistoryStore(this.accounts.db);
+    this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event));
+    this.core = new ChatCore({
+      hub: this.hub,
+      accounts: this.accounts,
+      limits: this.limits,
+      events: this.events,
+      serverName: SERVER_NAME,
+      history: this.history,
+      files: this.files,
+      throttle: new LoginThrottle(this.limits),
+    });
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     this.net = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
     this.net.on('error', (error) => {
@@ -109,6 +128,7 @@ export class ChatServer {
       });
     } catch (error) {
       this.state = 'stopped';
+      this.history.close();
       this.accounts.close();
       throw error;
     }
@@ -135,16 +155,37 @@ export class ChatServer {
     for (const connection of this.connections) this.core.shutdown(connection);
     await Promise.all([...this.connections].map((connection) => connection.closed));
     await closed;
+    this.history.close();
     this.accounts.close();
     this.state = 'stopped';
   }
 
   private accept(socket: Socket): void {
     const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core);
+    const { address } = connection;
     this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
-    const refuse =
-      this.state !== 'listening' ? 'server_shutdown' : this.connections.size > this.limits.maxConnections ? 'too_many_connections' : undefined;
+    const fromAddress = (this.perAddress.get(address) ?? 0) + 1;
+    this.perAddress.set(address, fromAddress);
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+    const addressLimited = !(this.limits.exemptLoopback && isLoopback(address));
+    const refuse: AcceptRefusal | undefined =
+      this.state !== 'listening'
+        ? 'server_shutdown'
+        : this.connections.size > this.limits.maxConnections
+          ? 'too_many_connections'
+          : addressLimited && fromAddress > this.limits.maxConnectionsPerAddress
+            ? 'too_many_from_address'
+            : undefined;
     this.core.accept(connection, refuse);
   }
+}
+
+/** Whether an IP address is a loopback one (127.0.0.0/8, ::1, or IPv4 127.x mapped into IPv6). */
+export function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

@@ -58,6 +58,8 @@ export class Connection {
   readonly closed: Promise<void>;
   /** The peer's address as `host:port`. */
   readonly remote: string;
+  /** The peer's IP address alone (what per-address limits count). */
+  readonly address: string;
   /** 'open': reading and answering. 'closing': said its last word, input ignored. 'closed'. */
   private stateValue: 'open' | 'closing' | 'closed' = 'open';
   private readonly outbox: Outbox;
@@ -81,7 +83,8 @@ export class Connection {
     scheduler: FlushScheduler,
     private readonly handler: ConnectionHandler,
   ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.address = socket.remoteAddress ?? '?';
+    this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (pending) => this.guard(() => this.handler.overflowed(this, pending)));

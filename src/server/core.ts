@@ -3,8 +3,10 @@ import {
   PROTOCOL,
   allowedBeforeLogin,
   validateClientFrame,
+  type ClientFrame,
   type DecodeResult,
   type ErrorCode,
+  type HistoryFrame,
   type LoginFrame,
   type MessageFrame,
   type RawFrame,
@@ -16,8 +18,11 @@ import {
 import { AccountError, type AccountStore } from './accounts.ts';
 import type { Connection, ConnectionHandler } from './connection.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
+import type { HistoryStore, StoredMessage } from './history.ts';
 import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */
 export interface ChatCoreDeps {
@@ -27,7 +32,19 @@ export interface ChatCoreDeps {
   events: ChatServerEventStream;
   /** The `server` field of `hello`, e.g. "chatlab-server/0.1.0". */
   serverName: string;
+  /** Stored messages (history, offline private messages). */
+  history: HistoryStore;
+  /** The file-transfer relay. */
+  files: FileRelay;
+  /** Failed-login throttling per connection and per address. */
+  throttle: LoginThrottle;
 }
+
+/** Messages a `history` request returns when it names no `limit`. */
+export const HISTORY_PAGE_DEFAULT = 50;
+
+/** Why a connection is turned away at once. */
+export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | 'server_shutdown';
 
 /**
  * The protocol logic of the reference server: what each frame does, in the order of the ten steps,
@@ -46,12 +63,20 @@ export class ChatCore implements ConnectionHandler {
    * Step 3: a new connection gets its `hello` and a deadline to log in. `refuse` turns it away
    * (the server is full or stopping) with one `error` or `bye`, then closes it.
    */
-  accept(connection: Connection, refuse?: 'too_many_connections' | 'server_shutdown'): void {
+  accept(connection: Connection, refuse?: AcceptRefusal): void {
     this.deps.events.emit('connection', { id: connection.id, remote: connection.remote });
     if (refuse === 'server_shutdown') return this.shutdown(connection);
     if (refuse === 'too_many_connections') {
       const { maxConnections } = this.deps.limits;
       return this.fatal(connection, 'too_many_connections', `the server is full (${maxConnections} connections); try again later`);
+    }
+    if (refuse === 'too_many_from_address') {
+      const { maxConnectionsPerAddress } = this.deps.limits;
+      return this.fatal(
+        connection,
+        'too_many_connections',
+        `too many connections from ${connection.address} (at most ${maxConnectionsPerAddress}); close one and try again`,
+      );
     }
     connection.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName });
     const { loginTimeoutMs } = this.deps.limits;
@@ -107,14 +132,17 @@ export class ChatCore implements ConnectionHandler {
     }
     const raw = item.frame;
     const id = requestIdOf(raw);
-    if (!this.admit(connection, id)) return;
+    // Chunks and acks are paced by the transfer window instead: only refused ones cost a token.
+    const paced = raw.type === 'file_chunk' || raw.type === 'file_ack';
+    if (!paced && !this.admit(connection, id)) return;
     const checked = validateClientFrame(raw);
     if (!checked.ok && checked.code === 'unknown_type') return this.reply(connection, id, 'unknown_type', checked.message);
     if (!connection.member && !allowedBeforeLogin(raw.type)) {
-      return this.reply(connection, id, 'not_logged_in', `log in first: only login, register and ping are allowed before login`);
+      return this.refuse(connection, id, 'not_logged_in', `log in first: only login, register and ping are allowed before login`, paced);
     }
-    if (!checked.ok) return this.reply(connection, id, checked.code, checked.message);
+    if (!checked.ok) return this.refuse(connection, id, checked.code, checked.message, paced);
     const frame = checked.frame;
+    if (frame.type.startsWith('file_')) return this.file(connection, connection.member as Member, frame);
     switch (frame.type) {
       case 'login':
         return this.login(connection, frame);
@@ -129,6 +157,15 @@ export class ChatCore implements ConnectionHandler {
       case 'ping':
         connection.send({ type: 'pong', ts: Date.now(), ...idField(frame.id) });
         return;
+      case 'join':
+        return this.join(connection, connection.member as Member, frame.room, frame.id);
+      case 'leave':
+        return this.leave(connection, connection.member as Member, frame.room, frame.id);
+      case 'rooms':
+        connection.send({ type: 'room_list', rooms: this.deps.hub.roomList(), ...idField(frame.id) });
+        return;
+      case 'history':
+        return this.history(connection, connection.member as Member, frame);
     }
   }
 
@@ -150,6 +187,12 @@ export class ChatCore implements ConnectionHandler {
     return false;
   }
 
+  /** Answers with an error; when `charged`, the refusal costs a token like any other frame. */
+  private refuse(connection: Connection, id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void {
+    if (charged && !this.admit(connection, id)) return;
+    this.reply(connection, id, code, message);
+  }
+
   // ------------------------------------------------------------ the steps
 
   /** Steps 4–5: verify, then `welcome` to the user and `presence online` to everyone else. */
@@ -157,9 +200,13 @@ export class ChatCore implements ConnectionHandler {
     if (connection.member) {
       return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
+    if (this.loginThrottled(connection, frame.id)) return;
     const valid = await this.deps.accounts.verify(frame.user, frame.password);
     if (connection.state !== 'open') return;
-    if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
+    if (!valid) {
+      this.deps.throttle.failed(connection, connection.address);
+      return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
+    }
     const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
     if (!this.deps.hub.join(member)) {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
@@ -168,50 +215,223 @@ export class ChatCore implements ConnectionHandler {
     connection.lastUser = member.user;
     connection.cancel(this.loginTimers.get(connection));
     connection.send({ type: 'welcome', user: member.user, users: this.deps.hub.users(), ...idField(frame.id) });
+    this.replayAfterLogin(connection, member, frame.since);
     this.deps.hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
     this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
   }
 
+  /** Refuses a login or register while this connection or its address has used up its failed attempts. */
+  private loginThrottled(connection: Connection, id: RequestId | undefined): boolean {
+    const waitMs = this.deps.throttle.waitMs(connection, connection.address);
+    if (waitMs <= 0) return false;
+    this.reply(connection, id, 'rate_limited', `too many failed attempts; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`);
+    return true;
+  }
+
+  /**
+   * History after `welcome`: the last messages of lobby and of the user's private conversations
+   * (only those newer than `since`, when given), plus every private message that waited for this
+   * user (flagged `queued`, then marked delivered). `history_end` closes the replay when anything
+   * was replayed or the client asked with `since`, so a core client that never asked sees nothing
+   * new when there is nothing to replay.
+   */
+  private replayAfterLogin(connection: Connection, member: Member, since: number | undefined): void {
+    const { history, limits } = this.deps;
+    const replayed = new Map<number, StoredMessage>();
+    for (const message of history.roomTail(LOBBY, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
+    for (const message of history.privateTail(member.user, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
+    const queued = history.undelivered(member.user, limits.offlineReplayLimit);
+    for (const message of queued) replayed.set(message.msgid, message);
+    const messages = [...replayed.values()].sort((a, b) => a.msgid - b.msgid);
+    this.sendHistory(connection, messages);
+    history.markDelivered(queued.map((message) => message.msgid));
+    if (messages.length > 0 || since !== undefined) {
+      connection.send({ type: 'history_end', count: messages.length, last_msgid: messages.at(-1)?.msgid ?? 0 });
+    }
+  }
+
+  private sendHistory(connection: Connection, messages: readonly StoredMessage[]): void {
+    for (const message of messages) {
+      connection.send({
+        type: 'message',
+        from: message.from,
+        ...(message.room !== undefined ? { room: message.room } : { to: message.to as string }),
+        text: message.text,
+        ts: message.ts,
+        msgid: message.msgid,
+        history: true,
+        ...(message.queued && { queued: true }),
+      });
+    }
+  }
+
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
   private async register(connection: Connection, frame: RegisterFrame): Promise<void> {
+    if (this.loginThrottled(connection, frame.id)) return;
     try {
       await this.deps.accounts.add(frame.user, frame.password);
     } catch (error) {
       if (connection.state !== 'open') return; // e.g. the server stopped (and closed the db) meanwhile
       if (!(error instanceof AccountError)) throw error;
+      // Probing which names exist counts as a failed attempt.
+      if (error.code === 'user_exists') this.deps.throttle.failed(connection, connection.address);
       return this.reply(connection, frame.id, error.code, error.message);
     }
     connection.send({ type: 'ok', ...idField(frame.id) });
   }
 
-  /** Steps 6–7: relay to everyone else in the room, `from` and `ts` set here; `ok` if asked. */
+  /**
+   * Steps 6–7: relay to everyone else in the room (lobby unless `room` says otherwise), `from`,
+   * `ts` and `msgid` set here; the message is stored for history; `ok` if asked.
+   */
   private say(connection: Connection, member: Member, frame: SayFrame): void {
-    if (frame.to !== undefined) {
-      return this.reply(connection, frame.id, 'bad_request', 'private messages ("to") are not supported by this server yet');
-    }
+    if (frame.to !== undefined) return this.sayPrivately(connection, member, frame, frame.to);
+    const { hub, history } = this.deps;
     const room = frame.room ?? LOBBY;
-    if (!this.deps.hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" before speaking in it`);
     const ts = Date.now();
-    const message: MessageFrame = { type: 'message', from: member.user, text: frame.text, ts, ...(frame.room !== undefined && { room }) };
-    const recipients = this.deps.hub.send(message, { room }, member);
+    const msgid = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
+    const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
+    const recipients = hub.send(message, { room }, member);
     if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
-    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, recipients });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, msgid, recipients });
+  }
+
+  /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
+  private sayPrivately(connection: Connection, member: Member, frame: SayFrame, to: string): void {
+    const { hub, history, accounts } = this.deps;
+    if (frame.room !== undefined) {
+      return this.reply(connection, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
+    }
+    if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'you cannot send a private message to yourself');
+    const target = hub.member(to);
+    if (!target && !accounts.has(to)) return this.reply(connection, frame.id, 'unknown_user', `there is no user "${to}"`);
+    const ts = Date.now();
+    const msgid = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
+    const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
+    const queued = target === undefined;
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid, ...(queued && { queued }) });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, msgid, recipients, ...(queued && { queued }) });
   }
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
   private quit(connection: Connection, member: Member, id: RequestId | undefined): void {
     this.deps.hub.leave(member);
+    this.deps.files.departed(member, 'quit');
     connection.member = undefined;
     connection.close({ last: { type: 'bye', ...idField(id) }, waitForPeer: true });
     this.announceOffline(member, undefined);
     this.deps.events.emit('logout', { id: connection.id, user: member.user, reason: 'quit' });
   }
 
-  /** Extension: who is online (`users`). */
+  /** Extension: who is online (`users`), or who is in a room. */
   private who(connection: Connection, frame: WhoFrame): void {
     const room = frame.room ?? LOBBY;
     if (!this.deps.hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
-    connection.send({ type: 'users', users: this.deps.hub.users(), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
+    connection.send({ type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
+  }
+
+  /**
+   * Extension: enter a room (created if needed). The answer is the room's `users`, then its last
+   * messages and `history_end` with the room; the other members get `presence` with the room.
+   * Joining a room one is in (lobby included) changes nothing but answers the same way.
+   */
+  private join(connection: Connection, member: Member, room: string, id: RequestId | undefined): void {
+    const { hub, limits } = this.deps;
+    if (!hub.isInRoom(member, room)) {
+      if (hub.roomCount(member) >= limits.maxRoomsPerUser) {
+        return this.reply(connection, id, 'bad_request', `you are in ${limits.maxRoomsPerUser} rooms already (the most allowed); leave one first`);
+      }
+      hub.enterRoom(member, room);
+      hub.send({ type: 'presence', user: member.user, status: 'online', room }, { room }, member);
+      this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'join' });
+    }
+    connection.send({ type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
+    const messages = this.deps.history.roomTail(room, limits.historyReplayLimit);
+    this.sendHistory(connection, messages);
+    connection.send({ type: 'history_end', room, count: messages.length, last_msgid: messages.at(-1)?.msgid ?? 0 });
+  }
+
+  /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
+  private leave(connection: Connection, member: Member, room: string, id: RequestId | undefined): void {
+    const { hub } = this.deps;
+    if (room === LOBBY) return this.reply(connection, id, 'bad_request', 'everyone stays in lobby: it cannot be left');
+    if (!hub.hasRoom(room)) return this.reply(connection, id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.leaveRoom(member, room)) return this.reply(connection, id, 'not_in_room', `you are not in "${room}"`);
+    hub.send({ type: 'presence', user: member.user, status: 'offline', room }, { room });
+    if (id !== undefined) connection.send({ type: 'ok', id });
+    this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'leave' });
+  }
+
+  /** Extension: page back through a room (member only) or a private conversation; then `history_end`. */
+  private history(connection: Connection, member: Member, frame: HistoryFrame): void {
+    const { hub, history, accounts, limits } = this.deps;
+    if (frame.room !== undefined && frame.to !== undefined) {
+      return this.reply(connection, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
+    }
+    const limit = Math.min(frame.limit ?? HISTORY_PAGE_DEFAULT, limits.historyPageLimit);
+    const before = frame.before ?? Number.MAX_SAFE_INTEGER;
+    if (frame.to !== undefined) {
+      const to = frame.to;
+      if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'there is no private conversation with yourself');
+      if (!hub.isOnline(to) && !accounts.has(to)) return this.reply(connection, frame.id, 'unknown_user', `there is no user "${to}"`);
+      const messages = history.conversationPage(member.user, to, before, limit);
+      this.sendHistory(connection, messages);
+      connection.send({ type: 'history_end', to, count: messages.length, ...idField(frame.id) });
+      return;
+    }
+    const room = frame.room ?? LOBBY;
+    if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" to read its history`);
+    const messages = history.roomPage(room, before, limit);
+    this.sendHistory(connection, messages);
+    connection.send({ type: 'history_end', room, count: messages.length, ...idField(frame.id) });
+  }
+
+  /**
+   * Extension: the file-transfer frames, checked and relayed by {@link FileRelay}. An offer is
+   * always answered `ok` with the transfer id (the sender needs it); the others only when they
+   * carry an id. Refused chunks and acks cost a rate-limit token (accepted ones are paced by the window).
+   */
+  private file(connection: Connection, member: Member, frame: ClientFrame): void {
+    const { files } = this.deps;
+    let refusal: Refusal | undefined;
+    switch (frame.type) {
+      case 'file_offer': {
+        const offered = files.offer(member, frame);
+        if ('code' in offered) return this.reply(connection, frame.id, offered.code, offered.message);
+        connection.send({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
+        return;
+      }
+      case 'file_accept':
+      case 'file_decline':
+        refusal = files.answer(member, frame.transfer, frame.type === 'file_accept');
+        break;
+      case 'file_chunk':
+        refusal = files.chunk(member, frame);
+        if (refusal) return this.refuse(connection, frame.id, refusal.code, refusal.message, true);
+        break;
+      case 'file_ack': {
+        const acked = files.ack(member, frame.transfer, frame.seq);
+        if (acked === false && !this.admit(connection, frame.id)) return; // a repeated ack is not free
+        if (typeof acked === 'object') return this.refuse(connection, frame.id, acked.code, acked.message, true);
+        break;
+      }
+      case 'file_end':
+        refusal = files.end(member, frame.transfer);
+        break;
+      case 'file_result':
+        refusal = files.result(member, frame.transfer, frame.ok, frame.reason);
+        break;
+      case 'file_cancel':
+        refusal = files.cancel(member, frame.transfer, frame.reason);
+        break;
+      default:
+        return;
+    }
+    if (refusal) return this.reply(connection, frame.id, refusal.code, refusal.message);
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
   }
 
   // ------------------------------------------------------------ helpers
@@ -222,6 +442,7 @@ export class ChatCore implements ConnectionHandler {
     if (!member) return;
     connection.member = undefined;
     if (!this.deps.hub.leave(member)) return;
+    this.deps.files.departed(member, reason);
     if (announce) this.announceOffline(member, reason);
     this.deps.events.emit('logout', { id: connection.id, user: member.user, reason });
   }

@@ -17,8 +17,39 @@ export interface ListeningEvent { host: string; port: number }
 export interface ConnectionEvent { id: number; remote: string }
 /** `login`: a user logged in (step 5). */
 export interface LoginEvent { id: number; remote: string; user: string }
-/** `message`: a message was relayed (step 7); `recipients` is how many users it was queued to. */
-export interface MessageEvent { id: number; from: string; text: string; ts: number; room: string; recipients: number }
+/**
+ * `message`: a message was relayed (step 7); `recipients` is how many users it was queued to.
+ * A room message (lobby included) has `room`; a private one has `to` instead, and `queued` when
+ * its recipient was offline (it waits in history for the next login). `msgid` is its history id.
+ */
+export interface MessageEvent {
+  id: number;
+  from: string;
+  text: string;
+  ts: number;
+  room?: string;
+  to?: string;
+  msgid: number;
+  recipients: number;
+  queued?: boolean;
+}
+/** `room`: a user entered or left a room other than lobby (going offline leaves rooms without this event). */
+export interface RoomEvent { id: number; user: string; room: string; action: 'join' | 'leave' }
+/**
+ * `transfer`: a step of a file transfer. `from` is the offerer; `user` the other party concerned
+ * (who accepted, declined, reported, or cancelled — the offerer itself when it cancelled);
+ * `users` (offer) who it was offered to; `size` the offered (offer) or relayed (end) bytes.
+ */
+export interface TransferEvent {
+  transfer: string;
+  action: 'offer' | 'accept' | 'decline' | 'end' | 'result' | 'cancel';
+  from: string;
+  user?: string;
+  users?: string[];
+  size?: number;
+  ok?: boolean;
+  reason?: string;
+}
 /** `logout`: a user left the chat (step 9). */
 export interface LogoutEvent { id: number; user: string; reason: LogoutReason }
 /** `disconnect`: a connection closed (step 10); `user` is who was logged in on it, if anyone. */
@@ -38,6 +69,8 @@ export interface ChatServerEvents {
   connection: [ConnectionEvent];
   login: [LoginEvent];
   message: [MessageEvent];
+  room: [RoomEvent];
+  transfer: [TransferEvent];
   logout: [LogoutEvent];
   disconnect: [DisconnectEvent];
   error: [ServerErrorEvent];

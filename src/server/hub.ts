@@ -1,4 +1,4 @@
-import { LOBBY, encodeFrame, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, encodeFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 
 /** Someone logged in, as the hub sees them: a name and a way to hand them encoded frames. */
 export interface Member {
@@ -9,33 +9,93 @@ export interface Member {
 }
 
 /**
- * Who a frame goes to. Today everyone is in the room `lobby`; rooms and private messages will
- * add audiences here (`{ room }` for any room, `{ user }` for one user) without touching callers.
+ * Who a frame goes to: the members of a room (`lobby` is everyone online) or one user.
  */
 export type Audience = { room: string } | { user: string };
 
 /**
- * The hub: who is online and how frames reach them. It is the only place that knows recipients,
- * and it encodes a frame once however many members receive it.
+ * The hub: who is online, who is in which room, and how frames reach them. It is the only place
+ * that knows recipients, and it encodes a frame once however many members receive it.
+ * Everyone online is in `lobby`; other rooms exist while they have members.
  */
 export class Hub {
   private readonly members = new Map<string, Member>();
   private sortedNames: string[] | null = [];
+  /** Rooms other than lobby, with their members. A room is deleted when its last member leaves. */
+  private readonly rooms = new Map<string, Set<Member>>();
+  /** The rooms (other than lobby) each online member is in. */
+  private readonly memberships = new Map<Member, Set<string>>();
 
-  /** Adds a member; returns false (and changes nothing) if that user is already online. */
+  /** Adds a member (into lobby); returns false (and changes nothing) if that user is already online. */
   join(member: Member): boolean {
     if (this.members.has(member.user)) return false;
     this.members.set(member.user, member);
+    this.memberships.set(member, new Set());
     this.sortedNames = null;
     return true;
   }
 
-  /** Removes this member (only if it is the one registered under its name); returns whether it was. */
+  /**
+   * Removes this member (only if it is the one registered under its name) from the chat and from
+   * every room, silently; rooms left empty disappear. Returns whether it was registered.
+   */
   leave(member: Member): boolean {
     if (this.members.get(member.user) !== member) return false;
+    for (const room of this.memberships.get(member) ?? []) this.removeFromRoom(member, room);
+    this.memberships.delete(member);
     this.members.delete(member.user);
     this.sortedNames = null;
     return true;
+  }
+
+  /** Puts an online member in a room, creating the room if needed; false if it was there already. */
+  enterRoom(member: Member, room: string): boolean {
+    const rooms = this.memberships.get(member);
+    if (!rooms || room === LOBBY || rooms.has(room)) return false;
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Set()));
+    members.add(member);
+    rooms.add(room);
+    return true;
+  }
+
+  /** Takes a member out of a room (never lobby); the room disappears when empty. False if it was not in. */
+  leaveRoom(member: Member, room: string): boolean {
+    const rooms = this.memberships.get(member);
+    if (!rooms?.delete(room)) return false;
+    this.removeFromRoom(member, room);
+    return true;
+  }
+
+  /** Whether a member is in a room (everyone online is in lobby). */
+  isInRoom(member: Member, room: string): boolean {
+    if (room === LOBBY) return this.members.get(member.user) === member;
+    return this.rooms.get(room)?.has(member) === true;
+  }
+
+  /** How many rooms besides lobby a member is in. */
+  roomCount(member: Member): number {
+    return this.memberships.get(member)?.size ?? 0;
+  }
+
+  /** The members of a room, sorted by code point ([] for a room that does not exist). */
+  roomUsers(room: string): string[] {
+    if (room === LOBBY) return this.users();
+    return [...(this.rooms.get(room) ?? [])].map((member) => member.user).sort(byCodePoint);
+  }
+
+  /** Every room with its number of members, sorted by name. */
+  roomList(): RoomCount[] {
+    const list: RoomCount[] = [{ room: LOBBY, users: this.members.size }];
+    for (const [room, members] of this.rooms) list.push({ room, users: members.size });
+    return list.sort((a, b) => byCodePoint(a.room, b.room));
+  }
+
+  private removeFromRoom(member: Member, room: string): void {
+    const members = this.rooms.get(room);
+    if (!members) return;
+    members.delete(member);
+    if (members.size === 0) this.rooms.delete(room);
   }
 
   /** Whether a user is online. */
@@ -59,9 +119,9 @@ export class Hub {
     return [...this.sortedNames];
   }
 
-  /** Whether a room exists. Only the lobby does, for now. */
+  /** Whether a room exists: lobby always, any other room while it has members. */
   hasRoom(room: string): boolean {
-    return room === LOBBY;
+    return room === LOBBY || this.rooms.has(room);
   }
 
   /** The members an audience reaches. */
@@ -71,8 +131,8 @@ export class Hub {
       if (member) yield member;
       return;
     }
-    if (!this.hasRoom(audience.room)) return;
-    yield* this.members.values();
+    if (audience.room === LOBBY) yield* this.members.values();
+    else yield* this.rooms.get(audience.room) ?? [];
   }
 
   /**
@@ -84,6 +144,18 @@ export class Hub {
     let count = 0;
     for (const member of this.recipients(audience)) {
       if (member === except) continue;
+      bytes ??= encodeFrame(frame);
+      member.deliver(bytes);
+      count++;
+    }
+    return count;
+  }
+
+  /** Encodes a frame once and queues it to each of `members`; returns how many. */
+  sendTo(frame: ServerFrame, members: Iterable<Member>): number {
+    let bytes: Buffer | undefined;
+    let count = 0;
+    for (const member of members) {
       bytes ??= encodeFrame(frame);
       member.deliver(bytes);
       count++;

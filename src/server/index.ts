@@ -1,8 +1,13 @@
 /**
  * The chatlab/1 reference server: `ChatServer` (sockets, sessions, limits), its account store
- * (SQLite + scrypt), the hub that routes frames, and the typed events other tools observe.
+ * (SQLite + scrypt), message history, the hub that routes frames (rooms included), the file
+ * relay, and the typed events other tools observe.
  */
-export { ChatServer, SERVER_NAME, type ChatServerOptions } from './chat-server.ts';
+export { ChatServer, SERVER_NAME, isLoopback, type ChatServerOptions } from './chat-server.ts';
+export { HistoryStore, type StoredMessage, type NewMessage } from './history.ts';
+export { FileRelay, type Refusal, type OfferAccepted, type FileRelayLimits } from './transfers.ts';
+export { LoginThrottle } from './login-throttle.ts';
+export { HISTORY_PAGE_DEFAULT } from './core.ts';
 export { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from './limits.ts';
 export { AccountStore, AccountError, type AccountStoreOptions } from './accounts.ts';
 export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase } from './database.ts';
@@ -15,6 +20,8 @@ export {
   type ConnectionEvent,
   type LoginEvent,
   type MessageEvent,
+  type RoomEvent,
+  type TransferEvent,
   type LogoutEvent,
   type LogoutReason,
   type DisconnectEvent,

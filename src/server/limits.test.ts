@@ -13,4 +13,13 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ nonsense: 1 } as never)).toThrow(/unknown server limit/);
     expect(resolveLimits({ keepAliveMs: 0 }).keepAliveMs).toBe(0);
   });
+
+  it('takes booleans for switches and 0 where it means off', () => {
+    expect(DEFAULT_SERVER_LIMITS.exemptLoopback).toBe(true);
+    expect(resolveLimits({ exemptLoopback: false }).exemptLoopback).toBe(false);
+    expect(() => resolveLimits({ exemptLoopback: 0 } as never)).toThrow(/exemptLoopback.*true or false/);
+    expect(() => resolveLimits({ maxFileBytes: true } as never)).toThrow(/maxFileBytes/);
+    expect(resolveLimits({ historyReplayLimit: 0 }).historyReplayLimit).toBe(0);
+    expect(() => resolveLimits({ offlineReplayLimit: 0 })).toThrow(/offlineReplayLimit/);
+  });
 });

@@ -23,6 +23,35 @@ export interface ServerLimits {
   closeGraceMs: number;
   /** Idle time before the first TCP keepalive probe, in ms (0 turns keepalive off). */
   keepAliveMs: number;
+  /**
+   * Most connections open at once from one IP address; one more gets `too_many_connections` and is
+   * closed. Loopback addresses are exempt while {@link exemptLoopback} is true.
+   */
+  maxConnectionsPerAddress: number;
+  /** Whether 127.0.0.0/8 and ::1 escape {@link maxConnectionsPerAddress} (a classroom on one machine). */
+  exemptLoopback: boolean;
+  /**
+   * Failed logins (wrong password, unknown user) and failed registrations (name taken) one
+   * connection may make in a burst. A token bucket refilled over {@link loginAttemptWindowMs}: once it
+   * is empty, `login` and `register` get `rate_limited` without the password being checked.
+   */
+  loginAttemptsPerConnection: number;
+  /** The same, for all connections from one IP address together (loopback included). */
+  loginAttemptsPerAddress: number;
+  /** Time in which an empty login-attempt bucket fills up again, in ms. */
+  loginAttemptWindowMs: number;
+  /** Messages of each conversation replayed after `welcome` and after `join` (0 turns replay off). */
+  historyReplayLimit: number;
+  /** Largest `limit` a `history` request may ask for (a larger one is lowered to this). */
+  historyPageLimit: number;
+  /** Most stored private messages delivered to a user at one login (the rest wait for the next). */
+  offlineReplayLimit: number;
+  /** Rooms (besides lobby) one user may be in at once. */
+  maxRoomsPerUser: number;
+  /** Largest file a `file_offer` may announce, in bytes; larger gets `file_too_large`. */
+  maxFileBytes: number;
+  /** File transfers one user may have offered and not finished at once; one more gets `rate_limited`. */
+  maxTransfersPerUser: number;
 }
 
 /** The defaults: generous for a classroom, tight enough that one client cannot hurt the others. */
@@ -34,7 +63,21 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   loginTimeoutMs: 60_000,
   closeGraceMs: 2_000,
   keepAliveMs: 30_000,
+  maxConnectionsPerAddress: 20,
+  exemptLoopback: true,
+  loginAttemptsPerConnection: 5,
+  loginAttemptsPerAddress: 20,
+  loginAttemptWindowMs: 60_000,
+  historyReplayLimit: 50,
+  historyPageLimit: 200,
+  offlineReplayLimit: 200,
+  maxRoomsPerUser: 32,
+  maxFileBytes: 100 * 1024 * 1024,
+  maxTransfersPerUser: 8,
 });
+
+/** Limits that may be 0: keepalive off, history replay off. */
+const MAY_BE_ZERO = new Set<keyof ServerLimits>(['keepAliveMs', 'historyReplayLimit']);
 
 /**
  * Merges overrides into the defaults and checks every value.
@@ -45,11 +88,16 @@ export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimi
   for (const [name, value] of Object.entries(overrides) as [keyof ServerLimits, unknown][]) {
     if (value === undefined) continue;
     if (!Object.hasOwn(DEFAULT_SERVER_LIMITS, name)) throw new RangeError(`unknown server limit "${name}"`);
-    const minimum = name === 'keepAliveMs' ? 0 : name === 'rateLimitPerSecond' ? Number.MIN_VALUE : 1;
-    if (typeof value !== 'number' || Number.isNaN(value) || value < minimum) {
-      throw new RangeError(`server limit "${name}" must be a number ≥ ${minimum === Number.MIN_VALUE ? '> 0' : minimum}, got ${String(value)}`);
+    if (typeof DEFAULT_SERVER_LIMITS[name] === 'boolean') {
+      if (typeof value !== 'boolean') throw new RangeError(`server limit "${name}" must be true or false, got ${String(value)}`);
+      (limits as unknown as Record<string, unknown>)[name] = value;
+      continue;
     }
-    limits[name] = value;
+    const minimum = MAY_BE_ZERO.has(name) ? 0 : name === 'rateLimitPerSecond' ? Number.MIN_VALUE : 1;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < minimum) {
+      throw new RangeError(`server limit "${name}" must be a number ${minimum === Number.MIN_VALUE ? '> 0' : `≥ ${minimum}`}, got ${String(value)}`);
+    }
+    (limits as unknown as Record<string, unknown>)[name] = value;
   }
   return limits;
 }

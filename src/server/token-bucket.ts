@@ -34,6 +34,18 @@ export class TokenBucket {
     return Math.floor(this.tokens);
   }
 
+  /** Milliseconds until a whole token is available (0 if one is available now). */
+  get msUntilToken(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.ratePerSecond) * 1000;
+  }
+
+  /** Whether the bucket is full again (nothing remembered: it can be thrown away). */
+  get isFull(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
   private refill(): void {
     const now = this.now();
     const elapsed = now - this.lastRefill;

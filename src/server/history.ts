@@ -1,0 +1,179 @@
+import type { ChatDatabase } from './database.ts';
+
+/** A message as history keeps it: a room message has `room`, a private one `to`. */
+export interface StoredMessage {
+  msgid: number;
+  ts: number;
+  from: string;
+  room?: string;
+  to?: string;
+  text: string;
+  /** A private message that was waiting for its offline recipient (only in {@link HistoryStore.undelivered}). */
+  queued?: boolean;
+}
+
+/** What {@link HistoryStore.record} needs: the message and whether its recipient has it already. */
+export interface NewMessage {
+  ts: number;
+  from: string;
+  room?: string;
+  to?: string;
+  text: string;
+  /** False for a private message whose recipient is offline: it waits for the next login. */
+  delivered: boolean;
+}
+
+interface Row {
+  msgid: number;
+  ts: number;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  text: string;
+}
+
+const COLUMNS = 'msgid, ts, sender, room, recipient, text';
+
+/**
+ * Message history in SQLite (the `messages` table). `msgid`s are handed out in memory, so the
+ * live `message` carries its id at once; the rows themselves are written in ONE transaction per
+ * event-loop turn (a `setImmediate`), which keeps SQLite off the relay's hot path. Every read
+ * writes what is pending first, so nothing recorded is ever missing from an answer. A crash
+ * loses at most the current turn's messages.
+ */
+export class HistoryStore {
+  private nextMsgid: number;
+  private pending: NewMessage[] = [];
+  private pendingIds: number[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly statements;
+  private readonly writeBatch: () => void;
+
+  constructor(private readonly db: ChatDatabase) {
+    const last = db.prepare<[], { last: number | null }>('SELECT MAX(msgid) AS last FROM messages').get();
+    this.nextMsgid = (last?.last ?? 0) + 1;
+    this.statements = {
+      insert: db.prepare<[number, number, string, string | null, string | null, string, number]>(
+        'INSERT INTO messages (msgid, ts, sender, room, recipient, text, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      roomTail: db.prepare<[string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid > ? ORDER BY msgid DESC LIMIT ?`,
+      ),
+      roomPage: db.prepare<[string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid < ? ORDER BY msgid DESC LIMIT ?`,
+      ),
+      privateTail: db.prepare<[string, number, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT ${COLUMNS} FROM messages WHERE sender = ? AND recipient IS NOT NULL AND msgid > ?
+           UNION ALL
+           SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND msgid > ?
+         ) ORDER BY msgid DESC LIMIT ?`,
+      ),
+      conversationPage: db.prepare<[string, string, number, string, string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT ${COLUMNS} FROM messages WHERE sender = ? AND recipient = ? AND msgid < ?
+           UNION ALL
+           SELECT ${COLUMNS} FROM messages WHERE sender = ? AND recipient = ? AND msgid < ?
+         ) ORDER BY msgid DESC LIMIT ?`,
+      ),
+      undelivered: db.prepare<[string, number], Row>(
+        `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND delivered = 0 ORDER BY msgid LIMIT ?`,
+      ),
+      markDelivered: db.prepare<[number]>('UPDATE messages SET delivered = 1 WHERE msgid = ?'),
+    };
+    const insertAll = db.transaction((rows: NewMessage[], ids: number[]) => {
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as NewMessage;
+        this.statements.insert.run(ids[i] as number, row.ts, row.from, row.room ?? null, row.to ?? null, row.text, row.delivered ? 1 : 0);
+      }
+    });
+    this.writeBatch = () => {
+      const rows = this.pending;
+      const ids = this.pendingIds;
+      this.pending = [];
+      this.pendingIds = [];
+      insertAll(rows, ids);
+    };
+  }
+
+  /** The msgid the next recorded message will get. */
+  get upcomingMsgid(): number {
+    return this.nextMsgid;
+  }
+
+  /** Records a message and returns its msgid at once; the row is written at the end of this turn. */
+  record(message: NewMessage): number {
+    const msgid = this.nextMsgid++;
+    this.pending.push(message);
+    this.pendingIds.push(msgid);
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      if (this.db.open) this.flush();
+    });
+    return msgid;
+  }
+
+  /** Writes every pending message now (one transaction). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.writeBatch();
+  }
+
+  /** Writes what is pending and stops the timer; call before closing the database. */
+  close(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.db.open) this.flush();
+  }
+
+  /** The last `limit` messages of a room with msgid > `after`, oldest first. */
+  roomTail(room: string, limit: number, after = 0): StoredMessage[] {
+    if (limit <= 0) return [];
+    this.flush();
+    return toMessages(this.statements.roomTail.all(room, after, limit).reverse());
+  }
+
+  /** The last `limit` messages of a room with msgid < `before`, oldest first. */
+  roomPage(room: string, before: number, limit: number): StoredMessage[] {
+    this.flush();
+    return toMessages(this.statements.roomPage.all(room, before, limit).reverse());
+  }
+
+  /** The last `limit` private messages `user` sent or received with msgid > `after`, oldest first. */
+  privateTail(user: string, limit: number, after = 0): StoredMessage[] {
+    if (limit <= 0) return [];
+    this.flush();
+    return toMessages(this.statements.privateTail.all(user, after, user, after, limit).reverse());
+  }
+
+  /** The last `limit` private messages between `a` and `b` with msgid < `before`, oldest first. */
+  conversationPage(a: string, b: string, before: number, limit: number): StoredMessage[] {
+    this.flush();
+    return toMessages(this.statements.conversationPage.all(a, b, before, b, a, before, limit).reverse());
+  }
+
+  /** Up to `limit` private messages still waiting for `user`, oldest first, flagged `queued`. */
+  undelivered(user: string, limit: number): StoredMessage[] {
+    this.flush();
+    return toMessages(this.statements.undelivered.all(user, limit)).map((message) => ({ ...message, queued: true }));
+  }
+
+  /** Marks private messages as delivered: they are never flagged `queued` again. */
+  markDelivered(msgids: readonly number[]): void {
+    if (msgids.length === 0) return;
+    this.db.transaction(() => {
+      for (const msgid of msgids) this.statements.markDelivered.run(msgid);
+    })();
+  }
+}
+
+function toMessages(rows: Row[]): StoredMessage[] {
+  return rows.map((row) => ({
+    msgid: row.msgid,
+    ts: row.ts,
+    from: row.sender,
+    ...(row.room !== null && { room: row.room }),
+    ...(row.recipient !== null && { to: row.recipient }),
+    text: row.text,
+  }));
+}

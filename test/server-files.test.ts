@@ -1,0 +1,346 @@
+/**
+ * End to end: the file-transfer relay. Offer → accept/decline → chunks (acknowledged, at most 8 in
+ * flight) → end → result, byte-exact; only the offerer sends chunks, only recipients who accepted
+ * get them; a dropped party cancels the other side (connection_lost); bad ids, sizes and chunks are
+ * refused clearly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES } from '../src/protocol/index.ts';
+import type { TransferEvent } from '../src/server/index.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import type { FrameSocket } from './helpers/frame-socket.ts';
+import { chunksOf, pseudoRandomBytes, sha256Hex, takeHistory } from './helpers/extensions.ts';
+
+let chat: TestServer | undefined;
+afterEach(async () => {
+  await chat?.stop();
+  chat = undefined;
+});
+
+const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
+
+async function twoUsers(server: TestServer): Promise<[FrameSocket, FrameSocket]> {
+  const alice = await server.login('alice');
+  const bob = await server.login('bob');
+  await alice.next('presence');
+  return [alice, bob];
+}
+
+/** alice offers `bytes` to bob, bob accepts; returns the transfer id (both sides' frames taken). */
+async function offerAccepted(alice: FrameSocket, bob: FrameSocket, bytes: Buffer, name = 'data.bin'): Promise<string> {
+  alice.send({ type: 'file_offer', to: 'bob', name, size: bytes.length, sha256: sha256Hex(bytes), id: 'offer' });
+  const ok = await alice.nextFrame();
+  expect(ok).toEqual({ type: 'ok', id: 'offer', transfer: expect.stringMatching(/^t\d+$/), users: ['bob'] });
+  const transfer = ok.transfer as string;
+  expect(await bob.nextFrame()).toEqual({ type: 'file_offer', transfer, from: 'alice', to: 'bob', name, size: bytes.length, sha256: sha256Hex(bytes) });
+  bob.send({ type: 'file_accept', transfer });
+  expect(await alice.nextFrame()).toEqual({ type: 'file_accept', transfer, user: 'bob' });
+  return transfer;
+}
+
+/** Waits until each socket has nothing pending from the server, and drops what was pending. */
+async function settle(...sockets: FrameSocket[]): Promise<void> {
+  for (const socket of sockets) {
+    await socket.sync();
+    while (socket.pending().length > 0) await socket.nextFrame();
+  }
+}
+
+function chunk(transfer: string, seq: number, bytes: Buffer, id?: string | number): Record<string, unknown> {
+  return { type: 'file_chunk', transfer, seq, data: bytes.toString('base64'), ...(id !== undefined && { id }) };
+}
+
+describe('file transfer', () => {
+  it('offer, accept, chunks with acks, end, result: relayed byte-exact', async () => {
+    chat = await startTestServer();
+    const events: TransferEvent[] = [];
+    chat.server.events.on('transfer', (e) => events.push(e));
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await alice.next('presence');
+    await bob.next('presence');
+    const file = pseudoRandomBytes(3 * MAX_FILE_CHUNK_BYTES + 1234, 7);
+    const transfer = await offerAccepted(alice, bob, file, 'cat 🐱.png');
+
+    const pieces = chunksOf(file, MAX_FILE_CHUNK_BYTES);
+    const received: Buffer[] = [];
+    for (const [seq, piece] of pieces.entries()) {
+      alice.send(chunk(transfer, seq, piece));
+      const relayed = await bob.nextFrame();
+      expect(relayed).toEqual({ type: 'file_chunk', transfer, seq, data: piece.toString('base64'), from: 'alice' });
+      received.push(Buffer.from(relayed.data as string, 'base64'));
+      bob.send({ type: 'file_ack', transfer, seq });
+      expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq, user: 'bob' });
+    }
+    alice.send({ type: 'file_end', transfer, id: 'end' });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_end', transfer, from: 'alice' });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 'end' });
+    const whole = Buffer.concat(received);
+    expect(whole.equals(file)).toBe(true);
+    expect(sha256Hex(whole)).toBe(sha256Hex(file));
+
+    bob.send({ type: 'file_result', transfer, ok: true });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_result', transfer, ok: true, user: 'bob' });
+    expect(await carol.sync()).toEqual([]); // a bystander sees nothing of it
+    // Finished: the transfer id is gone.
+    alice.send({ type: 'file_end', transfer, id: 'again' });
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'again'));
+    expect(chat.server.files.activeCount).toBe(0);
+    expect(events.map((e) => e.action)).toEqual(['offer', 'accept', 'end', 'result']);
+  });
+
+  it('an empty file: accept, end, result', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const transfer = await offerAccepted(alice, bob, Buffer.alloc(0), 'empty.txt');
+    alice.send({ type: 'file_end', transfer });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_end', transfer, from: 'alice' });
+    bob.send({ type: 'file_result', transfer, ok: false, reason: 'checksum mismatch' });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_result', transfer, ok: false, reason: 'checksum mismatch', user: 'bob' });
+  });
+
+  it('decline is reported to the sender and ends the transfer', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('no thanks');
+    alice.send({ type: 'file_offer', to: 'bob', name: 'spam.exe', size: file.length, sha256: sha256Hex(file), id: 1 });
+    const { transfer } = await alice.nextFrame();
+    await bob.next('file_offer');
+    bob.send({ type: 'file_decline', transfer, id: 'd' });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 'd' });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_decline', transfer, user: 'bob' });
+    alice.send(chunk(transfer as string, 0, file, 'c'));
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'c'));
+    bob.send({ type: 'file_accept', transfer, id: 'late' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'late'));
+  });
+
+  it('the sender dropping mid-transfer cancels it for the receiver (connection_lost)', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = pseudoRandomBytes(2 * MAX_FILE_CHUNK_BYTES, 3);
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file.subarray(0, MAX_FILE_CHUNK_BYTES)));
+    await bob.next('file_chunk');
+    alice.destroy();
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'connection_lost', user: 'alice' });
+    expect(await bob.nextFrame()).toEqual({ type: 'presence', user: 'alice', status: 'offline', reason: 'connection_lost' });
+    bob.send({ type: 'file_ack', transfer, seq: 0, id: 'a' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'a'));
+  });
+
+  it('the receiver dropping cancels it for the sender, who is told who was lost', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = pseudoRandomBytes(100, 4);
+    const transfer = await offerAccepted(alice, bob, file);
+    bob.destroy();
+    expect(await alice.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'connection_lost', user: 'bob' });
+    expect(await alice.nextFrame()).toMatchObject({ type: 'presence', user: 'bob', status: 'offline' });
+    alice.send(chunk(transfer, 0, file, 'c'));
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'c'));
+    expect(chat.server.files.activeCount).toBe(0);
+  });
+
+  it('either side may cancel; the other side is told with the reason', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('hello');
+    let transfer = await offerAccepted(alice, bob, file);
+    bob.send({ type: 'file_cancel', transfer, reason: 'disk full' });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'disk full', user: 'bob' });
+    transfer = await offerAccepted(alice, bob, file);
+    alice.send({ type: 'file_cancel', transfer });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'cancelled', user: 'alice' });
+    expect(chat.server.files.activeCount).toBe(0);
+  });
+
+  it('only the offerer sends chunks; nothing before an accept; strangers get unknown_transfer', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await settle(alice, bob);
+    const file = Buffer.from('only mine');
+    alice.send({ type: 'file_offer', to: 'bob', name: 'x', size: file.length, sha256: sha256Hex(file), id: 1 });
+    const { transfer } = await alice.next('ok');
+    await bob.next('file_offer');
+    alice.send(chunk(transfer as string, 0, file, 'early'));
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'early'));
+    bob.send({ type: 'file_accept', transfer });
+    await alice.next('file_accept');
+    bob.send(chunk(transfer as string, 0, file, 'forged'));
+    const forged = await bob.nextFrame();
+    expect(forged).toEqual(error('bad_request', 'forged'));
+    expect(forged.message).toContain('alice');
+    carol.send(chunk(transfer as string, 0, file, 'stranger'));
+    expect(await carol.next((f) => f.id === 'stranger')).toEqual(error('unknown_transfer', 'stranger'));
+    carol.send({ type: 'file_accept', transfer, id: 'steal' });
+    expect(await carol.next((f) => f.id === 'steal')).toEqual(error('unknown_transfer', 'steal'));
+    alice.send({ type: 'file_accept', transfer, id: 'self' });
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'self'));
+    // The transfer itself is intact: the real chunk goes through.
+    alice.send(chunk(transfer as string, 0, file));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', seq: 0, from: 'alice' });
+    expect(await bob.sync()).toEqual([]);
+  });
+
+  it('unknown_transfer for an id nobody offered', async () => {
+    chat = await startTestServer();
+    const [alice] = await twoUsers(chat);
+    for (const [i, type] of ['file_accept', 'file_decline', 'file_end', 'file_cancel'].entries()) {
+      alice.send({ type, transfer: 't999', id: i });
+      expect(await alice.nextFrame()).toEqual(error('unknown_transfer', i));
+    }
+    alice.send({ type: 'file_result', transfer: 'nope', ok: true, id: 'r' });
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'r'));
+  });
+
+  it('offers: file_too_large over maxFileBytes, unknown_user for offline or unknown, bad_request otherwise', async () => {
+    chat = await startTestServer({ limits: { maxFileBytes: 1000 } });
+    const [alice] = await twoUsers(chat);
+    const sha256 = sha256Hex(Buffer.alloc(0));
+    const offer = (fields: Record<string, unknown>, id: number) => alice.send({ type: 'file_offer', name: 'f', size: 10, sha256, id, ...fields });
+    offer({ to: 'bob', size: 1001 }, 1);
+    expect(await alice.nextFrame()).toEqual(error('file_too_large', 1));
+    offer({ to: 'bob', size: 1000 }, 2);
+    expect(await alice.nextFrame()).toMatchObject({ type: 'ok', id: 2 });
+    offer({ to: 'carol' }, 3); // an account, but offline
+    expect(await alice.nextFrame()).toEqual(error('unknown_user', 3));
+    offer({ to: 'nobody' }, 4);
+    expect(await alice.nextFrame()).toEqual(error('unknown_user', 4));
+    offer({ to: 'alice' }, 5);
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 5));
+    offer({}, 6);
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 6));
+    offer({ to: 'bob', room: 'lobby' }, 7);
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 7));
+    offer({ room: 'rust' }, 8);
+    expect(await alice.nextFrame()).toEqual(error('unknown_room', 8));
+    offer({ to: 'bob', sha256: 'not-a-digest' }, 9);
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 9));
+  });
+
+  it('maxTransfersPerUser bounds unfinished offers', async () => {
+    chat = await startTestServer({ limits: { maxTransfersPerUser: 2 } });
+    const [alice] = await twoUsers(chat);
+    const sha256 = sha256Hex(Buffer.alloc(0));
+    for (const id of [1, 2]) {
+      alice.send({ type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id });
+      expect(await alice.nextFrame()).toMatchObject({ type: 'ok', id });
+    }
+    alice.send({ type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id: 3 });
+    expect(await alice.nextFrame()).toEqual(error('rate_limited', 3));
+  });
+
+  it('a chunk over 32 KiB is refused (connection stays); a chunk line over the frame limit closes only the sender, and the receiver is told', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = pseudoRandomBytes(MAX_FILE_CHUNK_BYTES + 1, 9);
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file, 'big')); // 32 KiB + 1: a valid frame, a bad chunk
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'big'));
+    expect(await bob.sync()).toEqual([]);
+    const huge = pseudoRandomBytes(MAX_FRAME_BYTES, 10).toString('base64');
+    await alice.sendRaw(`{"type":"file_chunk","transfer":"${transfer}","seq":0,"data":"${huge}"}\n`);
+    expect(await alice.nextFrame()).toEqual(error('frame_too_large'));
+    await alice.closed();
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'frame_too_large', user: 'alice' });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'presence', user: 'alice', status: 'offline' });
+  });
+
+  it('a chunk out of order or past the size cancels the transfer for everyone (protocol_error)', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('0123456789');
+    let transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 1, file, 'skip'));
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'protocol_error', user: 'alice' });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'protocol_error' });
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'skip'));
+
+    transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, Buffer.concat([file, Buffer.from('!')]), 'long'));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_cancel', transfer, reason: 'protocol_error' });
+    await alice.next('file_cancel');
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'long'));
+
+    transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file.subarray(0, 4)));
+    await bob.next('file_chunk');
+    alice.send({ type: 'file_end', transfer, id: 'short' });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_cancel', transfer, reason: 'protocol_error' });
+    await alice.next('file_cancel');
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'short'));
+  });
+
+  it(`flow control: at most ${FILE_WINDOW_CHUNKS} unacknowledged chunks; the refused one goes through after an ack`, async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = pseudoRandomBytes(12 * 10, 5);
+    const pieces = chunksOf(file, 10);
+    const transfer = await offerAccepted(alice, bob, file);
+    for (let seq = 0; seq < FILE_WINDOW_CHUNKS; seq++) alice.send(chunk(transfer, seq, pieces[seq] as Buffer));
+    alice.send(chunk(transfer, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer, 'over'));
+    expect(await alice.nextFrame()).toEqual(error('rate_limited', 'over'));
+    for (let seq = 0; seq < FILE_WINDOW_CHUNKS; seq++) expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', seq });
+    expect(await bob.sync()).toEqual([]);
+    bob.send({ type: 'file_ack', transfer, seq: 0 });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq: 0, user: 'bob' });
+    alice.send(chunk(transfer, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer, 'retry'));
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 'retry' });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', seq: FILE_WINDOW_CHUNKS });
+    bob.send({ type: 'file_ack', transfer, seq: 99, id: 'future' });
+    expect(await bob.nextFrame()).toEqual(error('bad_request', 'future'));
+  });
+
+  it('chunks are paced by the window, not the message rate limit', async () => {
+    chat = await startTestServer({ limits: { rateLimitBurst: 5, rateLimitPerSecond: 1 } });
+    const [alice, bob] = await twoUsers(chat);
+    const file = pseudoRandomBytes(40 * 100, 6);
+    const transfer = await offerAccepted(alice, bob, file);
+    const received: Buffer[] = [];
+    for (const [seq, piece] of chunksOf(file, 100).entries()) {
+      alice.send(chunk(transfer, seq, piece));
+      received.push(Buffer.from((await bob.next('file_chunk')).data as string, 'base64'));
+      bob.send({ type: 'file_ack', transfer, seq });
+      await alice.next('file_ack');
+    }
+    expect(Buffer.concat(received).equals(file)).toBe(true);
+  });
+
+  it('to a room: every other member is offered it; only those who accepted get chunks; late ones are told too_late', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    const dave = await chat.login('dave');
+    await settle(alice, bob, carol, dave);
+    for (const socket of [alice, bob, carol]) {
+      socket.send({ type: 'join', room: 'team', id: 'j' });
+      await socket.next('users');
+      await takeHistory(socket);
+    }
+    await settle(alice, bob, carol, dave);
+
+    const file = Buffer.from('team notes');
+    alice.send({ type: 'file_offer', room: 'team', name: 'notes.txt', size: file.length, sha256: sha256Hex(file), id: 'o' });
+    const ok = await alice.nextFrame();
+    expect(ok).toEqual({ type: 'ok', id: 'o', transfer: expect.any(String), users: ['bob', 'carol'] });
+    const transfer = ok.transfer as string;
+    for (const socket of [bob, carol]) {
+      expect(await socket.nextFrame()).toEqual({ type: 'file_offer', transfer, from: 'alice', room: 'team', name: 'notes.txt', size: file.length, sha256: sha256Hex(file) });
+    }
+    bob.send({ type: 'file_accept', transfer });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_accept', transfer, user: 'bob' });
+    alice.send(chunk(transfer, 0, file));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', transfer, seq: 0 });
+    expect(await carol.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'too_late', user: 'alice' });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'too_late', user: 'carol' });
+    alice.send({ type: 'file_end', transfer });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_end', transfer, from: 'alice' });
+    expect(await carol.sync()).toEqual([]);
+    expect(await dave.sync()).toEqual([]);
+
+    dave.send({ type: 'file_offer', room: 'team', name: 'x', size: 1, sha256: sha256Hex(file), id: 'd' });
+    expect(await dave.nextFrame()).toEqual(error('not_in_room', 'd'));
+  });
+});
