@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { ChatServer, DatabaseError } from '../../server/index.ts';
+import { ChatServer, DatabaseError, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../server/index.ts';
 import { CliError, describeError, parsePort } from '../errors.ts';
 
 /** Options of `chatlab server`, as commander parses them. */
@@ -9,6 +9,7 @@ interface ServerCommandOptions {
   port?: number;
   db: string;
   verbose?: boolean;
+  limit: Partial<ServerLimits>;
 }
 
 /** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM. */
@@ -18,8 +19,14 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', 'accounts database file, or :memory: for a throwaway one', 'chatlab.db')
+    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
+    .option(
+      '--limit <name=value>',
+      `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`,
+      parseLimit,
+      {},
+    )
     .action((options: ServerCommandOptions) => runServer(options));
 }
 
@@ -28,7 +35,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   const port = options.port ?? portFromEnv();
   let server: ChatServer;
   try {
-    server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true });
+    server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true, limits: options.limit });
   } catch (error) {
     throw new CliError(error instanceof DatabaseError ? error.message : describeError(error));
   }
@@ -55,6 +62,22 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   process.stdout.write(`chatlab server stopping (${signal}): telling ${server.connectionCount} client(s)\n`);
   await server.stop();
   process.stdout.write('chatlab server stopped\n');
+}
+
+/** commander parser for one `--limit name=value`, accumulated into one overrides object. */
+function parseLimit(text: string, previous: Partial<ServerLimits>): Partial<ServerLimits> {
+  const match = /^(\w+)=(.+)$/.exec(text);
+  const name = match?.[1] as keyof ServerLimits | undefined;
+  if (!match || !name || !Object.hasOwn(DEFAULT_SERVER_LIMITS, name)) {
+    throw new InvalidArgumentError(`"${text}" is not name=value with a known limit (${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}).`);
+  }
+  const raw = match[2] as string;
+  const isFlag = typeof DEFAULT_SERVER_LIMITS[name] === 'boolean';
+  const value = isFlag ? (raw === 'true' ? true : raw === 'false' ? false : undefined) : Number(raw);
+  if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) {
+    throw new InvalidArgumentError(`limit ${name} takes ${isFlag ? 'true or false' : 'a number'}, not "${raw}".`);
+  }
+  return { ...previous, [name]: value };
 }
 
 function portFromEnv(): number {
