@@ -5,6 +5,8 @@ import { registerUsersCommand } from './commands/users.ts';
 import { registerClientCommand } from './commands/client.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
+import { registerLessonCommand } from './commands/lesson.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,5 +26,7 @@ export function buildProgram(): Command {
   registerClientCommand(program);
   registerVerifyCommand(program);
   registerInspectCommand(program);
+  registerLessonCommand(program);
+  registerDemoCommand(program);
   return program;
 }

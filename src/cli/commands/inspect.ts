@@ -1,0 +1,226 @@
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PORT } from '../../protocol/index.ts';
+import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
+import { PlainView } from '../../inspector/views/plain.ts';
+import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
+import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+
+/** Default port the inspector listens on: the one after the server's. */
+export const DEFAULT_INSPECT_PORT = DEFAULT_PORT + 1;
+
+interface InspectOptions {
+  listen?: { host?: string; port: number };
+  target?: Endpoint;
+  plain?: boolean;
+  record?: string;
+  framing?: FramingMode;
+  showReads?: boolean;
+  fragment?: number;
+  delay?: number;
+  dropAfter?: number;
+}
+
+interface ReplayOptions {
+  plain?: boolean;
+  speed?: number;
+  framing?: FramingMode;
+  showReads?: boolean;
+}
+
+interface ExportOptions {
+  format?: ExportFormat;
+  output?: string;
+  framing?: FramingMode;
+  showReads?: boolean;
+}
+
+/** `--listen` takes a port, or host:port. */
+function parseListen(value: string): { host?: string; port: number } {
+  return value.includes(':') ? parseHostPort(value) : { port: parsePort(value) };
+}
+
+function parseSpeed(value: string): number {
+  const speed = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(speed)) throw new InvalidArgumentError(`"${value}" is not a speed (1 = as recorded, 2 = twice as fast, 0 = all at once).`);
+  return speed;
+}
+
+function parseMs(value: string): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds.`);
+  return ms;
+}
+
+/** Registers `chatlab inspect` and its `replay` and `export` subcommands. */
+export function registerInspectCommand(program: Command): void {
+  const inspect = program
+    .command('inspect')
+    .description('run the inspector: a transparent TCP proxy that draws every frame as a live sequence diagram (q or Ctrl-C to stop)')
+    .option('--listen <port>', `port (or host:port) clients connect to, 0 for any free one (default ${DEFAULT_INSPECT_PORT})`, parseListen)
+    .option('--target <host:port>', `the server to forward to (default 127.0.0.1:${DEFAULT_PORT})`, parseHostPort)
+    .option('--plain', 'print the diagram as text lines instead of the live terminal UI (automatic when stdout is not a terminal)')
+    .option('--record <file>', 'write every event (time, connection, direction, bytes, decoded frame) to a JSONL trace')
+    .addOption(new Option('--framing <mode>', 'how to cut bytes into frames (default: auto)').choices([...FRAMING_MODES]))
+    .option('--show-reads', 'draw each TCP read against the frames it holds (half a frame, or three)')
+    .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
+    .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
+    .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
+    .action((options: InspectOptions) => runInspect(options));
+
+  inspect
+    .command('replay')
+    .description('play a recorded trace back in the same views')
+    .argument('<trace>', 'a trace file written with --record')
+    .option('--plain', 'print the diagram as text instead of the live terminal UI')
+    .option('--speed <x>', 'playback speed: 1 = as recorded, 0 = all at once (default 1 in the UI, 0 with --plain)', parseSpeed)
+    .addOption(new Option('--framing <mode>', 'decode with this framing instead of the recorded one').choices([...FRAMING_MODES]))
+    .option('--show-reads', 'draw each TCP read against the frames it holds')
+    // `inspect replay f --show-reads`: commander hands options the parent also knows to the
+    // parent, so read them merged.
+    .action((trace: string, _options: ReplayOptions, command: Command) => runReplay(trace, command.optsWithGlobals<ReplayOptions>()));
+
+  inspect
+    .command('export')
+    .description('write a recorded trace as a sequence diagram: Mermaid, self-contained SVG, or text')
+    .argument('<trace>', 'a trace file written with --record')
+    .addOption(new Option('--format <format>', 'output format (default: from the -o extension, else text)').choices([...EXPORT_FORMATS]))
+    .option('-o, --output <file>', 'write to this file instead of stdout (.md wraps Mermaid in a fence)')
+    .addOption(new Option('--framing <mode>', 'decode with this framing instead of the recorded one').choices([...FRAMING_MODES]))
+    .option('--show-reads', 'include a row per TCP read')
+    .action((trace: string, _options: ExportOptions, command: Command) => runExport(trace, command.optsWithGlobals<ExportOptions>()));
+}
+
+function useTui(plain: boolean | undefined): boolean {
+  return !plain && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+}
+
+function waitForSignal(): { promise: Promise<void>; dispose: () => void } {
+  let dispose = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      dispose();
+      resolve();
+    };
+    dispose = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return { promise, dispose };
+}
+
+async function runInspect(options: InspectOptions): Promise<void> {
+  const framing = options.framing ?? 'auto';
+  const listen = { host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? DEFAULT_INSPECT_PORT };
+  const target = options.target ?? { host: '127.0.0.1', port: DEFAULT_PORT };
+  const faults: FaultOptions = {
+    ...(options.fragment !== undefined && { fragment: options.fragment }),
+    ...(options.delay !== undefined && { delayMs: options.delay }),
+    ...(options.dropAfter !== undefined && { dropAfter: options.dropAfter }),
+  };
+  const tui = useTui(options.plain);
+  const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
+  const details = `framing ${framing}${faultText}${options.record ? `; recording ${options.record}` : ''}`;
+  let inspector: Inspector;
+  try {
+    inspector = await startInspector({
+      listen,
+      target,
+      framing,
+      showReads: options.showReads === true,
+      faults,
+      record: options.record,
+      view: tui ? 'tui' : 'plain',
+      title: `chatlab inspect listening on ${listen.host}:${listen.port === 0 ? '…' : listen.port} → ${target.host}:${target.port} (q to quit)`,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`address already in use (${listen.host}:${listen.port}): pick another --listen port`);
+    if (options.record && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')) throw new CliError(`--record ${options.record}: cannot write (${code})`);
+    throw new CliError(describeError(error));
+  }
+  const where = `${inspector.address.host}:${inspector.address.port}`;
+  const banner = `chatlab inspect listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
+  const signal = waitForSignal();
+  if (inspector.tui) {
+    inspector.tui.setTitle(`chatlab inspect listening on ${where} → ${target.host}:${target.port} (q to quit)`);
+    inspector.tui.setStatus(details);
+    await Promise.race([inspector.tui.quit, signal.promise]);
+    await inspector.stop();
+    inspector.tui.destroy();
+    process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model)].join('\n')}\n`);
+  } else {
+    inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
+    await signal.promise;
+    await inspector.stop();
+  }
+  signal.dispose();
+  if (options.record) process.stdout.write(`trace written to ${options.record}\n`);
+  // blessed leaves stdin referenced after the terminal UI closed; a TTY write is synchronous.
+  if (tui) process.exit(0);
+}
+
+async function loadTrace(path: string) {
+  try {
+    return await readTrace(path);
+  } catch (error) {
+    if (error instanceof TraceError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+async function runReplay(path: string, options: ReplayOptions): Promise<void> {
+  const events = await loadTrace(path);
+  const model = new SessionModel({ showReads: options.showReads === true, framing: options.framing });
+  const replayed = options.framing ? events.map((e) => (e.kind === 'listening' ? { ...e, framing: options.framing as FramingMode } : e)) : events;
+  if (!useTui(options.plain)) {
+    const view = new PlainView(model, process.stdout);
+    view.print(`chatlab inspect replay ${path}: ${events.length} events`);
+    await replayEvents(replayed, model, { speed: options.speed ?? 0, onRows: (rows) => view.addRows(rows) });
+    view.printSummary();
+    await view.flushed();
+    return;
+  }
+  const { createTuiView } = await import('../../inspector/views/tui.ts');
+  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model' });
+  const abort = new AbortController();
+  const signal = waitForSignal();
+  void tui.quit.then(() => abort.abort());
+  void signal.promise.then(() => abort.abort());
+  tui.setStatus('replaying… (q to quit)');
+  await replayEvents(replayed, model, { speed: options.speed ?? 1, signal: abort.signal, onRows: (rows) => tui.addRows(rows) });
+  if (!abort.signal.aborted) tui.setStatus('replay finished: press q to quit');
+  await Promise.race([tui.quit, signal.promise]);
+  signal.dispose();
+  tui.destroy();
+  process.exit(0);
+}
+
+function formatFromPath(path: string | undefined): ExportFormat {
+  const ext = path ? extname(path).toLowerCase() : '';
+  if (ext === '.svg') return 'svg';
+  if (ext === '.mmd' || ext === '.mermaid' || ext === '.md') return 'mermaid';
+  return 'text';
+}
+
+async function runExport(path: string, options: ExportOptions): Promise<void> {
+  const events = await loadTrace(path);
+  const model = modelFromEvents(events, { framing: options.framing, showReads: options.showReads === true });
+  const format = options.format ?? formatFromPath(options.output);
+  const fenced = format === 'mermaid' && options.output !== undefined && extname(options.output).toLowerCase() === '.md';
+  const text = exportModel(model, format, { fenced });
+  if (!options.output) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    await writeFile(options.output, text);
+  } catch (error) {
+    throw new CliError(`-o ${options.output}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  process.stdout.write(`wrote ${format} diagram of ${model.rows.length} rows to ${options.output}\n`);
+}

@@ -1,0 +1,208 @@
+import net from 'node:net';
+import { ChatClient, ProtocolError } from '../client/index.ts';
+import type { MessageFrame, PresenceFrame, StepNumber } from '../protocol/index.ts';
+
+/** The accounts the scenario logs in with (the same as lessons/accounts.json). */
+export const DEMO_ACCOUNTS = [
+  { user: 'alice', password: 'wonderland' },
+  { user: 'bob', password: 'builder' },
+  { user: 'carol', password: 'caroline' },
+] as const;
+
+/** The messages the scenario sends (emoji and CJK on purpose: the inspector shows their bytes). */
+export const DEMO_MESSAGES = {
+  alice: 'hello everyone 👋',
+  bob: 'hi alice! 你好 🙂',
+  carol: 'hey, gotta run 🏃',
+} as const;
+
+/** Options of {@link runScenario}. */
+export interface ScenarioOptions {
+  /** The server (or the inspector in front of it). */
+  host: string;
+  port: number;
+  /** Pause between actions, in ms, so a person can follow (default 0). */
+  paceMs?: number;
+  /**
+   * Called before each action with a sentence saying what happens next ("bob says hi"); awaited,
+   * so a view can catch up first.
+   */
+  narrate?: (text: string) => void | Promise<void>;
+  /**
+   * Play only the steps a server supports so far (lessons): 1–2 just open and close a TCP
+   * connection, 3 waits for hello, 4–5 log in, 6–7 chat, 8–10 the full goodbye (default 10).
+   */
+  through?: StepNumber;
+  /** Most ms to wait for any one expected frame (default 5,000). */
+  timeoutMs?: number;
+}
+
+/** What the scenario saw: who received what. */
+export interface ScenarioResult {
+  /** Messages received, per user. */
+  received: Record<string, MessageFrame[]>;
+  /** Presence frames received, per user. */
+  presence: Record<string, PresenceFrame[]>;
+  /** The `auth_failed` error alice got for her wrong password (when through ≥ 5). */
+  authError?: ProtocolError;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when `predicate` holds for something `client` emits, or rejects after `timeoutMs`. */
+function waitForPresence(client: ChatClient, predicate: (p: PresenceFrame) => boolean, timeoutMs: number, what: string): Promise<PresenceFrame> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('presence', listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const listener = (frame: PresenceFrame): void => {
+      if (!predicate(frame)) return;
+      clearTimeout(timer);
+      client.off('presence', listener);
+      resolve(frame);
+    };
+    client.on('presence', listener);
+  });
+}
+
+function waitForMessage(client: ChatClient, from: string, timeoutMs: number): Promise<MessageFrame> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('message', listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${client.user ?? 'a client'} to receive ${from}'s message`));
+    }, timeoutMs);
+    const listener = (frame: MessageFrame): void => {
+      if (frame.from !== from) return;
+      clearTimeout(timer);
+      client.off('message', listener);
+      resolve(frame);
+    };
+    client.on('message', listener);
+  });
+}
+
+/** Steps 1–2 only: open a bare TCP connection, then close it. */
+async function bareConnection(host: string, port: number, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`timed out after ${timeoutMs} ms connecting to ${host}:${port}`));
+    }, timeoutMs);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.end();
+      socket.resume();
+      socket.once('close', () => resolve());
+    });
+  });
+}
+
+/**
+ * The scripted chat the demo plays (and the lessons reuse for "lesson run"): alice, bob and
+ * carol walk through all ten steps — connect, hello, login (alice first with a wrong password),
+ * welcome and presence, messages with emoji, then carol drops abruptly (the others see her go
+ * offline, connection_lost), bob and alice quit (bye, offline) and close.
+ */
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const { host, port } = options;
+  const through = options.through ?? 10;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const result: ScenarioResult = { received: {}, presence: {} };
+  const act = async (text: string): Promise<void> => {
+    if (options.paceMs) await sleep(options.paceMs);
+    await options.narrate?.(text);
+  };
+
+  if (through < 3) {
+    await act('a client opens a TCP connection, then closes it');
+    await bareConnection(host, port, timeoutMs);
+    return result;
+  }
+
+  const clients: ChatClient[] = [];
+  const connect = async (user: string): Promise<ChatClient> => {
+    await act(`${user} connects and waits for hello`);
+    const client = await ChatClient.connect({ host, port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+    clients.push(client);
+    result.received[user] = [];
+    result.presence[user] = [];
+    client.on('message', (m) => result.received[user]?.push(m));
+    client.on('presence', (p) => result.presence[user]?.push(p));
+    client.on('error', () => undefined); // unsolicited errors are visible in the diagram already
+    return client;
+  };
+
+  try {
+    const [aliceAccount, bobAccount, carolAccount] = DEMO_ACCOUNTS;
+    const alice = await connect('alice');
+    if (through < 4) {
+      await act('alice hangs up');
+      alice.destroy();
+      return result;
+    }
+    await act('alice logs in with a wrong password');
+    try {
+      await alice.login(aliceAccount.user, 'not-the-password');
+      throw new Error('the server accepted a wrong password for alice');
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      result.authError = error;
+    }
+    await act('alice logs in again, with the right password');
+    await alice.login(aliceAccount.user, aliceAccount.password);
+
+    const bob = await connect('bob');
+    await act('bob logs in: alice sees him come online');
+    const bobOnline = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'online', timeoutMs, 'alice to see bob online');
+    await bob.login(bobAccount.user, bobAccount.password);
+    await bobOnline;
+
+    const carol = await connect('carol');
+    await act('carol logs in');
+    const carolOnline = Promise.all([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'online', timeoutMs, 'carol online')));
+    await carol.login(carolAccount.user, carolAccount.password);
+    await carolOnline;
+    if (through < 6) {
+      await act('everyone hangs up');
+      for (const c of clients) c.destroy();
+      return result;
+    }
+
+    const say = async (from: ChatClient, name: keyof typeof DEMO_MESSAGES, others: ChatClient[]): Promise<void> => {
+      await act(`${name} says ${JSON.stringify(DEMO_MESSAGES[name])}`);
+      const delivered = Promise.all(others.map((o) => waitForMessage(o, name, timeoutMs)));
+      await from.say(DEMO_MESSAGES[name]);
+      await delivered;
+    };
+    await say(alice, 'alice', [bob, carol]);
+    await say(bob, 'bob', [alice, carol]);
+    await say(carol, 'carol', [alice, bob]);
+    if (through < 8) {
+      await act('everyone hangs up');
+      for (const c of clients) c.destroy();
+      return result;
+    }
+
+    await act('carol drops without quit (her socket is destroyed): the others see her go offline');
+    const carolGone = Promise.all([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'offline', timeoutMs, 'carol offline')));
+    carol.destroy();
+    await carolGone;
+
+    await act('bob quits: bye to him, offline to alice, then he closes');
+    const bobGone = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'offline', timeoutMs, 'alice to see bob offline');
+    await bob.quit();
+    await bobGone;
+
+    await act('alice quits and closes');
+    await alice.quit();
+    return result;
+  } finally {
+    for (const c of clients) if (c.state !== 'closed') c.destroy();
+  }
+}

@@ -1,0 +1,61 @@
+import type { Direction } from '../protocol/index.ts';
+
+/** A TCP endpoint. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** How the inspector cuts a byte stream into frames. `auto` decides per connection. */
+export type FramingMode = 'auto' | 'chatlab' | 'lines' | 'raw';
+
+/** The framing modes a user may ask for, in the order the help text lists them. */
+export const FRAMING_MODES: readonly FramingMode[] = ['auto', 'chatlab', 'lines', 'raw'];
+
+/** Faults the proxy injects on the path, to test a learner's framing and timeouts. */
+export interface FaultOptions {
+  /** Re-chunk forwarded bytes into pieces of at most this many bytes, each sent on its own. */
+  fragment?: number;
+  /** Hold every forwarded piece this many milliseconds before sending it on. */
+  delayMs?: number;
+  /** Cut (reset) a connection once this many bytes, both directions counted, went through it. */
+  dropAfter?: number;
+}
+
+/**
+ * One thing the proxy saw on the wire. This is the whole input of the diagram model and the
+ * content of a trace file: the live proxy and a replayed trace produce the very same events.
+ * `t` is wall-clock time in milliseconds since the epoch (fractional); `conn` numbers the client
+ * connections from 1 in the order they arrived.
+ */
+export type WireEvent =
+  /** The inspector is listening and will forward every connection to `target`. */
+  | { kind: 'listening'; t: number; listen: Endpoint; target: Endpoint; framing: FramingMode; faults?: FaultOptions }
+  /** A client opened a TCP connection to the inspector (`peer` is its address). */
+  | { kind: 'open'; t: number; conn: number; peer: string }
+  /** The inspector's own connection to the server succeeded: the server accepted. */
+  | { kind: 'upstream'; t: number; conn: number; local: string }
+  /**
+   * Bytes forwarded in one direction, exactly as they went on. `read` numbers the pieces of that
+   * direction from 1: one TCP read of the sender, or one piece when `--fragment` re-chunks them.
+   */
+  | { kind: 'data'; t: number; conn: number; dir: Direction; read: number; bytes: Buffer }
+  /** The sender of `dir` half-closed (sent FIN): c2s = the client closed its side, s2c = the server did. */
+  | { kind: 'end'; t: number; conn: number; dir: Direction }
+  /**
+   * One side's socket is closed. `error` is set (e.g. `ECONNRESET`, `ECONNREFUSED`) when it ended
+   * abnormally; `reset` when it was torn down without a FIN.
+   */
+  | { kind: 'close'; t: number; conn: number; side: 'client' | 'server'; error?: string; reset?: boolean }
+  /** The inspector itself interfered (fault injection), e.g. cut the connection. */
+  | { kind: 'fault'; t: number; conn: number; fault: 'drop'; detail: string }
+  /** The view fell behind and `bytes` bytes of `dir` were not decoded (forwarding was not affected). */
+  | { kind: 'gap'; t: number; conn: number; dir: Direction; bytes: number };
+
+/** The kinds of {@link WireEvent}. */
+export type WireEventKind = WireEvent['kind'];
+
+/** Current time in fractional milliseconds since the epoch (sub-millisecond resolution). */
+export function now(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+}

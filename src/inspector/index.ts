@@ -1,0 +1,16 @@
+/**
+ * The chatlab inspector: a transparent TCP proxy that draws every frame as an arrow between
+ * lifelines, labelled with its step of the 10-step flow. Thin socket shell (proxy.ts), I/O-free
+ * core (session-model.ts), views apart (views/), recordings (trace.ts) and exports (export/).
+ */
+export { FRAMING_MODES, now, type Endpoint, type FaultOptions, type FramingMode, type WireEvent, type WireEventKind } from './events.ts';
+export { startProxy, type InspectorProxy, type ProxyOptions } from './proxy.ts';
+export { ConnectionFramer, detectFraming, type FramedItem, type ReadPart, type ReadReport } from './framing.ts';
+export { SessionModel, SERVER_LIFELINE, ARROW_KINDS, type Counters, type Lifeline, type Row, type RowKind, type SessionModelOptions, type StepState } from './session-model.ts';
+export { EventPipeline, type PipelineOptions } from './pipeline.ts';
+export { startInspector, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
+export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_VERSION } from './trace.ts';
+export { replayEvents, type ReplayOptions } from './replay.ts';
+export { EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, type ExportFormat } from './export/index.ts';
+export { PlainView, type PlainViewOptions } from './views/plain.ts';
+export type { TuiView, TuiOptions } from './views/tui.ts';

@@ -1,0 +1,86 @@
+import { Worker } from 'node:worker_threads';
+import type { Endpoint, FaultOptions, WireEvent } from './events.ts';
+import type { InspectorProxy } from './proxy.ts';
+
+/** What the proxy thread is started with. */
+export interface ProxyThreadOptions {
+  listen: { host?: string; port: number };
+  target: Endpoint;
+  faults?: FaultOptions;
+  /** Undecoded bytes allowed in flight to the main thread before data becomes `gap` events. */
+  maxInFlightBytes: number;
+}
+
+/** Messages from the main thread to the proxy thread. */
+export type ProxyThreadMessage = { type: 'ack'; bytes: number } | { type: 'close' };
+
+/** Messages from the proxy thread to the main thread. */
+export type ProxyThreadReply =
+  | { type: 'ready'; address: Endpoint }
+  | { type: 'failed'; code?: string; message: string }
+  | { type: 'events'; events: WireEvent[]; open: number }
+  | { type: 'closed' };
+
+/** A proxy running in its own thread; see {@link startProxyThread}. */
+export interface ProxyThread extends InspectorProxy {
+  /** Tells the thread that `bytes` of data events were decoded (frees room in flight). */
+  ack(bytes: number): void;
+}
+
+/**
+ * Starts the proxy in a worker thread, so forwarding never waits for decoding or drawing: on a
+ * machine with two cores the chat keeps its speed while the diagram catches up (or, past
+ * `maxInFlightBytes` behind, skips with a `gap`). Events arrive in order through `onEvent`,
+ * with `bytes` as Buffers again.
+ */
+export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: WireEvent) => void): Promise<ProxyThread> {
+  const worker = new Worker(new URL('./proxy-worker.mjs', import.meta.url), { workerData: options });
+  let open = 0;
+  let closing: Promise<void> | undefined;
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  return new Promise((resolve, reject) => {
+    worker.on('error', (error) => {
+      reject(error);
+      resolveClosed();
+    });
+    worker.on('exit', () => resolveClosed());
+    worker.on('message', (reply: ProxyThreadReply) => {
+      switch (reply.type) {
+        case 'ready':
+          resolve({
+            address: reply.address,
+            get openConnections() {
+              return open;
+            },
+            ack: (bytes) => worker.postMessage({ type: 'ack', bytes } satisfies ProxyThreadMessage),
+            close() {
+              closing ??= (async () => {
+                worker.postMessage({ type: 'close' } satisfies ProxyThreadMessage);
+                await closed;
+              })();
+              return closing;
+            },
+          });
+          break;
+        case 'failed': {
+          const error = Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {});
+          reject(error);
+          break;
+        }
+        case 'events':
+          open = reply.open;
+          for (const event of reply.events) {
+            // Structured cloning turned the Buffers into plain Uint8Arrays.
+            if (event.kind === 'data') event.bytes = Buffer.from(event.bytes.buffer, event.bytes.byteOffset, event.bytes.byteLength);
+            onEvent(event);
+          }
+          break;
+        case 'closed':
+          open = 0;
+          resolveClosed();
+          break;
+      }
+    });
+  });
+}

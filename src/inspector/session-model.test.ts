@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { SessionModel, SERVER_LIFELINE, type Row } from './session-model.ts';
+import { EventScript, tenStepSession } from './test-support/event-script.ts';
+
+function run(script: EventScript, options: ConstructorParameters<typeof SessionModel>[0] = {}): SessionModel {
+  const model = new SessionModel(options);
+  model.applyAll(script.events);
+  return model;
+}
+
+const brief = (row: Row): string => `${row.kind}:${row.label}:${row.step ?? '-'}:${row.from}>${row.to}`;
+
+describe('SessionModel on a full 10-step session', () => {
+  const model = run(tenStepSession());
+
+  it('lights all ten steps', () => {
+    expect(model.steps.map((s) => s.seen)).toEqual(new Array(10).fill(true));
+    expect(model.allStepsSeen).toBe(true);
+  });
+
+  it('builds the rows in wire order with a step badge each', () => {
+    const conn1 = model.rows.filter((r) => r.conn === 1 || r.kind === 'listen').map(brief);
+    expect(conn1.slice(0, 9)).toEqual([
+      'listen:listening:1:0>0',
+      'connect:connect:2:1>0',
+      'frame:hello:3:0>1',
+      'frame:login:4:1>0',
+      'frame:error:5:0>1', // auth_failed answers the login: step 5
+      'frame:login:4:1>0',
+      'frame:welcome:5:0>1',
+      'rename:named:-:1>1',
+      'frame:presence:5:0>1',
+    ]);
+    expect(conn1.slice(-6)).toEqual(['frame:ok:7:0>1', 'frame:presence:9:0>1', 'frame:quit:8:1>0', 'frame:bye:9:0>1', 'fin:FIN:10:1>0', 'fin:FIN:10:0>1']);
+  });
+
+  it('names client lifelines by user after welcome and closes them', () => {
+    const [server, alice, bob] = model.lifelines;
+    expect(server?.id).toBe(SERVER_LIFELINE);
+    expect(server?.address).toBe('127.0.0.1:7070');
+    expect([alice?.name, alice?.address, bob?.name]).toEqual(['alice', '127.0.0.1:50001', 'bob']);
+    expect(alice?.closedAt).toBeDefined();
+    expect(model.counters.open).toBe(0);
+    expect(model.counters.connections).toBe(2);
+  });
+
+  it('keeps the frame, its exact bytes and its reads on the row', () => {
+    const say = model.rows.find((r) => r.label === 'say');
+    expect(say?.summary).toBe('"hello 👋" [id 1]');
+    expect(say?.item?.raw.toString()).toBe('{"type":"say","text":"hello 👋","id":1}\n');
+    expect(say?.item?.parts).toEqual([{ read: 3, t: say?.t, bytes: say?.item?.raw.length }]);
+  });
+
+  it('counts frames and bytes per direction', () => {
+    expect(model.counters.frames).toEqual({ c2s: 6, s2c: 11 });
+    const c2sBytes = tenStepSession().events.reduce((n, e) => n + (e.kind === 'data' && e.dir === 'c2s' ? e.bytes.length : 0), 0);
+    expect(model.counters.bytes.c2s).toBe(c2sBytes);
+    expect(model.throughput(5).reduce((a, b) => a + b, 0)).toBe(model.counters.bytes.c2s + model.counters.bytes.s2c);
+  });
+});
+
+describe('SessionModel, edge cases', () => {
+  it('lights nothing but step 1 and 2 for a server that only accepts', () => {
+    const s = new EventScript().listening();
+    s.connect(1).fin(1, 'c2s').fin(1, 's2c').close(1, 'client').close(1, 'server');
+    const model = run(s);
+    expect(model.steps.filter((x) => x.seen).map((x) => x.step)).toEqual([1, 2, 10]);
+  });
+
+  it('shows a refused connection without lighting step 2', () => {
+    const s = new EventScript().listening();
+    s.events.push({ kind: 'open', t: 1, conn: 1, peer: '127.0.0.1:5' }, { kind: 'close', t: 2, conn: 1, side: 'server', error: 'ECONNREFUSED' }, { kind: 'close', t: 3, conn: 1, side: 'client' });
+    const model = run(s);
+    expect(model.rows.map(brief)).toEqual(['refused:connect ✗:2:1>0', 'close:close:-:1>0']);
+    expect(model.rows[0]?.summary).toContain('ECONNREFUSED');
+    expect(model.steps[1]?.seen).toBe(false);
+  });
+
+  it('shows a reset and an injected cut', () => {
+    const s = new EventScript().listening().connect(1);
+    s.events.push({ kind: 'fault', t: 5, conn: 1, fault: 'drop', detail: '--drop-after 10' });
+    s.close(1, 'client', 'ECONNRESET').close(1, 'server');
+    const rows = run(s).rows.map(brief);
+    expect(rows.slice(-3)).toEqual(['drop:cut:-:1>1', 'reset:RST:10:1>0', 'close:close:10:0>1']);
+  });
+
+  it('pairs an error with its request by id', () => {
+    const s = new EventScript().listening().connect(1);
+    s.c2s(1, { type: 'who', id: 'a' }).c2s(1, { type: 'login', user: 'x', password: 'y', id: 'b' });
+    s.s2c(1, { type: 'error', code: 'bad_request', message: 'm', id: 'b' }).s2c(1, { type: 'error', code: 'not_logged_in', message: 'm', id: 'a' });
+    const errors = run(s).rows.filter((r) => r.label === 'error');
+    expect(errors.map((r) => r.step)).toEqual([5, null]);
+  });
+
+  it('gives two lifelines of the same user distinct names', () => {
+    const s = new EventScript().listening();
+    s.connect(1).s2c(1, { type: 'welcome', user: 'alice', users: ['alice'] });
+    s.connect(2).s2c(2, { type: 'welcome', user: 'alice', users: ['alice'] });
+    expect(run(s).lifelines.map((l) => l.name)).toEqual(['server', 'alice', 'alice (#2)']);
+  });
+
+  it('adds one row per read with showReads, before the frames it completes', () => {
+    const s = new EventScript().listening().connect(1);
+    s.bytes(1, 'c2s', '{"type":"say","text":"a"}\n{"type":"sa').bytes(1, 'c2s', 'y","text":"b"}\n');
+    const rows = run(s, { showReads: true }).rows.filter((r) => r.conn === 1 && r.kind !== 'connect');
+    expect(rows.map((r) => r.kind)).toEqual(['read', 'frame', 'read', 'frame']);
+    expect(rows[0]?.summary).toBe('37 B: 1 whole frame + the start of a frame (11 B held)');
+    expect(rows[2]?.summary).toBe('15 B: the end of a frame begun in an earlier read');
+  });
+
+  it('decodes an unknown line protocol as line rows', () => {
+    const s = new EventScript().listening();
+    s.connect(1).bytes(1, 's2c', ':irc.local NOTICE * :hello\r\n').bytes(1, 'c2s', 'NICK alice\r\nUSER alice 0 * :Alice\r\n');
+    const model = run(s);
+    expect(model.connectionFraming(1)).toBe('lines');
+    expect(model.rows.filter((r) => r.kind === 'line').map((r) => `${r.dir} ${r.label} ${r.summary}`)).toEqual([
+      's2c NOTICE :irc.local NOTICE * :hello',
+      'c2s NICK NICK alice',
+      'c2s USER USER alice 0 * :Alice',
+    ]);
+    expect(model.steps.filter((x) => x.seen).map((x) => x.step)).toEqual([1, 2]);
+  });
+
+  it('drops the oldest rows beyond maxRows and counts them', () => {
+    const s = new EventScript().listening().connect(1);
+    for (let i = 0; i < 50; i++) s.c2s(1, { type: 'ping' });
+    const model = run(s, { maxRows: 20 });
+    expect(model.rows.length).toBeLessThanOrEqual(20);
+    expect(model.counters.droppedRows + model.rows.length).toBe(52);
+    expect(model.rows[model.rows.length - 1]?.id).toBe(52);
+  });
+
+  it('reports a gap and resynchronises', () => {
+    const s = new EventScript().listening().connect(1).bytes(1, 'c2s', '{"type":"a"}\n{"ty');
+    s.events.push({ kind: 'gap', t: 99, conn: 1, dir: 'c2s', bytes: 4096 });
+    s.bytes(1, 'c2s', 'pe":"lost"}\n{"type":"b"}\n');
+    const model = run(s);
+    expect(model.rows.filter((r) => r.conn === 1).map((r) => r.label)).toEqual(['connect', 'a', 'gap', 'b']);
+    expect(model.counters.skippedBytes).toBe(4096);
+  });
+});

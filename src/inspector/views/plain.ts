@@ -1,0 +1,137 @@
+import type { Writable } from 'node:stream';
+import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
+import { renderHeader, renderRow, type ColumnLayout } from './diagram-layout.ts';
+import { checklistLines, colorChecklistLine, countersLine, toAnsi } from './styles.ts';
+
+/** Options of {@link PlainView}. */
+export interface PlainViewOptions {
+  /** ANSI colours (default: when the output is a TTY and NO_COLOR is unset). */
+  color?: boolean;
+  /** Cells per lifeline column (default 18: an IPv4 address and port fit). */
+  columnWidth?: number;
+  /** Longest summary printed, in cells (default 120). */
+  summaryWidth?: number;
+  /** Lines held while the output is slow before older ones are skipped (default 5,000). */
+  maxPendingLines?: number;
+}
+
+/**
+ * The diagram as text lines on a stream: what `--plain`, non-TTY runs and tests use. Rows are
+ * printed as they arrive, under a header of lifeline names that is printed again whenever a
+ * lifeline appears, is renamed (the user logged in) or ends. Output respects backpressure: lines
+ * are batched into one write per tick, and if the stream stays behind, older lines are skipped
+ * with a notice — the chat itself is never slowed.
+ */
+export class PlainView {
+  private readonly color: boolean;
+  private readonly columnWidth: number;
+  private readonly summaryWidth: number;
+  private readonly maxPending: number;
+  private pending: string[] = [];
+  private skipped = 0;
+  private waitingDrain = false;
+  private flushScheduled = false;
+  private headerSignature = '';
+  private idleResolvers: Array<() => void> = [];
+  private broken = false;
+
+  constructor(
+    private readonly model: SessionModel,
+    private readonly out: Writable,
+    options: PlainViewOptions = {},
+  ) {
+    this.color = options.color ?? (Boolean((out as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR);
+    this.columnWidth = options.columnWidth ?? 18;
+    this.summaryWidth = options.summaryWidth ?? 120;
+    this.maxPending = options.maxPendingLines ?? 5_000;
+    // A closed output (`chatlab inspect | head`) ends the drawing, never the proxying.
+    out.on('error', () => {
+      this.broken = true;
+      this.pending = [];
+      this.waitingDrain = false;
+      this.settle();
+    });
+  }
+
+  /** Prints a free text line (titles, notices). */
+  print(line: string): void {
+    this.enqueue(line);
+  }
+
+  /** Prints rows the model just added. */
+  addRows(rows: Row[]): void {
+    for (const row of rows) {
+      const layout = this.layoutFor(row);
+      const signature = layout.ids.map((id) => `${id}:${this.model.lifeline(id)?.name}`).join('|');
+      if (signature !== this.headerSignature) {
+        this.headerSignature = signature;
+        this.enqueue(toAnsi(renderHeader(layout, (id) => this.model.lifeline(id)), this.color));
+      }
+      this.enqueue(toAnsi(renderRow(row, layout, (id) => this.model.lifeline(id), { startT: this.model.startT, summaryWidth: this.summaryWidth }), this.color));
+    }
+  }
+
+  /** Prints the 10-step checklist and the counters. */
+  printSummary(): void {
+    this.enqueue('');
+    for (const line of checklistLines(this.model)) this.enqueue(colorChecklistLine(line, this.color));
+    this.enqueue(countersLine(this.model));
+  }
+
+  /** Resolves once every queued line has been handed to the stream. */
+  flushed(): Promise<void> {
+    if (this.pending.length === 0 && !this.waitingDrain) return Promise.resolve();
+    return new Promise((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  // Lifelines drawn for a row: the server, and every client not yet closed before that row.
+  private layoutFor(row: Row): ColumnLayout {
+    const ids = this.model.lifelines.filter((l) => l.id === SERVER_LIFELINE || l.closedAt === undefined || l.closedAt >= row.t).map((l) => l.id);
+    return { ids, columnWidth: this.columnWidth };
+  }
+
+  private enqueue(line: string): void {
+    if (this.broken) return;
+    this.pending.push(line);
+    if (this.pending.length > this.maxPending) {
+      const drop = this.pending.length - this.maxPending;
+      this.pending.splice(0, drop);
+      this.skipped += drop;
+    }
+    if (!this.flushScheduled && !this.waitingDrain) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.waitingDrain || this.broken) return this.settle();
+    if (this.pending.length === 0) return this.settle();
+    let text = '';
+    if (this.skipped > 0) {
+      text += `… ${this.skipped} lines skipped: the output fell behind (the chat was not slowed) …\n`;
+      this.skipped = 0;
+    }
+    text += this.pending.join('\n') + '\n';
+    this.pending = [];
+    const ok = this.out.write(text);
+    if (!ok) {
+      this.waitingDrain = true;
+      this.out.once('drain', () => {
+        this.waitingDrain = false;
+        if (this.pending.length > 0) this.flush();
+        else this.settle();
+      });
+      return;
+    }
+    this.settle();
+  }
+
+  private settle(): void {
+    if ((this.pending.length > 0 || this.waitingDrain) && !this.broken) return;
+    const resolvers = this.idleResolvers;
+    this.idleResolvers = [];
+    for (const resolve of resolvers) resolve();
+  }
+}

@@ -1,0 +1,97 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChatClient } from '../src/client/index.ts';
+import { parseTrace } from '../src/inspector/trace.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');
+
+let chat: TestServer | undefined;
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  await chat?.stop();
+  chat = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** Collects a child's stdout and resolves when it contains `pattern`. */
+function outputOf(proc: ChildProcess): { text: () => string; waitFor: (pattern: RegExp, what: string) => Promise<RegExpMatchArray> } {
+  let text = '';
+  const listeners = new Set<() => void>();
+  proc.stdout?.on('data', (c: Buffer) => {
+    text += c.toString();
+    for (const l of [...listeners]) l();
+  });
+  return {
+    text: () => text,
+    waitFor: (pattern, what) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; output so far:\n${text}`)), 15_000);
+        const check = (): void => {
+          const match = text.match(pattern);
+          if (!match) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(match);
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+describe('chatlab inspect (CLI)', () => {
+  it('prints where it listens, draws a session as text when stdout is not a terminal, records it, and stops on Ctrl-C', async () => {
+    chat = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), 'chatlab-cli-'));
+    const trace = join(dir, 'trace.jsonl');
+    child = spawn(process.execPath, [CLI, 'inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`, '--record', trace, '--show-reads', '--fragment', '16'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = outputOf(child);
+    const [, port] = await out.waitFor(/^chatlab inspect listening on 127\.0\.0\.1:(\d+) → forwarding to 127\.0\.0\.1:\d+ \(framing auto; faults \{"fragment":16\}; recording .*; Ctrl-C to stop\)$/m, 'the listening line');
+
+    const alice = await ChatClient.connect({ port: Number(port) });
+    await alice.login('alice', 'wonderland');
+    await alice.say('through the CLI 👋');
+    await alice.quit();
+    await out.waitFor(/server closed its side \(FIN\)/, 'the server FIN row');
+
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const text = out.text();
+    // --fragment 16: the say frame arrives in several pieces, and --show-reads draws them.
+    expect(text).toMatch(/read #\d+ ┄*▶│ {2}16 B: the start of a frame \(16 B held\)/);
+    expect(text).toMatch(/\[6\] +│◀─+ say ─+┤ {2}"through the CLI 👋"/);
+    expect(text).toContain('10-step checklist:');
+    expect(text).toContain(`trace written to ${trace}`);
+    const events = parseTrace(await readFile(trace, 'utf8'));
+    expect(events[0]).toMatchObject({ kind: 'listening', faults: { fragment: 16 } });
+    expect(events.filter((e) => e.kind === 'data').every((e) => e.kind === 'data' && e.bytes.length <= 16)).toBe(true);
+  });
+
+  it('reports bad options and a busy port in one line, exit code 1', async () => {
+    const badTarget = await run(process.execPath, [CLI, 'inspect', '--target', 'nowhere']).catch((e: { code: number; stderr: string }) => e);
+    expect(badTarget).toMatchObject({ code: 1 });
+    expect((badTarget as { stderr: string }).stderr).toMatch(/"nowhere" is not host:port/);
+
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    try {
+      const inUse = await run(process.execPath, [CLI, 'inspect', '--listen', String(busyPort), '--plain']).catch((e: { code: number; stderr: string }) => e);
+      expect(inUse).toMatchObject({ code: 1, stderr: `chatlab: address already in use (127.0.0.1:${busyPort}): pick another --listen port\n` });
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+});
