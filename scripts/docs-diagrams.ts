@@ -1,0 +1,56 @@
+/**
+ * Turns recorded runs into the site's sequence diagrams, with the inspector's own exporter
+ * (`chatlab inspect export <trace> --format svg -o <file>`), called in-process through the same
+ * commander tree the `chatlab` command runs. No diagram on the site is drawn by hand.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CommanderError, type Command } from 'commander';
+
+/** Thrown when the exporter is missing or refuses a trace. */
+export class DiagramExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiagramExportError';
+  }
+}
+
+/** Finds a subcommand by its path, e.g. ['inspect', 'export']. */
+function findCommand(program: Command, path: string[]): Command | undefined {
+  let command: Command | undefined = program;
+  for (const name of path) command = command?.commands.find((c) => c.name() === name || c.aliases().includes(name));
+  return command;
+}
+
+/** Whether `chatlab inspect export` exists in this tree. */
+export function hasExporter(program: Command): boolean {
+  return findCommand(program, ['inspect', 'export']) !== undefined;
+}
+
+/**
+ * Exports one recorded trace (JSONL) as an SVG sequence diagram.
+ * @param makeProgram builds a fresh commander tree (commander keeps state between parses).
+ */
+export async function exportTraceSvg(makeProgram: () => Command, trace: string, out: string): Promise<void> {
+  const program = makeProgram();
+  if (!hasExporter(program)) {
+    throw new DiagramExportError('`chatlab inspect export` is not available (src/inspector has not registered it yet)');
+  }
+  if (!existsSync(trace)) throw new DiagramExportError(`no recorded trace at ${trace}`);
+  mkdirSync(dirname(out), { recursive: true });
+  const silence = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+    cmd.commands.forEach(silence);
+  };
+  silence(program);
+  try {
+    await program.parseAsync(['inspect', 'export', trace, '--format', 'svg', '-o', out], { from: 'user' });
+  } catch (error) {
+    const message = error instanceof CommanderError || error instanceof Error ? error.message : String(error);
+    throw new DiagramExportError(`chatlab inspect export ${trace} failed: ${message}`);
+  }
+  if (!existsSync(out)) throw new DiagramExportError(`chatlab inspect export ${trace} wrote no file at ${out}`);
+  const svg = readFileSync(out, 'utf8');
+  if (!/<svg[\s>]/.test(svg)) throw new DiagramExportError(`chatlab inspect export ${trace} did not write an SVG to ${out}`);
+}

@@ -1,0 +1,269 @@
+/**
+ * Renders one docs page per lesson folder (docs/lessons/NN-slug.md) and the lessons overview
+ * (docs/lessons/index.md), from the lesson folders at build time:
+ *  - the text is the lesson's README, with its links rewritten for the site;
+ *  - the README's generated regions are rebuilt from the files themselves: `diagram` becomes the
+ *    SVG the inspector exports from the lesson's recorded trace, `diff` and `fix` become diffs
+ *    computed now from the real files (new files are imported with `<<<`, never copied);
+ *  - "The complete code" imports every code file of the folder.
+ * So the text and the code cannot drift apart.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, posix, relative, resolve } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
+
+const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
+
+/** The site path of a lesson's recorded sequence diagram (exported by docs-prepare.ts). */
+export function lessonDiagramPath(lesson: Lesson): string {
+  return `/diagrams/lessons/${lesson.slug}.svg`;
+}
+
+/** The site path of a lesson's published recording (a copy of its trace.jsonl). */
+export function lessonTracePath(lesson: Lesson): string {
+  return `/diagrams/lessons/${lesson.slug}.jsonl`;
+}
+
+/** The lesson's code files: server, client, other server*, other client*, the rest; tests left out. */
+export function lessonCodeFiles(lesson: Lesson): string[] {
+  const stem = (name: string): string => name.slice(0, name.lastIndexOf('.'));
+  const rank = (name: string): number =>
+    stem(name) === 'server' ? 0 : stem(name) === 'client' ? 1 : name.startsWith('server') ? 2 : name.startsWith('client') ? 3 : 4;
+  return readdirSync(lesson.dir)
+    .filter((name) => {
+      const ext = name.slice(name.lastIndexOf('.'));
+      return CODE_EXTENSIONS.has(ext) && !/\.(test|spec)\./.test(name) && statSync(join(lesson.dir, name)).isFile();
+    })
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** A markdown fence long enough that no backtick run inside `body` can close it. */
+function fenceFor(body: string): string {
+  const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  return '`'.repeat(longest + 1);
+}
+
+/** A fenced diff block. */
+function diffBlock(patch: string): string[] {
+  const fence = fenceFor(patch);
+  return [`${fence}diff`, patch, fence, ''];
+}
+
+/**
+ * The unified diff between two files (paths relative to the repository root), or null when
+ * they are identical. A missing old file diffs from /dev/null.
+ */
+export function fileDiff(oldFile: string, newFile: string): string | null {
+  const oldPath = join(REPO_ROOT, oldFile);
+  const oldText = existsSync(oldPath) ? readFileSync(oldPath, 'utf8') : '';
+  const newText = readFileSync(join(REPO_ROOT, newFile), 'utf8');
+  if (oldText === newText) return null;
+  const patch = createTwoFilesPatch(existsSync(oldPath) ? oldFile : '/dev/null', newFile, oldText, newText, undefined, undefined, { context: 3 });
+  // Drop the "Index:" and "====" lines: the --- / +++ header says it all.
+  return patch
+    .split('\n')
+    .filter((line, i) => !(i < 2 && (line.startsWith('Index:') || /^=+$/.test(line))))
+    .join('\n')
+    .trimEnd();
+}
+
+/** The unified diff of one file between two lessons, or null when it did not change. */
+export function lessonFileDiff(previous: Lesson, lesson: Lesson, file: string): string | null {
+  return fileDiff(`lessons/${previous.slug}/${file}`, `lessons/${lesson.slug}/${file}`);
+}
+
+/**
+ * Rewrites a README's relative links for the site. `baseDir` is the README's folder. A lesson
+ * folder or README becomes its page; a lesson's code file becomes that page's code section; a
+ * lesson's trace.jsonl becomes its published recording; lessons/README.md becomes the lessons
+ * overview; a docs/ page becomes that page; anything else becomes plain code text, never a dead link.
+ */
+export function rewriteReadmeLinks(markdown: string, baseDir: string, lessons: Lesson[]): string {
+  // Links inside fenced code blocks are code, not links: leave those blocks alone.
+  return markdown
+    .split(/(^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\2[^\S\n]*$)/m)
+    .map((part, i, parts) => (i % 3 === 1 ? part : i % 3 === 2 && parts[i - 1] !== undefined ? '' : rewriteLinks(part, baseDir, lessons)))
+    .join('');
+}
+
+function rewriteLinks(markdown: string, baseDir: string, lessons: Lesson[]): string {
+  const docsDir = join(REPO_ROOT, 'docs');
+  return markdown.replace(/(!?)\[([^\]]*)\]\(([^)\s]+)(\s+"[^"]*")?\)/g, (whole, bang: string, text: string, url: string) => {
+    if (bang || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('#') || url.startsWith('/')) return whole;
+    const [path = '', hash = ''] = url.split('#');
+    const target = resolve(baseDir, path);
+    const anchor = hash ? `#${hash}` : '';
+    if (target === LESSONS_DIR || target === join(LESSONS_DIR, 'README.md')) return `[${text}](/lessons/${anchor})`;
+    const owner = lessons.find((l) => target === l.dir || dirname(target) === l.dir);
+    if (owner) {
+      if (target === owner.dir || basename(target) === 'README.md') return `[${text}](${owner.link}${anchor})`;
+      if (basename(target) === 'trace.jsonl') return `[${text}](${lessonTracePath(owner)})`;
+      if (lessonCodeFiles(owner).includes(basename(target))) return `[${text}](${owner.link}#the-complete-code)`;
+    }
+    if (target.startsWith(docsDir + '/') && target.endsWith('.md')) {
+      const page = '/' + posix.normalize(relative(docsDir, target).replace(/\\/g, '/')).replace(/(^|\/)index\.md$/, '$1').replace(/\.md$/, '');
+      return `[${text}](${page}${anchor})`;
+    }
+    return `${text} (\`${relative(REPO_ROOT, target).replace(/\\/g, '/')}\`)`;
+  });
+}
+
+/** Replaces the README region `<!-- name:start -->…<!-- name:end -->`; returns null if absent. */
+export function replaceRegion(markdown: string, name: string, content: string): string | null {
+  const pattern = new RegExp(`<!--\\s*${name}:start\\s*-->[\\s\\S]*?<!--\\s*${name}:end\\s*-->`);
+  if (!pattern.test(markdown)) return null;
+  return markdown.replace(pattern, () => `\n${content.trim()}\n`);
+}
+
+/** The recorded diagram of a lesson, as the page shows it. */
+function diagramSection(lesson: Lesson): string {
+  if (!existsSync(join(lesson.dir, 'trace.jsonl'))) return 'This lesson has no recorded trace yet.\n';
+  return [
+    '<div class="diagram lesson-diagram">',
+    `<a href="${lessonDiagramPath(lesson)}" target="_blank" title="Open the diagram full size"><img src="${lessonDiagramPath(lesson)}" alt="Sequence diagram of lesson ${lesson.number}, recorded from a real run"></a>`,
+    '</div>',
+    '',
+    `<p class="diagram-caption">Recorded by the inspector from a real run of this lesson (<a href="${lessonTracePath(lesson)}" target="_blank">trace.jsonl</a>), drawn at build time by <code>chatlab inspect export --format svg</code>; click it to open it full size. Replay it: <code>npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl</code>.</p>`,
+    '',
+  ].join('\n');
+}
+
+/** What changed since the previous lesson: a fresh diff per changed file, new files imported whole. */
+function changesSection(lesson: Lesson, previous: Lesson | undefined, files: string[]): string {
+  const lines: string[] = [];
+  const main = files.filter((f) => f !== lesson.broken?.file);
+  if (!previous) {
+    for (const file of main) lines.push(`Everything is new: here is the whole \`${file}\`.`, '', `<<< @/../lessons/${lesson.slug}/${file}`, '');
+    return lines.join('\n');
+  }
+  let changed = 0;
+  for (const file of main) {
+    if (!existsSync(join(previous.dir, file))) {
+      changed++;
+      lines.push(`\`${file}\` is new in this lesson:`, '', `<<< @/../lessons/${lesson.slug}/${file}`, '');
+      continue;
+    }
+    const patch = lessonFileDiff(previous, lesson, file);
+    if (patch === null) {
+      lines.push(`\`${file}\` is unchanged since [lesson ${previous.number}](${previous.link}).`, '');
+      continue;
+    }
+    changed++;
+    lines.push(`\`${file}\`, compared with [lesson ${previous.number}](${previous.link}#the-complete-code):`, '', ...diffBlock(patch));
+  }
+  if (changed === 0) lines.push(`No code changed since [lesson ${previous.number}](${previous.link}).`, '');
+  return lines.join('\n');
+}
+
+/** The fix of a deliberately broken variant: the diff from the broken file to the working one. */
+function fixSection(lesson: Lesson, files: string[]): string | null {
+  const broken = lesson.broken;
+  const working = files.find((f) => /^server\.[a-z]+$/.test(f));
+  if (!broken || !working || !files.includes(broken.file)) return null;
+  const patch = fileDiff(`lessons/${lesson.slug}/${broken.file}`, `lessons/${lesson.slug}/${working}`);
+  return patch ? diffBlock(patch).join('\n') : null;
+}
+
+/** Shell commands to run the lesson by hand (only when the README has no "Run it" of its own). */
+function runSection(lesson: Lesson, files: string[]): string[] {
+  const run = (file: string): string => (file.endsWith('.py') ? 'python3' : file.endsWith('.ts') ? 'npx tsx' : 'node');
+  const server = files.find((f) => /^server\.[a-z]+$/.test(f));
+  const client = files.find((f) => /^client\.[a-z]+$/.test(f));
+  const lines: string[] = ['## Run it', '', 'From the repository root:', '', '```sh'];
+  if (server) lines.push(`PORT=7070 ${run(server)} lessons/${lesson.slug}/${server}`);
+  if (client) lines.push(`HOST=127.0.0.1 PORT=7070 CHATLAB_USER=alice CHATLAB_PASSWORD=wonderland ${run(client)} lessons/${lesson.slug}/${client}`);
+  lines.push('```', '');
+  return lines;
+}
+
+/** The README without its first `# ` heading (the page supplies its own). */
+function readmeBody(dir: string): string {
+  const path = join(dir, 'README.md');
+  if (!existsSync(path)) return '';
+  const text = readFileSync(path, 'utf8');
+  return firstHeading(text) ? text.replace(/^#\s+.+$/m, '').trim() : text.trim();
+}
+
+function escapeText(text: string): string {
+  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\{\{/g, '&#123;&#123;');
+}
+
+/** The markdown page of one lesson. */
+export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, lessons: Lesson[]): string {
+  const files = lessonCodeFiles(lesson);
+  const label = lesson.bonus ? `Bonus ${lesson.number}` : `Lesson ${lesson.number}`;
+  const lines: string[] = [
+    '---',
+    `title: ${JSON.stringify(`${label}: ${lesson.title}`)}`,
+    'outline: [2, 3]',
+    '---',
+    '',
+    `<!-- Generated by scripts/docs-prepare.ts from lessons/${lesson.slug}/. Do not edit: edit the lesson folder. -->`,
+    '',
+    `# ${label}: ${escapeText(lesson.title)}`,
+    '',
+  ];
+  if (lesson.idea) lines.push(`> ${escapeText(lesson.idea)}`, '');
+
+  // The README, its links made site links, its generated regions rebuilt from the files.
+  let body = rewriteReadmeLinks(readmeBody(lesson.dir), lesson.dir, lessons);
+  const withDiagram = replaceRegion(body, 'diagram', diagramSection(lesson));
+  if (withDiagram !== null) body = withDiagram;
+  const withChanges = replaceRegion(body, 'diff', changesSection(lesson, previous, files));
+  if (withChanges !== null) body = withChanges;
+  const fix = fixSection(lesson, files);
+  if (fix !== null) body = replaceRegion(body, 'fix', fix) ?? body;
+  if (body) lines.push('<div v-pre class="lesson-readme">', '', body, '', '</div>', '');
+
+  if (withDiagram === null) lines.push('## On the wire', '', diagramSection(lesson));
+  if (withChanges === null) {
+    lines.push(previous ? `## What changed since lesson ${previous.number}` : '## Where it starts', '', changesSection(lesson, previous, files));
+  }
+  if (!/^##\s+Run it\b/m.test(body)) lines.push(...runSection(lesson, files));
+
+  lines.push('## The complete code', '');
+  if (files.length) {
+    lines.push(`Every file of \`lessons/${lesson.slug}/\`, as it is in the repository:`, '', '::: code-group', '');
+    for (const file of files) {
+      lines.push(`<<< @/../lessons/${lesson.slug}/${file} [${file}${file === lesson.broken?.file ? ' (broken on purpose)' : ''}]`);
+    }
+    lines.push('', ':::', '');
+  } else {
+    lines.push('This lesson has no code files.', '');
+  }
+  if (lesson.broken && files.includes(lesson.broken.file)) {
+    const { file, bug, failsAt } = lesson.broken;
+    lines.push(
+      `::: warning ${file} is broken on purpose`,
+      `It ${escapeText(bug)}.${failsAt ? ` [The verifier](/verifier) stops it at step ${failsAt}.` : ''}`,
+      ':::',
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The lessons overview page (docs/lessons/index.md), from lessons/README.md when there is one. */
+export function renderLessonsIndex(lessons: Lesson[]): string {
+  const lines = ['<!-- Generated by scripts/docs-prepare.ts from the lessons/ folder. Do not edit. -->', ''];
+  const readme = join(LESSONS_DIR, 'README.md');
+  if (existsSync(readme)) {
+    const text = readFileSync(readme, 'utf8');
+    const title = firstHeading(text) ?? 'Lessons';
+    lines.push(`# ${escapeText(title)}`, '', '<div v-pre class="lessons-readme">', '', rewriteReadmeLinks(readmeBody(LESSONS_DIR), LESSONS_DIR, lessons), '', '</div>', '');
+    return lines.join('\n');
+  }
+  lines.push(
+    '# Lessons',
+    '',
+    'Each lesson is a folder under `lessons/` with a runnable server and client. Lesson N adds one of the ten steps of',
+    '[the protocol](/protocol#the-ten-steps) to lesson N−1.',
+    '',
+  );
+  const table = (list: Lesson[]): string[] => ['| # | Lesson |', '|---|---|', ...list.map((l) => `| ${l.number} | [${escapeText(l.title)}](${l.link}) |`), ''];
+  if (!lessons.length) lines.push('No lessons yet.', '');
+  if (lessons.some((l) => !l.bonus)) lines.push(...table(lessons.filter((l) => !l.bonus)));
+  if (lessons.some((l) => l.bonus)) lines.push('## Bonus lessons', '', ...table(lessons.filter((l) => l.bonus)));
+  return lines.join('\n');
+}
