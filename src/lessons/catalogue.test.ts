@@ -8,10 +8,18 @@ import { readSection } from './sections.ts';
 describe('the lessons catalogue', () => {
   const lessons = listLessons();
 
-  it('lists the ten steps in order, one lesson each', () => {
-    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  it('lists the ten steps in order, one lesson each, then the bonus lessons on the whole core', () => {
+    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10]);
+    expect(lessons.map((l) => l.bonus === true)).toEqual([...Array(10).fill(false), true, true, true]);
     for (const lesson of lessons) expect(lesson.slug).toMatch(new RegExp(`^${String(lesson.number).padStart(2, '0')}-[a-z]+$`));
+  });
+
+  it('gives a TLS lesson its demo key and certificate', () => {
+    for (const lesson of lessons.filter((l) => l.tls)) {
+      for (const file of [lesson.tls?.key, lesson.tls?.cert]) expect(existsSync(join(lesson.dir, file as string)), `${lesson.slug}/${file}`).toBe(true);
+    }
+    expect(lessons.filter((l) => l.tls).map((l) => l.slug)).toEqual(['13-tls']);
   });
 
   it('gives every lesson its files, README, scenario and test', () => {
@@ -22,7 +30,7 @@ describe('the lessons catalogue', () => {
       if (lesson.broken) expect(lessonFiles(lesson)).toContain(lesson.broken.file);
     }
     // The client appears with the first step where it has something to do, and stays.
-    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, true, true, true, true, true, true, true, true, true]);
+    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(12).fill(true)]);
   });
 
   it('uses only node: built-ins, and the PORT variable with 7070 as default', () => {

@@ -30,6 +30,17 @@ export interface Lesson {
   /** The client's file name, from the lesson where the client has something to do. */
   client?: string;
   broken?: BrokenVersion;
+  /**
+   * A bonus lesson (after the ten steps): it adds an extension of chatlab/1 and keeps the core
+   * working, so `step` is 10 and the verifier still checks every step.
+   */
+  bonus?: boolean;
+  /**
+   * The lesson's server listens with TLS, using this demo key and certificate (files in the
+   * lesson folder); its client trusts exactly that certificate. The checks reach it through a
+   * TLS bridge (src/lessons/tls-bridge.ts), since the verifier speaks plain TCP.
+   */
+  tls?: { key: string; cert: string };
   /** Absolute path of the lesson folder. */
   dir: string;
 }

@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { verifyClient, verifyServer } from '../verify/index.ts';
 import type { CheckResult, VerifyReport } from '../verify/types.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
+import { LESSON_HOST, startLessonServer } from './processes.ts';
+import { startTlsTerminator } from './tls-bridge.ts';
+
+/** The program that runs a TLS lesson's client behind a TLS front (see tls-client-front.ts). */
+const TLS_CLIENT_FRONT = fileURLToPath(new URL('tls-client-front.ts', import.meta.url));
 
 /** What `chatlab lesson check N` found. */
 export interface LessonCheckResult {
@@ -47,6 +53,7 @@ export function lessonUsers(): { user: string; password: string }[] {
 
 /** Verifies a lesson's server (or its broken copy) through the lesson's step. */
 export function verifyLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions = {}, part: 'server' | 'broken' = 'server'): Promise<VerifyReport> {
+  if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
   return verifyServer({
     command: [process.execPath, file],
     cwd: lesson.dir,
@@ -57,12 +64,44 @@ export function verifyLessonServer(lesson: Lesson, file: string, options: CheckL
   });
 }
 
-/** Verifies a lesson's client through the lesson's step (the verifier plays the server). */
+/**
+ * The verifier speaks plain TCP, so a TLS lesson's server is checked through a TLS terminator:
+ * the lesson server runs as it does for a learner (TLS on its port), the verifier talks to the
+ * terminator, which talks TLS to the server, trusting only the lesson's certificate. Every core
+ * check then runs over a real TLS connection.
+ */
+async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string, options: CheckLessonOptions, part: 'server' | 'broken'): Promise<VerifyReport> {
+  const server = await startLessonServer(lesson, { file });
+  try {
+    const bridge = await startTlsTerminator({ target: { host: server.host, port: server.port }, ca: readFileSync(join(lesson.dir, cert)) });
+    try {
+      return await verifyServer({
+        target: { host: LESSON_HOST, port: bridge.port },
+        through: lesson.step,
+        users: lessonUsers(),
+        ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+        ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.(part, result) } : {}),
+      });
+    } finally {
+      await bridge.stop();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Verifies a lesson's client through the lesson's step (the verifier plays the server). A TLS
+ * lesson's client runs behind a TLS front (tls-client-front.ts) that decrypts for the verifier.
+ */
 export function verifyLessonClient(lesson: Lesson, options: CheckLessonOptions = {}): Promise<VerifyReport> {
   if (!lesson.client) throw new Error(`lesson ${lesson.slug} has no client`);
   const [user, password] = Object.entries(loadAccounts())[0] ?? ['alice', 'wonderland'];
+  const command = lesson.tls
+    ? [process.execPath, '--import', 'tsx', TLS_CLIENT_FRONT, join(lesson.dir, lesson.tls.key), join(lesson.dir, lesson.tls.cert), lesson.client]
+    : [process.execPath, lesson.client];
   return verifyClient({
-    command: [process.execPath, lesson.client],
+    command,
     cwd: lesson.dir,
     through: lesson.step,
     user: { user, password },

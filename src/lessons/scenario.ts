@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startNodeProgram, type LessonProcess } from './processes.ts';
@@ -180,8 +181,12 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const accounts = loadAccounts();
   const actors = new Map<string, Actor>();
   const terminals: Terminal[] = [server];
+  // Clients that save files (lesson 12) save them in a fresh folder per run, removed at the end:
+  // a second run must not find the first run's files (it would save "postcard (1).txt").
+  let downloads: string | undefined;
   const stop = async (): Promise<void> => {
     await Promise.all([...actors.values()].map((actor) => actor.stop()));
+    if (downloads) rmSync(downloads, { recursive: true, force: true });
   };
   const actor = (name: string): Actor => {
     const found = actors.get(name);
@@ -205,14 +210,17 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         const user = step.start;
         const password = step.password ?? accounts[user] ?? '';
         // Show the variables a learner would set: the credentials only once the client reads them.
-        const logsIn = readFileSync(join(lesson.dir, lesson.client), 'utf8').includes('CHATLAB_USER');
+        const code = readFileSync(join(lesson.dir, lesson.client), 'utf8');
+        const logsIn = code.includes('CHATLAB_USER');
         const credentials = logsIn ? `CHATLAB_USER=${user} CHATLAB_PASSWORD=${password} ` : '';
         const terminal = new Terminal(user, `${credentials}PORT=${port} node ${lesson.client}`);
+        if (code.includes('CHATLAB_DOWNLOADS')) downloads ??= mkdtempSync(join(tmpdir(), 'chatlab-lesson-downloads-'));
         const program = startNodeProgram(lesson, lesson.client, terminal, {
           HOST: LESSON_HOST,
           PORT: String(port),
           CHATLAB_USER: user,
           CHATLAB_PASSWORD: password,
+          ...(downloads ? { CHATLAB_DOWNLOADS: join(downloads, user) } : {}),
         });
         open(user, clientActor(program));
       } else if ('nc' in step) {

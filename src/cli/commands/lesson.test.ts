@@ -35,7 +35,7 @@ describe.concurrent('chatlab lesson', () => {
   it('check runs the verifier and remembers the result for list', async () => {
     const before = await chatlab(['lesson', 'list']);
     expect(before.code).toBe(0);
-    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(10);
+    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(13);
     expect(before.stdout).toMatch(/^01 {2}Listen: open a port +· not checked yet$/m);
 
     const check = await chatlab(['lesson', 'check', '1']);
@@ -70,7 +70,7 @@ describe.concurrent('chatlab lesson', () => {
   it('says in one line what is wrong with the arguments', async () => {
     const [missing, broken] = await Promise.all([chatlab(['lesson', 'show', '99']), chatlab(['lesson', 'run', '1', '--broken'])]);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 10 \(see chatlab lesson list\)\.$/);
+    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 13 \(see chatlab lesson list\)\.$/);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe('chatlab: lesson 1 has no broken version (lessons 4 and 7 do).\n');

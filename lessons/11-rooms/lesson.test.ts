@@ -1,0 +1,192 @@
+// Lesson 11's test: its code still passes the verifier through step 10, its README matches the
+// code and a real run (src/lessons/lesson-suite.ts), and the new features work as EXTENSIONS.md
+// says: private messages, unknown_user, offline delivery, rooms, presence per room, lobby.
+import { describe, expect, it, type TestContext } from 'vitest';
+import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
+import { FrameClient, within } from '../../src/lessons/frame-client.ts';
+import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess } from '../../src/lessons/processes.ts';
+import { Terminal } from '../../src/lessons/terminal.ts';
+
+describeLesson(11);
+
+const lesson = findLesson(11) as Lesson;
+const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
+
+/** What one test starts (a server, raw connections, a client), stopped when the test ends. */
+function harness(context: TestContext) {
+  const started: { stop(): Promise<void> }[] = [];
+  const clients: FrameClient[] = [];
+  context.onTestFinished(async () => {
+    for (const client of clients) client.destroy();
+    await Promise.all(started.map((program) => program.stop()));
+  });
+  return {
+    async server(): Promise<number> {
+      const running = await startLessonServer(lesson);
+      started.push(running);
+      return running.port;
+    },
+    /** Logs these users in, in order, each seeing the next ones come online. */
+    async login(port: number, ...users: string[]): Promise<FrameClient[]> {
+      const logged: FrameClient[] = [];
+      for (const user of users) {
+        const client = await FrameClient.login(user, PASSWORDS[user] as string, port);
+        clients.push(client);
+        // The others hear about the newcomer: read that now, so later `next` frames are the test's.
+        for (const other of logged) await other.next('presence', { user, status: 'online' });
+        logged.push(client);
+      }
+      return logged;
+    },
+    client(user: string, port: number): { program: LessonProcess; terminal: Terminal; type(line: string): void } {
+      const terminal = new Terminal(user, 'node client.mjs');
+      const program = startNodeProgram(lesson, 'client.mjs', terminal, {
+        HOST: LESSON_HOST,
+        PORT: String(port),
+        CHATLAB_USER: user,
+        CHATLAB_PASSWORD: PASSWORDS[user] as string,
+      });
+      started.push(program);
+      return { program, terminal, type: (line) => void program.child.stdin?.write(`${line}\n`) };
+    },
+  };
+}
+
+describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
+
+  it('a private message reaches its target only; the sender gets ok with a msgid', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice, bob, carol] = (await login(port, 'alice', 'bob', 'carol')) as [FrameClient, FrameClient, FrameClient];
+    alice.send({ type: 'say', to: 'bob', text: 'psst 👋', id: 'p1' });
+    const ok = await alice.next('ok', { id: 'p1' });
+    expect(ok.msgid).toEqual(expect.any(Number));
+    expect(ok.queued).toBeUndefined();
+    const message = await bob.next('message', { from: 'alice', to: 'bob', text: 'psst 👋' });
+    expect(message.msgid).toBe(ok.msgid);
+    expect(message.ts).toEqual(expect.any(Number));
+    // A lobby message written after it: if carol had been sent the private one, it would come first.
+    alice.send({ type: 'say', text: 'hello all' });
+    await carol.next('message', { from: 'alice', room: 'lobby', text: 'hello all' });
+    await bob.next('message', { from: 'alice', room: 'lobby', text: 'hello all' });
+  });
+
+  it('refuses unknown users, yourself, and "to" with "room"', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    alice.send({ type: 'say', to: 'zed', text: 'anyone?', id: 1 });
+    await alice.next('error', { code: 'unknown_user', id: 1 });
+    alice.send({ type: 'say', to: 'alice', text: 'me', id: 2 });
+    await alice.next('error', { code: 'bad_request', id: 2 });
+    alice.send({ type: 'say', to: 'bob', room: 'lobby', text: 'both', id: 3 });
+    await alice.next('error', { code: 'bad_request', id: 3 });
+  });
+
+  it('keeps a private message for an offline user and delivers it once, at the next login', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    alice.send({ type: 'say', to: 'dave', text: 'see you at 3', id: 1 });
+    const ok = await alice.next('ok', { id: 1, queued: true });
+    const [dave] = (await login(port, 'dave')) as [FrameClient];
+    await dave.next('message', { from: 'alice', to: 'dave', text: 'see you at 3', msgid: ok.msgid, history: true });
+    await dave.next('history_end', { count: 1, last_msgid: ok.msgid });
+    dave.send({ type: 'quit' });
+    await dave.next('bye');
+    // Delivered means delivered: the next login replays nothing; its next frame answers `rooms`.
+    const [again] = (await login(port, 'dave')) as [FrameClient];
+    again.send({ type: 'rooms', id: 'after' });
+    await again.next('room_list', { id: 'after' });
+  });
+
+  it('rooms: join, presence per room, say to members only, not_in_room, unknown_room, leave, lobby stays, rooms', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice, bob, carol] = (await login(port, 'alice', 'bob', 'carol')) as [FrameClient, FrameClient, FrameClient];
+    alice.send({ type: 'join', room: 'rust', id: 'j1' });
+    await alice.next('users', { room: 'rust', users: ['alice'], id: 'j1' });
+    bob.send({ type: 'join', room: 'rust', id: 'j2' });
+    await bob.next('users', { room: 'rust', users: ['alice', 'bob'], id: 'j2' });
+    await alice.next('presence', { user: 'bob', status: 'online', room: 'rust' });
+    bob.send({ type: 'join', room: 'rust', id: 'j3' }); // again: the same answer, no news for alice
+    await bob.next('users', { room: 'rust', users: ['alice', 'bob'], id: 'j3' });
+
+    bob.send({ type: 'say', room: 'rust', text: 'borrowck ftw' });
+    await alice.next('message', { from: 'bob', room: 'rust', text: 'borrowck ftw' });
+    carol.send({ type: 'say', room: 'rust', text: 'let me in', id: 'c1' });
+    await carol.next('error', { code: 'not_in_room', id: 'c1' });
+    carol.send({ type: 'say', room: 'nowhere', text: 'hello?', id: 'c2' });
+    await carol.next('error', { code: 'unknown_room', id: 'c2' });
+    // carol never got the room's message: her next frame is this lobby one.
+    bob.send({ type: 'say', text: 'lobby again' });
+    await carol.next('message', { from: 'bob', room: 'lobby', text: 'lobby again' });
+    await alice.next('message', { from: 'bob', room: 'lobby', text: 'lobby again' });
+
+    carol.send({ type: 'rooms', id: 'r1' });
+    await carol.next('room_list', { id: 'r1', rooms: [{ room: 'lobby', users: 3 }, { room: 'rust', users: 2 }] });
+    carol.send({ type: 'leave', room: 'lobby', id: 'l0' });
+    await carol.next('error', { code: 'bad_request', id: 'l0' });
+    carol.send({ type: 'leave', room: 'rust', id: 'l1' });
+    await carol.next('error', { code: 'not_in_room', id: 'l1' });
+    carol.send({ type: 'leave', room: 'nowhere', id: 'l1b' });
+    await carol.next('error', { code: 'unknown_room', id: 'l1b' });
+
+    bob.send({ type: 'leave', room: 'rust', id: 'l2' });
+    await bob.next('ok', { id: 'l2' });
+    await alice.next('presence', { user: 'bob', status: 'offline', room: 'rust' });
+    alice.send({ type: 'leave', room: 'rust', id: 'l3' });
+    await alice.next('ok', { id: 'l3' });
+    // The last one out closes the room.
+    carol.send({ type: 'rooms', id: 'r2' });
+    await carol.next('room_list', { id: 'r2', rooms: [{ room: 'lobby', users: 3 }] });
+    carol.send({ type: 'say', room: 'rust', text: 'gone?', id: 'c3' });
+    await carol.next('error', { code: 'unknown_room', id: 'c3' });
+  });
+
+  it('a user who drops leaves its rooms silently: the global offline says it all', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    alice.send({ type: 'join', room: 'go', id: 1 });
+    await alice.next('users', { id: 1 });
+    bob.send({ type: 'join', room: 'go', id: 2 });
+    await bob.next('users', { users: ['alice', 'bob'], id: 2 });
+    await alice.next('presence', { user: 'bob', room: 'go' });
+    alice.destroy();
+    await bob.next('presence', { user: 'alice', status: 'offline', reason: 'connection_lost' });
+    bob.send({ type: 'rooms', id: 3 });
+    await bob.next('room_list', { id: 3, rooms: [{ room: 'go', users: 1 }, { room: 'lobby', users: 1 }] });
+  });
+
+  it('the client: /msg, /join, lines to the current room, /rooms, /leave', async (context) => {
+    const { server, login, client } = harness(context);
+    const port = await server();
+    const [bob] = (await login(port, 'bob')) as [FrameClient];
+    const { program: alice, terminal, type } = client('alice', port);
+    await terminal.expect('logged in as alice; online: alice, bob', 5_000);
+    await bob.next('presence', { user: 'alice', status: 'online' });
+
+    type('/msg bob just you and me');
+    await bob.next('message', { from: 'alice', to: 'bob', text: 'just you and me' });
+    bob.send({ type: 'join', room: 'rust', id: 1 });
+    await bob.next('users', { id: 1 });
+    type('/join rust');
+    await terminal.expect('joined #rust; members: alice, bob', 5_000);
+    await bob.next('presence', { user: 'alice', status: 'online', room: 'rust' });
+    type('a line for the room');
+    await bob.next('message', { from: 'alice', room: 'rust', text: 'a line for the room' });
+    bob.send({ type: 'say', room: 'rust', text: 'hi alice' });
+    await terminal.expect('#rust bob: hi alice', 5_000);
+    type('/rooms');
+    await terminal.expect('rooms: #lobby (2), #rust (2)', 5_000);
+    type('/leave');
+    await terminal.expect('left #rust; your lines go to #lobby', 5_000);
+    await bob.next('presence', { user: 'alice', status: 'offline', room: 'rust' });
+    type('back in lobby');
+    await bob.next('message', { from: 'alice', room: 'lobby', text: 'back in lobby' });
+    type('/quit');
+    expect(await within(alice.exited, 5_000, "alice's client did not exit after /quit")).toBe(0);
+  });
+});

@@ -1,0 +1,209 @@
+// Lesson 12's test: its code still passes the verifier through step 10, its README matches the
+// code and a real run (src/lessons/lesson-suite.ts), and file transfer works as EXTENSIONS.md
+// says: the relay and its rules, byte-exact files checked by SHA-256, flow control, safe names.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
+import { FrameClient } from '../../src/lessons/frame-client.ts';
+import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+import { LESSON_HOST, startLessonServer, startNodeProgram } from '../../src/lessons/processes.ts';
+import { Terminal } from '../../src/lessons/terminal.ts';
+
+describeLesson(12);
+
+const lesson = findLesson(12) as Lesson;
+const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
+const CHUNK = 32 * 1024;
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** What one test starts (a server, raw connections, clients, a temp folder), undone when it ends. */
+function harness(context: TestContext) {
+  const started: { stop(): Promise<void> }[] = [];
+  const clients: FrameClient[] = [];
+  const folder = mkdtempSync(join(tmpdir(), 'chatlab-lesson12-'));
+  context.onTestFinished(async () => {
+    for (const client of clients) client.destroy();
+    await Promise.all(started.map((program) => program.stop()));
+    rmSync(folder, { recursive: true, force: true });
+  });
+  return {
+    folder,
+    async server(): Promise<number> {
+      const running = await startLessonServer(lesson);
+      started.push(running);
+      return running.port;
+    },
+    async login(port: number, ...users: string[]): Promise<FrameClient[]> {
+      const logged: FrameClient[] = [];
+      for (const user of users) {
+        const client = await FrameClient.login(user, PASSWORDS[user] as string, port);
+        clients.push(client);
+        for (const other of logged) await other.next('presence', { user, status: 'online' });
+        logged.push(client);
+      }
+      return logged;
+    },
+    /** The lesson's client as `user`, saving files in `downloads`. */
+    client(user: string, port: number, downloads = join(folder, 'downloads', user)) {
+      const terminal = new Terminal(user, 'node client.mjs');
+      const program = startNodeProgram(lesson, 'client.mjs', terminal, {
+        HOST: LESSON_HOST,
+        PORT: String(port),
+        CHATLAB_USER: user,
+        CHATLAB_PASSWORD: PASSWORDS[user] as string,
+        CHATLAB_DOWNLOADS: downloads,
+      });
+      started.push(program);
+      return { program, terminal, downloads, type: (line: string) => void program.child.stdin?.write(`${line}\n`) };
+    },
+  };
+}
+
+/** Plays a well-behaved sender: chunks of 32 KiB, at most 8 unacknowledged, then file_end. */
+async function sendChunks(sender: FrameClient, transfer: string, bytes: Buffer): Promise<void> {
+  const count = Math.ceil(bytes.length / CHUNK);
+  let acked = -1;
+  for (let seq = 0; seq < count; seq++) {
+    while (seq - acked > 8) acked = (await sender.next('file_ack', { transfer })).seq as number;
+    sender.send({ type: 'file_chunk', transfer, seq, data: bytes.subarray(seq * CHUNK, (seq + 1) * CHUNK).toString('base64') });
+  }
+  while (acked < count - 1) acked = (await sender.next('file_ack', { transfer })).seq as number;
+  sender.send({ type: 'file_end', transfer });
+}
+
+describe.concurrent('lesson 12-files: file transfer', () => {
+  it('relays offer, accept, chunks, acks, end and result between sender and receiver, byte for byte', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    const file = randomBytes(100 * 1024);
+    alice.send({ type: 'file_offer', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file), id: 'o1' });
+    const { transfer } = await alice.next('ok', { id: 'o1' });
+    expect(transfer).toMatch(/^t\d+$/);
+    await bob.next('file_offer', { transfer, from: 'alice', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file) });
+    bob.send({ type: 'file_accept', transfer });
+    await alice.next('file_accept', { transfer, user: 'bob' });
+    const sending = sendChunks(alice, transfer as string, file);
+    const received: Buffer[] = [];
+    for (let seq = 0; seq < 4; seq++) {
+      const chunk = await bob.next('file_chunk', { transfer, seq, from: 'alice' });
+      received.push(Buffer.from(chunk.data as string, 'base64'));
+      bob.send({ type: 'file_ack', transfer, seq });
+    }
+    await sending;
+    await bob.next('file_end', { transfer, from: 'alice' });
+    expect(sha256(Buffer.concat(received))).toBe(sha256(file));
+    bob.send({ type: 'file_result', transfer, ok: true });
+    await alice.next('file_result', { transfer, ok: true, user: 'bob' });
+  });
+
+  it('enforces the rules: offers, unknown transfers, order, the 8-chunk window, and a dropped receiver', async (context) => {
+    const { server, login } = harness(context);
+    const port = await server();
+    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    const offer = { type: 'file_offer', name: 'x.txt', size: 20, sha256: 'a'.repeat(64) };
+    alice.send({ ...offer, to: 'dave', id: 1 }); // dave is offline
+    await alice.next('error', { code: 'unknown_user', id: 1 });
+    alice.send({ ...offer, to: 'alice', id: 2 });
+    await alice.next('error', { code: 'bad_request', id: 2 });
+    alice.send({ ...offer, to: 'bob', size: 200 * 1024 * 1024, id: 3 });
+    await alice.next('error', { code: 'file_too_large', id: 3 });
+    bob.send({ type: 'file_accept', transfer: 't99', id: 4 });
+    await bob.next('error', { code: 'unknown_transfer', id: 4 });
+
+    alice.send({ ...offer, to: 'bob', id: 5 });
+    const { transfer } = await alice.next('ok', { id: 5 });
+    await bob.next('file_offer', { transfer });
+    alice.send({ type: 'file_chunk', transfer, seq: 0, data: 'YQ==', id: 6 });
+    await alice.next('error', { code: 'bad_request', id: 6 }); // nobody accepted yet
+    bob.send({ type: 'file_chunk', transfer, seq: 0, data: 'YQ==', id: 7 });
+    await bob.next('error', { code: 'bad_request', id: 7 }); // only the sender sends chunks
+    bob.send({ type: 'file_accept', transfer });
+    await alice.next('file_accept', { transfer, user: 'bob' });
+    alice.send({ type: 'file_chunk', transfer, seq: 1, data: 'YQ==', id: 8 });
+    await alice.next('error', { code: 'bad_request', id: 8 }); // chunk 0 is due
+    for (let seq = 0; seq < 8; seq++) alice.send({ type: 'file_chunk', transfer, seq, data: 'YQ==' });
+    for (let seq = 0; seq < 8; seq++) await bob.next('file_chunk', { transfer, seq });
+    alice.send({ type: 'file_chunk', transfer, seq: 8, data: 'YQ==', id: 9 });
+    await alice.next('error', { code: 'rate_limited', id: 9 }); // 8 chunks wait for their ack
+    bob.send({ type: 'file_ack', transfer, seq: 0 });
+    await alice.next('file_ack', { transfer, seq: 0, user: 'bob' });
+    alice.send({ type: 'file_chunk', transfer, seq: 8, data: 'YQ==' });
+    await bob.next('file_chunk', { transfer, seq: 8 });
+    bob.destroy();
+    await alice.next('file_cancel', { transfer, reason: 'connection_lost', user: 'bob' });
+    await alice.next('presence', { user: 'bob', status: 'offline' });
+  });
+
+  it('the client sends a file byte for byte, within the window, and hears the verdict', async (context) => {
+    const { server, login, client, folder } = harness(context);
+    const port = await server();
+    const [bob] = (await login(port, 'bob')) as [FrameClient];
+    const alice = client('alice', port);
+    await alice.terminal.expect('logged in as alice; online: alice, bob', 5_000);
+    await bob.next('presence', { user: 'alice' });
+    const file = randomBytes(11 * CHUNK + 123); // 12 chunks: more than one window
+    const path = join(folder, 'big file.bin');
+    writeFileSync(path, file);
+    alice.type(`/send bob ${path}`);
+    const offer = await bob.next('file_offer', { from: 'alice', to: 'bob', name: 'big file.bin', size: file.length, sha256: sha256(file) });
+    const transfer = offer.transfer as string;
+    await alice.terminal.expect(`offered big file.bin (${file.length} bytes) to bob: transfer ${transfer}`, 5_000);
+    bob.send({ type: 'file_accept', transfer });
+    // No ack until a whole window has arrived: a sender that ignored the window would send a 9th
+    // chunk, which the server refuses (rate_limited), and the file would come out short.
+    const received: Buffer[] = [];
+    for (let seq = 0; seq < 8; seq++) received.push(Buffer.from((await bob.next('file_chunk', { transfer, seq })).data as string, 'base64'));
+    for (let seq = 0; seq < 8; seq++) bob.send({ type: 'file_ack', transfer, seq });
+    for (let seq = 8; seq < 12; seq++) {
+      received.push(Buffer.from((await bob.next('file_chunk', { transfer, seq })).data as string, 'base64'));
+      bob.send({ type: 'file_ack', transfer, seq });
+    }
+    await bob.next('file_end', { transfer, from: 'alice' });
+    expect(Buffer.concat(received).equals(file)).toBe(true);
+    bob.send({ type: 'file_result', transfer, ok: true });
+    await alice.terminal.expect('bob saved big file.bin: SHA-256 verified', 5_000);
+    expect(alice.terminal.printed.filter((line) => line.startsWith('!'))).toEqual([]);
+  });
+
+  it('the client receives into its download folder only: a traversal name is cut to its base, a bad checksum deletes the file', async (context) => {
+    const { server, login, client, folder } = harness(context);
+    const port = await server();
+    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    const bob = client('bob', port);
+    await bob.terminal.expect('logged in as bob; online: alice, bob', 5_000);
+    await alice.next('presence', { user: 'bob' });
+
+    const offerAndSend = async (name: string, bytes: Buffer, claimed: string): Promise<Record<string, unknown>> => {
+      alice.send({ type: 'file_offer', to: 'bob', name, size: bytes.length, sha256: claimed, id: name });
+      const { transfer } = await alice.next('ok', { id: name });
+      await bob.terminal.expect(`alice offers ${JSON.stringify(name)} (${bytes.length} bytes, transfer ${transfer}): /accept or /decline`, 5_000);
+      bob.type('/accept');
+      await alice.next('file_accept', { transfer, user: 'bob' });
+      await sendChunks(alice, transfer as string, bytes);
+      return alice.next('file_result', { transfer, user: 'bob' });
+    };
+
+    const evil = randomBytes(2 * CHUNK + 7);
+    expect(await offerAndSend('../../evil.txt', evil, sha256(evil))).toMatchObject({ ok: true });
+    await bob.terminal.expect(`saved evil.txt (${evil.length} bytes, SHA-256 verified)`, 5_000);
+    expect(readFileSync(join(bob.downloads, 'evil.txt')).equals(evil)).toBe(true);
+    expect(existsSync(join(folder, 'evil.txt'))).toBe(false);
+    expect(existsSync(join(bob.downloads, '..', '..', 'evil.txt'))).toBe(false);
+
+    const liar = randomBytes(1000);
+    expect(await offerAndSend('notes.txt', liar, sha256(Buffer.from('something else')))).toMatchObject({ ok: false, reason: 'checksum mismatch' });
+    await bob.terminal.expect('! notes.txt from alice failed its check (checksum mismatch): deleted', 5_000);
+
+    const again = randomBytes(10);
+    expect(await offerAndSend('.hidden\\..\\evil.txt', again, sha256(again))).toMatchObject({ ok: true });
+    await bob.terminal.expect('saved evil (1).txt (10 bytes, SHA-256 verified)', 5_000);
+    // Only the two good files: no half-written temporary, nothing of the bad one.
+    expect(readdirSync(bob.downloads).sort()).toEqual(['evil (1).txt', 'evil.txt']);
+    expect(readFileSync(join(bob.downloads, 'evil (1).txt')).equals(again)).toBe(true);
+  });
+});
