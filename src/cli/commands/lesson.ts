@@ -114,7 +114,7 @@ function printList(color: boolean): void {
 const LIST_HELP = `
 The status column shows the result of the last \`chatlab lesson check\` of each lesson, as long as
 its files have not changed since (results are kept in ${checkCacheFile()}; set CHATLAB_CACHE_DIR to
-move them). Checking all ten takes a while, so it only happens with --check.`;
+move them). Checking them all takes a while, so it only happens with --check.`;
 
 /** `chatlab lesson`: list, read, run, check and compare the lessons. */
 export function registerLessonCommand(program: Command): void {
