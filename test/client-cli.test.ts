@@ -127,7 +127,7 @@ describe('chatlab client (line mode)', () => {
     await cli.line(/^\* carol is offline$/);
 
     cli.child.stdin.write('/help\n/nope\n//slash\n');
-    await cli.line(/^\* \/who +who is online$/);
+    await cli.line(/^\* \/who \[ROOM\] +who is online \(or in ROOM\)$/);
     await cli.line(/^! unknown_command: \/nope is not a command; \/help lists them$/);
     expect(await waitFor(alice, 'message', (m) => m.from === 'bob')).toMatchObject({ text: '/slash' });
 
@@ -195,7 +195,7 @@ describe('chatlab client (line mode)', () => {
     expect(badPort.stderr.filter((l) => l !== '')).toEqual([expect.stringMatching(/^chatlab: PORT=seventy is not a TCP port/)]);
   });
 
-  it('in a terminal: colours, a prompt kept below incoming lines, Ctrl-D leaves', async () => {
+  it('--plain in a terminal: colours, a prompt kept below incoming lines, Ctrl-D leaves', async () => {
     const alice = await loggedIn('alice', 'wonderland');
     const bobOnline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'online');
     const env: Record<string, string> = {};
@@ -203,7 +203,7 @@ describe('chatlab client (line mode)', () => {
       if (value !== undefined && !['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'NO_COLOR', 'FORCE_COLOR'].includes(name)) env[name] = value;
     }
     const term = new xterm.Terminal({ cols: 100, rows: 12, allowProposedApi: true });
-    const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', '--user', 'bob', '--password', 'builder', '--port', String(chat.port)], {
+    const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', '--plain', '--user', 'bob', '--password', 'builder', '--port', String(chat.port)], {
       cwd: ROOT,
       cols: 100,
       rows: 12,

@@ -251,7 +251,7 @@ describe('ChatClient requests', () => {
     client.on('frame', (frame) => frames.push(frame.type));
     client.on('error', (error) => errors.push(error));
     const message = nextEvent<{ text: string }>(client, 'message');
-    peer.send('{"type":"file_chunk","data":"AAAA"}\n{"type":"message","from":"bob","text":"no ts"}\nnot json\n');
+    peer.send('{"type":"telepathy","data":"AAAA"}\n{"type":"message","from":"bob","text":"no ts"}\nnot json\n');
     peer.send({ type: 'message', from: 'bob', text: 'hi', ts: 1, future: true });
     expect((await message).text).toBe('hi');
     expect(frames).toEqual(['message']);

@@ -6,12 +6,25 @@ import {
   encodeFrame,
   validateServerFrame,
   type ByeFrame,
+  LOBBY,
   type ClientFrame,
   type DecodeResult,
+  type FileAcceptFrame,
+  type FileAckFrame,
+  type FileCancelFrame,
+  type FileChunkFrame,
+  type FileDeclineFrame,
+  type FileEndFrame,
+  type FileResultFrame,
   type HelloFrame,
+  type HistoryEndFrame,
   type MessageFrame,
+  type OkFrame,
   type PresenceFrame,
+  type RoomCount,
+  type RoomListFrame,
   type ServerFrame,
+  type UsersFrame,
   type WelcomeFrame,
 } from '../protocol/index.ts';
 import { ClientError, ProtocolError, connectError } from './errors.ts';
@@ -31,12 +44,67 @@ export interface ChatClientOptions {
   maxQueuedBytes?: number;
 }
 
+/** The file-transfer frames a server relays to a client (offer, answers, chunks, acks, end, result, cancel). */
+export type FileServerFrame = Extract<ServerFrame, { type: `file_${string}` }>;
+
+/** The file-transfer frames a client sends without waiting for an answer (everything but the offer). */
+export type FileClientFrame = FileAcceptFrame | FileDeclineFrame | FileChunkFrame | FileAckFrame | FileEndFrame | FileResultFrame | FileCancelFrame;
+
+/** What the server answered to a `say`. */
+export interface SayResult {
+  /** The id the server gave the stored message (absent on a server without history). */
+  msgid?: number;
+  /** A private message to a user who is offline: stored, delivered at their next login. */
+  queued: boolean;
+}
+
+/** Which messages {@link ChatClient.history} pages back through. */
+export interface HistoryQuery {
+  /** A room (default lobby). */
+  room?: string;
+  /** A private conversation with this user (instead of a room). */
+  to?: string;
+  /** Only messages older than this msgid. */
+  before?: number;
+  /** At most this many messages (the server caps it). */
+  limit?: number;
+}
+
+/** One page of history: the messages (oldest first) and the `history_end` that closed it. */
+export interface HistoryPage {
+  messages: MessageFrame[];
+  end: HistoryEndFrame;
+}
+
+/** Options of {@link ChatClient.login}. */
+export interface LoginOptions {
+  /** The highest msgid already seen: the server then replays only newer messages. */
+  since?: number;
+}
+
 /** The events of a {@link ChatClient}, with their arguments. */
 export interface ChatClientEvents {
   /** Every valid server frame after `hello`, before the more specific events. Unknown frame types are skipped. */
   frame: [frame: ServerFrame];
-  /** Someone's message (step 7). */
+  /**
+   * Someone's message (step 7): lobby, room (`room`) or private (`to`). Replayed messages (after
+   * login, after join, or answering {@link ChatClient.history}) carry `history: true`.
+   */
   message: [frame: MessageFrame];
+  /**
+   * Login succeeded (emitted as the `welcome` arrives, so before the history replay that follows
+   * it; `login()` resolves a moment later).
+   */
+  welcome: [frame: WelcomeFrame];
+  /**
+   * A `join` succeeded: `users` are the room's members. Emitted as the answer arrives, so before
+   * the room's history replay (`join()` resolves a moment later).
+   */
+  joined: [room: string, users: string[]];
+  /** A history replay ended (after login, after a join, or a history page). */
+  history_end: [frame: HistoryEndFrame];
+  /** A file-transfer frame (see ./files/file-transfers.ts, which handles them). */
+  file: [frame: FileServerFrame];
   /** Someone came online or went offline (steps 5 and 9). */
   presence: [frame: PresenceFrame];
   /**
@@ -89,6 +157,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   readonly port: number;
   /** The user logged in on this connection, once `login` succeeded. */
   user: string | undefined;
+  /** The rooms this connection is in: lobby from login on, plus every room joined and not left. */
+  readonly rooms = new Set<string>();
 
   private readonly socket: Socket;
   private readonly decoder = new FrameDecoder();
@@ -109,6 +179,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private tcpConnected = false;
   private socketError: Error | undefined;
   private lastServerError: ProtocolError | undefined;
+  private highestMsgid = 0;
+  private readonly historyCollectors = new Set<{ matches: (message: MessageFrame) => boolean; messages: MessageFrame[] }>();
 
   /**
    * Connects and waits for the server's `hello`.
@@ -160,13 +232,25 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.writer.pendingBytes;
   }
 
+  /**
+   * The highest message id seen on this connection (live, replayed, or given to one of our own
+   * messages); 0 before any. A reconnecting client passes it as `since` to get only what it missed.
+   */
+  get lastMsgid(): number {
+    return this.highestMsgid;
+  }
+
   // ------------------------------------------------------------ requests
 
-  /** Step 4: logs in. Resolves with the `welcome` (who is online); rejects with ProtocolError `auth_failed`, … */
-  async login(user: string, password: string): Promise<WelcomeFrame> {
-    const welcome = (await this.request({ type: 'login', user, password }, (f) => f.type === 'welcome' || isError(f, LOGIN_ERRORS))) as WelcomeFrame;
-    this.user = welcome.user;
-    return welcome;
+  /**
+   * Step 4: logs in. Resolves with the `welcome` (who is online); rejects with ProtocolError
+   * `auth_failed`, … A history replay follows as `message` events with `history: true`, then a
+   * `history_end` event. With `since`, the replay holds only messages newer than that msgid.
+   */
+  async login(user: string, password: string, options: LoginOptions = {}): Promise<WelcomeFrame> {
+    const since = options.since !== undefined && options.since > 0 ? { since: options.since } : {};
+    this.noteMsgid(options.since);
+    return (await this.request({ type: 'login', user, password, ...since }, (f) => f.type === 'welcome' || isError(f, LOGIN_ERRORS))) as WelcomeFrame;
   }
 
   /** Creates an account (does not log in); rejects with ProtocolError `user_exists`, `bad_request`, … */
@@ -174,16 +258,112 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     await this.request({ type: 'register', user, password }, (f) => f.type === 'ok' || isError(f, new Set(['user_exists'])));
   }
 
-  /** Step 6: sends a message (private with `to`, to a room with `room`); resolves once the server acknowledged it. */
-  async say(text: string, options: { to?: string; room?: string } = {}): Promise<void> {
+  /**
+   * Step 6: sends a message (private with `to`, to a room with `room`, else to lobby = everyone);
+   * resolves once the server acknowledged it, with the msgid it got and whether it waits for an
+   * offline recipient. Rejects with ProtocolError `unknown_user`, `unknown_room`, `not_in_room`,
+   * `rate_limited`, …
+   */
+  async say(text: string, options: { to?: string; room?: string } = {}): Promise<SayResult> {
     const frame = { type: 'say' as const, text, ...(options.to !== undefined && { to: options.to }), ...(options.room !== undefined && { room: options.room }) };
-    await this.request(frame, (f) => f.type === 'ok');
+    const ok = (await this.request(frame, (f) => f.type === 'ok')) as OkFrame;
+    this.noteMsgid(ok.msgid);
+    return { ...(ok.msgid !== undefined && { msgid: ok.msgid }), queued: ok.queued === true };
+  }
+
+  /** A private message to `user` (stored for later if they are offline: see {@link SayResult.queued}). */
+  privateSay(user: string, text: string): Promise<SayResult> {
+    return this.say(text, { to: user });
   }
 
   /** Who is online (in `room`, if given), sorted as the server sends it. */
   async who(room?: string): Promise<string[]> {
-    const users = await this.request({ type: 'who', ...(room !== undefined && { room }) }, (f) => f.type === 'users');
-    return (users as { users: string[] }).users;
+    const users = await this.request({ type: 'who', ...(room !== undefined && { room }) }, (f) => f.type === 'users' && f.room === room);
+    return (users as UsersFrame).users;
+  }
+
+  /**
+   * Enters `room` (the server creates it if needed). Resolves with its members, self included;
+   * the room's recent messages follow as `message` events with `history: true`, then `history_end`.
+   */
+  async join(room: string): Promise<string[]> {
+    const users = (await this.request({ type: 'join', room }, (f) => f.type === 'users' && f.room === room)) as UsersFrame;
+    this.rooms.add(room);
+    return users.users;
+  }
+
+  /** Leaves `room` (not lobby); rejects with ProtocolError `not_in_room`, `bad_request`, … */
+  async leave(room: string): Promise<void> {
+    await this.request({ type: 'leave', room }, (f) => f.type === 'ok');
+    this.rooms.delete(room);
+  }
+
+  /** The rooms that exist, with how many users each holds, sorted by name. */
+  async listRooms(): Promise<RoomCount[]> {
+    const list = (await this.request({ type: 'rooms' }, (f) => f.type === 'room_list')) as RoomListFrame;
+    return list.rooms;
+  }
+
+  /**
+   * Pages back through a room (default lobby) or a private conversation (`to`): resolves with the
+   * messages older than `before` (oldest first) once the server's `history_end` came. They are also
+   * emitted as `message` events with `history: true`.
+   */
+  async history(query: HistoryQuery = {}): Promise<HistoryPage> {
+    const { room, to, before, limit } = query;
+    const me = this.user;
+    const collector = {
+      messages: [] as MessageFrame[],
+      matches: (m: MessageFrame) =>
+        (before === undefined || m.msgid === undefined || m.msgid < before) &&
+        (to !== undefined ? (m.to === to && m.from === me) || (m.to === me && m.from === to) : m.to === undefined && (m.room ?? LOBBY) === (room ?? LOBBY)),
+    };
+    this.historyCollectors.add(collector);
+    try {
+      const frame = {
+        type: 'history' as const,
+        ...(room !== undefined && { room }),
+        ...(to !== undefined && { to }),
+        ...(before !== undefined && { before }),
+        ...(limit !== undefined && { limit }),
+      };
+      const end = (await this.request(frame, (f) => f.type === 'history_end' && f.room === room && f.to === to)) as HistoryEndFrame;
+      return { messages: collector.messages, end };
+    } finally {
+      this.historyCollectors.delete(collector);
+    }
+  }
+
+  /**
+   * Offers a file to `to` (a user) or to the other members of `room`. Resolves with the transfer id
+   * the server gave it and the recipients (when the server lists them); rejects with ProtocolError
+   * `file_too_large`, `unknown_user`, … The answers and the rest of the transfer travel as `file`
+   * events and {@link sendFileFrame}.
+   */
+  async offerFile(offer: { to?: string; room?: string; name: string; size: number; sha256: string }): Promise<{ transfer: string; users?: string[] }> {
+    const frame = { type: 'file_offer' as const, ...offer };
+    const ok = (await this.request(frame, (f) => f.type === 'ok')) as OkFrame;
+    if (typeof ok.transfer !== 'string') throw new ClientError('bad_server_frame', `${this.where} accepted the file offer but gave no transfer id`);
+    return { transfer: ok.transfer, ...(ok.users !== undefined && { users: ok.users }) };
+  }
+
+  /**
+   * Sends a file-transfer frame that has no direct answer (accept, decline, chunk, ack, end,
+   * result, cancel). A server error about it comes as an `error` event.
+   * @throws ClientError `not_connected`, `frame_too_large`, `send_queue_full`.
+   */
+  sendFileFrame(frame: FileClientFrame): void {
+    if (this.currentState !== 'open') {
+      throw new ClientError('not_connected', `cannot send "${frame.type}": the connection to ${this.where} is ${this.currentState}`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame(frame);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ClientError('frame_too_large', `cannot send "${frame.type}": ${message}`, { cause: error });
+    }
+    this.writer.write(bytes);
   }
 
   /** Round trip to the server and back, in milliseconds. */
@@ -279,7 +459,25 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.emit('frame', frame);
     switch (frame.type) {
       case 'message':
+        this.noteMsgid(frame.msgid);
+        if (frame.history) for (const collector of this.historyCollectors) if (collector.matches(frame)) collector.messages.push(frame);
         this.emit('message', frame);
+        return;
+      case 'history_end':
+        this.noteMsgid(frame.last_msgid);
+        this.emit('history_end', frame);
+        // A page asked for with `history` is answered by its history_end; a replay's is not an answer.
+        if (frame.id !== undefined) this.answer(frame);
+        return;
+      case 'file_offer':
+      case 'file_accept':
+      case 'file_decline':
+      case 'file_chunk':
+      case 'file_ack':
+      case 'file_end':
+      case 'file_result':
+      case 'file_cancel':
+        this.emit('file', frame);
         return;
       case 'presence':
         this.emit('presence', frame);
@@ -292,9 +490,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         this.socket.end();
         return;
       case 'welcome':
+        this.user = frame.user;
+        this.rooms.clear();
+        this.rooms.add(LOBBY);
+        this.emit('welcome', frame);
+        return this.answer(frame);
       case 'ok':
       case 'users':
       case 'pong':
+      case 'room_list':
       case 'error':
         return this.answer(frame);
       case 'hello':
@@ -303,7 +507,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   /** Settles the request a frame answers: by id, or (no id) the oldest request that expects it. */
-  private answer(frame: Exclude<ServerFrame, { type: 'hello' | 'message' | 'presence' | 'bye' }>): void {
+  private answer(frame: Exclude<ServerFrame, { type: 'hello' | 'message' | 'presence' | 'bye' } | FileServerFrame>): void {
     const id = frame.id;
     if (frame.type === 'error' && id !== undefined && id === this.quitId) {
       this.socket.end();
@@ -329,8 +533,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     }
     this.pending.delete(key);
     clearTimeout(request.timer);
+    if (request.type === 'join' && frame.type === 'users' && frame.room !== undefined) {
+      this.rooms.add(frame.room);
+      this.emit('joined', frame.room, frame.users);
+    }
     if (frame.type === 'error') request.reject(new ProtocolError(frame.code, frame.message, frame.id));
     else request.resolve(frame);
+  }
+
+  private noteMsgid(msgid: number | undefined): void {
+    if (msgid !== undefined && msgid > this.highestMsgid) this.highestMsgid = msgid;
   }
 
   private problem(error: ProtocolError | ClientError): void {

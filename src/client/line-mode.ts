@@ -1,8 +1,13 @@
 import { createInterface, clearLine, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { ChatClient } from './chat-client.ts';
-import { ClientError, ProtocolError } from './errors.ts';
-import { formatError, formatInfo, formatMessage, formatPresence, type LineStyle } from './line-format.ts';
+import { LOBBY } from '../protocol/index.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { errorParts, helpLines, runCommand, type CommandContext } from './command-runner.ts';
+import { parseCommand } from './commands.ts';
+import { ClientError } from './errors.ts';
+import { attachFileTransfers } from './files/index.ts';
+import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, type LineStyle } from './line-format.ts';
+import { ChatSession } from './session.ts';
 
 /** Options of {@link runLineMode}. */
 export interface LineModeOptions {
@@ -24,6 +29,12 @@ export interface LineModeOptions {
   connectTimeoutMs?: number;
   /** Request timeout in ms. */
   requestTimeoutMs?: number;
+  /** Reconnect (backoff, re-login with `since`, rejoin) when the connection is lost. Default false. */
+  reconnect?: boolean;
+  /** Reconnect spacing (tests make it short). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Where accepted files are written. Default `./downloads`. */
+  downloads?: string;
 }
 
 /** The session could not start (connect, register or login failed); the message is one clear line. */
@@ -34,74 +45,96 @@ export class LineModeError extends Error {
   }
 }
 
-/** The help the `/help` command prints. */
-export const LINE_MODE_HELP = [
-  'type a line and press Enter to send it; start it with // to send a line beginning with /',
-  '/who    who is online',
-  '/ping   round trip to the server',
-  '/quit   leave the chat (also Ctrl-D, or the end of the input)',
-  '/help   this help',
-];
+/** The help the `/help` command prints (each line after `* `). */
+export const LINE_MODE_HELP = helpLines();
 
-const errorParts = (error: unknown): { code: string; message: string } =>
-  error instanceof ProtocolError || error instanceof ClientError
-    ? error
-    : { code: 'error', message: error instanceof Error ? error.message : String(error) };
+/** Commands after which the next line must wait (they change where plain lines go, or what exists). */
+const SEND_AND_GO_ON = new Set(['say', 'msg', 'room_say', 'empty']);
 
 /**
- * The plain line-mode chat: connects, (registers,) logs in, then sends each input line as a
- * message and prints what arrives (`[hh:mm:ss] alice: text`, `* bob is online`, `! code: message`).
- * `/quit` or the end of the input leaves. Resolves with the exit code once the connection is
- * closed: 0 after `bye`, 1 when the connection was lost.
+ * The plain line-mode chat, for scripts and non-terminals: connects, (registers,) logs in, then
+ * sends each input line as a message to the current room and prints what arrives, one parseable
+ * line each (`[hh:mm:ss] alice: text`, `[hh:mm:ss] #rust alice: text`, `[hh:mm:ss] alice → you:
+ * text`, `* bob is online`, `* alice joined #rust`, `! code: message`, `~ cat.png 45% (…)`). Every
+ * slash command of the TUI works (see docs/client.md). `/quit` or the end of the input leaves.
+ * Resolves with the exit code once the session is over: 0 after `bye`, 1 when the connection was
+ * lost (for good, with `reconnect`).
  * @throws LineModeError when connecting, registering or logging in fails.
  */
 export async function runLineMode(options: LineModeOptions): Promise<number> {
   const { input, output, user, password } = options;
   const style: LineStyle = { color: options.color ?? false };
   const interactive = options.interactive ?? false;
+  const where = `${options.host}:${options.port}`;
 
-  let client: ChatClient;
-  try {
-    client = await ChatClient.connect({
-      host: options.host,
-      port: options.port,
-      connectTimeoutMs: options.connectTimeoutMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-    });
-  } catch (error) {
-    throw new LineModeError(errorParts(error).message, { cause: error });
-  }
-  const closed = new Promise<ClientError | null>((resolve) => client.once('close', resolve));
-  // Listen from the start: a message may arrive in the same read as the welcome. Until the
-  // session is ready, lines wait in a backlog so the "connected" line comes first.
+  const session = new ChatSession({
+    host: options.host,
+    port: options.port,
+    user,
+    password,
+    register: options.register,
+    connectTimeoutMs: options.connectTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    reconnect: options.reconnect ?? false,
+    reconnectAfterShutdown: false,
+    backoff: options.backoff,
+  });
+  const files = attachFileTransfers(session, { downloads: options.downloads });
+
+  // Until the session is ready, lines wait in a backlog so the "connected" line comes first.
   let show: ((line: string) => void) | undefined;
   const backlog: string[] = [];
   const print = (line: string) => (show ? show(line) : backlog.push(line));
   let leaving = false;
+  let quitFailed = false;
+  let connectedAtQuit = true;
   const report = (error: unknown) => {
     // Requests cut short by our own quit are not worth a line.
     if (leaving && error instanceof ClientError && (error.code === 'connection_closed' || error.code === 'not_connected')) return;
     print(formatError(errorParts(error), style));
   };
-  client.on('message', (message) => print(formatMessage(message, style)));
-  client.on('presence', (presence) => print(formatPresence(presence, style)));
-  client.on('error', (error) => print(formatError(error, style)));
-  client.on('bye', (bye) => {
+
+  session.on('welcome', (welcome, { reconnected }) =>
+    print(formatInfo(`${reconnected ? 'reconnected' : 'connected'} to ${where} as ${welcome.user}; online: ${welcome.users.join(', ')}`, style)),
+  );
+  session.on('message', (message) => print(formatMessage(message, style, { me: session.user, own: message.from === session.user })));
+  session.on('presence', (presence) => print(formatPresence(presence, style)));
+  session.on('joined', (room, users) => print(formatInfo(`joined #${room}: ${users.join(', ')}`, style)));
+  session.on('history_end', (end) => {
+    if (end.id !== undefined || end.count === 0) return;
+    const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
+    print(formatInfo(`end of history${place} (${end.count} message${end.count === 1 ? '' : 's'})`, style));
+  });
+  session.on('error', (error) => print(formatError(error, style)));
+  session.on('bye', (bye) => {
     if (!leaving) print(formatInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`, style));
     leaving = true;
   });
+  session.on('connection_closed', (error) => {
+    if (error && options.reconnect) print(formatError(error, style));
+  });
+  session.on('reconnecting', ({ attempt, delayMs }) => print(formatInfo(`disconnected — reconnecting in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`, style)));
+  const lastProgress = new Map<string, number>();
+  files.on('transfer', (event) => {
+    if (event.kind === 'progress') {
+      // A line per 10 % step is plenty for a log.
+      const step = Math.floor(event.percent / 10);
+      if (step === 0 || (lastProgress.get(event.transfer) ?? 0) >= step) return;
+      lastProgress.set(event.transfer, step);
+    }
+    if (event.kind === 'failed' || event.kind === 'received' || event.kind === 'complete') lastProgress.delete(event.transfer);
+    const line = formatTransfer(event, style);
+    if (line !== null) print(line);
+  });
 
-  let step = 'register';
   try {
-    if (options.register) await client.register(user, password);
-    step = 'login';
-    const welcome = await client.login(user, password);
-    output.write(formatInfo(`connected to ${client.host}:${client.port} as ${welcome.user}; online: ${welcome.users.join(', ')}`, style) + '\n');
-    if (interactive) output.write(formatInfo('type a message and press Enter; /help for commands, /quit or Ctrl-D to leave', style) + '\n');
+    await session.start();
+    if (interactive) backlog.splice(1, 0, formatInfo('type a message and press Enter; /help for commands, /quit or Ctrl-D to leave', style));
   } catch (error) {
-    client.destroy();
     const { code, message } = errorParts(error);
-    throw new LineModeError(`${step === 'login' ? 'login' : 'registration'} as ${user} failed (${code}): ${message}`, { cause: error });
+    const step = session.lastStep;
+    if (step === 'connect') throw new LineModeError(message, { cause: error });
+    throw new LineModeError(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`, { cause: error });
   }
 
   const lines = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, crlfDelay: Infinity });
@@ -119,54 +152,60 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   };
   for (const line of backlog.splice(0)) show(line);
 
-  let quitFailed = false;
   const leave = () => {
     if (leaving) return;
     leaving = true;
-    client.quit().catch((error: unknown) => {
+    connectedAtQuit = session.state === 'connected';
+    session.quit().catch((error: unknown) => {
       quitFailed = true;
       report(error);
     });
   };
 
+  let room = LOBBY;
+  const context: CommandContext = {
+    session,
+    files,
+    get room() {
+      return room;
+    },
+    setRoom: (next) => (room = next),
+    info: (text) => print(formatInfo(text, style)),
+    error: (error) => {
+      // Requests cut short by our own quit are not worth a line.
+      if (leaving && (error.code === 'connection_closed' || error.code === 'not_connected')) return;
+      print(formatError(error, style));
+    },
+    quit: leave,
+  };
+
+  // Lines run in order: a message is sent at once (its answer may come later), but a command that
+  // changes where messages go (/join, /leave, /room) finishes before the next line is read.
+  let queue: Promise<void> = Promise.resolve();
+  const handleLine = (line: string): void => {
+    if (leaving) return;
+    const command = parseCommand(line);
+    if (command.kind === 'empty') return;
+    queue = queue.then(() => {
+      if (leaving) return;
+      const running = runCommand(command, context);
+      return SEND_AND_GO_ON.has(command.kind) ? undefined : running;
+    });
+  };
   lines.on('line', (line) => {
     handleLine(line);
     if (interactive && !leaving) lines.prompt();
   });
-  const handleLine = (line: string): void => {
-    if (leaving || line.trim() === '') return;
-    const command = line.trim();
-    if (command.startsWith('/') && !command.startsWith('//')) {
-      const name = command.split(/\s+/)[0] as string;
-      switch (name) {
-        case '/quit':
-        case '/exit':
-          return leave();
-        case '/who':
-          client.who().then((users) => print(formatInfo(`online: ${users.join(', ')}`, style)), report);
-          return;
-        case '/ping':
-          client.ping().then((ms) => print(formatInfo(`pong in ${ms.toFixed(1)} ms`, style)), report);
-          return;
-        case '/help':
-          for (const help of LINE_MODE_HELP) print(formatInfo(help, style));
-          return;
-        default:
-          print(formatError({ code: 'unknown_command', message: `${name} is not a command; /help lists them` }, style));
-          return;
-      }
-    }
-    client.say(line.startsWith('//') ? line.slice(1) : line).catch(report);
-  };
-  // The end of the input (Ctrl-D, or the end of a pipe) means /quit; so does Ctrl-C in a terminal.
+  // The end of the input (Ctrl-D, or the end of a pipe) means /quit, once the lines before it ran;
+  // so does Ctrl-C in a terminal.
   lines.on('close', () => {
     inputClosed = true;
-    leave();
+    void queue.then(leave);
   });
   lines.on('SIGINT', () => leave());
   if (interactive) lines.prompt();
 
-  const reason = await closed;
+  const reason = await session.closed;
   lines.close();
   if (interactive) {
     // Leave no stray prompt behind.
@@ -175,10 +214,10 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   }
   input.pause();
   if (reason) {
-    print(formatError(reason, style));
+    print(formatError(errorParts(reason), style));
     return 1;
   }
   // The quit promise settles right after the close: let it say whether a bye came.
   await new Promise((resolve) => setImmediate(resolve));
-  return quitFailed ? 1 : 0;
+  return quitFailed || !connectedAtQuit ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { LineModeError, runLineMode } from '../../client/line-mode.ts';
+import { TuiError, runTui } from '../../client/tui/index.ts';
 import { CliError, parsePort, parsePositiveInt } from '../errors.ts';
 
 interface ClientCommandOptions {
@@ -10,32 +11,42 @@ interface ClientCommandOptions {
   port?: number;
   register?: boolean;
   timeout: number;
+  plain?: boolean;
+  reconnect: boolean;
+  downloads: string;
 }
 
 /**
- * `chatlab client`: chat from the terminal in plain line mode. The environment variables of the
+ * `chatlab client`: chat from the terminal: the full-screen UI when stdin and stdout are a
+ * terminal, else (or with --plain) the line mode for scripts. The environment variables of the
  * verifier's client contract (HOST, PORT, CHATLAB_USER, CHATLAB_PASSWORD) are the defaults.
  */
 export function registerClientCommand(program: Command): void {
   program
     .command('client')
-    .description('chat from the terminal in plain line mode: every line you type is a message')
+    .description('chat from the terminal: a full-screen UI in a terminal, plain lines (--plain) for scripts')
     .option('--user <name>', 'user name (default: $CHATLAB_USER)')
     .option('--password <password>', 'password (default: $CHATLAB_PASSWORD)')
     .option('--host <host>', 'server host (default: $HOST, else 127.0.0.1)')
     .option('--port <port>', `server port (default: $PORT, else ${DEFAULT_PORT})`, parsePort)
     .option('--register', 'create the account first, then log in')
+    .option('--plain', 'line mode even in a terminal: one parseable line per event (the default when not a terminal)')
+    .option('--downloads <dir>', 'folder where accepted files are written', 'downloads')
+    .option('--no-reconnect', 'line mode: exit when the connection is lost instead of reconnecting (the full-screen UI always reconnects)')
     .option('--timeout <ms>', 'connect and request timeout in milliseconds', parsePositiveInt, 10_000)
     .addHelpText(
       'after',
       `
-In the chat: /who lists who is online, /ping measures the round trip, /help shows the commands,
-/quit (or Ctrl-D, or the end of piped input) leaves. Messages print as "[hh:mm:ss] alice: text".
+In the chat: /msg USER TEXT, /join ROOM, /leave [ROOM], /room ROOM, /rooms, /who [ROOM],
+/send USER|#ROOM PATH, /accept, /decline, /cancel, /history, /ping, /help, /quit (or Ctrl-D, or
+the end of piped input). Line mode prints "[hh:mm:ss] alice: text", "* bob is online",
+"! code: message", "~ cat.png 45% (…)"; the formats are in docs/client.md.
 
 Examples:
   chatlab client --user alice --password wonderland
-  CHATLAB_USER=bob CHATLAB_PASSWORD=builder chatlab client --port 7071
-  printf 'hello\\n/quit\\n' | chatlab client --user alice --password wonderland`,
+  chatlab client --user erin --password secret-erin --register
+  CHATLAB_USER=bob CHATLAB_PASSWORD=builder chatlab client --port 7071 --plain
+  printf '/join rust\\nhello\\n/quit\\n' | chatlab client --user alice --password wonderland`,
     )
     .action(async (options: ClientCommandOptions) => {
       const env = process.env;
@@ -46,22 +57,32 @@ Examples:
       const host = options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1';
       const port = options.port ?? portFromEnv(env.PORT);
       const stdout = process.stdout;
+      const terminal = stdout.isTTY === true && process.stdin.isTTY === true;
+      const common = {
+        host,
+        port,
+        user,
+        password,
+        register: options.register,
+        downloads: options.downloads,
+        connectTimeoutMs: options.timeout,
+        requestTimeoutMs: options.timeout,
+      };
       try {
+        if (terminal && !options.plain) {
+          process.exitCode = await runTui(common);
+          return;
+        }
         process.exitCode = await runLineMode({
-          host,
-          port,
-          user,
-          password,
-          register: options.register,
+          ...common,
           input: process.stdin,
           output: stdout,
           color: stdout.isTTY === true && !env.NO_COLOR,
-          interactive: stdout.isTTY === true && process.stdin.isTTY === true,
-          connectTimeoutMs: options.timeout,
-          requestTimeoutMs: options.timeout,
+          interactive: terminal,
+          reconnect: options.reconnect,
         });
       } catch (error) {
-        if (error instanceof LineModeError) throw new CliError(error.message);
+        if (error instanceof LineModeError || error instanceof TuiError) throw new CliError(error.message);
         throw error;
       } finally {
         // An open stdin (a terminal, or a pipe whose writer is still there) must not keep us alive.

@@ -1,0 +1,2 @@
+/** The terminal chat UI (blessed). */
+export { runTui, TuiError, type TuiOptions } from './app.ts';

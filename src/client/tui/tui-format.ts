@@ -1,0 +1,44 @@
+import blessed from 'blessed';
+import type { MessageFrame } from '../../protocol/index.ts';
+import type { TransferEvent } from '../files/transfer-events.ts';
+import { clock, formatTransfer, messageLabel, sanitize } from '../line-format.ts';
+import { expandShortcodes } from './emoji.ts';
+
+/** Untrusted text made safe for a blessed box with tags: no control characters, no `{tags}`. */
+export function safe(text: string): string {
+  return blessed.escape(sanitize(text));
+}
+
+/**
+ * One message for the message pane, as blessed tags: time, where (`#rust`, `alice → you`), name
+ * and text. Own messages are green, private ones magenta, others cyan; replayed history is all
+ * grey (it happened before this session). Shortcodes in the text show as emoji.
+ */
+export function tuiMessage(message: MessageFrame, me: string): string {
+  const { tag, name } = messageLabel(message, me);
+  const prefix = `${clock(message.ts)} ${tag}`;
+  const [first = '', ...rest] = safe(expandShortcodes(message.text)).split('\n');
+  const indent = ' '.repeat(prefix.length + name.length + 2);
+  const body = [first, ...rest.map((line) => indent + line)].join('\n');
+  if (message.history) return `{grey-fg}${safe(prefix)}${safe(name)}: ${body}{/grey-fg}`;
+  const colour = message.from === me ? 'green' : message.to !== undefined ? 'magenta' : 'cyan';
+  return `{grey-fg}${safe(prefix)}{/grey-fg}{bold}{${colour}-fg}${safe(name)}{/${colour}-fg}{/bold}: ${body}`;
+}
+
+/** `* text` for the client's own notices. */
+export function tuiInfo(text: string): string {
+  return `{yellow-fg}* ${safe(text)}{/yellow-fg}`;
+}
+
+/** `! code: message` for errors. */
+export function tuiError(error: { code: string; message: string }): string {
+  return `{red-fg}{bold}! ${safe(error.code)}{/bold}: ${safe(error.message)}{/red-fg}`;
+}
+
+/** A file-transfer step as the message pane shows it (progress goes to the status line instead). */
+export function tuiTransfer(event: TransferEvent): string | null {
+  const line = formatTransfer(event, { color: false });
+  if (line === null) return null;
+  const colour = event.kind === 'failed' || event.kind === 'rejected' ? 'red' : event.kind === 'received' || event.kind === 'delivered' ? 'green' : 'blue';
+  return `{${colour}-fg}${blessed.escape(line)}{/${colour}-fg}`;
+}
