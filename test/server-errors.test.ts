@@ -65,7 +65,7 @@ describe('core error codes', () => {
     socket.send({ type: 'say', text: 42, id: 5 });
     expect(await socket.nextFrame()).toEqual(error('bad_request', 5));
     socket.send({ type: 'say', text: '👋'.repeat(4000), id: 6 }); // 4,000 code points is fine
-    expect(await socket.nextFrame()).toEqual({ type: 'ok', id: 6 });
+    expect(await socket.nextFrame()).toEqual({ type: 'ok', id: 6, msgid: expect.any(Number) });
   });
 
   it('not_logged_in: say, who and quit before login', async () => {
@@ -227,7 +227,7 @@ describe('containment: one client never disturbs the others', () => {
     expect(await bob.nextFrame()).toEqual({ type: 'presence', user: 'carol', status: 'offline', reason: 'frame_too_large' });
     alice.send({ type: 'say', text: 'still here?', id: 1 });
     expect(await bob.nextFrame()).toMatchObject({ type: 'message', from: 'alice', text: 'still here?' });
-    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1 });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1, msgid: expect.any(Number) });
   });
 
   it('a frame of exactly 65,536 bytes (newline included) is accepted', async () => {
@@ -253,7 +253,7 @@ describe('containment: one client never disturbs the others', () => {
     for (let i = 1; i <= 20; i++) {
       alice.send({ type: 'say', text: `chat ${i}`, id: i });
       expect(await bob.next('message')).toMatchObject({ from: 'alice', text: `chat ${i}` });
-      expect(await alice.next('ok')).toEqual({ type: 'ok', id: i });
+      expect(await alice.next('ok')).toEqual({ type: 'ok', id: i, msgid: expect.any(Number) });
     }
     await flooding;
     bob.send({ type: 'say', text: 'and back', id: 'b' });

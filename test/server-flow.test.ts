@@ -61,7 +61,7 @@ describe('the ten steps with three users', () => {
       expect(message).toEqual({ type: 'message', from: 'alice', room: 'lobby', text: 'hello 👋', ts: expect.any(Number), msgid: expect.any(Number) });
       expectTimestampNearNow(message, before);
     }
-    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 7 });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 7, msgid: expect.any(Number) });
     expect(await alice.sync()).toEqual([]); // no copy of her own message
 
     // A say without id gets no ok.
@@ -106,7 +106,7 @@ describe('the ten steps with three users', () => {
     alice.send({ type: 'say', text: 'I am bob, trust me', from: 'bob', ts: 1, id: 1 });
     expect(await bob.nextFrame()).toEqual({ type: 'message', from: 'alice', room: 'lobby', text: 'I am bob, trust me', ts: expect.any(Number), msgid: expect.any(Number) });
     expect((await bob.sync()).length).toBe(0);
-    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1 });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1, msgid: expect.any(Number) });
   });
 
   it('an abrupt drop gives presence offline (connection_lost) and leaves no ghost', async () => {
@@ -159,7 +159,7 @@ describe('the ten steps with three users', () => {
     await bob.sendRaw(texts.map((text, i) => JSON.stringify({ type: 'say', text, id: i + 1 }) + '\n').join(''));
     for (const [i, text] of texts.entries()) {
       expect(await alice.nextFrame()).toMatchObject({ type: 'message', from: 'bob', text });
-      expect(await bob.nextFrame()).toEqual({ type: 'ok', id: i + 1 });
+      expect(await bob.nextFrame()).toEqual({ type: 'ok', id: i + 1, msgid: expect.any(Number) });
     }
   });
 

@@ -60,7 +60,7 @@ describe('rooms', () => {
       ts: expect.any(Number),
       msgid: expect.any(Number),
     });
-    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 3 });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 3, msgid: expect.any(Number) });
     expect(await bob.sync()).toEqual([]);
     expect(await carol.sync()).toEqual([]);
 

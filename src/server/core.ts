@@ -294,7 +294,8 @@ export class ChatCore implements ConnectionHandler {
     const msgid = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
     const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
     const recipients = hub.send(message, { room }, member);
-    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
+    // The msgid lets the sender count its own message as seen, so a reconnect (`since`) skips it.
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid });
     this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, msgid, recipients });
   }
 
