@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionFramer, detectFraming, type FramedItem } from './framing.ts';
+import { tlsHandshakeMessage, tlsRecord } from './test-support/event-script.ts';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -91,6 +92,22 @@ describe('ConnectionFramer, lines and raw', () => {
     const items = feed(framer, 'c2s', [bytes, b('x')]);
     expect(items.map((i) => i.kind)).toEqual(['chunk', 'chunk']);
     expect(items[0]?.raw.equals(bytes)).toBe(true);
+  });
+});
+
+describe('ConnectionFramer, TLS records', () => {
+  it('auto: a ClientHello means raw framing, and each chunk carries its TLS records', () => {
+    const framer = new ConnectionFramer('auto');
+    const hello = tlsRecord(0x16, tlsHandshakeMessage(1, 100), 0x01);
+    const items = feed(framer, 'c2s', [hello.subarray(0, 60), Buffer.concat([hello.subarray(60), tlsRecord(0x17, 20)])]);
+    expect(framer.mode).toBe('raw');
+    expect(items.map((i) => (i.kind === 'chunk' ? i.tls?.map((s) => `${s.type.toString(16)}@${s.start}+${s.bytes}${s.complete ? '' : '…'}`) : i.kind))).toEqual([['16@0+60…'], ['16@60+49', '17@0+25']]);
+  });
+
+  it('raw bytes that are not TLS carry no records', () => {
+    const framer = new ConnectionFramer('raw');
+    const items = feed(framer, 's2c', [Buffer.from([0x17, 0x03, 0x09, 0, 1, 0]), tlsRecord(0x17, 3)]);
+    expect(items.map((i) => i.kind === 'chunk' && i.tls)).toEqual([undefined, undefined]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { LineSplitter, MAX_FRAME_BYTES, parseFrameLine, type Direction, type LineItem, type RawFrame } from '../protocol/index.ts';
 import type { FramingMode } from './events.ts';
+import { TlsRecordTracker, type TlsSegment } from './tls-records.ts';
 
 /** How many bytes of one framed item came from one read. */
 export interface ReadPart {
@@ -16,8 +17,11 @@ export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & (
   | { kind: 'bad'; code: 'bad_frame' | 'frame_too_large'; message: string }
   /** A text line of a line protocol (IRC, SMTP, Redis inline…), terminator excluded from `text`. */
   | { kind: 'line'; text: string }
-  /** Bytes of an unknown protocol, one item per read. */
-  | { kind: 'chunk' }
+  /**
+   * Bytes of an unknown protocol, one item per read. `tls` lists the TLS records (or parts of
+   * records) the read holds, when the stream is TLS.
+   */
+  | { kind: 'chunk'; tls?: TlsSegment[] }
 );
 
 /** What one read did to the framing: the teaching view of `--show-reads`. */
@@ -56,6 +60,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  */
 class DirectionFramer {
   private splitter: LineSplitter | null;
+  // Raw streams only: a TLS stream is raw bytes to every other framing.
+  private readonly tls: TlsRecordTracker | null;
   private skipToNewline = false;
   private readonly reads: TrackedRead[] = [];
   private streamEnd = 0;
@@ -65,6 +71,7 @@ class DirectionFramer {
     private readonly dir: Direction,
   ) {
     this.splitter = mode === 'raw' ? null : new LineSplitter(MAX_FRAME_BYTES);
+    this.tls = mode === 'raw' ? new TlsRecordTracker() : null;
   }
 
   /**
@@ -72,6 +79,7 @@ class DirectionFramer {
    * framings, skip to the next newline so the next item starts on a real boundary.
    */
   resync(): void {
+    this.tls?.resync();
     if (!this.splitter) return;
     this.splitter = new LineSplitter(MAX_FRAME_BYTES);
     this.reads.length = 0;
@@ -91,7 +99,8 @@ class DirectionFramer {
     this.streamEnd += bytes.length;
     const heldBefore = this.splitter?.bufferedBytes ?? 0;
     if (!this.splitter) {
-      const items: FramedItem[] = [{ kind: 'chunk', dir: this.dir, raw: bytes, parts: [{ read, t, bytes: bytes.length }] }];
+      const tls = this.tls?.push(bytes);
+      const items: FramedItem[] = [{ kind: 'chunk', dir: this.dir, raw: bytes, parts: [{ read, t, bytes: bytes.length }], ...(tls ? { tls } : {}) }];
       return { items, reads: [{ dir: this.dir, read, t, bytes: bytes.length, completed: 1, finishesEarlier: false, held: 0 }] };
     }
     this.reads.push({ read, t, start, end: this.streamEnd });

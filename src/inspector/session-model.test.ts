@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel, SERVER_LIFELINE, type Row } from './session-model.ts';
-import { EventScript, tenStepSession } from './test-support/event-script.ts';
+import { EventScript, tenStepSession, tlsHandshakeMessage, tlsRecord, tlsSession } from './test-support/event-script.ts';
+import { TLS_NOTE } from './tls-records.ts';
 
 function run(script: EventScript, options: ConstructorParameters<typeof SessionModel>[0] = {}): SessionModel {
   const model = new SessionModel(options);
@@ -137,5 +138,46 @@ describe('SessionModel, edge cases', () => {
     const model = run(s);
     expect(model.rows.filter((r) => r.conn === 1).map((r) => r.label)).toEqual(['connect', 'a', 'gap', 'b']);
     expect(model.counters.skippedBytes).toBe(4096);
+  });
+});
+
+describe('SessionModel, TLS', () => {
+  it('labels the records of a TLS connection and adds one note for it', () => {
+    const model = run(tlsSession());
+    expect(model.rows.filter((r) => r.conn === 1).map(brief)).toEqual([
+      'connect:connect:2:1>0',
+      'chunk:TLS handshake 349 B:-:1>0',
+      'tls:TLS:-:1>1',
+      'chunk:TLS handshake + change_cipher_spec + application data ×2 (691 B):-:0>1',
+      'chunk:TLS change_cipher_spec + application data (80 B):-:1>0',
+      'chunk:TLS application data ×2 (146 B):-:0>1',
+      'chunk:TLS application data 78 B:-:1>0',
+      'chunk:TLS application data 24 B:-:1>0',
+      'fin:FIN:10:1>0',
+      'fin:FIN:10:0>1',
+    ]);
+    expect(model.rows.find((r) => r.kind === 'tls')?.summary).toBe(TLS_NOTE);
+    expect([model.isTlsConnection(1), model.isTlsConnection(2)]).toEqual([true, false]);
+    // The clear-text login of connection 2 is seen; nothing inside TLS is.
+    expect(model.steps.filter((x) => x.seen).map((x) => x.step)).toEqual([1, 2, 4, 10]);
+  });
+
+  it('adds no note for raw bytes that are not TLS', () => {
+    const s = new EventScript().listening(undefined, 'raw').connect(1);
+    s.bytes(1, 'c2s', Buffer.from([0x00, 0x01, 0x02, 0x03])).bytes(1, 's2c', tlsRecord(0x16, tlsHandshakeMessage(2, 10)));
+    const model = run(s);
+    expect(model.rows.filter((r) => r.kind === 'chunk').map((r) => r.label)).toEqual(['4 B', 'TLS handshake 19 B']);
+    expect(model.rows.filter((r) => r.kind === 'tls')).toHaveLength(1);
+    const plain = new EventScript().listening(undefined, 'raw').connect(1).bytes(1, 'c2s', Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    expect(run(plain).rows.some((r) => r.kind === 'tls')).toBe(false);
+  });
+
+  it('picks the records up again after a gap', () => {
+    const s = new EventScript().listening().connect(1).bytes(1, 'c2s', tlsRecord(0x16, tlsHandshakeMessage(1, 36))).bytes(1, 'c2s', tlsRecord(0x17, 3000).subarray(0, 1000));
+    s.events.push({ kind: 'gap', t: 99, conn: 1, dir: 'c2s', bytes: 2005 });
+    s.bytes(1, 'c2s', tlsRecord(0x17, 30));
+    const rows = run(s).rows.filter((r) => r.conn === 1);
+    expect(rows.map((r) => r.label)).toEqual(['connect', 'TLS handshake 45 B', 'TLS', 'TLS application data 1000 B', 'gap', 'TLS application data 35 B']);
+    expect(rows.filter((r) => r.kind === 'tls')).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { STEPS, stepOf, type Direction, type RawFrame, type StepNumber } from '.
 import type { Endpoint, FaultOptions, FramingMode, WireEvent } from './events.ts';
 import { ConnectionFramer, type FramedItem, type ReadReport } from './framing.ts';
 import { describeItem } from './summary.ts';
+import { TLS_NOTE } from './tls-records.ts';
 
 /** The lifeline id of the server; client lifelines use their connection number. */
 export const SERVER_LIFELINE = 0;
@@ -38,7 +39,8 @@ export type RowKind =
   | 'gap' // bytes not decoded because the view fell behind
   | 'read' // one TCP read (only with showReads)
   | 'listen' // the server is listening (step 1)
-  | 'rename'; // a lifeline got its user name
+  | 'rename' // a lifeline got its user name
+  | 'tls'; // a connection carries TLS records: its frames are encrypted (a note, once per connection)
 
 /** Row kinds drawn as an arrow from `from` to `to`. */
 export const ARROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read']);
@@ -110,6 +112,8 @@ interface ConnectionState {
   finSeen: Record<Direction, boolean>;
   closed: { client: boolean; server: boolean };
   upstream: boolean;
+  /** The TLS note was added for this connection. */
+  tlsNoted: boolean;
 }
 
 const BUCKET_MS = 1000;
@@ -175,6 +179,11 @@ export class SessionModel {
     return this.connections.get(conn)?.framer.mode;
   }
 
+  /** True once a connection's bytes were recognised as TLS records (its frames are encrypted). */
+  isTlsConnection(conn: number): boolean {
+    return this.connections.get(conn)?.tlsNoted ?? false;
+  }
+
   /** True once all ten steps have been seen. */
   get allStepsSeen(): boolean {
     return this.steps.every((s) => s.seen);
@@ -222,6 +231,7 @@ export class SessionModel {
           finSeen: { c2s: false, s2c: false },
           closed: { client: false, server: false },
           upstream: false,
+          tlsNoted: false,
         });
         this.lifelineVersion++;
         break;
@@ -392,6 +402,10 @@ export class SessionModel {
       item,
     });
     if (item.kind === 'frame' && item.dir === 's2c' && item.frame.type === 'welcome') this.nameLifeline(added, conn, state, item.frame, t);
+    if (item.kind === 'chunk' && item.tls && !state.tlsNoted) {
+      state.tlsNoted = true;
+      this.push(added, { t, kind: 'tls', conn, from: conn, to: conn, label: 'TLS', summary: TLS_NOTE, step: null });
+    }
   }
 
   private stepOfFrame(conn: number, state: ConnectionState, frame: RawFrame, dir: Direction): StepNumber | null {

@@ -1,6 +1,7 @@
 import type { RawFrame } from '../protocol/index.ts';
 import { bytesPreview } from './text/bytes.ts';
 import type { FramedItem } from './framing.ts';
+import { tlsLabel, tlsSummary } from './tls-records.ts';
 
 /** A value from the wire as short text: strings as they are, anything else as JSON. */
 function text(value: unknown): string {
@@ -62,7 +63,7 @@ export function summarizeFrame(frame: RawFrame): string {
 // The command of a line: its first word, or for IRC's `:prefix COMMAND …` the word after the prefix.
 const LINE_COMMAND = /^\s*(?::\S+\s+)?(\S{1,16})/u;
 
-/** The arrow label and summary of any framed item (frame, line, raw chunk or bad bytes). */
+/** The arrow label and summary of any framed item (frame, line, raw chunk, TLS records or bad bytes). */
 export function describeItem(item: FramedItem): { label: string; summary: string } {
   switch (item.kind) {
     case 'frame':
@@ -72,6 +73,8 @@ export function describeItem(item: FramedItem): { label: string; summary: string
       return { label: token ?? '(blank)', summary: item.text };
     }
     case 'chunk':
+      // TLS records: the type and size from their clear headers; the content is ciphertext.
+      if (item.tls) return { label: tlsLabel(item.tls, item.raw.length), summary: tlsSummary(item.tls) };
       return { label: `${item.raw.length} B`, summary: bytesPreview(item.raw, 120) };
     case 'bad':
       return { label: item.code, summary: `${item.message}: ${bytesPreview(item.raw)}` };

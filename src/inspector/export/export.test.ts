@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
-import { EventScript, tenStepSession } from '../test-support/event-script.ts';
+import { EventScript, tenStepSession, tlsRecord, tlsSession } from '../test-support/event-script.ts';
 import { escapeMermaid, exportMermaid } from './mermaid.ts';
 import { escapeXml, exportSvg } from './svg.ts';
 import { exportText } from './text.ts';
@@ -52,6 +52,20 @@ describe('Mermaid export', () => {
     expect(text).toContain('    S->>C1: [7] message · x: #quot;end#59; #37;#37;{init}#37;#37; #lt;script#gt;#quot;\n');
   });
 
+  it('keeps hex and TLS labels free of entity noise', () => {
+    const lines = exportMermaid(model(tlsSession())).split('\n');
+    expect(lines.slice(6, 9)).toEqual([
+      '    C1->>S: TLS handshake 349 B · 16 03 01 01 58 + 344 B: ClientHello',
+      '    Note over C1: TLS: the frames inside are encrypted#59; the 10-step checklist cannot see them',
+      '    S->>C1: TLS handshake + change_cipher_spec + application data ×2 (691 B) · 16 03 03 00 7A + 122 B: ServerHello | 14 03 03 00 01 + 1 B | 17 03 03 00 17 + 2…',
+    ]);
+    // Raw binary that is not TLS is hex too, with nothing to escape.
+    const s = new EventScript().listening(undefined, 'raw').connect(1);
+    s.bytes(1, 's2c', Buffer.concat([Buffer.from([0x00, 0x3c, 0x3e, 0x3b, 0x23, 0x25, 0x22]), tlsRecord(0x17, 10)]));
+    const raw = exportMermaid(model(s)).split('\n').find((line) => line.startsWith('    S->>C1:'));
+    expect(raw).toBe('    S->>C1: 22 B · 00 3C 3E 3B 23 25 22 17 03 03 00 0A A5 A5 A5 A5 A5 A5 A5 A5 A5 A5');
+  });
+
   it('wraps in a fence for Markdown', () => {
     expect(exportMermaid(model(), { fenced: true })).toMatch(/^```mermaid\nsequenceDiagram\n[\s\S]*\n```\n$/);
   });
@@ -68,6 +82,16 @@ describe('SVG export', () => {
     expect(svg.match(/<g class="step seen">/g)).toHaveLength(10);
     expect(svg).toContain('hello 👋');
     expect(svg).toContain('10-step checklist: 10/10 seen — all green');
+  });
+
+  it('repeats a label too long for its arrow before the summary', () => {
+    const svg = exportSvg(model(tlsSession()));
+    assertBalancedXml(svg);
+    expect(svg).toMatch(/class="label t-c2s">TLS handshake \d*…<\/text>/);
+    expect(svg).toContain('>TLS handshake 349 B 16 03 01 01 58 + 344 B: ClientHello</text>');
+    expect(svg).toContain('>TLS: the frames inside are encrypted; the 10-step checklist cannot see them</text>');
+    // Labels that fit are not repeated.
+    expect(exportSvg(model())).toContain('>&quot;hello 👋&quot; [id 1]</text>');
   });
 
   it('escapes wire text', () => {

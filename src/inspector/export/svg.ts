@@ -6,7 +6,7 @@ import { sessionTitle } from './text.ts';
 
 /** Options of {@link exportSvg}. */
 export interface SvgExportOptions {
-  /** Longest summary beside an arrow, in characters (default 70). */
+  /** Longest summary beside an arrow, in characters (default 80, as in the Mermaid export). */
   maxSummary?: number;
 }
 
@@ -53,13 +53,27 @@ function rowClass(row: Row): string {
  * 10-step checklist at the bottom. No scripts, fonts or links: it opens anywhere.
  */
 export function exportSvg(model: SessionModel, options: SvgExportOptions = {}): string {
-  const maxSummary = options.maxSummary ?? 70;
+  const maxSummary = options.maxSummary ?? 80;
   const lifelines = model.lifelines;
   const widest = Math.max(...lifelines.map((l) => Math.max(textWidth(displayText(l.name)), textWidth(l.address) * 0.85)));
   const colW = Math.max(130, Math.ceil(widest + 30));
   const gridX = MARGIN + TIME_W + BADGE_W;
   const xOf = new Map(lifelines.map((l, i) => [l.id, gridX + colW * i + colW / 2]));
-  const summaries = model.rows.map((row) => truncateCells(displayText(row.summary), maxSummary));
+  // An arrow's label is cut to fit between its tail and its head; a label that does not fit
+  // (`TLS application data ×2 (146 B)`) is then repeated in full before the summary, as the
+  // text views do.
+  const labels = model.rows.map((row) => {
+    const x1 = xOf.get(row.from);
+    const x2 = xOf.get(row.to);
+    const full = displayText(row.label);
+    return x1 === undefined || x2 === undefined ? { full, shown: full } : { full, shown: truncateCells(full, Math.max(6, Math.floor(Math.abs(x2 - x1) / CHAR_W) - 4)) };
+  });
+  const summaries = model.rows.map((row, index) => {
+    const label = labels[index] as { full: string; shown: string };
+    const summary = displayText(row.summary);
+    const arrow = ARROW_KINDS.has(row.kind) && row.from !== row.to;
+    return truncateCells(arrow && label.shown !== label.full ? `${label.full}${summary ? ` ${summary}` : ''}` : summary, maxSummary);
+  });
   const summaryW = Math.min(600, Math.max(160, ...summaries.map((s) => textWidth(s) + 20)));
   const width = Math.ceil(Math.max(gridX + colW * lifelines.length + summaryW + MARGIN, 2 * MARGIN + 5 * 170));
   const rowsTop = MARGIN + TITLE_H + HEADER_H + 16;
@@ -123,7 +137,7 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
       const end = row.kind === 'reset' || row.kind === 'refused' ? x2 - dir * 6 : x2 - dir * 2;
       out.push(`<line x1="${x1}" y1="${y + 6}" x2="${end}" y2="${y + 6}" class="${cls}"${row.kind === 'reset' || row.kind === 'refused' ? '' : ` marker-end="url(#head-${cls})"`}/>`);
       if (row.kind === 'reset' || row.kind === 'refused') out.push(`<path d="M${end - 5},${y + 1} l10,10 M${end - 5},${y + 11} l10,-10" class="${cls}" style="stroke-width:2"/>`);
-      out.push(`<text x="${(x1 + x2) / 2}" y="${y + 1}" text-anchor="middle" class="label t-${cls}">${escapeXml(truncateCells(displayText(row.label), Math.max(6, Math.floor(Math.abs(x2 - x1) / CHAR_W) - 2)))}</text>`);
+      out.push(`<text x="${(x1 + x2) / 2}" y="${y + 1}" text-anchor="middle" class="label t-${cls}">${escapeXml((labels[index] as { shown: string }).shown)}</text>`);
       out.push(`<text x="${summaryX}" y="${y + 4}" class="t-${cls}">${summary}</text>`);
     } else if (x1 !== undefined) {
       out.push(`<rect x="${x1 - 7}" y="${y - 7}" width="14" height="14" rx="3" class="${row.kind === 'drop' || row.kind === 'gap' ? 'err' : 'note'}"/>`);

@@ -89,3 +89,34 @@ export function tenStepSession(): EventScript {
   s.closeBoth(1);
   return s;
 }
+
+/** One TLS record as it crosses the wire: type, legacy version 03 03 (or 03 `minor`), length, body. */
+export function tlsRecord(type: number, body: Buffer | number, minor = 0x03): Buffer {
+  const content = typeof body === 'number' ? Buffer.alloc(body, 0xa5) : body;
+  return Buffer.concat([Buffer.from([type, 0x03, minor, content.length >> 8, content.length & 0xff]), content]);
+}
+
+/** One handshake message (type, 3-byte length, `bodyBytes` filler bytes), to put in a handshake record. */
+export function tlsHandshakeMessage(type: number, bodyBytes: number): Buffer {
+  return Buffer.concat([Buffer.from([type, bodyBytes >> 16, (bodyBytes >> 8) & 0xff, bodyBytes & 0xff]), Buffer.alloc(bodyBytes, 0x42)]);
+}
+
+/**
+ * Lesson 13 in miniature: connection 1 speaks TLS 1.3 (ClientHello, the server's flight,
+ * the client's Finished, a frame each way as application data, FINs); connection 2 types a
+ * login in clear, and the TLS server hangs up on it.
+ */
+export function tlsSession(): EventScript {
+  const s = new EventScript().listening();
+  s.connect(1);
+  s.bytes(1, 'c2s', tlsRecord(0x16, tlsHandshakeMessage(1, 340), 0x01));
+  s.bytes(1, 's2c', Buffer.concat([tlsRecord(0x16, tlsHandshakeMessage(2, 118)), tlsRecord(0x14, Buffer.from([1])), tlsRecord(0x17, 23), tlsRecord(0x17, 525)]));
+  s.bytes(1, 'c2s', Buffer.concat([tlsRecord(0x14, Buffer.from([1])), tlsRecord(0x17, 69)]));
+  s.bytes(1, 's2c', Buffer.concat([tlsRecord(0x17, 68), tlsRecord(0x17, 68)]));
+  s.bytes(1, 'c2s', tlsRecord(0x17, 73));
+  s.connect(2).c2s(2, { type: 'login', user: 'dave', password: 'davesecret' });
+  s.fin(2, 's2c').fin(2, 'c2s').close(2, 'server').close(2, 'client');
+  s.bytes(1, 'c2s', tlsRecord(0x17, 19));
+  s.closeBoth(1);
+  return s;
+}

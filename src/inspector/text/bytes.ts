@@ -76,19 +76,71 @@ export function hexDump(bytes: Uint8Array, bytesPerLine = 16): string[] {
 }
 
 const CONTROL_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A short one-line view of raw bytes for a diagram label: the printable text with escapes
- * when the bytes are mostly text, otherwise hex. At most `max` bytes are shown.
+ * How many bytes at the end of `bytes` are the start of a UTF-8 sequence that does not finish
+ * inside them (0 when the last code point is complete, or the tail is not UTF-8 at all).
+ */
+export function incompleteUtf8Tail(bytes: Uint8Array): number {
+  // A sequence is at most 4 bytes: look back over at most 3 continuation bytes for its lead.
+  for (let back = 1; back <= Math.min(4, bytes.length); back++) {
+    const b = bytes[bytes.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue;
+    const length = sequenceLength(b);
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => CONTROL_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Valid code points as themselves, bytes that are not valid UTF-8 as `\xNN`. */
+function lenientText(bytes: Uint8Array): string {
+  return decodeUtf8Units(bytes)
+    .map((u) => (u.ok ? u.char : `\\x${u.byte.toString(16).padStart(2, '0')}`))
+    .join('');
+}
+
+/**
+ * A short one-line view of raw bytes for a diagram label: the text with escapes when the bytes
+ * are mostly text, otherwise hex. At most `max` bytes are shown.
+ *
+ * "Text" means printable ASCII, tab, CR and LF, and bytes >= 0x80 only when they form valid
+ * UTF-8 (a code point cut by `max` is left out, not counted against it). Other C0 controls and
+ * DEL are not text. Encrypted or compressed bytes are about half >= 0x80 and never valid UTF-8
+ * for long, so they always come out as hex (`17 03 03 00 44 …`), while emoji and CJK stay text.
  */
 export function bytesPreview(bytes: Uint8Array, max = 24): string {
+  const cut = bytes.length > max;
+  const more = cut ? '…' : '';
   const head = bytes.subarray(0, max);
-  const more = bytes.length > max ? '…' : '';
-  let printable = 0;
-  for (const b of head) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09 || b >= 0x80) printable++;
-  if (head.length > 0 && printable / head.length >= 0.75) {
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
-    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => CONTROL_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + more;
+  // A code point that continues past the cut (or past the end of a read) is not an error.
+  const tail = incompleteUtf8Tail(head);
+  const whole = head.subarray(0, head.length - tail);
+  let ascii = 0;
+  let high = false;
+  for (const b of whole) {
+    if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09) ascii++;
+    else if (b >= 0x80) high = true;
   }
-  return hexBytes(head) + more;
+  let utf8 = false;
+  if (high) {
+    try {
+      strictUtf8.decode(whole);
+      utf8 = true;
+    } catch {
+      // not UTF-8: its bytes >= 0x80 are not text
+    }
+  }
+  let text = ascii;
+  if (utf8) for (const b of whole) if (b >= 0x80) text++;
+  if (whole.length === 0 || text / whole.length < 0.75) return hexBytes(head) + more;
+  // Mostly text: show it, with controls and any stray non-UTF-8 byte escaped.
+  const shown = escapeControls(lenientText(whole));
+  // The incomplete code point at a cut is dropped (the … says more follows); at the real end it is shown as bytes.
+  const rest = cut ? '' : Array.from(head.subarray(whole.length), (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  return shown + rest + more;
 }

@@ -1,6 +1,7 @@
 import { STEPS } from '../../protocol/index.ts';
 import type { Row, SessionModel } from '../session-model.ts';
 import { codePointLabel, decodeUtf8Units, hexBytes, hexDump } from '../text/bytes.ts';
+import { describeTlsSegment, tlsTypeName } from '../tls-records.ts';
 import { displayText, padCells } from '../text/display.ts';
 import { relativeTime, type StyledLine } from './diagram-layout.ts';
 
@@ -14,6 +15,7 @@ const EVENT_EXPLANATIONS: Partial<Record<Row['kind'], string>> = {
   drop: 'Fault injection: the inspector cut the connection on purpose (--drop-after).',
   gap: 'The view fell behind and skipped decoding these bytes. They were still forwarded, unchanged.',
   rename: 'The lifeline now shows the user name from the welcome frame.',
+  tls: 'This connection carries TLS records. Their 5-byte headers (type, version, length) and the first handshake messages are in clear; everything after the handshake, frames included, is encrypted. So only the TCP events (connect, FIN) show steps for it.',
   read: 'One TCP read: the bytes one recv() returned. TCP is a byte stream, so a read can hold part of a frame, or several.',
 };
 
@@ -64,8 +66,17 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
   } else if (item.kind === 'line') {
     out.push(line('── line ──', 'header'));
     out.push(line(item.text, 'summary'));
+  } else if (item.kind === 'chunk' && item.tls) {
+    out.push(line(`── TLS records (${item.tls.length}): the headers are in clear ──`, 'header'));
+    for (const segment of item.tls) out.push(line(`${tlsTypeName(segment.type).padEnd(18)} ${describeTlsSegment(segment)}`, 'summary'));
   }
 
+  // TLS records are binary by design: a code point list of ciphertext would only be noise.
+  if (item.kind === 'chunk' && item.tls) {
+    out.push(line(`── bytes (${total}) ──`, 'header'));
+    for (const text of hexDump(item.raw)) out.push(line(text, 'plain'));
+    return out;
+  }
   const units = decodeUtf8Units(item.raw);
   // Newline, CR and tab are ordinary framing; list what is not plain ASCII text.
   const special = units.filter((u) => !u.ok || u.codePoint >= 0x80 || (u.codePoint < 0x20 && u.codePoint !== 0x0a && u.codePoint !== 0x0d && u.codePoint !== 0x09));

@@ -1,16 +1,16 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
-import { tenStepSession } from '../test-support/event-script.ts';
+import { tenStepSession, tlsSession, type EventScript } from '../test-support/event-script.ts';
 import { PlainView } from './plain.ts';
 
-async function renderPlain(showReads = false, color = false): Promise<string> {
+async function renderPlain(showReads = false, color = false, script: EventScript = tenStepSession()): Promise<string> {
   const model = new SessionModel({ showReads });
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
   const view = new PlainView(model, out, { color });
-  for (const event of tenStepSession().events) view.addRows(model.apply(event));
+  for (const event of script.events) view.addRows(model.apply(event));
   view.printSummary();
   await view.flushed();
   return Buffer.concat(chunks).toString('utf8');
@@ -78,6 +78,18 @@ describe('PlainView', () => {
   it('adds read rows with --show-reads', async () => {
     const text = await renderPlain(true);
     expect(text).toMatch(/┄+ read #1 ┄+▶│ {2}40 B: 1 whole frame/);
+  });
+
+  it('labels TLS records by type and size and notes once that the frames are encrypted', async () => {
+    const lines = (await renderPlain(false, false, tlsSession())).split('\n');
+    expect(lines.slice(3, 6)).toEqual([
+      '  +0.021s               │◀─ TLS handsh… ──┤  TLS handshake 349 B 16 03 01 01 58 + 344 B: ClientHello',
+      '  +0.021s               │                 ●  TLS: the frames inside are encrypted; the 10-step checklist cannot see them',
+      '  +0.031s               ├─ TLS handsh… ──▶│  TLS handshake + change_cipher_spec + application data ×2 (691 B) 16 03 03 00 7A + 122 B: ServerHello | 14 03 03 00 01 +…',
+    ]);
+    expect(lines).toContain('  +0.051s               ├─ TLS applic… ──▶│  TLS application data ×2 (146 B) 17 03 03 00 44 + 68 B | 17 03 03 00 44 + 68 B');
+    expect(lines.filter((line) => line.includes('TLS: the frames inside are encrypted'))).toHaveLength(1);
+    expect(lines).toContain('10-step checklist: 4/10 seen');
   });
 
   it('never blocks on a slow output: it batches, then skips with a notice', async () => {

@@ -103,8 +103,8 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let pageSize = 10;
   let title = options.title;
 
-  // What the type filter compares: the frame type or event label; reads and raw chunks as one type each.
-  const typeOf = (row: Row): string => (row.kind === 'read' ? 'read' : row.kind === 'chunk' ? 'raw bytes' : row.label);
+  // What the type filter compares: the frame type or event label; reads, raw chunks and TLS records as one type each.
+  const typeOf = (row: Row): string => (row.kind === 'read' ? 'read' : row.kind === 'chunk' ? (row.item?.kind === 'chunk' && row.item.tls ? 'TLS records' : 'raw bytes') : row.label);
   const matches = (row: Row): boolean =>
     row.id <= frozenId &&
     (connFilter === undefined || row.conn === connFilter || row.conn === undefined) &&
