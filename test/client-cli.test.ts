@@ -2,86 +2,31 @@
  * `chatlab client` (line mode) end to end: the real CLI process, the reference server, and a
  * ChatClient on the other side of the chat.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import xterm from '@xterm/headless';
 import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ChatClientEvents } from '../src/client/index.ts';
 import { verifyClient } from '../src/verify/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { REPO_ROOT as ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
+import { nextClientEvent } from './helpers/client-events.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WAIT_MS = 10_000;
 const TIME = String.raw`\[\d\d:\d\d:\d\d\]`;
-
-/** A running `chatlab client` with its output collected line by line. */
-interface CliRun {
-  child: ChildProcessWithoutNullStreams;
-  stdout: string[];
-  stderr: string[];
-  /** Resolves with the first stdout line (from the start) matching `pattern`. */
-  line(pattern: RegExp): Promise<string>;
-  exited: Promise<number | null>;
-}
 
 const runs: CliRun[] = [];
 
 /** Starts `chatlab client` with `args` and only the env given (no HOST/PORT/CHATLAB_* from the test's environment). */
 function startCli(args: string[], env: Record<string, string> = {}): CliRun {
-  const base = { ...process.env };
-  for (const name of ['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'FORCE_COLOR']) delete base[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], { cwd: ROOT, env: { ...base, ...env } });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  const collect = (into: string[]) => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const parts = (partial + chunk.toString('utf8')).split('\n');
-      partial = parts.pop() as string;
-      into.push(...parts);
-      for (const wake of waiters) wake();
-    };
-  };
-  child.stdout.on('data', collect(stdout));
-  child.stderr.on('data', collect(stderr));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const line = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const found = stdout.find((l) => pattern.test(l));
-        if (found === undefined) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no stdout line matching ${pattern} within ${WAIT_MS} ms.\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
-      }, WAIT_MS);
-      waiters.add(check);
-      check();
-      void exited.then(() => setImmediate(check));
-    });
-  const run = { child, stdout, stderr, line, exited };
+  const run = startCliProcess(['client', ...args], env, WAIT_MS);
   runs.push(run);
   return run;
 }
 
-function waitFor<K extends keyof ChatClientEvents>(client: ChatClient, event: K, match: (...args: ChatClientEvents[K]) => boolean): Promise<ChatClientEvents[K][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching "${String(event)}" event within ${WAIT_MS} ms`)), WAIT_MS);
-    const listener = (...args: ChatClientEvents[K]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      client.off(event, listener as never);
-      resolve(args[0]);
-    };
-    client.on(event, listener as never);
-  });
-}
+/** The first `event` whose value passes `match`, or a clear failure after {@link WAIT_MS}. */
+const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match: (...args: ChatClientEvents[K]) => boolean) =>
+  nextClientEvent(client, event, match, WAIT_MS);
 
 let chat: TestServer;
 const clients: ChatClient[] = [];

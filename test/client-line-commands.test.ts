@@ -3,33 +3,20 @@
  * output formats, file transfer both ways, the rate limit, and reconnecting after a lost
  * connection. The real CLI process, the real server, ChatClients as the other users.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers, type TransferEvent } from '../src/client/files/index.ts';
 import type { MessageFrame } from '../src/protocol/index.ts';
 import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
 import { collect, nextEvent } from './helpers/client-events.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WAIT_MS = 10_000;
 const TIME = String.raw`\[\d\d:\d\d:\d\d\]`;
-
-interface CliRun {
-  child: ChildProcessWithoutNullStreams;
-  stdout: string[];
-  stderr: string[];
-  /** Resolves with the first stdout line at or after `from` matching `pattern`. */
-  line(pattern: RegExp, from?: number): Promise<string>;
-  type(text: string): void;
-  exited: Promise<number | null>;
-}
 
 const runs: CliRun[] = [];
 let chat: TestServer;
@@ -50,42 +37,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Starts `chatlab client --plain` with `args` (no HOST/PORT/CHATLAB_* from the test's environment). */
 function startCli(args: string[]): CliRun {
-  const env = { ...process.env };
-  for (const name of ['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'FORCE_COLOR']) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', '--plain', ...args], { cwd: ROOT, env });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const wakers = new Set<() => void>();
-  const collectLines = (into: string[]) => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const parts = (partial + chunk.toString('utf8')).split('\n');
-      partial = parts.pop() as string;
-      into.push(...parts);
-      for (const wake of wakers) wake();
-    };
-  };
-  child.stdout.on('data', collectLines(stdout));
-  child.stderr.on('data', collectLines(stderr));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const line = (pattern: RegExp, from = 0) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const found = stdout.slice(from).find((l) => pattern.test(l));
-        if (found === undefined) return;
-        clearTimeout(timer);
-        wakers.delete(check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        wakers.delete(check);
-        reject(new Error(`no stdout line matching ${pattern} within ${WAIT_MS} ms.\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
-      }, WAIT_MS);
-      wakers.add(check);
-      check();
-    });
-  const run: CliRun = { child, stdout, stderr, line, type: (text) => child.stdin.write(text), exited };
+  const run = startCliProcess(['client', '--plain', ...args]);
   runs.push(run);
   return run;
 }

@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChatClient, ProtocolError } from '../src/client/index.ts';
+import { ChatClient } from '../src/client/index.ts';
 import { ChatSession, type ReconnectInfo } from '../src/client/session.ts';
 import type { HistoryEndFrame, MessageFrame, PresenceFrame } from '../src/protocol/index.ts';
 import { ChatServer } from '../src/server/index.ts';
 import { TEST_SCRYPT, TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { collect, nextEvent } from './helpers/client-events.ts';
+import { rejection } from './helpers/promises.ts';
 
 let chat: TestServer;
 const clients: ChatClient[] = [];
@@ -33,15 +34,6 @@ async function loggedIn(user: string, options: { since?: number; port?: number }
   clients.push(client);
   await client.login(user, TEST_USERS[user] as string, { since: options.since });
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProtocolError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ProtocolError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const isText = (text: string) => (m: MessageFrame) => m.text === text;

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from '../src/client/index.ts';
 import type { MessageFrame, PresenceFrame } from '../src/protocol/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { nextClientEvent } from './helpers/client-events.ts';
+import { rejection } from './helpers/promises.ts';
 
 const WAIT_MS = 5_000;
 
@@ -32,32 +34,9 @@ async function loggedIn(user: string, password: string): Promise<ChatClient> {
   return client;
 }
 
-/** The first `event` whose value passes `match`, or a clear failure after a bounded wait. */
-function waitFor<K extends keyof ChatClientEvents>(
-  client: ChatClient,
-  event: K,
-  match: (...args: ChatClientEvents[K]) => boolean = () => true,
-): Promise<ChatClientEvents[K][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching "${String(event)}" event within ${WAIT_MS} ms`)), WAIT_MS);
-    const listener = (...args: ChatClientEvents[K]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      client.off(event, listener as never);
-      resolve(args[0]);
-    };
-    client.on(event, listener as never);
-  });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
+/** The first `event` whose value passes `match`, or a clear failure after {@link WAIT_MS}. */
+const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match?: (...args: ChatClientEvents[K]) => boolean) =>
+  nextClientEvent(client, event, match, WAIT_MS);
 
 describe('ChatClient with the reference server', () => {
   it('connects (hello), logs in (welcome with everyone online)', async () => {

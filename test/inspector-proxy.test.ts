@@ -4,22 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WireEvent } from '../src/inspector/events.ts';
 import { startInspector } from '../src/inspector/inspector.ts';
 import { startProxy, type InspectorProxy, type ProxyOptions } from '../src/inspector/proxy.ts';
+import { within } from './helpers/promises.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Rejects with a clear message after `ms` unless `promise` settles first. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
 
 /** A target server on a free port; `handler` gets each accepted socket. */
 async function startTarget(handler: (socket: net.Socket) => void): Promise<number> {

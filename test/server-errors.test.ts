@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
 import type { ServerErrorEvent } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import { withTimeout, type FrameSocket } from './helpers/frame-socket.ts';
 
 let chat: TestServer | undefined;
@@ -214,12 +214,7 @@ describe('logging', () => {
 describe('containment: one client never disturbs the others', () => {
   it('frame_too_large: the error, then only that connection closes; the others keep chatting', async () => {
     chat = await startTestServer();
-    const alice = await chat.login('alice');
-    const bob = await chat.login('bob');
-    const carol = await chat.login('carol');
-    await alice.next('presence');
-    await alice.next('presence');
-    await bob.next('presence');
+    const [alice, bob, carol] = await threeUsers(chat);
     await carol.sendRaw(`{"type":"say","text":"${'x'.repeat(MAX_FRAME_BYTES)}"}\n`);
     expect(await carol.nextFrame()).toEqual(error('frame_too_large'));
     await carol.closed();

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageEvent } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import { loginWith, takeHistory, texts } from './helpers/extensions.ts';
 
 let chat: TestServer | undefined;
@@ -19,12 +19,7 @@ const error = (code: string, id?: string | number) => ({ type: 'error', code, me
 describe('private messages', () => {
   it('reach only the target; the sender gets ok with the msgid and no copy', async () => {
     chat = await startTestServer();
-    const alice = await chat.login('alice');
-    const bob = await chat.login('bob');
-    const carol = await chat.login('carol');
-    await alice.next('presence');
-    await alice.next('presence');
-    await bob.next('presence');
+    const [alice, bob, carol] = await threeUsers(chat);
 
     alice.send({ type: 'say', to: 'bob', text: 'psst 🤫', id: 1 });
     const message = await bob.nextFrame();

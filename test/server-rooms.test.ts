@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
 import { takeHistory } from './helpers/extensions.ts';
 
@@ -15,17 +15,6 @@ afterEach(async () => {
 });
 
 const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
-
-/** alice, bob and carol online, with the login presences taken. */
-async function threeUsers(server: TestServer): Promise<[FrameSocket, FrameSocket, FrameSocket]> {
-  const alice = await server.login('alice');
-  const bob = await server.login('bob');
-  const carol = await server.login('carol');
-  await alice.next('presence');
-  await alice.next('presence');
-  await bob.next('presence');
-  return [alice, bob, carol];
-}
 
 /** Joins a room and takes the answer (users) and the replay up to history_end. */
 async function join(socket: FrameSocket, room: string, id: string | number): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
+import { rejection } from '../../test/helpers/promises.ts';
 import { ChatClient, ClientError, ProtocolError } from './index.ts';
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.
@@ -86,16 +87,6 @@ function nextEvent<T>(client: ChatClient, event: 'frame' | 'message' | 'presence
       resolve(value);
     }) as never);
   });
-}
-
-/** The error a promise rejects with (fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 afterEach(async () => {

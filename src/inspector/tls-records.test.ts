@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import { within } from '../../test/helpers/promises.ts';
 import type { FaultOptions, WireEvent } from './events.ts';
 import { modelFromEvents } from './export/index.ts';
 import { exportMermaid } from './export/mermaid.ts';
@@ -147,17 +148,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Rejects with a clear message after `ms` unless `promise` settles first. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
-}
 
 /** A chatlab-ish TLS server: says hello inside TLS, answers each line with an ok. */
 async function startTlsServer(): Promise<number> {

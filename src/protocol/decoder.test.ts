@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chunkings } from '../../test/helpers/chunkings.ts';
 import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, parseFrameLine, type DecodeResult } from './index.ts';
 
 // ---------------------------------------------------------------- helpers
@@ -16,26 +17,6 @@ function decode(chunks: Uint8Array[], limit = MAX_FRAME_BYTES): { pushed: Decode
  */
 function summary(results: DecodeResult[]): string[] {
   return results.map((r) => (r.ok ? r.frame.type : `!${r.code}`));
-}
-
-/** Where to cut a stream in two: every offset up to 4 KiB; near the start, end, newlines and a stride beyond. */
-function splitOffsets(bytes: Buffer): number[] {
-  if (bytes.length <= 4096) return Array.from({ length: bytes.length + 1 }, (_, k) => k);
-  const offsets = new Set<number>();
-  const around = (at: number) => {
-    for (let k = at - 96; k <= at + 96; k++) if (k >= 0 && k <= bytes.length) offsets.add(k);
-  };
-  around(0);
-  around(bytes.length);
-  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) around(at);
-  for (let k = 0; k < bytes.length; k += 1009) offsets.add(k);
-  return [...offsets].sort((a, b) => a - b);
-}
-
-/** Every way the tests cut a stream: in two at each split offset, and byte by byte. */
-function* chunkings(bytes: Buffer): Generator<{ label: string; chunks: Buffer[] }> {
-  for (const k of splitOffsets(bytes)) yield { label: `split at ${k}`, chunks: [bytes.subarray(0, k), bytes.subarray(k)] };
-  yield { label: 'byte by byte', chunks: Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)) };
 }
 
 /** Whether two result lists agree on everything but `reads` (which depends on the cuts). */

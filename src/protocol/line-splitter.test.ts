@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chunkings } from '../../test/helpers/chunkings.ts';
 import { LineSplitter, MAX_FRAME_BYTES, type LineItem } from './index.ts';
 
 // ---------------------------------------------------------------- helpers
@@ -11,32 +12,6 @@ function split(chunks: Buffer[], limit = MAX_FRAME_BYTES): { items: LineItem[]; 
   const splitter = new LineSplitter(limit);
   const items = chunks.flatMap((chunk) => splitter.push(chunk));
   return { items, ended: splitter.end() };
-}
-
-/**
- * Where the tests cut a stream in two: at every byte offset for a stream of up to 4 KiB; for the
- * big limit-sized ones (every offset would be quadratic), at every offset near the start, the end
- * and each newline (where the limit is decided), plus a stride through the middle. The same
- * fixture shapes are also run with a small limit, where every offset is tried.
- */
-function splitOffsets(bytes: Buffer): number[] {
-  if (bytes.length <= 4096) return Array.from({ length: bytes.length + 1 }, (_, k) => k);
-  const offsets = new Set<number>();
-  const around = (at: number) => {
-    for (let k = at - 96; k <= at + 96; k++) if (k >= 0 && k <= bytes.length) offsets.add(k);
-  };
-  around(0);
-  around(bytes.length);
-  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) around(at);
-  for (let k = 0; k < bytes.length; k += 1009) offsets.add(k);
-  return [...offsets].sort((a, b) => a - b);
-}
-
-/** Every way the tests cut a stream: whole, in two at each split offset, and byte by byte. */
-function* chunkings(bytes: Buffer): Generator<{ label: string; chunks: Buffer[] }> {
-  yield { label: 'whole', chunks: [bytes] };
-  for (const k of splitOffsets(bytes)) yield { label: `split at ${k}`, chunks: [bytes.subarray(0, k), bytes.subarray(k)] };
-  yield { label: 'byte by byte', chunks: Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)) };
 }
 
 /**
@@ -132,7 +107,7 @@ describe('LineSplitter fixtures', () => {
   it.each(allFixtures)('limit $limit: $name: same items at every split offset and byte by byte', ({ input, limit }) => {
     const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
     const reference = split([bytes], limit);
-    for (const { label, chunks } of chunkings(bytes)) {
+    for (const { label, chunks } of chunkings(bytes, { whole: true })) {
       const got = split(chunks, limit);
       if (!sameItems(got.items, reference.items) || !sameItems(got.ended, reference.ended)) {
         expect.fail(`${label}: ${JSON.stringify(describeItems(got.items)).slice(0, 300)} differs from the whole-buffer result`);

@@ -17,6 +17,12 @@ export interface ExitInfo {
   spawnError?: string;
 }
 
+/** How the command ended, in words: "exited with code 1", "was killed by SIGKILL", "could not start (…)". */
+export function describeExit(exit: ExitInfo): string {
+  if (exit.spawnError) return `could not start (${exit.spawnError})`;
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
 /** The outcome of waiting for the command to accept connections. */
 export type PortWait =
   | { kind: 'ready'; afterMs: number }
@@ -221,6 +227,12 @@ export class Supervisor {
   /** Waits up to `timeoutMs` for the command to exit on its own. */
   async waitForExit(timeoutMs: number): Promise<ExitInfo | null> {
     return Promise.race([this.exited, delay(timeoutMs).then(() => null)]);
+  }
+
+  /** {@link describeExit} once the command has exited (waiting up to `waitMs` for the news), else null. */
+  async exitDescription(waitMs: number): Promise<string | null> {
+    const exit = this.exit ?? (await this.waitForExit(waitMs));
+    return exit ? describeExit(exit) : null;
   }
 
   /** Kills the whole process group: SIGTERM, then SIGKILL for whatever is left. Always safe to call. */

@@ -60,3 +60,17 @@ export async function startTestServer(
     stop: () => server.stop(),
   };
 }
+
+/**
+ * Logs in alice, bob and carol (in that order) and takes the presences their logins caused
+ * (alice sees bob and carol come online, bob sees carol), so each socket starts with nothing new.
+ */
+export async function threeUsers(chat: TestServer): Promise<[FrameSocket, FrameSocket, FrameSocket]> {
+  const alice = await chat.login('alice');
+  const bob = await chat.login('bob');
+  const carol = await chat.login('carol');
+  await alice.next('presence');
+  await alice.next('presence');
+  await bob.next('presence');
+  return [alice, bob, carol];
+}

@@ -2,6 +2,7 @@
  * Waiting for events of the client library in tests: the first matching event, or a clear
  * failure after a bounded wait. Works with ChatClient, ChatSession and FileTransfers.
  */
+import type { ChatClient, ChatClientEvents } from '../../src/client/index.ts';
 
 /** Default bound of a wait, in ms. */
 export const EVENT_WAIT_MS = 8_000;
@@ -32,6 +33,20 @@ export function nextEvent<A extends unknown[] = unknown[]>(
     }, timeoutMs);
     target.on(event, listener);
   });
+}
+
+/**
+ * {@link nextEvent} typed for a ChatClient's own events: resolves with the first argument (the
+ * frame, the room, …) of the first `event` for which `match` is true.
+ */
+export async function nextClientEvent<K extends keyof ChatClientEvents>(
+  client: ChatClient,
+  event: K,
+  match: (...args: ChatClientEvents[K]) => boolean = () => true,
+  timeoutMs = EVENT_WAIT_MS,
+): Promise<ChatClientEvents[K][0]> {
+  const args = await nextEvent<ChatClientEvents[K]>(client, event, match, timeoutMs);
+  return args[0];
 }
 
 /** Collects every `event`'s first argument into an array (for "nothing else came" assertions). */

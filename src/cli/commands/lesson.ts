@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatCheck, killAllSupervised, type VerifyReport } from '../../verify/index.ts';
+import { formatCheck, type VerifyReport } from '../../verify/index.ts';
 import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
 import { cachedStatus, checkCacheFile, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
@@ -7,6 +7,7 @@ import { renderReadme } from '../../lessons/render.ts';
 import { joinCommand, runLesson } from '../../lessons/run.ts';
 import { paint } from '../../lessons/style.ts';
 import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
+import { stopVerifierOnSignal } from '../verifier-signals.ts';
 
 /** Accepts a lesson's number (`4`, `04`) or folder name (`04-login`). */
 function parseLesson(value: string): Lesson {
@@ -30,21 +31,6 @@ function useColor(): boolean {
 
 function write(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-/** Stops the verifier's child processes on Ctrl-C (they run in their own process groups). */
-function stopVerifierOnSignal(): () => void {
-  const onSignal = (): void => {
-    killAllSupervised();
-    process.stderr.write('\nchatlab lesson: interrupted; stopped what it started.\n');
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
 }
 
 function statusText(status: ReturnType<typeof cachedStatus>['status'], color: boolean): string {
@@ -129,7 +115,7 @@ export function registerLessonCommand(program: Command): void {
       const color = useColor();
       if (flags.check) {
         const lessons = listLessons();
-        const release = stopVerifierOnSignal();
+        const release = stopVerifierOnSignal('lesson');
         const progress = (done: number): void => {
           if (process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${lessons.length}${done === lessons.length ? '\n' : ''}`);
         };
@@ -223,7 +209,7 @@ export function registerLessonCommand(program: Command): void {
     .option('--json', 'print the results as JSON')
     .action(async (chosen: Lesson | undefined, flags: { json?: boolean }) => {
       const color = !flags.json && useColor();
-      const release = stopVerifierOnSignal();
+      const release = stopVerifierOnSignal('lesson');
       let results: LessonCheckResult[];
       if (chosen) {
         if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify --through ${chosen.step})…`);

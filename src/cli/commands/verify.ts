@@ -1,12 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import { stopVerifierOnSignal } from '../verifier-signals.ts';
 import {
   formatCheck,
   formatFailure,
   formatHeader,
   formatSummary,
-  killAllSupervised,
   renderJson,
   verifyClient,
   verifyServer,
@@ -99,15 +99,7 @@ export function registerVerifyCommand(program: Command): void {
       const print = (line: string): void => {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };
-      // The programs under test run in their own process groups, out of reach of the terminal's
-      // Ctrl-C: stop them here before leaving.
-      const onSignal = (): void => {
-        killAllSupervised();
-        process.stderr.write('\nchatlab verify: interrupted; stopped what it started.\n');
-        process.exit(130);
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const release = stopVerifierOnSignal('verify');
       const common = {
         through: flags.through,
         timeouts: { answerMs: flags.timeout * 1000, startMs: flags.startTimeout * 1000 },
@@ -131,8 +123,7 @@ export function registerVerifyCommand(program: Command): void {
               onStart: (info) => print(formatHeader({ mode: 'server', ...info, through: flags.through })),
             });
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+        release();
       }
       if (flags.json) {
         process.stdout.write(`${renderJson(report)}\n`);

@@ -66,11 +66,8 @@ export class ClientContext {
   }
 
   /** "exited with code 1" once the client has exited, else null. */
-  async clientExit(waitMs = 250): Promise<string | null> {
-    const exit = this.process.exit ?? (await this.process.waitForExit(waitMs));
-    if (!exit) return null;
-    if (exit.spawnError) return `could not start (${exit.spawnError})`;
-    return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  clientExit(waitMs = 250): Promise<string | null> {
+    return this.process.exitDescription(waitMs);
   }
 
   /** Waits for the next frame from the client, failing precisely (bad line, close, exit, timeout). */

@@ -2,7 +2,7 @@ import { PROTOCOL } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds } from '../failure.ts';
 import type { Check } from '../runner.ts';
-import { tryConnect } from '../supervisor.ts';
+import { describeExit, tryConnect } from '../supervisor.ts';
 import type { ServerContext } from './context.ts';
 
 const HELLO = `{"type":"hello","protocol":"${PROTOCOL}"}`;
@@ -39,7 +39,7 @@ const listens: Check<ServerContext> = {
         if (exit.spawnError) {
           fail({ summary: `the command could not be started: ${exit.spawnError}`, hint: 'check the command after -- (is the program installed and on PATH? is the file path right?).' });
         }
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        const how = describeExit(exit);
         const stderr = supervisor.output.filter((l) => l.stream === 'stderr').map((l) => l.text).join('\n');
         fail({
           summary: `the server ${how} before accepting connections on ${where}`,

@@ -125,11 +125,7 @@ export class ServerContext {
 
   /** "exited with code 1" when the server process has exited (waiting a moment for the news), else null. */
   async serverExit(): Promise<string | null> {
-    if (!this.supervisor) return null;
-    const exit = this.supervisor.exit ?? (await this.supervisor.waitForExit(250));
-    if (!exit) return null;
-    if (exit.spawnError) return `could not start (${exit.spawnError})`;
-    return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    return this.supervisor ? this.supervisor.exitDescription(250) : null;
   }
 
   /**
