@@ -15,10 +15,12 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { readTrace } from '../src/inspector/trace.ts';
 import { findLesson, listLessons, type Lesson } from '../src/lessons/catalogue.ts';
 import { exportTrace, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
 import { INDEX_README, readmePath, renderDiagramSection, renderIndex, withFileSections } from '../src/lessons/readme.ts';
 import { recordRun } from '../src/lessons/record.ts';
+import { stableDiagram } from '../src/lessons/stable-diagram.ts';
 import { writeSection } from '../src/lessons/sections.ts';
 
 const args = process.argv.slice(2);
@@ -34,17 +36,6 @@ const lessons: Lesson[] = numbers.length > 0 ? numbers.map((n) => findLesson(n) 
 function fail(message: string): never {
   console.error(`lesson-diagrams: ${message}`);
   process.exit(1);
-}
-
-/**
- * A diagram with what changes on every run left out: the clients' ephemeral ports (the server's
- * 7070 and 7071 stay), and the arrows of raw chunks (encrypted TLS records are new bytes on
- * every run, and fall into reads differently).
- */
-function maskVolatile(diagram: string): string {
-  return diagram
-    .replace(/127\.0\.0\.1:(\d+)/g, (address, port: string) => (port === '7070' || port === '7071' ? address : '127.0.0.1:*'))
-    .replace(/^.*: \d+ B · .*\n/gm, '');
 }
 
 /** Writes a file only when its content changed; says what happened. */
@@ -69,9 +60,10 @@ for (const lesson of lessons) {
     try {
       const recorded = await recordRun(lesson, { middlebox: recordingInspector(fresh) });
       readme = writeSection(readme, 'transcript', recorded.transcripts);
-      // Every run has new client ports (and times, and TLS bytes): keep the committed trace unless
-      // the diagram really changed, so regenerating does not rewrite every README for nothing.
-      const same = existsSync(trace) && maskVolatile(await exportTrace(trace, 'mermaid')) === maskVolatile(await exportTrace(fresh, 'mermaid'));
+      // Every run has new ports, times and TLS bytes, and closings that race other traffic: keep
+      // the committed trace unless the diagram really changed (see stableDiagram), so
+      // regenerating does not rewrite every README for nothing.
+      const same = existsSync(trace) && stableDiagram(await readTrace(trace)) === stableDiagram(await readTrace(fresh));
       if (same) rmSync(fresh);
       else renameSync(fresh, trace);
       readme = writeSection(readme, 'diagram', renderDiagramSection(lesson, await exportTrace(trace, 'mermaid')));

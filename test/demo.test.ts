@@ -62,6 +62,49 @@ describe('chatlab demo', () => {
     ]);
   });
 
+  it('prints each narration line after every frame that answered the action before it (plain view)', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    await runDemo({ view: 'plain', paceMs: 0, output: out, color: false });
+    const lines = text.split('\n');
+    // The diagram rows between two narration lines, each as "<step> <arrow label>" (notes: "note").
+    const segments: string[][] = [];
+    for (const line of lines) {
+      if (line.startsWith('── ')) segments.push([]);
+      else if (/^ +\+\d+\.\d{3}s /.test(line)) {
+        const step = /^ +\S+ \[(\d+)\]/.exec(line)?.[1] ?? '-';
+        const label = /[─╌]+ (\S+) [─╌]+/.exec(line)?.[1] ?? 'note';
+        expect(segments.length, `a row before the first narration line: ${line}`).toBeGreaterThan(0);
+        segments.at(-1)?.push(`${step} ${label}`);
+      }
+    }
+    const sorted = (rows: string[]): string[] => [...rows].sort();
+    const said = ['6 say', '7 message', '7 message', '7 ok'];
+    expect(segments.map(sorted)).toEqual(
+      [
+        ['1 note', '2 connect', '3 hello'], // alice connects and waits for hello
+        ['4 login', '5 error'], // alice logs in with a wrong password
+        ['4 login', '5 welcome', '- note'], // alice logs in again
+        ['2 connect', '3 hello'], // bob connects
+        ['4 login', '5 welcome', '- note', '5 presence'], // bob logs in
+        ['2 connect', '3 hello'], // carol connects
+        ['4 login', '5 welcome', '- note', '5 presence', '5 presence'], // carol logs in
+        said,
+        said,
+        said,
+        ['10 FIN', '10 FIN', '9 presence', '9 presence'], // carol drops
+        ['8 quit', '9 bye', '9 presence', '10 FIN', '10 FIN'], // bob quits
+        ['8 quit', '9 bye', '10 FIN', '10 FIN'], // alice quits
+      ].map(sorted),
+    );
+    // The answer to the wrong password is drawn before the narration of the next attempt.
+    const authFailed = lines.findIndex((l) => / error .*auth_failed: /.test(l));
+    const again = lines.indexOf('── alice logs in again, with the right password');
+    expect(authFailed).toBeGreaterThan(0);
+    expect(authFailed).toBeLessThan(again);
+  });
+
   it('`chatlab demo` without a terminal prints the plain diagram and exits 0', async () => {
     const { stdout, stderr } = await run(process.execPath, [CLI, 'demo'], { timeout: 30_000 });
     expect(stderr).toBe('');

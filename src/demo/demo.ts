@@ -28,6 +28,23 @@ export interface DemoResult {
 // The accounts live in a throwaway in-memory database, so a cheap scrypt cost is fine here.
 const DEMO_SCRYPT = { N: 1024, r: 8, p: 1 };
 
+const CLOSING_ROWS = new Set(['fin', 'reset', 'close']);
+
+/** Every connection that began to close (a FIN, a reset) is closed on both sides. */
+function closingsDone(model: SessionModel): boolean {
+  return model.rows.every((row) => !CLOSING_ROWS.has(row.kind) || row.conn === undefined || model.lifeline(row.conn)?.closedAt !== undefined);
+}
+
+/**
+ * Waits until the diagram shows all the previous action caused, so the next narration line is
+ * printed after it: every event the proxy has seen (a barrier through its thread), and each
+ * connection that started closing closed on both sides (its FINs drawn, its lifeline ended).
+ */
+async function caughtUp(inspector: Inspector): Promise<void> {
+  await inspector.idle();
+  await inspector.waitFor(closingsDone, 5_000, 'the closing demo connections to close');
+}
+
 /**
  * `chatlab demo`: starts a reference server on a free port with a throwaway database and the
  * demo accounts, puts the inspector in front of it, plays the scripted chat through the
@@ -57,7 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       port: inspector.address.port,
       paceMs: options.paceMs,
       narrate: async (text) => {
-        await active.idle();
+        await caughtUp(active);
         if (active.plain) active.plain.print(`── ${text}`);
         active.tui?.setStatus(text);
       },

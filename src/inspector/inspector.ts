@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { now, type Endpoint, type FaultOptions, type FramingMode, type WireEvent } from './events.ts';
 import { EventPipeline } from './pipeline.ts';
-import { startProxy, type InspectorProxy } from './proxy.ts';
+import { afterPendingInput, startProxy, type InspectorProxy } from './proxy.ts';
 import { startProxyThread, type ProxyThread } from './proxy-thread.ts';
 import { SessionModel, type Row } from './session-model.ts';
 import { TraceWriter } from './trace.ts';
@@ -51,7 +51,12 @@ export interface Inspector {
   readonly proxy: InspectorProxy;
   readonly plain?: PlainView;
   readonly tui?: TuiView;
-  /** Resolves once every event seen so far has reached the model and the views. */
+  /**
+   * A barrier: resolves once every event the proxy has seen so far has reached the model, the
+   * views and the recorder. "Seen" includes what had already arrived at the proxy's sockets when
+   * idle() was called, still unread or on its way from the proxy thread: after a client got an
+   * answer through the inspector, `await idle()` finds that answer (and the request) drawn.
+   */
   idle(): Promise<void>;
   /** Resolves when `predicate(model)` holds (checked after each event), or rejects after `timeoutMs`. */
   waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string): Promise<void>;
@@ -137,7 +142,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     proxy,
     plain,
     tui,
-    idle: () => pipeline.idle(),
+    async idle() {
+      // First the events still in the proxy (a round trip to its thread, answered after them),
+      // then the ones queued here.
+      if (proxyThread) await proxyThread.sync();
+      else await afterPendingInput();
+      await pipeline.idle();
+    },
     waitFor(predicate, timeoutMs, what) {
       return new Promise((resolve, reject) => {
         const check = (): void => {

@@ -12,19 +12,31 @@ export interface ProxyThreadOptions {
 }
 
 /** Messages from the main thread to the proxy thread. */
-export type ProxyThreadMessage = { type: 'ack'; bytes: number } | { type: 'close' };
+export type ProxyThreadMessage =
+  | { type: 'ack'; bytes: number }
+  /** Asks for a `synced` answer once every event observed so far has been posted. */
+  | { type: 'sync'; id: number }
+  | { type: 'close' };
 
 /** Messages from the proxy thread to the main thread. */
 export type ProxyThreadReply =
   | { type: 'ready'; address: Endpoint }
   | { type: 'failed'; code?: string; message: string }
   | { type: 'events'; events: WireEvent[]; open: number }
+  /** Answers `sync` `id`: every event observed before it was posted ahead of this answer. */
+  | { type: 'synced'; id: number }
   | { type: 'closed' };
 
 /** A proxy running in its own thread; see {@link startProxyThread}. */
 export interface ProxyThread extends InspectorProxy {
   /** Tells the thread that `bytes` of data events were decoded (frees room in flight). */
   ack(bytes: number): void;
+  /**
+   * A barrier: resolves once every event the thread has observed so far, including what had
+   * reached its sockets by the time of the call, went through `onEvent` (or at once when the
+   * thread has ended).
+   */
+  sync(): Promise<void>;
 }
 
 /**
@@ -39,12 +51,21 @@ export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: W
   let closing: Promise<void> | undefined;
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let ended = false;
+  let nextSync = 1;
+  const syncs = new Map<number, () => void>();
+  const end = (): void => {
+    ended = true;
+    for (const resolve of syncs.values()) resolve();
+    syncs.clear();
+    resolveClosed();
+  };
   return new Promise((resolve, reject) => {
     worker.on('error', (error) => {
       reject(error);
-      resolveClosed();
+      end();
     });
-    worker.on('exit', () => resolveClosed());
+    worker.on('exit', () => end());
     worker.on('message', (reply: ProxyThreadReply) => {
       switch (reply.type) {
         case 'ready':
@@ -54,6 +75,14 @@ export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: W
               return open;
             },
             ack: (bytes) => worker.postMessage({ type: 'ack', bytes } satisfies ProxyThreadMessage),
+            sync() {
+              if (ended) return Promise.resolve();
+              const id = nextSync++;
+              return new Promise<void>((done) => {
+                syncs.set(id, done);
+                worker.postMessage({ type: 'sync', id } satisfies ProxyThreadMessage);
+              });
+            },
             close() {
               closing ??= (async () => {
                 worker.postMessage({ type: 'close' } satisfies ProxyThreadMessage);
@@ -76,9 +105,13 @@ export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: W
             onEvent(event);
           }
           break;
+        case 'synced':
+          syncs.get(reply.id)?.();
+          syncs.delete(reply.id);
+          break;
         case 'closed':
           open = 0;
-          resolveClosed();
+          end();
           break;
       }
     });

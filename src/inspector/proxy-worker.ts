@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../protocol/index.ts';
 import { now, type WireEvent } from './events.ts';
-import { startProxy, type InspectorProxy } from './proxy.ts';
+import { afterPendingInput, startProxy, type InspectorProxy } from './proxy.ts';
 import type { ProxyThreadMessage, ProxyThreadOptions, ProxyThreadReply } from './proxy-thread.ts';
 
 // The proxy thread: forwards bytes with no diagram work in its way, and ships events to the
@@ -66,6 +66,17 @@ function onEvent(event: WireEvent): void {
 port.on('message', (message: ProxyThreadMessage) => {
   if (message.type === 'ack') {
     inFlight = Math.max(0, inFlight - message.bytes);
+    return;
+  }
+  if (message.type === 'sync') {
+    // A barrier for the main thread: answer only after everything observed so far is posted.
+    // The answer follows those events on the same port, so it arrives after them.
+    const { id } = message;
+    void afterPendingInput().then(() => {
+      for (const key of [...gaps.keys()]) flushGap(key);
+      flush();
+      post({ type: 'synced', id });
+    });
     return;
   }
   if (message.type === 'close') {

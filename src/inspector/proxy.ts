@@ -258,6 +258,18 @@ class Connection {
 }
 
 /**
+ * Resolves once the proxy has read every byte and FIN that had reached its sockets when this was
+ * called, and reported them. Such input is read in the poll phase of the event loop, in no set
+ * order with whatever asked (a message from the main thread, another socket's data): one turn of
+ * the loop may still be reading, the next one polls everything that had arrived by then. The
+ * `data` and `end` events it causes are emitted synchronously while reading, so they are out by
+ * the turn after. (A socket's `close` may take longer: it waits for the proxy's own writes.)
+ */
+export function afterPendingInput(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/**
  * Starts the transparent TCP proxy: the thin socket shell of the inspector. It accepts clients,
  * connects each to the target, forwards bytes unchanged both ways with backpressure, passes
  * half-closes and resets on, applies fault injection, and reports everything as {@link WireEvent}s.
