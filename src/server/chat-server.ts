@@ -12,6 +12,7 @@ import { resolveLimits, type ServerLimits } from './limits.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { FileRelay } from './transfers.ts';
 import { FlushScheduler } from './outbox.ts';
+import { OutputBudget, type OutputStats } from './output-budget.ts';
 import type { ScryptParams } from './password.ts';
 import { attachVerboseLog } from './verbose-log.ts';
 
@@ -68,6 +69,7 @@ export class ChatServer {
   private readonly port: number;
   private readonly core: ChatCore;
   private readonly scheduler = new FlushScheduler();
+  private readonly budget: OutputBudget;
   private readonly connections = new Set<Connection>();
   private readonly perAddress = new Map<string, number>();
   private readonly net: Server;
@@ -79,6 +81,7 @@ export class ChatServer {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? DEFAULT_PORT;
     this.limits = resolveLimits(options.limits);
+    this.budget = new OutputBudget(this.limits);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
     this.history = new HistoryStore(this.accounts.db);
     this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event));
@@ -104,6 +107,15 @@ export class ChatServer {
   get address(): { host: string; port: number } | undefined {
     const info = this.net.address() as AddressInfo | null;
     return info && typeof info === 'object' ? { host: info.address, port: info.port } : undefined;
+  }
+
+  /**
+   * The server-level output account: bytes queued in memory for all clients now (and at most so
+   * far), whether input is paused by `outputHighWaterBytes`, how often it was, and how many stuck
+   * clients were cut off. A fresh snapshot at each read.
+   */
+  get output(): OutputStats {
+    return this.budget.stats;
   }
 
   /** Number of open connections (logged in or not). */
@@ -155,13 +167,14 @@ export class ChatServer {
     for (const connection of this.connections) this.core.shutdown(connection);
     await Promise.all([...this.connections].map((connection) => connection.closed));
     await closed;
+    this.budget.dispose();
     this.history.close();
     this.accounts.close();
     this.state = 'stopped';
   }
 
   private accept(socket: Socket): void {
-    const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core);
+    const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core, this.budget);
     const { address } = connection;
     this.connections.add(connection);
     const fromAddress = (this.perAddress.get(address) ?? 0) + 1;

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, FrameTooLargeError, encodeFrame, type DecodeResult, type RawFrame, type ServerFrame } from '../protocol/index.ts';
 import type { ServerLimits } from './limits.ts';
-import { FlushScheduler, Outbox } from './outbox.ts';
+import { FlushScheduler, Outbox, type OverflowInfo } from './outbox.ts';
+import type { InputConsumer, OutputBudget } from './output-budget.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { Member } from './hub.ts';
 
@@ -14,8 +15,11 @@ export interface ConnectionHandler {
   receive(connection: Connection, item: DecodeResult): void | Promise<void>;
   /** The peer closed its sending side (after every earlier frame was handled). */
   peerEnded(connection: Connection): void;
-  /** The outbox passed its bound; the client must be cut off. */
-  overflowed(connection: Connection, pendingBytes: number): void;
+  /**
+   * The outbox passed its bound, or the server's output budget found this client stuck in
+   * everyone's way (`info.stalledMs` set); the client must be cut off.
+   */
+  overflowed(connection: Connection, info: OverflowInfo): void;
   /** A handler threw or rejected: a server bug, reported, never fatal to the process. */
   failed(connection: Connection, error: unknown): void;
   /** The socket reported an error (ECONNRESET, EPIPE, …); `'close'` follows. */
@@ -45,9 +49,11 @@ type InboxItem = DecodeResult | typeof END_OF_INPUT;
  * One client connection: the thin socket shell around the protocol logic. It decodes input with
  * {@link FrameDecoder}, hands items to the handler strictly in order, owns the bounded
  * {@link Outbox}, the rate-limit bucket and the connection's timers, and closes cleanly whatever
- * the peer does. It never throws out of a socket callback.
+ * the peer does. It never throws out of a socket callback. While the server's {@link OutputBudget}
+ * is paused it handles no frame: it parks itself, pauses its socket, and carries on where it
+ * stopped when the budget resumes it (frames already read wait in the inbox; nothing is lost).
  */
-export class Connection {
+export class Connection implements InputConsumer {
   /** The user logged in on this connection, as the hub knows them; undefined before login. */
   member: Member | undefined;
   /** The last user who logged in on this connection (kept after logout, for logs and events). */
@@ -67,6 +73,8 @@ export class Connection {
   private inbox: InboxItem[] = [];
   private inboxHead = 0;
   private busy = false;
+  /** Waiting in the output budget's queue for room (input paused). */
+  private parked = false;
   private peerHasEnded = false;
   private waitingForPeer = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -75,6 +83,7 @@ export class Connection {
   /**
    * @param socket the accepted socket (created with `allowHalfOpen: true`).
    * @param id a number naming this connection in events and logs.
+   * @param budget the server's account of queued output, which may pause this connection's input.
    */
   constructor(
     readonly socket: Socket,
@@ -82,12 +91,13 @@ export class Connection {
     private readonly limits: ServerLimits,
     scheduler: FlushScheduler,
     private readonly handler: ConnectionHandler,
+    private readonly budget: OutputBudget,
   ) {
     this.address = socket.remoteAddress ?? '?';
     this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
-    this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (pending) => this.guard(() => this.handler.overflowed(this, pending)));
+    this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (info) => this.guard(() => this.handler.overflowed(this, info)), budget);
     socket.setNoDelay(true); // we coalesce writes ourselves; Nagle would only add latency
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -153,6 +163,11 @@ export class Connection {
     this.stateValue = 'closing';
     this.inbox = [];
     this.inboxHead = 0;
+    if (this.parked) {
+      // Input is ignored from now on, but it must be read: the peer's close has to be seen.
+      this.parked = false;
+      this.socket.resume();
+    }
     let last: Buffer | undefined;
     try {
       last = options.last ? encodeFrame(options.last) : undefined;
@@ -215,9 +230,25 @@ export class Connection {
     }
   }
 
-  /** Hands queued items to the handler, one at a time, pausing the socket while one is async. */
+  /** Called by the output budget once there is room again: read and handle input again. */
+  resumeInput(): void {
+    if (!this.parked) return;
+    this.parked = false;
+    if (this.stateValue !== 'open') return;
+    this.pump();
+    if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
+  }
+
+  /**
+   * Hands queued items to the handler, one at a time, pausing the socket while one is async or
+   * while the output budget is paused (then the rest waits in the inbox).
+   */
   private pump(): void {
     while (!this.busy && this.stateValue === 'open' && this.inboxHead < this.inbox.length) {
+      if (this.parked || this.budget.paused) {
+        this.park();
+        break;
+      }
       const item = this.inbox[this.inboxHead++] as InboxItem;
       let pending: void | Promise<void>;
       try {
@@ -233,8 +264,8 @@ export class Connection {
           .catch((error: unknown) => this.guard(() => this.handler.failed(this, error)))
           .finally(() => {
             this.busy = false;
-            if (this.stateValue === 'open') this.socket.resume();
             this.pump();
+            if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
           });
       }
     }
@@ -242,6 +273,13 @@ export class Connection {
       this.inbox = [];
       this.inboxHead = 0;
     }
+  }
+
+  private park(): void {
+    if (this.parked) return;
+    this.parked = true;
+    this.socket.pause();
+    this.budget.park(this);
   }
 
   private endSocket(): void {

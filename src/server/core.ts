@@ -22,6 +22,7 @@ import type { HistoryStore, StoredMessage } from './history.ts';
 import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import type { OverflowInfo } from './outbox.ts';
 import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */
@@ -97,11 +98,13 @@ export class ChatCore implements ConnectionHandler {
     connection.close();
   }
 
-  overflowed(connection: Connection, pendingBytes: number): void {
+  overflowed(connection: Connection, { pendingBytes, stalledMs }: OverflowInfo): void {
     const limit = this.deps.limits.maxOutputBytes;
-    this.fatal(connection, 'output_overflow', `you read too slowly: ${pendingBytes} bytes pending, over the ${limit}-byte limit; disconnecting`, {
-      flush: false,
-    });
+    const message =
+      stalledMs === undefined
+        ? `you read too slowly: ${pendingBytes} bytes pending, over the ${limit}-byte limit; disconnecting`
+        : `you read too slowly: ${pendingBytes} bytes pending, stuck for ${stalledMs} ms while the server was overloaded; disconnecting`;
+    this.fatal(connection, 'output_overflow', message, { flush: false });
   }
 
   failed(connection: Connection, error: unknown): void {

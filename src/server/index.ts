@@ -9,6 +9,7 @@ export { FileRelay, type Refusal, type OfferAccepted, type FileRelayLimits } fro
 export { LoginThrottle } from './login-throttle.ts';
 export { HISTORY_PAGE_DEFAULT } from './core.ts';
 export { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from './limits.ts';
+export type { OutputStats } from './output-budget.ts';
 export { AccountStore, AccountError, type AccountStoreOptions } from './accounts.ts';
 export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase } from './database.ts';
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, parseHash, type ScryptParams } from './password.ts';

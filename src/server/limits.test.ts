@@ -4,7 +4,17 @@ import { DEFAULT_SERVER_LIMITS, resolveLimits } from './limits.ts';
 describe('resolveLimits', () => {
   it('merges overrides into the defaults', () => {
     expect(resolveLimits({ maxOutputBytes: 1024, loginTimeoutMs: undefined })).toEqual({ ...DEFAULT_SERVER_LIMITS, maxOutputBytes: 1024 });
-    expect(DEFAULT_SERVER_LIMITS.maxOutputBytes).toBe(8 * 1024 * 1024);
+    expect(DEFAULT_SERVER_LIMITS.maxOutputBytes).toBe(2 * 1024 * 1024);
+  });
+
+  it('keeps the output low-water mark at or below the high-water mark', () => {
+    expect(DEFAULT_SERVER_LIMITS.outputLowWaterBytes).toBeLessThan(DEFAULT_SERVER_LIMITS.outputHighWaterBytes);
+    // Lowering only the high-water mark takes the low-water mark down with it (half).
+    expect(resolveLimits({ outputHighWaterBytes: 1000 })).toMatchObject({ outputHighWaterBytes: 1000, outputLowWaterBytes: 500 });
+    expect(resolveLimits({ outputHighWaterBytes: 1000, outputLowWaterBytes: 0 }).outputLowWaterBytes).toBe(0);
+    expect(() => resolveLimits({ outputHighWaterBytes: 1000, outputLowWaterBytes: 2000 })).toThrow(/outputLowWaterBytes.*must not exceed.*outputHighWaterBytes/);
+    expect(() => resolveLimits({ outputLowWaterBytes: 64 * 1024 * 1024 })).toThrow(/outputLowWaterBytes/);
+    expect(() => resolveLimits({ outputStallMs: 0 })).toThrow(/outputStallMs/);
   });
 
   it('rejects unknown names and unusable values', () => {

@@ -8,8 +8,39 @@ export interface ServerLimits {
   /**
    * Most bytes waiting to be sent to one client (queued here plus buffered in the socket). A client
    * that reads too slowly to stay under it is disconnected with `output_overflow`.
+   *
+   * Default 2 MiB. Clients that keep reading are held together under {@link outputHighWaterBytes};
+   * this bound only sizes what one client that stopped reading can hold (at most
+   * `maxConnections` × this in the worst case, hence far below the old 8 MiB). It must stay above
+   * the largest burst a healthy client gets in one go: a login replays up to
+   * 2 × `historyReplayLimit` + `offlineReplayLimit` = 300 messages, about 1.2 MiB if every one is
+   * 4,000 ASCII characters long.
    */
   maxOutputBytes: number;
+  /**
+   * Server-level backpressure: when the bytes queued in memory for all clients together pass this,
+   * the server stops reading input (every connection's further frames wait, in the kernel and the
+   * senders) until the writes bring the total down to {@link outputLowWaterBytes}. So an offered
+   * load above capacity costs latency, not memory; nothing is lost. Clients stuck for
+   * {@link outputStallMs} cannot hold the server: see there.
+   *
+   * Default 32 MiB: enough for a broadcast of many messages to 1,000 clients per write (the
+   * writes stay large, so throughput stays at its peak), small next to a machine's memory.
+   */
+  outputHighWaterBytes: number;
+  /**
+   * The server reads input again once the bytes queued for all clients fall to this. Default
+   * 16 MiB; when only {@link outputHighWaterBytes} is overridden, half of it. Must not exceed it.
+   */
+  outputLowWaterBytes: number;
+  /**
+   * While input is paused by {@link outputHighWaterBytes}, a client whose socket has not drained
+   * for this long (ms; no `'drain'` since a write it pushed back on) counts as stuck. When the stuck
+   * clients alone keep the total above {@link outputLowWaterBytes}, the largest of them are cut
+   * off with `output_overflow` until it is below, so a few clients that never read cannot stall
+   * everyone for longer than about this. Default 1,000 ms.
+   */
+  outputStallMs: number;
   /** Frames per second a connection may send in the long run (token bucket refill rate). */
   rateLimitPerSecond: number;
   /** Frames a connection may send in one burst (token bucket size). */
@@ -57,7 +88,10 @@ export interface ServerLimits {
 /** The defaults: generous for a classroom, tight enough that one client cannot hurt the others. */
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxConnections: 1_500,
-  maxOutputBytes: 8 * 1024 * 1024,
+  maxOutputBytes: 2 * 1024 * 1024,
+  outputHighWaterBytes: 32 * 1024 * 1024,
+  outputLowWaterBytes: 16 * 1024 * 1024,
+  outputStallMs: 1_000,
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
   loginTimeoutMs: 60_000,
@@ -76,8 +110,8 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxTransfersPerUser: 8,
 });
 
-/** Limits that may be 0: keepalive off, history replay off. */
-const MAY_BE_ZERO = new Set<keyof ServerLimits>(['keepAliveMs', 'historyReplayLimit']);
+/** Limits that may be 0: keepalive off, history replay off, resume input only once all output is written. */
+const MAY_BE_ZERO = new Set<keyof ServerLimits>(['keepAliveMs', 'historyReplayLimit', 'outputLowWaterBytes']);
 
 /**
  * Merges overrides into the defaults and checks every value.
@@ -98,6 +132,14 @@ export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimi
       throw new RangeError(`server limit "${name}" must be a number ${minimum === Number.MIN_VALUE ? '> 0' : `≥ ${minimum}`}, got ${String(value)}`);
     }
     (limits as unknown as Record<string, unknown>)[name] = value;
+  }
+  if (overrides.outputHighWaterBytes !== undefined && overrides.outputLowWaterBytes === undefined) {
+    limits.outputLowWaterBytes = Math.floor(limits.outputHighWaterBytes / 2);
+  }
+  if (limits.outputLowWaterBytes > limits.outputHighWaterBytes) {
+    throw new RangeError(
+      `server limit "outputLowWaterBytes" (${limits.outputLowWaterBytes}) must not exceed "outputHighWaterBytes" (${limits.outputHighWaterBytes})`,
+    );
   }
   return limits;
 }

@@ -1,6 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlushScheduler, Outbox } from './outbox.ts';
+import { OutputBudget } from './output-budget.ts';
+import { until } from '../../test/helpers/client-events.ts';
 
 /** A real TCP connection on 127.0.0.1: `local` is the server side we write to, `remote` reads. */
 async function socketPair(): Promise<{ local: Socket; remote: Socket; server: Server }> {
@@ -76,6 +78,96 @@ describe('Outbox', () => {
     await new Promise((resolve) => process.nextTick(resolve));
     expect(overflows).toBe(1);
     expect(outbox.isOpen).toBe(false);
+  });
+
+  it('trips the bound exactly at maxBytes, also when its cached view of the socket is out of date', async () => {
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const received: Buffer[] = [];
+    remote.on('data', (chunk: Buffer) => received.push(chunk));
+    let overflows = 0;
+    const maxBytes = 4096;
+    const outbox = new Outbox(local, maxBytes, new FlushScheduler(), () => overflows++);
+    // A corked socket accepts the write into its own buffer (write() returns true, nothing waits for
+    // 'drain'); uncorking sends it at once. The outbox's remembered socket size is then stale (1 KiB,
+    // the socket holds 0) and must not cost the client any room.
+    local.cork();
+    outbox.push(Buffer.alloc(1024, 0x62));
+    await turn();
+    expect(local.writableLength).toBe(1024);
+    local.uncork();
+    expect(local.writableLength).toBe(0);
+    expect(outbox.push(Buffer.alloc(maxBytes, 0x63))).toBe(true); // exactly the bound: accepted
+    expect(outbox.pendingBytes).toBe(maxBytes);
+    expect(outbox.push(Buffer.alloc(1, 0x64))).toBe(false); // one byte more: overflow
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(overflows).toBe(1);
+    expect(outbox.push(Buffer.alloc(1, 0x64))).toBe(false);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(overflows).toBe(1); // once
+  });
+
+  it('while the socket pushes back, the bound counts the socket buffer exactly', async () => {
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    remote.pause();
+    const maxBytes = 16 * 1024 * 1024;
+    const outbox = new Outbox(local, maxBytes, new FlushScheduler(), () => {});
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    while (local.writableLength === 0) {
+      outbox.push(chunk);
+      await turn();
+    }
+    const room = maxBytes - outbox.pendingBytes;
+    expect(outbox.push(Buffer.alloc(room, 0x62))).toBe(true);
+    expect(outbox.pendingBytes).toBe(maxBytes);
+    expect(outbox.push(Buffer.alloc(1))).toBe(false);
+  });
+
+  it('writes frames pushed after a flush in the next turn (it schedules itself again)', async () => {
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const writes = countWrites(local);
+    const outbox = new Outbox(local, 1024 * 1024, new FlushScheduler(), () => {});
+    outbox.push(Buffer.from('a\n'));
+    outbox.push(Buffer.from('b\n'));
+    await turn();
+    outbox.push(Buffer.from('c\n'));
+    await turn();
+    expect(writes.sizes).toEqual([4, 2]);
+  });
+
+  it("counts its bytes in the server's budget: queued, then the socket's while waiting for drain, then none", async () => {
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    remote.pause();
+    const budget = new OutputBudget();
+    const outbox = new Outbox(local, 64 * 1024 * 1024, new FlushScheduler(), () => {}, budget);
+    outbox.push(Buffer.alloc(1000));
+    outbox.push(Buffer.alloc(500));
+    expect(budget.queuedBytes).toBe(1500);
+    await turn();
+    expect(budget.queuedBytes).toBe(0); // the kernel took it
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    while (local.writableLength === 0) {
+      outbox.push(chunk);
+      await turn();
+    }
+    expect(outbox.waitingSince).toBeTypeOf('number');
+    expect(budget.queuedBytes).toBe(local.writableLength);
+    outbox.push(chunk);
+    expect(budget.queuedBytes).toBe(outbox.pendingBytes);
+    expect(outbox.countedBytes).toBe(outbox.pendingBytes);
+    const drained = new Promise((resolve) => local.once('drain', resolve));
+    remote.resume();
+    await drained;
+    // After 'drain' the queued chunk is written; once that write completes too, nothing is counted.
+    await until(() => local.writableLength === 0 && budget.queuedBytes === 0, 'the socket to drain', 2000);
+    expect(outbox.waitingSince).toBeUndefined();
+    outbox.push(chunk);
+    outbox.close({ flush: false });
+    expect(budget.queuedBytes).toBe(0);
+    expect(budget.stats.peakQueuedBytes).toBeGreaterThan(chunk.length);
   });
 
   it('drops frames quietly once the socket is gone', async () => {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
 
 /**
  * Flushes every outbox that got frames during this event-loop turn, once, in a `setImmediate`
@@ -6,12 +7,14 @@ import type { Socket } from 'node:net';
  * broadcast to 1,000 clients costs one timer, not 1,000.
  */
 export class FlushScheduler {
-  private dirty = new Set<Outbox>();
+  // An array, not a Set: each outbox registers once per turn (its own `inSchedule` flag), so the
+  // per-delivery cost is a flag test instead of a hash-set insertion.
+  private dirty: Outbox[] = [];
   private scheduled = false;
 
-  /** Marks an outbox as having frames to write this turn. */
+  /** Marks an outbox as having frames to write this turn (the outbox makes sure it is only once). */
   schedule(outbox: Outbox): void {
-    this.dirty.add(outbox);
+    this.dirty.push(outbox);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.run);
@@ -20,9 +23,17 @@ export class FlushScheduler {
   private readonly run = (): void => {
     this.scheduled = false;
     const batch = this.dirty;
-    this.dirty = new Set();
+    this.dirty = [];
     for (const outbox of batch) outbox.flush();
   };
+}
+
+/** What an outbox reports when it stops accepting frames. */
+export interface OverflowInfo {
+  /** Bytes that were waiting for the client (queued here plus buffered in the socket). */
+  pendingBytes: number;
+  /** Set when the server cut the client off for being stuck while input was paused: for how long, in ms. */
+  stalledMs?: number;
 }
 
 /**
@@ -32,27 +43,44 @@ export class FlushScheduler {
  * false) nothing more is written until `'drain'`; frames keep queueing up to `maxBytes` in all
  * (queued here + buffered in the socket). Past that the client is too slow: the outbox stops
  * accepting and calls `onOverflow` once (on the next tick, never inside the caller's loop).
+ *
+ * Every byte it holds in user space is also counted in the server's {@link OutputBudget}: the
+ * queue, plus what the socket buffers while we wait for `'drain'`. (After a write the socket
+ * accepted, up to its highWaterMark of 16 KiB may still sit in it, uncounted: there is no event
+ * to uncount it by, and it is bounded.)
  */
-export class Outbox {
+export class Outbox implements BudgetedOutbox {
   private chunks: Buffer[] = [];
   private queuedBytes = 0;
+  /** socket.writableLength as of our last write: it can only shrink until the next one. */
+  private socketBytes = 0;
+  /** What this outbox counts in the budget now (queued, plus socketBytes while waiting for drain). */
+  private counted = 0;
   private waitingForDrain = false;
+  private blockedAt = 0;
+  /** Whether this outbox is in the scheduler's list for this turn (so a push need not add it again). */
+  private inSchedule = false;
   private state: 'open' | 'overflowed' | 'closed' = 'open';
 
   /**
    * @param socket where the bytes go.
    * @param maxBytes most bytes allowed to be pending for this client.
    * @param scheduler the server's shared flush scheduler.
-   * @param onOverflow called once when `maxBytes` would be exceeded.
+   * @param onOverflow called once when `maxBytes` would be exceeded, or when the budget cuts this client off.
+   * @param budget the server's account of queued output (default: one of its own that never pauses).
    */
   constructor(
     private readonly socket: Socket,
     private readonly maxBytes: number,
     private readonly scheduler: FlushScheduler,
-    private readonly onOverflow: (pendingBytes: number) => void,
+    private readonly onOverflow: (info: OverflowInfo) => void,
+    private readonly budget: OutputBudget = new OutputBudget(),
   ) {
+    budget.register(this);
     socket.on('drain', () => {
       this.waitingForDrain = false;
+      this.socketBytes = 0;
+      this.recount();
       this.flush();
     });
   }
@@ -67,31 +95,55 @@ export class Outbox {
     return this.state === 'open';
   }
 
+  /** The bytes this outbox counts in the server's budget now. */
+  get countedBytes(): number {
+    return this.counted;
+  }
+
+  /** When the socket last pushed back (`Date.now()`), while we still wait for `'drain'`; else undefined. */
+  get waitingSince(): number | undefined {
+    return this.waitingForDrain ? this.blockedAt : undefined;
+  }
+
   /**
    * Queues bytes for this turn's write. Returns false when they were dropped: the outbox is closed,
    * the socket is gone, or this would pass the bound (which triggers the overflow).
    */
   push(bytes: Buffer): boolean {
     if (this.state !== 'open' || !this.socket.writable) return false;
-    if (this.pendingBytes + bytes.length > this.maxBytes) {
-      this.overflow();
+    const length = bytes.length;
+    // socketBytes is an upper bound of the socket's buffer, so the exact (slower) getter is only
+    // read near the bound; the bound itself trips exactly where it did.
+    if (this.queuedBytes + this.socketBytes + length > this.maxBytes && this.pendingBytes + length > this.maxBytes) {
+      this.overflow(undefined);
       return false;
     }
     this.chunks.push(bytes);
-    this.queuedBytes += bytes.length;
-    if (!this.waitingForDrain) this.scheduler.schedule(this);
+    this.queuedBytes += length;
+    this.counted += length;
+    this.budget.add(length);
+    if (!this.waitingForDrain && !this.inSchedule) {
+      this.inSchedule = true;
+      this.scheduler.schedule(this);
+    }
     return true;
   }
 
   /** Writes everything queued as one write, unless the socket asked us to wait for `'drain'`. */
   flush(): void {
+    this.inSchedule = false;
     if (this.waitingForDrain || this.queuedBytes === 0) return;
     if (!this.socket.writable) {
       this.discard();
       return;
     }
     const data = this.takeQueued();
-    if (!this.socket.write(data)) this.waitingForDrain = true;
+    if (!this.socket.write(data)) {
+      this.waitingForDrain = true;
+      this.blockedAt = Date.now();
+    }
+    this.socketBytes = this.socket.writableLength;
+    this.recount();
   }
 
   /**
@@ -103,6 +155,7 @@ export class Outbox {
     if (this.state === 'closed') return;
     const keep = options.flush && this.state === 'open';
     this.state = 'closed';
+    this.budget.unregister(this);
     if (!this.socket.writable) {
       this.discard();
       return;
@@ -110,14 +163,30 @@ export class Outbox {
     if (keep && this.queuedBytes > 0) this.socket.write(this.takeQueued());
     else this.discard();
     if (options.last) this.socket.write(options.last);
+    this.recount();
   }
 
-  private overflow(): void {
+  /** Called by the budget: this client is stuck and in everyone's way; drop its queue and cut it off. */
+  cutOff(stalledMs: number): void {
+    this.overflow(stalledMs);
+  }
+
+  private overflow(stalledMs: number | undefined): void {
     if (this.state !== 'open') return;
     this.state = 'overflowed';
-    const pending = this.pendingBytes;
+    const pendingBytes = this.pendingBytes;
     this.discard();
-    process.nextTick(this.onOverflow, pending);
+    process.nextTick(this.onOverflow, stalledMs === undefined ? { pendingBytes } : { pendingBytes, stalledMs });
+  }
+
+  /** Brings this outbox's share of the budget up to date (nothing once it stopped accepting). */
+  private recount(): void {
+    const now = this.state === 'open' ? this.queuedBytes + (this.waitingForDrain ? this.socketBytes : 0) : 0;
+    const change = now - this.counted;
+    if (change === 0) return;
+    this.counted = now;
+    if (change > 0) this.budget.add(change);
+    else this.budget.remove(-change);
   }
 
   private takeQueued(): Buffer {
@@ -130,5 +199,6 @@ export class Outbox {
   private discard(): void {
     this.chunks = [];
     this.queuedBytes = 0;
+    this.recount();
   }
 }
