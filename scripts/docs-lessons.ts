@@ -10,8 +10,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
+import { unifiedDiff } from '../src/lessons/diff.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
 
@@ -59,13 +59,7 @@ export function fileDiff(oldFile: string, newFile: string): string | null {
   const oldText = existsSync(oldPath) ? readFileSync(oldPath, 'utf8') : '';
   const newText = readFileSync(join(REPO_ROOT, newFile), 'utf8');
   if (oldText === newText) return null;
-  const patch = createTwoFilesPatch(existsSync(oldPath) ? oldFile : '/dev/null', newFile, oldText, newText, undefined, undefined, { context: 3 });
-  // Drop the "Index:" and "====" lines: the --- / +++ header says it all.
-  return patch
-    .split('\n')
-    .filter((line, i) => !(i < 2 && (line.startsWith('Index:') || /^=+$/.test(line))))
-    .join('\n')
-    .trimEnd();
+  return unifiedDiff(existsSync(oldPath) ? oldFile : '/dev/null', newFile, oldText, newText);
 }
 
 /** The unified diff of one file between two lessons, or null when it did not change. */
@@ -159,17 +153,16 @@ function changesSection(lesson: Lesson, previous: Lesson | undefined, files: str
 /** The fix of a deliberately broken variant: the diff from the broken file to the working one. */
 function fixSection(lesson: Lesson, files: string[]): string | null {
   const broken = lesson.broken;
-  const working = files.find((f) => /^server\.[a-z]+$/.test(f));
-  if (!broken || !working || !files.includes(broken.file)) return null;
-  const patch = fileDiff(`lessons/${lesson.slug}/${broken.file}`, `lessons/${lesson.slug}/${working}`);
+  if (!broken || !files.includes(lesson.server) || !files.includes(broken.file)) return null;
+  const patch = fileDiff(`lessons/${lesson.slug}/${broken.file}`, `lessons/${lesson.slug}/${lesson.server}`);
   return patch ? diffBlock(patch).join('\n') : null;
 }
 
 /** Shell commands to run the lesson by hand (only when the README has no "Run it" of its own). */
 function runSection(lesson: Lesson, files: string[]): string[] {
   const run = (file: string): string => (file.endsWith('.py') ? 'python3' : file.endsWith('.ts') ? 'npx tsx' : 'node');
-  const server = files.find((f) => /^server\.[a-z]+$/.test(f));
-  const client = files.find((f) => /^client\.[a-z]+$/.test(f));
+  const server = files.includes(lesson.server) ? lesson.server : undefined;
+  const client = lesson.client !== undefined && files.includes(lesson.client) ? lesson.client : undefined;
   const lines: string[] = ['## Run it', '', 'From the repository root:', '', '```sh'];
   if (server) lines.push(`PORT=7070 ${run(server)} lessons/${lesson.slug}/${server}`);
   if (client) lines.push(`HOST=127.0.0.1 PORT=7070 CHATLAB_USER=alice CHATLAB_PASSWORD=wonderland ${run(client)} lessons/${lesson.slug}/${client}`);

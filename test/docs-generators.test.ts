@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.ts';
-import { LESSONS_DIR, REPO_ROOT, listLessons, stripLessonLabel } from '../docs/.vitepress/lessons.ts';
+import { LESSONS_DIR, REPO_ROOT, listLessons } from '../docs/.vitepress/lessons.ts';
 import { commandPath, renderCliReference, walkCommands } from '../scripts/docs-cli.ts';
 import { lessonCodeFiles, renderLessonPage, renderLessonsIndex, replaceRegion, rewriteReadmeLinks } from '../scripts/docs-lessons.ts';
 import { moduleGraph, renderGraphSvg, scanModules } from '../scripts/docs-architecture.ts';
@@ -49,12 +49,6 @@ describe('lessons', () => {
     const onDisk = index.lessons.filter((l) => existsSync(join(LESSONS_DIR, l.slug)));
     expect(lessons.map((l) => l.slug)).toEqual(onDisk.map((l) => l.slug));
     expect(lessons.map((l) => l.title)).toEqual(onDisk.map((l) => l.title));
-  });
-
-  it('strips a lesson label from a heading', () => {
-    expect(stripLessonLabel('Lesson 04 · Login: reading frames')).toBe('Login: reading frames');
-    expect(stripLessonLabel('03 — Accept')).toBe('Accept');
-    expect(stripLessonLabel('Rooms')).toBe('Rooms');
   });
 
   for (const [i, lesson] of lessons.entries()) {

@@ -3,62 +3,23 @@
 // says: private messages, unknown_user, offline delivery, rooms, presence per room, lobby.
 import { describe, expect, it, type TestContext } from 'vitest';
 import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
-import { FrameClient, within } from '../../src/lessons/frame-client.ts';
+import { featureHarness } from '../../src/lessons/feature-harness.ts';
 import { describeLesson } from '../../src/lessons/lesson-suite.ts';
-import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess } from '../../src/lessons/processes.ts';
-import { Terminal } from '../../src/lessons/terminal.ts';
+import { within } from '../../src/lessons/within.ts';
 
 describeLesson(11);
 
 const lesson = findLesson(11) as Lesson;
-const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
 
 /** What one test starts (a server, raw connections, a client), stopped when the test ends. */
-function harness(context: TestContext) {
-  const started: { stop(): Promise<void> }[] = [];
-  const clients: FrameClient[] = [];
-  context.onTestFinished(async () => {
-    for (const client of clients) client.destroy();
-    await Promise.all(started.map((program) => program.stop()));
-  });
-  return {
-    async server(): Promise<number> {
-      const running = await startLessonServer(lesson);
-      started.push(running);
-      return running.port;
-    },
-    /** Logs these users in, in order, each seeing the next ones come online. */
-    async login(port: number, ...users: string[]): Promise<FrameClient[]> {
-      const logged: FrameClient[] = [];
-      for (const user of users) {
-        const client = await FrameClient.login(user, PASSWORDS[user] as string, port);
-        clients.push(client);
-        // The others hear about the newcomer: read that now, so later `next` frames are the test's.
-        for (const other of logged) await other.next('presence', { user, status: 'online' });
-        logged.push(client);
-      }
-      return logged;
-    },
-    client(user: string, port: number): { program: LessonProcess; terminal: Terminal; type(line: string): void } {
-      const terminal = new Terminal(user, 'node client.mjs');
-      const program = startNodeProgram(lesson, 'client.mjs', terminal, {
-        HOST: LESSON_HOST,
-        PORT: String(port),
-        CHATLAB_USER: user,
-        CHATLAB_PASSWORD: PASSWORDS[user] as string,
-      });
-      started.push(program);
-      return { program, terminal, type: (line) => void program.child.stdin?.write(`${line}\n`) };
-    },
-  };
-}
+const harness = (context: TestContext) => featureHarness(lesson, context);
 
 describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
 
   it('a private message reaches its target only; the sender gets ok with a msgid', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice, bob, carol] = (await login(port, 'alice', 'bob', 'carol')) as [FrameClient, FrameClient, FrameClient];
+    const { port } = await server();
+    const [alice, bob, carol] = await login(port, 'alice', 'bob', 'carol');
     alice.send({ type: 'say', to: 'bob', text: 'psst 👋', id: 'p1' });
     const ok = await alice.next('ok', { id: 'p1' });
     expect(ok.msgid).toEqual(expect.any(Number));
@@ -74,8 +35,8 @@ describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
 
   it('refuses unknown users, yourself, and "to" with "room"', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    const { port } = await server();
+    const [alice] = await login(port, 'alice');
     alice.send({ type: 'say', to: 'zed', text: 'anyone?', id: 1 });
     await alice.next('error', { code: 'unknown_user', id: 1 });
     alice.send({ type: 'say', to: 'alice', text: 'me', id: 2 });
@@ -86,25 +47,25 @@ describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
 
   it('keeps a private message for an offline user and delivers it once, at the next login', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    const { port } = await server();
+    const [alice] = await login(port, 'alice');
     alice.send({ type: 'say', to: 'dave', text: 'see you at 3', id: 1 });
     const ok = await alice.next('ok', { id: 1, queued: true });
-    const [dave] = (await login(port, 'dave')) as [FrameClient];
+    const [dave] = await login(port, 'dave');
     await dave.next('message', { from: 'alice', to: 'dave', text: 'see you at 3', msgid: ok.msgid, history: true });
     await dave.next('history_end', { count: 1, last_msgid: ok.msgid });
     dave.send({ type: 'quit' });
     await dave.next('bye');
     // Delivered means delivered: the next login replays nothing; its next frame answers `rooms`.
-    const [again] = (await login(port, 'dave')) as [FrameClient];
+    const [again] = await login(port, 'dave');
     again.send({ type: 'rooms', id: 'after' });
     await again.next('room_list', { id: 'after' });
   });
 
   it('rooms: join, presence per room, say to members only, not_in_room, unknown_room, leave, lobby stays, rooms', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice, bob, carol] = (await login(port, 'alice', 'bob', 'carol')) as [FrameClient, FrameClient, FrameClient];
+    const { port } = await server();
+    const [alice, bob, carol] = await login(port, 'alice', 'bob', 'carol');
     alice.send({ type: 'join', room: 'rust', id: 'j1' });
     await alice.next('users', { room: 'rust', users: ['alice'], id: 'j1' });
     bob.send({ type: 'join', room: 'rust', id: 'j2' });
@@ -147,8 +108,8 @@ describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
 
   it('a user who drops leaves its rooms silently: the global offline says it all', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    const { port } = await server();
+    const [alice, bob] = await login(port, 'alice', 'bob');
     alice.send({ type: 'join', room: 'go', id: 1 });
     await alice.next('users', { id: 1 });
     bob.send({ type: 'join', room: 'go', id: 2 });
@@ -162,8 +123,8 @@ describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
 
   it('the client: /msg, /join, lines to the current room, /rooms, /leave', async (context) => {
     const { server, login, client } = harness(context);
-    const port = await server();
-    const [bob] = (await login(port, 'bob')) as [FrameClient];
+    const { port } = await server();
+    const [bob] = await login(port, 'bob');
     const { program: alice, terminal, type } = client('alice', port);
     await terminal.expect('logged in as alice; online: alice, bob', 5_000);
     await bob.next('presence', { user: 'alice', status: 'online' });

@@ -8,57 +8,28 @@ import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
 import { FrameClient } from '../../src/lessons/frame-client.ts';
+import { featureHarness } from '../../src/lessons/feature-harness.ts';
 import { describeLesson } from '../../src/lessons/lesson-suite.ts';
-import { LESSON_HOST, startLessonServer, startNodeProgram } from '../../src/lessons/processes.ts';
-import { Terminal } from '../../src/lessons/terminal.ts';
 
 describeLesson(12);
 
 const lesson = findLesson(12) as Lesson;
-const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
 const CHUNK = 32 * 1024;
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** What one test starts (a server, raw connections, clients, a temp folder), undone when it ends. */
 function harness(context: TestContext) {
-  const started: { stop(): Promise<void> }[] = [];
-  const clients: FrameClient[] = [];
   const folder = mkdtempSync(join(tmpdir(), 'chatlab-lesson12-'));
-  context.onTestFinished(async () => {
-    for (const client of clients) client.destroy();
-    await Promise.all(started.map((program) => program.stop()));
-    rmSync(folder, { recursive: true, force: true });
-  });
+  // Registered first, so it runs last (onTestFinished runs in reverse): after every client stopped.
+  context.onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+  const base = featureHarness(lesson, context);
   return {
+    ...base,
     folder,
-    async server(): Promise<number> {
-      const running = await startLessonServer(lesson);
-      started.push(running);
-      return running.port;
-    },
-    async login(port: number, ...users: string[]): Promise<FrameClient[]> {
-      const logged: FrameClient[] = [];
-      for (const user of users) {
-        const client = await FrameClient.login(user, PASSWORDS[user] as string, port);
-        clients.push(client);
-        for (const other of logged) await other.next('presence', { user, status: 'online' });
-        logged.push(client);
-      }
-      return logged;
-    },
     /** The lesson's client as `user`, saving files in `downloads`. */
     client(user: string, port: number, downloads = join(folder, 'downloads', user)) {
-      const terminal = new Terminal(user, 'node client.mjs');
-      const program = startNodeProgram(lesson, 'client.mjs', terminal, {
-        HOST: LESSON_HOST,
-        PORT: String(port),
-        CHATLAB_USER: user,
-        CHATLAB_PASSWORD: PASSWORDS[user] as string,
-        CHATLAB_DOWNLOADS: downloads,
-      });
-      started.push(program);
-      return { program, terminal, downloads, type: (line: string) => void program.child.stdin?.write(`${line}\n`) };
+      return { ...base.client(user, port, { CHATLAB_DOWNLOADS: downloads }), downloads };
     },
   };
 }
@@ -78,8 +49,8 @@ async function sendChunks(sender: FrameClient, transfer: string, bytes: Buffer):
 describe.concurrent('lesson 12-files: file transfer', () => {
   it('relays offer, accept, chunks, acks, end and result between sender and receiver, byte for byte', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    const { port } = await server();
+    const [alice, bob] = await login(port, 'alice', 'bob');
     const file = randomBytes(100 * 1024);
     alice.send({ type: 'file_offer', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file), id: 'o1' });
     const { transfer } = await alice.next('ok', { id: 'o1' });
@@ -103,8 +74,8 @@ describe.concurrent('lesson 12-files: file transfer', () => {
 
   it('enforces the rules: offers, unknown transfers, order, the 8-chunk window, and a dropped receiver', async (context) => {
     const { server, login } = harness(context);
-    const port = await server();
-    const [alice, bob] = (await login(port, 'alice', 'bob')) as [FrameClient, FrameClient];
+    const { port } = await server();
+    const [alice, bob] = await login(port, 'alice', 'bob');
     const offer = { type: 'file_offer', name: 'x.txt', size: 20, sha256: 'a'.repeat(64) };
     alice.send({ ...offer, to: 'dave', id: 1 }); // dave is offline
     await alice.next('error', { code: 'unknown_user', id: 1 });
@@ -141,8 +112,8 @@ describe.concurrent('lesson 12-files: file transfer', () => {
 
   it('the client sends a file byte for byte, within the window, and hears the verdict', async (context) => {
     const { server, login, client, folder } = harness(context);
-    const port = await server();
-    const [bob] = (await login(port, 'bob')) as [FrameClient];
+    const { port } = await server();
+    const [bob] = await login(port, 'bob');
     const alice = client('alice', port);
     await alice.terminal.expect('logged in as alice; online: alice, bob', 5_000);
     await bob.next('presence', { user: 'alice' });
@@ -172,8 +143,8 @@ describe.concurrent('lesson 12-files: file transfer', () => {
 
   it('the client receives into its download folder only: a traversal name is cut to its base, a bad checksum deletes the file', async (context) => {
     const { server, login, client, folder } = harness(context);
-    const port = await server();
-    const [alice] = (await login(port, 'alice')) as [FrameClient];
+    const { port } = await server();
+    const [alice] = await login(port, 'alice');
     const bob = client('bob', port);
     await bob.terminal.expect('logged in as bob; online: alice, bob', 5_000);
     await alice.next('presence', { user: 'bob' });

@@ -11,17 +11,17 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
-import { FrameClient, within } from '../../src/lessons/frame-client.ts';
+import { featureHarness } from '../../src/lessons/feature-harness.ts';
 import { describeLesson } from '../../src/lessons/lesson-suite.ts';
-import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonServer } from '../../src/lessons/processes.ts';
+import { LESSON_HOST } from '../../src/lessons/processes.ts';
 import { Terminal } from '../../src/lessons/terminal.ts';
+import { within } from '../../src/lessons/within.ts';
 
 describeLesson(13);
 
 const lesson = findLesson(13) as Lesson;
 const ca = readFileSync(join(lesson.dir, 'demo-cert.pem'));
 const fingerprint = new X509Certificate(ca).fingerprint256;
-const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
 
 /** Resolves once the terminal has printed a line matching `pattern`; fails after `timeoutMs`. */
 function printedMatching(terminal: Terminal, pattern: RegExp, timeoutMs = 5_000): Promise<string> {
@@ -39,39 +39,8 @@ function printedMatching(terminal: Terminal, pattern: RegExp, timeoutMs = 5_000)
   });
 }
 
-/** What one test starts, stopped when it ends. */
-function harness(context: TestContext) {
-  const started: { stop(): Promise<void> }[] = [];
-  const clients: FrameClient[] = [];
-  context.onTestFinished(async () => {
-    for (const client of clients) client.destroy();
-    await Promise.all(started.map((program) => program.stop()));
-  });
-  return {
-    async server(): Promise<LessonServer> {
-      const running = await startLessonServer(lesson);
-      started.push(running);
-      return running;
-    },
-    async login(port: number, user: string): Promise<FrameClient> {
-      const client = await FrameClient.login(user, PASSWORDS[user] as string, port, { ca });
-      clients.push(client);
-      return client;
-    },
-    client(user: string, port: number, env: Record<string, string> = {}) {
-      const terminal = new Terminal(user, 'node client.mjs');
-      const program = startNodeProgram(lesson, 'client.mjs', terminal, {
-        HOST: LESSON_HOST,
-        PORT: String(port),
-        CHATLAB_USER: user,
-        CHATLAB_PASSWORD: PASSWORDS[user] as string,
-        ...env,
-      });
-      started.push(program);
-      return { program, terminal, type: (line: string) => void program.child.stdin?.write(`${line}\n`) };
-    },
-  };
-}
+/** What one test starts (connections over TLS trusting the demo certificate), stopped when it ends. */
+const harness = (context: TestContext) => featureHarness(lesson, context, { ca });
 
 describe.concurrent('lesson 13-tls: TLS', () => {
   it('completes a TLS handshake with the demo certificate, then says hello inside it', async (context) => {
@@ -102,8 +71,8 @@ describe.concurrent('lesson 13-tls: TLS', () => {
   it('carries a whole chat over TLS: login, presence, lobby and private messages, quit', async (context) => {
     const { server, login } = harness(context);
     const { port } = await server();
-    const alice = await login(port, 'alice');
-    const bob = await login(port, 'bob');
+    const [alice] = await login(port, 'alice');
+    const [bob] = await login(port, 'bob');
     await alice.next('presence', { user: 'bob', status: 'online' });
     alice.send({ type: 'say', text: 'encrypted 👋' });
     await bob.next('message', { from: 'alice', room: 'lobby', text: 'encrypted 👋' });
@@ -135,7 +104,7 @@ describe.concurrent('lesson 13-tls: TLS', () => {
   it('the client chats over TLS and shows the certificate it was given', async (context) => {
     const { server, login, client } = harness(context);
     const { port } = await server();
-    const bob = await login(port, 'bob');
+    const [bob] = await login(port, 'bob');
     const alice = client('alice', port);
     await alice.terminal.expect(`connected to 127.0.0.1:${port} with TLSv1.3`, 5_000);
     await alice.terminal.expect(`TLS certificate SHA-256 ${fingerprint}`, 5_000);

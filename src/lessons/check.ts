@@ -51,16 +51,23 @@ export function lessonUsers(): { user: string; password: string }[] {
   return Object.entries(loadAccounts()).map(([user, password]) => ({ user, password }));
 }
 
+/** What every verifier run of a check shares: the lesson's step, and the caller's timeouts and progress callback. */
+function verifierOptions(lesson: Lesson, options: CheckLessonOptions, part: 'server' | 'client' | 'broken') {
+  return {
+    through: lesson.step,
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.(part, result) } : {}),
+  };
+}
+
 /** Verifies a lesson's server (or its broken copy) through the lesson's step. */
 export function verifyLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions = {}, part: 'server' | 'broken' = 'server'): Promise<VerifyReport> {
   if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
   return verifyServer({
     command: [process.execPath, file],
     cwd: lesson.dir,
-    through: lesson.step,
     users: lessonUsers(),
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-    ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.(part, result) } : {}),
+    ...verifierOptions(lesson, options, part),
   });
 }
 
@@ -77,10 +84,8 @@ async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string,
     try {
       return await verifyServer({
         target: { host: LESSON_HOST, port: bridge.port },
-        through: lesson.step,
         users: lessonUsers(),
-        ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-        ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.(part, result) } : {}),
+        ...verifierOptions(lesson, options, part),
       });
     } finally {
       await bridge.stop();
@@ -103,10 +108,8 @@ export function verifyLessonClient(lesson: Lesson, options: CheckLessonOptions =
   return verifyClient({
     command,
     cwd: lesson.dir,
-    through: lesson.step,
     user: { user, password },
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-    ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.('client', result) } : {}),
+    ...verifierOptions(lesson, options, 'client'),
   });
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { FrameDecoder, type RawFrame } from '../protocol/index.ts';
 import { LESSON_HOST } from './processes.ts';
+import { within } from './within.ts';
 
 /** Options of {@link FrameClient.connect}. */
 export interface FrameClientOptions {
@@ -138,24 +139,4 @@ export class FrameClient {
       return `${what}; unread frames:\n    ${unread}`;
     });
   }
-}
-
-/**
- * `promise`, or a rejection after `timeoutMs` saying what did not happen (`what`, or a function
- * computing it at that moment): e.g. `await within(client.exited, 5_000, 'alice did not exit')`.
- */
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string | (() => string)): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${typeof what === 'string' ? what : what()} (waited ${timeoutMs} ms)`)), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

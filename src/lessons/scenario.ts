@@ -6,6 +6,7 @@ import { loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startNodeProgram, type LessonProcess } from './processes.ts';
 import { Terminal } from './terminal.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './transcript.ts';
+import { within } from './within.ts';
 
 /**
  * One step of a lesson's scripted run (lessons/NN-slug/scenario.json). Each names the terminal
@@ -55,22 +56,6 @@ interface Actor {
   stop(): Promise<void>;
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} within ${timeoutMs} ms`)), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
 function clientActor(program: LessonProcess): Actor {
   const { terminal, child } = program;
   return {
@@ -89,7 +74,7 @@ function clientActor(program: LessonProcess): Actor {
       await program.exited;
     },
     async exit(code, timeoutMs) {
-      const actual = await withTimeout(program.exited, timeoutMs, `${terminal.name}'s client did not exit`);
+      const actual = await within(program.exited, timeoutMs, `${terminal.name}'s client did not exit`);
       if (actual !== code) throw new Error(`${terminal.name}'s client exited with ${actual}, not ${code}`);
     },
     closed() {
@@ -107,7 +92,7 @@ async function ncActor(name: string, port: number, timeoutMs: number): Promise<A
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.on('error', () => {});
   void closed.then(() => terminal.end());
-  await withTimeout(
+  await within(
     new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -128,12 +113,12 @@ async function ncActor(name: string, port: number, timeoutMs: number): Promise<A
     async kill() {
       terminal.typed('^C');
       socket.end();
-      await withTimeout(closed, timeoutMs, `${name}'s connection did not close`);
+      await within(closed, timeoutMs, `${name}'s connection did not close`);
     },
     exit() {
       return Promise.reject(new Error(`"exit" is for clients; ${name} is an nc connection (use "closed")`));
     },
-    closed: (ms) => withTimeout(closed, ms, `the server did not close ${name}'s connection`),
+    closed: (ms) => within(closed, ms, `the server did not close ${name}'s connection`),
     async stop() {
       socket.destroy();
       await closed;
