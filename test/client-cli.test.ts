@@ -3,13 +3,12 @@
  * ChatClient on the other side of the chat.
  */
 import { createServer, type AddressInfo } from 'node:net';
-import xterm from '@xterm/headless';
-import pty from 'node-pty';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ChatClientEvents } from '../src/client/index.ts';
 import { verifyClient } from '../src/verify/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { REPO_ROOT as ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
+import { startCliTerminal } from './helpers/cli-terminal.ts';
 import { nextClientEvent } from './helpers/client-events.ts';
 
 const WAIT_MS = 10_000;
@@ -143,60 +142,27 @@ describe('chatlab client (line mode)', () => {
   it('--plain in a terminal: colours, a prompt kept below incoming lines, Ctrl-D leaves', async () => {
     const alice = await loggedIn('alice', 'wonderland');
     const bobOnline = waitFor(alice, 'presence', (p) => p.user === 'bob' && p.status === 'online');
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined && !['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'NO_COLOR', 'FORCE_COLOR'].includes(name)) env[name] = value;
-    }
-    const term = new xterm.Terminal({ cols: 100, rows: 12, allowProposedApi: true });
-    const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', '--plain', '--user', 'bob', '--password', 'builder', '--port', String(chat.port)], {
-      cwd: ROOT,
-      cols: 100,
-      rows: 12,
-      env,
-    });
-    let raw = '';
-    const wakers = new Set<() => void>();
-    child.onData((data) => {
-      raw += data;
-      term.write(data, () => wakers.forEach((wake) => wake()));
-    });
-    const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-    const screen = () => Array.from({ length: term.buffer.active.length }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '');
-    const shows = (pattern: RegExp) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!screen().some((line) => pattern.test(line))) return;
-          clearTimeout(timer);
-          wakers.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          wakers.delete(check);
-          reject(new Error(`the terminal never showed ${pattern}; screen:\n${screen().join('\n')}`));
-        }, WAIT_MS);
-        wakers.add(check);
-        check();
-      });
+    const tty = startCliTerminal(['client', '--plain', '--user', 'bob', '--password', 'builder', '--port', String(chat.port)], { cols: 100, rows: 12, waitMs: WAIT_MS });
+    const shows = (pattern: RegExp) => tty.shows(pattern, String(pattern), tty.allRows);
     try {
       await shows(/^> $/);
       await bobOnline;
-      child.write('half-typed');
+      tty.type('half-typed');
       await shows(/^> half-typed$/);
       await alice.say('hi bob');
       await shows(new RegExp(`^${TIME} alice: hi bob$`));
       // The incoming line went above; what bob was typing is still on the prompt line.
       await shows(/^> half-typed$/);
       const fromBob = waitFor(alice, 'message', (m) => m.from === 'bob');
-      child.write(' and done\r');
+      tty.type(' and done\r');
       expect(await fromBob).toMatchObject({ text: 'half-typed and done' });
-      child.write('/who\r');
+      tty.type('/who\r');
       await shows(/^\* online: alice, bob$/);
-      expect(raw).toContain('\u001b[36m'); // the sender's name in colour
-      child.write('\u0004'); // Ctrl-D
-      expect(await exited).toBe(0);
+      expect(tty.output()).toContain('\u001b[36m'); // the sender's name in colour
+      tty.type('\u0004'); // Ctrl-D
+      expect(await tty.exited).toBe(0);
     } finally {
-      child.kill();
-      term.dispose();
+      tty.close();
     }
   });
 

@@ -7,18 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import xterm from '@xterm/headless';
-import pty from 'node-pty';
+import type xterm from '@xterm/headless';
 import stringWidth from 'string-width';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers, type TransferEvent } from '../src/client/files/index.ts';
 import type { MessageFrame } from '../src/protocol/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
 import { nextEvent } from './helpers/client-events.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WAIT_MS = 15_000;
 const COLS = 100;
 const ROWS = 30;
@@ -67,45 +65,11 @@ function useModernWidths(term: xterm.Terminal): void {
 }
 
 /** The TUI in a pseudo-terminal, with a headless terminal emulator reading its output. */
-function startTui(args: string[]) {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'NO_COLOR', 'FORCE_COLOR'].includes(name)) env[name] = value;
-  }
-  env.TERM = 'xterm-256color';
-  const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  useModernWidths(term);
-  const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], { name: 'xterm-256color', cwd: ROOT, cols: COLS, rows: ROWS, env });
-  const wakers = new Set<() => void>();
-  child.onData((data) => term.write(data, () => wakers.forEach((wake) => wake())));
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
-  cleanups.push(() => {
-    child.kill();
-    term.dispose();
-  });
-  const buffer = () => term.buffer.active;
-  /** The visible screen, one string per row. */
-  const screen = () => Array.from({ length: ROWS }, (_, row) => buffer().getLine(buffer().viewportY + row)?.translateToString(true) ?? '');
-  /** Waits until some row matches (or `check` of the whole screen passes). */
-  const shows = (pattern: RegExp | ((rows: string[]) => boolean), what = String(pattern)) =>
-    new Promise<void>((resolve, reject) => {
-      const test = typeof pattern === 'function' ? pattern : (rows: string[]) => rows.some((row) => pattern.test(row));
-      const check = () => {
-        if (!test(screen())) return;
-        clearTimeout(timer);
-        wakers.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        wakers.delete(check);
-        reject(new Error(`the screen never showed ${what} within ${WAIT_MS} ms; screen:\n${screen().join('\n')}`));
-      }, WAIT_MS);
-      wakers.add(check);
-      check();
-    });
-  /** The character drawn at a row and column (a wide character covers two columns). */
-  const cellAt = (row: number, column: number) => buffer().getLine(buffer().viewportY + row)?.getCell(column)?.getChars() ?? '';
-  return { child, term, screen, shows, cellAt, exited, type: (keys: string) => child.write(keys) };
+function startTui(args: string[]): CliTerminal {
+  const tui = startCliTerminal(['client', ...args], { cols: COLS, rows: ROWS, name: 'xterm-256color', waitMs: WAIT_MS });
+  useModernWidths(tui.term);
+  cleanups.push(() => tui.close());
+  return tui;
 }
 
 async function loggedIn(user: string, password: string): Promise<ChatClient> {

@@ -1,8 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
+import { nextClientEvent } from '../../test/helpers/client-events.ts';
 import { rejection } from '../../test/helpers/promises.ts';
-import { ChatClient, ClientError, ProtocolError } from './index.ts';
+import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from './index.ts';
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.
 
@@ -79,14 +80,8 @@ async function connect(port: number, options: Parameters<typeof ChatClient.conne
 }
 
 /** Resolves with the first emission of `event`, or fails after a bounded wait. */
-function nextEvent<T>(client: ChatClient, event: 'frame' | 'message' | 'presence' | 'error' | 'bye' | 'close'): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${event}" event in time`)), WAIT_MS);
-    client.once(event, ((value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    }) as never);
-  });
+function nextEvent<K extends keyof ChatClientEvents>(client: ChatClient, event: K): Promise<ChatClientEvents[K][0]> {
+  return nextClientEvent(client, event, () => true, WAIT_MS);
 }
 
 afterEach(async () => {
@@ -241,7 +236,7 @@ describe('ChatClient requests', () => {
     const errors: Error[] = [];
     client.on('frame', (frame) => frames.push(frame.type));
     client.on('error', (error) => errors.push(error));
-    const message = nextEvent<{ text: string }>(client, 'message');
+    const message = nextEvent(client, 'message');
     peer.send('{"type":"telepathy","data":"AAAA"}\n{"type":"message","from":"bob","text":"no ts"}\nnot json\n');
     peer.send({ type: 'message', from: 'bob', text: 'hi', ts: 1, future: true });
     expect((await message).text).toBe('hi');
@@ -259,7 +254,7 @@ describe('ChatClient requests', () => {
     const ping = await peer.next();
     peer.send({ type: 'pong', ts: 1, id: ping.id as number });
     await pong; // got here: the error without a listener did not throw
-    const error = nextEvent<ProtocolError>(client, 'error');
+    const error = nextEvent(client, 'error');
     peer.send({ type: 'error', code: 'rate_limited', message: 'slow down', id: 'not-ours' });
     expect(await error).toMatchObject({ code: 'rate_limited', message: 'slow down', id: 'not-ours' });
   });
@@ -307,7 +302,7 @@ describe('ChatClient closing', () => {
     const client = await connect(port);
     const peer = await accept();
     const who = client.who();
-    const closed = nextEvent<ClientError | null>(client, 'close');
+    const closed = nextEvent(client, 'close');
     await peer.next();
     peer.socket.end();
     const error = await rejection(who);
@@ -322,7 +317,7 @@ describe('ChatClient closing', () => {
     const { port, accept } = await fakeServer();
     const client = await connect(port);
     const peer = await accept();
-    const closed = nextEvent<ClientError | null>(client, 'close');
+    const closed = nextEvent(client, 'close');
     peer.send({ type: 'error', code: 'idle_timeout', message: 'no login within 60 s; closing' });
     peer.socket.end();
     expect((await closed)?.message).toBe('the server closed the connection after idle_timeout: no login within 60 s; closing');
@@ -380,7 +375,7 @@ describe('ChatClient closing', () => {
     const who = client.who();
     await peer.next();
     const bye = nextEvent(client, 'bye');
-    const closed = nextEvent<ClientError | null>(client, 'close');
+    const closed = nextEvent(client, 'close');
     peer.send({ type: 'bye', reason: 'server_shutdown' });
     expect(await bye).toEqual({ type: 'bye', reason: 'server_shutdown' });
     peer.socket.end();
@@ -393,7 +388,7 @@ describe('ChatClient closing', () => {
     const client = await connect(port);
     const peer = await accept();
     const who = client.who();
-    const closed = nextEvent<ClientError | null>(client, 'close');
+    const closed = nextEvent(client, 'close');
     client.destroy();
     expect(await closed).toBeNull();
     expect(await rejection(who)).toMatchObject({ code: 'connection_closed' });

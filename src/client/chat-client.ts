@@ -353,17 +353,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * @throws ClientError `not_connected`, `frame_too_large`, `send_queue_full`.
    */
   sendFileFrame(frame: FileClientFrame): void {
-    if (this.currentState !== 'open') {
-      throw new ClientError('not_connected', `cannot send "${frame.type}": the connection to ${this.where} is ${this.currentState}`);
-    }
-    let bytes: Buffer;
-    try {
-      bytes = encodeFrame(frame);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ClientError('frame_too_large', `cannot send "${frame.type}": ${message}`, { cause: error });
-    }
-    this.writer.write(bytes);
+    this.send(frame);
   }
 
   /** Round trip to the server and back, in milliseconds. */
@@ -383,13 +373,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     if (this.currentState === 'closed') return;
     if (this.currentState === 'open') {
       this.leaving ??= 'quit';
-      this.currentState = 'closing';
       this.quitId = this.nextId++;
       try {
-        this.writer.write(encodeFrame({ type: 'quit', id: this.quitId }));
+        this.send({ type: 'quit', id: this.quitId });
       } catch {
         this.socket.destroy();
       }
+      this.currentState = 'closing';
     }
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -410,16 +400,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   private request(frame: Request, acceptsWithoutId: PendingRequest['acceptsWithoutId']): Promise<ServerFrame> {
-    if (this.currentState !== 'open') {
-      return Promise.reject(new ClientError('not_connected', `cannot send "${frame.type}": the connection to ${this.where} is ${this.currentState}`));
-    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       try {
-        this.writer.write(encodeFrame({ ...frame, id }));
+        this.send({ ...frame, id });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        reject(error instanceof ClientError ? error : new ClientError('frame_too_large', `cannot send "${frame.type}": ${message}`, { cause: error }));
+        reject(error);
         return;
       }
       const timer = setTimeout(() => {
@@ -428,6 +414,24 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       }, this.requestTimeoutMs);
       this.pending.set(id, { type: frame.type, acceptsWithoutId, resolve, reject, timer });
     });
+  }
+
+  /**
+   * Encodes and writes one frame on the open connection.
+   * @throws ClientError `not_connected`, `frame_too_large` or `send_queue_full` (nothing is sent).
+   */
+  private send(frame: ClientFrame): void {
+    if (this.currentState !== 'open') {
+      throw new ClientError('not_connected', `cannot send "${frame.type}": the connection to ${this.where} is ${this.currentState}`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = encodeFrame(frame);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ClientError('frame_too_large', `cannot send "${frame.type}": ${message}`, { cause: error });
+    }
+    this.writer.write(bytes);
   }
 
   // ------------------------------------------------------------ input

@@ -32,6 +32,25 @@ export function errorParts(error: unknown): { code: string; message: string } {
   return { code: 'error', message: error instanceof Error ? error.message : String(error) };
 }
 
+/**
+ * The one line that says why {@link ChatSession.start} failed: the connect error as it is, or
+ * which step (registration, login) failed for `user`, with the server's code.
+ */
+export function startFailure(error: unknown, step: ChatSession['lastStep'], user: string): string {
+  const { code, message } = errorParts(error);
+  if (step === 'connect') return message;
+  return `${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`;
+}
+
+/**
+ * Whether the next input line may run before this command's answer: messages are sent and the
+ * UI goes on, but a command that changes where messages go (/join, /leave, /room) or what exists
+ * finishes first.
+ */
+export function sendAndGoOn(command: ChatCommand): boolean {
+  return command.kind === 'say' || command.kind === 'msg' || command.kind === 'room_say' || command.kind === 'empty';
+}
+
 /** The `/help` lines (without the `* ` prefix). */
 export function helpLines(): string[] {
   const width = Math.max(...COMMAND_HELP.map(([usage]) => usage.length));

@@ -39,6 +39,11 @@ export function messageLabel(message: MessageFrame, me?: string): { tag: string;
   return { tag: '', name: from };
 }
 
+/** Indents every line of `text` but the first by `columns` spaces, so it lines up after `name: `. */
+export function continuationIndent(text: string, columns: number): string {
+  return text.replaceAll('\n', '\n' + ' '.repeat(columns));
+}
+
 /**
  * `[hh:mm:ss] alice: text` (lobby), `[hh:mm:ss] #rust alice: text` (a room),
  * `[hh:mm:ss] alice → you: text` (private). A multi-line text continues on indented lines, so
@@ -47,9 +52,7 @@ export function messageLabel(message: MessageFrame, me?: string): { tag: string;
 export function formatMessage(message: MessageFrame, style: LineStyle, options: { own?: boolean; me?: string } = {}): string {
   const { tag, name } = messageLabel(message, options.me);
   const prefix = `[${clock(message.ts)}] ${tag}`;
-  const [first = '', ...rest] = sanitize(message.text).split('\n');
-  const indent = ' '.repeat(prefix.length + name.length + 2);
-  const body = [first, ...rest.map((line) => indent + line)].join('\n');
+  const body = continuationIndent(sanitize(message.text), prefix.length + name.length + 2);
   const nameStyle: Style = options.own ? ['bold', 'green'] : message.to !== undefined ? ['bold', 'magenta'] : ['bold', 'cyan'];
   return `${paint(style, 'dim', prefix)}${paint(style, nameStyle, name)}: ${options.own ? paint(style, 'dim', body) : body}`;
 }

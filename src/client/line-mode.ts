@@ -2,9 +2,8 @@ import { createInterface, clearLine, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { LOBBY } from '../protocol/index.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import { errorParts, helpLines, runCommand, type CommandContext } from './command-runner.ts';
+import { errorParts, runCommand, sendAndGoOn, startFailure, type CommandContext } from './command-runner.ts';
 import { parseCommand } from './commands.ts';
-import { ClientError } from './errors.ts';
 import { attachFileTransfers } from './files/index.ts';
 import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, type LineStyle } from './line-format.ts';
 import { ChatSession } from './session.ts';
@@ -45,12 +44,6 @@ export class LineModeError extends Error {
   }
 }
 
-/** The help the `/help` command prints (each line after `* `). */
-export const LINE_MODE_HELP = helpLines();
-
-/** Commands after which the next line must wait (they change where plain lines go, or what exists). */
-const SEND_AND_GO_ON = new Set(['say', 'msg', 'room_say', 'empty']);
-
 /**
  * The plain line-mode chat, for scripts and non-terminals: connects, (registers,) logs in, then
  * sends each input line as a message to the current room and prints what arrives, one parseable
@@ -88,10 +81,10 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   let leaving = false;
   let quitFailed = false;
   let connectedAtQuit = true;
-  const report = (error: unknown) => {
+  const report = (error: { code: string; message: string }) => {
     // Requests cut short by our own quit are not worth a line.
-    if (leaving && error instanceof ClientError && (error.code === 'connection_closed' || error.code === 'not_connected')) return;
-    print(formatError(errorParts(error), style));
+    if (leaving && (error.code === 'connection_closed' || error.code === 'not_connected')) return;
+    print(formatError(error, style));
   };
 
   session.on('welcome', (welcome, { reconnected }) =>
@@ -131,10 +124,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     await session.start();
     if (interactive) backlog.splice(1, 0, formatInfo('type a message and press Enter; /help for commands, /quit or Ctrl-D to leave', style));
   } catch (error) {
-    const { code, message } = errorParts(error);
-    const step = session.lastStep;
-    if (step === 'connect') throw new LineModeError(message, { cause: error });
-    throw new LineModeError(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`, { cause: error });
+    throw new LineModeError(startFailure(error, session.lastStep, user), { cause: error });
   }
 
   const lines = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, crlfDelay: Infinity });
@@ -158,7 +148,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     connectedAtQuit = session.state === 'connected';
     session.quit().catch((error: unknown) => {
       quitFailed = true;
-      report(error);
+      report(errorParts(error));
     });
   };
 
@@ -171,11 +161,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     },
     setRoom: (next) => (room = next),
     info: (text) => print(formatInfo(text, style)),
-    error: (error) => {
-      // Requests cut short by our own quit are not worth a line.
-      if (leaving && (error.code === 'connection_closed' || error.code === 'not_connected')) return;
-      print(formatError(error, style));
-    },
+    error: report,
     quit: leave,
   };
 
@@ -189,7 +175,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     queue = queue.then(() => {
       if (leaving) return;
       const running = runCommand(command, context);
-      return SEND_AND_GO_ON.has(command.kind) ? undefined : running;
+      return sendAndGoOn(command) ? undefined : running;
     });
   };
   lines.on('line', (line) => {

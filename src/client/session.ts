@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { LOBBY, type ByeFrame, type HistoryEndFrame, type MessageFrame, type PresenceFrame, type RoomCount, type WelcomeFrame } from '../protocol/index.ts';
+import { DEFAULT_PORT, LOBBY, type ByeFrame, type HistoryEndFrame, type MessageFrame, type PresenceFrame, type RoomCount, type WelcomeFrame } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { ChatClient, type FileClientFrame, type FileServerFrame, type HistoryPage, type HistoryQuery, type SayResult } from './chat-client.ts';
 import { ClientError, ProtocolError } from './errors.ts';
@@ -121,7 +121,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     super();
     this.options = options;
     this.host = options.host ?? '127.0.0.1';
-    this.port = options.port ?? 7070;
+    this.port = options.port ?? DEFAULT_PORT;
     this.user = options.user;
     this.policy = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));

@@ -24,6 +24,15 @@ export const CLI_WAIT_MS = 10_000;
  */
 const SCRUBBED_ENV = ['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'FORCE_COLOR'];
 
+/** The test's environment, without {@link SCRUBBED_ENV} nor the variables in `alsoDrop`. */
+export function testEnv(alsoDrop: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !SCRUBBED_ENV.includes(name) && !alsoDrop.includes(name)) env[name] = value;
+  }
+  return env;
+}
+
 /** A running `chatlab` process with its output collected line by line. */
 export interface CliRun {
   child: ChildProcessWithoutNullStreams;
@@ -47,9 +56,7 @@ export interface CliRun {
  * The caller kills the process when the test ends (e.g. in afterEach, if `child.exitCode` is null).
  */
 export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS): CliRun {
-  const base = { ...process.env };
-  for (const name of SCRUBBED_ENV) delete base[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...base, ...env } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const wakers = new Set<() => void>();

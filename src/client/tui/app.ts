@@ -1,13 +1,13 @@
 import blessed from 'blessed';
 import { LOBBY, type RoomCount } from '../../protocol/index.ts';
 import type { BackoffPolicy } from '../backoff.ts';
-import { errorParts, runCommand, type CommandContext } from '../command-runner.ts';
+import { errorParts, runCommand, sendAndGoOn, startFailure, type CommandContext } from '../command-runner.ts';
 import { parseCommand } from '../commands.ts';
 import { attachFileTransfers } from '../files/index.ts';
 import { ChatSession } from '../session.ts';
 import { expandShortcodes } from './emoji.ts';
 import { InputLine } from './input-line.ts';
-import { safe, tuiError, tuiInfo, tuiMessage, tuiTransfer } from './tui-format.ts';
+import { safe, tuiError, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
 import { patchBlessedWidths } from './wide-chars.ts';
 
 /** Options of {@link runTui}. */
@@ -87,14 +87,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
   });
   session.on('message', (message) => log(tuiMessage(message, session.user)));
   session.on('presence', (presence) => {
-    if (presence.room === undefined) {
-      if (presence.status === 'online') online.add(presence.user);
-      else online.delete(presence.user);
-      log(`{grey-fg}* ${safe(presence.user)} is ${presence.status}{/grey-fg}`);
-    } else {
-      log(`{grey-fg}* ${safe(presence.user)} ${presence.status === 'online' ? 'joined' : 'left'} #${safe(presence.room)}{/grey-fg}`);
-      void refreshRooms();
-    }
+    log(tuiPresence(presence));
+    if (presence.room !== undefined) void refreshRooms();
+    else if (presence.status === 'online') online.add(presence.user);
+    else online.delete(presence.user);
     refresh();
   });
   session.on('joined', (joined, users) => {
@@ -136,10 +132,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   try {
     await session.start();
   } catch (error) {
-    const { code, message } = errorParts(error);
-    const step = session.lastStep;
-    if (step === 'connect') throw new TuiError(message, { cause: error });
-    throw new TuiError(`${step === 'register' ? 'registration' : 'login'} as ${options.user} failed (${code}): ${message}`, { cause: error });
+    throw new TuiError(startFailure(error, session.lastStep, options.user), { cause: error });
   }
 
   // ---------------------------------------------------------------- screen
@@ -306,7 +299,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     if (command.kind === 'empty') return;
     queue = queue.then(() => {
       const running = runCommand(command, context);
-      return command.kind === 'say' || command.kind === 'msg' || command.kind === 'room_say' ? undefined : running;
+      return sendAndGoOn(command) ? undefined : running;
     });
   };
 

@@ -1,7 +1,7 @@
 import blessed from 'blessed';
-import type { MessageFrame } from '../../protocol/index.ts';
+import type { MessageFrame, PresenceFrame } from '../../protocol/index.ts';
 import type { TransferEvent } from '../files/transfer-events.ts';
-import { clock, formatTransfer, messageLabel, sanitize } from '../line-format.ts';
+import { clock, continuationIndent, formatPresence, formatTransfer, messageLabel, sanitize } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 
 /** Untrusted text made safe for a blessed box with tags: no control characters, no `{tags}`. */
@@ -17,9 +17,7 @@ export function safe(text: string): string {
 export function tuiMessage(message: MessageFrame, me: string): string {
   const { tag, name } = messageLabel(message, me);
   const prefix = `${clock(message.ts)} ${tag}`;
-  const [first = '', ...rest] = safe(expandShortcodes(message.text)).split('\n');
-  const indent = ' '.repeat(prefix.length + name.length + 2);
-  const body = [first, ...rest.map((line) => indent + line)].join('\n');
+  const body = continuationIndent(safe(expandShortcodes(message.text)), prefix.length + name.length + 2);
   if (message.history) return `{grey-fg}${safe(prefix)}${safe(name)}: ${body}{/grey-fg}`;
   const colour = message.from === me ? 'green' : message.to !== undefined ? 'magenta' : 'cyan';
   return `{grey-fg}${safe(prefix)}{/grey-fg}{bold}{${colour}-fg}${safe(name)}{/${colour}-fg}{/bold}: ${body}`;
@@ -33,6 +31,11 @@ export function tuiInfo(text: string): string {
 /** `! code: message` for errors. */
 export function tuiError(error: { code: string; message: string }): string {
   return `{red-fg}{bold}! ${safe(error.code)}{/bold}: ${safe(error.message)}{/red-fg}`;
+}
+
+/** `* bob is online`, `* alice joined #rust`: the line mode's presence line, in grey. */
+export function tuiPresence(presence: PresenceFrame): string {
+  return `{grey-fg}${blessed.escape(formatPresence(presence, { color: false }))}{/grey-fg}`;
 }
 
 /** A file-transfer step as the message pane shows it (progress goes to the status line instead). */
