@@ -85,6 +85,8 @@ describe('chatlab client --plain: slash commands', () => {
     await cli.line(/^\* in #rust: alice, bob$/);
     await cli.line(/^\* rooms: #lobby \(2\), #rust \(2\)$/);
     await cli.line(/^\* online: alice, bob$/);
+    // Joining is reported once (the answer and the session's 'joined' event are one line).
+    expect(cli.stdout.filter((l) => /^\* joined #rust:/.test(l))).toHaveLength(1);
 
     const carol = await loggedIn('carol');
     await carol.join('rust');

@@ -102,9 +102,9 @@ async function execute(command: ChatCommand, ctx: CommandContext): Promise<void>
       return;
     }
     case 'join': {
-      const users = await session.join(command.room);
+      // The session's 'joined' event prints the member list (here and after a reconnect's rejoin).
+      await session.join(command.room);
       ctx.setRoom(command.room);
-      ctx.info(`joined #${command.room}: ${users.join(', ')}`);
       ctx.roomsChanged?.();
       return;
     }

@@ -88,9 +88,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
   session.on('message', (message) => log(tuiMessage(message, session.user)));
   session.on('presence', (presence) => {
     log(tuiPresence(presence));
-    if (presence.room !== undefined) void refreshRooms();
-    else if (presence.status === 'online') online.add(presence.user);
-    else online.delete(presence.user);
+    if (presence.room === undefined) {
+      if (presence.status === 'online') online.add(presence.user);
+      else online.delete(presence.user);
+    }
+    // A user going offline leaves every room too, so room sizes change on global presence as well.
+    void refreshRooms();
     refresh();
   });
   session.on('joined', (joined, users) => {
