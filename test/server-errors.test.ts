@@ -6,26 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
 import type { ServerErrorEvent } from '../src/server/index.ts';
-import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
+import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import { withTimeout, type FrameSocket } from './helpers/frame-socket.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {
   await chat?.stop();
   chat = undefined;
-});
-
-async function anonymous(server: TestServer, label = 'anon'): Promise<FrameSocket> {
-  const socket = await server.connect(label);
-  await socket.next('hello');
-  return socket;
-}
-
-const error = (code: string, id?: string | number): Record<string, unknown> => ({
-  type: 'error',
-  code,
-  message: expect.any(String),
-  ...(id !== undefined && { id }),
 });
 
 describe('core error codes', () => {

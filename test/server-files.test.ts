@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES } from '../src/protocol/index.ts';
 import type { TransferEvent } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex, takeHistory } from './helpers/extensions.ts';
 
@@ -16,8 +16,6 @@ afterEach(async () => {
   await chat?.stop();
   chat = undefined;
 });
-
-const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
 
 async function twoUsers(server: TestServer): Promise<[FrameSocket, FrameSocket]> {
   const alice = await server.login('alice');

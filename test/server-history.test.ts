@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
 import { loginWith, takeHistory, texts } from './helpers/extensions.ts';
 
@@ -21,8 +21,6 @@ afterEach(async () => {
 
 const dir = mkdtempSync(joinPath(tmpdir(), 'chatlab-history-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
 
 /** Says each text (in `room`, default lobby) and waits for its ok; returns the oks. */
 async function sayAll(socket: FrameSocket, list: string[], room?: string): Promise<void> {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
 import { isLoopback } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { anonymous, errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { type FrameSocket } from './helpers/frame-socket.ts';
 
 let chat: TestServer | undefined;
@@ -14,14 +14,6 @@ afterEach(async () => {
   await chat?.stop();
   chat = undefined;
 });
-
-const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
-
-async function anonymous(server: TestServer, label = 'anon'): Promise<FrameSocket> {
-  const socket = await server.connect(label);
-  await socket.next('hello');
-  return socket;
-}
 
 async function attempt(socket: FrameSocket, user: string, password: string, id: string | number): Promise<RawFrame> {
   socket.send({ type: 'login', user, password, id });

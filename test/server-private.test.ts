@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageEvent } from '../src/server/index.ts';
-import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
+import { errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import { loginWith, takeHistory, texts } from './helpers/extensions.ts';
 
 let chat: TestServer | undefined;
@@ -13,8 +13,6 @@ afterEach(async () => {
   await chat?.stop();
   chat = undefined;
 });
-
-const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
 
 describe('private messages', () => {
   it('reach only the target; the sender gets ok with the msgid and no copy', async () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../src/server/index.ts';
-import { startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
+import { errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
 import { takeHistory } from './helpers/extensions.ts';
 
@@ -13,8 +13,6 @@ afterEach(async () => {
   await chat?.stop();
   chat = undefined;
 });
-
-const error = (code: string, id?: string | number) => ({ type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) });
 
 /** Joins a room and takes the answer (users) and the replay up to history_end. */
 async function join(socket: FrameSocket, room: string, id: string | number): Promise<string[]> {

@@ -90,8 +90,8 @@ export class FrameDecoder {
     return this.lines.end().map((item) => ({
       ok: false as const,
       code: 'bad_frame' as const,
-      message: `stream ended inside a frame (${item.kind === 'truncated' ? item.raw.length : 0} bytes without a newline)`,
-      raw: item.kind === 'truncated' ? item.raw : Buffer.alloc(0),
+      message: `stream ended inside a frame (${item.raw.length} bytes without a newline)`,
+      raw: item.raw,
       reads: item.reads,
     }));
   }

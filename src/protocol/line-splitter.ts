@@ -90,10 +90,10 @@ export class LineSplitter {
   }
 
   /** Call when the stream has ended: reports a line left without its terminator, if any. */
-  end(): LineItem[] {
+  end(): Extract<LineItem, { kind: 'truncated' }>[] {
     if (this.pendingBytes === 0) return [];
     const raw = Buffer.concat(this.pending, this.pendingBytes);
-    const item: LineItem = { kind: 'truncated', raw, reads: { first: this.firstRead, last: this.readCount } };
+    const item = { kind: 'truncated' as const, raw, reads: { first: this.firstRead, last: this.readCount } };
     this.reset();
     return [item];
   }

@@ -7,7 +7,7 @@ import {
   codePointLength,
 } from './limits.ts';
 import { MAX_FILE_CHUNK_BYTES, SHA256_PATTERN, base64DecodedLength, isOfferableFileName, MAX_FILE_NAME_CHARS } from './files.ts';
-import type { ClientFrame, RawFrame, ServerFrame } from './frames.ts';
+import type { ClientFrame, RawFrame, RequestId, ServerFrame } from './frames.ts';
 
 /** The outcome of validating a decoded frame's fields. */
 export type Validation<T> =
@@ -39,10 +39,10 @@ const roomName: FieldCheck = (v) =>
 
 const password =
   (min: number): FieldCheck =>
-  (v) =>
-    typeof v === 'string' && codePointLength(v) >= min && codePointLength(v) <= MAX_PASSWORD_CHARS
-      ? null
-      : `must be a string of ${min}–${MAX_PASSWORD_CHARS} characters`;
+  (v) => {
+    const length = typeof v === 'string' ? codePointLength(v) : -1;
+    return length >= min && length <= MAX_PASSWORD_CHARS ? null : `must be a string of ${min}–${MAX_PASSWORD_CHARS} characters`;
+  };
 
 const text: FieldCheck = (v) =>
   typeof v === 'string' && v.length > 0 && codePointLength(v) <= MAX_TEXT_CHARS
@@ -76,8 +76,7 @@ const roomCounts: FieldCheck = (v) =>
   v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
     ? null
     : 'must be an array of {"room": string, "users": number}';
-const requestId: FieldCheck = (v) =>
-  typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a string or a number';
+const requestId: FieldCheck = (v) => (isRequestId(v) ? null : 'must be a string or a number');
 
 const optional = (check: FieldCheck): FieldSpec => ({ check, optional: true });
 const required = (check: FieldCheck): FieldSpec => ({ check });
@@ -190,6 +189,14 @@ export function validateClientFrame(raw: RawFrame): Validation<ClientFrame> {
 /** Validates a frame received from a server (what clients and the verifier do). */
 export function validateServerFrame(raw: RawFrame): Validation<ServerFrame> {
   return validateWith<ServerFrame>(SERVER_FRAME_SPECS, raw);
+}
+
+/**
+ * Whether a value is a usable request id: a string or a finite number. The server also asks this
+ * of a frame it refuses, so even an invalid request gets its answer with its id.
+ */
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
 /** Whether a client may send this frame type before logging in. */

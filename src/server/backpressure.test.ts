@@ -96,7 +96,9 @@ describe('server-level output backpressure', () => {
         outputLowWaterBytes: 128 * 1024,
         outputStallMs: 500,
         maxOutputBytes: 64 * 1024 * 1024, // out of the way: only the stall rule may cut anyone here
-        closeGraceMs: 200,
+        // dave's error waits behind his unread output: the server must not destroy his socket before
+        // he reads again, however long the readers' checks below take on a busy machine.
+        closeGraceMs: 60_000,
       },
     });
     const cut = new Map<string, ServerErrorEvent>();
@@ -140,6 +142,7 @@ describe('server-level output backpressure', () => {
     dave.socket.resume();
     await withTimeout(dave.closed(5000), 6000, () => 'dave was not closed');
     expect(dave.received.at(-1)).toMatchObject({ type: 'error', code: 'output_overflow' });
+    erin.destroy(); // she never reads: without this, stop() would wait out the grace period
     await until(() => chat!.server.output.queuedBytes === 0 && !chat!.server.output.paused, 'the server to settle', 5000);
   });
 });

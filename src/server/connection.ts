@@ -235,8 +235,7 @@ export class Connection implements InputConsumer {
     if (!this.parked) return;
     this.parked = false;
     if (this.stateValue !== 'open') return;
-    this.pump();
-    if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
+    this.pumpAndRead();
   }
 
   /**
@@ -264,8 +263,7 @@ export class Connection implements InputConsumer {
           .catch((error: unknown) => this.guard(() => this.handler.failed(this, error)))
           .finally(() => {
             this.busy = false;
-            this.pump();
-            if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
+            this.pumpAndRead();
           });
       }
     }
@@ -273,6 +271,12 @@ export class Connection implements InputConsumer {
       this.inbox = [];
       this.inboxHead = 0;
     }
+  }
+
+  /** Hands on what the inbox holds, then reads the socket again unless the handler or the budget still holds it. */
+  private pumpAndRead(): void {
+    this.pump();
+    if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
   }
 
   private park(): void {

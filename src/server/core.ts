@@ -2,6 +2,7 @@ import {
   LOBBY,
   PROTOCOL,
   allowedBeforeLogin,
+  isRequestId,
   validateClientFrame,
   type ClientFrame,
   type DecodeResult,
@@ -9,7 +10,6 @@ import {
   type HistoryFrame,
   type LoginFrame,
   type MessageFrame,
-  type RawFrame,
   type RegisterFrame,
   type RequestId,
   type SayFrame,
@@ -134,7 +134,7 @@ export class ChatCore implements ConnectionHandler {
       return this.reply(connection, undefined, 'bad_frame', item.message, `not a frame: ${item.raw.length} bytes that are not a JSON object with a "type"`);
     }
     const raw = item.frame;
-    const id = requestIdOf(raw);
+    const id = isRequestId(raw.id) ? raw.id : undefined;
     // Chunks and acks are paced by the transfer window instead: only refused ones cost a token.
     const paced = raw.type === 'file_chunk' || raw.type === 'file_ack';
     if (!paced && !this.admit(connection, id)) return;
@@ -321,12 +321,10 @@ export class ChatCore implements ConnectionHandler {
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
   private quit(connection: Connection, member: Member, id: RequestId | undefined): void {
-    this.deps.hub.leave(member);
-    this.deps.files.departed(member, 'quit');
-    connection.member = undefined;
+    this.depart(connection, 'quit', false);
     connection.close({ last: { type: 'bye', ...idField(id) }, waitForPeer: true });
+    // After a quit the presence carries no reason (the other departures say why).
     this.announceOffline(member, undefined);
-    this.deps.events.emit('logout', { id: connection.id, user: member.user, reason: 'quit' });
   }
 
   /** Extension: who is online (`users`), or who is in a room. */
@@ -471,12 +469,6 @@ export class ChatCore implements ConnectionHandler {
     this.depart(connection, code, true);
     connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true });
   }
-}
-
-/** The request id of a raw frame, if it has a usable one (string or finite number). */
-export function requestIdOf(raw: RawFrame): RequestId | undefined {
-  const id = raw.id;
-  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
 }
 
 function idField(id: RequestId | undefined): { id?: RequestId } {

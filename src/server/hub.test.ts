@@ -44,4 +44,17 @@ describe('Hub', () => {
     expect(alice.got).toHaveLength(0);
     expect(hub.send({ type: 'ok' }, { room: 'kitchen' })).toBe(0);
   });
+
+  it('reaches a room’s members only, and skips the one excepted', () => {
+    const hub = new Hub();
+    const [alice, bob, carol] = [member('alice'), member('bob'), member('carol')];
+    [alice, bob, carol].forEach((m) => hub.join(m));
+    hub.enterRoom(alice, 'rust');
+    hub.enterRoom(carol, 'rust');
+    expect([...hub.recipients({ room: 'rust' })].map((m) => m.user)).toEqual(['alice', 'carol']);
+    expect(hub.send({ type: 'ok' }, { room: 'rust' }, carol)).toBe(1);
+    expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([1, 0, 0]);
+    expect(hub.sendTo({ type: 'ok' }, [alice, bob, carol], bob)).toBe(2);
+    expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([2, 0, 1]);
+  });
 });

@@ -124,15 +124,17 @@ export class Hub {
     return room === LOBBY || this.rooms.has(room);
   }
 
-  /** The members an audience reaches. */
-  *recipients(audience: Audience): Iterable<Member> {
+  /**
+   * The members an audience reaches. A plain iterable, not a generator: `send` walks it for every
+   * broadcast, and a generator's `yield*` costs about as much per member as the delivery itself.
+   */
+  recipients(audience: Audience): Iterable<Member> {
     if ('user' in audience) {
       const member = this.members.get(audience.user);
-      if (member) yield member;
-      return;
+      return member ? [member] : [];
     }
-    if (audience.room === LOBBY) yield* this.members.values();
-    else yield* this.rooms.get(audience.room) ?? [];
+    if (audience.room === LOBBY) return this.members.values();
+    return this.rooms.get(audience.room) ?? [];
   }
 
   /**
@@ -140,22 +142,15 @@ export class Hub {
    * Returns how many members it was queued to.
    */
   send(frame: ServerFrame, audience: Audience, except?: Member): number {
-    let bytes: Buffer | undefined;
-    let count = 0;
-    for (const member of this.recipients(audience)) {
-      if (member === except) continue;
-      bytes ??= encodeFrame(frame);
-      member.deliver(bytes);
-      count++;
-    }
-    return count;
+    return this.sendTo(frame, this.recipients(audience), except);
   }
 
-  /** Encodes a frame once and queues it to each of `members`; returns how many. */
-  sendTo(frame: ServerFrame, members: Iterable<Member>): number {
+  /** Encodes a frame once (only if someone gets it) and queues it to each of `members` but `except`; returns how many. */
+  sendTo(frame: ServerFrame, members: Iterable<Member>, except?: Member): number {
     let bytes: Buffer | undefined;
     let count = 0;
     for (const member of members) {
+      if (member === except) continue;
       bytes ??= encodeFrame(frame);
       member.deliver(bytes);
       count++;

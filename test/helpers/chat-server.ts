@@ -9,6 +9,7 @@
  * await chat.stop();
  * ```
  */
+import { expect } from 'vitest';
 import { ChatServer, type ChatServerOptions, type ScryptParams } from '../../src/server/index.ts';
 import { FrameSocket } from './frame-socket.ts';
 import type { RawFrame } from '../../src/protocol/index.ts';
@@ -30,8 +31,11 @@ export interface TestServer {
   port: number;
   /** Opens a raw connection (hello not consumed). */
   connect(label?: string): Promise<FrameSocket>;
-  /** Connects, takes `hello`, logs in and takes `welcome`; rejects if the login fails. */
-  login(user: string, password?: string): Promise<FrameSocket & { welcome: RawFrame }>;
+  /**
+   * Connects, takes `hello`, logs in (with the `extra` fields of `login`, e.g. `since`) and takes
+   * `welcome`; rejects if the login fails. The password defaults to the one the server was seeded with.
+   */
+  login(user: string, password?: string, extra?: Record<string, unknown>): Promise<FrameSocket & { welcome: RawFrame }>;
   /** Stops the server (every test must call it, e.g. in afterEach). */
   stop(): Promise<void>;
 }
@@ -44,21 +48,32 @@ export async function startTestServer(
   const server = new ChatServer({ scrypt: TEST_SCRYPT, ...serverOptions, port: 0 });
   await Promise.all(Object.entries(users).map(([user, password]) => server.accounts.add(user, password)));
   const { port } = await server.start();
-  const connect = (label?: string) => FrameSocket.connect(port, '127.0.0.1', label);
-  return {
+  const testServer: TestServer = {
     server,
     port,
-    connect,
-    async login(user, password = users[user]) {
-      const socket = await connect(user);
-      await socket.next('hello');
-      socket.send({ type: 'login', user, password });
+    connect: (label) => FrameSocket.connect(port, '127.0.0.1', label),
+    async login(user, password = users[user], extra = {}) {
+      const socket = await anonymous(testServer, user);
+      socket.send({ type: 'login', user, password, ...extra });
       const answer = await socket.next(['welcome', 'error']);
       if (answer.type !== 'welcome') throw new Error(`login of ${user} failed: ${JSON.stringify(answer)}`);
       return Object.assign(socket, { welcome: answer });
     },
     stop: () => server.stop(),
   };
+  return testServer;
+}
+
+/** Connects and takes `hello`: a client that has not logged in. */
+export async function anonymous(chat: TestServer, label = 'anon'): Promise<FrameSocket> {
+  const socket = await chat.connect(label);
+  await socket.next('hello');
+  return socket;
+}
+
+/** The `error` frame the server answers with `code` (and the request's `id`), whatever its message: for `toEqual`. */
+export function errorFrame(code: string, id?: string | number): Record<string, unknown> {
+  return { type: 'error', code, message: expect.any(String), ...(id !== undefined && { id }) };
 }
 
 /**

@@ -11,25 +11,15 @@ import type { RawFrame } from '../../src/protocol/index.ts';
 import type { FrameSocket } from './frame-socket.ts';
 import type { TestServer } from './chat-server.ts';
 
-/**
- * Connects, takes `hello`, sends `login` with the extra fields given (e.g. `since`), and takes
- * `welcome`; rejects with the answer if it is not a welcome.
- */
-export async function loginWith(
+/** {@link TestServer.login} with extra `login` fields first (e.g. `{ since: 0 }`). */
+export function loginWith(
   chat: TestServer,
   user: string,
   extra: Record<string, unknown> = {},
-  password = TEST_PASSWORDS[user],
+  password?: string,
 ): Promise<FrameSocket & { welcome: RawFrame }> {
-  const socket = await chat.connect(user);
-  await socket.next('hello');
-  socket.send({ type: 'login', user, password, ...extra });
-  const answer = await socket.next(['welcome', 'error']);
-  if (answer.type !== 'welcome') throw new Error(`login of ${user} failed: ${JSON.stringify(answer)}`);
-  return Object.assign(socket, { welcome: answer });
+  return chat.login(user, password, extra);
 }
-
-const TEST_PASSWORDS: Readonly<Record<string, string>> = { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' };
 
 /**
  * Takes frames strictly in order up to and including the next `history_end`, and returns the
