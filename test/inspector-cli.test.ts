@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { parseTrace } from '../src/inspector/trace.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startCliProcess } from './helpers/cli-process.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');
@@ -24,51 +25,25 @@ afterEach(async () => {
   dir = undefined;
 });
 
-/** Collects a child's stdout and resolves when it contains `pattern`. */
-function outputOf(proc: ChildProcess): { text: () => string; waitFor: (pattern: RegExp, what: string) => Promise<RegExpMatchArray> } {
-  let text = '';
-  const listeners = new Set<() => void>();
-  proc.stdout?.on('data', (c: Buffer) => {
-    text += c.toString();
-    for (const l of [...listeners]) l();
-  });
-  return {
-    text: () => text,
-    waitFor: (pattern, what) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; output so far:\n${text}`)), 15_000);
-        const check = (): void => {
-          const match = text.match(pattern);
-          if (!match) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve(match);
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
-}
-
 describe('chatlab inspect (CLI)', () => {
   it('prints where it listens, draws a session as text when stdout is not a terminal, records it, and stops on Ctrl-C', async () => {
     chat = await startTestServer();
     dir = await mkdtemp(join(tmpdir(), 'chatlab-cli-'));
     const trace = join(dir, 'trace.jsonl');
-    child = spawn(process.execPath, [CLI, 'inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`, '--record', trace, '--show-reads', '--fragment', '16'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = outputOf(child);
-    const [, port] = await out.waitFor(/^chatlab inspect listening on 127\.0\.0\.1:(\d+) → forwarding to 127\.0\.0\.1:\d+ \(framing auto; faults \{"fragment":16\}; recording .*; Ctrl-C to stop\)$/m, 'the listening line');
+    const cli = startCliProcess(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`, '--record', trace, '--show-reads', '--fragment', '16'], {}, 15_000);
+    child = cli.child;
+    const listening = /^chatlab inspect listening on 127\.0\.0\.1:(\d+) → forwarding to 127\.0\.0\.1:\d+ \(framing auto; faults \{"fragment":16\}; recording .*; Ctrl-C to stop\)$/;
+    const [, port] = listening.exec(await cli.line(listening)) as RegExpExecArray;
 
     const alice = await ChatClient.connect({ port: Number(port) });
     await alice.login('alice', 'wonderland');
     await alice.say('through the CLI 👋');
     await alice.quit();
-    await out.waitFor(/server closed its side \(FIN\)/, 'the server FIN row');
+    await cli.line(/server closed its side \(FIN\)/);
 
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    const text = out.text();
+    expect(await cli.exited).toBe(0);
+    const text = cli.stdout.join('\n');
     // --fragment 16: the say frame arrives in several pieces, and --show-reads draws them.
     expect(text).toMatch(/read #\d+ ┄*▶│ {2}16 B: the start of a frame \(16 B held\)/);
     expect(text).toMatch(/\[6\] +│◀─+ say ─+┤ {2}"through the CLI 👋"/);

@@ -60,19 +60,21 @@ async function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
   socket.end();
 }
 
-function waitForEvent(events: WireEvent[], predicate: (e: WireEvent) => boolean, ms: number, what: string): Promise<WireEvent> {
+/** Polls `check` until it holds; fails after `ms` naming `what`. */
+function waitUntil(check: () => boolean, ms = 5_000, what = 'a condition'): Promise<void> {
   return within(
-    new Promise<WireEvent>((resolve) => {
-      const check = (): void => {
-        const found = events.find(predicate);
-        if (found) resolve(found);
-        else setTimeout(check, 5);
-      };
-      check();
+    new Promise<void>((resolve) => {
+      const poll = (): void => (check() ? resolve() : void setTimeout(poll, 5));
+      poll();
     }),
     ms,
     what,
   );
+}
+
+async function waitForEvent(events: WireEvent[], predicate: (e: WireEvent) => boolean, ms: number, what: string): Promise<WireEvent> {
+  await waitUntil(() => events.some(predicate), ms, what);
+  return events.find(predicate) as WireEvent;
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -281,17 +283,6 @@ describe('inspector proxy: lifecycle', () => {
     await expect(connect(proxy.address.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
-
-function waitUntil(check: () => boolean): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => {
-      const poll = (): void => (check() ? resolve() : void setTimeout(poll, 5));
-      poll();
-    }),
-    5_000,
-    'a condition',
-  );
-}
 
 describe('inspector (proxy thread + diagram) under load', () => {
   it('forwards every byte at full speed while the diagram skips what it cannot keep up with', async () => {

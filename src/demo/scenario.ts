@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ChatClient, ProtocolError } from '../client/index.ts';
-import type { MessageFrame, PresenceFrame, StepNumber } from '../protocol/index.ts';
+import type { MessageFrame, PresenceFrame, ServerFrame, StepNumber } from '../protocol/index.ts';
 
 /** The accounts the scenario logs in with (the same as lessons/accounts.json). */
 export const DEMO_ACCOUNTS = [
@@ -49,37 +49,30 @@ export interface ScenarioResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves when `predicate` holds for something `client` emits, or rejects after `timeoutMs`. */
-function waitForPresence(client: ChatClient, predicate: (p: PresenceFrame) => boolean, timeoutMs: number, what: string): Promise<PresenceFrame> {
+/** Resolves with the first frame `client` receives that `accepts`, or rejects after `timeoutMs`. */
+function waitForFrame<F extends ServerFrame>(client: ChatClient, accepts: (frame: ServerFrame) => frame is F, timeoutMs: number, what: string): Promise<F> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      client.off('presence', listener);
+      client.off('frame', listener);
       reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
     }, timeoutMs);
-    const listener = (frame: PresenceFrame): void => {
-      if (!predicate(frame)) return;
+    const listener = (frame: ServerFrame): void => {
+      if (!accepts(frame)) return;
       clearTimeout(timer);
-      client.off('presence', listener);
+      client.off('frame', listener);
       resolve(frame);
     };
-    client.on('presence', listener);
+    client.on('frame', listener);
   });
 }
 
+function waitForPresence(client: ChatClient, predicate: (p: PresenceFrame) => boolean, timeoutMs: number, what: string): Promise<PresenceFrame> {
+  return waitForFrame(client, (frame): frame is PresenceFrame => frame.type === 'presence' && predicate(frame), timeoutMs, what);
+}
+
 function waitForMessage(client: ChatClient, from: string, timeoutMs: number): Promise<MessageFrame> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('message', listener);
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${client.user ?? 'a client'} to receive ${from}'s message`));
-    }, timeoutMs);
-    const listener = (frame: MessageFrame): void => {
-      if (frame.from !== from) return;
-      clearTimeout(timer);
-      client.off('message', listener);
-      resolve(frame);
-    };
-    client.on('message', listener);
-  });
+  const what = `${client.user ?? 'a client'} to receive ${from}'s message`;
+  return waitForFrame(client, (frame): frame is MessageFrame => frame.type === 'message' && frame.from === from, timeoutMs, what);
 }
 
 /** Steps 1–2 only: open a bare TCP connection, then close it. */
@@ -104,7 +97,7 @@ async function bareConnection(host: string, port: number, timeoutMs: number): Pr
 }
 
 /**
- * The scripted chat the demo plays (and the lessons reuse for "lesson run"): alice, bob and
+ * The scripted chat the demo plays: alice, bob and
  * carol walk through all ten steps — connect, hello, login (alice first with a wrong password),
  * welcome and presence, messages with emoji, then carol drops abruptly (the others see her go
  * offline, connection_lost), bob and alice quit (bye, offline) and close.

@@ -1,5 +1,6 @@
 import { LineSplitter, MAX_FRAME_BYTES, parseFrameLine, type Direction, type LineItem, type RawFrame } from '../protocol/index.ts';
 import type { FramingMode } from './events.ts';
+import { incompleteUtf8Tail } from './text/bytes.ts';
 import { TlsRecordTracker, type TlsSegment } from './tls-records.ts';
 
 /** How many bytes of one framed item came from one read. */
@@ -211,7 +212,7 @@ export function detectFraming(held: Buffer, ended = false): 'chatlab' | 'lines' 
     return isText(held.subarray(0, newline)) ? 'lines' : 'raw';
   }
   // Judge only whole code points: a read may end inside a multi-byte character.
-  const complete = newline === -1 ? held.subarray(0, Math.max(0, held.length - 3)) : held.subarray(0, newline);
+  const complete = newline === -1 ? held.subarray(0, held.length - incompleteUtf8Tail(held)) : held.subarray(0, newline);
   if (!isText(complete)) return 'raw';
   if (newline !== -1) return 'lines';
   if (ended) return isText(held) ? 'lines' : 'raw';

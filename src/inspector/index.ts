@@ -10,7 +10,7 @@ export { SessionModel, SERVER_LIFELINE, ARROW_KINDS, type Counters, type Lifelin
 export { EventPipeline, type PipelineOptions } from './pipeline.ts';
 export { startInspector, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
 export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_VERSION } from './trace.ts';
-export { replayEvents, type ReplayOptions } from './replay.ts';
+export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
 export { EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, type ExportFormat } from './export/index.ts';
 export { PlainView, type PlainViewOptions } from './views/plain.ts';
 export type { TuiView, TuiOptions } from './views/tui.ts';

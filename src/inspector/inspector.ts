@@ -103,7 +103,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         tui?.addRows(rows);
       }
       options.onApplied?.(event, rows);
-      for (const check of [...waiters]) check();
+      // A check that holds deletes itself; a Set allows that during iteration.
+      for (const check of waiters) check();
     },
   });
   // Events that arrive before the `listening` event is queued wait here, so it stays first.

@@ -1,4 +1,5 @@
 import type { WireEvent } from './events.ts';
+import { GapTracker } from './gap-tracker.ts';
 import type { Row, SessionModel } from './session-model.ts';
 
 /** Options of {@link EventPipeline}. */
@@ -21,18 +22,20 @@ export interface PipelineOptions {
 export class EventPipeline {
   private queue: WireEvent[] = [];
   private head = 0;
-  private queuedBytes = 0;
   private scheduled = false;
-  private readonly gaps = new Map<string, { conn: number; dir: 'c2s' | 's2c'; bytes: number }>();
   private idleResolvers: Array<() => void> = [];
-  private readonly maxQueuedBytes: number;
+  private readonly gaps: GapTracker;
   private readonly budgetMs: number;
+  private readonly enqueue = (event: WireEvent): void => {
+    this.queue.push(event);
+    this.schedule();
+  };
 
   constructor(
     private readonly model: SessionModel,
     private readonly options: PipelineOptions,
   ) {
-    this.maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+    this.gaps = new GapTracker(options.maxQueuedBytes ?? 32 * 1024 * 1024);
     this.budgetMs = options.budgetMs ?? 8;
   }
 
@@ -43,37 +46,14 @@ export class EventPipeline {
 
   /** Queues one event (called synchronously by the proxy). */
   push(event: WireEvent): void {
-    if (event.kind === 'data') {
-      const key = `${event.conn}:${event.dir}`;
-      if (this.queuedBytes + event.bytes.length > this.maxQueuedBytes) {
-        const gap = this.gaps.get(key) ?? { conn: event.conn, dir: event.dir, bytes: 0 };
-        gap.bytes += event.bytes.length;
-        this.gaps.set(key, gap);
-        return;
-      }
-      this.flushGap(key, event.t);
-      this.queuedBytes += event.bytes.length;
-    } else if ('conn' in event) {
-      this.flushGap(`${event.conn}:c2s`, event.t);
-      this.flushGap(`${event.conn}:s2c`, event.t);
-    }
-    this.queue.push(event);
-    this.schedule();
+    this.gaps.admit(event, this.enqueue);
   }
 
   /** Resolves once every queued event has been applied. */
   idle(): Promise<void> {
-    if (this.backlog === 0 && this.gaps.size === 0) return Promise.resolve();
-    for (const key of [...this.gaps.keys()]) this.flushGap(key, this.model.lastT ?? 0);
+    if (this.backlog === 0 && !this.gaps.pending) return Promise.resolve();
+    this.gaps.takeAll(this.model.lastT ?? 0, this.enqueue);
     return new Promise((resolve) => this.idleResolvers.push(resolve));
-  }
-
-  private flushGap(key: string, t: number): void {
-    const gap = this.gaps.get(key);
-    if (!gap) return;
-    this.gaps.delete(key);
-    this.queue.push({ kind: 'gap', t, conn: gap.conn, dir: gap.dir, bytes: gap.bytes });
-    this.schedule();
   }
 
   private schedule(): void {
@@ -87,7 +67,7 @@ export class EventPipeline {
     const deadline = performance.now() + this.budgetMs;
     while (this.head < this.queue.length) {
       const event = this.queue[this.head++] as WireEvent;
-      if (event.kind === 'data') this.queuedBytes -= event.bytes.length;
+      if (event.kind === 'data') this.gaps.release(event.bytes.length);
       const rows = this.model.apply(event);
       this.options.onApplied(event, rows);
       if (performance.now() > deadline) break;

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Direction } from '../protocol/index.ts';
 import { now, type WireEvent } from './events.ts';
+import { GapTracker } from './gap-tracker.ts';
 import { afterPendingInput, startProxy, type InspectorProxy } from './proxy.ts';
 import type { ProxyThreadMessage, ProxyThreadOptions, ProxyThreadReply } from './proxy-thread.ts';
 
@@ -14,8 +14,7 @@ const options = workerData as ProxyThreadOptions;
 
 let batch: WireEvent[] = [];
 let flushScheduled = false;
-let inFlight = 0;
-const gaps = new Map<string, { conn: number; dir: Direction; bytes: number }>();
+const gaps = new GapTracker(options.maxInFlightBytes);
 let proxy: InspectorProxy | undefined;
 
 function post(reply: ProxyThreadReply): void {
@@ -38,34 +37,15 @@ function queue(event: WireEvent): void {
   }
 }
 
-function flushGap(key: string): void {
-  const gap = gaps.get(key);
-  if (!gap) return;
-  gaps.delete(key);
-  queue({ kind: 'gap', t: now(), conn: gap.conn, dir: gap.dir, bytes: gap.bytes });
-}
-
-function onEvent(event: WireEvent): void {
-  if (event.kind === 'data') {
-    const key = `${event.conn}:${event.dir}`;
-    if (inFlight + event.bytes.length > options.maxInFlightBytes) {
-      const gap = gaps.get(key) ?? { conn: event.conn, dir: event.dir, bytes: 0 };
-      gap.bytes += event.bytes.length;
-      gaps.set(key, gap);
-      return;
-    }
-    flushGap(key);
-    inFlight += event.bytes.length;
-  } else if ('conn' in event) {
-    flushGap(`${event.conn}:c2s`);
-    flushGap(`${event.conn}:s2c`);
-  }
-  queue(event);
+/** Posts every event observed so far, gaps included. */
+function flushAll(): void {
+  gaps.takeAll(now(), queue);
+  flush();
 }
 
 port.on('message', (message: ProxyThreadMessage) => {
   if (message.type === 'ack') {
-    inFlight = Math.max(0, inFlight - message.bytes);
+    gaps.release(message.bytes);
     return;
   }
   if (message.type === 'sync') {
@@ -73,8 +53,7 @@ port.on('message', (message: ProxyThreadMessage) => {
     // The answer follows those events on the same port, so it arrives after them.
     const { id } = message;
     void afterPendingInput().then(() => {
-      for (const key of [...gaps.keys()]) flushGap(key);
-      flush();
+      flushAll();
       post({ type: 'synced', id });
     });
     return;
@@ -82,8 +61,7 @@ port.on('message', (message: ProxyThreadMessage) => {
   if (message.type === 'close') {
     void (async () => {
       await proxy?.close();
-      for (const key of [...gaps.keys()]) flushGap(key);
-      flush();
+      flushAll();
       post({ type: 'closed' });
       port.close();
     })();
@@ -91,7 +69,7 @@ port.on('message', (message: ProxyThreadMessage) => {
 });
 
 try {
-  proxy = await startProxy({ listen: options.listen, target: options.target, faults: options.faults, onEvent });
+  proxy = await startProxy({ listen: options.listen, target: options.target, faults: options.faults, onEvent: (event) => gaps.admit(event, queue) });
   post({ type: 'ready', address: proxy.address });
 } catch (error) {
   const e = error as NodeJS.ErrnoException;

@@ -1,4 +1,4 @@
-import type { WireEvent } from './events.ts';
+import type { FramingMode, WireEvent } from './events.ts';
 import type { Row, SessionModel } from './session-model.ts';
 
 /** Options of {@link replayEvents}. */
@@ -24,6 +24,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** `event` as it reads when decoded with `framing` instead of the recorded framing (as is without one). */
+export function withFraming(event: WireEvent, framing: FramingMode | undefined): WireEvent {
+  return framing && event.kind === 'listening' ? { ...event, framing } : event;
 }
 
 /**

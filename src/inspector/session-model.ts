@@ -119,6 +119,11 @@ interface ConnectionState {
 const BUCKET_MS = 1000;
 const MAX_BUCKETS = 300;
 
+/** The lifelines an arrow of `dir` on connection `conn` joins: client → server, or back. */
+function arrowEnds(conn: number, dir: Direction): { from: number; to: number } {
+  return dir === 'c2s' ? { from: conn, to: SERVER_LIFELINE } : { from: SERVER_LIFELINE, to: conn };
+}
+
 /**
  * The I/O-free core of the inspector (mitmproxy style): fed {@link WireEvent}s, it frames the
  * bytes, builds lifelines and diagram rows, lights the 10-step checklist and keeps counters.
@@ -268,8 +273,7 @@ export class SessionModel {
           kind: 'fin',
           conn: event.conn,
           dir: event.dir,
-          from: client ? event.conn : SERVER_LIFELINE,
-          to: client ? SERVER_LIFELINE : event.conn,
+          ...arrowEnds(event.conn, event.dir),
           label: 'FIN',
           summary: client ? 'client closed its side (FIN)' : 'server closed its side (FIN)',
           step: 10,
@@ -307,14 +311,14 @@ export class SessionModel {
   private onClose(added: Row[], event: Extract<WireEvent, { kind: 'close' }>): void {
     const state = this.connection(event.conn);
     const client = event.side === 'client';
-    const from = client ? event.conn : SERVER_LIFELINE;
-    const to = client ? SERVER_LIFELINE : event.conn;
+    const dir: Direction = client ? 'c2s' : 's2c';
+    const { from, to } = arrowEnds(event.conn, dir);
     if (!client && !state.upstream && event.error) {
-      this.push(added, { t: event.t, kind: 'refused', conn: event.conn, dir: 'c2s', from: event.conn, to: SERVER_LIFELINE, label: 'connect ✗', summary: `could not reach the server: ${event.error}`, step: 2 });
+      this.push(added, { t: event.t, kind: 'refused', conn: event.conn, dir: 'c2s', ...arrowEnds(event.conn, 'c2s'), label: 'connect ✗', summary: `could not reach the server: ${event.error}`, step: 2 });
     } else if (event.error || event.reset) {
       const who = client ? 'client' : 'server';
       this.push(added, { t: event.t, kind: 'reset', conn: event.conn, from, to, label: 'RST', summary: `${who} connection reset${event.error ? ` (${event.error})` : ''}`, step: 10 });
-    } else if (!state.finSeen[client ? 'c2s' : 's2c']) {
+    } else if (!state.finSeen[dir]) {
       // A connection that never reached the server has no step 10 to show.
       this.push(added, { t: event.t, kind: 'close', conn: event.conn, from, to, label: 'close', summary: `${client ? 'client' : 'server'} connection closed (no FIN seen)`, step: state.upstream ? 10 : null });
     }
@@ -361,14 +365,12 @@ export class SessionModel {
     if (whole > 0) parts.push(`${whole} whole ${unit}${whole === 1 ? '' : 's'}`);
     if (read.held > 0) parts.push(read.completed === 0 && read.held > read.bytes ? `more of an unfinished ${unit} (${read.held} B held)` : `the start of a ${unit} (${read.held} B held)`);
     if (parts.length === 0) parts.push('nothing complete');
-    const client = read.dir === 'c2s';
     return {
       t: read.t,
       kind: 'read',
       conn,
       dir: read.dir,
-      from: client ? conn : SERVER_LIFELINE,
-      to: client ? SERVER_LIFELINE : conn,
+      ...arrowEnds(conn, read.dir),
       label: `read #${read.read}`,
       summary: `${read.bytes} B: ${parts.join(' + ')}`,
       step: null,
@@ -377,13 +379,12 @@ export class SessionModel {
   }
 
   private addItem(added: Row[], conn: number, state: ConnectionState, item: FramedItem): void {
-    const client = item.dir === 'c2s';
     const { label, summary } = describeItem(item);
     const t = item.parts[item.parts.length - 1]?.t ?? this.lastT ?? 0;
     let step: StepNumber | null = null;
     if (item.kind === 'frame') {
       this.counters.frames[item.dir]++;
-      step = this.stepOfFrame(conn, state, item.frame, item.dir);
+      step = this.stepOfFrame(state, item.frame, item.dir);
     } else if (item.kind === 'bad') {
       this.counters.bad++;
     } else {
@@ -394,8 +395,7 @@ export class SessionModel {
       kind: item.kind,
       conn,
       dir: item.dir,
-      from: client ? conn : SERVER_LIFELINE,
-      to: client ? SERVER_LIFELINE : conn,
+      ...arrowEnds(conn, item.dir),
       label,
       summary,
       step,
@@ -408,7 +408,7 @@ export class SessionModel {
     }
   }
 
-  private stepOfFrame(conn: number, state: ConnectionState, frame: RawFrame, dir: Direction): StepNumber | null {
+  private stepOfFrame(state: ConnectionState, frame: RawFrame, dir: Direction): StepNumber | null {
     const id = frame.id === undefined ? undefined : JSON.stringify(frame.id);
     if (dir === 'c2s') {
       if (id !== undefined) state.byId.set(id, frame);
@@ -421,7 +421,6 @@ export class SessionModel {
       const request = (id !== undefined ? state.byId.get(id) : undefined) ?? (frame.id === undefined ? state.lastRequest : undefined);
       return stepOf(frame, dir, request);
     }
-    void conn;
     return stepOf(frame, dir);
   }
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
+import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
@@ -135,7 +135,6 @@ async function runInspect(options: InspectOptions): Promise<void> {
       faults,
       record: options.record,
       view: tui ? 'tui' : 'plain',
-      title: `chatlab inspect listening on ${listen.host}:${listen.port === 0 ? '…' : listen.port} → ${target.host}:${target.port} (q to quit)`,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -176,7 +175,7 @@ async function loadTrace(path: string) {
 async function runReplay(path: string, options: ReplayOptions): Promise<void> {
   const events = await loadTrace(path);
   const model = new SessionModel({ showReads: options.showReads === true, framing: options.framing });
-  const replayed = options.framing ? events.map((e) => (e.kind === 'listening' ? { ...e, framing: options.framing as FramingMode } : e)) : events;
+  const replayed = events.map((event) => withFraming(event, options.framing));
   if (!useTui(options.plain)) {
     const view = new PlainView(model, process.stdout);
     view.print(`chatlab inspect replay ${path}: ${events.length} events`);

@@ -1,4 +1,5 @@
 import type { WireEvent } from '../events.ts';
+import { withFraming } from '../replay.ts';
 import { SessionModel } from '../session-model.ts';
 import { exportMermaid } from './mermaid.ts';
 import { exportSvg } from './svg.ts';
@@ -31,10 +32,7 @@ export function exportModel(model: SessionModel, format: ExportFormat, options: 
 /** Replays recorded events into a fresh model (framing as recorded, unless overridden). */
 export function modelFromEvents(events: Iterable<WireEvent>, options: { framing?: SessionModel['framing']; showReads?: boolean } = {}): SessionModel {
   const model = new SessionModel({ framing: options.framing, showReads: options.showReads });
-  for (const event of events) {
-    // An explicit framing beats the one the trace was recorded with.
-    model.apply(options.framing && event.kind === 'listening' ? { ...event, framing: options.framing } : event);
-  }
+  for (const event of events) model.apply(withFraming(event, options.framing));
   return model;
 }
 

@@ -1,7 +1,7 @@
 import { STEPS } from '../../protocol/index.ts';
 import { ARROW_KINDS, SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { cellWidth, displayText, truncateCells } from '../text/display.ts';
-import { relativeTime } from '../views/diagram-layout.ts';
+import { arrowStyle, relativeTime } from '../views/diagram-layout.ts';
 import { sessionTitle } from './text.ts';
 
 /** Options of {@link exportSvg}. */
@@ -38,12 +38,11 @@ function stepColor(step: number): string {
   return `hsl(${Math.round(((step - 1) * 330) / 10)}, 65%, 42%)`;
 }
 
+// The CSS class of each arrow style of the text views.
+const ARROW_CLASSES: Record<ReturnType<typeof arrowStyle>, string> = { error: 'err', read: 'read', event: 'evt', c2s: 'c2s', s2c: 's2c' };
+
 function rowClass(row: Row): string {
-  if (row.kind === 'bad' || row.kind === 'refused' || row.kind === 'reset') return 'err';
-  if (row.kind === 'read') return 'read';
-  if (row.kind === 'connect' || row.kind === 'fin' || row.kind === 'close') return 'evt';
-  if (row.item?.kind === 'frame' && row.item.frame.type === 'error') return 'err';
-  return row.dir === 'c2s' ? 'c2s' : 's2c';
+  return ARROW_CLASSES[arrowStyle(row)];
 }
 
 /**

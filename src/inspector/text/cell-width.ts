@@ -20,7 +20,7 @@ export function codePointWidth(codePoint: number): 0 | 1 | 2 {
 /**
  * Cells a string takes when every code point is drawn on its own (how most terminals draw:
  * per code point, wcwidth-style). Equals string-width's answer for text passed through
- * {@link toTerminalText}, whose graphemes are all simple.
+ * `displayText` (./display.ts), whose graphemes are all simple.
  */
 export function cellWidth(text: string): number {
   let width = 0;

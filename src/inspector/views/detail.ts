@@ -72,15 +72,19 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
   }
 
   // TLS records are binary by design: a code point list of ciphertext would only be noise.
-  if (item.kind === 'chunk' && item.tls) {
-    out.push(line(`── bytes (${total}) ──`, 'header'));
-    for (const text of hexDump(item.raw)) out.push(line(text, 'plain'));
-    return out;
-  }
-  const units = decodeUtf8Units(item.raw);
+  if (!(item.kind === 'chunk' && item.tls)) out.push(...utf8Lines(item.raw));
+  out.push(line(`── bytes (${total}) ──`, 'header'));
+  for (const text of hexDump(item.raw)) out.push(line(text, 'plain'));
+  return out;
+}
+
+/** The bytes as UTF-8 code points, listing those that are not plain ASCII text. */
+function utf8Lines(raw: Buffer): StyledLine[] {
+  const out: StyledLine[] = [];
+  const units = decodeUtf8Units(raw);
   // Newline, CR and tab are ordinary framing; list what is not plain ASCII text.
   const special = units.filter((u) => !u.ok || u.codePoint >= 0x80 || (u.codePoint < 0x20 && u.codePoint !== 0x0a && u.codePoint !== 0x0d && u.codePoint !== 0x09));
-  out.push(line(`── UTF-8: ${units.length} code point(s) in ${total} byte(s) ──`, 'header'));
+  out.push(line(`── UTF-8: ${units.length} code point(s) in ${raw.length} byte(s) ──`, 'header'));
   if (special.length === 0) {
     out.push(line('all ASCII text: one byte per code point'));
   } else {
@@ -97,8 +101,5 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
     }
     if (special.length > 64) out.push(line(`… and ${special.length - 64} more`, 'dim'));
   }
-  out.push(line(`── bytes (${total}) ──`, 'header'));
-  for (const text of hexDump(item.raw)) out.push(line(text, 'plain'));
-
   return out;
 }

@@ -69,7 +69,8 @@ function center(index: number, layout: ColumnLayout): number {
 
 const DASHED_KINDS = new Set(['connect', 'refused', 'fin', 'close', 'reset']);
 
-function arrowStyle(row: Row): SpanStyle {
+/** How a row's arrow is drawn: errors, reads, connection events, or the direction of a frame. */
+export function arrowStyle(row: Row): 'error' | 'read' | 'event' | 'c2s' | 's2c' {
   if (row.kind === 'bad' || row.kind === 'refused' || row.kind === 'reset') return 'error';
   if (row.kind === 'read') return 'read';
   if (DASHED_KINDS.has(row.kind)) return 'event';
@@ -92,7 +93,7 @@ function alive(l: Lifeline | undefined, row: Row): boolean {
  */
 export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number) => Lifeline | undefined): { spans: StyledLine; labelShown: boolean } {
   // The grid ends just after the last lifeline, so the summary sits close to the arrows.
-  const width = layout.ids.length === 0 ? 0 : center(layout.ids.length - 1, layout) + 2;
+  const width = gridWidth(layout);
   const chars: string[] = new Array<string>(width).fill(' ');
   const styles: SpanStyle[] = new Array<SpanStyle>(width).fill('lifeline');
   layout.ids.forEach((id, i) => {
@@ -151,6 +152,17 @@ export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number
   return { spans, labelShown };
 }
 
+const ERROR_KINDS = new Set(['bad', 'refused', 'reset', 'drop', 'gap']);
+const PAYLOAD_KINDS = new Set(['frame', 'line', 'chunk']);
+
+/** How a row's summary is drawn: errors, reads, what went on the wire, connection events, notes. */
+function summaryStyle(row: Row): SpanStyle {
+  if (ERROR_KINDS.has(row.kind)) return 'error';
+  if (row.kind === 'read') return 'read';
+  if (PAYLOAD_KINDS.has(row.kind)) return 'summary';
+  return ARROW_KINDS.has(row.kind) ? 'event' : 'note';
+}
+
 /** Options of {@link renderRow}. */
 export interface RenderRowOptions {
   startT?: number;
@@ -164,13 +176,12 @@ export function renderRow(row: Row, layout: ColumnLayout, lifelineOf: (id: numbe
   let summary = displayText(row.summary);
   if (!labelShown && ARROW_KINDS.has(row.kind)) summary = `${displayText(row.label)}${summary ? ` ${summary}` : ''}`;
   if (options.summaryWidth !== undefined) summary = truncateCells(summary, Math.max(0, options.summaryWidth));
-  const summaryStyle: SpanStyle = row.kind === 'bad' || row.kind === 'refused' || row.kind === 'reset' || row.kind === 'drop' || row.kind === 'gap' ? 'error' : row.kind === 'read' ? 'read' : ARROW_KINDS.has(row.kind) && row.kind !== 'frame' && row.kind !== 'line' && row.kind !== 'chunk' ? 'event' : row.kind === 'frame' || row.kind === 'line' || row.kind === 'chunk' ? 'summary' : 'note';
   return [
     { text: padCells(relativeTime(row.t, options.startT), TIME_WIDTH, 'right'), style: 'time' },
     { text: ' ', style: 'plain' },
     { text: padCells(stepBadge(row.step), STEP_WIDTH), style: 'step' },
     ...spans,
-    { text: summary ? ` ${summary}` : '', style: summaryStyle },
+    { text: summary ? ` ${summary}` : '', style: summaryStyle(row) },
   ];
 }
 
