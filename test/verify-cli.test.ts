@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyServer } from '../src/verify/index.ts';
 import { freePort } from '../src/verify/supervisor.ts';
+import { TEST_TIMEOUTS } from './helpers/verify-runs.ts';
 
-const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 const server = (file: string): string => fileURLToPath(new URL(`./fixtures/servers/py/${file}`, import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-verify-'));

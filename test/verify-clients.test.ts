@@ -4,18 +4,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { verifyClient, type VerifyReport } from '../src/verify/index.ts';
+import { verifyClient } from '../src/verify/index.ts';
+import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
 const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/clients/${file}`, import.meta.url));
-const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
 
 function command(file: string): string[] {
   return file.endsWith('.py') ? ['python3', fixture(file)] : [process.execPath, '--import', 'tsx', fixture(file)];
-}
-
-function summary(report: VerifyReport): string {
-  const failed = report.checks.find((c) => c.status === 'failed');
-  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
 }
 
 const BROKEN = [
@@ -31,7 +26,7 @@ const BROKEN = [
 describe('chatlab verify --client on sample clients', () => {
   test.concurrent('a correct Python client passes all ten steps', async () => {
     const report = await verifyClient({ command: command('client.py'), timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.mode).toBe('client');
     expect(report.process?.exitCode).toBe(0);
     // The client's stdout is part of the transcript, next to the frames.
@@ -41,7 +36,7 @@ describe('chatlab verify --client on sample clients', () => {
   test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint }) => {
     const report = await verifyClient({ command: command(file), timeouts: TEST_TIMEOUTS });
     const failed = report.checks.find((c) => c.status === 'failed');
-    expect(failed?.id, summary(report)).toBe(check);
+    expect(failed?.id, failureSummary(report)).toBe(check);
     expect(report.failedStep).toBe(step);
     expect(failed?.failure?.hint).toContain(hint);
   });
@@ -49,7 +44,7 @@ describe('chatlab verify --client on sample clients', () => {
   test.concurrent('the client gets HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD', async () => {
     const user = { user: 'zoe', password: 'zoe-secret' };
     const report = await verifyClient({ command: command('client.py'), user, through: 4, timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     const login = report.transcript.find((e) => e.kind === 'recv' && e.frame?.type === 'login');
     expect(login && 'frame' in login ? login.frame : null).toEqual({ type: 'login', user: 'zoe', password: 'zoe-secret' });
   });

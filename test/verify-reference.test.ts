@@ -9,14 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
-const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
-
-function summary(report: VerifyReport): string {
-  const failed = report.checks.find((c) => c.status === 'failed');
-  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
-}
 
 /** Runs the chatlab CLI; resolves with its exit code and output. */
 function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -51,7 +46,7 @@ describe('chatlab verify on the reference server', () => {
 
   test.concurrent('passes every check, with accounts the verifier registers itself', async () => {
     const report = await verifyServer({ target: { host: '127.0.0.1', port: empty.port }, timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.counts).toEqual({ passed: report.checks.length, failed: 0, skipped: 0 });
     expect(report.accounts?.source).toBe('register');
     expect(report.process).toBeUndefined();
@@ -64,14 +59,14 @@ describe('chatlab verify on the reference server', () => {
       { user: 'carol', password: 'caroline' },
     ];
     const report = await verifyServer({ target: { host: '127.0.0.1', port: chat.port }, users, timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
   });
 
   test.concurrent('end to end: chatlab verify --json -- chatlab server --port {port} --db :memory:', async () => {
     const { code, stdout, stderr } = await runCli(['verify', '--json', '--timeout', '3', '--', process.execPath, CHATLAB, 'server', '--port', '{port}', '--db', ':memory:']);
     const report = JSON.parse(stdout) as VerifyReport;
-    expect(code, `${summary(report)}\n${stderr}`).toBe(0);
+    expect(code, `${failureSummary(report)}\n${stderr}`).toBe(0);
     expect(report).toMatchObject({ mode: 'server', passed: true, through: 10, address: { host: '127.0.0.1' }, counts: { failed: 0, skipped: 0 } });
     expect(report.process?.command).toContain(String(report.address.port));
     expect(report.process?.output.some((line) => line.stream === 'stdout' && line.text.includes(`listening on 127.0.0.1:${report.address.port}`))).toBe(true);
@@ -94,7 +89,7 @@ describe('chatlab verify on the reference server', () => {
 
   test.concurrent('the reference client (chatlab client) passes every --client check', async () => {
     const report = await verifyClient({ command: [process.execPath, CHATLAB, 'client'], timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.process?.exitCode).toBe(0);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { verifyServer, type VerifyReport } from '../src/verify/index.ts';
+import { verifyServer } from '../src/verify/index.ts';
+import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
 const ACCOUNTS = [
@@ -13,8 +14,6 @@ const ACCOUNTS = [
   { user: 'bob', password: 'builder' },
   { user: 'carol', password: 'caroline' },
 ];
-/** Short waits keep the suite fast; still generous for a correct server on a busy machine. */
-const TEST_TIMEOUTS = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
 
 function command(file: string): string[] {
   return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : [process.execPath, '--import', 'tsx', fixture(`ts/${file}`)];
@@ -55,15 +54,10 @@ const BROKEN: Broken[] = [
   { file: 'no-offline-on-drop.ts', step: 10, check: '10.drop-offline', hint: 'when a read returns 0 bytes or fails' },
 ];
 
-function summary(report: VerifyReport): string {
-  const failed = report.checks.find((c) => c.status === 'failed');
-  return failed ? `${failed.id}: ${failed.failure?.summary}\n  hint: ${failed.failure?.hint}` : 'all passed';
-}
-
 describe('chatlab verify on sample servers', () => {
   test.concurrent('a correct Python server (stdlib only, with register) passes all ten steps', async () => {
     const report = await verifyServer({ command: command('chat_server.py'), timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.checks.every((c) => c.status === 'passed')).toBe(true);
     expect(new Set(report.checks.map((c) => c.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
     expect(report.accounts?.source).toBe('register');
@@ -72,7 +66,7 @@ describe('chatlab verify on sample servers', () => {
 
   test.concurrent('a correct TypeScript server (no register, accounts given) passes all ten steps', async () => {
     const report = await verifyServer({ command: command('correct.ts'), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
-    expect(report.passed, summary(report)).toBe(true);
+    expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
   });
 
@@ -80,7 +74,7 @@ describe('chatlab verify on sample servers', () => {
     const report = await verifyServer({ command: command(file), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
     const failed = report.checks.find((c) => c.status === 'failed');
     expect(report.passed).toBe(false);
-    expect(failed?.id, summary(report)).toBe(check);
+    expect(failed?.id, failureSummary(report)).toBe(check);
     expect(report.failedStep).toBe(step);
     expect(failed?.failure?.hint).toContain(hint);
     if (words) expect(failed?.failure?.summary).toContain(words);
@@ -99,7 +93,7 @@ describe('chatlab verify on sample servers', () => {
 
   test.concurrent('a server that only listens (lesson 1) passes --through 2, and fails step 3 without hello', async () => {
     const upTo2 = await verifyServer({ command: command('listen_only.py'), through: 2, timeouts: TEST_TIMEOUTS });
-    expect(upTo2.passed, summary(upTo2)).toBe(true);
+    expect(upTo2.passed, failureSummary(upTo2)).toBe(true);
     expect(upTo2.checks.map((c) => c.step)).toEqual([1, 2]);
     const upTo3 = await verifyServer({ command: command('listen_only.py'), through: 3, timeouts: { ...TEST_TIMEOUTS, answerMs: 1_000 } });
     expect(upTo3.failedStep).toBe(3);

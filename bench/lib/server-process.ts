@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 /** A server under test, running in its own process (pinned to a CPU when asked). */
@@ -74,19 +73,6 @@ export function processMemoryMiB(pid: number): { rss: number; peak: number } | n
   } catch {
     return null;
   }
-}
-
-/** Asks the kernel for a free TCP port on 127.0.0.1 (for servers that cannot listen on port 0). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**

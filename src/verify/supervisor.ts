@@ -110,6 +110,37 @@ export function printedListenPort(line: string): number | null {
 }
 
 /**
+ * Waits until `host:port` accepts a TCP connection, retrying with a growing pause (no fixed
+ * sleep). With the `command` that should be listening there, gives up early if it exits or says
+ * it listens on another port; without one (a server someone else started) it only waits.
+ */
+export async function waitForPort(host: string, port: number, timeoutMs: number, command?: Supervisor): Promise<PortWait> {
+  const startedAt = command?.startedAt ?? performance.now();
+  const deadline = performance.now() + timeoutMs;
+  let pause = 20;
+  let lastError = 'ECONNREFUSED';
+  let wrongPortSince: number | null = null;
+  while (true) {
+    if (command?.exit) return { kind: 'exited', exit: command.exit };
+    const left = deadline - performance.now();
+    if (left <= 0) return { kind: 'timeout', lastError };
+    const error = await tryConnect(host, port, Math.min(1_000, Math.max(50, left)));
+    if (error === null) return { kind: 'ready', afterMs: Math.round(performance.now() - startedAt) };
+    lastError = error;
+    const printed = command?.printedOtherPort(port);
+    if (printed) {
+      wrongPortSince ??= performance.now();
+      // A short grace, in case the line was printed a moment before listening on the right port.
+      if (performance.now() - wrongPortSince > 500) return { kind: 'wrong-port', ...printed };
+    }
+    const nap = delay(Math.min(pause, Math.max(0, deadline - performance.now()))).then(() => null);
+    const exit = await (command ? Promise.race([command.exited, nap]) : nap);
+    if (exit) return { kind: 'exited', exit };
+    pause = Math.min(250, Math.round(pause * 1.5));
+  }
+}
+
+/**
  * Runs the command under test: in its own process group (so children die with it), with
  * PORT/HOST in its environment, capturing stdout and stderr line by line with timestamps.
  * `stop()` kills the whole group (SIGTERM, then SIGKILL after a short grace); a process exit
@@ -120,7 +151,8 @@ export class Supervisor {
   exit: ExitInfo | null = null;
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
-  private readonly startedAt = performance.now();
+  /** When the command was started (performance.now()), the origin of every `atMs`. */
+  readonly startedAt = performance.now();
   private readonly partial = { stdout: '', stderr: '' };
   private readonly onLine: ((line: OutputLine) => void) | undefined;
   private lineWaiters: { match: (line: OutputLine) => boolean; resolve: (line: OutputLine | null) => void }[] = [];
@@ -177,34 +209,6 @@ export class Supervisor {
     this.child.stdin?.end();
   }
 
-  /**
-   * Waits until `host:port` accepts a TCP connection, retrying with a growing pause (no fixed
-   * sleep), and gives up early if the command exits or says it listens on another port.
-   */
-  async waitForPort(host: string, port: number, timeoutMs: number): Promise<PortWait> {
-    const deadline = performance.now() + timeoutMs;
-    let pause = 20;
-    let lastError = 'ECONNREFUSED';
-    let wrongPortSince: number | null = null;
-    while (true) {
-      if (this.exit) return { kind: 'exited', exit: this.exit };
-      const left = deadline - performance.now();
-      if (left <= 0) return { kind: 'timeout', lastError };
-      const error = await tryConnect(host, port, Math.min(1_000, Math.max(50, left)));
-      if (error === null) return { kind: 'ready', afterMs: Math.round(performance.now() - this.startedAt) };
-      lastError = error;
-      const printed = this.printedOtherPort(port);
-      if (printed) {
-        wrongPortSince ??= performance.now();
-        // A short grace, in case the line was printed a moment before listening on the right port.
-        if (performance.now() - wrongPortSince > 500) return { kind: 'wrong-port', ...printed };
-      }
-      const exit = await Promise.race([this.exited, delay(Math.min(pause, Math.max(0, deadline - performance.now()))).then(() => null)]);
-      if (exit) return { kind: 'exited', exit };
-      pause = Math.min(250, Math.round(pause * 1.5));
-    }
-  }
-
   /** Resolves with the first output line (already printed or to come) that matches, or `null` on timeout/exit. */
   waitForLine(match: (line: OutputLine) => boolean, timeoutMs: number, from = 0): Promise<OutputLine | null> {
     const found = this.output.slice(from).find(match);
@@ -253,7 +257,8 @@ export class Supervisor {
     this.flush();
   }
 
-  private printedOtherPort(port: number): { printedPort: number; line: string } | null {
+  /** The first line the command printed that says it listens on a port other than `port`, if any. */
+  printedOtherPort(port: number): { printedPort: number; line: string } | null {
     for (const line of this.output) {
       const printed = printedListenPort(line.text);
       if (printed !== null && printed !== port) return { printedPort: printed, line: line.text };

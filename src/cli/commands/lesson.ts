@@ -68,6 +68,11 @@ function summarise(lesson: Lesson, result: LessonCheckResult, color: boolean): s
   return lines.join('\n');
 }
 
+/** "checking lessons: 3/13" on stderr, rewritten in place; only on a terminal. */
+function showProgress(done: number, total: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${total}${done === total ? '\n' : ''}`);
+}
+
 /** Runs checks for several lessons, two at a time (each starts servers and clients of its own). */
 async function checkMany(lessons: Lesson[], progress: (done: number) => void): Promise<LessonCheckResult[]> {
   const results: LessonCheckResult[] = new Array(lessons.length);
@@ -89,11 +94,12 @@ function printList(color: boolean): void {
   const cache = readCheckCache();
   const lessons = listLessons();
   const width = Math.max(...lessons.map((l) => l.title.length));
-  for (const lesson of lessons) {
-    const { status } = cachedStatus(lesson, cache);
-    write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(status, color)}`);
+  // cachedStatus hashes the lesson's files: once per lesson is enough.
+  const statuses = lessons.map((lesson) => cachedStatus(lesson, cache).status);
+  for (const [index, lesson] of lessons.entries()) {
+    write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(statuses[index]!, color)}`);
   }
-  const unchecked = lessons.filter((l) => cachedStatus(l, cache).status !== 'passed' && cachedStatus(l, cache).status !== 'failed').length;
+  const unchecked = statuses.filter((status) => status !== 'passed' && status !== 'failed').length;
   if (unchecked > 0) write(paint('dim', `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`, color));
 }
 
@@ -116,11 +122,8 @@ export function registerLessonCommand(program: Command): void {
       if (flags.check) {
         const lessons = listLessons();
         const release = stopVerifierOnSignal('lesson');
-        const progress = (done: number): void => {
-          if (process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${lessons.length}${done === lessons.length ? '\n' : ''}`);
-        };
-        progress(0);
-        await checkMany(lessons, progress);
+        showProgress(0, lessons.length);
+        await checkMany(lessons, (done) => showProgress(done, lessons.length));
         release();
       }
       printList(color);
@@ -230,7 +233,7 @@ export function registerLessonCommand(program: Command): void {
       } else {
         const lessons = listLessons();
         results = await checkMany(lessons, (done) => {
-          if (!flags.json && process.stderr.isTTY) process.stderr.write(`\rchecking lessons: ${done}/${lessons.length}${done === lessons.length ? '\n' : ''}`);
+          if (!flags.json) showProgress(done, lessons.length);
         });
       }
       release();

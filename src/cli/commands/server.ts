@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { ChatServer, DatabaseError, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../server/index.ts';
+import { ChatServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../server/index.ts';
 import { CliError, describeError, parsePort } from '../errors.ts';
 
 /** Options of `chatlab server`, as commander parses them. */
@@ -33,18 +33,9 @@ export function registerServerCommand(program: Command): void {
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
   const port = options.port ?? portFromEnv();
-  let server: ChatServer;
-  try {
-    server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true, limits: options.limit });
-  } catch (error) {
-    throw new CliError(error instanceof DatabaseError ? error.message : describeError(error));
-  }
-  let address: { host: string; port: number };
-  try {
-    address = await server.start();
-  } catch (error) {
-    throw new CliError(describeError(error));
-  }
+  // A bad database or a busy port throws here; main.ts prints it as one line (see describeError).
+  const server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true, limits: options.limit });
+  const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   process.stdout.write(`chatlab server listening on ${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
   if (server.accounts.list().length === 0) {

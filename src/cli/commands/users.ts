@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MAX_PASSWORD_CHARS, MIN_NEW_PASSWORD_CHARS, USER_NAME_PATTERN, codePointLength } from '../../protocol/index.ts';
-import { AccountError, AccountStore, DatabaseError } from '../../server/index.ts';
-import { CliError, describeError } from '../errors.ts';
+import { AccountError, AccountStore } from '../../server/index.ts';
+import { CliError } from '../errors.ts';
 
 const DEFAULT_DB = 'chatlab.db';
 
@@ -54,12 +54,8 @@ export function registerUsersCommand(program: Command): void {
 }
 
 async function withStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
-  let store: AccountStore;
-  try {
-    store = new AccountStore({ db });
-  } catch (error) {
-    throw new CliError(error instanceof DatabaseError ? error.message : describeError(error));
-  }
+  // A bad database throws here; main.ts prints it as one line.
+  const store = new AccountStore({ db });
   try {
     await work(store);
   } finally {

@@ -1,16 +1,13 @@
 import { PROTOCOL, encodeFrame, validateClientFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds } from '../failure.ts';
+import { nonceOf } from '../nonce.ts';
 import type { Check } from '../runner.ts';
 import type { OutputLine } from '../supervisor.ts';
 import type { ClientContext } from './context.ts';
 
 /** A name the client learns about from presence and messages. */
 const OTHER = 'carol';
-
-function nonceOf(text: string): string {
-  return text.slice(text.lastIndexOf('#'));
-}
 
 /** Fails with a byte diff against the stdout line that looks most like the one expected. */
 function failOnLine(ctx: ClientContext, expected: string, from: number, near: (line: OutputLine) => boolean, hint: string, summary: string): never {

@@ -27,7 +27,8 @@ export class ClientContext {
     readonly listener: net.Server,
     readonly account: Account,
     readonly texts: { stdin: string; incoming: string },
-    public supervisor: Supervisor | undefined,
+    /** The client under test. */
+    readonly process: Supervisor,
   ) {
     this.accepted = new Promise((resolve) => {
       listener.on('connection', (socket) => {
@@ -41,10 +42,6 @@ export class ClientContext {
         resolve(this.client);
       });
     });
-  }
-
-  get process(): Supervisor {
-    return this.supervisor as Supervisor;
   }
 
   /** Resolves with the client's connection, or `null` if it does not come within `timeoutMs` or the client exits. */

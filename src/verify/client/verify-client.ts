@@ -1,9 +1,10 @@
 import net from 'node:net';
 import { buildReport } from '../build-report.ts';
+import { nonce } from '../nonce.ts';
 import { runChecks, toStep } from '../runner.ts';
 import { Supervisor } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
-import { DEFAULT_TIMEOUTS, type VerifyClientOptions, type VerifyReport } from '../types.ts';
+import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyClientOptions, type VerifyReport } from '../types.ts';
 import { CLIENT_CHECKS } from './checks.ts';
 import { ClientContext } from './context.ts';
 
@@ -16,10 +17,6 @@ function listen(host: string, port: number): Promise<net.Server> {
       resolve(server);
     });
   });
-}
-
-function nonce(): string {
-  return `#${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /**
@@ -37,7 +34,6 @@ export async function verifyClient(options: VerifyClientOptions): Promise<Verify
   const account = options.user ?? { user: `ada_${Math.random().toString(36).slice(2, 6)}`, password: `pw-${Math.random().toString(36).slice(2, 10)}` };
   const transcript = new Transcript();
   const texts = { stdin: `héllo 👋 from stdin ${nonce()}`, incoming: `hi 👋 世界 ${nonce()}` };
-  const ctx = new ClientContext(host, port, through, timeouts, transcript, listener, account, texts, undefined);
   options.onStart?.({ host, port, command: options.command });
   const supervisor = new Supervisor(options.command, {
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -46,21 +42,22 @@ export async function verifyClient(options: VerifyClientOptions): Promise<Verify
       if (line.stream === 'stdout') transcript.add({ conn: 'client', kind: 'stdout', text: line.text });
     },
   });
-  ctx.supervisor = supervisor;
+  // Built in the same tick as the spawn: its 'connection' listener is in place before the client can connect.
+  const ctx = new ClientContext(host, port, through, timeouts, transcript, listener, account, texts, supervisor);
+  let checks: CheckResult[];
+  let exitedEarly: boolean;
   try {
-    const checks = await runChecks(CLIENT_CHECKS, ctx, {
+    checks = await runChecks(CLIENT_CHECKS, ctx, {
       through,
       guardMs: timeouts.startMs + 3 * timeouts.answerMs + 2 * timeouts.quietMs,
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
     });
     // In this mode the client exiting by itself after bye is the goal, not an accident.
-    const exitedEarly = supervisor.exit !== null && checks.some((c) => c.status === 'failed');
-    ctx.client?.dispose();
-    await supervisor.stop();
-    return buildReport({ mode: 'client', through, address: { host, port }, checks, transcript, supervisor, exitedEarly, started });
+    exitedEarly = supervisor.exit !== null && checks.some((c) => c.status === 'failed');
   } finally {
     ctx.client?.dispose();
     await supervisor.stop();
     await new Promise((resolve) => listener.close(resolve));
   }
+  return buildReport({ mode: 'client', through, address: { host, port }, checks, transcript, supervisor, exitedEarly, started });
 }

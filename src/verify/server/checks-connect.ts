@@ -2,7 +2,7 @@ import { PROTOCOL } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds } from '../failure.ts';
 import type { Check } from '../runner.ts';
-import { describeExit, tryConnect } from '../supervisor.ts';
+import { describeExit, waitForPort } from '../supervisor.ts';
 import type { ServerContext } from './context.ts';
 
 const HELLO = `{"type":"hello","protocol":"${PROTOCOL}"}`;
@@ -15,22 +15,16 @@ const listens: Check<ServerContext> = {
   async run(ctx) {
     const where = `${ctx.host}:${ctx.port}`;
     const { supervisor, timeouts } = ctx;
+    const wait = await waitForPort(ctx.host, ctx.port, timeouts.startMs, supervisor);
     if (!supervisor) {
-      // --target: the server is someone else's to start; give it the same bounded patience.
-      const deadline = performance.now() + timeouts.startMs;
-      let error: string | null = 'ECONNREFUSED';
-      for (let pause = 20; performance.now() < deadline; pause = Math.min(250, pause * 1.5)) {
-        error = await tryConnect(ctx.host, ctx.port, Math.min(1_000, timeouts.startMs));
-        if (error === null) return `listening on ${where}`;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-      }
+      // --target: the server is someone else's to start, so it can only be ready or late.
+      if (wait.kind === 'ready') return `listening on ${where}`;
       fail({
-        summary: `no answer within ${seconds(timeouts.startMs)}: nothing accepts connections on ${where} (${error === 'ECONNREFUSED' ? 'connection refused' : error})`,
+        summary: `no answer within ${seconds(timeouts.startMs)}: nothing accepts connections on ${where} (${wait.kind === 'timeout' && wait.lastError !== 'ECONNREFUSED' ? wait.lastError : 'connection refused'})`,
         hint: `start your server first, listening on ${where}, or let the verifier start it: chatlab verify -- <command>.`,
         timeoutSeconds: timeouts.startMs / 1000,
       });
     }
-    const wait = await supervisor.waitForPort(ctx.host, ctx.port, timeouts.startMs);
     switch (wait.kind) {
       case 'ready':
         return `listening on ${where} after ${wait.afterMs} ms`;

@@ -1,12 +1,15 @@
 import { showBytes } from '../bytes.ts';
 import { fail, seconds } from '../failure.ts';
-import type { Received, Wait } from '../probe.ts';
+import type { Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
-import { answerOf, errorCode, json, type ServerContext } from './context.ts';
+import { answerOf, errorCode, json, type ServerContext, type TimedWait } from './context.ts';
 import { expectPresence } from './checks-login.ts';
 
 /** What step 8 saw after bob's quit, for step 9 to judge. */
-const quitWaits = new WeakMap<ServerContext, { wait: Wait; waitedMs: number }>();
+const quitWaits = new WeakMap<ServerContext, TimedWait>();
+
+/** An answer to a quit, or a line that is not a frame. */
+const quitAnswerOrBadLine = (r: Received): boolean => r.frame === undefined || answerOf('bye')(r);
 
 const quitRead: Check<ServerContext> = {
   id: '8.quit-read',
@@ -15,8 +18,7 @@ const quitRead: Check<ServerContext> = {
   async run(ctx) {
     const bob = ctx.bob!;
     await bob.send({ type: 'quit' });
-    const waitedMs = ctx.through >= 9 ? ctx.timeouts.answerMs : ctx.timeouts.quietMs;
-    const wait = await bob.next((r) => r.frame === undefined || answerOf('bye')(r), waitedMs);
+    const { wait, waitedMs } = await ctx.beginWait(bob, 8, quitAnswerOrBadLine);
     if (wait.kind === 'frame') {
       const code = errorCode(wait.received);
       if (!wait.received.frame) fail(await ctx.explainWait(bob, wait, 'an answer to quit', waitedMs, { timeout: '' }));
@@ -47,13 +49,7 @@ const bye: Check<ServerContext> = {
   title: 'the user who quits gets bye',
   async run(ctx) {
     const bob = ctx.bob!;
-    const seen = quitWaits.get(ctx);
-    let wait: Wait = seen?.wait ?? { kind: 'timeout' };
-    let waitedMs = seen?.waitedMs ?? 0;
-    if (wait.kind === 'timeout' && waitedMs < ctx.timeouts.answerMs) {
-      wait = await bob.next((r) => r.frame === undefined || answerOf('bye')(r), ctx.timeouts.answerMs - waitedMs);
-      waitedMs = ctx.timeouts.answerMs;
-    }
+    const { wait, waitedMs } = await ctx.finishWait(bob, quitWaits.get(ctx), quitAnswerOrBadLine);
     const example = json({ type: 'bye' });
     if (wait.kind === 'closed' && !(await ctx.serverExit())) {
       fail({

@@ -4,17 +4,16 @@ import { HINTS, fail, seconds, sentence } from '../failure.ts';
 import type { Probe, Received, Wait } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import type { Account } from '../types.ts';
-import { answerOf, errorCode, json, type ServerContext } from './context.ts';
+import { answerOf, errorCode, json, type ServerContext, type TimedWait } from './context.ts';
 
 /** Error codes that mean "I could not read or understand that frame" (never right for a valid login). */
 const READ_ERRORS = new Set(['bad_frame', 'bad_request', 'unknown_type', 'frame_too_large', 'not_logged_in']);
 
 /** What the step-4 checks saw, for the step-5 checks to judge. */
-interface LoginWait {
-  wait: Wait;
-  waitedMs: number;
-}
-const loginWaits = new WeakMap<Probe, LoginWait[]>();
+const loginWaits = new WeakMap<Probe, TimedWait[]>();
+
+/** An answer to a login, or a line that is not a frame. */
+const loginAnswerOrBadLine = (r: Received): boolean => r.frame === undefined || answerOf('welcome')(r);
 
 function login(account: Account, password = account.password): RawFrame {
   return { type: 'login', user: account.user, password };
@@ -35,8 +34,7 @@ function evenCuts(length: number, pieces: number): number[] {
  * fails only on signs the frame was not read: a parse error, or a close with no answer.
  */
 async function readLogin(ctx: ServerContext, probe: Probe, what: string, readHint: string): Promise<Wait> {
-  const waitedMs = ctx.through >= 5 ? ctx.timeouts.answerMs : ctx.timeouts.quietMs;
-  const wait = await probe.next((r) => r.frame === undefined || answerOf('welcome')(r), waitedMs);
+  const { wait, waitedMs } = await ctx.beginWait(probe, 4, loginAnswerOrBadLine);
   if (wait.kind === 'frame') {
     const code = errorCode(wait.received);
     if (!wait.received.frame) fail(await ctx.explainWait(probe, wait, `an answer to ${what}`, waitedMs, { timeout: readHint }));
@@ -61,13 +59,7 @@ async function readLogin(ctx: ServerContext, probe: Probe, what: string, readHin
 
 /** The n-th login answer seen at step 4 on `probe`, waiting longer only if step 4 waited briefly. */
 async function loginAnswer(ctx: ServerContext, probe: Probe, index: number, what: string, hint: string): Promise<Received> {
-  const seen = loginWaits.get(probe)?.[index];
-  let wait = seen?.wait ?? { kind: 'timeout' as const };
-  let waitedMs = seen?.waitedMs ?? 0;
-  if (wait.kind === 'timeout' && waitedMs < ctx.timeouts.answerMs) {
-    wait = await probe.next((r) => r.frame === undefined || answerOf('welcome')(r), ctx.timeouts.answerMs - waitedMs);
-    waitedMs = ctx.timeouts.answerMs;
-  }
+  const { wait, waitedMs } = await ctx.finishWait(probe, loginWaits.get(probe)?.[index], loginAnswerOrBadLine);
   if (wait.kind === 'frame' && wait.received.frame) return wait.received;
   fail(await ctx.explainWait(probe, wait, what, waitedMs, { timeout: hint }));
 }

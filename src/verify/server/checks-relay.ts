@@ -1,14 +1,10 @@
 import { encodeFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, sentence } from '../failure.ts';
+import { nonceOf } from '../nonce.ts';
 import type { Probe, Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import { answerOf, errorCode, json, type ServerContext } from './context.ts';
-
-/** The `#xxxxxx` tag that makes each sent text easy to find again, even when mangled. */
-function nonceOf(text: string): string {
-  return text.slice(text.lastIndexOf('#'));
-}
 
 function carries(text: string): (received: Received) => boolean {
   const nonce = nonceOf(text);
@@ -31,7 +27,7 @@ function arrivals(ctx: ServerContext): Map<string, { arrived: boolean; waitedMs:
  */
 async function readSay(ctx: ServerContext, sender: Probe, frame: RawFrame, bytes: Buffer, splitAt: number[], readHint: string): Promise<void> {
   const recipient = ctx.others(sender)[0]!;
-  const waitedMs = ctx.through >= 7 ? ctx.timeouts.answerMs : ctx.timeouts.quietMs;
+  const waitedMs = ctx.moveWaitMs(6);
   const stop = new AbortController();
   await sender.send(bytes, { splitAt, gapMs: 20, frames: [frame] });
   const result = await Promise.race([

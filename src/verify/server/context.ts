@@ -1,6 +1,7 @@
 import { validateServerFrame, type RawFrame, type StepNumber } from '../../protocol/index.ts';
 import { showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, type FailureReport } from '../failure.ts';
+import { nonce } from '../nonce.ts';
 import { Probe, type Received, type Wait } from '../probe.ts';
 import type { Supervisor } from '../supervisor.ts';
 import type { Transcript } from '../transcript.ts';
@@ -12,6 +13,12 @@ export interface WaitHints {
   timeout: string;
   /** Hint when the server closes the connection instead. */
   close?: string;
+}
+
+/** A wait for an answer, and how long it lasted. */
+export interface TimedWait {
+  wait: Wait;
+  waitedMs: number;
 }
 
 /** The texts of the `say` frames the checks send, each with a nonce to find it again. */
@@ -30,8 +37,6 @@ export interface SentTexts {
  */
 export class ServerContext {
   readonly probes: Probe[] = [];
-  /** Accounts given with --user / --accounts. */
-  readonly givenAccounts: Account[];
   /** The accounts the checks log in with: [alice, bob, carol?] roles. */
   accounts: Account[] = [];
   accountSource: 'register' | 'given' | 'none' = 'none';
@@ -57,10 +62,9 @@ export class ServerContext {
     readonly timeouts: Timeouts,
     readonly transcript: Transcript,
     readonly supervisor: Supervisor | undefined,
-    givenAccounts: Account[],
+    /** Accounts given with --user / --accounts. */
+    readonly givenAccounts: Account[],
   ) {
-    this.givenAccounts = givenAccounts;
-    const nonce = (): string => `#${Math.random().toString(36).slice(2, 8)}`;
     this.texts = {
       plain: `hello from the verifier ${nonce()}`,
       unicode: `héllo 👋 wörld — 世界 ✓ ${nonce()}`,
@@ -173,6 +177,27 @@ export class ServerContext {
     const exit = await this.serverExit();
     if (exit) return { summary: `the server process ${exit} before ${what}`, hint: HINTS.serverExited };
     return { summary: `no answer within ${seconds(timeoutMs)}: waited for ${what}`, hint: hints.timeout, timeoutSeconds: timeoutMs / 1000 };
+  }
+
+  /**
+   * How long to wait for the effect of a client's move at `step` (login, say, quit): a run that
+   * stops at that step only needs the move read, not answered, so it waits briefly.
+   */
+  moveWaitMs(step: StepNumber): number {
+    return this.through > step ? this.timeouts.answerMs : this.timeouts.quietMs;
+  }
+
+  /** Waits {@link moveWaitMs} for the answer to a move at `step`; {@link finishWait} lets the next step wait for the rest. */
+  async beginWait(probe: Probe, step: StepNumber, match: (received: Received) => boolean): Promise<TimedWait> {
+    const waitedMs = this.moveWaitMs(step);
+    return { wait: await probe.next(match, waitedMs), waitedMs };
+  }
+
+  /** Finishes a {@link beginWait} (none yet counts as nothing seen): if it ran out early, waits for the rest of `answerMs`. */
+  async finishWait(probe: Probe, begun: TimedWait | undefined, match: (received: Received) => boolean): Promise<TimedWait> {
+    const { wait, waitedMs } = begun ?? { wait: { kind: 'timeout' }, waitedMs: 0 };
+    if (wait.kind !== 'timeout' || waitedMs >= this.timeouts.answerMs) return { wait, waitedMs };
+    return { wait: await probe.next(match, this.timeouts.answerMs - waitedMs), waitedMs: this.timeouts.answerMs };
   }
 
   /** Fails unless the frame passes the chatlab/1 field checks for its type. */

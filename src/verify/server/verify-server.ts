@@ -2,7 +2,7 @@ import type { Check } from '../runner.ts';
 import { runChecks, toStep } from '../runner.ts';
 import { Supervisor, freePort } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
-import { DEFAULT_TIMEOUTS, type VerifyReport, type VerifyServerOptions } from '../types.ts';
+import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyReport, type VerifyServerOptions } from '../types.ts';
 import { buildReport } from '../build-report.ts';
 import { connectChecks } from './checks-connect.ts';
 import { leaveChecks } from './checks-leave.ts';
@@ -39,28 +39,29 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     throw new Error('verifyServer needs a command to start the server, or a target address');
   }
   const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
+  let checks: CheckResult[];
+  let exitedEarly: boolean;
   try {
-    const checks = await runChecks(SERVER_CHECKS, ctx, {
+    checks = await runChecks(SERVER_CHECKS, ctx, {
       through,
       guardMs: timeouts.startMs + 5 * timeouts.answerMs + 4 * timeouts.quietMs,
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
     });
-    const exitedEarly = supervisor?.exit !== null && supervisor?.exit !== undefined;
-    ctx.closeAll();
-    await supervisor?.stop();
-    return buildReport({
-      mode: 'server',
-      through,
-      address: { host, port },
-      checks,
-      transcript,
-      supervisor,
-      exitedEarly,
-      started,
-      accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
-    });
+    // Read before stopping it, which makes every process exit.
+    exitedEarly = supervisor?.exit !== null && supervisor?.exit !== undefined;
   } finally {
     ctx.closeAll();
     await supervisor?.stop();
   }
+  return buildReport({
+    mode: 'server',
+    through,
+    address: { host, port },
+    checks,
+    transcript,
+    supervisor,
+    exitedEarly,
+    started,
+    accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
+  });
 }
