@@ -20,6 +20,20 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/**
+ * The port from an environment variable (lessons and the verifier start programs with `PORT`),
+ * `fallback` when it is unset or empty.
+ * @throws CliError when it is set but not a port.
+ */
+export function portFromEnv(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  try {
+    return parsePort(value);
+  } catch {
+    throw new CliError(`PORT=${value} is not a TCP port (a whole number from 0 to 65535); pass --port`);
+  }
+}
+
 /** commander argument parser for a positive whole number. */
 export function parsePositiveInt(value: string): number {
   const n = Number(value);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { LineModeError, runLineMode } from '../../client/line-mode.ts';
 import { TuiError, runTui } from '../../client/tui/index.ts';
-import { CliError, parsePort, parsePositiveInt } from '../errors.ts';
+import { CliError, parsePort, parsePositiveInt, portFromEnv } from '../errors.ts';
 
 interface ClientCommandOptions {
   user?: string;
@@ -55,7 +55,7 @@ Examples:
       const password = options.password ?? env.CHATLAB_PASSWORD;
       if (password === undefined) throw new CliError('no password: pass --password PASSWORD (or set CHATLAB_PASSWORD)');
       const host = options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1';
-      const port = options.port ?? portFromEnv(env.PORT);
+      const port = options.port ?? portFromEnv(env.PORT, DEFAULT_PORT);
       const stdout = process.stdout;
       const terminal = stdout.isTTY === true && process.stdin.isTTY === true;
       const common = {
@@ -95,11 +95,3 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function portFromEnv(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_PORT;
-  try {
-    return parsePort(value);
-  } catch {
-    throw new CliError(`PORT=${value} is not a TCP port (a whole number from 0 to 65535); pass --port`);
-  }
-}

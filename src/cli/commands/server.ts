@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { ChatServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../server/index.ts';
-import { CliError, describeError, parsePort } from '../errors.ts';
+import { parsePort, portFromEnv } from '../errors.ts';
 
 /** Options of `chatlab server`, as commander parses them. */
 interface ServerCommandOptions {
@@ -32,7 +32,7 @@ export function registerServerCommand(program: Command): void {
 
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
-  const port = options.port ?? portFromEnv();
+  const port = options.port ?? portFromEnv(process.env.PORT, DEFAULT_PORT);
   // A bad database or a busy port throws here; main.ts prints it as one line (see describeError).
   const server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true, limits: options.limit });
   const address = await server.start();
@@ -71,12 +71,3 @@ function parseLimit(text: string, previous: Partial<ServerLimits>): Partial<Serv
   return { ...previous, [name]: value };
 }
 
-function portFromEnv(): number {
-  const value = process.env.PORT;
-  if (value === undefined || value === '') return DEFAULT_PORT;
-  try {
-    return parsePort(value);
-  } catch (error) {
-    throw new CliError(`environment variable PORT: ${describeError(error)}`);
-  }
-}
