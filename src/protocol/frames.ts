@@ -165,6 +165,8 @@ export interface HistoryEndFrame {
   last_msgid?: number;
   room?: string;
   to?: string;
+  /** True when the oldest messages were left out to keep the replay within the server's output bound. */
+  truncated?: boolean;
   id?: RequestId;
 }
 /** One room of a `room_list`. */

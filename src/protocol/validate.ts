@@ -137,7 +137,7 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   users: { fields: { users: required(stringList), room: optional(anyString), id } },
   pong: { fields: { ts: required(finiteNumber), id } },
   history_end: {
-    fields: { count: required(count), last_msgid: optional(count), room: optional(anyString), to: optional(anyString), id },
+    fields: { count: required(count), last_msgid: optional(count), room: optional(anyString), to: optional(anyString), truncated: optional(boolean), id },
   },
   room_list: { fields: { rooms: required(roomCounts), id } },
   file_offer: {

@@ -2,6 +2,7 @@ import {
   LOBBY,
   PROTOCOL,
   allowedBeforeLogin,
+  encodeFrame,
   isRequestId,
   validateClientFrame,
   type ClientFrame,
@@ -43,6 +44,13 @@ export interface ChatCoreDeps {
 
 /** Messages a `history` request returns when it names no `limit`. */
 export const HISTORY_PAGE_DEFAULT = 50;
+
+/**
+ * The share of `maxOutputBytes` one history replay (after login, after join, or a `history`
+ * page) may fill; the oldest messages are left out beyond it. Half, so that the live traffic
+ * queued behind a replay still fits before the client is cut off with `output_overflow`.
+ */
+export const HISTORY_REPLAY_OUTPUT_SHARE = 0.5;
 
 /** Why a connection is turned away at once. */
 export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | 'server_shutdown';
@@ -246,26 +254,32 @@ export class ChatCore implements ConnectionHandler {
     const queued = history.undelivered(member.user, limits.offlineReplayLimit);
     for (const message of queued) replayed.set(message.msgid, message);
     const messages = [...replayed.values()].sort((a, b) => a.msgid - b.msgid);
-    this.sendHistory(connection, messages);
-    history.markDelivered(queued.map((message) => message.msgid));
+    const { sent, truncated } = this.sendHistory(connection, messages);
+    // Queued messages left out by the byte bound stay undelivered: the next login brings them.
+    history.markDelivered(sent.filter((message) => message.queued).map((message) => message.msgid));
     if (messages.length > 0 || since !== undefined) {
-      connection.send({ type: 'history_end', count: messages.length, last_msgid: messages.at(-1)?.msgid ?? 0 });
+      connection.send({ type: 'history_end', count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
     }
   }
 
-  private sendHistory(connection: Connection, messages: readonly StoredMessage[]): void {
-    for (const message of messages) {
-      connection.send({
-        type: 'message',
-        from: message.from,
-        ...(message.room !== undefined ? { room: message.room } : { to: message.to as string }),
-        text: message.text,
-        ts: message.ts,
-        msgid: message.msgid,
-        history: true,
-        ...(message.queued && { queued: true }),
-      });
+  /**
+   * Sends `messages` (oldest first) as history frames, leaving out the oldest ones whose frames
+   * would take the replay past {@link HISTORY_REPLAY_OUTPUT_SHARE} of `maxOutputBytes`: a replay
+   * of long messages must not cost the client its connection. Returns what was sent.
+   */
+  private sendHistory(connection: Connection, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
+    const budget = Math.floor(this.deps.limits.maxOutputBytes * HISTORY_REPLAY_OUTPUT_SHARE);
+    const frames: Buffer[] = [];
+    let bytes = 0;
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const frame = encodeFrame(historyFrame(messages[i] as StoredMessage));
+      if (bytes + frame.length > budget) break;
+      bytes += frame.length;
+      frames.push(frame);
     }
+    frames.reverse();
+    for (const frame of frames) connection.deliver(frame);
+    return { sent: messages.slice(messages.length - frames.length), truncated: frames.length < messages.length };
   }
 
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
@@ -350,9 +364,8 @@ export class ChatCore implements ConnectionHandler {
       this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'join' });
     }
     connection.send({ type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
-    const messages = this.deps.history.roomTail(room, limits.historyReplayLimit);
-    this.sendHistory(connection, messages);
-    connection.send({ type: 'history_end', room, count: messages.length, last_msgid: messages.at(-1)?.msgid ?? 0 });
+    const { sent, truncated } = this.sendHistory(connection, this.deps.history.roomTail(room, limits.historyReplayLimit));
+    connection.send({ type: 'history_end', room, count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
   }
 
   /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
@@ -378,17 +391,15 @@ export class ChatCore implements ConnectionHandler {
       const to = frame.to;
       if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'there is no private conversation with yourself');
       if (!hub.isOnline(to) && !accounts.has(to)) return this.reply(connection, frame.id, 'unknown_user', `there is no user "${to}"`);
-      const messages = history.conversationPage(member.user, to, before, limit);
-      this.sendHistory(connection, messages);
-      connection.send({ type: 'history_end', to, count: messages.length, ...idField(frame.id) });
+      const { sent, truncated } = this.sendHistory(connection, history.conversationPage(member.user, to, before, limit));
+      connection.send({ type: 'history_end', to, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
       return;
     }
     const room = frame.room ?? LOBBY;
     if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
     if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" to read its history`);
-    const messages = history.roomPage(room, before, limit);
-    this.sendHistory(connection, messages);
-    connection.send({ type: 'history_end', room, count: messages.length, ...idField(frame.id) });
+    const { sent, truncated } = this.sendHistory(connection, history.roomPage(room, before, limit));
+    connection.send({ type: 'history_end', room, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
   }
 
   /**
@@ -469,6 +480,20 @@ export class ChatCore implements ConnectionHandler {
     this.depart(connection, code, true);
     connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true });
   }
+}
+
+/** A stored message as a replayed `message` frame. */
+function historyFrame(message: StoredMessage): MessageFrame {
+  return {
+    type: 'message',
+    from: message.from,
+    ...(message.room !== undefined ? { room: message.room } : { to: message.to as string }),
+    text: message.text,
+    ts: message.ts,
+    msgid: message.msgid,
+    history: true,
+    ...(message.queued && { queued: true }),
+  };
 }
 
 function idField(id: RequestId | undefined): { id?: RequestId } {

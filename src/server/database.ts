@@ -42,6 +42,9 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX messages_by_sender ON messages (sender, msgid) WHERE recipient IS NOT NULL;
    CREATE INDEX messages_by_recipient ON messages (recipient, msgid) WHERE recipient IS NOT NULL;
    CREATE INDEX messages_undelivered ON messages (recipient, msgid) WHERE delivered = 0`,
+  // 3: one private conversation (sender → recipient) in msgid order, so retention can find a
+  // pair's oldest rows and delete them without scanning everything either user ever sent.
+  `CREATE INDEX messages_by_pair ON messages (sender, recipient, msgid) WHERE recipient IS NOT NULL`,
 ];
 
 /** The schema version this code writes and understands. */

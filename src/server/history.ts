@@ -34,12 +34,32 @@ interface Row {
 
 const COLUMNS = 'msgid, ts, sender, room, recipient, text';
 
+/** Options of a {@link HistoryStore}. */
+export interface HistoryOptions {
+  /** Messages kept per room and per private pair; older delivered ones are deleted (0 keeps all). */
+  retainPerConversation?: number;
+}
+
+/** A conversation that got messages since the last prune: a room, or a private pair. */
+type Conversation = { room: string } | { a: string; b: string };
+
+/** A prune pass runs at most this often by time (ms)... */
+const PRUNE_INTERVAL_MS = 1_000;
+/** ...or once the inserts since the last pass reach this share of the retention, whichever comes first. */
+const PRUNE_SHARE = 0.1;
+
 /**
  * Message history in SQLite (the `messages` table). `msgid`s are handed out in memory, so the
  * live `message` carries its id at once; the rows themselves are written in ONE transaction per
  * event-loop turn (a `setImmediate`), which keeps SQLite off the relay's hot path. Every read
  * writes what is pending first, so nothing recorded is ever missing from an answer. A crash
  * loses at most the current turn's messages.
+ *
+ * Retention: the conversations a batch touched are remembered, and in the same transaction as
+ * a batch, at most once a second or once a tenth of the retention has been inserted, each of
+ * them is cut back to its newest `retainPerConversation` rows (two index lookups per
+ * conversation). So a conversation may briefly hold up to a tenth more; undelivered private
+ * messages are never deleted.
  */
 export class HistoryStore {
   private nextMsgid: number;
@@ -48,8 +68,18 @@ export class HistoryStore {
   private scheduled: NodeJS.Immediate | undefined;
   private readonly statements;
   private readonly writeBatch: () => void;
+  private readonly retain: number;
+  private readonly pruneEvery: number;
+  private touched = new Map<string, Conversation>();
+  private insertsSincePrune = 0;
+  private lastPruneAt = 0;
 
-  constructor(private readonly db: ChatDatabase) {
+  constructor(
+    private readonly db: ChatDatabase,
+    options: HistoryOptions = {},
+  ) {
+    this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
+    this.pruneEvery = Math.max(1, Math.ceil(this.retain * PRUNE_SHARE));
     const last = db.prepare<[], { last: number | null }>('SELECT MAX(msgid) AS last FROM messages').get();
     this.nextMsgid = (last?.last ?? 0) + 1;
     this.statements = {
@@ -80,12 +110,30 @@ export class HistoryStore {
         `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND delivered = 0 ORDER BY msgid LIMIT ?`,
       ),
       markDelivered: db.prepare<[number]>('UPDATE messages SET delivered = 1 WHERE msgid = ?'),
+      // The (retain + 1)-th newest msgid of a conversation: it and everything older may go.
+      roomCutoff: db
+        .prepare<[string, number], number>('SELECT msgid FROM messages WHERE room = ? ORDER BY msgid DESC LIMIT 1 OFFSET ?')
+        .pluck(),
+      roomPrune: db.prepare<[string, number]>('DELETE FROM messages WHERE room = ? AND msgid <= ? AND delivered = 1'),
+      pairCutoff: db
+        .prepare<[string, string, string, string, number], number>(
+          `SELECT msgid FROM messages WHERE sender = ? AND recipient = ?
+           UNION ALL
+           SELECT msgid FROM messages WHERE sender = ? AND recipient = ?
+           ORDER BY msgid DESC LIMIT 1 OFFSET ?`,
+        )
+        .pluck(),
+      pairPrune: db.prepare<[string, string, number]>(
+        'DELETE FROM messages WHERE sender = ? AND recipient = ? AND msgid <= ? AND delivered = 1',
+      ),
     };
     const insertAll = db.transaction((rows: NewMessage[], ids: number[]) => {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i] as NewMessage;
         this.statements.insert.run(ids[i] as number, row.ts, row.from, row.room ?? null, row.to ?? null, row.text, row.delivered ? 1 : 0);
+        if (this.retain > 0) this.touch(row);
       }
+      if (this.retain > 0 && this.pruneDue()) this.prune();
     });
     this.writeBatch = () => {
       const rows = this.pending;
@@ -94,6 +142,41 @@ export class HistoryStore {
       this.pendingIds = [];
       insertAll(rows, ids);
     };
+  }
+
+  /** Remembers the conversation of a written row for the next prune pass. */
+  private touch(row: NewMessage): void {
+    this.insertsSincePrune++;
+    if (row.room !== undefined) {
+      this.touched.set(`#${row.room}`, { room: row.room });
+      return;
+    }
+    const [a, b] = [row.from, row.to as string].sort() as [string, string];
+    this.touched.set(`@${a}\n${b}`, { a, b });
+  }
+
+  private pruneDue(): boolean {
+    return this.insertsSincePrune >= this.pruneEvery || Date.now() - this.lastPruneAt >= PRUNE_INTERVAL_MS;
+  }
+
+  /** Cuts every touched conversation back to its newest {@link retain} rows, undelivered ones kept. */
+  private prune(): void {
+    const { roomCutoff, roomPrune, pairCutoff, pairPrune } = this.statements;
+    for (const conversation of this.touched.values()) {
+      if ('room' in conversation) {
+        const cutoff = roomCutoff.get(conversation.room, this.retain);
+        if (cutoff !== undefined) roomPrune.run(conversation.room, cutoff);
+        continue;
+      }
+      const { a, b } = conversation;
+      const cutoff = pairCutoff.get(a, b, b, a, this.retain);
+      if (cutoff === undefined) continue;
+      pairPrune.run(a, b, cutoff);
+      pairPrune.run(b, a, cutoff);
+    }
+    this.touched.clear();
+    this.insertsSincePrune = 0;
+    this.lastPruneAt = Date.now();
   }
 
   /** The msgid the next recorded message will get. */

@@ -14,7 +14,9 @@ export interface ServerLimits {
    * `maxConnections` × this in the worst case, hence far below the old 8 MiB). It must stay above
    * the largest burst a healthy client gets in one go: a login replays up to
    * 2 × `historyReplayLimit` + `offlineReplayLimit` = 300 messages, about 1.2 MiB if every one is
-   * 4,000 ASCII characters long.
+   * 4,000 ASCII characters long. A replay (login, join, `history` page) is cut to half of this
+   * anyway, oldest messages first (`history_end` then says `"truncated": true`), so long or
+   * escape-heavy messages cannot push a client over it.
    */
   maxOutputBytes: number;
   /**
@@ -75,6 +77,12 @@ export interface ServerLimits {
   historyReplayLimit: number;
   /** Largest `limit` a `history` request may ask for (a larger one is lowered to this). */
   historyPageLimit: number;
+  /**
+   * Messages kept per room and per private conversation (a pair of users); older ones are
+   * deleted from the database as new ones arrive (0 keeps everything). Private messages still
+   * waiting for their offline recipient are never deleted before they are delivered.
+   */
+  historyRetainPerConversation: number;
   /** Most stored private messages delivered to a user at one login (the rest wait for the next). */
   offlineReplayLimit: number;
   /** Rooms (besides lobby) one user may be in at once. */
@@ -104,14 +112,18 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   loginAttemptWindowMs: 60_000,
   historyReplayLimit: 50,
   historyPageLimit: 200,
+  historyRetainPerConversation: 10_000,
   offlineReplayLimit: 200,
   maxRoomsPerUser: 32,
   maxFileBytes: 100 * 1024 * 1024,
   maxTransfersPerUser: 8,
 });
 
-/** Limits that may be 0: keepalive off, history replay off, resume input only once all output is written. */
-const MAY_BE_ZERO = new Set<keyof ServerLimits>(['keepAliveMs', 'historyReplayLimit', 'outputLowWaterBytes']);
+/**
+ * Limits that may be 0: keepalive off, history replay off, keep all history, resume input only
+ * once all output is written.
+ */
+const MAY_BE_ZERO = new Set<keyof ServerLimits>(['keepAliveMs', 'historyReplayLimit', 'historyRetainPerConversation', 'outputLowWaterBytes']);
 
 /**
  * Merges overrides into the defaults and checks every value.
