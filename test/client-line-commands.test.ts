@@ -53,6 +53,17 @@ async function loggedIn(user: string, port = chat.port): Promise<ChatClient> {
 
 const isText = (text: string) => (m: MessageFrame) => m.text === text;
 
+describe('chatlab client --plain: a history replay cut to fit the output bound', () => {
+  it('says that older messages were left out', async () => {
+    const small = await startTestServer({ limits: { maxOutputBytes: 8_192 } });
+    closers.push(() => void small.stop());
+    const alice = await loggedIn('alice', small.port);
+    for (let i = 1; i <= 4; i++) await alice.say(`${i} ${'x'.repeat(1_500)}`);
+    const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(small.port)]);
+    await cli.line(/^\* end of history \(\d messages?; older ones left out, \/history pages back\)$/);
+  });
+});
+
 describe('chatlab client --plain: slash commands', () => {
   it('rooms, private messages, /who, /rooms, /history, errors — one parseable line each', async () => {
     const alice = await loggedIn('alice');

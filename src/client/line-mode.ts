@@ -96,7 +96,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   session.on('history_end', (end) => {
     if (end.id !== undefined || end.count === 0) return;
     const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
-    print(formatInfo(`end of history${place} (${end.count} message${end.count === 1 ? '' : 's'})`, style));
+    print(formatInfo(`end of history${place} (${end.count} message${end.count === 1 ? '' : 's'}${end.truncated ? '; older ones left out, /history pages back' : ''})`, style));
   });
   session.on('error', (error) => print(formatError(error, style)));
   session.on('bye', (bye) => {

@@ -101,7 +101,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     void refreshRooms();
   });
   session.on('history_end', (end) => {
-    if (end.id === undefined && end.count > 0) log(`{grey-fg}── ${end.count} earlier message${end.count === 1 ? '' : 's'} above ──{/grey-fg}`);
+    if (end.id === undefined && end.count > 0) log(`{grey-fg}── ${end.count} earlier message${end.count === 1 ? '' : 's'} above${end.truncated ? ' (older ones left out; /history pages back)' : ''} ──{/grey-fg}`);
   });
   session.on('error', (error) => log(tuiError(error)));
   session.on('bye', (bye) => log(tuiInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`)));
