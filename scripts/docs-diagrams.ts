@@ -27,11 +27,19 @@ export function hasExporter(program: Command): boolean {
   return findCommand(program, ['inspect', 'export']) !== undefined;
 }
 
+/** What the exporter must have written for each format (a cheap sanity check of the file). */
+const EXPECTED_OUTPUT = { svg: /<svg[\s>]/, mermaid: /^sequenceDiagram$/m } as const;
+
 /**
- * Exports one recorded trace (JSONL) as an SVG sequence diagram.
+ * Exports one recorded trace (JSONL) as an SVG (default) or Mermaid sequence diagram.
  * @param makeProgram builds a fresh commander tree (commander keeps state between parses).
  */
-export async function exportTraceSvg(makeProgram: () => Command, trace: string, out: string): Promise<void> {
+export async function exportTraceSvg(
+  makeProgram: () => Command,
+  trace: string,
+  out: string,
+  format: keyof typeof EXPECTED_OUTPUT = 'svg',
+): Promise<void> {
   const program = makeProgram();
   if (!hasExporter(program)) {
     throw new DiagramExportError('`chatlab inspect export` is not available (src/inspector has not registered it yet)');
@@ -45,12 +53,13 @@ export async function exportTraceSvg(makeProgram: () => Command, trace: string, 
   };
   silence(program);
   try {
-    await program.parseAsync(['inspect', 'export', trace, '--format', 'svg', '-o', out], { from: 'user' });
+    await program.parseAsync(['inspect', 'export', trace, '--format', format, '-o', out], { from: 'user' });
   } catch (error) {
     const message = error instanceof CommanderError || error instanceof Error ? error.message : String(error);
     throw new DiagramExportError(`chatlab inspect export ${trace} failed: ${message}`);
   }
   if (!existsSync(out)) throw new DiagramExportError(`chatlab inspect export ${trace} wrote no file at ${out}`);
-  const svg = readFileSync(out, 'utf8');
-  if (!/<svg[\s>]/.test(svg)) throw new DiagramExportError(`chatlab inspect export ${trace} did not write an SVG to ${out}`);
+  if (!EXPECTED_OUTPUT[format].test(readFileSync(out, 'utf8'))) {
+    throw new DiagramExportError(`chatlab inspect export ${trace} did not write ${format} to ${out}`);
+  }
 }

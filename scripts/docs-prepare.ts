@@ -88,6 +88,8 @@ async function main(): Promise<void> {
   log(`${lessons.filter((l) => existsSync(join(l.dir, 'trace.jsonl'))).length} lesson diagrams exported`);
   const coreTrace = await recordCoreFlow(join(DIAGRAMS, 'core-flow.jsonl'));
   await exportTraceSvg(buildProgram, coreTrace, join(DIAGRAMS, 'core-flow.svg'));
+  // The inspector page shows the Mermaid export of the same session as source text.
+  await exportTraceSvg(buildProgram, coreTrace, join(DIAGRAMS, 'core-flow.mmd'), 'mermaid');
   log(`core flow diagram from a session recorded just now (${relative(REPO_ROOT, coreTrace)})`);
 
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
