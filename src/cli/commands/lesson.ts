@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, type VerifyReport } from '../../verify/index.ts';
 import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
-import { cachedStatus, checkCacheFile, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
+import { cachedStatus, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
 import { renderReadme } from '../../lessons/render.ts';
 import { joinCommand, runLesson } from '../../lessons/run.ts';
@@ -105,8 +105,9 @@ function printList(color: boolean): void {
 
 const LIST_HELP = `
 The status column shows the result of the last \`chatlab lesson check\` of each lesson, as long as
-its files have not changed since (results are kept in ${checkCacheFile()}; set CHATLAB_CACHE_DIR to
-move them). Checking them all takes a while, so it only happens with --check.`;
+its files have not changed since (results are kept in ~/.cache/chatlab/lesson-checks.json, or in
+$XDG_CACHE_HOME/chatlab or $CHATLAB_CACHE_DIR when set). Checking them all takes a while, so it
+only happens with --check.`;
 
 /** `chatlab lesson`: list, read, run, check and compare the lessons. */
 export function registerLessonCommand(program: Command): void {
