@@ -59,6 +59,11 @@ export class FrameDecoder {
     return this.lines.bufferedBytes;
   }
 
+  /** A copy of the bytes of a frame whose newline has not arrived yet (what a report shows). */
+  pendingFrame(): Buffer {
+    return this.lines.pendingLine();
+  }
+
   /** Feeds one read's bytes; returns every frame (or framing error) they complete, in order. */
   push(chunk: Uint8Array): DecodeResult[] {
     const results: DecodeResult[] = [];

@@ -192,6 +192,16 @@ describe('LineSplitter reads spans', () => {
     expect(describeItems(splitter.push(Buffer.from('\n')))).toEqual([{ line: 'abc', raw: 'abc\n' }]);
   });
 
+  it('shows the bytes held for an unfinished line, across reads, and none once it ends', () => {
+    const splitter = new LineSplitter();
+    expect(splitter.pendingLine()).toEqual(Buffer.alloc(0));
+    splitter.push(Buffer.from('done\n{"ty'));
+    splitter.push(Buffer.from('pe":'));
+    expect(splitter.pendingLine().toString()).toBe('{"type":');
+    splitter.push(Buffer.from('"x"}\n'));
+    expect(splitter.pendingLine()).toEqual(Buffer.alloc(0));
+  });
+
   it('accepts a plain Uint8Array view into a larger buffer', () => {
     const backing = new Uint8Array(Buffer.from('XXhi\nYY'));
     const items = new LineSplitter().push(backing.subarray(2, 5));

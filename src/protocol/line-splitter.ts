@@ -42,6 +42,11 @@ export class LineSplitter {
     return this.pendingBytes;
   }
 
+  /** A copy of the bytes held for a line not yet terminated (empty while none is held). */
+  pendingLine(): Buffer {
+    return Buffer.concat(this.pending, this.pendingBytes);
+  }
+
   /** Feeds one read's bytes; returns every item completed by them, in order. */
   push(chunk: Uint8Array): LineItem[] {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -57,7 +57,6 @@ export class Probe {
   private waiters: Waiter[] = [];
   private closeWaiters: (() => void)[] = [];
   /** Bytes received since the last newline: a frame still waiting for its `\n`. */
-  private partial: Buffer[] = [];
 
   private constructor(
     readonly socket: net.Socket,
@@ -114,7 +113,7 @@ export class Probe {
 
   /** Bytes of an unfinished frame (received, but no `\n` yet). */
   get pendingBytes(): Buffer {
-    return Buffer.concat(this.partial);
+    return this.decoder.pendingFrame();
   }
 
   /** Whether the connection can no longer bring anything new. */
@@ -224,9 +223,6 @@ export class Probe {
   private onData(chunk: Buffer): void {
     this.reads++;
     this.transcript.add({ conn: this.name, kind: 'read', raw: Buffer.from(chunk), index: this.reads });
-    const lastNewline = chunk.lastIndexOf(0x0a);
-    if (lastNewline === -1) this.partial.push(chunk);
-    else this.partial = lastNewline === chunk.length - 1 ? [] : [chunk.subarray(lastNewline + 1)];
     for (const result of this.decoder.push(chunk)) {
       if (result.ok) this.record({ raw: result.raw, frame: result.frame, reads: result.reads });
       else this.record({ raw: result.raw, problem: { code: result.code, message: result.message }, reads: result.reads });
