@@ -40,7 +40,20 @@ export interface CloseOptions {
    * `closeGraceMs` if the peer has not closed by then.
    */
   waitForPeer?: boolean;
+  /**
+   * How long (ms) the socket may stay open while it still holds bytes the peer has not taken yet:
+   * a slow reader working through its backlog up to the last frame (after `output_overflow`).
+   * Default (and never less than) `closeGraceMs`. Once the socket holds nothing more, the usual
+   * `closeGraceMs` rule applies; past this, it is destroyed whatever it still holds.
+   */
+  drainMs?: number;
 }
+
+/**
+ * Bytes of every connection's output bound kept free for the frame that closes it (the
+ * `output_overflow` error is ~150 bytes), so the limit never makes that frame impossible.
+ */
+export const CLOSING_FRAME_RESERVE = 1024;
 
 const END_OF_INPUT = Symbol('end of input');
 type InboxItem = DecodeResult | typeof END_OF_INPUT;
@@ -78,6 +91,8 @@ export class Connection implements InputConsumer {
   private peerHasEnded = false;
   private waitingForPeer = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** While closing: when (`Date.now()`) the socket is destroyed even if it still holds unsent bytes. */
+  private drainDeadline = 0;
   private resolveClosed!: () => void;
 
   /**
@@ -97,7 +112,10 @@ export class Connection implements InputConsumer {
     this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
-    this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (info) => this.guard(() => this.handler.overflowed(this, info)), budget);
+    // The outbox's bound leaves room for the closing frame: the `output_overflow` error written
+    // after an overflow still fits within maxOutputBytes.
+    const outboxBytes = Math.max(0, limits.maxOutputBytes - CLOSING_FRAME_RESERVE);
+    this.outbox = new Outbox(socket, outboxBytes, scheduler, (info) => this.guard(() => this.handler.overflowed(this, info)), budget);
     socket.setNoDelay(true); // we coalesce writes ourselves; Nagle would only add latency
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -177,8 +195,25 @@ export class Connection implements InputConsumer {
     this.outbox.close({ flush: options.flush ?? true, last });
     this.waitingForPeer = options.waitForPeer === true && !this.peerHasEnded;
     if (!this.waitingForPeer) this.endSocket();
-    this.after(this.limits.closeGraceMs, () => this.socket.destroy());
+    const graceMs = this.limits.closeGraceMs;
+    this.drainDeadline = Date.now() + Math.max(graceMs, options.drainMs ?? graceMs);
+    this.after(graceMs, this.onCloseGraceOver);
   }
+
+  /**
+   * A grace period after the last word is over and the peer has not closed. If the socket has
+   * handed everything to the kernel, it is destroyed: the kernel still delivers what it holds, and
+   * the FIN after it. If it still holds bytes (a slow reader, the last frame behind them), it is
+   * given more time, up to the drain deadline: destroying it now would cut a frame in half.
+   */
+  private readonly onCloseGraceOver = (): void => {
+    const left = this.drainDeadline - Date.now();
+    if (left <= 0 || this.socket.writableLength === 0) {
+      this.socket.destroy();
+      return;
+    }
+    this.after(Math.min(this.limits.closeGraceMs, left), this.onCloseGraceOver);
+  };
 
   /** Drops the connection at once, without a last word. */
   destroy(): void {

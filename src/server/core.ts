@@ -17,7 +17,7 @@ import {
   type WhoFrame,
 } from '../protocol/index.ts';
 import { AccountError, type AccountStore } from './accounts.ts';
-import type { Connection, ConnectionHandler } from './connection.ts';
+import type { CloseOptions, Connection, ConnectionHandler } from './connection.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
 import type { HistoryStore, StoredMessage } from './history.ts';
 import type { Hub, Member } from './hub.ts';
@@ -51,6 +51,12 @@ export const HISTORY_PAGE_DEFAULT = 50;
  * queued behind a replay still fits before the client is cut off with `output_overflow`.
  */
 export const HISTORY_REPLAY_OUTPUT_SHARE = 0.5;
+
+/**
+ * How many `closeGraceMs` a client cut off with `output_overflow` gets to read what its socket still
+ * holds, then the error (20 s by default); a peer that reads nothing is destroyed after that.
+ */
+export const OVERFLOW_DRAIN_GRACE_PERIODS = 10;
 
 /** Why a connection is turned away at once. */
 export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | 'server_shutdown';
@@ -112,7 +118,11 @@ export class ChatCore implements ConnectionHandler {
       stalledMs === undefined
         ? `you read too slowly: ${pendingBytes} bytes pending, over the ${limit}-byte limit; disconnecting`
         : `you read too slowly: ${pendingBytes} bytes pending, stuck for ${stalledMs} ms while the server was overloaded; disconnecting`;
-    this.fatal(connection, 'output_overflow', message, { flush: false });
+    // What was queued but never handed to the socket is dropped; what the socket holds (whole
+    // frames) is delivered first, so the error arrives whole, last. A slow reader may take a while
+    // to get there: its socket stays for up to OVERFLOW_DRAIN_GRACE_PERIODS × closeGraceMs.
+    const drainMs = this.deps.limits.closeGraceMs * OVERFLOW_DRAIN_GRACE_PERIODS;
+    this.fatal(connection, 'output_overflow', message, { flush: false, drainMs });
   }
 
   failed(connection: Connection, error: unknown): void {
@@ -474,11 +484,11 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Sends an `error`, then closes this connection only (the others never notice but a presence). */
-  private fatal(connection: Connection, code: ErrorCode, message: string, options: { flush?: boolean } = {}): void {
+  private fatal(connection: Connection, code: ErrorCode, message: string, options: Pick<CloseOptions, 'flush' | 'drainMs'> = {}): void {
     if (connection.state !== 'open') return;
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message, fatal: true });
     this.depart(connection, code, true);
-    connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true });
+    connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
   }
 }
 

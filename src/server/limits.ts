@@ -51,7 +51,9 @@ export interface ServerLimits {
   loginTimeoutMs: number;
   /**
    * How long the server waits for the peer to close after the server said its last word
-   * (`bye` after `quit`, a fatal error, shutdown) before it destroys the socket anyway.
+   * (`bye` after `quit`, a fatal error, shutdown) before it destroys the socket anyway. After
+   * `output_overflow` the socket stays longer while it still holds bytes the client has not read
+   * (up to 10 × this), so that the error, behind them, arrives whole.
    */
   closeGraceMs: number;
   /** Idle time before the first TCP keepalive probe, in ms (0 turns keepalive off). */

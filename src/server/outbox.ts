@@ -175,6 +175,9 @@ export class Outbox implements BudgetedOutbox {
     if (this.state !== 'open') return;
     this.state = 'overflowed';
     const pendingBytes = this.pendingBytes;
+    // Only frames never handed to the socket are dropped. The socket keeps what it has: whole
+    // frames, as every write is a concatenation of whole frames, so a last frame written after
+    // them (the error that tells the client why) still arrives whole.
     this.discard();
     process.nextTick(this.onOverflow, stalledMs === undefined ? { pendingBytes } : { pendingBytes, stalledMs });
   }

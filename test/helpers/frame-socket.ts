@@ -165,6 +165,11 @@ export class FrameSocket {
     return !this.isClosed;
   }
 
+  /** Bytes of a frame whose newline never came (non-zero after the close: the server cut a frame short). */
+  get unterminatedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
   /** Whether the server has ended its side (sent FIN). */
   get serverEnded(): boolean {
     return this.endedByPeer;
