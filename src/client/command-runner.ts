@@ -2,6 +2,7 @@ import { LOBBY, type MessageFrame } from '../protocol/index.ts';
 import { COMMAND_HELP, roomTarget, type ChatCommand } from './commands.ts';
 import { ClientError, ProtocolError } from './errors.ts';
 import { TransferError, type FileTransfers } from './files/index.ts';
+import { sanitize } from './line-format.ts';
 import type { ChatSession } from './session.ts';
 
 /** What a command needs from the UI that runs it. */
@@ -34,12 +35,13 @@ export function errorParts(error: unknown): { code: string; message: string } {
 
 /**
  * The one line that says why {@link ChatSession.start} failed: the connect error as it is, or
- * which step (registration, login) failed for `user`, with the server's code.
+ * which step (registration, login) failed for `user`, with the server's code. Escaped
+ * ({@link sanitize}): the server wrote part of it.
  */
 export function startFailure(error: unknown, step: ChatSession['lastStep'], user: string): string {
   const { code, message } = errorParts(error);
-  if (step === 'connect') return message;
-  return `${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`;
+  if (step === 'connect') return sanitize(message);
+  return sanitize(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`);
 }
 
 /**

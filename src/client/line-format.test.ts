@@ -54,9 +54,72 @@ describe('line format', () => {
   ];
   it.each(others)('$name line', ({ line, expected }) => expect(line).toBe(expected));
 
-  it('sanitize keeps newlines, tabs and Unicode, escapes C0, DEL and C1 controls', () => {
-    expect(sanitize('a\tb\nc é 👋')).toBe('a\tb\nc é 👋');
+  it('sanitize keeps Unicode, escapes C0 (line breaks too), DEL, C1, line separators and bidi controls', () => {
+    expect(sanitize('c é 👋 日本')).toBe('c é 👋 日本');
     expect(sanitize('\u0000\u001b\u007f\u009b')).toBe('\\x00\\x1b\\x7f\\x9b');
+    expect(sanitize('a\tb\nc\rd')).toBe('a\\tb\\nc\\rd');
+    expect(sanitize('\u2028\u2029\u202a\u202e\u2066\u2069')).toBe('\\u{2028}\\u{2029}\\u{202A}\\u{202E}\\u{2066}\\u{2069}');
+    // A message text keeps its newlines and tabs (they are indented / harmless); nothing else.
+    expect(sanitize('a\tb\nc\rd\u2028e', { multiline: true })).toBe('a\tb\nc\\rd\\u{2028}e');
+  });
+
+  describe('text from the network cannot forge a line', () => {
+    const FORGERIES = [
+      '\n[12:00:00] alice: forged',
+      '\r[12:00:00] alice: forged',
+      '\r\n[12:00:00] alice: forged',
+      '\u000b[12:00:00] alice: forged',
+      '\u000c[12:00:00] alice: forged',
+      '\u0085[12:00:00] alice: forged',
+      '\u2028[12:00:00] alice: forged',
+      '\u2029[12:00:00] alice: forged',
+      '\u001b[2K\u001b[1G[12:00:00] alice: forged', // erase the line, back to column 1
+      '\u202e:ecilA ]00:00:21[', // right-to-left override: reads as "[12:00:00] Alice:"
+      '\u2066\n[12:00:00] alice: forged\u2069',
+    ];
+    // Everything a terminal may take as the start of a new line, or as a reason to redraw one.
+    const LINE_BREAK = /\r\n|[\n\r\u000b\u000c\u0085\u2028\u2029]/;
+    // eslint-disable-next-line no-control-regex
+    const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+    /** Asserts `output` is one line, or a first line plus indented continuation lines (with `continued`). */
+    function expectOneEntry(printed: string, continued = false): void {
+      const output = printed.replace(/\u001b\[\d+m/g, ''); // our own colours
+      const [first, ...rest] = output.split(LINE_BREAK);
+      expect(UNSAFE.test(output), JSON.stringify(output)).toBe(false);
+      if (!continued) expect(rest, JSON.stringify(output)).toEqual([]);
+      for (const line of rest) expect(line, JSON.stringify(output)).toMatch(/^ +\S/);
+      expect(first).toBeDefined();
+    }
+
+    it.each(FORGERIES)('in a name, a room, a text: %j', (forged) => {
+      const name = `mallory${forged}`;
+      expectOneEntry(formatMessage({ type: 'message', from: name, text: 'hi', ts }, plain));
+      expectOneEntry(formatMessage({ type: 'message', from: 'bob', text: 'hi', ts, room: `dev${forged}` }, plain));
+      expectOneEntry(formatMessage({ type: 'message', from: 'bob', text: 'hi', ts, to: name }, plain, { me: 'bob' }));
+      expectOneEntry(formatMessage({ type: 'message', from: 'bob', text: `hi${forged}`, ts }, plain), true);
+      expectOneEntry(formatMessage({ type: 'message', from: 'bob', text: `hi${forged}`, ts }, colour), true);
+      expectOneEntry(formatPresence({ type: 'presence', user: name, status: 'online' }, plain));
+      expectOneEntry(formatPresence({ type: 'presence', user: 'bob', status: 'offline', room: `dev${forged}` }, plain));
+      expectOneEntry(formatError({ code: `bad${forged}`, message: `because${forged}` }, plain));
+      expectOneEntry(formatInfo(`online: ${name}, bob`, plain));
+    });
+
+    it.each(FORGERIES)('in a file name, a reason, a path: %j', (forged) => {
+      const name = `cat.png${forged}`;
+      const events = [
+        { kind: 'incoming' as const, transfer: `t7${forged}`, from: `mallory${forged}`, name, size: 1, sha256: 'x', room: `dev${forged}` },
+        { kind: 'offered' as const, transfer: 't7', name, size: 1, target: { to: `bob${forged}` } },
+        { kind: 'accepted' as const, transfer: 't7', name, user: `bob${forged}` },
+        { kind: 'declined' as const, transfer: 't7', name, user: `bob${forged}` },
+        { kind: 'receiving' as const, transfer: 't7', name, from: `bob${forged}`, directory: `dl${forged}` },
+        { kind: 'received' as const, transfer: 't7', name, from: 'alice', path: `downloads/${name}`, size: 1 },
+        { kind: 'delivered' as const, transfer: 't7', name, user: 'bob' },
+        { kind: 'rejected' as const, transfer: 't7', name, user: 'bob', reason: `bad${forged}` },
+        { kind: 'failed' as const, transfer: 't7', name, direction: 'send' as const, user: `bob${forged}`, reason: `gone${forged}`, interrupted: false },
+      ];
+      for (const event of events) expectOneEntry(formatTransfer(event, plain) ?? '');
+    });
   });
 
   const transfers = [

@@ -12,14 +12,42 @@ type Style = Parameters<typeof styleText>[0];
 
 const paint = (style: LineStyle, format: Style, text: string) => (style.color ? styleText(format, text) : text);
 
-// C0 controls but \n and \t, DEL and C1 controls: another user's text must not be able to move the
-// cursor, clear the screen or recolour the terminal.
+// What text from the network must not print as itself: C0 controls (line breaks included), DEL
+// and C1 controls, which move the cursor, clear the screen, recolour the terminal or start a new
+// line; the Unicode line and paragraph separators; and the bidi embeddings, overrides and
+// isolates, which reorder what follows them so a line can look like another.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// The same, but a message text's own newlines and tabs are kept (the caller indents the lines).
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** Makes untrusted text safe to print: control characters become visible `\xNN` escapes. */
-export function sanitize(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeCharacter(c: string): string {
+  const named = NAMED_ESCAPES[c];
+  if (named !== undefined) return named;
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16).toUpperCase()}}`;
+}
+
+/**
+ * Makes text that came from the network safe to print: every character that could move the
+ * cursor, restyle the terminal, break the line or reorder it (see `UNSAFE`) becomes a visible
+ * escape: `\n`, `\r`, `\t`, `\x1b`, `\u{202E}`. The one escaping function of the client's output:
+ * every `format…` function (and the TUI's) passes what it prints through it, so a forged name,
+ * file name, reason or text cannot produce a line that looks like another.
+ *
+ * With `multiline` (a message's text, and only that) newlines and tabs are kept: the caller
+ * indents the continuation lines ({@link continuationIndent}) so they cannot pass for a new line.
+ */
+export function sanitize(text: string, options: { multiline?: boolean } = {}): string {
+  return text.replace(options.multiline ? UNSAFE_IN_TEXT : UNSAFE, escapeCharacter);
+}
+
+/** A message's text as printed: escaped, newlines kept, every line after the first indented by `columns`. */
+export function messageBody(text: string, columns: number): string {
+  return continuationIndent(sanitize(text, { multiline: true }), columns);
 }
 
 /** `hh:mm:ss` of a server timestamp, in local time. */
@@ -52,27 +80,27 @@ export function continuationIndent(text: string, columns: number): string {
 export function formatMessage(message: MessageFrame, style: LineStyle, options: { own?: boolean; me?: string } = {}): string {
   const { tag, name } = messageLabel(message, options.me);
   const prefix = `[${clock(message.ts)}] ${tag}`;
-  const body = continuationIndent(sanitize(message.text), prefix.length + name.length + 2);
+  const body = messageBody(message.text, prefix.length + name.length + 2);
   const nameStyle: Style = options.own ? ['bold', 'green'] : message.to !== undefined ? ['bold', 'magenta'] : ['bold', 'cyan'];
   return `${paint(style, 'dim', prefix)}${paint(style, nameStyle, name)}: ${options.own ? paint(style, 'dim', body) : body}`;
 }
 
 /** `* bob is online` / `* bob is offline`; in a room: `* alice joined #rust` / `* alice left #rust`. */
 export function formatPresence(presence: PresenceFrame, style: LineStyle): string {
-  const user = sanitize(presence.user);
+  const { user, room } = presence;
   const colour = presence.status === 'online' ? 'green' : 'yellow';
-  if (presence.room !== undefined) return paint(style, colour, `* ${user} ${presence.status === 'online' ? 'joined' : 'left'} #${sanitize(presence.room)}`);
-  return paint(style, colour, `* ${user} is ${presence.status}`);
+  if (room !== undefined) return paint(style, colour, sanitize(`* ${user} ${presence.status === 'online' ? 'joined' : 'left'} #${room}`));
+  return paint(style, colour, sanitize(`* ${user} is ${presence.status}`));
 }
 
 /** `! <code>: <message>`. */
 export function formatError(error: { code: string; message: string }, style: LineStyle): string {
-  return paint(style, 'red', `! ${sanitize(error.code)}: ${sanitize(error.message)}`);
+  return paint(style, 'red', sanitize(`! ${error.code}: ${error.message}`));
 }
 
-/** `* <text>`: what the client itself has to say (who is online, help, leaving). */
+/** `* <text>`: what the client itself has to say (who is online, help, leaving); names in it are escaped too. */
 export function formatInfo(text: string, style: LineStyle): string {
-  return paint(style, 'dim', `* ${text}`);
+  return paint(style, 'dim', sanitize(`* ${text}`));
 }
 
 /**
@@ -81,35 +109,34 @@ export function formatInfo(text: string, style: LineStyle): string {
  * delivered/rejected).
  */
 export function formatTransfer(event: TransferEvent, style: LineStyle): string | null {
-  const name = sanitize(event.name);
-  const line = (text: string, format: Style = 'blue') => paint(style, format, `~ ${name} ${text}`);
+  const line = (text: string, format: Style = 'blue') => paint(style, format, sanitize(`~ ${event.name} ${text}`));
   switch (event.kind) {
     case 'incoming':
       return line(
-        `(${formatBytes(event.size)}) offered by ${sanitize(event.from)}${event.room !== undefined ? ` in #${sanitize(event.room)}` : ''} [${sanitize(event.transfer)}]: /accept ${sanitize(event.transfer)} or /decline ${sanitize(event.transfer)}`,
+        `(${formatBytes(event.size)}) offered by ${event.from}${event.room !== undefined ? ` in #${event.room}` : ''} [${event.transfer}]: /accept ${event.transfer} or /decline ${event.transfer}`,
         ['bold', 'blue'],
       );
     case 'offered':
-      return line(`(${formatBytes(event.size)}) offered to ${event.target.to !== undefined ? sanitize(event.target.to) : `#${sanitize(event.target.room)}`} [${sanitize(event.transfer)}]`);
+      return line(`(${formatBytes(event.size)}) offered to ${event.target.to !== undefined ? event.target.to : `#${event.target.room}`} [${event.transfer}]`);
     case 'accepted':
-      return line(`accepted by ${sanitize(event.user)}`);
+      return line(`accepted by ${event.user}`);
     case 'declined':
-      return line(`declined by ${sanitize(event.user)}`, 'yellow');
+      return line(`declined by ${event.user}`, 'yellow');
     case 'receiving':
-      return line(`receiving from ${sanitize(event.from)} into ${sanitize(event.directory)}`);
+      return line(`receiving from ${event.from} into ${event.directory}`);
     case 'progress':
       return line(`${event.percent}% (${formatBytes(event.bytes)} of ${formatBytes(event.size)})`);
     case 'received':
-      return line(`received from ${sanitize(event.from)}: saved as ${sanitize(event.path)} (${formatBytes(event.size)}, sha256 ok)`, 'green');
+      return line(`received from ${event.from}: saved as ${event.path} (${formatBytes(event.size)}, sha256 ok)`, 'green');
     case 'delivered':
-      return line(`delivered to ${sanitize(event.user)} (sha256 ok)`, 'green');
+      return line(`delivered to ${event.user} (sha256 ok)`, 'green');
     case 'rejected':
-      return line(`rejected by ${sanitize(event.user)}: ${sanitize(event.reason ?? 'failed the check')}`, 'red');
+      return line(`rejected by ${event.user}: ${event.reason ?? 'failed the check'}`, 'red');
     case 'failed': {
       const what = event.interrupted ? 'interrupted' : 'failed';
-      const who = event.direction === 'send' && event.user !== undefined ? ` for ${sanitize(event.user)}` : '';
+      const who = event.direction === 'send' && event.user !== undefined ? ` for ${event.user}` : '';
       const kept = event.direction === 'receive' ? ' (nothing kept)' : '';
-      return line(`${what}${who}: ${sanitize(event.reason)}${kept}`, 'red');
+      return line(`${what}${who}: ${event.reason}${kept}`, 'red');
     }
     case 'complete':
       if (event.accepted === 1) return null;

@@ -5,6 +5,7 @@ import { errorParts, runCommand, sendAndGoOn, startFailure, type CommandContext 
 import { parseCommand } from '../commands.ts';
 import { attachFileTransfers } from '../files/index.ts';
 import { ChatSession } from '../session.ts';
+import { formatError } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 import { InputLine } from './input-line.ts';
 import { safe, tuiError, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
@@ -404,8 +405,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   screen.destroy();
   const out = options.output ?? process.stdout;
   if (reason) {
-    const { code, message } = errorParts(reason);
-    out.write(`! ${code}: ${message}\n`);
+    out.write(`${formatError(errorParts(reason), { color: false })}\n`);
     return 1;
   }
   out.write(`* left the chat at ${where}\n`);

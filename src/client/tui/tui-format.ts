@@ -1,10 +1,10 @@
 import blessed from 'blessed';
 import type { MessageFrame, PresenceFrame } from '../../protocol/index.ts';
 import type { TransferEvent } from '../files/transfer-events.ts';
-import { clock, continuationIndent, formatPresence, formatTransfer, messageLabel, sanitize } from '../line-format.ts';
+import { clock, formatPresence, formatTransfer, messageBody, messageLabel, sanitize } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 
-/** Untrusted text made safe for a blessed box with tags: no control characters, no `{tags}`. */
+/** Untrusted text made safe for a blessed box with tags: escaped as the line mode does ({@link sanitize}), and no `{tags}`. */
 export function safe(text: string): string {
   return blessed.escape(sanitize(text));
 }
@@ -17,7 +17,7 @@ export function safe(text: string): string {
 export function tuiMessage(message: MessageFrame, me: string): string {
   const { tag, name } = messageLabel(message, me);
   const prefix = `${clock(message.ts)} ${tag}`;
-  const body = continuationIndent(safe(expandShortcodes(message.text)), prefix.length + name.length + 2);
+  const body = blessed.escape(messageBody(expandShortcodes(message.text), prefix.length + name.length + 2));
   if (message.history) return `{grey-fg}${safe(prefix)}${safe(name)}: ${body}{/grey-fg}`;
   const colour = message.from === me ? 'green' : message.to !== undefined ? 'magenta' : 'cyan';
   return `{grey-fg}${safe(prefix)}{/grey-fg}{bold}{${colour}-fg}${safe(name)}{/${colour}-fg}{/bold}: ${body}`;
