@@ -44,6 +44,12 @@ export function startFailure(error: unknown, step: ChatSession['lastStep'], user
   return sanitize(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`);
 }
 
+/** The notice for partial downloads removed at start (left by a client that died mid-transfer). */
+export function staleNotice(removed: readonly string[], directory: string): string {
+  const what = removed.length === 1 ? 'a partial download' : `${removed.length} partial downloads`;
+  return `removed ${what} left in ${directory} by a client that stopped mid-transfer: ${removed.join(', ')}`;
+}
+
 /**
  * Whether the next input line may run before this command's answer: messages are sent and the
  * UI goes on, but a command that changes where messages go (/join, /leave, /room) or what exists

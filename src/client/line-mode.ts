@@ -2,7 +2,7 @@ import { createInterface, clearLine, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { LOBBY } from '../protocol/index.ts';
 import type { BackoffPolicy } from './backoff.ts';
-import { errorParts, runCommand, sendAndGoOn, startFailure, type CommandContext } from './command-runner.ts';
+import { errorParts, runCommand, sendAndGoOn, staleNotice, startFailure, type CommandContext } from './command-runner.ts';
 import { parseCommand } from './commands.ts';
 import { attachFileTransfers } from './files/index.ts';
 import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, type LineStyle } from './line-format.ts';
@@ -126,6 +126,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   } catch (error) {
     throw new LineModeError(startFailure(error, session.lastStep, user), { cause: error });
   }
+  void files.removeStaleParts().then((removed) => {
+    if (removed.length > 0) print(formatInfo(staleNotice(removed, files.downloads), style));
+  });
 
   const lines = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, crlfDelay: Infinity });
   let inputClosed = false;

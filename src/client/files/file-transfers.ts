@@ -8,6 +8,7 @@ import { TransferError, type FileLink } from './file-link.ts';
 import { hashFile } from './hash-file.ts';
 import { IncomingTransfer } from './incoming-transfer.ts';
 import { OutgoingTransfer } from './outgoing-transfer.ts';
+import { removeStaleParts } from './stale-parts.ts';
 import type { IncomingOfferEvent, TransferEvent, TransferTarget } from './transfer-events.ts';
 
 /** Options of {@link FileTransfers}. */
@@ -78,6 +79,15 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       ...[...this.outgoing.values()].map((t) => ({ transfer: t.id, direction: 'send' as const, ...t.summary })),
       ...[...this.incoming.values()].filter((t) => !t.pending).map((t) => ({ transfer: t.id, direction: 'receive' as const, ...t.summary })),
     ];
+  }
+
+  /**
+   * Deletes the partial downloads a client that died mid-transfer left in the download folder
+   * (see ./stale-parts.ts: only this client's `.chatlab-<pid>-….part` files, of a dead process or
+   * untouched for a day); resolves with the names removed. The UIs call it once at start.
+   */
+  removeStaleParts(): Promise<string[]> {
+    return removeStaleParts(this.downloads);
   }
 
   /**

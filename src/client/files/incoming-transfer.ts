@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -6,6 +6,7 @@ import { MAX_FILE_CHUNK_BYTES, base64DecodedLength, sanitizeFileName, uniqueDown
 import type { FileServerFrame } from '../chat-client.ts';
 import { percent } from './bytes.ts';
 import type { FileLink } from './file-link.ts';
+import { partFileName } from './stale-parts.ts';
 import type { DistributiveOmit } from './outgoing-transfer.ts';
 import type { TransferEvent } from './transfer-events.ts';
 
@@ -24,7 +25,8 @@ type Notify = 'result' | 'cancel' | 'none';
 
 /**
  * Receives one offered file. Nothing touches the disk before `accept()`; then the bytes go to a
- * hidden temporary file in the download folder, in order, each chunk acknowledged once written.
+ * hidden temporary file in the download folder (named by {@link partFileName}, so that the next
+ * client start can recognise it if this process dies before it is done), in order, each chunk acknowledged once written.
  * At `file_end` the size and SHA-256 are checked: a good file is moved to its final, sanitized,
  * unique name (never replacing an existing file); a bad or interrupted one is deleted. Either way
  * the sender hears the verdict (`file_result` or `file_cancel`).
@@ -73,8 +75,7 @@ export class IncomingTransfer {
     if (this.state !== 'offered') return;
     this.state = 'accepting';
     const directory = this.options.directory;
-    const safeId = this.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32);
-    const temp = join(directory, `.chatlab-${safeId}-${randomBytes(4).toString('hex')}.part`);
+    const temp = join(directory, partFileName(this.id));
     let file: FileHandle;
     try {
       await mkdir(directory, { recursive: true });

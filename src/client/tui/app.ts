@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import { LOBBY, type RoomCount } from '../../protocol/index.ts';
 import type { BackoffPolicy } from '../backoff.ts';
-import { errorParts, runCommand, sendAndGoOn, startFailure, type CommandContext } from '../command-runner.ts';
+import { errorParts, runCommand, sendAndGoOn, staleNotice, startFailure, type CommandContext } from '../command-runner.ts';
 import { parseCommand } from '../commands.ts';
 import { attachFileTransfers } from '../files/index.ts';
 import { ChatSession } from '../session.ts';
@@ -138,6 +138,9 @@ export async function runTui(options: TuiOptions): Promise<number> {
   } catch (error) {
     throw new TuiError(startFailure(error, session.lastStep, options.user), { cause: error });
   }
+  void files.removeStaleParts().then((removed) => {
+    if (removed.length > 0) log(tuiInfo(staleNotice(removed, files.downloads)));
+  });
 
   // ---------------------------------------------------------------- screen
   const screen = blessed.screen({
