@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Recent, type RecentLimits } from './recent.ts';
 
 /** One line the supervised command printed. */
 export interface OutputLine {
@@ -31,7 +32,10 @@ export type PortWait =
   | { kind: 'wrong-port'; printedPort: number; line: string }
   | { kind: 'timeout'; lastError: string };
 
-const MAX_LINES = 2_000;
+/** What the supervisor keeps of the command's output: its last 2,000 lines, and at most 256 KiB of them. */
+export const OUTPUT_LIMITS: RecentLimits = { items: 2_000, bytes: 256 * 1024 };
+/** A longer line is kept up to this many characters (its start: that is where "listening on" is). */
+const MAX_LINE_CHARS = 8 * 1024;
 const MAX_PARTIAL_CHARS = 64 * 1024;
 const KILL_GRACE_MS = 700;
 
@@ -140,14 +144,25 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   }
 }
 
+/** What the supervisor dropped of the command's output to stay within {@link OUTPUT_LIMITS}. */
+export interface OutputCut {
+  /** Earlier lines no longer kept. */
+  lines: number;
+  /** Characters cut: those earlier lines, and the ends of over-long lines. */
+  chars: number;
+}
+
 /**
  * Runs the command under test: in its own process group (so children die with it), with
- * PORT/HOST in its environment, capturing stdout and stderr line by line with timestamps.
- * `stop()` kills the whole group (SIGTERM, then SIGKILL after a short grace); a process exit
- * hook does the same if the verifier itself dies first.
+ * PORT/HOST in its environment, capturing the last lines of stdout and stderr (see
+ * {@link OUTPUT_LIMITS}) with timestamps. `stop()` kills the whole group (SIGTERM, then SIGKILL
+ * after a short grace); a process exit hook does the same if the verifier itself dies first.
  */
 export class Supervisor {
-  readonly output: OutputLine[] = [];
+  private readonly kept = new Recent<{ index: number; line: OutputLine }>(OUTPUT_LIMITS);
+  /** Lines printed so far (kept or not): the index of the next one. */
+  private printed = 0;
+  private clippedChars = 0;
   exit: ExitInfo | null = null;
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
@@ -194,6 +209,29 @@ export class Supervisor {
     this.child.stdin?.on('error', () => undefined);
   }
 
+  /** The last lines the command printed (see {@link OUTPUT_LIMITS}), oldest first. */
+  get output(): OutputLine[] {
+    return this.kept.toArray().map((entry) => entry.line);
+  }
+
+  /** What was dropped of the output to stay within the limits. */
+  get outputCut(): OutputCut {
+    return { lines: this.kept.dropped.items, chars: this.kept.dropped.bytes + this.clippedChars };
+  }
+
+  /** Number of lines printed so far: pass it to {@link linesSince} to see only what comes after. */
+  get lineCount(): number {
+    return this.printed;
+  }
+
+  /** The kept lines printed after the first `mark` lines. */
+  linesSince(mark: number): OutputLine[] {
+    return this.kept
+      .toArray()
+      .filter((entry) => entry.index >= mark)
+      .map((entry) => entry.line);
+  }
+
   /** Process id of the command (and id of its process group). */
   get pid(): number | undefined {
     return this.child.pid;
@@ -211,7 +249,7 @@ export class Supervisor {
 
   /** Resolves with the first output line (already printed or to come) that matches, or `null` on timeout/exit. */
   waitForLine(match: (line: OutputLine) => boolean, timeoutMs: number, from = 0): Promise<OutputLine | null> {
-    const found = this.output.slice(from).find(match);
+    const found = this.linesSince(from).find(match);
     if (found) return Promise.resolve(found);
     if (this.exit) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -281,9 +319,14 @@ export class Supervisor {
     }
   }
 
-  private push(stream: 'stdout' | 'stderr', text: string): void {
+  private push(stream: 'stdout' | 'stderr', full: string): void {
+    let text = full;
+    if (text.length > MAX_LINE_CHARS) {
+      this.clippedChars += text.length - MAX_LINE_CHARS;
+      text = `${text.slice(0, MAX_LINE_CHARS)} … (${(full.length - MAX_LINE_CHARS).toLocaleString('en-US')} more characters not kept)`;
+    }
     const line = { stream, text, atMs: Math.round(performance.now() - this.startedAt) };
-    if (this.output.length < MAX_LINES) this.output.push(line);
+    this.kept.push({ index: this.printed++, line }, text.length);
     this.onLine?.(line);
     for (const waiter of [...this.lineWaiters]) if (waiter.match(line)) waiter.resolve(line);
   }
