@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { PROC_AVAILABLE, ProcessTree, TREE_MARKER_VARIABLE } from './process-tree.ts';
 import { Recent, type RecentLimits } from './recent.ts';
 
 /** One line the supervised command printed. */
@@ -38,10 +39,13 @@ export const OUTPUT_LIMITS: RecentLimits = { items: 2_000, bytes: 256 * 1024 };
 const MAX_LINE_CHARS = 8 * 1024;
 const MAX_PARTIAL_CHARS = 64 * 1024;
 const KILL_GRACE_MS = 700;
+/** How often the process tree is sampled, to remember descendants before they can be orphaned. */
+const TREE_SAMPLE_MS = 1_000;
 
-/** Process groups still alive, killed on process exit whatever happens. */
-const liveGroups = new Set<number>();
+/** Process groups still alive (with their process tree on Linux), killed on process exit whatever happens. */
+const liveGroups = new Map<number, ProcessTree | null>();
 let exitHookInstalled = false;
+let treeCount = 0;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -51,18 +55,24 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGKILLs everything a command started: its process tree (which escapes a group kill through setsid), then its group. */
+function killEverything(pgid: number, tree: ProcessTree | null): void {
+  tree?.kill();
+  killGroup(pgid, 'SIGKILL');
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // The last line of defence: even on an uncaught error, nothing the verifier started survives it.
   process.on('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    for (const [pgid, tree] of liveGroups) killEverything(pgid, tree);
   });
 }
 
-/** Kills every process group started by the verifier (used by the CLI's Ctrl-C handler). */
+/** Kills every process started by the verifier, groups and trees (used by the CLI's Ctrl-C handler). */
 export function killAllSupervised(): void {
-  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+  for (const [pgid, tree] of liveGroups) killEverything(pgid, tree);
   liveGroups.clear();
 }
 
@@ -155,8 +165,9 @@ export interface OutputCut {
 /**
  * Runs the command under test: in its own process group (so children die with it), with
  * PORT/HOST in its environment, capturing the last lines of stdout and stderr (see
- * {@link OUTPUT_LIMITS}) with timestamps. `stop()` kills the whole group (SIGTERM, then SIGKILL
- * after a short grace); a process exit hook does the same if the verifier itself dies first.
+ * {@link OUTPUT_LIMITS}) with timestamps. `stop()` kills the whole group and, on Linux, every
+ * process the command started even outside the group (see {@link ProcessTree}): SIGTERM, then
+ * SIGKILL after a short grace; a process exit hook does the same if the verifier itself dies first.
  */
 export class Supervisor {
   private readonly kept = new Recent<{ index: number; line: OutputLine }>(OUTPUT_LIMITS);
@@ -166,6 +177,7 @@ export class Supervisor {
   exit: ExitInfo | null = null;
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
+  private readonly tree: ProcessTree | null = null;
   /** When the command was started (performance.now()), the origin of every `atMs`. */
   readonly startedAt = performance.now();
   private readonly partial = { stdout: '', stderr: '' };
@@ -182,15 +194,22 @@ export class Supervisor {
     if (!file) throw new Error('no command to run');
     // One argument with spaces ("python3 server.py") is a shell command line.
     const useShell = command.length === 1 && /\s/.test(file);
+    const marker = `${process.pid}.${++treeCount}.${Math.random().toString(36).slice(2, 10)}`;
     this.child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env, [TREE_MARKER_VARIABLE]: marker },
       detached: true,
       shell: useShell,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const pid = this.child.pid;
-    if (pid !== undefined) liveGroups.add(pid);
+    if (pid !== undefined) {
+      if (PROC_AVAILABLE) {
+        this.tree = new ProcessTree(pid, `${TREE_MARKER_VARIABLE}=${marker}`);
+        this.tree.startSampling(TREE_SAMPLE_MS);
+      }
+      liveGroups.set(pid, this.tree);
+    }
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error: NodeJS.ErrnoException) => {
         this.exit = { code: null, signal: null, spawnError: error.code === 'ENOENT' ? `command not found: ${file}` : error.message };
@@ -277,16 +296,20 @@ export class Supervisor {
     return exit ? describeExit(exit) : null;
   }
 
-  /** Kills the whole process group: SIGTERM, then SIGKILL for whatever is left. Always safe to call. */
+  /**
+   * Kills the whole process group and process tree: SIGTERM, then SIGKILL for whatever is left.
+   * Always safe to call.
+   */
   async stop(): Promise<void> {
     const pid = this.child.pid;
     if (pid === undefined) return;
     if (!this.exit) {
       killGroup(pid, 'SIGTERM');
+      this.tree?.signalOutsideGroup(pid, 'SIGTERM');
       await this.waitForExit(KILL_GRACE_MS);
     }
-    // The leader may be gone while children it started live on in the group.
-    killGroup(pid, 'SIGKILL');
+    // The leader may be gone while children it started live on, in the group or out of it.
+    killEverything(pid, this.tree);
     await this.waitForExit(KILL_GRACE_MS);
     liveGroups.delete(pid);
     this.child.stdout?.destroy();
