@@ -5,8 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { renderText, verifyServer } from '../src/verify/index.ts';
-import { TRANSCRIPT_LIMITS } from '../src/verify/transcript.ts';
+import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
 import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
