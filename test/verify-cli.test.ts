@@ -101,6 +101,19 @@ describe('chatlab verify, the program', () => {
     await expectGone(child);
   });
 
+  (process.platform === 'linux' ? test.concurrent : test.skip)('nothing it started survives: children that left its process group with setsid(), one of them orphaned', async () => {
+    const report = await verifyServer({ command: ['python3', server('escapes_with_setsid.py')], through: 3, timeouts: TEST_TIMEOUTS });
+    expect(report.passed).toBe(true);
+    const printed = report.process!.output.map((l) => l.text).join('\n');
+    const child = Number(/setsid child pid (\d+)/.exec(printed)?.[1]);
+    const daemon = Number(/daemon pid (\d+)/.exec(printed)?.[1]);
+    expect(child).toBeGreaterThan(0);
+    expect(daemon).toBeGreaterThan(0);
+    await expectGone(report.process!.pid!);
+    await expectGone(child);
+    await expectGone(daemon);
+  });
+
   test.concurrent('nothing it started survives a failed run either (a background child of a shell command)', async () => {
     const report = await verifyServer({
       command: ['sh', '-c', `sleep 300 & echo "child pid $!"; exec python3 '${server('no_hello.py')}'`],

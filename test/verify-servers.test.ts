@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { verifyServer } from '../src/verify/index.ts';
+import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
 import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
@@ -98,6 +98,20 @@ describe('chatlab verify on sample servers', () => {
     const upTo3 = await verifyServer({ command: command('listen_only.py'), through: 3, timeouts: { ...TEST_TIMEOUTS, answerMs: 1_000 } });
     expect(upTo3.failedStep).toBe(3);
     expect(upTo3.checks.find((c) => c.status === 'failed')?.failure?.summary).toContain('no answer within 1 s');
+  });
+
+  test.concurrent('a server that floods valid frames instead of welcome fails at once with the flood rule, and the verifier keeps only the last frames', async () => {
+    // A minute per answer: only the flood rule can end the wait within the test's time.
+    const report = await verifyServer({ command: command('floods-instead-of-welcome.ts'), users: ACCOUNTS, timeouts: { ...TEST_TIMEOUTS, answerMs: 60_000 } });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(failed?.id, failureSummary(report)).toBe('4.login-read');
+    expect(failed?.failure?.summary).toMatch(/^the server sent 10,000 frames \([\d.]+ [kM]B\) to alice without an answer to alice's login — is it looping\?$/);
+    expect(failed?.failure?.timeoutSeconds).toBeUndefined();
+    expect(report.transcript.length).toBeLessThanOrEqual(TRANSCRIPT_LIMITS.items);
+    expect(report.transcriptOmitted?.events).toBeGreaterThan(10_000 - TRANSCRIPT_LIMITS.items);
+    const text = renderText(report);
+    expect(text).toMatch(/… [\d,]+ earlier events not shown/);
+    expect(text).toMatch(/presence "ghost" online │  ✗/);
   });
 
   test.concurrent('a server without register, and no accounts given, fails at step 4 asking for --user', async () => {

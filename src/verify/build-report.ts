@@ -18,6 +18,8 @@ export function buildReport(parts: {
   const { checks, supervisor } = parts;
   const failed = checks.find((c) => c.status === 'failed');
   const count = (status: CheckResult['status']): number => checks.filter((c) => c.status === status).length;
+  const outputCut = supervisor?.outputCut;
+  const omitted = parts.transcript.omitted;
   return {
     mode: parts.mode,
     passed: !failed && checks.length > 0,
@@ -36,11 +38,13 @@ export function buildReport(parts: {
             signal: supervisor.exit?.signal ?? null,
             exitedEarly: parts.exitedEarly,
             ...(supervisor.exit?.spawnError ? { spawnError: supervisor.exit.spawnError } : {}),
-            output: [...supervisor.output],
+            output: supervisor.output,
+            ...(outputCut && (outputCut.lines > 0 || outputCut.chars > 0) ? { outputCut } : {}),
           },
         }
       : {}),
     transcript: parts.transcript.toJSON(),
+    ...(omitted.events > 0 ? { transcriptOmitted: omitted } : {}),
     durationMs: Math.round(performance.now() - parts.started),
   };
 }

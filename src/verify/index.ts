@@ -12,7 +12,8 @@ export { renderJson } from './report/json.ts';
 export { renderDiagram, frameSummary } from './report/diagram.ts';
 export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';
 export { HINTS, type FailureReport } from './failure.ts';
-export { killAllSupervised } from './supervisor.ts';
+export { killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';
+export { FLOOD_LIMIT, INBOX_LIMITS } from './probe.ts';
 export {
   DEFAULT_TIMEOUTS,
   type Account,
@@ -23,4 +24,4 @@ export {
   type VerifyReport,
   type VerifyServerOptions,
 } from './types.ts';
-export type { TranscriptEventJson } from './transcript.ts';
+export { TRANSCRIPT_LIMITS, type TranscriptEventJson, type TranscriptOmitted } from './transcript.ts';

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { PROC_AVAILABLE, ProcessTree, TREE_MARKER_VARIABLE } from './process-tree.ts';
+import { Recent, type RecentLimits } from './recent.ts';
 
 /** One line the supervised command printed. */
 export interface OutputLine {
@@ -31,13 +33,19 @@ export type PortWait =
   | { kind: 'wrong-port'; printedPort: number; line: string }
   | { kind: 'timeout'; lastError: string };
 
-const MAX_LINES = 2_000;
+/** What the supervisor keeps of the command's output: its last 2,000 lines, and at most 256 KiB of them. */
+export const OUTPUT_LIMITS: RecentLimits = { items: 2_000, bytes: 256 * 1024 };
+/** A longer line is kept up to this many characters (its start: that is where "listening on" is). */
+const MAX_LINE_CHARS = 8 * 1024;
 const MAX_PARTIAL_CHARS = 64 * 1024;
 const KILL_GRACE_MS = 700;
+/** How often the process tree is sampled, to remember descendants before they can be orphaned. */
+const TREE_SAMPLE_MS = 1_000;
 
-/** Process groups still alive, killed on process exit whatever happens. */
-const liveGroups = new Set<number>();
+/** Process groups still alive (with their process tree on Linux), killed on process exit whatever happens. */
+const liveGroups = new Map<number, ProcessTree | null>();
 let exitHookInstalled = false;
+let treeCount = 0;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -47,18 +55,24 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGKILLs everything a command started: its process tree (which escapes a group kill through setsid), then its group. */
+function killEverything(pgid: number, tree: ProcessTree | null): void {
+  tree?.kill();
+  killGroup(pgid, 'SIGKILL');
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // The last line of defence: even on an uncaught error, nothing the verifier started survives it.
   process.on('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    for (const [pgid, tree] of liveGroups) killEverything(pgid, tree);
   });
 }
 
-/** Kills every process group started by the verifier (used by the CLI's Ctrl-C handler). */
+/** Kills every process started by the verifier, groups and trees (used by the CLI's Ctrl-C handler). */
 export function killAllSupervised(): void {
-  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+  for (const [pgid, tree] of liveGroups) killEverything(pgid, tree);
   liveGroups.clear();
 }
 
@@ -140,17 +154,30 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   }
 }
 
+/** What the supervisor dropped of the command's output to stay within {@link OUTPUT_LIMITS}. */
+export interface OutputCut {
+  /** Earlier lines no longer kept. */
+  lines: number;
+  /** Characters cut: those earlier lines, and the ends of over-long lines. */
+  chars: number;
+}
+
 /**
  * Runs the command under test: in its own process group (so children die with it), with
- * PORT/HOST in its environment, capturing stdout and stderr line by line with timestamps.
- * `stop()` kills the whole group (SIGTERM, then SIGKILL after a short grace); a process exit
- * hook does the same if the verifier itself dies first.
+ * PORT/HOST in its environment, capturing the last lines of stdout and stderr (see
+ * {@link OUTPUT_LIMITS}) with timestamps. `stop()` kills the whole group and, on Linux, every
+ * process the command started even outside the group (see {@link ProcessTree}): SIGTERM, then
+ * SIGKILL after a short grace; a process exit hook does the same if the verifier itself dies first.
  */
 export class Supervisor {
-  readonly output: OutputLine[] = [];
+  private readonly kept = new Recent<{ index: number; line: OutputLine }>(OUTPUT_LIMITS);
+  /** Lines printed so far (kept or not): the index of the next one. */
+  private printed = 0;
+  private clippedChars = 0;
   exit: ExitInfo | null = null;
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
+  private readonly tree: ProcessTree | null = null;
   /** When the command was started (performance.now()), the origin of every `atMs`. */
   readonly startedAt = performance.now();
   private readonly partial = { stdout: '', stderr: '' };
@@ -167,15 +194,22 @@ export class Supervisor {
     if (!file) throw new Error('no command to run');
     // One argument with spaces ("python3 server.py") is a shell command line.
     const useShell = command.length === 1 && /\s/.test(file);
+    const marker = `${process.pid}.${++treeCount}.${Math.random().toString(36).slice(2, 10)}`;
     this.child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env, [TREE_MARKER_VARIABLE]: marker },
       detached: true,
       shell: useShell,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const pid = this.child.pid;
-    if (pid !== undefined) liveGroups.add(pid);
+    if (pid !== undefined) {
+      if (PROC_AVAILABLE) {
+        this.tree = new ProcessTree(pid, `${TREE_MARKER_VARIABLE}=${marker}`);
+        this.tree.startSampling(TREE_SAMPLE_MS);
+      }
+      liveGroups.set(pid, this.tree);
+    }
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error: NodeJS.ErrnoException) => {
         this.exit = { code: null, signal: null, spawnError: error.code === 'ENOENT' ? `command not found: ${file}` : error.message };
@@ -192,6 +226,29 @@ export class Supervisor {
     this.child.stdout?.on('data', (chunk: Buffer) => this.collect('stdout', chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => this.collect('stderr', chunk));
     this.child.stdin?.on('error', () => undefined);
+  }
+
+  /** The last lines the command printed (see {@link OUTPUT_LIMITS}), oldest first. */
+  get output(): OutputLine[] {
+    return this.kept.toArray().map((entry) => entry.line);
+  }
+
+  /** What was dropped of the output to stay within the limits. */
+  get outputCut(): OutputCut {
+    return { lines: this.kept.dropped.items, chars: this.kept.dropped.bytes + this.clippedChars };
+  }
+
+  /** Number of lines printed so far: pass it to {@link linesSince} to see only what comes after. */
+  get lineCount(): number {
+    return this.printed;
+  }
+
+  /** The kept lines printed after the first `mark` lines. */
+  linesSince(mark: number): OutputLine[] {
+    return this.kept
+      .toArray()
+      .filter((entry) => entry.index >= mark)
+      .map((entry) => entry.line);
   }
 
   /** Process id of the command (and id of its process group). */
@@ -211,7 +268,7 @@ export class Supervisor {
 
   /** Resolves with the first output line (already printed or to come) that matches, or `null` on timeout/exit. */
   waitForLine(match: (line: OutputLine) => boolean, timeoutMs: number, from = 0): Promise<OutputLine | null> {
-    const found = this.output.slice(from).find(match);
+    const found = this.linesSince(from).find(match);
     if (found) return Promise.resolve(found);
     if (this.exit) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -239,16 +296,20 @@ export class Supervisor {
     return exit ? describeExit(exit) : null;
   }
 
-  /** Kills the whole process group: SIGTERM, then SIGKILL for whatever is left. Always safe to call. */
+  /**
+   * Kills the whole process group and process tree: SIGTERM, then SIGKILL for whatever is left.
+   * Always safe to call.
+   */
   async stop(): Promise<void> {
     const pid = this.child.pid;
     if (pid === undefined) return;
     if (!this.exit) {
       killGroup(pid, 'SIGTERM');
+      this.tree?.signalOutsideGroup(pid, 'SIGTERM');
       await this.waitForExit(KILL_GRACE_MS);
     }
-    // The leader may be gone while children it started live on in the group.
-    killGroup(pid, 'SIGKILL');
+    // The leader may be gone while children it started live on, in the group or out of it.
+    killEverything(pid, this.tree);
     await this.waitForExit(KILL_GRACE_MS);
     liveGroups.delete(pid);
     this.child.stdout?.destroy();
@@ -281,9 +342,14 @@ export class Supervisor {
     }
   }
 
-  private push(stream: 'stdout' | 'stderr', text: string): void {
+  private push(stream: 'stdout' | 'stderr', full: string): void {
+    let text = full;
+    if (text.length > MAX_LINE_CHARS) {
+      this.clippedChars += text.length - MAX_LINE_CHARS;
+      text = `${text.slice(0, MAX_LINE_CHARS)} … (${(full.length - MAX_LINE_CHARS).toLocaleString('en-US')} more characters not kept)`;
+    }
     const line = { stream, text, atMs: Math.round(performance.now() - this.startedAt) };
-    if (this.output.length < MAX_LINES) this.output.push(line);
+    this.kept.push({ index: this.printed++, line }, text.length);
     this.onLine?.(line);
     for (const waiter of [...this.lineWaiters]) if (waiter.match(line)) waiter.resolve(line);
   }

@@ -1,5 +1,6 @@
 import type { RawFrame, ReadSpan } from '../protocol/index.ts';
 import { showBytes } from './bytes.ts';
+import { Recent, type RecentLimits } from './recent.ts';
 
 /** Something that happened on one of the verifier's connections (or, in --client mode, on the client's stdio). */
 export type TranscriptEvent =
@@ -22,22 +23,67 @@ type ToJson<E> = E extends { raw: Buffer } ? Omit<E, 'raw'> & { raw: string } : 
 /** The JSON form of an event: bytes become their exact rendering (see showBytes). */
 export type TranscriptEventJson = ToJson<TranscriptEvent>;
 
+/** What a transcript keeps by default: the last 1,000 events, and at most 2 MiB of their bytes. */
+export const TRANSCRIPT_LIMITS: RecentLimits = { items: 1_000, bytes: 2 * 1024 * 1024 };
+
+/** What a transcript dropped to stay within its limits (the oldest events). */
+export interface TranscriptOmitted {
+  /** Events dropped, TCP reads included. */
+  events: number;
+  /** Of those, raw TCP `read` events (the diagram does not draw them by default). */
+  reads: number;
+  /** Bytes those events held. */
+  bytes: number;
+}
+
+/** Fixed cost of one event against the byte budget, on top of the bytes and text it holds. */
+const EVENT_OVERHEAD_BYTES = 64;
+
+function eventBytes(event: EventInput): number {
+  return EVENT_OVERHEAD_BYTES + ('raw' in event ? event.raw.length : 0) + ('text' in event ? event.text.length : 0);
+}
+
 /**
- * The ordered log of everything exchanged during a run, across all connections. Checks read it
- * to point at the frame that went wrong; reporters draw it as a sequence diagram.
+ * The ordered log of what was exchanged during a run, across all connections. Checks read it
+ * to point at the frame that went wrong; reporters draw it as a sequence diagram. It keeps only
+ * the most recent events (see {@link TRANSCRIPT_LIMITS}) and counts the ones it dropped, so a
+ * peer that never stops sending cannot make the verifier grow without bound.
  */
 export class Transcript {
-  readonly events: TranscriptEvent[] = [];
+  private readonly kept: Recent<TranscriptEvent>;
+  private droppedReads = 0;
+  private lastSeq = 0;
   private readonly startedAt = performance.now();
+
+  constructor(limits: RecentLimits = TRANSCRIPT_LIMITS) {
+    this.kept = new Recent(limits, (event) => {
+      if (event.kind === 'read') this.droppedReads++;
+    });
+  }
+
+  /** The events kept, oldest first (a copy). */
+  get events(): TranscriptEvent[] {
+    return this.kept.toArray();
+  }
+
+  /** Sequence number of the last event added (0 before the first): events after a mark have a greater `seq`. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** What was dropped to stay within the limits (all zero when nothing was). */
+  get omitted(): TranscriptOmitted {
+    return { events: this.kept.dropped.items, reads: this.droppedReads, bytes: this.kept.dropped.bytes };
+  }
 
   /** Appends an event; returns it (with its sequence number). */
   add(event: EventInput): TranscriptEvent {
-    const full = { seq: this.events.length + 1, atMs: Math.round((performance.now() - this.startedAt) * 10) / 10, ...event } as TranscriptEvent;
-    this.events.push(full);
+    const full = { seq: ++this.lastSeq, atMs: Math.round((performance.now() - this.startedAt) * 10) / 10, ...event } as TranscriptEvent;
+    this.kept.push(full, eventBytes(event));
     return full;
   }
 
-  /** The log in JSON-friendly form. */
+  /** The kept events in JSON-friendly form. */
   toJSON(): TranscriptEventJson[] {
     return this.events.map((event) => ('raw' in event ? { ...event, raw: showBytes(event.raw, 2000) } : event) as TranscriptEventJson);
   }

@@ -1,7 +1,7 @@
 import type { StepNumber } from '../protocol/index.ts';
 import type { FailureReport } from './failure.ts';
-import type { OutputLine } from './supervisor.ts';
-import type { TranscriptEventJson } from './transcript.ts';
+import type { OutputCut, OutputLine } from './supervisor.ts';
+import type { TranscriptEventJson, TranscriptOmitted } from './transcript.ts';
 
 /** How long the verifier waits. Generous by default, short in tests. */
 export interface Timeouts {
@@ -45,7 +45,10 @@ export interface ProcessReport {
   /** It exited by itself during the run (rather than being stopped by the verifier at the end). */
   exitedEarly: boolean;
   spawnError?: string;
+  /** Its last lines of output (see OUTPUT_LIMITS). */
   output: OutputLine[];
+  /** Present when earlier output was dropped, or long lines clipped, to keep within the limits. */
+  outputCut?: OutputCut;
 }
 
 /** The whole result of a run; `--json` prints exactly this. */
@@ -62,7 +65,10 @@ export interface VerifyReport {
   /** Server mode: where the test accounts came from. */
   accounts?: { source: 'register' | 'given' | 'none'; users: string[] };
   process?: ProcessReport;
+  /** The last events exchanged (see TRANSCRIPT_LIMITS). */
   transcript: TranscriptEventJson[];
+  /** Present when earlier events were dropped to keep within the limits. */
+  transcriptOmitted?: TranscriptOmitted;
   durationMs: number;
 }
 

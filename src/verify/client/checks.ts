@@ -11,7 +11,7 @@ const OTHER = 'carol';
 
 /** Fails with a byte diff against the stdout line that looks most like the one expected. */
 function failOnLine(ctx: ClientContext, expected: string, from: number, near: (line: OutputLine) => boolean, hint: string, summary: string): never {
-  const lines = ctx.process.output.slice(from).filter((l) => l.stream === 'stdout');
+  const lines = ctx.process.linesSince(from).filter((l) => l.stream === 'stdout');
   const close = lines.find(near);
   if (close) {
     fail({ summary: `${summary}; the closest line it printed differs`, expected, received: showBytes(close.text), diff: byteDiff('that stdout line', expected, close.text) ?? undefined, hint });
@@ -164,7 +164,7 @@ const printsMessage: Check<ClientContext> = {
     const exit = await ctx.clientExit();
     if (exit) fail({ summary: `the client ${exit} when a message arrived in 3 pieces`, hint: `${HINTS.utf8Split} Its stderr is below.` });
     const near = (l: OutputLine): boolean => l.text.includes(nonceOf(ctx.texts.incoming)) || l.text.includes(OTHER);
-    const intact = ctx.process.output.slice(mark).some((l) => near(l) && l.text.includes(ctx.texts.incoming));
+    const intact = ctx.process.linesSince(mark).some((l) => near(l) && l.text.includes(ctx.texts.incoming));
     failOnLine(
       ctx,
       expected,

@@ -71,7 +71,7 @@ export class ClientContext {
   async expectFrame(what: string, hint: string): Promise<Received> {
     const client = this.client!;
     const { answerMs } = this.timeouts;
-    const wait = await client.next(() => true, answerMs);
+    const wait = await client.next(() => true, answerMs, { what });
     if (wait.kind === 'frame' && wait.received.frame) return wait.received;
     if (wait.kind === 'frame') {
       fail({
@@ -109,6 +109,6 @@ export class ClientContext {
 
   /** Index of the next stdout line to be printed (to look only at what comes after an action). */
   get outputMark(): number {
-    return this.process.output.length;
+    return this.process.lineCount;
   }
 }

@@ -17,6 +17,8 @@ export interface DiagramOptions {
   width?: number;
   /** Also draw each raw TCP read (off by default: frames say which reads held them). */
   showReads?: boolean;
+  /** Earlier events the transcript no longer holds (see Transcript.omitted), counted in the "not shown" line. */
+  omitted?: { events: number; reads: number };
 }
 
 function clip(text: string, width: number): string {
@@ -101,7 +103,9 @@ export function renderDiagram(events: readonly TranscriptEventJson[], options: D
   const connWidth = Math.min(14, Math.max(4, ...shown.map((e) => stringWidth(e.conn))));
   const pad = ' '.repeat(9 + connWidth + 2);
   const lines = [`${pad}${options.self.padEnd(width + 2)}${options.peer}`];
-  if (drawn.length > shown.length) lines.push(`${pad}… ${drawn.length - shown.length} earlier events not shown`);
+  const dropped = options.omitted ? options.omitted.events - (options.showReads ? 0 : options.omitted.reads) : 0;
+  const hidden = drawn.length - shown.length + dropped;
+  if (hidden > 0) lines.push(`${pad}… ${hidden.toLocaleString('en-US')} earlier events not shown`);
   for (const event of shown) {
     const conn = clip(event.conn, connWidth);
     const head = `${time(event.atMs).padStart(8)} ${conn}${' '.repeat(connWidth - stringWidth(conn))}  `;

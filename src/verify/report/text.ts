@@ -35,6 +35,10 @@ export function formatCheck(result: CheckResult, color = false): string {
   return ` ${mark} ${paint('gray', step)}  ${result.title}${detail}`;
 }
 
+function kibibytes(chars: number): string {
+  return chars < 1024 ? `${chars} characters` : `${Math.round(chars / 1024).toLocaleString('en-US')} KiB`;
+}
+
 function indent(lines: string[], by = '     '): string[] {
   return lines.map((line) => (line ? by + line : line));
 }
@@ -65,7 +69,13 @@ export function formatFailure(report: VerifyReport, color = false): string {
   if (report.transcript.length) {
     const peer = report.mode === 'server' ? 'server' : 'client';
     const self = report.mode === 'server' ? 'verifier' : 'verifier (as the server)';
-    lines.push('', paint('bold', 'frames so far:'), ...renderDiagram(report.transcript, { peer, self, ...(f.culprit !== undefined ? { culprit: f.culprit } : {}) }));
+    const diagram = renderDiagram(report.transcript, {
+      peer,
+      self,
+      ...(f.culprit !== undefined ? { culprit: f.culprit } : {}),
+      ...(report.transcriptOmitted ? { omitted: report.transcriptOmitted } : {}),
+    });
+    lines.push('', paint('bold', 'frames so far:'), ...diagram);
   }
   const proc = report.process;
   if (proc) {
@@ -79,7 +89,9 @@ export function formatFailure(report: VerifyReport, color = false): string {
         : 'it was still running; the verifier stopped it';
     lines.push('', paint('bold', `${who} output (${status}):`));
     const output = proc.output.slice(-40);
-    if (proc.output.length > output.length) lines.push(`… ${proc.output.length - output.length} earlier lines not shown`);
+    const earlier = proc.output.length - output.length + (proc.outputCut?.lines ?? 0);
+    if (earlier > 0) lines.push(`… ${earlier.toLocaleString('en-US')} earlier lines not shown`);
+    if (proc.outputCut?.chars) lines.push(`(${kibibytes(proc.outputCut.chars)} of output not kept: the verifier keeps the last lines, and the start of long ones)`);
     if (!output.length) lines.push('(it printed nothing)');
     for (const line of output) lines.push(`${paint(line.stream === 'stderr' ? 'red' : 'cyan', `[${who} ${line.stream}]`)} ${line.text}`);
   }

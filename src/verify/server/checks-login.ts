@@ -34,7 +34,7 @@ function evenCuts(length: number, pieces: number): number[] {
  * fails only on signs the frame was not read: a parse error, or a close with no answer.
  */
 async function readLogin(ctx: ServerContext, probe: Probe, what: string, readHint: string): Promise<Wait> {
-  const { wait, waitedMs } = await ctx.beginWait(probe, 4, loginAnswerOrBadLine);
+  const { wait, waitedMs } = await ctx.beginWait(probe, 4, loginAnswerOrBadLine, `an answer to ${what}`);
   if (wait.kind === 'frame') {
     const code = errorCode(wait.received);
     if (!wait.received.frame) fail(await ctx.explainWait(probe, wait, `an answer to ${what}`, waitedMs, { timeout: readHint }));
@@ -59,7 +59,7 @@ async function readLogin(ctx: ServerContext, probe: Probe, what: string, readHin
 
 /** The n-th login answer seen at step 4 on `probe`, waiting longer only if step 4 waited briefly. */
 async function loginAnswer(ctx: ServerContext, probe: Probe, index: number, what: string, hint: string): Promise<Received> {
-  const { wait, waitedMs } = await ctx.finishWait(probe, loginWaits.get(probe)?.[index], loginAnswerOrBadLine);
+  const { wait, waitedMs } = await ctx.finishWait(probe, loginWaits.get(probe)?.[index], loginAnswerOrBadLine, what);
   if (wait.kind === 'frame' && wait.received.frame) return wait.received;
   fail(await ctx.explainWait(probe, wait, what, waitedMs, { timeout: hint }));
 }

@@ -138,7 +138,7 @@ export class ServerContext {
    * the wait ends otherwise.
    */
   async expect(probe: Probe, match: (received: Received) => boolean, what: string, timeoutMs: number, hints: WaitHints): Promise<Received> {
-    const wait = await probe.next((r) => r.frame === undefined || match(r), timeoutMs);
+    const wait = await probe.next((r) => r.frame === undefined || match(r), timeoutMs, { what });
     if (wait.kind === 'frame' && wait.received.frame) return wait.received;
     fail(await this.explainWait(probe, wait, what, timeoutMs, hints));
   }
@@ -188,16 +188,16 @@ export class ServerContext {
   }
 
   /** Waits {@link moveWaitMs} for the answer to a move at `step`; {@link finishWait} lets the next step wait for the rest. */
-  async beginWait(probe: Probe, step: StepNumber, match: (received: Received) => boolean): Promise<TimedWait> {
+  async beginWait(probe: Probe, step: StepNumber, match: (received: Received) => boolean, what?: string): Promise<TimedWait> {
     const waitedMs = this.moveWaitMs(step);
-    return { wait: await probe.next(match, waitedMs), waitedMs };
+    return { wait: await probe.next(match, waitedMs, what ? { what } : {}), waitedMs };
   }
 
   /** Finishes a {@link beginWait} (none yet counts as nothing seen): if it ran out early, waits for the rest of `answerMs`. */
-  async finishWait(probe: Probe, begun: TimedWait | undefined, match: (received: Received) => boolean): Promise<TimedWait> {
+  async finishWait(probe: Probe, begun: TimedWait | undefined, match: (received: Received) => boolean, what?: string): Promise<TimedWait> {
     const { wait, waitedMs } = begun ?? { wait: { kind: 'timeout' }, waitedMs: 0 };
     if (wait.kind !== 'timeout' || waitedMs >= this.timeouts.answerMs) return { wait, waitedMs };
-    return { wait: await probe.next(match, this.timeouts.answerMs - waitedMs), waitedMs: this.timeouts.answerMs };
+    return { wait: await probe.next(match, this.timeouts.answerMs - waitedMs, what ? { what } : {}), waitedMs: this.timeouts.answerMs };
   }
 
   /** Fails unless the frame passes the chatlab/1 field checks for its type. */
