@@ -45,6 +45,15 @@ export const MIGRATIONS: readonly string[] = [
   // 3: one private conversation (sender → recipient) in msgid order, so retention can find a
   // pair's oldest rows and delete them without scanning everything either user ever sent.
   `CREATE INDEX messages_by_pair ON messages (sender, recipient, msgid) WHERE recipient IS NOT NULL`,
+  // 4: the highest msgid ever written, raised in the same transaction as each batch of messages,
+  // so a msgid is never handed out twice even after retention deleted the newest rows. (Chosen
+  // over AUTOINCREMENT: that needs SQLite to assign ids at insert time, one synchronous insert per
+  // message, and adding it to an existing table means copying the whole table.)
+  `CREATE TABLE counters (
+     name  TEXT PRIMARY KEY NOT NULL,
+     value INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO counters (name, value) SELECT 'last_msgid', COALESCE(MAX(msgid), 0) FROM messages`,
 ];
 
 /** The schema version this code writes and understands. */
@@ -68,7 +77,7 @@ export function openDatabase(path: string): ChatDatabase {
     if (path !== MEMORY_DATABASE) db.pragma('journal_mode = WAL');
     // In WAL mode, NORMAL syncs at checkpoints, not at every commit: history commits once per
     // event-loop turn, and an fsync each time would stall the relay. A crash of the process loses
-    // nothing committed; a power cut may lose the last moments.
+    // nothing committed; a power cut may lose the last commits (see docs/architecture.md).
     if (path !== MEMORY_DATABASE) db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 2000');

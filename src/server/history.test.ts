@@ -59,4 +59,36 @@ describe('HistoryStore', () => {
     store.close();
     db.close();
   });
+
+  it('never hands out a msgid twice, even once the newest rows were deleted', () => {
+    const path = join(dir, 'hwm.db');
+    let db = openDatabase(path);
+    let store = new HistoryStore(db);
+    for (let i = 0; i < 5; i++) store.record(say('alice', `m${i}`, { room: 'lobby' }));
+    store.close();
+    db.exec('DELETE FROM messages WHERE msgid > 2'); // as retention or a manual clean-up may
+    db.close();
+    db = openDatabase(path);
+    store = new HistoryStore(db);
+    expect(store.upcomingMsgid).toBe(6);
+    store.close();
+    db.close();
+  });
+
+  it('with a scheduler, commits in its before-output hook instead of a timer of its own', async () => {
+    const db = openDatabase(':memory:');
+    const hooks: Array<() => void> = [];
+    let wakes = 0;
+    const store = new HistoryStore(db, { scheduler: { beforeOutput: (hook) => hooks.push(hook), wake: () => void wakes++ } });
+    const count = () => db.prepare('SELECT COUNT(*) FROM messages').pluck().get();
+    store.record(say('alice', 'a', { room: 'lobby' }));
+    expect(wakes).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(count()).toBe(0); // no timer of its own: the scheduler decides when
+    for (const hook of hooks) hook();
+    expect(count()).toBe(1);
+    store.close();
+    db.close();
+  });
 });
+
