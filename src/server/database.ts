@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { nameSkeletonSql } from './name-skeleton.ts';
 
 /** The server's SQLite handle (better-sqlite3). */
 export type ChatDatabase = Database.Database;
@@ -54,6 +55,17 @@ export const MIGRATIONS: readonly string[] = [
      value INTEGER NOT NULL
    ) STRICT;
    INSERT INTO counters (name, value) SELECT 'last_msgid', COALESCE(MAX(msgid), 0) FROM messages`,
+  // 5: look-alike names (see name-skeleton.ts): each account's skeleton, unique. Accounts an older
+  // chatlab let in with the same skeleton all keep working: the oldest (then the first by name)
+  // holds the skeleton, the others get NULL (which a unique index allows any number of times),
+  // so none can be the model of a new look-alike either.
+  `ALTER TABLE users ADD COLUMN skeleton TEXT;
+   UPDATE users SET skeleton = ${nameSkeletonSql('name')};
+   WITH ranked AS (
+     SELECT name, ROW_NUMBER() OVER (PARTITION BY skeleton ORDER BY created_at, name) AS rank FROM users
+   )
+   UPDATE users SET skeleton = NULL WHERE name IN (SELECT name FROM ranked WHERE rank > 1);
+   CREATE UNIQUE INDEX users_by_skeleton ON users (skeleton)`,
 ];
 
 /** The schema version this code writes and understands. */
