@@ -169,7 +169,8 @@ export class HistoryStore {
 
   /** The before-output hook: commits the turn's batch (nothing to do once the database is closed). */
   private readonly commitTurn = (): void => {
-    if (this.db.open) this.flush();
+    // Runs before every socket write: the common case (nothing pending) must cost a length test.
+    if (this.pending.length > 0 && this.db.open) this.writeBatch();
   };
 
   /** Remembers the conversation of a written row for the next prune pass. */
