@@ -90,5 +90,17 @@ describe('HistoryStore', () => {
     store.close();
     db.close();
   });
+
+  it('keeps the rows pending when their transaction fails, so the next commit still has them', () => {
+    const db = openDatabase(':memory:');
+    const store = new HistoryStore(db, { scheduler: { beforeOutput: () => {}, wake: () => {} } });
+    store.record(say('alice', 'kept', { room: 'lobby' }));
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk full, say'); END`);
+    expect(() => store.flush()).toThrow(/disk full/);
+    db.exec('DROP TRIGGER refuse');
+    expect(store.roomTail('lobby', 10).map((m) => m.text)).toEqual(['kept']);
+    store.close();
+    db.close();
+  });
 });
 

@@ -157,11 +157,11 @@ export class HistoryStore {
       if (this.retain > 0 && this.pruneDue()) this.prune();
     });
     this.writeBatch = () => {
-      const rows = this.pending;
-      const ids = this.pendingIds;
+      // If the transaction fails (disk full, database locked) it throws with the rows still
+      // pending: nothing naming them may be written while they are not stored.
+      insertAll(this.pending, this.pendingIds);
       this.pending = [];
       this.pendingIds = [];
-      insertAll(rows, ids);
     };
     this.scheduler = options.scheduler;
     this.scheduler?.beforeOutput(this.commitTurn);
