@@ -136,7 +136,9 @@ it('keeps every acknowledged message and never reuses a msgid across kill -9 and
   }
   expect(observed.reused).toEqual([]);
   expect(observed.acked.size).toBeGreaterThan(1_000);
-  const rows = new Database(db, { readonly: true }).prepare<[], { msgid: number; text: string }>('SELECT msgid, text FROM messages').all();
+  const reader = new Database(db, { readonly: true });
+  const rows = reader.prepare<[], { msgid: number; text: string }>('SELECT msgid, text FROM messages').all();
+  reader.close();
   const stored = new Map(rows.map((row) => [row.msgid, row.text]));
   const copies = new Map<string, number>();
   for (const row of rows) copies.set(row.text, (copies.get(row.text) ?? 0) + 1);
