@@ -141,6 +141,8 @@ describe('chatlab users', () => {
     expect(await runToEnd(['users', 'list', '--db', db])).toMatchObject({ code: 0, stdout: 'alice\nbob\n' });
     const again = await runToEnd(['users', 'add', 'bob', '--password', 'builder2', '--db', db]);
     expect(again).toMatchObject({ code: 1, stderr: `chatlab: user "bob" already exists in ${db}\n` });
+    const lookalike = await runToEnd(['users', 'add', 'B0b', '--password', 'builder2', '--db', db]);
+    expect(lookalike).toMatchObject({ code: 1, stderr: expect.stringMatching(/^chatlab: user "B0b" is too similar to the existing user "bob" in .*\n$/) });
     const short = await runToEnd(['users', 'add', 'carol', '--password', '123', '--db', db]);
     expect(short.code).toBe(1);
     expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 0 });

@@ -82,4 +82,37 @@ describe('AccountStore', () => {
     expect(unknownUser).toBeGreaterThan(wrongPassword * 0.3);
     store.close();
   });
+
+  it('refuses a look-alike of an existing name, saying which one, and logs in by the exact name only', async () => {
+    const store = new AccountStore({ scrypt: CHEAP });
+    await store.add('alice', 'wonderland');
+    for (const name of ['Alice', 'a1ice', 'ALICE', 'aIice']) {
+      const error = await store.add(name, 'other-pw').catch((caught: unknown) => caught);
+      expect(error, name).toBeInstanceOf(AccountError);
+      expect(error).toMatchObject({ code: 'user_exists', existing: 'alice', message: `the name "${name}" is too similar to the existing user "alice"` });
+    }
+    // Two look-alikes racing through the hashing: the unique index settles it.
+    const results = await Promise.allSettled([store.add('bob-x', 'pw-one'), store.add('B0B_X', 'pw-two')]);
+    expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(store.list()).toHaveLength(2);
+    expect(await store.verify('Alice', 'wonderland')).toBe(false);
+    store.close();
+  });
+
+  it('checks unknown users against a decoy with the cost of the newest stored hash', async () => {
+    const path = join(dir, 'decoy.db');
+    const first = new AccountStore({ db: path, scrypt: CHEAP });
+    const params = (hash: string) => /^scrypt\$(N=\d+,r=\d+,p=\d+)\$[^$]+\$([^$]+)$/.exec(hash)?.slice(1).map((part, i) => (i === 1 ? Buffer.from(part, 'base64').length : part));
+    expect(params(first.decoyHash())).toEqual(['N=1024,r=8,p=1', 32]); // no account yet: its own cost
+    await first.add('alice', 'wonderland');
+    first.close();
+    // A store configured with another cost still checks unknown users at the cost stored hashes have…
+    const second = new AccountStore({ db: path, scrypt: { N: 2048, r: 4, p: 1 } });
+    expect(params(second.decoyHash())).toEqual(['N=1024,r=8,p=1', 32]);
+    // …and follows the newest hash once it adds one.
+    await second.add('bob', 'builder');
+    expect(params(second.decoyHash())).toEqual(['N=2048,r=4,p=1', 32]);
+    second.close();
+  });
 });
+

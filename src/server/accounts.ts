@@ -1,13 +1,16 @@
 import { MAX_PASSWORD_CHARS, USER_NAME_PATTERN, codePointLength } from '../protocol/index.ts';
 import { MEMORY_DATABASE, openDatabase, type ChatDatabase } from './database.ts';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_SCRYPT_PARAMS, checkScryptParams, hashPassword, verifyPassword, type ScryptParams } from './password.ts';
+import { nameSkeleton } from './name-skeleton.ts';
+import { DEFAULT_SCRYPT_PARAMS, checkScryptParams, hashPassword, parseHash, verifyPassword, type ScryptParams } from './password.ts';
 
 /** Why an account operation was refused; `code` matches the protocol's error codes where one fits. */
 export class AccountError extends Error {
   constructor(
     readonly code: 'user_exists' | 'bad_request' | 'unknown_user',
     message: string,
+    /** For `user_exists`: the existing account's name (differs from the one asked for when it is a look-alike). */
+    readonly existing?: string,
   ) {
     super(message);
     this.name = 'AccountError';
@@ -25,14 +28,16 @@ export interface AccountStoreOptions {
 /**
  * User accounts in SQLite. Passwords are only ever kept as salted scrypt hashes; a failed lookup
  * costs the same time as a wrong password, so response times do not tell who has an account.
+ * Names are kept exactly as registered and a login must give the exact name, but a name whose
+ * {@link nameSkeleton} is taken cannot be registered (a unique index in the database enforces it).
  */
 export class AccountStore {
   /** The underlying database (other stores of the server add their tables to it). */
   readonly db: ChatDatabase;
   private readonly ownsDb: boolean;
   private readonly scrypt: ScryptParams;
-  /** A well-formed hash nobody's password matches: checked against when the user is unknown. */
-  private readonly decoyHash: string;
+  /** A well-formed hash nobody's password matches, checked when the user is unknown; made by {@link decoyHash}. */
+  private decoy: { like: string; hash: string } | undefined;
   private readonly statements;
 
   constructor(options: AccountStoreOptions = {}) {
@@ -41,11 +46,12 @@ export class AccountStore {
     this.db = typeof db === 'string' ? openDatabase(db) : db;
     this.scrypt = { ...(options.scrypt ?? DEFAULT_SCRYPT_PARAMS) };
     checkScryptParams(this.scrypt);
-    const { N, r, p } = this.scrypt;
-    this.decoyHash = `scrypt$N=${N},r=${r},p=${p}$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
     this.statements = {
-      insert: this.db.prepare<[string, string, number]>('INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)'),
+      insert: this.db.prepare<[string, string, number, string]>('INSERT INTO users (name, password_hash, created_at, skeleton) VALUES (?, ?, ?, ?)'),
       hashOf: this.db.prepare<[string], { password_hash: string }>('SELECT password_hash FROM users WHERE name = ?'),
+      bySkeleton: this.db.prepare<[string], string>('SELECT name FROM users WHERE skeleton = ?').pluck(),
+      // users is a rowid table: the newest row is the last inserted, found without a scan.
+      newestHash: this.db.prepare<[], string>('SELECT password_hash FROM users ORDER BY rowid DESC LIMIT 1').pluck(),
       list: this.db.prepare<[], { name: string }>('SELECT name FROM users ORDER BY name'),
       remove: this.db.prepare<[string]>('DELETE FROM users WHERE name = ?'),
     };
@@ -60,16 +66,25 @@ export class AccountStore {
     if (typeof password !== 'string' || password.length === 0 || codePointLength(password) > MAX_PASSWORD_CHARS) {
       throw new AccountError('bad_request', `a password is 1–${MAX_PASSWORD_CHARS} characters`);
     }
-    if (this.has(user)) throw new AccountError('user_exists', `the user "${user}" already exists`);
+    this.checkNameFree(user);
     const hash = await hashPassword(password, this.scrypt);
     try {
-      this.statements.insert.run(user, hash, Date.now());
+      this.statements.insert.run(user, hash, Date.now(), nameSkeleton(user));
     } catch (error) {
-      // Two registrations of one name can race through the hashing; the primary key settles it.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new AccountError('user_exists', `the user "${user}" already exists`);
-      }
+      // Two registrations of one name (or of look-alikes) can race through the hashing; the
+      // primary key and the unique skeleton index settle it.
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') this.checkNameFree(user);
       throw error;
+    }
+  }
+
+  /** @throws AccountError `user_exists` when `user`, or a name with the same skeleton, is taken. */
+  private checkNameFree(user: string): void {
+    if (this.has(user)) throw new AccountError('user_exists', `the user "${user}" already exists`, user);
+    const similar = this.statements.bySkeleton.get(nameSkeleton(user));
+    if (similar !== undefined) {
+      throw new AccountError('user_exists', `the name "${user}" is too similar to the existing user "${similar}"`, similar);
     }
   }
 
@@ -78,10 +93,34 @@ export class AccountStore {
     const row = typeof user === 'string' ? this.statements.hashOf.get(user) : undefined;
     if (!row) {
       // Spend the time a real check takes, so an unknown name is not faster than a wrong password.
-      await verifyPassword(String(password), this.decoyHash);
+      await verifyPassword(String(password), this.decoyHash());
       return false;
     }
     return verifyPassword(password, row.password_hash);
+  }
+
+  /**
+   * The hash an unknown user's password is checked against: random, with the cost parameters and
+   * key length of the newest stored hash (the store's own parameters while there is none), so
+   * checking it costs what checking a real account's password costs.
+   */
+  decoyHash(): string {
+    const newest = this.statements.newestHash.get();
+    let model: { params: ScryptParams; keyBytes: number } = { params: this.scrypt, keyBytes: 32 };
+    if (newest !== undefined) {
+      try {
+        const parsed = parseHash(newest);
+        model = { params: parsed.params, keyBytes: parsed.key.length };
+      } catch {
+        // A malformed stored hash is checked as a mismatch at no cost: keep our own parameters.
+      }
+    }
+    const { N, r, p } = model.params;
+    const like = `${N},${r},${p},${model.keyBytes}`;
+    if (this.decoy?.like !== like) {
+      this.decoy = { like, hash: `scrypt$N=${N},r=${r},p=${p}$${randomBytes(16).toString('base64')}$${randomBytes(model.keyBytes).toString('base64')}` };
+    }
+    return this.decoy.hash;
   }
 
   /** Whether an account of that name exists. */

@@ -83,7 +83,10 @@ export class ChatServer {
     this.limits = resolveLimits(options.limits);
     this.budget = new OutputBudget(this.limits);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
-    this.history = new HistoryStore(this.accounts.db, { retainPerConversation: this.limits.historyRetainPerConversation });
+    this.history = new HistoryStore(this.accounts.db, {
+      retainPerConversation: this.limits.historyRetainPerConversation,
+      scheduler: this.scheduler,
+    });
     this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event));
     this.core = new ChatCore({
       hub: this.hub,

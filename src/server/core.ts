@@ -221,13 +221,15 @@ export class ChatCore implements ConnectionHandler {
     if (connection.member) {
       return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
-    if (this.loginThrottled(connection, frame.id)) return;
-    const valid = await this.deps.accounts.verify(frame.user, frame.password);
-    if (connection.state !== 'open') return;
-    if (!valid) {
-      this.deps.throttle.failed(connection, connection.address);
-      return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
+    if (!(await this.reserveAttempt(connection, frame.id))) return;
+    let valid = false;
+    try {
+      valid = await this.deps.accounts.verify(frame.user, frame.password);
+    } finally {
+      this.deps.throttle.settle(connection, connection.address, valid);
     }
+    if (connection.state !== 'open') return;
+    if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
     if (!this.deps.hub.join(member)) {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
@@ -241,11 +243,42 @@ export class ChatCore implements ConnectionHandler {
     this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
   }
 
-  /** Refuses a login or register while this connection or its address has used up its failed attempts. */
-  private loginThrottled(connection: Connection, id: RequestId | undefined): boolean {
-    const waitMs = this.deps.throttle.waitMs(connection, connection.address);
-    if (waitMs <= 0) return false;
+  /**
+   * Reserves a failed-attempt token for a login or register before any password work (the caller
+   * settles it: refunded on success), so simultaneous attempts cannot all pass the check; false
+   * (and `rate_limited` answered) while this connection or its address has used up its attempts.
+   */
+  private async reserveAttempt(connection: Connection, id: RequestId | undefined): Promise<boolean> {
+    const waitMs = await this.deps.throttle.reserve(connection, connection.address);
+    if (waitMs > 0) {
+      this.tooManyAttempts(connection, id, waitMs);
+      return false;
+    }
+    if (connection.state === 'open') return true;
+    this.deps.throttle.settle(connection, connection.address, true); // gone while it waited: nothing was tried
+    return false;
+  }
+
+  private tooManyAttempts(connection: Connection, id: RequestId | undefined, waitMs: number): void {
     this.reply(connection, id, 'rate_limited', `too many failed attempts; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`);
+  }
+
+  /**
+   * For a private `say` or `history` whose target is not online: answers (and returns true) with
+   * `rate_limited` while the failed-attempt budget is spent, whether the account exists or not, and
+   * with `unknown_user`, charged to that budget, when it does not exist. So probing names is as slow
+   * as guessing passwords; online users are public (`who`) and never cost anything.
+   */
+  private refuseOfflineTarget(connection: Connection, id: RequestId | undefined, to: string): boolean {
+    const { throttle, accounts } = this.deps;
+    const waitMs = throttle.waitMs(connection, connection.address);
+    if (waitMs > 0) {
+      this.tooManyAttempts(connection, id, waitMs);
+      return true;
+    }
+    if (accounts.has(to)) return false;
+    throttle.failed(connection, connection.address);
+    this.reply(connection, id, 'unknown_user', `there is no user "${to}"`);
     return true;
   }
 
@@ -294,16 +327,17 @@ export class ChatCore implements ConnectionHandler {
 
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
   private async register(connection: Connection, frame: RegisterFrame): Promise<void> {
-    if (this.loginThrottled(connection, frame.id)) return;
+    if (!(await this.reserveAttempt(connection, frame.id))) return;
     try {
       await this.deps.accounts.add(frame.user, frame.password);
     } catch (error) {
+      // Probing which names exist (or look alike) counts as a failed attempt; nothing else does.
+      this.deps.throttle.settle(connection, connection.address, !(error instanceof AccountError && error.code === 'user_exists'));
       if (connection.state !== 'open') return; // e.g. the server stopped (and closed the db) meanwhile
       if (!(error instanceof AccountError)) throw error;
-      // Probing which names exist counts as a failed attempt.
-      if (error.code === 'user_exists') this.deps.throttle.failed(connection, connection.address);
       return this.reply(connection, frame.id, error.code, error.message);
     }
+    this.deps.throttle.settle(connection, connection.address, true);
     connection.send({ type: 'ok', ...idField(frame.id) });
   }
 
@@ -328,13 +362,13 @@ export class ChatCore implements ConnectionHandler {
 
   /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
   private sayPrivately(connection: Connection, member: Member, frame: SayFrame, to: string): void {
-    const { hub, history, accounts } = this.deps;
+    const { hub, history } = this.deps;
     if (frame.room !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
     }
     if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'you cannot send a private message to yourself');
     const target = hub.member(to);
-    if (!target && !accounts.has(to)) return this.reply(connection, frame.id, 'unknown_user', `there is no user "${to}"`);
+    if (!target && this.refuseOfflineTarget(connection, frame.id, to)) return;
     const ts = Date.now();
     const msgid = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
@@ -391,7 +425,7 @@ export class ChatCore implements ConnectionHandler {
 
   /** Extension: page back through a room (member only) or a private conversation; then `history_end`. */
   private history(connection: Connection, member: Member, frame: HistoryFrame): void {
-    const { hub, history, accounts, limits } = this.deps;
+    const { hub, history, limits } = this.deps;
     if (frame.room !== undefined && frame.to !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
     }
@@ -400,7 +434,7 @@ export class ChatCore implements ConnectionHandler {
     if (frame.to !== undefined) {
       const to = frame.to;
       if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'there is no private conversation with yourself');
-      if (!hub.isOnline(to) && !accounts.has(to)) return this.reply(connection, frame.id, 'unknown_user', `there is no user "${to}"`);
+      if (!hub.isOnline(to) && this.refuseOfflineTarget(connection, frame.id, to)) return;
       const { sent, truncated } = this.sendHistory(connection, history.conversationPage(member.user, to, before, limit));
       connection.send({ type: 'history_end', to, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
       return;

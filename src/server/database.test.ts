@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseError, SCHEMA_VERSION, openDatabase } from './database.ts';
+import { DatabaseError, MIGRATIONS, SCHEMA_VERSION, openDatabase } from './database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatlab-db-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,4 +50,28 @@ describe('openDatabase', () => {
     future.close();
     expect(() => openDatabase(path)).toThrow(/newer than this chatlab understands/);
   });
+
+  it('migrates an older database holding look-alike names: all keep working, the oldest holds the name', () => {
+    const path = join(dir, 'lookalikes.db');
+    const old = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+    old.pragma('user_version = 4');
+    const insert = old.prepare('INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)');
+    insert.run('a1ice', 'x', 2);
+    insert.run('alice', 'x', 1);
+    insert.run('Alice', 'x', 1);
+    insert.run('bob', 'x', 3);
+    old.close();
+    const db = openDatabase(path);
+    const skeletons = db.prepare('SELECT name, skeleton FROM users ORDER BY name').all();
+    expect(skeletons).toEqual([
+      { name: 'Alice', skeleton: 'allce' }, // oldest (created_at 1), then first by name
+      { name: 'a1ice', skeleton: null },
+      { name: 'alice', skeleton: null },
+      { name: 'bob', skeleton: 'bob' },
+    ]);
+    expect(() => db.prepare("INSERT INTO users (name, password_hash, created_at, skeleton) VALUES ('ALICE', 'x', 4, 'allce')").run()).toThrow(/UNIQUE/);
+    db.close();
+  });
 });
+

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { nameSkeletonSql } from './name-skeleton.ts';
 
 /** The server's SQLite handle (better-sqlite3). */
 export type ChatDatabase = Database.Database;
@@ -45,6 +46,26 @@ export const MIGRATIONS: readonly string[] = [
   // 3: one private conversation (sender → recipient) in msgid order, so retention can find a
   // pair's oldest rows and delete them without scanning everything either user ever sent.
   `CREATE INDEX messages_by_pair ON messages (sender, recipient, msgid) WHERE recipient IS NOT NULL`,
+  // 4: the highest msgid ever written, raised in the same transaction as each batch of messages,
+  // so a msgid is never handed out twice even after retention deleted the newest rows. (Chosen
+  // over AUTOINCREMENT: that needs SQLite to assign ids at insert time, one synchronous insert per
+  // message, and adding it to an existing table means copying the whole table.)
+  `CREATE TABLE counters (
+     name  TEXT PRIMARY KEY NOT NULL,
+     value INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO counters (name, value) SELECT 'last_msgid', COALESCE(MAX(msgid), 0) FROM messages`,
+  // 5: look-alike names (see name-skeleton.ts): each account's skeleton, unique. Accounts an older
+  // chatlab let in with the same skeleton all keep working: the oldest (then the first by name)
+  // holds the skeleton, the others get NULL (which a unique index allows any number of times),
+  // so none can be the model of a new look-alike either.
+  `ALTER TABLE users ADD COLUMN skeleton TEXT;
+   UPDATE users SET skeleton = ${nameSkeletonSql('name')};
+   WITH ranked AS (
+     SELECT name, ROW_NUMBER() OVER (PARTITION BY skeleton ORDER BY created_at, name) AS rank FROM users
+   )
+   UPDATE users SET skeleton = NULL WHERE name IN (SELECT name FROM ranked WHERE rank > 1);
+   CREATE UNIQUE INDEX users_by_skeleton ON users (skeleton)`,
 ];
 
 /** The schema version this code writes and understands. */
@@ -68,7 +89,7 @@ export function openDatabase(path: string): ChatDatabase {
     if (path !== MEMORY_DATABASE) db.pragma('journal_mode = WAL');
     // In WAL mode, NORMAL syncs at checkpoints, not at every commit: history commits once per
     // event-loop turn, and an fsync each time would stall the relay. A crash of the process loses
-    // nothing committed; a power cut may lose the last moments.
+    // nothing committed; a power cut may lose the last commits (see docs/architecture.md).
     if (path !== MEMORY_DATABASE) db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 2000');

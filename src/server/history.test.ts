@@ -59,4 +59,48 @@ describe('HistoryStore', () => {
     store.close();
     db.close();
   });
+
+  it('never hands out a msgid twice, even once the newest rows were deleted', () => {
+    const path = join(dir, 'hwm.db');
+    let db = openDatabase(path);
+    let store = new HistoryStore(db);
+    for (let i = 0; i < 5; i++) store.record(say('alice', `m${i}`, { room: 'lobby' }));
+    store.close();
+    db.exec('DELETE FROM messages WHERE msgid > 2'); // as retention or a manual clean-up may
+    db.close();
+    db = openDatabase(path);
+    store = new HistoryStore(db);
+    expect(store.upcomingMsgid).toBe(6);
+    store.close();
+    db.close();
+  });
+
+  it('with a scheduler, commits in its before-output hook instead of a timer of its own', async () => {
+    const db = openDatabase(':memory:');
+    const hooks: Array<() => void> = [];
+    let wakes = 0;
+    const store = new HistoryStore(db, { scheduler: { beforeOutput: (hook) => hooks.push(hook), wake: () => void wakes++ } });
+    const count = () => db.prepare('SELECT COUNT(*) FROM messages').pluck().get();
+    store.record(say('alice', 'a', { room: 'lobby' }));
+    expect(wakes).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(count()).toBe(0); // no timer of its own: the scheduler decides when
+    for (const hook of hooks) hook();
+    expect(count()).toBe(1);
+    store.close();
+    db.close();
+  });
+
+  it('keeps the rows pending when their transaction fails, so the next commit still has them', () => {
+    const db = openDatabase(':memory:');
+    const store = new HistoryStore(db, { scheduler: { beforeOutput: () => {}, wake: () => {} } });
+    store.record(say('alice', 'kept', { room: 'lobby' }));
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk full, say'); END`);
+    expect(() => store.flush()).toThrow(/disk full/);
+    db.exec('DROP TRIGGER refuse');
+    expect(store.roomTail('lobby', 10).map((m) => m.text)).toEqual(['kept']);
+    store.close();
+    db.close();
+  });
 });
+

@@ -1,4 +1,5 @@
 import type { ChatDatabase } from './database.ts';
+import type { FlushScheduler } from './outbox.ts';
 
 /** A message as history keeps it: a room message has `room`, a private one `to`. */
 export interface StoredMessage {
@@ -33,11 +34,19 @@ interface Row {
 }
 
 const COLUMNS = 'msgid, ts, sender, room, recipient, text';
+/** The `counters` row holding the highest msgid ever written (see {@link HistoryStore}). */
+const LAST_MSGID = 'last_msgid';
 
 /** Options of a {@link HistoryStore}. */
 export interface HistoryOptions {
   /** Messages kept per room and per private pair; older delivered ones are deleted (0 keeps all). */
   retainPerConversation?: number;
+  /**
+   * The server's output scheduler: the turn's batch is then committed by its before-output hook,
+   * i.e. before any frame of the turn (an `ok` with the msgid, a relay) is written. Without one
+   * (a store used alone) the batch is committed in a `setImmediate` of its own.
+   */
+  scheduler?: Pick<FlushScheduler, 'beforeOutput' | 'wake'>;
 }
 
 /** A conversation that got messages since the last prune: a room, or a private pair. */
@@ -51,9 +60,15 @@ const PRUNE_SHARE = 0.1;
 /**
  * Message history in SQLite (the `messages` table). `msgid`s are handed out in memory, so the
  * live `message` carries its id at once; the rows themselves are written in ONE transaction per
- * event-loop turn (a `setImmediate`), which keeps SQLite off the relay's hot path. Every read
- * writes what is pending first, so nothing recorded is ever missing from an answer. A crash
- * loses at most the current turn's messages.
+ * event-loop turn, which keeps SQLite off the relay's hot path. With the server's
+ * {@link FlushScheduler} that transaction runs before the turn's first socket write (see
+ * {@link HistoryOptions.scheduler}), so nothing that names a msgid leaves the process before its
+ * row is committed: a crash loses only messages nobody was told about. Every read writes what is
+ * pending first, so nothing recorded is ever missing from an answer.
+ *
+ * msgids are never reused: the highest one ever written is kept in the `counters` table, in the
+ * same transaction as the rows, so neither retention (which deletes rows) nor a crash (which
+ * loses uncommitted ones, never shown to anyone) makes a later message take an earlier id.
  *
  * Retention: the conversations a batch touched are remembered, and in the same transaction as
  * a batch, at most once a second or once a tenth of the retention has been inserted, each of
@@ -71,6 +86,7 @@ export class HistoryStore {
   private readonly retain: number;
   private readonly pruneEvery: number;
   private touched = new Map<string, Conversation>();
+  private readonly scheduler: HistoryOptions['scheduler'];
   private insertsSincePrune = 0;
   private lastPruneAt = 0;
 
@@ -80,9 +96,13 @@ export class HistoryStore {
   ) {
     this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
     this.pruneEvery = Math.max(1, Math.ceil(this.retain * PRUNE_SHARE));
-    const last = db.prepare<[], { last: number | null }>('SELECT MAX(msgid) AS last FROM messages').get();
-    this.nextMsgid = (last?.last ?? 0) + 1;
+    const last = db
+      .prepare<[], number>(`SELECT MAX(COALESCE((SELECT MAX(msgid) FROM messages), 0), COALESCE((SELECT value FROM counters WHERE name = '${LAST_MSGID}'), 0))`)
+      .pluck()
+      .get();
+    this.nextMsgid = (last ?? 0) + 1;
     this.statements = {
+      raiseLastMsgid: db.prepare<[number]>(`UPDATE counters SET value = MAX(value, ?) WHERE name = '${LAST_MSGID}'`),
       insert: db.prepare<[number, number, string, string | null, string | null, string, number]>(
         'INSERT INTO messages (msgid, ts, sender, room, recipient, text, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -133,16 +153,25 @@ export class HistoryStore {
         this.statements.insert.run(ids[i] as number, row.ts, row.from, row.room ?? null, row.to ?? null, row.text, row.delivered ? 1 : 0);
         if (this.retain > 0) this.touch(row);
       }
+      this.statements.raiseLastMsgid.run(ids[ids.length - 1] as number);
       if (this.retain > 0 && this.pruneDue()) this.prune();
     });
     this.writeBatch = () => {
-      const rows = this.pending;
-      const ids = this.pendingIds;
+      // If the transaction fails (disk full, database locked) it throws with the rows still
+      // pending: nothing naming them may be written while they are not stored.
+      insertAll(this.pending, this.pendingIds);
       this.pending = [];
       this.pendingIds = [];
-      insertAll(rows, ids);
     };
+    this.scheduler = options.scheduler;
+    this.scheduler?.beforeOutput(this.commitTurn);
   }
+
+  /** The before-output hook: commits the turn's batch (nothing to do once the database is closed). */
+  private readonly commitTurn = (): void => {
+    // Runs before every socket write: the common case (nothing pending) must cost a length test.
+    if (this.pending.length > 0 && this.db.open) this.writeBatch();
+  };
 
   /** Remembers the conversation of a written row for the next prune pass. */
   private touch(row: NewMessage): void {
@@ -189,10 +218,12 @@ export class HistoryStore {
     const msgid = this.nextMsgid++;
     this.pending.push(message);
     this.pendingIds.push(msgid);
-    this.scheduled ??= setImmediate(() => {
-      this.scheduled = undefined;
-      if (this.db.open) this.flush();
-    });
+    if (this.scheduler) this.scheduler.wake();
+    else
+      this.scheduled ??= setImmediate(() => {
+        this.scheduled = undefined;
+        this.commitTurn();
+      });
     return msgid;
   }
 

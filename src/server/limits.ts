@@ -66,9 +66,11 @@ export interface ServerLimits {
   /** Whether 127.0.0.0/8 and ::1 escape {@link maxConnectionsPerAddress} (a classroom on one machine). */
   exemptLoopback: boolean;
   /**
-   * Failed logins (wrong password, unknown user) and failed registrations (name taken) one
-   * connection may make in a burst. A token bucket refilled over {@link loginAttemptWindowMs}: once it
-   * is empty, `login` and `register` get `rate_limited` without the password being checked.
+   * Failed attempts one connection may make in a burst: logins (wrong password, unknown user),
+   * registrations (name taken or look-alike) and `unknown_user` answers to a private `say` or
+   * `history`. A token bucket refilled over {@link loginAttemptWindowMs}, reserved before any
+   * password work (see LoginThrottle): once it is empty, `login` and `register` get `rate_limited`
+   * without the password being checked, and so do `say`/`history` to a user who is not online.
    */
   loginAttemptsPerConnection: number;
   /** The same, for all connections from one IP address together (loopback included). */

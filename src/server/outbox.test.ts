@@ -181,4 +181,30 @@ describe('Outbox', () => {
     outbox.flush();
     outbox.close({ flush: true, last: Buffer.from('bye\n') });
   });
+
+  it('runs the before-output hooks before every write: the turn, the last frames of a close, and with nothing queued', async () => {
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const order: string[] = [];
+    const write = local.write.bind(local) as (chunk: Buffer) => boolean;
+    local.write = ((chunk: Buffer) => (order.push(`write ${chunk.toString().trim()}`), write(chunk))) as Socket['write'];
+    const scheduler = new FlushScheduler();
+    scheduler.beforeOutput(() => order.push('commit'));
+    const outbox = new Outbox(local, 1024 * 1024, scheduler, () => {});
+    // Each write comes right after a commit (the turn may commit more than once: it is cheap when idle).
+    const commitsBeforeWrites = () => order.filter((step, i) => step.startsWith('write') && order[i - 1] !== 'commit');
+    outbox.push(Buffer.from('a\n'));
+    await turn();
+    expect(order.filter((step) => step.startsWith('write'))).toEqual(['write a']);
+    expect(commitsBeforeWrites()).toEqual([]);
+    order.length = 0;
+    scheduler.wake(); // a turn with records but no output still commits
+    await turn();
+    expect(order).toEqual(['commit']);
+    order.length = 0;
+    outbox.push(Buffer.from('b\n'));
+    outbox.close({ flush: true, last: Buffer.from('bye\n') }); // no waiting for the turn: written now
+    expect(order.filter((step) => step.startsWith('write'))).toEqual(['write b', 'write bye']);
+    expect(commitsBeforeWrites()).toEqual([]);
+  });
 });

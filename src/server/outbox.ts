@@ -2,19 +2,46 @@ import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
 
 /**
+ * Something that must run before any byte leaves the process in a turn: history registers its
+ * commit here, so no acknowledgement, relay or msgid is written before its message is stored.
+ */
+export type BeforeOutputHook = () => void;
+
+/**
  * Flushes every outbox that got frames during this event-loop turn, once, in a `setImmediate`
  * (after all of the turn's reads were handled). One scheduler serves the whole server, so a
  * broadcast to 1,000 clients costs one timer, not 1,000.
+ *
+ * It is also THE place that orders "commit, then write": every socket write of every
+ * {@link Outbox} (the turn's flush, a flush on `'drain'`, the last frames of a closing
+ * connection) first calls {@link commit}, which runs the {@link BeforeOutputHook}s (history's
+ * one transaction for the turn's messages). Writing anything any other way is a bug.
  */
 export class FlushScheduler {
   // An array, not a Set: each outbox registers once per turn (its own `inSchedule` flag), so the
   // per-delivery cost is a flag test instead of a hash-set insertion.
   private dirty: Outbox[] = [];
   private scheduled = false;
+  private readonly hooks: BeforeOutputHook[] = [];
+
+  /** Registers work that {@link commit} runs before any output is written (and at the end of each turn). */
+  beforeOutput(hook: BeforeOutputHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** Runs the before-output hooks now (cheap when they have nothing to do). Throws what a hook throws. */
+  commit(): void {
+    for (const hook of this.hooks) hook();
+  }
 
   /** Marks an outbox as having frames to write this turn (the outbox makes sure it is only once). */
   schedule(outbox: Outbox): void {
     this.dirty.push(outbox);
+    this.wake();
+  }
+
+  /** Makes sure this turn ends with a run (hooks, then flushes), even if no outbox has frames. */
+  wake(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.run);
@@ -22,6 +49,8 @@ export class FlushScheduler {
 
   private readonly run = (): void => {
     this.scheduled = false;
+    // Before the first write: a hook that throws leaves every frame of this turn unwritten.
+    this.commit();
     const batch = this.dirty;
     this.dirty = [];
     for (const outbox of batch) outbox.flush();
@@ -137,6 +166,7 @@ export class Outbox implements BudgetedOutbox {
       this.discard();
       return;
     }
+    this.scheduler.commit();
     const data = this.takeQueued();
     if (!this.socket.write(data)) {
       this.waitingForDrain = true;
@@ -160,9 +190,14 @@ export class Outbox implements BudgetedOutbox {
       this.discard();
       return;
     }
-    if (keep && this.queuedBytes > 0) this.socket.write(this.takeQueued());
-    else this.discard();
-    if (options.last) this.socket.write(options.last);
+    if (keep && this.queuedBytes > 0) {
+      this.scheduler.commit();
+      this.socket.write(this.takeQueued());
+    } else this.discard();
+    if (options.last) {
+      this.scheduler.commit();
+      this.socket.write(options.last);
+    }
     this.recount();
   }
 

@@ -28,6 +28,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Puts back one token taken by {@link take} (never above `burst`). */
+  giveBack(): void {
+    this.refill();
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
+
   /** Whole tokens available right now. */
   get available(): number {
     this.refill();

@@ -24,7 +24,7 @@ export function registerUsersCommand(program: Command): void {
         try {
           await store.add(user, password);
         } catch (error) {
-          if (error instanceof AccountError) throw new CliError(error.code === 'user_exists' ? `user "${user}" already exists in ${options.db}` : error.message);
+          if (error instanceof AccountError) throw new CliError(error.code === 'user_exists' ? existsMessage(user, error.existing, options.db) : error.message);
           throw error;
         }
         process.stdout.write(`added user ${user} to ${options.db}\n`);
@@ -51,6 +51,12 @@ export function registerUsersCommand(program: Command): void {
         process.stdout.write(`removed user ${user} from ${options.db}\n`);
       }),
     );
+}
+
+/** Why `user` cannot be added: it exists, or it looks like `existing` (case, 1/l/i, 0/o, -/_). */
+function existsMessage(user: string, existing: string | undefined, db: string): string {
+  if (existing === undefined || existing === user) return `user "${user}" already exists in ${db}`;
+  return `user "${user}" is too similar to the existing user "${existing}" in ${db} (names may not differ only by case, 1/l/i, 0/o or -/_)`;
 }
 
 async function withStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
