@@ -160,8 +160,30 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   file_cancel: { fields: { transfer: required(anyString), reason: required(anyString), user: optional(anyString) } },
 };
 
+/** A UTF-16 code unit of a surrogate pair standing alone: in `u` mode a real pair is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
- * Checks a frame against a spec table. The frame returned holds only the fields the spec knows,
+ * The first lone surrogate in a value (a string, or strings nested in arrays and objects), written
+ * as a JSON escape such as `\ud800`, or `null` when every string is well-formed Unicode. JSON's
+ * `"\ud800"` escape can carry one, but UTF-8 cannot: stored or relayed it would turn into U+FFFD.
+ */
+export function findLoneSurrogate(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const match = LONE_SURROGATE.exec(value);
+    return match ? `\\u${match[0].charCodeAt(0).toString(16)}` : null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const found = findLoneSurrogate(item);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * Checks a frame against a spec table. Every string in a known field must be well-formed Unicode
+ * (no lone surrogate): the one rule that keeps what is relayed live and what history replays equal. The frame returned holds only the fields the spec knows,
  * so unknown fields (a forged `from` in a `say`, say) are dropped here, once, for every caller.
  */
 export function validateWith<T>(specs: Record<string, FrameSpec>, raw: RawFrame): Validation<T> {
@@ -174,6 +196,8 @@ export function validateWith<T>(specs: Record<string, FrameSpec>, raw: RawFrame)
       if (field.optional) continue;
       return { ok: false, code: 'bad_request', message: `"${raw.type}" needs the field "${name}"` };
     }
+    const surrogate = findLoneSurrogate(value);
+    if (surrogate) return { ok: false, code: 'bad_request', message: `field "${name}" of "${raw.type}" contains a lone surrogate ${surrogate}: not valid Unicode` };
     const problem = field.check(value);
     if (problem) return { ok: false, code: 'bad_request', message: `field "${name}" of "${raw.type}" ${problem}` };
     clean[name] = value;
@@ -192,11 +216,11 @@ export function validateServerFrame(raw: RawFrame): Validation<ServerFrame> {
 }
 
 /**
- * Whether a value is a usable request id: a string or a finite number. The server also asks this
- * of a frame it refuses, so even an invalid request gets its answer with its id.
+ * Whether a value is a usable request id: a string of well-formed Unicode or a finite number. The
+ * server also asks this of a frame it refuses, so even an invalid request gets its answer with its id.
  */
 export function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return (typeof value === 'string' && !LONE_SURROGATE.test(value)) || (typeof value === 'number' && Number.isFinite(value));
 }
 
 /** Whether a client may send this frame type before logging in. */
