@@ -166,6 +166,13 @@ describe('fidelity: what is relayed live is what history replays', () => {
     expect(await carol.next('history_end')).toEqual({ type: 'history_end', count: 1, last_msgid: 1 });
   });
 
+  it('an unknown type as long as a frame gets unknown_type with its id, not internal', async () => {
+    chat = await startTestServer();
+    const socket = await anonymous(chat);
+    socket.send({ type: 'x'.repeat(65_500), id: 'long' });
+    expect(await socket.nextFrame()).toEqual(error('unknown_type', 'long'));
+  });
+
   it('a line starting with a UTF-8 BOM is bad_frame naming it, and the connection keeps chatting', async () => {
     chat = await startTestServer();
     const alice = await chat.login('alice');

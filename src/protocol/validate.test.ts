@@ -243,6 +243,19 @@ describe('validateClientFrame', () => {
   });
 });
 
+describe('error messages quote what the client sent safely', () => {
+  it('an unknown type is quoted as JSON, cut to 64 characters, so the answer always fits a frame', () => {
+    const result = validateClientFrame({ type: 'x'.repeat(65_500) });
+    expect(result).toMatchObject({ ok: false, code: 'unknown_type' });
+    expect(!result.ok && result.message).toBe(`unknown frame type "${'x'.repeat(64)}…" (65500 characters)`);
+  });
+
+  it('an unknown type holding a lone surrogate or a control character is shown escaped', () => {
+    const result = validateClientFrame({ type: JSON.parse('"a\\ud800\\n"') as string });
+    expect(!result.ok && result.message).toBe('unknown frame type "a\\ud800\\n"');
+  });
+});
+
 describe('lone surrogates (not valid Unicode)', () => {
   const lone = JSON.parse('"\\ud800"') as string;
 

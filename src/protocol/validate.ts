@@ -160,6 +160,20 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   file_cancel: { fields: { transfer: required(anyString), reason: required(anyString), user: optional(anyString) } },
 };
 
+/** Most characters of a client's own value quoted back in an error message. */
+const QUOTED_CHARS = 64;
+
+/**
+ * A client's string as an error message shows it: JSON-quoted (so control characters and lone
+ * surrogates appear as escapes) and cut to {@link QUOTED_CHARS} characters, so the answer is
+ * always well-formed and fits in a frame however long the value was.
+ */
+function quoteForMessage(value: string): string {
+  const characters = [...value];
+  if (characters.length <= QUOTED_CHARS) return JSON.stringify(value);
+  return `${JSON.stringify(characters.slice(0, QUOTED_CHARS).join('')).slice(0, -1)}…" (${characters.length} characters)`;
+}
+
 /** A UTF-16 code unit of a surrogate pair standing alone: in `u` mode a real pair is one code point and does not match. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -188,7 +202,7 @@ export function findLoneSurrogate(value: unknown): string | null {
  */
 export function validateWith<T>(specs: Record<string, FrameSpec>, raw: RawFrame): Validation<T> {
   const spec = Object.hasOwn(specs, raw.type) ? specs[raw.type] : undefined;
-  if (!spec) return { ok: false, code: 'unknown_type', message: `unknown frame type "${raw.type}"` };
+  if (!spec) return { ok: false, code: 'unknown_type', message: `unknown frame type ${quoteForMessage(raw.type)}` };
   const clean: Record<string, unknown> = { type: raw.type };
   for (const [name, field] of Object.entries(spec.fields)) {
     const value = raw[name];
