@@ -7,11 +7,9 @@
  * rooms, then all send mixed traffic at a steady rate (lobby says, room says, private messages,
  * who, ping) within the server's default rate limit.
  *
- * Every message is numbered twice: `n` counts every message of its sender, `c` counts the
- * sender's messages on that channel (lobby, one room, or one private conversation). A receiver
- * checks that `n` only grows per sender (no duplicate, no reorder) and that `c` has no gap per
- * sender and channel (no loss); at the end, after two ping barriers, every receiver must hold
- * exactly what was sent to it. Every request carries an id and must get its answer; any error
+ * Every message is numbered per sender and per channel (scripts/lib/sequence-check.ts): a
+ * receiver checks no duplicate, no reorder and no gap as messages arrive; at the end, after two
+ * ping barriers, every receiver must hold exactly what was sent to it. Every request carries an id and must get its answer; any error
  * frame is a failure.
  *
  * Reports the server's RSS (idle, at the start of traffic, peak, end, and the slope over the
@@ -27,6 +25,7 @@ import { spawnServer, type ServerProcess } from '../bench/lib/server-process.ts'
 import { REPO_ROOT } from '../bench/servers/index.ts';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 import { AccountStore } from '../src/server/index.ts';
+import { SequenceCheck, soakText } from './lib/sequence-check.ts';
 
 /** Options of one soak run. */
 export interface SoakOptions {
@@ -67,7 +66,6 @@ const TICK_MS = 50;
 const MAX_SHOWN = 20;
 /** Longest wait for a barrier or for the last deliveries after traffic stops. */
 const SETTLE_MS = 15_000;
-const MESSAGE_PATTERN = /^soak n(\d+) c(\d+) (\S+)$/;
 
 /** mulberry32: a tiny seeded PRNG, so a run's traffic can be replayed. */
 function prng(seed: number): () => number {
@@ -98,9 +96,8 @@ class SoakClient {
   sent = 0;
   /** Per channel, messages sent on it (`lobby`, a room, or `@user`). */
   readonly sentOn = new Map<string, number>();
-  /** Per sender: highest `n` received. Per `sender channel`: `c` received so far. */
-  private readonly lastN = new Map<string, number>();
-  readonly receivedOn = new Map<string, number>();
+  /** What arrived from whom, checked on arrival. */
+  readonly check: SequenceCheck;
   delivered = 0;
   answers = 0;
   private nextId = 0;
@@ -113,6 +110,7 @@ class SoakClient {
     private readonly socket: Socket,
     private readonly failures: Failures,
   ) {
+    this.check = new SequenceCheck(user, (failure) => failures.add(failure));
     socket.on('data', this.onData);
     socket.on('close', this.onClose);
     socket.on('error', () => {}); // a reset shows as 'close', reported there
@@ -132,7 +130,7 @@ class SoakClient {
     const c = (this.sentOn.get(channel) ?? 0) + 1;
     this.sentOn.set(channel, c);
     this.sent++;
-    void this.request({ type: 'say', text: `soak n${this.sent} c${c} ${channel}`, ...target }).then((answer) => {
+    void this.request({ type: 'say', text: soakText(this.sent, c, channel), ...target }).then((answer) => {
       if (answer.type !== 'ok') this.failures.add(`${this.user}'s say on ${channel} got ${JSON.stringify(answer)}`);
     });
   }
@@ -154,7 +152,10 @@ class SoakClient {
         continue;
       }
       const frame = result.frame;
-      if (frame.type === 'message') this.checkMessage(frame);
+      if (frame.type === 'message') {
+        this.delivered++;
+        this.check.receive(frame);
+      }
       else if (frame.type === 'error' && frame.id === undefined) this.failures.add(`${this.user} got ${JSON.stringify(frame)}`);
       else if (typeof frame.id === 'number') {
         const resolve = this.waiting.get(frame.id);
@@ -171,25 +172,6 @@ class SoakClient {
     if (!this.closed) this.failures.add(`${this.user}'s connection closed by the server`);
     this.closed = true;
   };
-
-  private checkMessage(frame: RawFrame): void {
-    this.delivered++;
-    const match = MESSAGE_PATTERN.exec(String(frame.text));
-    const from = String(frame.from);
-    if (!match || frame.history === true) return this.failures.add(`${this.user} got an unexpected message ${JSON.stringify(frame)}`);
-    const n = Number(match[1]);
-    const c = Number(match[2]);
-    const channel = match[3] as string;
-    const expectedChannel = frame.to !== undefined ? `@${String(frame.to)}` : String(frame.room);
-    if (channel !== expectedChannel) this.failures.add(`${this.user}: ${from}'s message for ${channel} came as ${expectedChannel}`);
-    const lastN = this.lastN.get(from) ?? 0;
-    if (n <= lastN) this.failures.add(`${this.user}: ${from}'s message n${n} came after n${lastN} (${n === lastN ? 'duplicate' : 'reordered'})`);
-    this.lastN.set(from, Math.max(n, lastN));
-    const key = `${from} ${channel}`;
-    const received = this.receivedOn.get(key) ?? 0;
-    if (c !== received + 1) this.failures.add(`${this.user}: ${from} on ${channel} sent c${c} after c${received} (${c > received + 1 ? `${c - received - 1} lost` : 'duplicate or reordered'})`);
-    this.receivedOn.set(key, Math.max(c, received));
-  }
 }
 
 /** Connects, takes hello, logs in; resolves once welcome came. */
@@ -359,7 +341,7 @@ function checkCounts(clients: SoakClient[], failures: Failures): void {
       const receivers = channel.startsWith('@') ? [byName.get(channel.slice(1))] : (members.get(channel) ?? []);
       for (const receiver of receivers) {
         if (!receiver || receiver === sender) continue;
-        const got = receiver.receivedOn.get(`${sender.user} ${channel}`) ?? 0;
+        const got = receiver.check.count(sender.user, channel);
         if (got !== count) {
           missing += count - got;
           failures.add(`${receiver.user} has ${got} of ${sender.user}'s ${count} messages on ${channel}`);
