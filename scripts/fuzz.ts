@@ -50,7 +50,7 @@ export interface FuzzReport {
   mismatchCount: number;
 }
 
-/** The server keeps its answers within this if a connection stops making progress (ms). */
+/** A connection with no answer for this long (ms) is reported as stalled, and the run ends. */
 const STALL_MS = 10_000;
 const USERS_PREFIX = 'fuzz';
 /** Frames generated per batch (fast-check's sample is seeded per batch, so runs replay exactly). */
@@ -250,7 +250,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const socket = await login(port, user, `${user}-password`);
       const quota = Math.floor(options.frames / options.connections) + (i < options.frames % options.connections ? 1 : 0);
       const others = users.filter((u) => u !== user);
-      connections.push(new FuzzConnection(user, socket, oracle, caseArbitrary(user, others.length > 0 ? others : [user]), quota, options.seed * 1_000 + i * 1_000_003, options.window, kinds));
+      connections.push(new FuzzConnection(user, socket, oracle, caseArbitrary(user, others), quota, options.seed * 1_000 + i * 1_000_003, options.window, kinds));
     }
     for (const connection of connections) connection.fill();
     await waitUntilDone(connections, oracle, options, started);
@@ -304,7 +304,7 @@ function waitUntilDone(connections: FuzzConnection[], oracle: Oracle, options: F
 const USAGE = `usage: npm run fuzz -- [--frames N] [--connections C] [--seed S] [--window W]
 
   --frames N       frames to send in all (default 20000; a release check: 1000000)
-  --connections C  logged-in users sending at once (default 4)
+  --connections C  logged-in users sending at once, at least 2 (default 4)
   --seed S         generator seed (default: random, printed so a run can be replayed)
   --window W       frames a connection may have in flight (default 64)`;
 
@@ -325,9 +325,12 @@ async function main(): Promise<void> {
       process.stdout.write(`${USAGE}\n`);
       return;
     }
+    const connections = positiveInteger('connections', values.connections, 4);
+    // Private says need someone else to go to.
+    if (connections < 2) throw new Error(`--connections takes a whole number ≥ 2, not "${values.connections}"`);
     options = {
       frames: positiveInteger('frames', values.frames, 20_000),
-      connections: positiveInteger('connections', values.connections, 4),
+      connections,
       seed: positiveInteger('seed', values.seed, 1 + Math.floor(Math.random() * 1_000_000)),
       window: positiveInteger('window', values.window, 64),
       progress: (line) => process.stderr.write(`${line}\n`),
