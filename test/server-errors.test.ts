@@ -148,6 +148,46 @@ async function pingUntilServed(socket: FrameSocket): Promise<RawFrame> {
   throw new Error('never served again after rate limiting');
 }
 
+describe('fidelity: what is relayed live is what history replays', () => {
+  it('a say with a lone surrogate is bad_request with its id, and is neither relayed nor stored', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    const bob = await chat.login('bob');
+    await alice.next('presence');
+    alice.send({ type: 'say', text: `half an emoji: ${JSON.parse('"\\ud83d"') as string}`, id: 'lone' });
+    const refused = await alice.nextFrame();
+    expect(refused).toEqual(error('bad_request', 'lone'));
+    expect(refused.message).toBe('field "text" of "say" contains a lone surrogate \\ud83d: not valid Unicode');
+    alice.send({ type: 'say', text: 'whole 👋', id: 'whole' });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 'whole', msgid: 1 });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'message', from: 'alice', text: 'whole 👋', msgid: 1 });
+    const carol = await chat.login('carol');
+    expect(await carol.next('message')).toMatchObject({ text: 'whole 👋', history: true });
+    expect(await carol.next('history_end')).toEqual({ type: 'history_end', count: 1, last_msgid: 1 });
+  });
+
+  it('an unknown type as long as a frame gets unknown_type with its id, not internal', async () => {
+    chat = await startTestServer();
+    const socket = await anonymous(chat);
+    socket.send({ type: 'x'.repeat(65_500), id: 'long' });
+    expect(await socket.nextFrame()).toEqual(error('unknown_type', 'long'));
+  });
+
+  it('a line starting with a UTF-8 BOM is bad_frame naming it, and the connection keeps chatting', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    const bob = await chat.login('bob');
+    await alice.next('presence');
+    await alice.sendRaw(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"type":"say","text":"from Notepad","id":1}\r\n')]));
+    const refused = await alice.nextFrame();
+    expect(refused).toEqual(error('bad_frame'));
+    expect(refused.message).toContain('byte order mark');
+    alice.send({ type: 'say', text: 'without a BOM', id: 2 });
+    expect(await alice.nextFrame()).toMatchObject({ type: 'ok', id: 2 });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'message', from: 'alice', text: 'without a BOM' });
+  });
+});
+
 describe('fuzz', () => {
   it('answers every one of 400 random frames (each with an id) and stays up', async () => {
     chat = await startTestServer({ limits: { rateLimitBurst: 1e6, rateLimitPerSecond: 1e6 } });

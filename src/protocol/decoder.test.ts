@@ -210,6 +210,29 @@ describe('FrameDecoder details', () => {
   });
 });
 
+describe('a UTF-8 byte order mark (EF BB BF)', () => {
+  const BOM = [0xef, 0xbb, 0xbf];
+
+  it('at the start of a line is a bad_frame naming the BOM, and the next line decodes', () => {
+    const { pushed } = decode([bytes(BOM, '{"type":"ping","id":1}\n{"type":"ping","id":2}\n')]);
+    expect(summary(pushed)).toEqual(['!bad_frame', 'ping']);
+    const [bom] = pushed;
+    expect(!bom?.ok && bom?.message).toBe('frame starts with a UTF-8 byte order mark (bytes EF BB BF); send JSON without a BOM');
+  });
+
+  it('is reported the same after a CRLF, on a blank line and however the reads are cut', () => {
+    const stream = bytes('{"type":"ping"}\r\n', BOM, '\r\n', BOM, '{"type":"say","text":"x"}\n');
+    for (const { label, chunks } of chunkings(stream)) {
+      expect(summary(decode(chunks).pushed), label).toEqual(['ping', '!bad_frame', '!bad_frame']);
+    }
+  });
+
+  it('inside a string is just the character U+FEFF', () => {
+    const { pushed } = decode([bytes('{"type":"say","text":"', BOM, '"}\n')]);
+    expect(pushed[0]?.ok && pushed[0].frame.text).toBe('\uFEFF');
+  });
+});
+
 describe('parseFrameLine', () => {
   const cases: { line: string | number[]; expected: 'blank' | 'frame' | 'error' }[] = [
     { line: '', expected: 'blank' },

@@ -7,19 +7,27 @@ export type DecodeResult =
   /** A well-formed frame: a JSON object with a string `type` (fields not yet validated). */
   | { ok: true; frame: RawFrame; raw: Buffer; reads: ReadSpan }
   /**
-   * Bytes that are not a frame. `bad_frame`: not UTF-8, not JSON, not an object, no `type`, or the
-   * stream ended mid-frame. `frame_too_large`: over the limit (`raw` then holds only its head).
+   * Bytes that are not a frame. `bad_frame`: not UTF-8, starts with a BOM, not JSON, not an object,
+   * no `type`, or the stream ended mid-frame. `frame_too_large`: over the limit (`raw` then holds only its head).
    */
   | { ok: false; code: 'bad_frame' | 'frame_too_large'; message: string; raw: Buffer; reads: ReadSpan };
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a BOM is never stripped silently; parseFrameLine refuses it with its own message.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BLANK_LINE = /^[ \t]*$/;
+
+/** Whether a line starts with the UTF-8 byte order mark EF BB BF (Windows editors and tools add one). */
+function startsWithBom(line: Uint8Array): boolean {
+  return line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf;
+}
 
 /**
  * Parses one line (terminator removed) into a frame, or says why it is not one.
- * Returns `null` for a blank line, which the protocol ignores.
+ * Returns `null` for a blank line, which the protocol ignores. A line that starts with a UTF-8 BOM
+ * is not a frame (JSON forbids it; Python's `json.loads` and JS `JSON.parse` both refuse it).
  */
 export function parseFrameLine(line: Uint8Array): { ok: true; frame: RawFrame } | { ok: false; message: string } | null {
+  if (startsWithBom(line)) return { ok: false, message: 'frame starts with a UTF-8 byte order mark (bytes EF BB BF); send JSON without a BOM' };
   let text: string;
   try {
     text = strictUtf8.decode(line);

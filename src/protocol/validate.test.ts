@@ -5,6 +5,7 @@ import {
   SERVER_FRAME_SPECS,
   allowedBeforeLogin,
   codePointLength,
+  isRequestId,
   validateClientFrame,
   validateServerFrame,
   type RawFrame,
@@ -239,6 +240,56 @@ describe('validateClientFrame', () => {
     const raw = { type: 'say', text: 'hi', from: 'bob' };
     validateClientFrame(raw);
     expect(raw).toEqual({ type: 'say', text: 'hi', from: 'bob' });
+  });
+});
+
+describe('error messages quote what the client sent safely', () => {
+  it('an unknown type is quoted as JSON, cut to 64 characters, so the answer always fits a frame', () => {
+    const result = validateClientFrame({ type: 'x'.repeat(65_500) });
+    expect(result).toMatchObject({ ok: false, code: 'unknown_type' });
+    expect(!result.ok && result.message).toBe(`unknown frame type "${'x'.repeat(64)}…" (65500 characters)`);
+  });
+
+  it('an unknown type holding a lone surrogate or a control character is shown escaped', () => {
+    const result = validateClientFrame({ type: JSON.parse('"a\\ud800\\n"') as string });
+    expect(!result.ok && result.message).toBe('unknown frame type "a\\ud800\\n"');
+  });
+});
+
+describe('lone surrogates (not valid Unicode)', () => {
+  const lone = JSON.parse('"\\ud800"') as string;
+
+  it.each([
+    ['text of say', { type: 'say', text: `hi ${lone}`, id: 1 }, 'text'],
+    ['a trailing half on its own', { type: 'say', text: JSON.parse('"x\\udfff"') as string }, 'text'],
+    ['a password', { type: 'login', user: 'alice', password: `pw${lone}` }, 'password'],
+    ['a file name', { type: 'file_offer', to: 'bob', name: `a${lone}.txt`, size: 1, sha256: 'a'.repeat(64) }, 'name'],
+    ['a cancel reason', { type: 'file_cancel', transfer: 't1', reason: lone }, 'reason'],
+    ['a string id', { type: 'ping', id: `p${lone}` }, 'id'],
+  ] as [string, RawFrame, string][])('%s is bad_request naming the field and the code unit', (_, raw, field) => {
+    const result = validateClientFrame(raw);
+    expect(result).toMatchObject({ ok: false, code: 'bad_request' });
+    if (!result.ok) expect(result.message).toMatch(new RegExp(`^field "${field}" of "${raw.type}" contains a lone surrogate \\\\ud[8-9a-f][0-9a-f]{2}: not valid Unicode$`));
+  });
+
+  it('keeps the message itself well-formed (the code unit is written as an escape, not sent raw)', () => {
+    const result = validateClientFrame({ type: 'say', text: lone });
+    expect(!result.ok && /[\uD800-\uDFFF]/u.test(result.message)).toBe(false);
+    expect(!result.ok && result.message).toContain('\\ud800');
+  });
+
+  it('accepts surrogate pairs (emoji) and every other code point', () => {
+    expect(validateClientFrame({ type: 'say', text: '👋 \u{10FFFF} \uFFFD \uFEFF' }).ok).toBe(true);
+  });
+
+  it('is not a usable request id, so an error never echoes it', () => {
+    expect(isRequestId(`a${lone}`)).toBe(false);
+    expect(isRequestId('a👋')).toBe(true);
+  });
+
+  it('applies to server frames too (a relay or a user list a client could not store faithfully)', () => {
+    expect(validateServerFrame({ type: 'message', from: 'bob', text: lone, ts: 1 })).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(validateServerFrame({ type: 'users', users: ['bob', lone] })).toMatchObject({ ok: false, code: 'bad_request' });
   });
 });
 

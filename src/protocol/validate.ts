@@ -160,13 +160,49 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   file_cancel: { fields: { transfer: required(anyString), reason: required(anyString), user: optional(anyString) } },
 };
 
+/** Most characters of a client's own value quoted back in an error message. */
+const QUOTED_CHARS = 64;
+
 /**
- * Checks a frame against a spec table. The frame returned holds only the fields the spec knows,
+ * A client's string as an error message shows it: JSON-quoted (so control characters and lone
+ * surrogates appear as escapes) and cut to {@link QUOTED_CHARS} characters, so the answer is
+ * always well-formed and fits in a frame however long the value was.
+ */
+function quoteForMessage(value: string): string {
+  const characters = [...value];
+  if (characters.length <= QUOTED_CHARS) return JSON.stringify(value);
+  return `${JSON.stringify(characters.slice(0, QUOTED_CHARS).join('')).slice(0, -1)}…" (${characters.length} characters)`;
+}
+
+/** A UTF-16 code unit of a surrogate pair standing alone: in `u` mode a real pair is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * The first lone surrogate in a value (a string, or strings nested in arrays and objects), written
+ * as a JSON escape such as `\ud800`, or `null` when every string is well-formed Unicode. JSON's
+ * `"\ud800"` escape can carry one, but UTF-8 cannot: stored or relayed it would turn into U+FFFD.
+ */
+export function findLoneSurrogate(value: unknown): string | null {
+  if (typeof value === 'string') {
+    const match = LONE_SURROGATE.exec(value);
+    return match ? `\\u${match[0].charCodeAt(0).toString(16)}` : null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    const found = findLoneSurrogate(item);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * Checks a frame against a spec table. Every string in a known field must be well-formed Unicode
+ * (no lone surrogate): the one rule that keeps what is relayed live and what history replays equal. The frame returned holds only the fields the spec knows,
  * so unknown fields (a forged `from` in a `say`, say) are dropped here, once, for every caller.
  */
 export function validateWith<T>(specs: Record<string, FrameSpec>, raw: RawFrame): Validation<T> {
   const spec = Object.hasOwn(specs, raw.type) ? specs[raw.type] : undefined;
-  if (!spec) return { ok: false, code: 'unknown_type', message: `unknown frame type "${raw.type}"` };
+  if (!spec) return { ok: false, code: 'unknown_type', message: `unknown frame type ${quoteForMessage(raw.type)}` };
   const clean: Record<string, unknown> = { type: raw.type };
   for (const [name, field] of Object.entries(spec.fields)) {
     const value = raw[name];
@@ -174,6 +210,8 @@ export function validateWith<T>(specs: Record<string, FrameSpec>, raw: RawFrame)
       if (field.optional) continue;
       return { ok: false, code: 'bad_request', message: `"${raw.type}" needs the field "${name}"` };
     }
+    const surrogate = findLoneSurrogate(value);
+    if (surrogate) return { ok: false, code: 'bad_request', message: `field "${name}" of "${raw.type}" contains a lone surrogate ${surrogate}: not valid Unicode` };
     const problem = field.check(value);
     if (problem) return { ok: false, code: 'bad_request', message: `field "${name}" of "${raw.type}" ${problem}` };
     clean[name] = value;
@@ -192,11 +230,11 @@ export function validateServerFrame(raw: RawFrame): Validation<ServerFrame> {
 }
 
 /**
- * Whether a value is a usable request id: a string or a finite number. The server also asks this
- * of a frame it refuses, so even an invalid request gets its answer with its id.
+ * Whether a value is a usable request id: a string of well-formed Unicode or a finite number. The
+ * server also asks this of a frame it refuses, so even an invalid request gets its answer with its id.
  */
 export function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return (typeof value === 'string' && !LONE_SURROGATE.test(value)) || (typeof value === 'number' && Number.isFinite(value));
 }
 
 /** Whether a client may send this frame type before logging in. */
