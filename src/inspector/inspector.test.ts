@@ -101,3 +101,21 @@ describe('Inspector.idle()', () => {
     await inspector.idle();
   });
 });
+
+describe('the hello watch (helloTimeoutMs)', () => {
+  it('notes a server that accepts and says nothing, and stays quiet for one that answers', async () => {
+    target = await startPongServer();
+    const where = `127.0.0.1:${target.port}`;
+    inspector = await startInspector({ target: { host: '127.0.0.1', port: target.port }, helloTimeoutMs: 300 });
+    const silent = await pinger(inspector.address.port);
+    const talking = await pinger(inspector.address.port);
+    await talking.ping();
+    await inspector.waitFor((m) => m.rows.some((r) => r.kind === 'silent'), 5_000, 'the no-hello note');
+    const notes = inspector.model.rows.filter((r) => r.kind === 'silent');
+    expect(notes).toEqual([
+      expect.objectContaining({ conn: 1, label: 'no hello', summary: `connected to ${where} but no hello within 300 ms — is it a chatlab/1 server? is it overloaded?` }),
+    ]);
+    silent.socket.destroy();
+    talking.socket.destroy();
+  });
+});

@@ -21,6 +21,11 @@ export interface InspectorOptions {
   /** Add a row per TCP read to the diagram. */
   showReads?: boolean;
   faults?: FaultOptions;
+  /**
+   * Note on the diagram when the server sends nothing (no hello) within this many ms of accepting
+   * a connection. Default: off (lesson servers before the hello step are silent on purpose).
+   */
+  helloTimeoutMs?: number;
   /** Write every event to this JSONL trace file. */
   record?: string;
   /** Default `none`. */
@@ -117,10 +122,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   try {
     const listen = options.listen ?? { port: 0 };
     if (threaded) {
-      proxyThread = await startProxyThread({ listen, target: options.target, faults: options.faults, maxInFlightBytes: maxQueuedBytes }, onEvent);
+      proxyThread = await startProxyThread({ listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, maxInFlightBytes: maxQueuedBytes }, onEvent);
       proxy = proxyThread;
     } else {
-      proxy = await startProxy({ listen, target: options.target, faults: options.faults, onEvent });
+      proxy = await startProxy({ listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, onEvent });
     }
   } catch (error) {
     await recorder?.close().catch(() => undefined);

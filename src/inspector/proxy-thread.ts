@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Endpoint, FaultOptions, WireEvent } from './events.ts';
-import type { InspectorProxy } from './proxy.ts';
+import type { InspectorProxy, ProxyOptions } from './proxy.ts';
 
 /** What the proxy thread is started with. */
 export interface ProxyThreadOptions {
   listen: { host?: string; port: number };
   target: Endpoint;
   faults?: FaultOptions;
+  /** See {@link ProxyOptions.helloTimeoutMs}. */
+  helloTimeoutMs?: number;
   /** Undecoded bytes allowed in flight to the main thread before data becomes `gap` events. */
   maxInFlightBytes: number;
 }

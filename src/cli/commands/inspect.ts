@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
@@ -133,6 +134,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
       framing,
       showReads: options.showReads === true,
       faults,
+      helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
       view: tui ? 'tui' : 'plain',
     });
