@@ -119,3 +119,28 @@ describe('the hello watch (helloTimeoutMs)', () => {
     talking.socket.destroy();
   });
 });
+
+describe('Inspector.stop()', () => {
+  it('is bounded: a diagram far behind is dropped with a count instead of waited for', async () => {
+    target = await startPongServer();
+    const applied: number[] = [];
+    inspector = await startInspector({
+      target: { host: '127.0.0.1', port: target.port },
+      stopGraceMs: 300,
+      // A view that needs 20 ms per event: 40 connections' worth of events take seconds to draw.
+      onApplied: () => {
+        const until = performance.now() + 20;
+        while (performance.now() < until);
+        applied.push(1);
+      },
+    });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => pinger(inspector?.address.port as number)));
+    const started = performance.now();
+    await inspector.stop();
+    const took = performance.now() - started;
+    expect(inspector.undrawn?.events).toBeGreaterThan(0);
+    // Unbounded, the stop would wait for every one of the ≥ 120 events (≥ 2.4 s).
+    expect(took).toBeLessThan(300 + 1_500);
+    for (const client of clients) client.socket.destroy();
+  });
+});
