@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
 import { FrameSocket } from './helpers/frame-socket.ts';
-import { descendants, stillRunning } from './helpers/process-tree.ts';
+import { descendants, leftRunning, stillRunning } from './helpers/process-tree.ts';
 import { within } from './helpers/promises.ts';
 
 const LISTENING = /^chatlab server listening on 127\.0\.0\.1:(\d+) /m;
@@ -30,11 +30,11 @@ const FORMS: Record<string, { command: string; args: string[] }> = {
   bin: { command: process.execPath, args: ['bin/chatlab.js', 'server'] },
 };
 
-async function startServer(form: keyof typeof FORMS) {
+async function startServer(form: keyof typeof FORMS, extraArgs: string[] = []) {
   const { command, args } = FORMS[form] as { command: string; args: string[] };
   // Not a child of a test run by `npm test`: a user's shell has no npm above it.
   const env = { ...testEnv(['npm_lifecycle_event', 'npm_lifecycle_script', 'npm_command']), npm_config_update_notifier: 'false', npm_config_fund: 'false' };
-  const child = spawn(command, [...args, '--port', '0', '--db', ':memory:'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args, '--port', '0', '--db', ':memory:', ...extraArgs], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tree = [child.pid as number];
   started.push(tree);
   let stdout = '';
@@ -59,8 +59,11 @@ async function startServer(form: keyof typeof FORMS) {
   return { child, port, closed, tree, output: () => `stdout: ${stdout}\nstderr: ${stderr}` };
 }
 
-async function expectShutdownOnSignal(form: keyof typeof FORMS, signal: NodeJS.Signals): Promise<void> {
-  const server = await startServer(form);
+async function expectShutdownOnSignal(form: keyof typeof FORMS, signal: NodeJS.Signals, options: { closeOutput?: boolean } = {}): Promise<void> {
+  // `chatlab server --verbose | head -1`: the reader of its output is gone before the clients
+  // come, and every connection writes a line.
+  const server = await startServer(form, options.closeOutput ? ['--verbose'] : []);
+  if (options.closeOutput) server.child.stdout?.destroy();
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => FrameSocket.connect(server.port, '127.0.0.1', `client ${i}`)));
   for (const client of clients) expect(await client.next('hello')).toMatchObject({ type: 'hello' });
   process.kill(server.child.pid as number, signal);
@@ -70,7 +73,7 @@ async function expectShutdownOnSignal(form: keyof typeof FORMS, signal: NodeJS.S
     client.end();
   }
   await within(server.closed, 10_000, `every process of ${form} to exit; ${server.output()}`);
-  expect(stillRunning(server.tree), `${form}: processes left behind`).toEqual([]);
+  expect(await leftRunning(server.tree), `${form}: processes left behind`).toEqual([]);
   await expectPortFree(server.port);
 }
 
@@ -88,4 +91,5 @@ describe('the server started every documented way stops cleanly when its top pro
   it('node bin/chatlab.js server: SIGTERM', () => expectShutdownOnSignal('bin', 'SIGTERM'), 20_000);
   it('node bin/chatlab.js server: SIGHUP (the terminal was closed)', () => expectShutdownOnSignal('bin', 'SIGHUP'), 20_000);
   it('npx chatlab server: SIGHUP, which npm does not forward', () => expectShutdownOnSignal('npx', 'SIGHUP'), 40_000);
+  it('node bin/chatlab.js server whose output was closed: SIGTERM', () => expectShutdownOnSignal('bin', 'SIGTERM', { closeOutput: true }), 20_000);
 });

@@ -5,8 +5,8 @@
  * ```ts
  * const tree = descendants(child.pid);        // while it runs
  * child.kill('SIGTERM');
- * await closed;                                // every holder of its stdout has exited
- * expect(stillRunning([child.pid, ...tree])).toEqual([]);
+ * await closed;                                // every holder of its stdout has closed it
+ * expect(await leftRunning([child.pid, ...tree])).toEqual([]);
  * ```
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -57,4 +57,18 @@ export function stillRunning(pids: readonly number[]): number[] {
     const info = stat(pid);
     return info !== undefined && info.state !== 'Z';
   });
+}
+
+/**
+ * Resolves with those of `pids` still running after `ms`, or with [] as soon as none is. A
+ * process that closed its files (its pipes report closed) may take a moment more to exit, so a
+ * test asks this instead of looking once.
+ */
+export async function leftRunning(pids: readonly number[], ms = 2_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const running = stillRunning(pids);
+    if (running.length === 0 || Date.now() > deadline) return running;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

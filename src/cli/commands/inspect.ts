@@ -7,6 +7,7 @@ import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace,
 import { PlainView } from '../../inspector/views/plain.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
 
 /** Default port the inspector listens on: the one after the server's. */
@@ -104,6 +105,7 @@ function useTui(plain: boolean | undefined): boolean {
  */
 function waitForSignal(command: string): { promise: Promise<void>; dispose: () => void } {
   const request = waitForStopRequest();
+  keepRunningWhenOutputCloses();
   request.onRepeat((signal) => {
     process.stderr.write(`chatlab ${command}: ${signal} again: exiting now\n`);
     process.exit(130);

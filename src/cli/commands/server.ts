@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { ChatServer, DEFAULT_SERVER_LIMITS, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
 import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
+import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 
 /** Options of `chatlab server`, as commander parses them. */
@@ -46,6 +47,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   // Listening for a stop starts before the listening line, so a supervisor that signals as soon
   // as it sees that line is heard.
   const stop = waitForStopRequest();
+  keepRunningWhenOutputCloses();
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
