@@ -129,15 +129,21 @@ describe('chatlab server --tls-cert/--tls-key and chatlab client --tls --ca', ()
 
   it('reports a missing, unreadable or mismatched certificate or key in one line', async () => {
     const missing = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'missing.pem');
-    const base = ['server', '--port', '0', '--db', ':memory:'];
-    expect(await oneLineFailure([...base, '--tls-cert', missing, '--tls-key', KEY_FILE])).toBe(`chatlab: --tls-cert ${missing}: cannot read it (no such file)`);
-    expect(await oneLineFailure([...base, '--tls-cert', CERT_FILE])).toBe('chatlab: --tls-cert needs --tls-key (the private key of the certificate)');
-    expect(await oneLineFailure([...base, '--tls-cert', KEY_FILE, '--tls-key', KEY_FILE])).toMatch(/^chatlab: --tls-cert \S+demo-key\.pem: the TLS certificate is not a PEM certificate \(/);
     const otherKey = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'other-key.pem');
-    expect(await oneLineFailure([...base, '--tls-cert', CERT_FILE, '--tls-key', otherKey])).toBe(
-      `chatlab: --tls-cert ${CERT_FILE} --tls-key ${otherKey}: the TLS key does not belong to the certificate (x509 certificate routines: key values mismatch)`,
-    );
-    expect(await oneLineFailure(['client', '--plain', '--tls', '--ca', missing, '--user', 'a', '--password', 'b'])).toBe(`chatlab: --ca ${missing}: cannot read it (no such file)`);
+    const base = ['server', '--port', '0', '--db', ':memory:'];
+    // Independent processes: run side by side.
+    const [noFile, noKey, notACert, mismatch, noCa] = await Promise.all([
+      oneLineFailure([...base, '--tls-cert', missing, '--tls-key', KEY_FILE]),
+      oneLineFailure([...base, '--tls-cert', CERT_FILE]),
+      oneLineFailure([...base, '--tls-cert', KEY_FILE, '--tls-key', KEY_FILE]),
+      oneLineFailure([...base, '--tls-cert', CERT_FILE, '--tls-key', otherKey]),
+      oneLineFailure(['client', '--plain', '--tls', '--ca', missing, '--user', 'a', '--password', 'b']),
+    ]);
+    expect(noFile).toBe(`chatlab: --tls-cert ${missing}: cannot read it (no such file)`);
+    expect(noKey).toBe('chatlab: --tls-cert needs --tls-key (the private key of the certificate)');
+    expect(notACert).toMatch(/^chatlab: --tls-cert \S+demo-key\.pem: the TLS certificate is not a PEM certificate \(/);
+    expect(mismatch).toBe(`chatlab: --tls-cert ${CERT_FILE} --tls-key ${otherKey}: the TLS key does not belong to the certificate (x509 certificate routines: key values mismatch)`);
+    expect(noCa).toBe(`chatlab: --ca ${missing}: cannot read it (no such file)`);
   });
 });
 
