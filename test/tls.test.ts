@@ -6,6 +6,7 @@
  * The certificate is lesson 13's demo pair (self-signed, 127.0.0.1 and localhost, valid to 2126).
  */
 import { readFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ClientTlsOptions } from '../src/client/index.ts';
@@ -13,7 +14,7 @@ import { startInspector } from '../src/inspector/index.ts';
 import { ChatServer, TlsCredentialsError } from '../src/server/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { REPO_ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { rejection } from './helpers/promises.ts';
+import { rejection, within } from './helpers/promises.ts';
 
 const CERT_FILE = join(REPO_ROOT, 'lessons', '13-tls', 'demo-cert.pem');
 const KEY_FILE = join(REPO_ROOT, 'lessons', '13-tls', 'demo-key.pem');
@@ -25,7 +26,9 @@ const OTHER_CERT_FILE = join(REPO_ROOT, 'test', 'fixtures', 'tls', 'other-cert.p
 const servers: TestServer[] = [];
 const clients: ChatClient[] = [];
 const runs: CliRun[] = [];
+const cleanups: Socket[] = [];
 afterEach(async () => {
+  for (const socket of cleanups.splice(0)) socket.destroy();
   for (const run of runs.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
   for (const client of clients.splice(0)) client.destroy();
   for (const server of servers.splice(0)) await server.stop();
@@ -35,6 +38,14 @@ async function tlsServer(): Promise<TestServer> {
   const server = await startTestServer({ tls: { cert, key } });
   servers.push(server);
   return server;
+}
+
+function rawConnect(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => resolve(socket));
+    socket.once('error', reject);
+    cleanups.push(socket);
+  });
 }
 
 async function connect(port: number, tls: boolean | ClientTlsOptions, helloTimeoutMs?: number): Promise<ChatClient> {
@@ -93,6 +104,27 @@ describe('the reference server and client over TLS', () => {
     servers.push(clear);
     const tls = await rejection(connect(clear.port, { ca: cert }));
     expect(tls).toMatchObject({ code: 'tls_failed', message: `TLS: 127.0.0.1:${clear.port} does not speak TLS (it answered in plain text): connect without TLS` });
+  });
+
+  it('bounds the handshakes in progress by maxConnections, and ends them on stop', async () => {
+    const server = await startTestServer({ tls: { cert, key }, limits: { maxConnections: 2 } });
+    servers.push(server);
+    // Plain TCP connections that never start a handshake: each holds a pending TLS handshake.
+    const sockets = await Promise.all([0, 1, 2].map(() => rawConnect(server.port)));
+    const [first, second, third] = sockets.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+    await third;
+    await server.stop();
+    await Promise.all([first, second]);
+  });
+
+  it('closes a connection that never completes its handshake', async () => {
+    const server = await startTestServer({ tls: { cert, key }, tlsHandshakeTimeoutMs: 200 });
+    servers.push(server);
+    const errors: string[] = [];
+    server.server.events.on('error', (event) => errors.push(event.code));
+    const socket = await rawConnect(server.port);
+    await within(new Promise((resolve) => socket.once('close', resolve)), 5_000, 'the server to close the silent connection');
+    expect(errors).toEqual(['tls_handshake']);
   });
 
   it('refuses a certificate, a key, or a pair that cannot be used, naming which', () => {

@@ -53,6 +53,8 @@ export interface ChatServerOptions {
    * unchanged. The constructor throws `TlsCredentialsError` when the pair cannot be used.
    */
   tls?: TlsCredentials;
+  /** With `tls`: most ms a client may take to complete its handshake. Default {@link TLS_HANDSHAKE_TIMEOUT_MS}. */
+  tlsHandshakeTimeoutMs?: number;
 }
 
 /**
@@ -124,14 +126,17 @@ export class ChatServer {
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
     this.net = options.tls
-      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket))
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true, handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket))
       : createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
     // Sockets still in their TLS handshake are not connections yet; stop() ends them too.
     if (options.tls) this.net.on('connection', (socket: Socket) => this.trackHandshake(socket));
-    // A failed handshake (a plain-text client, an untrusted certificate) ends that socket only.
-    this.net.on('tlsClientError', (error: Error, socket: TLSSocket) =>
-      this.events.emit('error', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code: 'tls_handshake', message: error.message, fatal: true }),
-    );
+    // A failed or timed-out handshake (a plain-text client, a client that distrusts the
+    // certificate, one that never starts) ends that socket only. Node reports it but leaves the
+    // socket open: it must be destroyed here, or a silent connection would stay forever.
+    this.net.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      this.events.emit('error', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code: 'tls_handshake', message: error.message, fatal: true });
+      socket.destroy();
+    });
     this.net.on('error', (error) => {
       // Errors after listening (rare: EMFILE on accept) are reported, never thrown.
       if (this.state === 'listening') this.events.emit('error', { code: (error as NodeJS.ErrnoException).code ?? 'server_error', message: error.message, fatal: false });
@@ -210,6 +215,11 @@ export class ChatServer {
   }
 
   private trackHandshake(socket: Socket): void {
+    // A handshake costs the server CPU before any frame can refuse it: bound how many are pending.
+    if (this.handshaking.size >= this.limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.handshaking.set(remote, socket);
     socket.once('close', () => {
