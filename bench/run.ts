@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseBenchArgs, UsageError, USAGE } from './lib/args.ts';
 import { checkOpenFiles, machineSummary, placeProcesses } from './lib/environment.ts';
+import { burstScenario } from './scenarios/burst.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { REPO_ROOT } from './servers/index.ts';
 
@@ -33,7 +34,8 @@ async function main(): Promise<number> {
     console.error(`bench: unknown scenario "${args.scenario}" (known: ${SCENARIOS.map((s) => s.id).join(', ')}, all)`);
     return 1;
   }
-  const fdProblem = checkOpenFiles(args.clients);
+  // The burst scenario holds its connections at once, like the fan-out's clients.
+  const fdProblem = checkOpenFiles(scenarios.includes(burstScenario) ? Math.max(args.clients, args.burst) : args.clients);
   if (fdProblem) {
     console.error(`bench: ${fdProblem}`);
     return 1;

@@ -130,6 +130,21 @@ describe('chatlab client (line mode)', () => {
     expect(cli.stderr.filter((l) => l !== '')).toEqual([`chatlab: connection refused by 127.0.0.1:${port}: is a chatlab server running there?`]);
   });
 
+  it('a server that accepts and never says hello: one clear line after 5 s, exit 1', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(port)]);
+      expect(await cli.exited).toBe(1);
+      expect(cli.stderr.filter((l) => l !== '')).toEqual([
+        `chatlab: connected to 127.0.0.1:${port} but no hello within 5 s — is it a chatlab/1 server? is it overloaded? does it speak TLS?`,
+      ]);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('no user name or a bad PORT: one clear line, exit 1', async () => {
     const noUser = startCli(['--password', 'x']);
     const badPort = startCli([], { PORT: 'seventy', CHATLAB_USER: 'bob', CHATLAB_PASSWORD: 'builder' });

@@ -54,6 +54,21 @@ describe('chatlab inspect (CLI)', () => {
     expect(events.filter((e) => e.kind === 'data').every((e) => e.kind === 'data' && e.bytes.length <= 16)).toBe(true);
   });
 
+  it('stops cleanly on SIGHUP (the terminal was closed) and SIGTERM, closing the connections it carries', async () => {
+    chat = await startTestServer();
+    for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+      const cli = startCliProcess(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`], {}, 15_000);
+      child = cli.child;
+      const [, port] = /listening on 127\.0\.0\.1:(\d+) /.exec(await cli.line(/^chatlab inspect listening on /)) as RegExpExecArray;
+      const client = await ChatClient.connect({ port: Number(port) });
+      const closed = new Promise((resolve) => client.once('close', resolve));
+      child.kill(signal);
+      expect(await cli.exited, `${signal}: ${cli.stderr.join('\n')}`).toBe(0);
+      expect(cli.stdout.join('\n')).toContain('10-step checklist:');
+      await closed;
+    }
+  });
+
   it('reports bad options and a busy port in one line, exit code 1', async () => {
     const badTarget = await run(process.execPath, [CLI, 'inspect', '--target', 'nowhere']).catch((e: { code: number; stderr: string }) => e);
     expect(badTarget).toMatchObject({ code: 1 });

@@ -19,6 +19,8 @@ export interface BenchArgs {
   plot: boolean;
   /** Directory for CPU profiles of the Node servers (--profile), else null. */
   profileDir: string | null;
+  /** Simultaneous connects of the burst scenario. */
+  burst: number;
 }
 
 /** A usage problem, printed as one line. */
@@ -45,7 +47,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-plot          do not print the ASCII plot
   --profile          run the Node servers with --cpu-prof; profiles go to
                      bench/results/profiles (or --profile-dir DIR); open in Chrome DevTools
-  --scenario NAME    fanout, inspector-proxy, or all (default all)
+  --burst N          simultaneous connects of the burst scenario (default 5000)
+  --scenario NAME    fanout, inspector-proxy, burst, or all (default all)
   -h, --help         this text`;
 
 function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -78,6 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
         profile: { type: 'boolean' },
         'profile-dir': { type: 'string' },
         scenario: { type: 'string' },
+        burst: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -114,5 +118,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
     json: v['no-json'] ? null : (v.json ?? 'bench/results/latest.json'),
     plot: !v['no-plot'],
     profileDir: v['profile-dir'] ?? (v.profile ? 'bench/results/profiles' : null),
+    burst: v.burst ? positiveInt('burst', v.burst, 20_000) : 5000,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The chatlab reference server as a benchmark target, in its own process:
  * `node --import tsx bench/servers/chatlab.ts` with env BENCH_CLIENTS (accounts u0…u<N-1>) and
- * optional PORT. Prints `READY <port> <what was changed>` once the accounts exist and it
+ * optional PORT, BENCH_MAX_CONNECTIONS (default BENCH_CLIENTS + 100) and BENCH_BACKLOG (the
+ * listen backlog; default the server's own, the OS maximum). Prints `READY <port> <what was changed>` once the accounts exist and it
  * listens; SIGTERM stops it.
  *
  * What differs from a default `chatlab server`, and why:
@@ -26,6 +27,8 @@ const { ChatServer, DEFAULT_SERVER_LIMITS } = (await import(
 )) as typeof ServerModule;
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 1000);
+const maxConnections = Number(process.env.BENCH_MAX_CONNECTIONS ?? clients + 100);
+const backlog = process.env.BENCH_BACKLOG ? Number(process.env.BENCH_BACKLOG) : undefined;
 const UNLIMITED = 1_000_000_000;
 
 /**
@@ -33,8 +36,8 @@ const UNLIMITED = 1_000_000_000;
  * name is an error). Message-path limits (maxOutputBytes, history) keep their defaults.
  */
 const wanted: Record<string, number> = {
-  maxConnections: clients + 100,
-  maxConnectionsPerAddress: clients + 100,
+  maxConnections,
+  maxConnectionsPerAddress: maxConnections,
   rateLimitPerSecond: UNLIMITED,
   rateLimitBurst: UNLIMITED,
   loginAttemptsPerConnection: UNLIMITED,
@@ -48,6 +51,7 @@ const server = new ChatServer({
   db: ':memory:',
   limits,
   scrypt: { N: 16, r: 1, p: 1 },
+  ...(backlog !== undefined && { backlog }),
 });
 
 await Promise.all(Array.from({ length: clients }, (_, i) => server.accounts.add(`u${i}`, BENCH_PASSWORD)));
@@ -55,7 +59,9 @@ const { port } = await server.start();
 const changed = Object.entries(limits)
   .map(([name, value]) => `${name}=${value}`)
   .join(' ');
-process.stdout.write(`READY ${port} limits raised: ${changed}; scrypt N=16 r=1 p=1; db :memory:${modulePath ? `; module ${modulePath}` : ''}\n`);
+process.stdout.write(
+  `READY ${port} limits raised: ${changed}; scrypt N=16 r=1 p=1; db :memory:${backlog !== undefined ? `; backlog ${backlog}` : ''}${modulePath ? `; module ${modulePath}` : ''}\n`,
+);
 
 process.on('SIGTERM', () => {
   void server.stop().then(() => process.exit(0));

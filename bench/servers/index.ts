@@ -23,6 +23,8 @@ export interface StartOptions {
   clients: number;
   /** When set, Node servers write a CPU profile (--cpu-prof) into this directory on exit. */
   profileDir?: string;
+  /** Extra environment for the server wrapper (e.g. BENCH_BACKLOG for the chatlab server). */
+  env?: Record<string, string>;
 }
 
 /** One server under test. */
@@ -112,12 +114,12 @@ export const chatlab: BenchServer = {
     }
     return null;
   },
-  start: ({ cpu, clients, profileDir }) =>
+  start: ({ cpu, clients, profileDir, env }) =>
     spawnServer({
       name: 'chatlab server',
       ...nodeTs(join(REPO_ROOT, 'bench/servers/chatlab.ts'), profileDir),
       cwd: REPO_ROOT,
-      env: { ...process.env, BENCH_CLIENTS: String(clients) },
+      env: { ...process.env, BENCH_CLIENTS: String(clients), ...env },
       cpu,
       ready: /^READY (\d+)\b/,
       readyTimeoutMs: 120_000,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 
 /**
@@ -63,4 +64,18 @@ export function describeError(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * Reads the file a flag names (a certificate, a key).
+ * @throws CliError `--flag FILE: cannot read it (no such file)` and the like
+ */
+export function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message);
+    throw new CliError(`${flag} ${file}: cannot read it (${why})`);
+  }
 }

@@ -1,4 +1,5 @@
 import { CliError, describeError } from './errors.ts';
+import { outputClosedEndsCommand } from './output-closed.ts';
 import { buildProgram } from './program.ts';
 
 // The one entry point of the `chatlab` command. Errors become one clear line and a non-zero
@@ -10,8 +11,10 @@ function fail(error: unknown): never {
   process.exit(error instanceof CliError ? error.exitCode : 1);
 }
 
-// `chatlab … | head`: when the reader goes away, stop quietly instead of dying on EPIPE.
+// `chatlab … | head`: when the reader goes away, stop quietly instead of dying on EPIPE. The
+// server and the inspector carry on instead (see output-closed.ts).
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (!outputClosedEndsCommand()) return;
   if (error.code === 'EPIPE') process.exit(0);
   fail(error);
 });

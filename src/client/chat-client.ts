@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { connect as openSocket, type Socket } from 'node:net';
+import { connect as openSocket, isIP, type Socket } from 'node:net';
+import { connect as openTlsSocket } from 'node:tls';
 import {
   DEFAULT_PORT,
   FrameDecoder,
@@ -27,7 +28,7 @@ import {
   type UsersFrame,
   type WelcomeFrame,
 } from '../protocol/index.ts';
-import { ClientError, ProtocolError, connectError } from './errors.ts';
+import { ClientError, ProtocolError, connectError, tlsError } from './errors.ts';
 import { FrameWriter } from './frame-writer.ts';
 
 /** Options of {@link ChatClient.connect}. */
@@ -36,12 +37,31 @@ export interface ChatClientOptions {
   host?: string;
   /** Server port. Default 7070. */
   port?: number;
-  /** Most ms to open the connection and receive `hello`. Default 5,000. */
+  /** Most ms to open the TCP connection. Default 5,000. */
   connectTimeoutMs?: number;
+  /**
+   * Most ms from the TCP connection (TLS handshake included) to the server's `hello`. Default
+   * {@link HELLO_TIMEOUT_MS}: a server that accepted nothing (its listen queue overflowed) or is
+   * not a chatlab/1 server is reported instead of waited for.
+   */
+  helloTimeoutMs?: number;
+  /** Speak TLS (`true`: trust the system's certificate authorities; or say which to trust). Default plain TCP. */
+  tls?: boolean | ClientTlsOptions;
   /** Most ms to wait for the answer to a request (and for `bye` after `quit`). Default 10,000. */
   requestTimeoutMs?: number;
   /** Most bytes queued for sending while the socket is congested. Default 1 MiB. */
   maxQueuedBytes?: number;
+}
+
+/** Default of {@link ChatClientOptions.helloTimeoutMs}, in ms. */
+export const HELLO_TIMEOUT_MS = 5_000;
+
+/** How a TLS client checks the server. */
+export interface ClientTlsOptions {
+  /** The certificates (PEM) to trust instead of the system's: the server's own, or its CA's. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** The name the certificate must carry. Default: the host, when it is a name and not an address. */
+  servername?: string;
 }
 
 /** The file-transfer frames a server relays to a client (offer, answers, chunks, acks, end, result, cancel). */
@@ -165,6 +185,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private readonly writer: FrameWriter;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly connectTimeoutMs: number;
+  private readonly helloTimeoutMs: number;
+  private readonly usesTls: boolean;
   private readonly requestTimeoutMs: number;
   private readonly opening: Promise<ChatClient>;
   private readonly closed: Promise<void>;
@@ -201,20 +223,32 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? DEFAULT_PORT;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.helloTimeoutMs = options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    this.usesTls = options.tls !== undefined && options.tls !== false;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.opening = new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.failOpening(this.connectTimeout()), this.connectTimeoutMs);
       this.settleOpening = { resolve, reject, timer };
     });
-    this.socket = openSocket({ host: this.host, port: this.port });
+    this.socket = this.usesTls ? this.openTls(options.tls === true ? {} : (options.tls as ClientTlsOptions)) : openSocket({ host: this.host, port: this.port });
     this.socket.setNoDelay(true);
     this.writer = new FrameWriter(this.socket, options.maxQueuedBytes ?? 1024 * 1024);
-    this.socket.on('connect', () => (this.tcpConnected = true));
+    this.socket.on('connect', () => this.tcpOpened());
     this.socket.on('data', (chunk: Buffer) => this.receive(this.decoder.push(chunk)));
     this.socket.on('end', () => this.receive(this.decoder.end()));
     this.socket.on('error', (error) => (this.socketError ??= error));
     this.socket.on('close', () => this.finish());
+  }
+
+  private openTls(options: ClientTlsOptions): Socket {
+    const servername = options.servername ?? (isIP(this.host) === 0 ? this.host : undefined);
+    return openTlsSocket({ host: this.host, port: this.port, ...(options.ca !== undefined && { ca: options.ca }), ...(servername !== undefined && { servername }) });
+  }
+
+  /** Whether the connection speaks TLS. */
+  get tls(): boolean {
+    return this.usesTls;
   }
 
   /** Where the client is in its life. */
@@ -575,17 +609,28 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.socket.destroy();
   }
 
+  /** The TCP connection is up: from now on, the wait is for the `hello` (after the handshake, with TLS). */
+  private tcpOpened(): void {
+    this.tcpConnected = true;
+    if (this.currentState !== 'connecting') return;
+    clearTimeout(this.settleOpening.timer);
+    this.settleOpening.timer = setTimeout(() => this.failOpening(this.connectTimeout()), this.helloTimeoutMs);
+  }
+
   private connectTimeout(): ClientError {
-    return this.tcpConnected
-      ? new ClientError('connect_timeout', `connected to ${this.where} but got no hello within ${this.connectTimeoutMs} ms: is it a chatlab/1 server?`)
-      : new ClientError('connect_timeout', `no answer from ${this.where} within ${this.connectTimeoutMs} ms`);
+    if (!this.tcpConnected) return new ClientError('connect_timeout', `no answer from ${this.where} within ${formatMs(this.connectTimeoutMs)}`);
+    // A plain client at a TLS server waits for a hello while the server waits for a handshake.
+    const guesses = this.usesTls ? 'is it a chatlab/1 server? is it overloaded?' : 'is it a chatlab/1 server? is it overloaded? does it speak TLS?';
+    return new ClientError('connect_timeout', `connected to ${this.where} but no hello within ${formatMs(this.helloTimeoutMs)} — ${guesses}`);
   }
 
   /** The socket closed: reject what is still pending, say why, once. */
   private finish(): void {
     if (this.currentState === 'connecting') {
       const error = this.socketError as NodeJS.ErrnoException | undefined;
-      if (!this.tcpConnected && error) this.failOpening(connectError(error, this.host, this.port));
+      const tlsProblem = error && this.usesTls ? tlsError(error, this.host, this.port) : undefined;
+      if (tlsProblem) this.failOpening(tlsProblem);
+      else if (!this.tcpConnected && error) this.failOpening(connectError(error, this.host, this.port));
       else this.failOpening(new ClientError('connection_closed', `${this.where} closed the connection before saying hello${error ? ` (${error.message})` : ''}`));
     }
     const wasOpen = this.helloFrame !== undefined;
@@ -609,4 +654,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     }
     return new ClientError('connection_closed', `the server at ${this.where} closed the connection unexpectedly`);
   }
+}
+
+/** `5 s` for whole seconds, else `200 ms`. */
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }

@@ -22,8 +22,10 @@ export type ClientErrorCode =
   | 'connection_refused'
   /** Any other failure to open the connection (unknown host, unreachable network, …). */
   | 'connect_failed'
-  /** No connection, or no `hello`, within the connect timeout. */
+  /** No connection within the connect timeout, or no `hello` within the hello timeout. */
   | 'connect_timeout'
+  /** The TLS handshake failed: the server's certificate is not trusted, or the server does not speak TLS. */
+  | 'tls_failed'
   /** No answer to a request within the request timeout. */
   | 'request_timeout'
   /** The connection closed (or was lost) while something was still expected of it. */
@@ -61,4 +63,41 @@ export function connectError(error: NodeJS.ErrnoException, host: string, port: n
     default:
       return new ClientError('connect_failed', `cannot connect to ${where}: ${error.message}`, { cause: error });
   }
+}
+
+/** OpenSSL's verdicts on a certificate that cannot be trusted (Node's `error.code`). */
+const CERTIFICATE_REJECTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What OpenSSL says when the other side answers a handshake with something that is not TLS. */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_HTTP_REQUEST']);
+
+/**
+ * Turns a TLS handshake failure into a {@link ClientError} `tls_failed` that says what to do;
+ * undefined for any other error.
+ */
+export function tlsError(error: NodeJS.ErrnoException, host: string, port: number): ClientError | undefined {
+  const where = `${host}:${port}`;
+  const code = error.code ?? '';
+  if (CERTIFICATE_REJECTED.has(code)) {
+    return new ClientError('tls_failed', `TLS: certificate verify failed for ${where} (${error.message}): trust the certificate that signed it (--ca FILE)`, { cause: error });
+  }
+  if (NOT_TLS.has(code)) {
+    return new ClientError('tls_failed', `TLS: ${where} does not speak TLS (it answered in plain text): connect without TLS`, { cause: error });
+  }
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return new ClientError('tls_failed', `TLS: the handshake with ${where} failed (${error.message.split('\n')[0]})`, { cause: error });
+  }
+  return undefined;
 }

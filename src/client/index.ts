@@ -6,7 +6,9 @@
  */
 export {
   ChatClient,
+  HELLO_TIMEOUT_MS,
   type ChatClientOptions,
+  type ClientTlsOptions,
   type ChatClientEvents,
   type ClientState,
   type SayResult,

@@ -2,6 +2,7 @@ import { createInterface, clearLine, cursorTo } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { LOBBY } from '../protocol/index.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import type { ChatClientOptions } from './chat-client.ts';
 import { errorParts, runCommand, sendAndGoOn, staleNotice, startFailure, type CommandContext } from './command-runner.ts';
 import { parseCommand } from './commands.ts';
 import { attachFileTransfers } from './files/index.ts';
@@ -24,8 +25,12 @@ export interface LineModeOptions {
   color?: boolean;
   /** Input and output are a terminal: show a prompt and keep it below incoming lines. */
   interactive?: boolean;
-  /** Connect (TCP + hello) timeout in ms. */
+  /** Connect (TCP) timeout in ms. */
   connectTimeoutMs?: number;
+  /** Wait for the server's `hello` after connecting, in ms. */
+  helloTimeoutMs?: number;
+  /** Speak TLS (see {@link ChatClientOptions.tls}). */
+  tls?: ChatClientOptions['tls'];
   /** Request timeout in ms. */
   requestTimeoutMs?: number;
   /** Reconnect (backoff, re-login with `since`, rejoin) when the connection is lost. Default false. */
@@ -58,7 +63,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   const { input, output, user, password } = options;
   const style: LineStyle = { color: options.color ?? false };
   const interactive = options.interactive ?? false;
-  const where = `${options.host}:${options.port}`;
+  const where = `${options.tls ? 'tls://' : ''}${options.host}:${options.port}`;
 
   const session = new ChatSession({
     host: options.host,
@@ -67,6 +72,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     password,
     register: options.register,
     connectTimeoutMs: options.connectTimeoutMs,
+    helloTimeoutMs: options.helloTimeoutMs,
+    tls: options.tls,
     requestTimeoutMs: options.requestTimeoutMs,
     reconnect: options.reconnect ?? false,
     reconnectAfterShutdown: false,

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_PORT, LOBBY, type ByeFrame, type HistoryEndFrame, type MessageFrame, type PresenceFrame, type RoomCount, type WelcomeFrame } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.ts';
-import { ChatClient, type FileClientFrame, type FileServerFrame, type HistoryPage, type HistoryQuery, type SayResult } from './chat-client.ts';
+import { ChatClient, type ChatClientOptions, type FileClientFrame, type FileServerFrame, type HistoryPage, type HistoryQuery, type SayResult } from './chat-client.ts';
 import { ClientError, ProtocolError } from './errors.ts';
 
 /** Options of {@link ChatSession}. */
@@ -14,8 +14,12 @@ export interface ChatSessionOptions {
   password: string;
   /** Create the account before the first login. */
   register?: boolean;
-  /** Connect (TCP + hello) timeout in ms, per attempt. */
+  /** Connect (TCP) timeout in ms, per attempt. */
   connectTimeoutMs?: number;
+  /** Wait for the server's `hello` after connecting, in ms (see {@link ChatClientOptions.helloTimeoutMs}). */
+  helloTimeoutMs?: number;
+  /** Speak TLS (see {@link ChatClientOptions.tls}). */
+  tls?: ChatClientOptions['tls'];
   /** Request timeout in ms. */
   requestTimeoutMs?: number;
   /** Reconnect when the connection is lost. Default true. */
@@ -287,6 +291,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
       host: this.host,
       port: this.port,
       connectTimeoutMs: this.options.connectTimeoutMs,
+      helloTimeoutMs: this.options.helloTimeoutMs,
+      tls: this.options.tls,
       requestTimeoutMs: this.options.requestTimeoutMs,
     });
     if (this.quitting) {

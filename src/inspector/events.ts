@@ -49,6 +49,11 @@ export type WireEvent =
   | { kind: 'close'; t: number; conn: number; side: 'client' | 'server'; error?: string; reset?: boolean }
   /** The inspector itself interfered (fault injection), e.g. cut the connection. */
   | { kind: 'fault'; t: number; conn: number; fault: 'drop'; detail: string }
+  /**
+   * The server accepted the inspector's connection but sent nothing within `ms` (no `hello`): not
+   * a chatlab/1 server, or one too overloaded to accept. Only when the hello watch is on.
+   */
+  | { kind: 'silent'; t: number; conn: number; ms: number }
   /** The view fell behind and `bytes` bytes of `dir` were not decoded (forwarding was not affected). */
   | { kind: 'gap'; t: number; conn: number; dir: Direction; bytes: number };
 

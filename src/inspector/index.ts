@@ -8,7 +8,7 @@ export { startProxy, type InspectorProxy, type ProxyOptions } from './proxy.ts';
 export { ConnectionFramer, detectFraming, type FramedItem, type ReadPart, type ReadReport } from './framing.ts';
 export { SessionModel, SERVER_LIFELINE, ARROW_KINDS, type Counters, type Lifeline, type Row, type RowKind, type SessionModelOptions, type StepState } from './session-model.ts';
 export { EventPipeline, type PipelineOptions } from './pipeline.ts';
-export { startInspector, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
+export { startInspector, STOP_GRACE_MS, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
 export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_VERSION } from './trace.ts';
 export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
 export { EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, type ExportFormat } from './export/index.ts';

@@ -101,3 +101,46 @@ describe('Inspector.idle()', () => {
     await inspector.idle();
   });
 });
+
+describe('the hello watch (helloTimeoutMs)', () => {
+  it('notes a server that accepts and says nothing, and stays quiet for one that answers', async () => {
+    target = await startPongServer();
+    const where = `127.0.0.1:${target.port}`;
+    inspector = await startInspector({ target: { host: '127.0.0.1', port: target.port }, helloTimeoutMs: 300 });
+    const silent = await pinger(inspector.address.port);
+    const talking = await pinger(inspector.address.port);
+    await talking.ping();
+    await inspector.waitFor((m) => m.rows.some((r) => r.kind === 'silent'), 5_000, 'the no-hello note');
+    const notes = inspector.model.rows.filter((r) => r.kind === 'silent');
+    expect(notes).toEqual([
+      expect.objectContaining({ conn: 1, label: 'no hello', summary: `connected to ${where} but no hello within 300 ms — is it a chatlab/1 server? is it overloaded?` }),
+    ]);
+    silent.socket.destroy();
+    talking.socket.destroy();
+  });
+});
+
+describe('Inspector.stop()', () => {
+  it('is bounded: a diagram far behind is dropped with a count instead of waited for', async () => {
+    target = await startPongServer();
+    const applied: number[] = [];
+    inspector = await startInspector({
+      target: { host: '127.0.0.1', port: target.port },
+      stopGraceMs: 300,
+      // A view that needs 20 ms per event: 40 connections' worth of events take seconds to draw.
+      onApplied: () => {
+        const until = performance.now() + 20;
+        while (performance.now() < until);
+        applied.push(1);
+      },
+    });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => pinger(inspector?.address.port as number)));
+    const started = performance.now();
+    await inspector.stop();
+    const took = performance.now() - started;
+    expect(inspector.undrawn?.events).toBeGreaterThan(0);
+    // Unbounded, the stop would wait for every one of the ≥ 120 events (≥ 2.4 s).
+    expect(took).toBeLessThan(300 + 1_500);
+    for (const client of clients) client.socket.destroy();
+  });
+});

@@ -21,6 +21,11 @@ export interface InspectorOptions {
   /** Add a row per TCP read to the diagram. */
   showReads?: boolean;
   faults?: FaultOptions;
+  /**
+   * Note on the diagram when the server sends nothing (no hello) within this many ms of accepting
+   * a connection. Default: off (lesson servers before the hello step are silent on purpose).
+   */
+  helloTimeoutMs?: number;
   /** Write every event to this JSONL trace file. */
   record?: string;
   /** Default `none`. */
@@ -36,11 +41,19 @@ export interface InspectorOptions {
   /** Undecoded bytes allowed to wait before the view skips some with a `gap` (default 32 MiB). */
   maxQueuedBytes?: number;
   /**
+   * Most ms {@link Inspector.stop} takes: closing the proxy, then letting the diagram catch up.
+   * What is still undrawn then is dropped with a notice. Default {@link STOP_GRACE_MS}.
+   */
+  stopGraceMs?: number;
+  /**
    * Run the proxy in its own worker thread (default true), so forwarding never waits for the
    * diagram. `false` keeps everything on the main thread (the pipeline then yields to I/O).
    */
   proxyThread?: boolean;
 }
+
+/** Default of {@link InspectorOptions.stopGraceMs}, in ms. */
+export const STOP_GRACE_MS = 3_000;
 
 /** A running inspector: proxy + model + views (+ recorder). */
 export interface Inspector {
@@ -62,9 +75,13 @@ export interface Inspector {
   waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string): Promise<void>;
   /**
    * Stops accepting, closes every connection, applies what is left, closes the trace and (plain
-   * view) prints the checklist and counters. The TUI stays up: close it with `tui.destroy()`.
+   * view) prints the checklist and counters. Bounded by `stopGraceMs`: after heavy traffic the
+   * events the diagram had not caught up with are dropped (and counted in {@link undrawn}). The
+   * TUI stays up: close it with `tui.destroy()`.
    */
   stop(): Promise<void>;
+  /** After a stop that ran out of time: the events (and their data bytes) left undrawn and unrecorded. */
+  readonly undrawn: { events: number; bytes: number } | undefined;
 }
 
 /**
@@ -81,6 +98,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const waiters = new Set<() => void>();
   const threaded = options.proxyThread ?? true;
   const maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+  const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
   let proxyThread: ProxyThread | undefined;
   let unacked = 0;
   const pipeline = new EventPipeline(model, {
@@ -117,10 +135,13 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   try {
     const listen = options.listen ?? { port: 0 };
     if (threaded) {
-      proxyThread = await startProxyThread({ listen, target: options.target, faults: options.faults, maxInFlightBytes: maxQueuedBytes }, onEvent);
+      proxyThread = await startProxyThread(
+        { listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, maxInFlightBytes: maxQueuedBytes, closeGraceMs: stopGraceMs },
+        onEvent,
+      );
       proxy = proxyThread;
     } else {
-      proxy = await startProxy({ listen, target: options.target, faults: options.faults, onEvent });
+      proxy = await startProxy({ listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, onEvent });
     }
   } catch (error) {
     await recorder?.close().catch(() => undefined);
@@ -136,7 +157,11 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   }
 
   let stopped: Promise<void> | undefined;
+  let undrawn: { events: number; bytes: number } | undefined;
   return {
+    get undrawn() {
+      return undrawn;
+    },
     address: proxy.address,
     target: options.target,
     model,
@@ -168,16 +193,41 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     },
     stop() {
       stopped ??= (async () => {
+        const deadline = performance.now() + stopGraceMs;
+        const left = (): number => Math.max(0, deadline - performance.now());
         await proxy.close();
-        await pipeline.idle();
+        if (!(await settlesWithin(pipeline.idle(), left()))) {
+          undrawn = pipeline.abandon();
+          const notice = `stopped before the diagram caught up: ${undrawn.events} events (${undrawn.bytes} bytes) not drawn${recorder ? ' nor recorded' : ''}`;
+          plain?.print(notice);
+          tui?.setStatus(notice);
+        }
         await recorder?.close();
         if (plain) {
           plain.printSummary();
-          await plain.flushed();
+          // An output nobody reads must not hold the stop up either.
+          await settlesWithin(plain.flushed(), Math.max(left(), 500));
         }
         tui?.addRows([]);
       })();
       return stopped;
     },
   };
+}
+
+/** Whether `promise` settles within `ms` (its outcome is not awaited further after that). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
 }

@@ -23,6 +23,7 @@ export class EventPipeline {
   private queue: WireEvent[] = [];
   private head = 0;
   private scheduled = false;
+  private abandoned = false;
   private idleResolvers: Array<() => void> = [];
   private readonly gaps: GapTracker;
   private readonly budgetMs: number;
@@ -46,12 +47,35 @@ export class EventPipeline {
 
   /** Queues one event (called synchronously by the proxy). */
   push(event: WireEvent): void {
+    if (this.abandoned) return;
     this.gaps.admit(event, this.enqueue);
+  }
+
+  /**
+   * Drops every event not applied yet (the inspector is stopping and the view is too far behind
+   * to catch up in time), settles `idle()`, and ignores anything pushed later. Returns how many
+   * events and data bytes were left undrawn.
+   */
+  abandon(): { events: number; bytes: number } {
+    let bytes = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const event = this.queue[i] as WireEvent;
+      if (event.kind === 'data') bytes += event.bytes.length;
+      else if (event.kind === 'gap') bytes += event.bytes;
+    }
+    const events = this.backlog;
+    this.abandoned = true;
+    this.queue = [];
+    this.head = 0;
+    const resolvers = this.idleResolvers;
+    this.idleResolvers = [];
+    for (const resolve of resolvers) resolve();
+    return { events, bytes };
   }
 
   /** Resolves once every queued event has been applied. */
   idle(): Promise<void> {
-    if (this.backlog === 0 && !this.gaps.pending) return Promise.resolve();
+    if (this.abandoned || (this.backlog === 0 && !this.gaps.pending)) return Promise.resolve();
     this.gaps.takeAll(this.model.lastT ?? 0, this.enqueue);
     return new Promise((resolve) => this.idleResolvers.push(resolve));
   }
@@ -64,6 +88,7 @@ export class EventPipeline {
 
   private drain(): void {
     this.scheduled = false;
+    if (this.abandoned) return;
     const deadline = performance.now() + this.budgetMs;
     while (this.head < this.queue.length) {
       const event = this.queue[this.head++] as WireEvent;

@@ -1,15 +1,25 @@
 import { Worker } from 'node:worker_threads';
 import type { Endpoint, FaultOptions, WireEvent } from './events.ts';
-import type { InspectorProxy } from './proxy.ts';
+import type { InspectorProxy, ProxyOptions } from './proxy.ts';
 
 /** What the proxy thread is started with. */
 export interface ProxyThreadOptions {
   listen: { host?: string; port: number };
   target: Endpoint;
   faults?: FaultOptions;
+  /** See {@link ProxyOptions.helloTimeoutMs}. */
+  helloTimeoutMs?: number;
   /** Undecoded bytes allowed in flight to the main thread before data becomes `gap` events. */
   maxInFlightBytes: number;
+  /**
+   * Most ms `close()` waits for the thread to tear its connections down and say so; then the
+   * thread is terminated. Default {@link PROXY_CLOSE_GRACE_MS}.
+   */
+  closeGraceMs?: number;
 }
+
+/** Default of {@link ProxyThreadOptions.closeGraceMs}. */
+export const PROXY_CLOSE_GRACE_MS = 2_000;
 
 /** Messages from the main thread to the proxy thread. */
 export type ProxyThreadMessage =
@@ -86,7 +96,10 @@ export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: W
             close() {
               closing ??= (async () => {
                 worker.postMessage({ type: 'close' } satisfies ProxyThreadMessage);
+                // Whatever the thread is busy with, closing is bounded: terminating it closes its sockets.
+                const terminate = setTimeout(() => void worker.terminate(), options.closeGraceMs ?? PROXY_CLOSE_GRACE_MS);
                 await closed;
+                clearTimeout(terminate);
               })();
               return closing;
             },

@@ -69,7 +69,7 @@ port.on('message', (message: ProxyThreadMessage) => {
 });
 
 try {
-  proxy = await startProxy({ listen: options.listen, target: options.target, faults: options.faults, onEvent: (event) => gaps.admit(event, queue) });
+  proxy = await startProxy({ listen: options.listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, onEvent: (event) => gaps.admit(event, queue) });
   post({ type: 'ready', address: proxy.address });
 } catch (error) {
   const e = error as NodeJS.ErrnoException;

@@ -14,6 +14,12 @@ export interface ProxyOptions {
   onEvent: (event: WireEvent) => void;
   /** Bytes a direction may hold (delayed or fragmented) before its sender is paused (default 64 KiB). */
   highWaterMark?: number;
+  /**
+   * Report a `silent` event when the server sends nothing within this many ms of accepting
+   * (a chatlab/1 server says hello at once). Default: no watch (lesson servers before the hello
+   * step say nothing on purpose).
+   */
+  helloTimeoutMs?: number;
 }
 
 /** A running proxy. */
@@ -171,6 +177,7 @@ class Connection {
   private readonly errors: { client?: string; server?: string } = {};
   private connected = false;
   private readonly pumps: Pump[] = [];
+  private helloTimer: NodeJS.Timeout | undefined;
   readonly closed: Promise<void>;
 
   constructor(
@@ -179,8 +186,10 @@ class Connection {
     target: Endpoint,
     readonly faults: FaultOptions,
     readonly highWaterMark: number,
-    readonly emit: (event: WireEvent) => void,
+    private readonly report: (event: WireEvent) => void,
+    private readonly helloTimeoutMs: number | undefined,
   ) {
+    const emit = this.emit;
     const peer = `${client.remoteAddress ?? '?'}:${client.remotePort ?? '?'}`;
     emit({ kind: 'open', t: now(), conn: id, peer });
     this.upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
@@ -203,8 +212,23 @@ class Connection {
       emit({ kind: 'upstream', t: now(), conn: id, local: `${this.upstream.localAddress}:${this.upstream.localPort}` });
       this.pumps.push(new Pump(this, 'c2s', client, this.upstream), new Pump(this, 's2c', this.upstream, client));
       for (const pump of this.pumps) pump.start();
+      if (this.helloTimeoutMs) this.helloTimer = setTimeout(this.reportSilence, this.helloTimeoutMs);
     });
   }
+
+  /** Reports an event; the server's first bytes (or the end of either side) end the hello watch. */
+  readonly emit = (event: WireEvent): void => {
+    if (this.helloTimer && ((event.kind === 'data' && event.dir === 's2c') || event.kind === 'end' || event.kind === 'close')) {
+      clearTimeout(this.helloTimer);
+      this.helloTimer = undefined;
+    }
+    this.report(event);
+  };
+
+  private readonly reportSilence = (): void => {
+    this.helloTimer = undefined;
+    this.emit({ kind: 'silent', t: now(), conn: this.id, ms: this.helloTimeoutMs as number });
+  };
 
   /** How many of `wanted` bytes may still pass before `--drop-after` cuts the connection. */
   allowance(wanted: number): number {
@@ -237,6 +261,8 @@ class Connection {
 
   /** Tears both sockets down (with RST when `reset`). */
   destroy(reset = false): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
     for (const pump of this.pumps) pump.stop();
     for (const socket of [this.client, this.upstream]) {
       if (socket.destroyed) continue;
@@ -281,7 +307,7 @@ export async function startProxy(options: ProxyOptions): Promise<InspectorProxy>
   const connections = new Set<Connection>();
   let nextId = 1;
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
-    const connection = new Connection(nextId++, client, options.target, faults, highWaterMark, options.onEvent);
+    const connection = new Connection(nextId++, client, options.target, faults, highWaterMark, options.onEvent, options.helloTimeoutMs);
     connections.add(connection);
     void connection.closed.then(() => connections.delete(connection));
   });

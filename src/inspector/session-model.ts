@@ -37,6 +37,7 @@ export type RowKind =
   | 'reset' // a socket was reset or failed (RST, error)
   | 'drop' // the inspector cut the connection (fault injection)
   | 'gap' // bytes not decoded because the view fell behind
+  | 'silent' // the server accepted but said nothing (no hello) for a while
   | 'read' // one TCP read (only with showReads)
   | 'listen' // the server is listening (step 1)
   | 'rename' // a lifeline got its user name
@@ -286,6 +287,12 @@ export class SessionModel {
       case 'fault':
         this.push(added, { t: event.t, kind: 'drop', conn: event.conn, from: event.conn, to: event.conn, label: 'cut', summary: `inspector cut the connection: ${event.detail}`, step: null });
         break;
+      case 'silent': {
+        const where = this.serverLifeline.address || 'the server';
+        const seconds = event.ms % 1000 === 0 ? `${event.ms / 1000} s` : `${event.ms} ms`;
+        this.push(added, { t: event.t, kind: 'silent', conn: event.conn, from: SERVER_LIFELINE, to: SERVER_LIFELINE, label: 'no hello', summary: `connected to ${where} but no hello within ${seconds} — is it a chatlab/1 server? is it overloaded?`, step: null });
+        break;
+      }
       case 'gap': {
         this.counters.skippedBytes += event.bytes;
         this.connections.get(event.conn)?.framer.gap(event.dir);

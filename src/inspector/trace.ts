@@ -145,6 +145,8 @@ function toEvent(record: Record<string, unknown>, where: string): WireEvent {
       return { kind, t, conn: needConn(), fault: 'drop', detail: String(record.detail ?? '') };
     case 'gap':
       return { kind, t, conn: needConn(), dir: needDir(), bytes: Number(record.bytes ?? 0) };
+    case 'silent':
+      return { kind, t, conn: needConn(), ms: Number(record.ms ?? 0) };
     default:
       return fail(where, `unknown event kind ${JSON.stringify(kind)}`);
   }

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_PORT } from '../protocol/index.ts';
 import { AccountStore } from './accounts.ts';
@@ -9,17 +10,22 @@ import { ChatServerEventStream } from './events.ts';
 import { HistoryStore } from './history.ts';
 import { Hub } from './hub.ts';
 import { resolveLimits, type ServerLimits } from './limits.ts';
+import { defaultListenBacklog } from './listen-backlog.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { FileRelay } from './transfers.ts';
 import { FlushScheduler } from './outbox.ts';
 import { OutputBudget, type OutputStats } from './output-budget.ts';
 import type { ScryptParams } from './password.ts';
+import { checkTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import { attachVerboseLog } from './verbose-log.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** The name and version the server announces in `hello`. */
 export const SERVER_NAME = `chatlab-server/${version}`;
+
+/** Most ms a TLS client may take to complete its handshake (Node's default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Options of {@link ChatServer}. */
 export interface ChatServerOptions {
@@ -37,6 +43,18 @@ export interface ChatServerOptions {
   limits?: Partial<ServerLimits>;
   /** scrypt cost for new password hashes (tests use a cheap one). Default N=16384, r=8, p=1. */
   scrypt?: ScryptParams;
+  /**
+   * Connections the kernel may complete before the server accepts them. Default: the OS maximum
+   * (see {@link defaultListenBacklog}), so a burst of connects waits instead of hanging.
+   */
+  backlog?: number;
+  /**
+   * Speak TLS: every connection starts with a TLS handshake, then chatlab/1 runs inside it,
+   * unchanged. The constructor throws `TlsCredentialsError` when the pair cannot be used.
+   */
+  tls?: TlsCredentials;
+  /** With `tls`: most ms a client may take to complete its handshake. Default {@link TLS_HANDSHAKE_TIMEOUT_MS}. */
+  tlsHandshakeTimeoutMs?: number;
 }
 
 /**
@@ -65,12 +83,18 @@ export class ChatServer {
   readonly history: HistoryStore;
   /** The file-transfer relay. */
   readonly files: FileRelay;
+  /** Whether connections speak TLS (the `tls` option). */
+  readonly tls: boolean;
+  /** The listen backlog asked for (the kernel may grant less). */
+  readonly backlog: number;
   private readonly host: string;
   private readonly port: number;
   private readonly core: ChatCore;
   private readonly scheduler = new FlushScheduler();
   private readonly budget: OutputBudget;
   private readonly connections = new Set<Connection>();
+  /** TLS only: the TCP sockets whose handshake is not done yet, by remote `address:port`. */
+  private readonly handshaking = new Map<string, Socket>();
   private readonly perAddress = new Map<string, number>();
   private readonly net: Server;
   private nextConnectionId = 1;
@@ -80,6 +104,10 @@ export class ChatServer {
   constructor(options: ChatServerOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? DEFAULT_PORT;
+    this.backlog = options.backlog ?? defaultListenBacklog();
+    this.tls = options.tls !== undefined;
+    // Checked before the database is opened, so a bad certificate leaves nothing open.
+    if (options.tls) checkTlsCredentials(options.tls);
     this.limits = resolveLimits(options.limits);
     this.budget = new OutputBudget(this.limits);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
@@ -99,7 +127,19 @@ export class ChatServer {
       throttle: new LoginThrottle(this.limits),
     });
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
-    this.net = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
+    // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
+    this.net = options.tls
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true, handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket))
+      : createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
+    // Sockets still in their TLS handshake are not connections yet; stop() ends them too.
+    if (options.tls) this.net.on('connection', (socket: Socket) => this.trackHandshake(socket));
+    // A failed or timed-out handshake (a plain-text client, a client that distrusts the
+    // certificate, one that never starts) ends that socket only. Node reports it but leaves the
+    // socket open: it must be destroyed here, or a silent connection would stay forever.
+    this.net.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      this.events.emit('error', { remote: `${socket.remoteAddress}:${socket.remotePort}`, code: 'tls_handshake', message: error.message, fatal: true });
+      socket.destroy();
+    });
     this.net.on('error', (error) => {
       // Errors after listening (rare: EMFILE on accept) are reported, never thrown.
       if (this.state === 'listening') this.events.emit('error', { code: (error as NodeJS.ErrnoException).code ?? 'server_error', message: error.message, fatal: false });
@@ -136,7 +176,7 @@ export class ChatServer {
     try {
       await new Promise<void>((resolve, reject) => {
         this.net.once('error', reject);
-        this.net.listen({ host: this.host, port: this.port }, () => {
+        this.net.listen({ host: this.host, port: this.port, backlog: this.backlog }, () => {
           this.net.off('error', reject);
           resolve();
         });
@@ -167,6 +207,7 @@ export class ChatServer {
     const wasListening = this.state === 'listening';
     this.state = 'stopping';
     const closed = wasListening ? new Promise<void>((resolve) => this.net.close(() => resolve())) : Promise.resolve();
+    for (const socket of this.handshaking.values()) socket.destroy();
     for (const connection of this.connections) this.core.shutdown(connection);
     await Promise.all([...this.connections].map((connection) => connection.closed));
     await closed;
@@ -176,7 +217,22 @@ export class ChatServer {
     this.state = 'stopped';
   }
 
+  private trackHandshake(socket: Socket): void {
+    // A handshake costs the server CPU before any frame can refuse it: bound how many are pending.
+    if (this.handshaking.size >= this.limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.handshaking.set(remote, socket);
+    socket.once('close', () => {
+      if (this.handshaking.get(remote) === socket) this.handshaking.delete(remote);
+    });
+  }
+
   private accept(socket: Socket): void {
+    // A finished handshake: from now on the connection's own shutdown (bye first) applies.
+    if (this.tls) this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
     const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core, this.budget);
     const { address } = connection;
     this.connections.add(connection);

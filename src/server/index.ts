@@ -3,7 +3,9 @@
  * (SQLite + scrypt), message history, the hub that routes frames (rooms included), the file
  * relay, and the typed events other tools observe.
  */
-export { ChatServer, SERVER_NAME, isLoopback, type ChatServerOptions } from './chat-server.ts';
+export { ChatServer, SERVER_NAME, TLS_HANDSHAKE_TIMEOUT_MS, isLoopback, type ChatServerOptions } from './chat-server.ts';
+export { defaultListenBacklog, FALLBACK_LISTEN_BACKLOG } from './listen-backlog.ts';
+export { TlsCredentialsError, checkTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 export { HistoryStore, type StoredMessage, type NewMessage } from './history.ts';
 export { FileRelay, type Refusal, type OfferAccepted, type FileRelayLimits } from './transfers.ts';
 export { LoginThrottle } from './login-throttle.ts';

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { HELLO_TIMEOUT_MS, type ClientTlsOptions } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { LineModeError, runLineMode } from '../../client/line-mode.ts';
 import { TuiError, runTui } from '../../client/tui/index.ts';
-import { CliError, parsePort, parsePositiveInt, portFromEnv } from '../errors.ts';
+import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
 
 interface ClientCommandOptions {
   user?: string;
@@ -14,6 +15,8 @@ interface ClientCommandOptions {
   plain?: boolean;
   reconnect: boolean;
   downloads: string;
+  tls?: boolean;
+  ca?: string;
 }
 
 /**
@@ -29,11 +32,13 @@ export function registerClientCommand(program: Command): void {
     .option('--password <password>', 'password (default: $CHATLAB_PASSWORD)')
     .option('--host <host>', 'server host (default: $HOST, else 127.0.0.1)')
     .option('--port <port>', `server port (default: $PORT, else ${DEFAULT_PORT})`, parsePort)
+    .option('--tls', 'connect with TLS, checking the server certificate against the system CAs (or --ca)')
+    .option('--ca <file>', 'with --tls: trust this PEM certificate (the server\'s own, or its CA) instead of the system CAs')
     .option('--register', 'create the account first, then log in')
     .option('--plain', 'line mode even in a terminal: one parseable line per event (the default when not a terminal)')
     .option('--downloads <dir>', 'folder where accepted files are written', 'downloads')
     .option('--no-reconnect', 'line mode: exit when the connection is lost instead of reconnecting (the full-screen UI always reconnects)')
-    .option('--timeout <ms>', 'connect and request timeout in milliseconds', parsePositiveInt, 10_000)
+    .option('--timeout <ms>', `connect and request timeout in milliseconds (the server's hello must come within ${HELLO_TIMEOUT_MS / 1000} s, or this if shorter)`, parsePositiveInt, 10_000)
     .addHelpText(
       'after',
       `
@@ -66,7 +71,9 @@ Examples:
         register: options.register,
         downloads: options.downloads,
         connectTimeoutMs: options.timeout,
+        helloTimeoutMs: Math.min(HELLO_TIMEOUT_MS, options.timeout),
         requestTimeoutMs: options.timeout,
+        tls: clientTls(options),
       };
       try {
         if (terminal && !options.plain) {
@@ -89,6 +96,13 @@ Examples:
         process.stdin.destroy();
       }
     });
+}
+
+/** `--tls` and `--ca` as the client library's option; one clear line for an unreadable CA file. */
+function clientTls(options: ClientCommandOptions): ClientTlsOptions | undefined {
+  if (options.ca !== undefined && !options.tls) throw new CliError('--ca is for TLS connections: add --tls');
+  if (!options.tls) return undefined;
+  return options.ca === undefined ? {} : { ca: readFlagFile('--ca', options.ca) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

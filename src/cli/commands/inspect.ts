@@ -1,11 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import { keepRunningWhenOutputCloses } from '../output-closed.ts';
+import { waitForStopRequest } from '../stop-request.ts';
 
 /** Default port the inspector listens on: the one after the server's. */
 export const DEFAULT_INSPECT_PORT = DEFAULT_PORT + 1;
@@ -96,21 +99,18 @@ function useTui(plain: boolean | undefined): boolean {
   return !plain && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
 }
 
-function waitForSignal(): { promise: Promise<void>; dispose: () => void } {
-  let dispose = (): void => undefined;
-  const promise = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      dispose();
-      resolve();
-    };
-    dispose = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+/**
+ * Stops on the first SIGINT/SIGTERM/SIGHUP (or npm going away: see ../stop-request.ts); a
+ * second signal while stopping exits at once.
+ */
+function waitForSignal(command: string): { promise: Promise<void>; dispose: () => void } {
+  const request = waitForStopRequest();
+  keepRunningWhenOutputCloses();
+  request.onRepeat((signal) => {
+    process.stderr.write(`chatlab ${command}: ${signal} again: exiting now\n`);
+    process.exit(130);
   });
-  return { promise, dispose };
+  return { promise: request.reason.then(() => undefined), dispose: () => request.dispose() };
 }
 
 async function runInspect(options: InspectOptions): Promise<void> {
@@ -133,6 +133,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
       framing,
       showReads: options.showReads === true,
       faults,
+      helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
       view: tui ? 'tui' : 'plain',
     });
@@ -144,7 +145,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
   }
   const where = `${inspector.address.host}:${inspector.address.port}`;
   const banner = `chatlab inspect listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
-  const signal = waitForSignal();
+  const signal = waitForSignal('inspect');
   if (inspector.tui) {
     inspector.tui.setTitle(`chatlab inspect listening on ${where} → ${target.host}:${target.port} (q to quit)`);
     inspector.tui.setStatus(details);
@@ -157,10 +158,12 @@ async function runInspect(options: InspectOptions): Promise<void> {
     await signal.promise;
     await inspector.stop();
   }
-  signal.dispose();
   if (options.record) process.stdout.write(`trace written to ${options.record}\n`);
+  signal.dispose();
   // blessed leaves stdin referenced after the terminal UI closed; a TTY write is synchronous.
   if (tui) process.exit(0);
+  // Everything is closed, but an output pipe nobody reads may still hold writes: never hang on it.
+  setTimeout(() => process.exit(0), 1_000).unref();
 }
 
 async function loadTrace(path: string) {
@@ -187,7 +190,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
   const { createTuiView } = await import('../../inspector/views/tui.ts');
   const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model' });
   const abort = new AbortController();
-  const signal = waitForSignal();
+  const signal = waitForSignal('inspect replay');
   void tui.quit.then(() => abort.abort());
   void signal.promise.then(() => abort.abort());
   tui.setStatus('replaying… (q to quit)');

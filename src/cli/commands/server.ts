@@ -1,7 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { ChatServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../server/index.ts';
-import { parsePort, portFromEnv } from '../errors.ts';
+import { ChatServer, DEFAULT_SERVER_LIMITS, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
+import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
+import { keepRunningWhenOutputCloses } from '../output-closed.ts';
+import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 
 /** Options of `chatlab server`, as commander parses them. */
 interface ServerCommandOptions {
@@ -10,17 +12,23 @@ interface ServerCommandOptions {
   db: string;
   verbose?: boolean;
   limit: Partial<ServerLimits>;
+  backlog?: number;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
-/** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM. */
+/** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM / SIGHUP. */
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
-    .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C)')
+    .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
     .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
+    .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
     .option(
       '--limit <name=value>',
       `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`,
@@ -33,26 +41,47 @@ export function registerServerCommand(program: Command): void {
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
   const port = options.port ?? portFromEnv(process.env.PORT, DEFAULT_PORT);
+  const tls = readTlsCredentials(options);
   // A bad database or a busy port throws here; main.ts prints it as one line (see describeError).
-  const server = new ChatServer({ host, port, db: options.db, verbose: options.verbose === true, limits: options.limit });
+  const server = createServer(options, { host, port, tls });
+  // Listening for a stop starts before the listening line, so a supervisor that signals as soon
+  // as it sees that line is heard.
+  const stop = waitForStopRequest();
+  keepRunningWhenOutputCloses();
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
-  process.stdout.write(`chatlab server listening on ${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
+  process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
   if (server.accounts.list().length === 0) {
     process.stdout.write(`no accounts yet: add one with "chatlab users add <name> --db ${options.db}", or let clients register\n`);
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (name: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(name);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  const reason = await stop.reason;
+  stop.onRepeat((signal) => {
+    process.stderr.write(`chatlab server: ${signal} again: stopping now, without waiting for clients to close\n`);
+    process.exit(1);
   });
-  process.stdout.write(`chatlab server stopping (${signal}): telling ${server.connectionCount} client(s)\n`);
+  process.stdout.write(`chatlab server stopping (${describeStopReason(reason)}): telling ${server.connectionCount} client(s)\n`);
   await server.stop();
+  stop.dispose();
   process.stdout.write('chatlab server stopped\n');
+}
+
+function createServer(options: ServerCommandOptions, where: { host: string; port: number; tls: TlsCredentials | undefined }): ChatServer {
+  try {
+    return new ChatServer({ ...where, db: options.db, verbose: options.verbose === true, limits: options.limit, backlog: options.backlog });
+  } catch (error) {
+    if (!(error instanceof TlsCredentialsError)) throw error;
+    const flags = { cert: `--tls-cert ${options.tlsCert}`, key: `--tls-key ${options.tlsKey}`, pair: `--tls-cert ${options.tlsCert} --tls-key ${options.tlsKey}` };
+    throw new CliError(`${flags[error.part]}: ${error.message}`);
+  }
+}
+
+/** Reads `--tls-cert` and `--tls-key` (both or neither), one clear line for each way it fails. */
+function readTlsCredentials(options: ServerCommandOptions): TlsCredentials | undefined {
+  const { tlsCert, tlsKey } = options;
+  if (tlsCert === undefined && tlsKey === undefined) return undefined;
+  if (tlsCert === undefined) throw new CliError('--tls-key needs --tls-cert (the certificate that goes with the key)');
+  if (tlsKey === undefined) throw new CliError('--tls-cert needs --tls-key (the private key of the certificate)');
+  return { cert: readFlagFile('--tls-cert', tlsCert), key: readFlagFile('--tls-key', tlsKey) };
 }
 
 /** commander parser for one `--limit name=value`, accumulated into one overrides object. */

@@ -1,6 +1,7 @@
 import blessed from 'blessed';
 import { LOBBY, type RoomCount } from '../../protocol/index.ts';
 import type { BackoffPolicy } from '../backoff.ts';
+import type { ChatClientOptions } from '../chat-client.ts';
 import { errorParts, runCommand, sendAndGoOn, staleNotice, startFailure, type CommandContext } from '../command-runner.ts';
 import { parseCommand } from '../commands.ts';
 import { attachFileTransfers } from '../files/index.ts';
@@ -22,6 +23,10 @@ export interface TuiOptions {
   /** Where accepted files are written. Default `./downloads`. */
   downloads?: string;
   connectTimeoutMs?: number;
+  /** Wait for the server's `hello` after connecting, in ms. */
+  helloTimeoutMs?: number;
+  /** Speak TLS (see {@link ChatClientOptions.tls}). */
+  tls?: ChatClientOptions['tls'];
   requestTimeoutMs?: number;
   /** How often the status line's latency is measured (ping), in ms. Default 5,000. */
   pingIntervalMs?: number;
@@ -59,13 +64,15 @@ export async function runTui(options: TuiOptions): Promise<number> {
     password: options.password,
     register: options.register,
     connectTimeoutMs: options.connectTimeoutMs,
+    helloTimeoutMs: options.helloTimeoutMs,
+    tls: options.tls,
     requestTimeoutMs: options.requestTimeoutMs,
     reconnect: true,
     reconnectAfterShutdown: true,
     backoff: options.backoff,
   });
   const files = attachFileTransfers(session, { downloads: options.downloads });
-  const where = `${options.host}:${options.port}`;
+  const where = `${options.tls ? 'tls://' : ''}${options.host}:${options.port}`;
 
   // ---------------------------------------------------------------- state
   const online = new Set<string>();

@@ -139,7 +139,7 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
       out.push(`<text x="${(x1 + x2) / 2}" y="${y + 1}" text-anchor="middle" class="label t-${cls}">${escapeXml((labels[index] as { shown: string }).shown)}</text>`);
       out.push(`<text x="${summaryX}" y="${y + 4}" class="t-${cls}">${summary}</text>`);
     } else if (x1 !== undefined) {
-      out.push(`<rect x="${x1 - 7}" y="${y - 7}" width="14" height="14" rx="3" class="${row.kind === 'drop' || row.kind === 'gap' ? 'err' : 'note'}"/>`);
+      out.push(`<rect x="${x1 - 7}" y="${y - 7}" width="14" height="14" rx="3" class="${row.kind === 'drop' || row.kind === 'gap' || row.kind === 'silent' ? 'err' : 'note'}"/>`);
       out.push(`<text x="${summaryX}" y="${y + 4}" class="small">${summary}</text>`);
     }
     out.push('</g>');

@@ -138,8 +138,8 @@ export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number
     }
   } else if (fromIndex !== -1 && !ARROW_KINDS.has(row.kind)) {
     const x = center(fromIndex, layout);
-    chars[x] = row.kind === 'drop' ? '✂' : row.kind === 'gap' ? '⋯' : '●';
-    styles[x] = row.kind === 'drop' || row.kind === 'gap' ? 'error' : 'note';
+    chars[x] = row.kind === 'drop' ? '✂' : row.kind === 'gap' ? '⋯' : row.kind === 'silent' ? '…' : '●';
+    styles[x] = row.kind === 'drop' || row.kind === 'gap' || row.kind === 'silent' ? 'error' : 'note';
   }
   const spans: StyledLine = [];
   for (let x = 0; x < width; x++) {
@@ -152,7 +152,7 @@ export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number
   return { spans, labelShown };
 }
 
-const ERROR_KINDS = new Set(['bad', 'refused', 'reset', 'drop', 'gap']);
+const ERROR_KINDS = new Set(['bad', 'refused', 'reset', 'drop', 'gap', 'silent']);
 const PAYLOAD_KINDS = new Set(['frame', 'line', 'chunk']);
 
 /** How a row's summary is drawn: errors, reads, what went on the wire, connection events, notes. */
