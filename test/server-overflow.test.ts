@@ -89,4 +89,15 @@ describe('output_overflow: the client is told why', () => {
     bob.send({ type: 'say', text: 'still here', id: 'b' });
     expect(await alice.next((frame) => frame.type === 'message' && frame.text === 'still here', 5000)).toMatchObject({ from: 'bob' });
   });
+  it("a server stopping meanwhile does not wait out a cut-off client's drain bound", async () => {
+    // closeGraceMs 1 s gives the cut-off client a 10 s drain bound; stop() gets one grace period.
+    const graceMs = 1000;
+    chat = await startTestServer({ limits: { maxOutputBytes: 256 * 1024, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6, closeGraceMs: graceMs } });
+    const [alice, , carol] = await threeUsers(chat);
+    carol.socket.pause(); // for good
+    await floodUntilCut(alice, overflowOf(chat, 'carol'));
+    const stopping = chat.stop();
+    chat = undefined;
+    await withTimeout(stopping, graceMs * OVERFLOW_DRAIN_GRACE_PERIODS - 2 * graceMs, () => "stop() waited for the cut-off client's drain bound");
+  });
 });

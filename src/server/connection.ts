@@ -177,7 +177,12 @@ export class Connection implements InputConsumer {
 
   /** Ends the connection: optionally one last frame, then the TCP close (see {@link CloseOptions}). */
   close(options: CloseOptions = {}): void {
-    if (this.stateValue !== 'open') return;
+    if (this.stateValue !== 'open') {
+      // Already closing (e.g. a slow reader draining its last frames): a later close, such as the
+      // server's shutdown, gets no more than its own grace, so stop() is never held up by it.
+      if (this.stateValue === 'closing') this.drainDeadline = Math.min(this.drainDeadline, Date.now() + this.drainMsOf(options));
+      return;
+    }
     this.stateValue = 'closing';
     this.inbox = [];
     this.inboxHead = 0;
@@ -196,8 +201,14 @@ export class Connection implements InputConsumer {
     this.waitingForPeer = options.waitForPeer === true && !this.peerHasEnded;
     if (!this.waitingForPeer) this.endSocket();
     const graceMs = this.limits.closeGraceMs;
-    this.drainDeadline = Date.now() + Math.max(graceMs, options.drainMs ?? graceMs);
+    this.drainDeadline = Date.now() + this.drainMsOf(options);
     this.after(graceMs, this.onCloseGraceOver);
+  }
+
+  /** How long a close lets the socket drain: `drainMs`, never less than `closeGraceMs`. */
+  private drainMsOf(options: CloseOptions): number {
+    const graceMs = this.limits.closeGraceMs;
+    return Math.max(graceMs, options.drainMs ?? graceMs);
   }
 
   /**
