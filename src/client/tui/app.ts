@@ -125,6 +125,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   });
 
   async function refreshRooms(): Promise<void> {
+    if (!session.supports('rooms')) return refresh();
     try {
       roomCounts = await session.listRooms();
     } catch {
@@ -383,7 +384,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
 
   // ---------------------------------------------------------------- timers
   const ping = async () => {
-    if (session.state !== 'connected') return;
+    // Keepalive only where the server has ping: a core server would answer each one with an error.
+    if (session.state !== 'connected' || !session.supports('ping')) return;
     try {
       latency = await session.ping();
     } catch {
