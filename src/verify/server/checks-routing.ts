@@ -102,7 +102,8 @@ async function checkRouting(ctx: ServerContext, { field, feature, meaning }: Rou
   }
   if (code !== 'bad_request' || !namesField(answer.frame!.message, field)) {
     await barrier(ctx, alice).catch(() => undefined);
-    const leakedTo = ctx.others(alice).filter((probe) => probe.unconsumed(carries(text)).length > 0);
+    const leaks = ctx.others(alice).flatMap((probe) => probe.unconsumed(carries(text)).map((received) => ({ probe, received })));
+    const leakedTo = leaks.map(({ probe }) => probe);
     fail({
       summary:
         leakedTo.length > 0
@@ -116,7 +117,8 @@ async function checkRouting(ctx: ServerContext, { field, feature, meaning }: Rou
         `your hello advertises no "${feature}", so "${field}" is a field you do not support: answer a say that has one with error bad_request naming "${field}", and relay nothing.`,
         `"Unknown fields are ignored" does not apply to "to" and "room": they decide who receives a frame, and relaying ${meaning} to everyone is a privacy leak.`,
       ),
-      culprit: answer.seq,
+      // Mark a copy that reached someone it was not meant for (for `to`, anyone but bob).
+      culprit: (leaks.find(({ probe }) => field !== 'to' || probe !== bob) ?? leaks[0])?.received.seq ?? answer.seq,
     });
   }
   await barrier(ctx, alice);
