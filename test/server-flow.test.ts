@@ -3,7 +3,7 @@
  * asserting every frame each participant receives, in order.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROTOCOL, type RawFrame } from '../src/protocol/index.ts';
+import { FEATURES, PROTOCOL, type RawFrame } from '../src/protocol/index.ts';
 import type { ChatServerEvents } from '../src/server/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
@@ -17,7 +17,7 @@ afterEach(async () => {
 /** Step 3 + 4 + 5 for one user, asserting the exact hello and welcome. */
 async function join(port: number, user: string, password: string, expectedUsers: string[], id?: number | string): Promise<FrameSocket> {
   const socket = await FrameSocket.connect(port, '127.0.0.1', user);
-  expect(await socket.nextFrame()).toEqual({ type: 'hello', protocol: PROTOCOL, server: expect.stringMatching(/^chatlab-server\/\d+\.\d+\.\d+/) });
+  expect(await socket.nextFrame()).toEqual({ type: 'hello', protocol: PROTOCOL, server: expect.stringMatching(/^chatlab-server\/\d+\.\d+\.\d+/), features: [...FEATURES] });
   socket.send({ type: 'login', user, password, ...(id !== undefined && { id }) });
   expect(await socket.nextFrame()).toEqual({ type: 'welcome', user, users: expectedUsers, ...(id !== undefined && { id }) });
   return socket;

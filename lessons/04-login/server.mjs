@@ -22,10 +22,16 @@ function send(socket, frame) {
   socket.write(JSON.stringify(frame) + '\n');
 }
 
+// A request id: a string of at most 64 characters, or a whole number within ±(2^53−1). Larger
+// numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
+function isRequestId(id) {
+  return (typeof id === 'string' && [...id].length <= 64) || Number.isSafeInteger(id);
+}
+
 // A direct answer carries the request's id, when it has one, so the client can tell which
 // of its requests this answers.
 function reply(socket, request, frame) {
-  if (typeof request.id === 'string' || Number.isFinite(request.id)) frame.id = request.id;
+  if (isRequestId(request.id)) frame.id = request.id;
   send(socket, frame);
 }
 
@@ -55,9 +61,10 @@ function handleLine(socket, session, line) {
   if (!Object.hasOwn(handlers, frame.type)) {
     return fail(socket, frame, 'unknown_type', `unknown frame type "${frame.type}"`);
   }
-  // An id must be something the client can match: a string or a number.
-  if (frame.id !== undefined && typeof frame.id !== 'string' && !Number.isFinite(frame.id)) {
-    return send(socket, { type: 'error', code: 'bad_request', message: 'an id is a string or a number' });
+  // An id must be something the client can match exactly. An invalid one is not echoed: the
+  // error goes out without an id.
+  if (frame.id !== undefined && !isRequestId(frame.id)) {
+    return send(socket, { type: 'error', code: 'bad_request', message: 'an "id" is a string of at most 64 characters or a whole number within ±(2^53−1)' });
   }
   handlers[frame.type](socket, session, frame);
 }

@@ -32,10 +32,16 @@ function send(socket, frame) {
   socket.write(JSON.stringify(frame) + '\n');
 }
 
+// A request id: a string of at most 64 characters, or a whole number within ±(2^53−1). Larger
+// numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
+function isRequestId(id) {
+  return (typeof id === 'string' && [...id].length <= 64) || Number.isSafeInteger(id);
+}
+
 // A direct answer carries the request's id, when it has one, so the client can tell which
 // of its requests this answers.
 function reply(socket, request, frame) {
-  if (typeof request.id === 'string' || Number.isFinite(request.id)) frame.id = request.id;
+  if (isRequestId(request.id)) frame.id = request.id;
   send(socket, frame);
 }
 
@@ -92,6 +98,12 @@ function say(socket, session, frame) {
   if (typeof text !== 'string' || text === '' || characters(text) > 4000) {
     return fail(socket, frame, 'bad_request', 'a message is 1–4000 characters');
   }
+  // `to` and `room` would choose who receives the message: one user, one room. This server has
+  // neither, and relaying such a say to everyone would publish a private message. So, unlike
+  // other unknown fields, they are refused, never ignored.
+  for (const field of ['to', 'room']) {
+    if (frame[field] !== undefined) return fail(socket, frame, 'bad_request', `this server does not support "${field}": no private messages or rooms`);
+  }
   console.log(`${session.user} says: ${text}`);
   // We build a new frame rather than pass the client's on: `from` is the name this connection
   // logged in as, never a field the client wrote, so nobody can speak as someone else; `ts` is
@@ -121,9 +133,10 @@ function handleLine(socket, session, line) {
   if (session.user === null && frame.type !== 'login') {
     return fail(socket, frame, 'not_logged_in', 'log in first');
   }
-  // An id must be something the client can match: a string or a number.
-  if (frame.id !== undefined && typeof frame.id !== 'string' && !Number.isFinite(frame.id)) {
-    return send(socket, { type: 'error', code: 'bad_request', message: 'an id is a string or a number' });
+  // An id must be something the client can match exactly. An invalid one is not echoed: the
+  // error goes out without an id.
+  if (frame.id !== undefined && !isRequestId(frame.id)) {
+    return send(socket, { type: 'error', code: 'bad_request', message: 'an "id" is a string of at most 64 characters or a whole number within ±(2^53−1)' });
   }
   handlers[frame.type](socket, session, frame);
 }

@@ -56,10 +56,16 @@ function send(socket, frame) {
   socket.write(JSON.stringify(frame) + '\n');
 }
 
+// A request id: a string of at most 64 characters, or a whole number within ±(2^53−1). Larger
+// numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
+function isRequestId(id) {
+  return (typeof id === 'string' && [...id].length <= 64) || Number.isSafeInteger(id);
+}
+
 // A direct answer carries the request's id, when it has one, so the client can tell which
 // of its requests this answers.
 function reply(socket, request, frame) {
-  if (typeof request.id === 'string' || Number.isFinite(request.id)) frame.id = request.id;
+  if (isRequestId(request.id)) frame.id = request.id;
   send(socket, frame);
 }
 
@@ -451,9 +457,10 @@ function handleLine(socket, session, line) {
   if (session.user === null && frame.type !== 'login') {
     return fail(socket, frame, 'not_logged_in', 'log in first');
   }
-  // An id must be something the client can match: a string or a number.
-  if (frame.id !== undefined && typeof frame.id !== 'string' && !Number.isFinite(frame.id)) {
-    return send(socket, { type: 'error', code: 'bad_request', message: 'an id is a string or a number' });
+  // An id must be something the client can match exactly. An invalid one is not echoed: the
+  // error goes out without an id.
+  if (frame.id !== undefined && !isRequestId(frame.id)) {
+    return send(socket, { type: 'error', code: 'bad_request', message: 'an "id" is a string of at most 64 characters or a whole number within ±(2^53−1)' });
   }
   handlers[frame.type](socket, session, frame);
 }
@@ -474,7 +481,8 @@ const server = net.createServer((socket) => {
   console.log(`#${session.id} connected`);
 
   // The server talks first: the client learns it reached a chatlab/1 server, not something else.
-  send(socket, { type: 'hello', protocol: 'chatlab/1' });
+  // `features` tells clients which extensions beyond the core they may use here.
+  send(socket, { type: 'hello', protocol: 'chatlab/1', features: ['private', 'rooms', 'files'] });
 
   // TCP delivers a stream of bytes, not messages: one read may hold half a frame, or three.
   // So we add each read to what we kept, cut off every complete line, and keep the rest.

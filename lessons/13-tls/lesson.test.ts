@@ -65,7 +65,7 @@ describe.concurrent('lesson 13-tls: TLS', () => {
       5_000,
       'no hello after the TLS handshake',
     );
-    expect(hello).toBe('{"type":"hello","protocol":"chatlab/1"}\n');
+    expect(hello).toBe('{"type":"hello","protocol":"chatlab/1","features":["private","rooms","files"]}\n');
   });
 
   it('carries a whole chat over TLS: login, presence, lobby and private messages, quit', async (context) => {

@@ -7,7 +7,8 @@ import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from '.
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.
 
-const HELLO = '{"type":"hello","protocol":"chatlab/1"}\n';
+/** The fake server plays a server with every extension (the tests use who, ping, …). */
+const HELLO = '{"type":"hello","protocol":"chatlab/1","features":["register","who","ping","private","rooms","history","files"]}\n';
 const WAIT_MS = 5_000;
 
 /** One accepted connection of the fake server, seen from the server side. */

@@ -17,6 +17,7 @@ import {
   type FileDeclineFrame,
   type FileEndFrame,
   type FileResultFrame,
+  type Feature,
   type HelloFrame,
   type HistoryEndFrame,
   type MessageFrame,
@@ -156,6 +157,17 @@ type Request = ClientFrame extends infer F ? (F extends ClientFrame ? Omit<F, 'i
 const LOGIN_ERRORS = new Set(['auth_failed', 'already_online', 'already_logged_in']);
 const isError = (frame: ServerFrame, codes?: Set<string>) => frame.type === 'error' && (!codes || codes.has(frame.code));
 
+/** What each extension is called in the `unsupported` message ("this server does not support …"). */
+export const FEATURE_NAMES: Readonly<Record<Feature, string>> = {
+  register: 'creating accounts (register)',
+  who: 'listing who is online (who)',
+  ping: 'ping',
+  private: 'private messages',
+  rooms: 'rooms',
+  history: 'history',
+  files: 'file transfer',
+};
+
 /**
  * A chatlab/1 client over TCP: connect, log in, chat. Requests get an automatic id and their
  * promise settles on the server's answer carrying that id (a `ProtocolError` for an `error`), or
@@ -261,6 +273,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.helloFrame as HelloFrame;
   }
 
+  /**
+   * Whether the server's `hello` lists `feature` in `features` (absent: core only). The requests
+   * that need an extension check this first and throw ClientError `unsupported` instead of
+   * sending a frame the server cannot handle (a private `say` to a core server must never go out).
+   */
+  supports(feature: Feature): boolean {
+    return this.helloFrame?.features?.includes(feature) ?? false;
+  }
+
   /** Bytes waiting to be sent because the socket is congested. */
   get queuedBytes(): number {
     return this.writer.pendingBytes;
@@ -282,13 +303,15 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * `history_end` event. With `since`, the replay holds only messages newer than that msgid.
    */
   async login(user: string, password: string, options: LoginOptions = {}): Promise<WelcomeFrame> {
-    const since = options.since !== undefined && options.since > 0 ? { since: options.since } : {};
+    // `since` is part of the history extension: a server without it would only ignore it.
+    const since = options.since !== undefined && options.since > 0 && this.supports('history') ? { since: options.since } : {};
     this.noteMsgid(options.since);
     return (await this.request({ type: 'login', user, password, ...since }, (f) => f.type === 'welcome' || isError(f, LOGIN_ERRORS))) as WelcomeFrame;
   }
 
   /** Creates an account (does not log in); rejects with ProtocolError `user_exists`, `bad_request`, … */
   async register(user: string, password: string): Promise<void> {
+    this.require('register');
     await this.request({ type: 'register', user, password }, (f) => f.type === 'ok' || isError(f, new Set(['user_exists'])));
   }
 
@@ -299,6 +322,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * `rate_limited`, …
    */
   async say(text: string, options: { to?: string; room?: string } = {}): Promise<SayResult> {
+    if (options.to !== undefined) this.require('private');
+    if (options.room !== undefined) this.require('rooms');
     const frame = { type: 'say' as const, text, ...(options.to !== undefined && { to: options.to }), ...(options.room !== undefined && { room: options.room }) };
     const ok = (await this.request(frame, (f) => f.type === 'ok')) as OkFrame;
     this.noteMsgid(ok.msgid);
@@ -312,6 +337,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Who is online (in `room`, if given), sorted as the server sends it. */
   async who(room?: string): Promise<string[]> {
+    this.require('who');
+    if (room !== undefined) this.require('rooms');
     const users = await this.request({ type: 'who', ...(room !== undefined && { room }) }, (f) => f.type === 'users' && f.room === room);
     return (users as UsersFrame).users;
   }
@@ -321,6 +348,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * the room's recent messages follow as `message` events with `history: true`, then `history_end`.
    */
   async join(room: string): Promise<string[]> {
+    this.require('rooms');
     const users = (await this.request({ type: 'join', room }, (f) => f.type === 'users' && f.room === room)) as UsersFrame;
     this.rooms.add(room);
     return users.users;
@@ -328,12 +356,14 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Leaves `room` (not lobby); rejects with ProtocolError `not_in_room`, `bad_request`, … */
   async leave(room: string): Promise<void> {
+    this.require('rooms');
     await this.request({ type: 'leave', room }, (f) => f.type === 'ok');
     this.rooms.delete(room);
   }
 
   /** The rooms that exist, with how many users each holds, sorted by name. */
   async listRooms(): Promise<RoomCount[]> {
+    this.require('rooms');
     const list = (await this.request({ type: 'rooms' }, (f) => f.type === 'room_list')) as RoomListFrame;
     return list.rooms;
   }
@@ -344,6 +374,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * emitted as `message` events with `history: true`.
    */
   async history(query: HistoryQuery = {}): Promise<HistoryPage> {
+    this.require('history');
     const { room, to, before, limit } = query;
     const me = this.user;
     const collector = {
@@ -375,6 +406,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    * events and {@link sendFileFrame}.
    */
   async offerFile(offer: { to?: string; room?: string; name: string; size: number; sha256: string }): Promise<{ transfer: string; users?: string[] }> {
+    this.require('files');
     const frame = { type: 'file_offer' as const, ...offer };
     const ok = (await this.request(frame, (f) => f.type === 'ok')) as OkFrame;
     if (typeof ok.transfer !== 'string') throw new ClientError('bad_server_frame', `${this.where} accepted the file offer but gave no transfer id`);
@@ -392,6 +424,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Round trip to the server and back, in milliseconds. */
   async ping(): Promise<number> {
+    this.require('ping');
     const start = performance.now();
     await this.request({ type: 'ping' }, (f) => f.type === 'pong');
     return performance.now() - start;
@@ -431,6 +464,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.leaving ??= 'destroy';
     this.currentState = 'closing';
     this.socket.destroy();
+  }
+
+  /** Throws ClientError `unsupported`, with a sentence for the user, unless the server advertised `feature`. */
+  private require(feature: Feature): void {
+    if (!this.supports(feature)) throw new ClientError('unsupported', `this server does not support ${FEATURE_NAMES[feature]}`);
   }
 
   private request(frame: Request, acceptsWithoutId: PendingRequest['acceptsWithoutId']): Promise<ServerFrame> {

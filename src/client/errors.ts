@@ -37,7 +37,9 @@ export type ClientErrorCode =
   /** A frame to send would exceed the protocol's size limit. */
   | 'frame_too_large'
   /** The socket is congested and the bounded send queue is full. */
-  | 'send_queue_full';
+  | 'send_queue_full'
+  /** The server's `hello` does not list the extension this request needs (see `ChatClient.supports`). */
+  | 'unsupported';
 
 /** A failure on the client's side: connecting, timing out, the connection dropping, bad server data. */
 export class ClientError extends Error {

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
+import { FEATURES, FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
 import { LineModeError, runLineMode } from './line-mode.ts';
 
 // runLineMode in-process, against a scripted server, with streams for stdin and stdout.
@@ -17,7 +17,8 @@ async function scriptedServer(script: (frame: RawFrame, socket: Socket) => void)
       for (const result of decoder.push(chunk)) if (result.ok) script(result.frame, socket);
     });
     socket.on('end', () => socket.end());
-    socket.write(encodeFrame({ type: 'hello', protocol: 'chatlab/1' }));
+    // Advertises every extension: the scripts answer extension requests (who, ping, …) too.
+    socket.write(encodeFrame({ type: 'hello', protocol: 'chatlab/1', features: [...FEATURES] }));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

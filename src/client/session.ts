@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DEFAULT_PORT, LOBBY, type ByeFrame, type HistoryEndFrame, type MessageFrame, type PresenceFrame, type RoomCount, type WelcomeFrame } from '../protocol/index.ts';
+import { DEFAULT_PORT, LOBBY, type ByeFrame, type Feature, type HistoryEndFrame, type MessageFrame, type PresenceFrame, type RoomCount, type WelcomeFrame } from '../protocol/index.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { ChatClient, type ChatClientOptions, type FileClientFrame, type FileServerFrame, type HistoryPage, type HistoryQuery, type SayResult } from './chat-client.ts';
 import { ClientError, ProtocolError } from './errors.ts';
@@ -162,6 +162,14 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   /** The live connection, when connected. */
   get client(): ChatClient | undefined {
     return this.currentState === 'connected' ? this.current : undefined;
+  }
+
+  /**
+   * Whether the server advertised `feature` in its `hello` (false while not connected). Requests
+   * that need a missing extension fail with ClientError `unsupported` before anything is sent.
+   */
+  supports(feature: Feature): boolean {
+    return this.current?.supports(feature) ?? false;
   }
 
   /** The rooms the session is in (lobby first), kept across reconnects. */
@@ -406,6 +414,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
         if (this.listenerCount('error') > 0) this.emit('error', error);
       }
     }
+    // The barrier needs ping; without it (a core server has no rooms to rejoin either) there is no replay to wait for.
+    if (!client.supports('ping')) return rejoined;
     try {
       await client.ping();
     } catch (error) {

@@ -3,8 +3,23 @@
  * The wire contract is PROTOCOL.md; docs/protocol.md explains each frame with examples.
  */
 
-/** A request id: the server copies it into its direct answer. */
+/**
+ * A request id: a string of at most {@link MAX_REQUEST_ID_CHARS} characters, or an integer within
+ * ±(2^53−1) (see `isRequestId`). The server copies it, unchanged, into its direct answer.
+ */
 export type RequestId = string | number;
+
+/** Longest string `id`, in characters (code points). */
+export const MAX_REQUEST_ID_CHARS = 64;
+
+/**
+ * The extensions a server may advertise in `hello.features`, beyond the core. A client uses only
+ * what is advertised; a server without `features` is core only.
+ */
+export const FEATURES = ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'] as const;
+
+/** One extension a server may advertise in `hello.features`. */
+export type Feature = (typeof FEATURES)[number];
 
 /** Error codes of the contract (core) and of the reference server's extensions. */
 export const CORE_ERROR_CODES = [
@@ -115,7 +130,14 @@ export type ClientFrame =
 // ---------------------------------------------------------------- server → client
 
 /** Step 3: the server's greeting, sent first on every connection. */
-export interface HelloFrame { type: 'hello'; protocol: string; server?: string; motd?: string }
+export interface HelloFrame {
+  type: 'hello';
+  protocol: string;
+  server?: string;
+  motd?: string;
+  /** The extensions this server supports; absent means core only. Names a client does not know are ignored. */
+  features?: Feature[];
+}
 /** Step 5: login accepted; `users` is everyone online, sorted, self included. */
 export interface WelcomeFrame { type: 'welcome'; user: string; users: string[]; id?: RequestId }
 /** Steps 5 and 9: someone came online or went offline. */
@@ -152,7 +174,7 @@ export interface OkFrame { type: 'ok'; id?: RequestId; msgid?: number; queued?: 
 /** Something went wrong; `id` echoes the request's id when there was one. */
 export interface ErrorFrame { type: 'error'; code: ErrorCode | (string & {}); message: string; id?: RequestId }
 /** Step 9: the server's last frame to a user who quit. */
-export interface ByeFrame { type: 'bye'; reason?: string }
+export interface ByeFrame { type: 'bye'; reason?: string; id?: RequestId }
 /** Answer to `who`. */
 export interface UsersFrame { type: 'users'; users: string[]; room?: string; id?: RequestId }
 /** Answer to `ping`; `ts` is server time. */

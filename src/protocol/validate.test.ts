@@ -144,7 +144,8 @@ const clientCases: Case[] = [
 const serverCases: Case[] = [
   ok('hello', { type: 'hello', protocol: 'chatlab/1' }),
   ok('hello with server and motd', { type: 'hello', protocol: 'chatlab/1', server: 'ref', motd: 'hi' }),
-  ok('hello drops unknown fields', { type: 'hello', protocol: 'chatlab/1', features: ['rooms'] }, { type: 'hello', protocol: 'chatlab/1' }),
+  ok('hello drops unknown fields', { type: 'hello', protocol: 'chatlab/1', flavour: 'vanilla' }, { type: 'hello', protocol: 'chatlab/1' }),
+  ok('hello with features', { type: 'hello', protocol: 'chatlab/1', features: ['rooms'] }),
   bad('hello without protocol', { type: 'hello' }, 'protocol'),
   bad('hello with a number protocol', { type: 'hello', protocol: 1 }, 'protocol'),
   bad('hello with a number motd', { type: 'hello', protocol: 'chatlab/1', motd: 1 }, 'motd'),
@@ -230,7 +231,7 @@ describe('validateClientFrame', () => {
   });
 
   it('echoes the id with its type (string stays string, number stays number)', () => {
-    for (const id of ['7', 7, '', 0, -1.5]) {
+    for (const id of ['7', 7, '', 0, -1]) {
       const result = validateClientFrame({ type: 'say', text: 'x', id });
       expect(result.ok && result.frame.id).toBe(id);
     }
@@ -329,4 +330,35 @@ describe('codePointLength', () => {
     ['👩‍💻', 3],
   ];
   it.each(cases)('%j has %i code points', (text, n) => expect(codePointLength(text)).toBe(n));
+});
+
+describe('request ids (a string of ≤ 64 characters or an integer within ±(2^53−1))', () => {
+  const LARGEST = Number.MAX_SAFE_INTEGER;
+
+  it.each([['a string', 'm-2'], ['the empty string', ''], ['64 characters (emoji count as one)', '👋'.repeat(64)], ['zero', 0], ['a negative integer', -7], ['2^53−1', LARGEST], ['−(2^53−1)', -LARGEST]])(
+    'accepts %s, kept unchanged',
+    (_name, id) => {
+      expect(isRequestId(id)).toBe(true);
+      expect(validateClientFrame({ type: 'say', text: 'hi', id })).toEqual({ ok: true, frame: { type: 'say', text: 'hi', id } });
+    },
+  );
+
+  it.each([['an object', {}], ['an array', [1]], ['true', true], ['null', null], ['65 characters', 'x'.repeat(65)], ['1.5', 1.5], ['2^53', 2 ** 53], ['−2^53', -(2 ** 53)], ['NaN', Number.NaN]])(
+    'refuses %s with bad_request naming "id"',
+    (_name, id) => {
+      expect(isRequestId(id)).toBe(false);
+      const result = validateClientFrame({ type: 'say', text: 'hi', id });
+      expect(result).toMatchObject({ ok: false, code: 'bad_request' });
+      expect(!result.ok && result.message).toContain('field "id" of "say"');
+    },
+  );
+
+  it('is allowed on the bye that answers a quit, and features on hello', () => {
+    expect(validateServerFrame({ type: 'bye', id: 9 })).toEqual({ ok: true, frame: { type: 'bye', id: 9 } });
+    expect(validateServerFrame({ type: 'hello', protocol: 'chatlab/1', features: ['who', 'future-thing'] })).toEqual({
+      ok: true,
+      frame: { type: 'hello', protocol: 'chatlab/1', features: ['who', 'future-thing'] },
+    });
+    expect(validateServerFrame({ type: 'hello', protocol: 'chatlab/1', features: 'who' })).toMatchObject({ ok: false, code: 'bad_request' });
+  });
 });

@@ -7,7 +7,7 @@ import {
   codePointLength,
 } from './limits.ts';
 import { MAX_FILE_CHUNK_BYTES, SHA256_PATTERN, base64DecodedLength, isOfferableFileName, MAX_FILE_NAME_CHARS } from './files.ts';
-import type { ClientFrame, RawFrame, RequestId, ServerFrame } from './frames.ts';
+import { MAX_REQUEST_ID_CHARS, type ClientFrame, type RawFrame, type RequestId, type ServerFrame } from './frames.ts';
 
 /** The outcome of validating a decoded frame's fields. */
 export type Validation<T> =
@@ -76,7 +76,8 @@ const roomCounts: FieldCheck = (v) =>
   v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
     ? null
     : 'must be an array of {"room": string, "users": number}';
-const requestId: FieldCheck = (v) => (isRequestId(v) ? null : 'must be a string or a number');
+const requestId: FieldCheck = (v) =>
+  isRequestId(v) ? null : `must be a string of at most ${MAX_REQUEST_ID_CHARS} characters or a whole number within ±(2^53−1)`;
 
 const optional = (check: FieldCheck): FieldSpec => ({ check, optional: true });
 const required = (check: FieldCheck): FieldSpec => ({ check });
@@ -114,7 +115,7 @@ export const CLIENT_FRAME_SPECS: Record<ClientFrame['type'], FrameSpec> = {
 
 /** Every frame a server may send, with its fields: what clients and the verifier check. */
 export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
-  hello: { fields: { protocol: required(anyString), server: optional(anyString), motd: optional(anyString) } },
+  hello: { fields: { protocol: required(anyString), server: optional(anyString), motd: optional(anyString), features: optional(stringList) } },
   welcome: { fields: { user: required(anyString), users: required(stringList), id } },
   presence: {
     fields: { user: required(anyString), status: required(oneOf('online', 'offline')), reason: optional(anyString), room: optional(anyString) },
@@ -133,7 +134,7 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   },
   ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
   error: { fields: { code: required(anyString), message: required(anyString), id } },
-  bye: { fields: { reason: optional(anyString) } },
+  bye: { fields: { reason: optional(anyString), id } },
   users: { fields: { users: required(stringList), room: optional(anyString), id } },
   pong: { fields: { ts: required(finiteNumber), id } },
   history_end: {
@@ -230,11 +231,15 @@ export function validateServerFrame(raw: RawFrame): Validation<ServerFrame> {
 }
 
 /**
- * Whether a value is a usable request id: a string of well-formed Unicode or a finite number. The
- * server also asks this of a frame it refuses, so even an invalid request gets its answer with its id.
+ * Whether a value is a valid request id: a string of at most {@link MAX_REQUEST_ID_CHARS}
+ * characters (well-formed Unicode), or an integer within ±(2^53−1), the integers every JSON parser
+ * reads back exactly, so "the same id" holds in any language. `1.5`, `2**53`, `true`, `null`,
+ * objects and arrays are not ids. The server also asks this of a frame it refuses, so an invalid
+ * request with a valid id still gets its answer with that id; an invalid id is never echoed.
  */
 export function isRequestId(value: unknown): value is RequestId {
-  return (typeof value === 'string' && !LONE_SURROGATE.test(value)) || (typeof value === 'number' && Number.isFinite(value));
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  return typeof value === 'string' && !LONE_SURROGATE.test(value) && codePointLength(value) <= MAX_REQUEST_ID_CHARS;
 }
 
 /** Whether a client may send this frame type before logging in. */

@@ -1,4 +1,5 @@
 import {
+  FEATURES,
   LOBBY,
   PROTOCOL,
   allowedBeforeLogin,
@@ -8,6 +9,7 @@ import {
   type ClientFrame,
   type DecodeResult,
   type ErrorCode,
+  type Feature,
   type HistoryFrame,
   type LoginFrame,
   type MessageFrame,
@@ -58,6 +60,12 @@ export const HISTORY_REPLAY_OUTPUT_SHARE = 0.5;
  */
 export const OVERFLOW_DRAIN_GRACE_PERIODS = 10;
 
+/**
+ * What `hello.features` advertises: every extension this server implements (all of them), so a
+ * client offers only what works and the verifier checks each one.
+ */
+export const SERVER_FEATURES: readonly Feature[] = FEATURES;
+
 /** Why a connection is turned away at once. */
 export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | 'server_shutdown';
 
@@ -93,7 +101,7 @@ export class ChatCore implements ConnectionHandler {
         `too many connections from ${connection.address} (at most ${maxConnectionsPerAddress}); close one and try again`,
       );
     }
-    connection.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName });
+    connection.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName, features: [...SERVER_FEATURES] });
     const { loginTimeoutMs } = this.deps.limits;
     const timer = connection.after(loginTimeoutMs, () => {
       if (!connection.member) this.fatal(connection, 'idle_timeout', `no login within ${formatSeconds(loginTimeoutMs)}; closing`);

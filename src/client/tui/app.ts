@@ -132,6 +132,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   });
 
   async function refreshRooms(): Promise<void> {
+    if (!session.supports('rooms')) return refresh();
     try {
       roomCounts = await session.listRooms();
     } catch {
@@ -390,7 +391,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
 
   // ---------------------------------------------------------------- timers
   const ping = async () => {
-    if (session.state !== 'connected') return;
+    // Keepalive only where the server has ping: a core server would answer each one with an error.
+    if (session.state !== 'connected' || !session.supports('ping')) return;
     try {
       latency = await session.ping();
     } catch {

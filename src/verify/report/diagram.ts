@@ -37,6 +37,11 @@ function quote(value: unknown, max = 24): string {
   return `"${clip(showBytes(text), max)}"`;
 }
 
+/** ` to="bob"` / ` room="rust"`: the fields that decide who receives a say or a message, when present. */
+function routing(frame: RawFrame): string {
+  return `${frame.to !== undefined ? ` to=${quote(frame.to, 16)}` : ''}${frame.room !== undefined ? ` room=${quote(frame.room, 16)}` : ''}`;
+}
+
 /** A short label for one frame: its type and the fields that matter. */
 export function frameSummary(frame: RawFrame): string {
   const id = frame.id !== undefined ? ` id=${JSON.stringify(frame.id)}` : '';
@@ -51,9 +56,9 @@ export function frameSummary(frame: RawFrame): string {
     case 'presence':
       return `presence ${quote(frame.user, 16)} ${String(frame.status)}${frame.reason ? ` (${String(frame.reason)})` : ''}`;
     case 'say':
-      return `say ${quote(frame.text)}${frame.from !== undefined ? ` from=${quote(frame.from, 16)}` : ''}${id}`;
+      return `say ${quote(frame.text)}${routing(frame)}${frame.from !== undefined ? ` from=${quote(frame.from, 16)}` : ''}${id}`;
     case 'message':
-      return `message from=${quote(frame.from, 16)} ${quote(frame.text)}`;
+      return `message from=${quote(frame.from, 16)}${routing(frame)} ${quote(frame.text)}`;
     case 'error':
       return `error ${String(frame.code)} ${quote(frame.message, 30)}${id}`;
     default: {

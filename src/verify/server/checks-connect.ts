@@ -103,6 +103,7 @@ const helloFirst: Check<ServerContext> = {
       });
     }
     ctx.requireValid(probe, received, `hello needs a string field "protocol": send ${HELLO}.`);
+    ctx.features = new Set(Array.isArray(frame.features) ? (frame.features as string[]) : []);
     const diff = byteDiff('the "protocol" field of hello', PROTOCOL, String(frame.protocol));
     if (diff) {
       fail({

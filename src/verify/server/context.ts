@@ -1,4 +1,4 @@
-import { validateServerFrame, type RawFrame, type StepNumber } from '../../protocol/index.ts';
+import { validateServerFrame, type Feature, type RawFrame, type StepNumber } from '../../protocol/index.ts';
 import { showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, type FailureReport } from '../failure.ts';
 import { nonce } from '../nonce.ts';
@@ -51,6 +51,8 @@ export class ServerContext {
   /** Bob's second session (step 9), dropped abruptly at step 10. */
   bobAgain?: Probe;
   readonly texts: SentTexts;
+  /** The extensions the server's `hello` advertised in `features` (empty: core only). Set at step 3. */
+  features: ReadonlySet<string> = new Set();
   /** Id of the `say` that must be answered `ok`. */
   readonly sayId: string;
   private connections = 0;
@@ -84,6 +86,11 @@ export class ServerContext {
   }
   get c(): Account | undefined {
     return this.accounts[2];
+  }
+
+  /** Whether the server's `hello` advertised this extension in `features`. */
+  advertises(feature: Feature): boolean {
+    return this.features.has(feature);
   }
 
   /** Logged-in probes other than `except`. */

@@ -8,10 +8,11 @@ import { connectChecks } from './checks-connect.ts';
 import { leaveChecks } from './checks-leave.ts';
 import { loginChecks } from './checks-login.ts';
 import { relayChecks } from './checks-relay.ts';
+import { routingChecks } from './checks-routing.ts';
 import { ServerContext } from './context.ts';
 
 /** Every server check, in the order they run (steps 1 → 10). */
-export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...leaveChecks];
+export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...routingChecks, ...leaveChecks];
 
 /**
  * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
