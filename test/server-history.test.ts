@@ -25,7 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Says each text (in `room`, default lobby) and waits for its ok; returns the oks. */
 async function sayAll(socket: FrameSocket, list: string[], room?: string): Promise<void> {
   for (const [i, text] of list.entries()) {
-    const id = `${text}#${i}`;
+    const id = `${i}:${text.slice(0, 40)}`; // ids are at most 64 characters
     socket.send({ type: 'say', text, id, ...(room !== undefined && { room }) });
     await socket.next((f) => f.id === id && f.type === 'ok');
   }
