@@ -128,7 +128,10 @@ function checkMessage(probe: Probe, received: Received, from: string, text: stri
       expected: example,
       received: showBytes(received.raw),
       diff: textDiff,
-      hint: sentence('relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1), and encode the frame as UTF-8.', HINTS.utf8Split),
+      hint: sentence(
+        'relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1 or Windows-1252 or the platform\'s default charset: name the encoding), and encode the frame as UTF-8.',
+        HINTS.utf8Split,
+      ),
       culprit: received.seq,
     });
   }
@@ -165,6 +168,13 @@ async function expectRelayed(ctx: ServerContext, sender: Probe, from: string, te
     }
     fail(await ctx.explainWait(probe, wait, `${sender.name}'s message on ${probe.name}'s connection`, Math.max(waitMs, seen?.waitedMs ?? 0), { timeout: timeoutHint }));
   }
+}
+
+/** Waits for the message carrying `text` on `probe` alone, and checks it (from, exact text, ts). */
+export async function expectRelayedTo(ctx: ServerContext, probe: Probe, from: string, text: string, timeoutHint: string): Promise<void> {
+  const wait = await probe.next((r) => r.frame === undefined || carries(text)(r), ctx.timeouts.answerMs);
+  if (wait.kind === 'frame' && wait.received.frame) return checkMessage(probe, wait.received, from, text, ctx);
+  fail(await ctx.explainWait(probe, wait, `${from}'s message on ${probe.name}'s connection`, ctx.timeouts.answerMs, { timeout: timeoutHint }));
 }
 
 const relayed: Check<ServerContext> = {

@@ -9,9 +9,17 @@ import { leaveChecks } from './checks-leave.ts';
 import { loginChecks } from './checks-login.ts';
 import { relayChecks } from './checks-relay.ts';
 import { ServerContext } from './context.ts';
+import { errorChecks } from './checks-errors.ts';
+import { robustnessChecks } from './checks-robustness.ts';
 
-/** Every server check, in the order they run (steps 1 → 10). */
-export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...leaveChecks];
+/**
+ * Every server check, in the order they run (steps 1 → 10). The error and robustness checks of a
+ * step run after its other checks (a stable sort by step), so a learner meets each rule after
+ * the happy path of the step that teaches it.
+ */
+export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...leaveChecks, ...errorChecks, ...robustnessChecks].sort(
+  (a, b) => a.step - b.step,
+);
 
 /**
  * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
