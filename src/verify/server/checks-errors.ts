@@ -47,7 +47,7 @@ async function expectError(ctx: ServerContext, c: ErrorCase): Promise<Received> 
   const { probe } = c;
   await probe.send(c.bytes, c.frame ? { frames: [c.frame] } : {});
   const example = json({ type: 'error', code: c.code, message: '…', ...(c.id !== undefined ? { id: c.id } : {}) });
-  const answer = await ctx.expect(probe, answerOf('ok', 'welcome', 'message'), `${example} after ${c.what}`, ctx.timeouts.answerMs, {
+  const answer = await ctx.expect(probe, answerOf('ok', 'welcome'), `${example} after ${c.what}`, ctx.timeouts.answerMs, {
     timeout: sentence(`answer ${c.what} with ${example}.`, HINTS.handlerDied),
     close: sentence(`a bad frame gets an error and the connection stays open: answer ${c.what} with ${example}, then read the next line.`, HINTS.handlerDied),
   });
