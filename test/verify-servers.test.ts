@@ -63,7 +63,7 @@ const BROKEN: Broken[] = [
   { file: 'no-user-name-rule.ts', step: 5, check: '5.bad-user-name', hint: 'a user name is 1–32 characters', summary: 'user name of 33 characters was answered with error auth_failed' },
   { file: 'say_without_text.py', step: 6, check: '6.say-without-text', hint: 'a say needs a string "text"', summary: 'was answered with "ok", not error bad_request' },
   { file: 'no-text-limit.ts', step: 6, check: '6.say-too-long', hint: 'a text is 1–4,000 characters', summary: '4,001 characters was answered with "ok"' },
-  { file: 'cp1252_reader.py', step: 7, check: '7.unicode', hint: 'Windows-1252', summary: 'got the text changed' },
+  { file: 'cp1252_reader.py', step: 7, check: '7.unicode', hint: 'Windows-1252', summary: "got alice's text changed into bytes that are not UTF-8" },
   { file: 'splits_at_lone_cr.py', step: 7, check: '7.lone-cr', hint: "Java's readLine()", summary: 'received the part before a lone \\r' },
   { file: 'crash-on-bad-utf8.ts', step: 10, check: '10.garbage-then-drop', hint: 'read its stderr', summary: 'exited with code 1' },
 ];
