@@ -70,7 +70,7 @@ async function expectError(ctx: ServerContext, c: ErrorCase): Promise<Received> 
       summary: `error ${c.code} came back with ${answer.frame!.id === undefined ? 'no id' : `id ${got}`}, not the request's id ${JSON.stringify(c.id)}`,
       expected: example,
       received: showBytes(answer.raw),
-      diff: byteDiff('the "id" field of the error', JSON.stringify(c.id), got) ?? undefined,
+      ...(answer.frame!.id !== undefined ? { diff: byteDiff('the "id" field of the error', JSON.stringify(c.id), got) ?? undefined } : {}),
       hint: `copy the request's id, unchanged, into every direct answer, errors included: ${example}.`,
       culprit: answer.seq,
     });
