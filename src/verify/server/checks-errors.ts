@@ -184,7 +184,13 @@ const frameTooLarge: Check<ServerContext> = {
   async run(ctx) {
     const probe = await ctx.openWithHello('huge');
     const frame = { type: 'verify_big', id: 'v-huge' };
-    await probe.send(paddedFrame(frame, MAX_FRAME_BYTES + 1));
+    const bytes = paddedFrame(frame, MAX_FRAME_BYTES + 1);
+    // 65,536 bytes without a newline already make the frame too large. Sending the newline only
+    // if no answer came keeps it from arriving after the server closed (a reset could then
+    // swallow the error on its way).
+    await probe.send(bytes.subarray(0, MAX_FRAME_BYTES));
+    const early = await probe.next(answerOf('ok', 'welcome'), ctx.timeouts.quietMs, { consume: false });
+    if (early.kind === 'timeout') await probe.send(bytes.subarray(MAX_FRAME_BYTES));
     const example = json({ type: 'error', code: 'frame_too_large', message: '…' });
     const what = `a frame of ${(MAX_FRAME_BYTES + 1).toLocaleString('en')} bytes, newline included`;
     const hint = `count the bytes of each line with its newline: at ${MAX_FRAME_BYTES.toLocaleString('en')} bytes without a \\n, send ${example} and close the connection (the server cannot know where the next frame starts).`;
