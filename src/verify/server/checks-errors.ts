@@ -36,7 +36,7 @@ function line(text: string): Buffer {
 }
 
 /** `frame` padded with an unknown field `pad` to exactly `bytes` bytes, newline included. */
-export function paddedFrame(frame: RawFrame, bytes: number): Buffer {
+function paddedFrame(frame: RawFrame, bytes: number): Buffer {
   // Built by hand: encodeFrame refuses, rightly, to write a frame over the limit.
   const empty = Buffer.byteLength(JSON.stringify({ ...frame, pad: '' })) + 1;
   return line(JSON.stringify({ ...frame, pad: 'x'.repeat(bytes - empty) }));
