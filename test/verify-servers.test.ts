@@ -57,6 +57,20 @@ const BROKEN: Broken[] = [
   { file: 'no-bye.ts', step: 9, check: '9.bye', hint: 'answer quit with {"type":"bye"}', summary: 'without sending bye' },
   { file: 'never_closes.py', step: 10, check: '10.closes-after-bye', hint: 'close the socket', summary: 'still open after bye' },
   { file: 'no-offline-on-drop.ts', step: 10, check: '10.drop-offline', hint: 'when a read returns 0 bytes or fails' },
+  // The error rules (issue 11): each after the happy path of the step that teaches it.
+  { file: 'no_error_replies.py', step: 4, check: '4.not-json', hint: 'catch errors per connection', summary: 'no answer within 2 s: waited for {"type":"error","code":"bad_frame"' },
+  { file: 'crash-on-null.ts', step: 4, check: '4.not-object', hint: 'read its stderr', summary: 'exited with code 1 before' },
+  { file: 'dies_on_missing_type.py', step: 4, check: '4.no-type', hint: 'raised an exception and stopped, leaving the socket open', summary: 'no answer within 2 s' },
+  { file: 'errors_without_id.py', step: 4, check: '4.unknown-type', hint: "copy the request's id, unchanged, into every direct answer", summary: 'came back with no id' },
+  { file: 'frame-limit-off-by-one.ts', step: 4, check: '4.frame-65536', hint: 'a line of 65,535 bytes plus its \\n is a normal frame', summary: 'answered with error frame_too_large, not unknown_type' },
+  { file: 'no_frame_limit.py', step: 4, check: '4.frame-too-large', hint: 'at 65,536 bytes without a \\n', summary: 'answered with error unknown_type, not error frame_too_large' },
+  { file: 'login_missing_password.py', step: 5, check: '5.login-without-password', hint: 'answer error bad_request (not auth_failed)', summary: 'answered with error auth_failed, not bad_request' },
+  { file: 'no-user-name-rule.ts', step: 5, check: '5.bad-user-name', hint: 'a user name is 1–32 characters', summary: 'user name of 33 characters was answered with error auth_failed' },
+  { file: 'say_without_text.py', step: 6, check: '6.say-without-text', hint: 'a say needs a string "text"', summary: 'was answered with "ok", not error bad_request' },
+  { file: 'no-text-limit.ts', step: 6, check: '6.say-too-long', hint: 'a text is 1–4,000 characters', summary: '4,001 characters was answered with "ok"' },
+  { file: 'cp1252_reader.py', step: 7, check: '7.unicode', hint: 'Windows-1252', summary: "got alice's text changed into bytes that are not UTF-8" },
+  { file: 'splits_at_lone_cr.py', step: 7, check: '7.lone-cr', hint: "Java's readLine()", summary: 'received the part before a lone \\r' },
+  { file: 'crash-on-bad-utf8.ts', step: 10, check: '10.garbage-then-drop', hint: 'read its stderr', summary: 'exited with code 1' },
 ];
 
 describe('chatlab verify on sample servers', () => {

@@ -55,4 +55,6 @@ export const HINTS = {
   newline: 'end every frame with \\n: one JSON object per line (JSON.stringify(frame) + "\\n" / json.dumps(frame) + "\\n").',
   jsonLine: 'send one JSON object per line, nothing else on the line: JSON.stringify(frame) + "\\n" in JS, json.dumps(frame) + "\\n" in Python.',
   serverExited: 'your server stopped: read its stderr below for the error. A problem with one connection must never stop the whole server.',
+  handlerDied:
+    'if nothing comes back at all, the code serving this connection probably raised an exception and stopped, leaving the socket open with nobody reading it: catch errors per connection (try/except around the handling of each line, and close the socket in a finally) so one bad frame gets its error and the loop goes on.',
 } as const;

@@ -128,7 +128,7 @@ function checkMessage(probe: Probe, received: Received, from: string, text: stri
       expected: example,
       received: showBytes(received.raw),
       diff: textDiff,
-      hint: sentence('relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1), and encode the frame as UTF-8.', HINTS.utf8Split),
+      hint: TEXT_HINT,
       culprit: received.seq,
     });
   }
@@ -148,6 +148,32 @@ function checkMessage(probe: Probe, received: Received, from: string, text: stri
   }
 }
 
+const TEXT_HINT = sentence(
+  'relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1 or Windows-1252 or the platform\'s default charset: name the encoding), and encode the frame as UTF-8.',
+  HINTS.utf8Split,
+);
+
+/**
+ * Fails when `received` is a line that is not UTF-8 but carries the nonce of `text`: the server
+ * read or wrote the text in another encoding. The diff compares the text as JSON would write it
+ * with the bytes where the line holds it.
+ */
+function failIfMisencoded(probe: Probe, received: Received, from: string, text: string): void {
+  if (received.frame || !received.raw.includes(Buffer.from(nonceOf(text), 'utf8'))) return;
+  const field = /"text"\s*:\s*/.exec(received.raw.toString('latin1'));
+  const start = field ? field.index + field[0].length : 0;
+  const sent = Buffer.from(JSON.stringify(text), 'utf8');
+  const diff = byteDiff(`the "text" field of the message ${probe.name} received, as JSON on the wire`, sent, received.raw.subarray(start, start + sent.length));
+  fail({
+    summary: `${probe.name} got ${from}'s text changed into bytes that are not UTF-8`,
+    expected: showBytes(json({ type: 'message', from, text, ts: Date.now() })),
+    received: showBytes(received.raw),
+    ...(diff ? { diff } : {}),
+    hint: TEXT_HINT,
+    culprit: received.seq,
+  });
+}
+
 /** Waits for the message carrying `text` on every other logged-in user, and checks each. */
 async function expectRelayed(ctx: ServerContext, sender: Probe, from: string, text: string, timeoutHint: string): Promise<void> {
   const seen = arrivals(ctx).get(text);
@@ -155,6 +181,7 @@ async function expectRelayed(ctx: ServerContext, sender: Probe, from: string, te
     // Step 6 already waited the full time for the first recipient: no second wait.
     const waitMs = index === 0 && seen && !seen.arrived && seen.waitedMs >= ctx.timeouts.answerMs ? 0 : ctx.timeouts.answerMs;
     const wait = await probe.next((r) => r.frame === undefined || carries(text)(r), waitMs);
+    if (wait.kind === 'frame') failIfMisencoded(probe, wait.received, from, text);
     if (wait.kind === 'frame' && wait.received.frame) {
       checkMessage(probe, wait.received, from, text, ctx);
       continue;
@@ -165,6 +192,14 @@ async function expectRelayed(ctx: ServerContext, sender: Probe, from: string, te
     }
     fail(await ctx.explainWait(probe, wait, `${sender.name}'s message on ${probe.name}'s connection`, Math.max(waitMs, seen?.waitedMs ?? 0), { timeout: timeoutHint }));
   }
+}
+
+/** Waits for the message carrying `text` on `probe` alone, and checks it (from, exact text, ts). */
+export async function expectRelayedTo(ctx: ServerContext, probe: Probe, from: string, text: string, timeoutHint: string): Promise<void> {
+  const wait = await probe.next((r) => r.frame === undefined || carries(text)(r), ctx.timeouts.answerMs);
+  if (wait.kind === 'frame') failIfMisencoded(probe, wait.received, from, text);
+  if (wait.kind === 'frame' && wait.received.frame) return checkMessage(probe, wait.received, from, text, ctx);
+  fail(await ctx.explainWait(probe, wait, `${from}'s message on ${probe.name}'s connection`, ctx.timeouts.answerMs, { timeout: timeoutHint }));
 }
 
 const relayed: Check<ServerContext> = {

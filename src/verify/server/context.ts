@@ -28,7 +28,22 @@ export interface SentTexts {
   beforeLogin: string;
   withId: string;
   forged: string;
+  /** Step 7: the two says of one line cut by a lone \r (neither may be relayed), and the say sent after it. */
+  beforeCr: string;
+  afterCr: string;
+  nextToCr: string;
+  /** Step 10: what a pair says while another client sends garbage and drops. */
+  pairAsk: string;
+  pairReply: string;
 }
+
+/**
+ * The relay check's text: each part breaks a common wrong decoding. Ł ō ŏ Ő ŝ hold the bytes 0x81
+ * 0x8D 0x8F 0x90 0x9D, which Windows-1252 cannot map; a ZWJ family, a flag and combining marks are
+ * several code points per visible character; 𠀋 is 4 bytes outside the BMP; U+2028 is a line end
+ * to str.splitlines(); the quote, backslash, newline and tab travel as JSON escapes.
+ */
+export const FIDELITY_TEXT = 'héllo 👋 wörld — 世界 ✓ Łódź ōŏŐŝ 👨\u200d👩\u200d👧\u200d👦 🇯🇵 e\u0301 n\u0303 𠀋 \u2028 "quoted" back\\slash line\nbreak tab\tend';
 
 /**
  * The state shared by the server checks of one run: the address, the timeouts, the probe
@@ -50,6 +65,8 @@ export class ServerContext {
   guest?: Probe;
   /** Bob's second session (step 9), dropped abruptly at step 10. */
   bobAgain?: Probe;
+  /** Connection that never logs in and sends the bad frames of steps 4–5. */
+  rude?: Probe;
   readonly texts: SentTexts;
   /** The extensions the server's `hello` advertised in `features` (empty: core only). Set at step 3. */
   features: ReadonlySet<string> = new Set();
@@ -69,10 +86,15 @@ export class ServerContext {
   ) {
     this.texts = {
       plain: `hello from the verifier ${nonce()}`,
-      unicode: `héllo 👋 wörld — 世界 ✓ ${nonce()}`,
+      unicode: `${FIDELITY_TEXT} ${nonce()}`,
       beforeLogin: `nobody may read this ${nonce()}`,
       withId: `this one has an id ${nonce()}`,
       forged: `who am I really? ${nonce()}`,
+      beforeCr: `the part before a lone CR ${nonce()}`,
+      afterCr: `smuggled after a lone CR ${nonce()}`,
+      nextToCr: `the say after the bad line ${nonce()}`,
+      pairAsk: `are you still there? ${nonce()}`,
+      pairReply: `still here ${nonce()}`,
     };
     this.sayId = `verify-${Math.random().toString(36).slice(2, 7)}`;
   }

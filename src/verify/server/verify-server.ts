@@ -10,9 +10,17 @@ import { loginChecks } from './checks-login.ts';
 import { relayChecks } from './checks-relay.ts';
 import { routingChecks } from './checks-routing.ts';
 import { ServerContext } from './context.ts';
+import { errorChecks } from './checks-errors.ts';
+import { robustnessChecks } from './checks-robustness.ts';
 
-/** Every server check, in the order they run (steps 1 → 10). */
-export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...routingChecks, ...leaveChecks];
+/**
+ * Every server check, in the order they run (steps 1 → 10). The error and robustness checks of a
+ * step run after its other checks (a stable sort by step), so a learner meets each rule after
+ * the happy path of the step that teaches it.
+ */
+export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...routingChecks, ...leaveChecks, ...errorChecks, ...robustnessChecks].sort(
+  (a, b) => a.step - b.step,
+);
 
 /**
  * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
