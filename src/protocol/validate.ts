@@ -57,6 +57,8 @@ const oneOf =
   (...allowed: string[]): FieldCheck =>
   (v) =>
     typeof v === 'string' && allowed.includes(v) ? null : `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`;
+/** A flag that is either absent or `true` (`more` on a paged list). */
+const onlyTrue: FieldCheck = (v) => (v === true ? null : 'must be true when present');
 const boolean: FieldCheck = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 const count: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const positiveCount: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1');
@@ -76,7 +78,8 @@ const roomCounts: FieldCheck = (v) =>
   v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
     ? null
     : 'must be an array of {"room": string, "users": number}';
-const requestId: FieldCheck = (v) => (isRequestId(v) ? null : 'must be a string or a number');
+const requestId: FieldCheck = (v) =>
+  isRequestId(v) ? null : `must be a string of at most ${MAX_REQUEST_ID_CHARS} characters or a number`;
 
 const optional = (check: FieldCheck): FieldSpec => ({ check, optional: true });
 const required = (check: FieldCheck): FieldSpec => ({ check });
@@ -115,7 +118,7 @@ export const CLIENT_FRAME_SPECS: Record<ClientFrame['type'], FrameSpec> = {
 /** Every frame a server may send, with its fields: what clients and the verifier check. */
 export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   hello: { fields: { protocol: required(anyString), server: optional(anyString), motd: optional(anyString) } },
-  welcome: { fields: { user: required(anyString), users: required(stringList), id } },
+  welcome: { fields: { user: required(anyString), users: required(stringList), more: optional(onlyTrue), id } },
   presence: {
     fields: { user: required(anyString), status: required(oneOf('online', 'offline')), reason: optional(anyString), room: optional(anyString) },
   },
@@ -134,7 +137,7 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
   error: { fields: { code: required(anyString), message: required(anyString), id } },
   bye: { fields: { reason: optional(anyString) } },
-  users: { fields: { users: required(stringList), room: optional(anyString), id } },
+  users: { fields: { users: required(stringList), room: optional(anyString), more: optional(onlyTrue), id } },
   pong: { fields: { ts: required(finiteNumber), id } },
   history_end: {
     fields: { count: required(count), last_msgid: optional(count), room: optional(anyString), to: optional(anyString), truncated: optional(boolean), id },
@@ -191,12 +194,18 @@ export function validateServerFrame(raw: RawFrame): Validation<ServerFrame> {
   return validateWith<ServerFrame>(SERVER_FRAME_SPECS, raw);
 }
 
+/** Longest string request id, in code points (the contract's bound). */
+export const MAX_REQUEST_ID_CHARS = 64;
+
 /**
- * Whether a value is a usable request id: a string or a finite number. The server also asks this
- * of a frame it refuses, so even an invalid request gets its answer with its id.
+ * Whether a value is a usable request id: a string of at most {@link MAX_REQUEST_ID_CHARS}
+ * characters (the contract's bound) or a finite number. The server also asks this of a frame it
+ * refuses, so even an invalid request gets its answer with its id. The bound keeps every answer that
+ * echoes an id small, so a paged list always has room for names.
  */
 export function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  if (typeof value === 'string') return value.length <= MAX_REQUEST_ID_CHARS || codePointLength(value) <= MAX_REQUEST_ID_CHARS;
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 /** Whether a client may send this frame type before logging in. */
