@@ -1,0 +1,121 @@
+/**
+ * Long user lists (step 5 and the `who`/`join` extension): when the list does not fit in one
+ * frame, the server pages it — `more: true` on every frame but the last, all with the request's
+ * id, nothing else in between. With 65,536-byte frames that takes ~1,870 users with 32-character
+ * names (and ~1.8 M presence frames to log them in); the server's `listFrameBytes` limit lowers the
+ * page size (computed by the same splitter from the same rule), so 120 users show the paging here.
+ * The splitter's own tests cover the real frame limit.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RawFrame } from '../src/protocol/index.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { CROWD_PASSWORD, CROWD_SCRYPT, loginCrowd, longNames, seedAccounts, type Crowd } from './helpers/crowd.ts';
+import type { FrameSocket } from './helpers/frame-socket.ts';
+
+/** A page of {@link LIST_FRAME_BYTES} holds ~27 names of 32 characters: 120 users make 5 pages. */
+const CROWD = 120;
+const LIST_FRAME_BYTES = 1_024;
+
+let chat: TestServer | undefined;
+let crowd: Crowd | undefined;
+
+afterEach(async () => {
+  crowd?.close();
+  crowd = undefined;
+  await chat?.stop();
+  chat = undefined;
+});
+
+/** Takes the frames of one paged answer: the first (`first` type), then `users` frames while `more`. */
+async function takePaged(socket: FrameSocket, first: string): Promise<RawFrame[]> {
+  const frames = [await socket.nextFrame(5_000)];
+  expect(frames[0]?.type).toBe(first);
+  while (frames.at(-1)?.more === true) frames.push(await socket.nextFrame(5_000));
+  return frames;
+}
+
+function expectPaging(frames: RawFrame[], id: unknown): void {
+  expect(frames.length).toBeGreaterThanOrEqual(4);
+  for (const frame of frames) {
+    expect(Buffer.byteLength(`${JSON.stringify(frame)}\n`)).toBeLessThanOrEqual(LIST_FRAME_BYTES);
+    expect(frame.id).toEqual(id);
+  }
+  expect(frames.slice(0, -1).every((frame) => frame.more === true)).toBe(true);
+  expect(frames.at(-1)).not.toHaveProperty('more');
+  expect(frames.slice(1).every((frame) => frame.type === 'users')).toBe(true);
+}
+
+describe('long user lists', () => {
+  it('pages welcome, who and join answers that do not fit in one frame', async () => {
+    const names = longNames(CROWD);
+    const me = longNames(1, 'z')[0] as string;
+    chat = await startTestServer({ users: {}, scrypt: CROWD_SCRYPT, limits: { listFrameBytes: LIST_FRAME_BYTES } });
+    await seedAccounts(chat.server, [...names, me]);
+    crowd = await loginCrowd(chat.server, chat.port, names);
+
+    const socket = await chat.connect('me');
+    await socket.next('hello');
+    socket.send({ type: 'login', user: me, password: CROWD_PASSWORD, id: 'L' });
+    const welcome = await takePaged(socket, 'welcome');
+    expectPaging(welcome, 'L');
+    expect(welcome[0]).toMatchObject({ type: 'welcome', user: me });
+    expect(welcome.slice(1).every((frame) => !('room' in frame))).toBe(true);
+    expect(welcome.flatMap((frame) => frame.users as string[])).toEqual([...names, me]);
+
+    socket.send({ type: 'who', id: 7 });
+    const who = await takePaged(socket, 'users');
+    expectPaging(who, 7);
+    expect(who.flatMap((frame) => frame.users as string[])).toEqual([...names, me]);
+
+    // Joining a room one is in answers the same way: lobby is everyone, so its list is paged too.
+    socket.send({ type: 'join', room: 'lobby', id: 'j' });
+    const join = await takePaged(socket, 'users');
+    expectPaging(join, 'j');
+    expect(join.every((frame) => frame.room === 'lobby')).toBe(true);
+    expect(join.flatMap((frame) => frame.users as string[])).toEqual([...names, me]);
+    expect(await socket.nextFrame()).toMatchObject({ type: 'history_end', room: 'lobby' });
+
+    socket.send({ type: 'who', room: 'lobby', id: 'wl' });
+    const whoRoom = await takePaged(socket, 'users');
+    expectPaging(whoRoom, 'wl');
+    expect(whoRoom.every((frame) => frame.room === 'lobby')).toBe(true);
+  });
+
+  it('keeps short lists in one frame without more', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    expect(alice.welcome).toEqual({ type: 'welcome', user: 'alice', users: ['alice'] });
+    alice.send({ type: 'who', id: 1 });
+    expect(await alice.next('users')).toEqual({ type: 'users', users: ['alice'], id: 1 });
+  });
+});
+
+describe('a login that fails', () => {
+  it('leaves nothing behind: no welcome, not online, no presence, queued messages kept', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    alice.send({ type: 'say', to: 'bob', text: 'while you were out', id: 1 });
+    expect(await alice.next('ok')).toMatchObject({ id: 1, queued: true });
+
+    // A database that refuses writes: marking bob's queued message delivered fails mid-login.
+    chat.server.accounts.db.pragma('query_only = ON');
+    const bob = await chat.connect('bob');
+    await bob.next('hello');
+    bob.send({ type: 'login', user: 'bob', password: 'builder', id: 'L1' });
+    expect(await bob.nextFrame()).toEqual({ type: 'error', code: 'internal', message: expect.any(String), id: 'L1' });
+    expect(chat.server.hub.isOnline('bob')).toBe(false);
+    expect(await bob.sync()).toEqual([]);
+    expect((await alice.sync()).filter((frame) => frame.type === 'presence')).toEqual([]);
+    alice.send({ type: 'who', id: 2 });
+    expect(await alice.next('users')).toEqual({ type: 'users', users: ['alice'], id: 2 });
+
+    // The connection stays usable: once the database takes writes again, the same login works and
+    // the message that waited is delivered (it was not marked delivered by the failed attempt).
+    chat.server.accounts.db.pragma('query_only = OFF');
+    bob.send({ type: 'login', user: 'bob', password: 'builder', id: 'L2' });
+    expect(await bob.nextFrame()).toEqual({ type: 'welcome', user: 'bob', users: ['alice', 'bob'], id: 'L2' });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'message', from: 'alice', to: 'bob', text: 'while you were out', queued: true });
+    expect(await bob.nextFrame()).toMatchObject({ type: 'history_end', count: 1 });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'online' });
+  });
+});
