@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, encodeFrame, pageUserList, pageWelcome, type UsersFrame, type WelcomeFrame } from './index.ts';
+import { MAX_FRAME_BYTES, PagedListAssembler, encodeFrame, pageUserList, pageWelcome, type RawFrame, type UsersFrame, type WelcomeFrame } from './index.ts';
 
 const names = (count: number, length = 32): string[] =>
   Array.from({ length: count }, (_, i) => `u${String(i).padStart(length - 1, '0')}`);
@@ -75,5 +75,47 @@ describe('pageWelcome', () => {
   it('leaves id out when the login had none', () => {
     const frames = pageWelcome('a', names(4_000));
     expect(frames.every((frame) => !('id' in frame))).toBe(true);
+  });
+});
+
+describe('PagedListAssembler', () => {
+  it('passes frames that are not paged lists through', () => {
+    const lists = new PagedListAssembler();
+    const welcome = { type: 'welcome', user: 'a', users: ['a'], id: 1 };
+    expect(lists.take(welcome)).toEqual({ kind: 'whole', frame: welcome });
+    expect(lists.take({ type: 'presence', user: 'b', status: 'online' }).kind).toBe('whole');
+    expect(lists.inProgress).toBe(false);
+  });
+
+  it('puts what pageWelcome split back together', () => {
+    const users = names(4_000);
+    const frames = pageWelcome(users[0] as string, users, 'L');
+    const lists = new PagedListAssembler();
+    const steps = frames.map((frame) => lists.take(frame as unknown as RawFrame));
+    expect(steps.slice(0, -1).map((step) => step.kind)).toEqual(frames.slice(0, -1).map(() => 'page'));
+    expect(steps.at(-1)).toEqual({ kind: 'complete', frame: { type: 'welcome', user: users[0], users, id: 'L' }, pages: frames.length });
+    expect(lists.inProgress).toBe(false);
+  });
+
+  it('puts a paged room list back together, room kept', () => {
+    const users = names(300, 8);
+    const frames = pageUserList<UsersFrame>({ type: 'users', room: 'rust', users, id: 3 }, 2_048);
+    const lists = new PagedListAssembler();
+    const last = frames.map((frame) => lists.take(frame as unknown as RawFrame)).at(-1);
+    expect(last).toEqual({ kind: 'complete', frame: { type: 'users', room: 'rust', users, id: 3 }, pages: frames.length });
+  });
+
+  it.each([
+    ['another frame', { type: 'presence', user: 'x', status: 'online' }, /"presence" came before its last page/],
+    ['another id', { type: 'users', users: ['b'], id: 2 }, /has id 2/],
+    ['no id', { type: 'users', users: ['b'] }, /has no id/],
+    ['a room', { type: 'users', users: ['b'], room: 'rust', id: 1 }, /has room "rust"/],
+  ])('reports a continuation broken by %s and hands that frame back', (_name, next, message) => {
+    const lists = new PagedListAssembler();
+    lists.take({ type: 'welcome', user: 'a', users: ['a'], more: true, id: 1 });
+    const step = lists.take(next as RawFrame);
+    expect(step).toMatchObject({ kind: 'broken', frame: next, list: { type: 'welcome', users: ['a'] } });
+    expect(step.kind === 'broken' && step.message).toMatch(message);
+    expect(lists.inProgress).toBe(false);
   });
 });

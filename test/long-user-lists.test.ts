@@ -7,6 +7,7 @@
  * The splitter's own tests cover the real frame limit.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChatSession } from '../src/client/index.ts';
 import type { RawFrame } from '../src/protocol/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { CROWD_PASSWORD, CROWD_SCRYPT, loginCrowd, longNames, seedAccounts, type Crowd } from './helpers/crowd.ts';
@@ -87,6 +88,28 @@ describe('long user lists', () => {
     expect(alice.welcome).toEqual({ type: 'welcome', user: 'alice', users: ['alice'] });
     alice.send({ type: 'who', id: 1 });
     expect(await alice.next('users')).toEqual({ type: 'users', users: ['alice'], id: 1 });
+  });
+});
+
+describe('the client against a paging server', () => {
+  it('reports the whole list: welcome (event and result), who and join', async () => {
+    const names = longNames(CROWD);
+    const me = longNames(1, 'z')[0] as string;
+    chat = await startTestServer({ users: {}, scrypt: CROWD_SCRYPT, limits: { listFrameBytes: LIST_FRAME_BYTES } });
+    await seedAccounts(chat.server, [...names, me]);
+    crowd = await loginCrowd(chat.server, chat.port, names);
+    const session = new ChatSession({ port: chat.port, user: me, password: CROWD_PASSWORD });
+    const welcomed = new Promise<string[]>((resolve) => session.once('welcome', (frame) => resolve(frame.users)));
+    try {
+      const welcome = await session.start();
+      expect(welcome.users).toEqual([...names, me]);
+      expect(welcome).not.toHaveProperty('more');
+      expect(await welcomed).toEqual([...names, me]);
+      expect(await session.who()).toEqual([...names, me]);
+      expect(await session.join('lobby')).toEqual([...names, me]);
+    } finally {
+      await session.quit();
+    }
   });
 });
 
