@@ -7,8 +7,11 @@
  * The splitter's own tests cover the real frame limit.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { ChatSession } from '../src/client/index.ts';
-import type { RawFrame } from '../src/protocol/index.ts';
+import { verifyServer } from '../src/verify/index.ts';
+import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
+import { FrameDecoder, encodeFrame, type RawFrame } from '../src/protocol/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { CROWD_PASSWORD, CROWD_SCRYPT, loginCrowd, longNames, seedAccounts, type Crowd } from './helpers/crowd.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
@@ -110,6 +113,52 @@ describe('the client against a paging server', () => {
     } finally {
       await session.quit();
     }
+  });
+});
+
+describe('the verifier against a paging server', () => {
+  it('passes every check and puts the paged welcomes together', async () => {
+    chat = await startTestServer({ users: {}, scrypt: CROWD_SCRYPT, limits: { listFrameBytes: LIST_FRAME_BYTES } });
+    const names = longNames(CROWD);
+    await seedAccounts(chat.server, names);
+    crowd = await loginCrowd(chat.server, chat.port, names);
+    const report = await verifyServer({ target: { host: '127.0.0.1', port: chat.port }, timeouts: TEST_TIMEOUTS });
+    expect(report.passed, failureSummary(report)).toBe(true);
+    const paged = report.checks.find((check) => check.id === '5.paged-lists');
+    expect(paged?.status).toBe('passed');
+    expect(paged?.detail).toMatch(/paged welcomes put together: .*in 5 frames/);
+  });
+});
+
+describe('the verifier against a server that breaks the paging rule', () => {
+  let broken: Server | undefined;
+  afterEach(() => broken?.close());
+
+  it('fails step 5 naming the frame that broke in', async () => {
+    // A minimal server: accepts any register, and answers a login with a paged welcome that a
+    // presence interrupts before its last page.
+    broken = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('{"type":"hello","protocol":"chatlab/1"}\n');
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk) => {
+        for (const result of decoder.push(chunk)) {
+          if (!result.ok) continue;
+          const { type, user, id } = result.frame;
+          if (type === 'register') socket.write(encodeFrame({ type: 'ok', ...(id !== undefined && { id: id as string }) }));
+          if (type !== 'login') continue;
+          socket.write(encodeFrame({ type: 'welcome', user: String(user), users: [String(user)], more: true }));
+          socket.write(encodeFrame({ type: 'presence', user: 'zed', status: 'online' }));
+          socket.write(encodeFrame({ type: 'users', users: ['zed'] }));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => broken?.listen(0, '127.0.0.1', resolve));
+    const { port } = broken.address() as AddressInfo;
+    const report = await verifyServer({ target: { host: '127.0.0.1', port }, timeouts: TEST_TIMEOUTS, through: 5 });
+    const failed = report.checks.find((check) => check.status === 'failed');
+    expect(failed?.id).toBe('5.welcome');
+    expect(failed?.failure?.summary).toMatch(/paged welcome was broken off: .*"presence" came before its last page/);
   });
 });
 
