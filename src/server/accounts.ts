@@ -56,10 +56,7 @@ export class AccountStore {
    * @throws AccountError `bad_request` for a malformed name or password, `user_exists` when taken.
    */
   async add(user: string, password: string): Promise<void> {
-    checkUserName(user);
-    if (typeof password !== 'string' || password.length === 0 || codePointLength(password) > MAX_PASSWORD_CHARS) {
-      throw new AccountError('bad_request', `a password is 1–${MAX_PASSWORD_CHARS} characters`);
-    }
+    checkNewAccount(user, password);
     if (this.has(user)) throw new AccountError('user_exists', `the user "${user}" already exists`);
     const hash = await hashPassword(password, this.scrypt);
     try {
@@ -71,6 +68,32 @@ export class AccountStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * Creates many accounts whose passwords were hashed with {@link hash} (a bulk import hashes in
+   * parallel, then inserts a batch at once): one transaction, so a batch costs one commit. Names
+   * already taken are left out, not fatal; returns them. Names and hashes must be checked by the
+   * caller ({@link checkNewAccount}).
+   */
+  insertHashed(accounts: readonly { user: string; hash: string }[]): string[] {
+    const taken: string[] = [];
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const { user, hash } of accounts) {
+        if (this.has(user)) {
+          taken.push(user);
+          continue;
+        }
+        this.statements.insert.run(user, hash, now);
+      }
+    })();
+    return taken;
+  }
+
+  /** Hashes a password with this store's scrypt cost, as {@link add} does (on libuv's thread pool). */
+  hash(password: string): Promise<string> {
+    return hashPassword(password, this.scrypt);
   }
 
   /** Whether the password is right for this user. False for an unknown user, after the same work. */
@@ -107,6 +130,17 @@ export class AccountStore {
   /** Closes the database if this store opened it. Safe to call twice. */
   close(): void {
     if (this.ownsDb && this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Checks a name and password for a new account as {@link AccountStore.add} does.
+ * @throws AccountError `bad_request` saying what is wrong.
+ */
+export function checkNewAccount(user: string, password: string): void {
+  checkUserName(user);
+  if (typeof password !== 'string' || password.length === 0 || codePointLength(password) > MAX_PASSWORD_CHARS) {
+    throw new AccountError('bad_request', `a password is 1–${MAX_PASSWORD_CHARS} characters`);
   }
 }
 
