@@ -33,7 +33,8 @@ async function main(): Promise<number> {
     console.error(`bench: unknown scenario "${args.scenario}" (known: ${SCENARIOS.map((s) => s.id).join(', ')}, all)`);
     return 1;
   }
-  const fdProblem = checkOpenFiles(args.clients);
+  const sockets = Math.max(args.clients, scenarios.some((s) => s.id === 'big-room') ? args.users : 0);
+  const fdProblem = checkOpenFiles(sockets);
   if (fdProblem) {
     console.error(`bench: ${fdProblem}`);
     return 1;
