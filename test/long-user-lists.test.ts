@@ -190,4 +190,20 @@ describe('a login that fails', () => {
     expect(await bob.nextFrame()).toMatchObject({ type: 'history_end', count: 1 });
     expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'online' });
   });
+
+  it('answers internal with the id when the accounts cannot be read, and the connection may try again', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    const db = chat.server.accounts.db;
+    db.exec('ALTER TABLE users RENAME TO users_away');
+    const bob = await chat.connect('bob');
+    await bob.next('hello');
+    bob.send({ type: 'login', user: 'bob', password: 'builder', id: 'L1' });
+    expect(await bob.nextFrame()).toEqual({ type: 'error', code: 'internal', message: expect.any(String), id: 'L1' });
+    expect(chat.server.hub.isOnline('bob')).toBe(false);
+    expect((await alice.sync()).filter((frame) => frame.type === 'presence')).toEqual([]);
+    db.exec('ALTER TABLE users_away RENAME TO users');
+    bob.send({ type: 'login', user: 'bob', password: 'builder', id: 'L2' });
+    expect(await bob.nextFrame()).toEqual({ type: 'welcome', user: 'bob', users: ['alice', 'bob'], id: 'L2' });
+  });
 });

@@ -221,7 +221,14 @@ export class ChatCore implements ConnectionHandler {
       return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
     if (this.loginThrottled(connection, frame.id)) return;
-    const valid = await this.deps.accounts.verify(frame.user, frame.password);
+    let valid: boolean;
+    try {
+      valid = await this.deps.accounts.verify(frame.user, frame.password);
+    } catch (error) {
+      // The accounts could not be read (a closed or broken database): nothing happened yet.
+      if (connection.state === 'open') this.loginFailed(connection, frame.id, error);
+      return;
+    }
     if (connection.state !== 'open') return;
     if (!valid) {
       this.deps.throttle.failed(connection, connection.address);
