@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const scenarios = args.scenario === 'all' ? SCENARIOS : SCENARIOS.filter((s) => s.id === args.scenario);
+  const scenarios = args.scenario === 'all' ? SCENARIOS.filter((s) => !s.onlyByName) : SCENARIOS.filter((s) => s.id === args.scenario);
   if (scenarios.length === 0) {
     console.error(`bench: unknown scenario "${args.scenario}" (known: ${SCENARIOS.map((s) => s.id).join(', ')}, all)`);
     return 1;

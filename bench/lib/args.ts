@@ -48,7 +48,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-plot          do not print the ASCII plot
   --profile          run the Node servers with --cpu-prof; profiles go to
                      bench/results/profiles (or --profile-dir DIR); open in Chrome DevTools
-  --scenario NAME    fanout, inspector-proxy, big-room, or all (default all)
+  --scenario NAME    fanout, inspector-proxy, big-room, or all (default all:
+                     every scenario but big-room, which runs only when named)
   -h, --help         this text`;
 
 function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {

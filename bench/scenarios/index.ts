@@ -24,9 +24,11 @@ export interface ScenarioContext {
 export interface Scenario {
   readonly id: string;
   readonly description: string;
+  /** Run only when named with `--scenario` (too long for `all`). */
+  readonly onlyByName?: boolean;
   /** Runs it, prints its report, and returns JSON-able results for bench/results/. */
   run(context: ScenarioContext): Promise<unknown>;
 }
 
-/** Every scenario, in the order `all` runs them. */
+/** Every scenario, in the order `all` runs them (those marked `onlyByName` only when named). */
 export const SCENARIOS: readonly Scenario[] = [fanoutScenario, inspectorProxyScenario, bigRoomScenario];
