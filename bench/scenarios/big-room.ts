@@ -23,7 +23,7 @@ export const bigRoomScenario: Scenario = {
     const users = args.users;
     progress(`big-room: starting the chatlab server with ${users} accounts`);
     const setupStarted = performance.now();
-    const server = await chatlab.start({ cpu: placement.serverCpu, clients: users });
+    const server = await chatlab.start({ cpu: placement.serverCpu, clients: users, profileDir: args.profileDir ?? undefined });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     try {
       progress(`big-room: ${server.readyLine} (${setupSeconds.toFixed(1)} s); logging in ${users} users, ${IN_FLIGHT} at a time`);
