@@ -29,13 +29,14 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const scenarios = args.scenario === 'all' ? SCENARIOS : SCENARIOS.filter((s) => s.id === args.scenario);
+  const scenarios = args.scenario === 'all' ? SCENARIOS.filter((s) => !s.onlyByName) : SCENARIOS.filter((s) => s.id === args.scenario);
   if (scenarios.length === 0) {
     console.error(`bench: unknown scenario "${args.scenario}" (known: ${SCENARIOS.map((s) => s.id).join(', ')}, all)`);
     return 1;
   }
-  // The burst scenario holds its connections at once, like the fan-out's clients.
-  const fdProblem = checkOpenFiles(scenarios.includes(burstScenario) ? Math.max(args.clients, args.burst) : args.clients);
+  // The burst and big-room scenarios hold their connections at once, like the fan-out's clients.
+  const sockets = Math.max(args.clients, scenarios.includes(burstScenario) ? args.burst : 0, scenarios.some((s) => s.id === 'big-room') ? args.users : 0);
+  const fdProblem = checkOpenFiles(sockets);
   if (fdProblem) {
     console.error(`bench: ${fdProblem}`);
     return 1;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AccountStore } from '../src/server/index.ts';
 import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
@@ -148,5 +149,36 @@ describe('chatlab users', () => {
     expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 0 });
     expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 1, stderr: `chatlab: no user "bob" in ${db}\n` });
     expect((await runToEnd(['users', 'list', '--db', db])).stdout).toBe('alice\n');
+  });
+
+  it('imports many accounts in one process: bad lines reported by number, the good ones added, exit 1', async () => {
+    const db = join(dir, 'import.db');
+    const before = new AccountStore({ db, scrypt: { N: 2, r: 1, p: 1 } });
+    await before.add('taken', 'already');
+    before.close();
+    const file = join(dir, 'accounts.txt');
+    writeFileSync(file, ['# the class of 2026', 'ann:secret1', 'ben:with:colons', 'no colon here', 'bad name:secret2', 'cy:short', 'ann:again123', 'taken:secret3', 'dee:secret4\r', ''].join('\n'));
+    const result = await runToEnd(['users', 'import', file, '--db', db]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^imported 3 accounts into .*import\.db in \d+\.\d s; 5 lines failed\n$/);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('line '));
+    expect(errors).toEqual([
+      'line 4: expected name:password (no colon)',
+      'line 5: "bad name" is not a user name: 1–32 characters of A–Z a–z 0–9 _ -',
+      'line 6: the password of "cy" is 5 characters; a password is 6–1024',
+      'line 7: user "ann" is already on line 2',
+      'line 8: user "taken" already exists',
+    ]);
+    expect(result.stderr).toMatch(/^4\/4 accounts hashed, 3 added \(\d+\/s\)$/m);
+    expect(result.stderr).toMatch(/^chatlab: 5 lines of .*accounts\.txt failed \(see above\); the other accounts were added$/m);
+    const after = new AccountStore({ db });
+    expect(after.list()).toEqual(['ann', 'ben', 'dee', 'taken']);
+    expect(await after.verify('ben', 'with:colons')).toBe(true);
+    expect(await after.verify('dee', 'secret4')).toBe(true);
+    after.close();
+
+    const fromStdin = await runToEnd(['users', 'import', '-', '--db', db], { stdin: 'eve:secret5\nfay:secret6\n' });
+    expect(fromStdin).toMatchObject({ code: 0, stdout: expect.stringMatching(/^imported 2 accounts into .* in \d+\.\d s\n$/) });
+    expect(await runToEnd(['users', 'import', join(dir, 'none.txt'), '--db', db])).toMatchObject({ code: 1, stderr: `chatlab: no file ${join(dir, 'none.txt')}\n` });
   });
 });

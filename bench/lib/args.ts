@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 export interface BenchArgs {
   scenario: string;
   clients: number;
+  /** Users of the big-room scenario. */
+  users: number;
   senders: number;
   rates: number[];
   stepMs: number;
@@ -34,6 +36,7 @@ export const QUICK_RATES = [500, 1000, 2000, 4000, 8000];
 export const USAGE = `usage: npm run bench -- [options]
 
   --clients N        logged-in clients in the room (default 1000)
+  --users N          users of the big-room scenario (default 10000)
   --senders N        of which this many send (default 4, at most 10)
   --rates A,B,...    offered broadcasts/s, all senders together (default ${DEFAULT_RATES.join(',')})
   --step-ms MS       length of each rate step (default 2000; --quick: 1000)
@@ -48,7 +51,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --profile          run the Node servers with --cpu-prof; profiles go to
                      bench/results/profiles (or --profile-dir DIR); open in Chrome DevTools
   --burst N          simultaneous connects of the burst scenario (default 5000)
-  --scenario NAME    fanout, inspector-proxy, burst, or all (default all)
+  --scenario NAME    fanout, inspector-proxy, burst, big-room, or all (default all:
+                     every scenario but big-room, which runs only when named)
   -h, --help         this text`;
 
 function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -67,6 +71,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
       allowPositionals: false,
       options: {
         clients: { type: 'string' },
+        users: { type: 'string' },
         senders: { type: 'string' },
         rates: { type: 'string' },
         'step-ms': { type: 'string' },
@@ -107,6 +112,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
   return {
     scenario: v.scenario ?? 'all',
     clients,
+    users: v.users ? positiveInt('users', v.users, 100_000) : 10_000,
     senders,
     rates,
     stepMs: v['step-ms'] ? positiveInt('step-ms', v['step-ms'], 600_000) : quick ? 1000 : 2000,

@@ -7,6 +7,7 @@
 import type { BenchArgs } from '../lib/args.ts';
 import type { Placement } from '../lib/environment.ts';
 import { burstScenario } from './burst.ts';
+import { bigRoomScenario } from './big-room.ts';
 import { fanoutScenario } from './fanout.ts';
 import { inspectorProxyScenario } from './inspector-proxy.ts';
 
@@ -24,9 +25,11 @@ export interface ScenarioContext {
 export interface Scenario {
   readonly id: string;
   readonly description: string;
+  /** Run only when named with `--scenario` (too long for `all`). */
+  readonly onlyByName?: boolean;
   /** Runs it, prints its report, and returns JSON-able results for bench/results/. */
   run(context: ScenarioContext): Promise<unknown>;
 }
 
-/** Every scenario, in the order `all` runs them. */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, inspectorProxyScenario, burstScenario];
+/** Every scenario, in the order `all` runs them (those marked `onlyByName` only when named). */
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, inspectorProxyScenario, burstScenario, bigRoomScenario];

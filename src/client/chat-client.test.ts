@@ -395,3 +395,48 @@ describe('ChatClient closing', () => {
     await peer.closed;
   });
 });
+
+describe('ChatClient paged user lists', () => {
+  it('reports a paged welcome and who only once the last page arrived, as one list', async () => {
+    const { port, accept } = await fakeServer();
+    const client = await connect(port);
+    const peer = await accept();
+    const welcomes: string[][] = [];
+    client.on('welcome', (frame) => welcomes.push(frame.users));
+    let settled = false;
+    const login = client.login('alice', 'wonderland').finally(() => (settled = true));
+    const { id } = await peer.next();
+    peer.send({ type: 'welcome', user: 'alice', users: ['alice', 'bob'], more: true, id: id as number });
+    peer.send({ type: 'users', users: ['carol'], more: true, id: id as number });
+    // A ping answered in between proves the first pages were read, yet nothing was reported.
+    const ping = client.ping();
+    const pingFrame = await peer.next();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    expect(welcomes).toEqual([]);
+    peer.send({ type: 'users', users: ['dave'], id: id as number });
+    peer.send({ type: 'pong', ts: 1, id: pingFrame.id as number });
+    expect(await login).toEqual({ type: 'welcome', user: 'alice', users: ['alice', 'bob', 'carol', 'dave'], id });
+    expect(welcomes).toEqual([['alice', 'bob', 'carol', 'dave']]);
+    await ping;
+
+    const who = client.who();
+    const whoFrame = await peer.next();
+    peer.send({ type: 'users', users: ['alice'], more: true, id: whoFrame.id as number });
+    peer.send({ type: 'users', users: ['bob'], id: whoFrame.id as number });
+    expect(await who).toEqual(['alice', 'bob']);
+  });
+
+  it('fails the request when another frame breaks into a paged list', async () => {
+    const { port, accept } = await fakeServer();
+    const client = await connect(port);
+    const peer = await accept();
+    const login = client.login('alice', 'wonderland');
+    const { id } = await peer.next();
+    peer.send({ type: 'welcome', user: 'alice', users: ['alice'], more: true, id: id as number });
+    peer.send({ type: 'presence', user: 'bob', status: 'online' });
+    const error = await rejection(login);
+    expect(error).toBeInstanceOf(ClientError);
+    expect(error).toMatchObject({ code: 'bad_server_frame', message: expect.stringMatching(/paged user list.*"presence" came before its last page/) });
+  });
+});

@@ -4,6 +4,7 @@ import { connect as openTlsSocket } from 'node:tls';
 import {
   DEFAULT_PORT,
   FrameDecoder,
+  PagedListAssembler,
   encodeFrame,
   validateServerFrame,
   type ByeFrame,
@@ -207,6 +208,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private currentState: ClientState = 'connecting';
   private helloFrame: HelloFrame | undefined;
   private nextId = 1;
+  /** Puts paged `welcome`/`users` lists back together before they are reported. */
+  private readonly lists = new PagedListAssembler();
   private quitId: number | undefined;
   /** Why the connection is expected to close; undefined while a close would be a surprise. */
   private leaving: 'quit' | 'bye' | 'destroy' | undefined;
@@ -533,6 +536,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       return this.failOpening(new ClientError('bad_server_frame', `${this.where} sent "${frame.type}" before hello: is it a chatlab/1 server?`));
     }
     this.emit('frame', frame);
+    const list = this.lists.take(frame);
+    if (list.kind === 'page') return;
+    if (list.kind === 'broken') this.brokenList(list.list, list.message);
+    if (list.kind === 'complete') frame = list.frame;
     switch (frame.type) {
       case 'message':
         this.noteMsgid(frame.msgid);
@@ -580,6 +587,19 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       case 'hello':
         return;
     }
+  }
+
+  /**
+   * A paged list (welcome, users) that the server interrupted: the request it answered fails with
+   * `bad_server_frame` rather than reporting a partial list as the whole one.
+   */
+  private brokenList(list: WelcomeFrame | UsersFrame, message: string): void {
+    const error = new ClientError('bad_server_frame', `the server broke off a paged user list: ${message}`);
+    const request = typeof list.id === 'number' ? this.pending.get(list.id) : undefined;
+    if (!request || list.id === undefined) return this.problem(error);
+    this.pending.delete(list.id as number);
+    clearTimeout(request.timer);
+    request.reject(error);
   }
 
   /** Settles the request a frame answers: by id, or (no id) the oldest request that expects it. */

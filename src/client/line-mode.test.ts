@@ -56,6 +56,23 @@ describe('runLineMode', () => {
     expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\] alice: early bird$/);
   });
 
+  it('prints the whole online list of a paged welcome, once', async () => {
+    const port = await scriptedServer((frame, socket) => {
+      if (frame.type === 'login') {
+        const id = frame.id as number;
+        socket.write(encodeFrame({ type: 'welcome', user: 'bob', users: ['alice', 'bob'], more: true, id }));
+        socket.write(encodeFrame({ type: 'users', users: ['carol'], more: true, id }));
+        socket.write(encodeFrame({ type: 'users', users: ['dave'], id }));
+      }
+      if (frame.type === 'quit') socket.write(encodeFrame({ type: 'bye' }));
+    });
+    const input = new PassThrough();
+    const run = session(port, input);
+    input.end();
+    expect(await run.exit).toBe(0);
+    expect(run.lines().filter((line) => line.includes('online:'))).toEqual([`* connected to 127.0.0.1:${port} as bob; online: alice, bob, carol, dave`]);
+  });
+
   it('sends each line as say, in order, then quit at the end of the input', async () => {
     const seen: RawFrame[] = [];
     const port = await scriptedServer((frame, socket) => {

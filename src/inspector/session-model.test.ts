@@ -93,6 +93,33 @@ describe('SessionModel, edge cases', () => {
     expect(errors.map((r) => r.step)).toEqual([5, null]);
   });
 
+  it('shows the continuations of a paged welcome as step 5, numbered, the last with the total', () => {
+    const s = new EventScript().listening().connect(1);
+    s.c2s(1, { type: 'login', user: 'alice', password: 'w', id: 1 });
+    s.s2c(1, { type: 'welcome', user: 'alice', users: ['a1', 'a2'], more: true, id: 1 });
+    s.s2c(1, { type: 'users', users: ['b1', 'b2'], more: true, id: 1 });
+    s.s2c(1, { type: 'users', users: ['c1'], id: 1 });
+    s.c2s(1, { type: 'who', id: 2 }).s2c(1, { type: 'users', users: ['alice'], id: 2 });
+    const rows = run(s).rows.filter((r) => r.kind === 'frame' && r.dir === 's2c');
+    expect(rows.map((r) => [r.label, r.step])).toEqual([
+      ['welcome', 5],
+      ['users (cont. 2)', 5],
+      ['users (cont. 3/3)', 5],
+      ['users', null],
+    ]);
+    expect(rows[0]?.summary).toBe('alice; online: a1, a2 (more follows) [id 1]');
+    expect(rows[1]?.summary).toBe('page 2 of the welcome, 2 more names: b1, b2 (more follows) [id 1]');
+    expect(rows[2]?.summary).toBe('last page of the welcome (5 names in all): c1 [id 1]');
+  });
+
+  it('says when a frame breaks into a paged list', () => {
+    const s = new EventScript().listening().connect(1);
+    s.c2s(1, { type: 'who', id: 'w' }).s2c(1, { type: 'users', users: ['a'], more: true, id: 'w' });
+    s.s2c(1, { type: 'presence', user: 'b', status: 'online' });
+    const presence = run(s).rows.find((r) => r.label === 'presence');
+    expect(presence?.summary).toMatch(/^b online — breaks off the paged users list \(.*"presence" came before its last page/);
+  });
+
   it('gives two lifelines of the same user distinct names', () => {
     const s = new EventScript().listening();
     s.connect(1).s2c(1, { type: 'welcome', user: 'alice', users: ['alice'] });

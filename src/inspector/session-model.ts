@@ -1,4 +1,4 @@
-import { STEPS, stepOf, type Direction, type RawFrame, type StepNumber } from '../protocol/index.ts';
+import { PagedListAssembler, STEPS, stepOf, type Direction, type RawFrame, type StepNumber } from '../protocol/index.ts';
 import type { Endpoint, FaultOptions, FramingMode, WireEvent } from './events.ts';
 import { ConnectionFramer, type FramedItem, type ReadReport } from './framing.ts';
 import { describeItem } from './summary.ts';
@@ -115,6 +115,10 @@ interface ConnectionState {
   upstream: boolean;
   /** The TLS note was added for this connection. */
   tlsNoted: boolean;
+  /** Follows paged user lists (`more`) from the server, so their continuations are shown as such. */
+  lists: PagedListAssembler;
+  /** The first frame of the paged list in progress (`welcome` or `users`), if any. */
+  listHead?: RawFrame;
 }
 
 const BUCKET_MS = 1000;
@@ -238,6 +242,7 @@ export class SessionModel {
           closed: { client: false, server: false },
           upstream: false,
           tlsNoted: false,
+          lists: new PagedListAssembler(),
         });
         this.lifelineVersion++;
         break;
@@ -386,12 +391,13 @@ export class SessionModel {
   }
 
   private addItem(added: Row[], conn: number, state: ConnectionState, item: FramedItem): void {
-    const { label, summary } = describeItem(item);
+    let { label, summary } = describeItem(item);
     const t = item.parts[item.parts.length - 1]?.t ?? this.lastT ?? 0;
     let step: StepNumber | null = null;
     if (item.kind === 'frame') {
       this.counters.frames[item.dir]++;
       step = this.stepOfFrame(state, item.frame, item.dir);
+      if (item.dir === 's2c') ({ label, summary, step } = this.pagedList(state, item.frame, { label, summary, step }));
     } else if (item.kind === 'bad') {
       this.counters.bad++;
     } else {
@@ -413,6 +419,32 @@ export class SessionModel {
       state.tlsNoted = true;
       this.push(added, { t, kind: 'tls', conn, from: conn, to: conn, label: 'TLS', summary: TLS_NOTE, step: null });
     }
+  }
+
+  /**
+   * A server frame seen through the paged-list rule: a `users` frame that continues a list is
+   * labelled `users (cont. 2)` (the last `users (cont. 5/5)`) and takes the step of the list's first
+   * frame (a welcome's continuations are step 5, not a stray extension frame); a frame that breaks
+   * into a list says so.
+   */
+  private pagedList(state: ConnectionState, frame: RawFrame, shown: { label: string; summary: string; step: StepNumber | null }): typeof shown {
+    const head = state.listHead;
+    const taken = state.lists.take(frame);
+    if (taken.kind === 'whole') return shown;
+    if (taken.kind === 'broken') {
+      state.listHead = undefined;
+      return { ...shown, summary: `${shown.summary} — breaks off the paged ${taken.list.type} list (${taken.message})` };
+    }
+    if (!head) {
+      state.listHead = frame;
+      return shown;
+    }
+    const step = head.type === 'welcome' ? 5 : this.stepOfFrame(state, head, 's2c');
+    const names = Array.isArray(frame.users) ? frame.users.length : 0;
+    if (taken.kind === 'page') return { label: `users (cont. ${taken.page})`, summary: `page ${taken.page} of the ${head.type}, ${names} more names: ${shown.summary}`, step };
+    state.listHead = undefined;
+    const total = taken.frame.users.length;
+    return { label: `users (cont. ${taken.pages}/${taken.pages})`, summary: `last page of the ${head.type} (${total} names in all): ${shown.summary}`, step };
   }
 
   private stepOfFrame(state: ConnectionState, frame: RawFrame, dir: Direction): StepNumber | null {

@@ -56,6 +56,7 @@ export function summarizeFrame(frame: RawFrame): string {
       .map(([key, value]) => `${key}=${typeof value === 'string' ? quoted(value) : text(value)}`)
       .join(' ');
   }
+  if (frame.more === true) summary += `${summary ? ' ' : ''}(more follows)`;
   if (frame.id !== undefined) summary += `${summary ? ' ' : ''}[id ${text(frame.id)}]`;
   return summary;
 }

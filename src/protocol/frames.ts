@@ -138,8 +138,12 @@ export interface HelloFrame {
   /** The extensions this server supports; absent means core only. Names a client does not know are ignored. */
   features?: Feature[];
 }
-/** Step 5: login accepted; `users` is everyone online, sorted, self included. */
-export interface WelcomeFrame { type: 'welcome'; user: string; users: string[]; id?: RequestId }
+/**
+ * Step 5: login accepted; `users` is everyone online, sorted, self included. When the list does not
+ * fit in one frame, `more` is true and `users` frames with the same `id` continue it (the last one
+ * without `more`), before any other frame to that client.
+ */
+export interface WelcomeFrame { type: 'welcome'; user: string; users: string[]; more?: true; id?: RequestId }
 /** Steps 5 and 9: someone came online or went offline. */
 export interface PresenceFrame {
   type: 'presence';
@@ -175,8 +179,12 @@ export interface OkFrame { type: 'ok'; id?: RequestId; msgid?: number; queued?: 
 export interface ErrorFrame { type: 'error'; code: ErrorCode | (string & {}); message: string; id?: RequestId }
 /** Step 9: the server's last frame to a user who quit. */
 export interface ByeFrame { type: 'bye'; reason?: string; id?: RequestId }
-/** Answer to `who`. */
-export interface UsersFrame { type: 'users'; users: string[]; room?: string; id?: RequestId }
+/**
+ * Answer to `who` and `join` (a room's members), or the continuation of a `welcome` that said
+ * `more`. A list too long for one frame is paged: `more: true` on every frame but the last, all
+ * with the same `id` (and `room`).
+ */
+export interface UsersFrame { type: 'users'; users: string[]; room?: string; more?: true; id?: RequestId }
 /** Answer to `ping`; `ts` is server time. */
 export interface PongFrame { type: 'pong'; ts: number; id?: RequestId }
 

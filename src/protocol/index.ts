@@ -10,3 +10,4 @@ export * from './decoder.ts';
 export * from './validate.ts';
 export * from './steps.ts';
 export * from './files.ts';
+export * from './user-pages.ts';

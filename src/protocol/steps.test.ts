@@ -63,6 +63,8 @@ describe('stepOf', () => {
     { name: 'error to say', frame: { type: 'error', code: 'not_logged_in', message: 'x' }, request: { type: 'say', text: 'x' }, direction: 's2c', step: null },
     { name: 'error to quit', frame: { type: 'error', code: 'not_logged_in', message: 'x' }, request: { type: 'quit' }, direction: 's2c', step: null },
     { name: 'error to who', frame: { type: 'error', code: 'not_logged_in', message: 'x' }, request: { type: 'who' }, direction: 's2c', step: null },
+    { name: 'users continuing a paged welcome (answers login)', frame: { type: 'users', users: ['b'], id: 1 }, request: { type: 'login', user: 'a', password: 'b', id: 1 }, direction: 's2c', step: 5 },
+    { name: 'users answering who', frame: { type: 'users', users: ['b'], more: true, id: 1 }, request: { type: 'who', id: 1 }, direction: 's2c', step: null },
     { name: 'error to an unknown request', frame: { type: 'error', code: 'unknown_type', message: 'x' }, request: { type: 'dance' }, direction: 's2c', step: null },
   ];
 

@@ -31,7 +31,8 @@ const LOGIN_ERRORS = new Set(['auth_failed', 'already_online']);
  * Which of the 10 steps a frame belongs to, or `null` for frames outside the core flow.
  * Steps 1, 2 and 10 are connection events, not frames. An `ok` or `error` belongs to the step of
  * the request it answers: pass that request when known; without it, `ok` counts as the
- * acknowledgement of a `say` (step 7), the only `ok` of the core.
+ * acknowledgement of a `say` (step 7), the only `ok` of the core. A `users` frame answering a
+ * `login` continues a paged `welcome`, so it is step 5 too; other `users` frames are extensions.
  */
 export function stepOf(frame: RawFrame, direction: Direction, request?: RawFrame): StepNumber | null {
   if (direction === 'c2s') {
@@ -63,6 +64,8 @@ export function stepOf(frame: RawFrame, direction: Direction, request?: RawFrame
       const asked = request ? stepOf(request, 'c2s') : 6;
       return asked === null ? null : ((asked + 1) as StepNumber);
     }
+    case 'users':
+      return request && stepOf(request, 'c2s') === 4 ? 5 : null;
     case 'error':
       // A refused login or register is step 5's failure branch; other refusals are outside the flow.
       if (request) return stepOf(request, 'c2s') === 4 ? 5 : null;

@@ -57,6 +57,8 @@ const oneOf =
   (...allowed: string[]): FieldCheck =>
   (v) =>
     typeof v === 'string' && allowed.includes(v) ? null : `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`;
+/** A flag that is either absent or `true` (`more` on a paged list). */
+const onlyTrue: FieldCheck = (v) => (v === true ? null : 'must be true when present');
 const boolean: FieldCheck = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 const count: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const positiveCount: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1');
@@ -116,7 +118,7 @@ export const CLIENT_FRAME_SPECS: Record<ClientFrame['type'], FrameSpec> = {
 /** Every frame a server may send, with its fields: what clients and the verifier check. */
 export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   hello: { fields: { protocol: required(anyString), server: optional(anyString), motd: optional(anyString), features: optional(stringList) } },
-  welcome: { fields: { user: required(anyString), users: required(stringList), id } },
+  welcome: { fields: { user: required(anyString), users: required(stringList), more: optional(onlyTrue), id } },
   presence: {
     fields: { user: required(anyString), status: required(oneOf('online', 'offline')), reason: optional(anyString), room: optional(anyString) },
   },
@@ -135,7 +137,7 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
   ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
   error: { fields: { code: required(anyString), message: required(anyString), id } },
   bye: { fields: { reason: optional(anyString), id } },
-  users: { fields: { users: required(stringList), room: optional(anyString), id } },
+  users: { fields: { users: required(stringList), room: optional(anyString), more: optional(onlyTrue), id } },
   pong: { fields: { ts: required(finiteNumber), id } },
   history_end: {
     fields: { count: required(count), last_msgid: optional(count), room: optional(anyString), to: optional(anyString), truncated: optional(boolean), id },

@@ -62,10 +62,7 @@ export class AccountStore {
    * @throws AccountError `bad_request` for a malformed name or password, `user_exists` when taken.
    */
   async add(user: string, password: string): Promise<void> {
-    checkUserName(user);
-    if (typeof password !== 'string' || password.length === 0 || codePointLength(password) > MAX_PASSWORD_CHARS) {
-      throw new AccountError('bad_request', `a password is 1–${MAX_PASSWORD_CHARS} characters`);
-    }
+    checkNewAccount(user, password);
     this.checkNameFree(user);
     const hash = await hashPassword(password, this.scrypt);
     try {
@@ -86,6 +83,36 @@ export class AccountStore {
     if (similar !== undefined) {
       throw new AccountError('user_exists', `the name "${user}" is too similar to the existing user "${similar}"`, similar);
     }
+  }
+
+  /**
+   * Creates many accounts whose passwords were hashed with {@link hash} (a bulk import hashes in
+   * parallel, then inserts a batch at once): one transaction, so a batch costs one commit. Names
+   * already taken (or too similar to a taken one, earlier in the batch included) are left out, not
+   * fatal; returns them with the reason. Names and hashes must be checked by the caller
+   * ({@link checkNewAccount}).
+   */
+  insertHashed(accounts: readonly { user: string; hash: string }[]): { user: string; message: string }[] {
+    const refused: { user: string; message: string }[] = [];
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const { user, hash } of accounts) {
+        try {
+          this.checkNameFree(user);
+        } catch (error) {
+          if (!(error instanceof AccountError)) throw error;
+          refused.push({ user, message: error.message });
+          continue;
+        }
+        this.statements.insert.run(user, hash, now, nameSkeleton(user));
+      }
+    })();
+    return refused;
+  }
+
+  /** Hashes a password with this store's scrypt cost, as {@link add} does (on libuv's thread pool). */
+  hash(password: string): Promise<string> {
+    return hashPassword(password, this.scrypt);
   }
 
   /** Whether the password is right for this user. False for an unknown user, after the same work. */
@@ -146,6 +173,17 @@ export class AccountStore {
   /** Closes the database if this store opened it. Safe to call twice. */
   close(): void {
     if (this.ownsDb && this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Checks a name and password for a new account as {@link AccountStore.add} does.
+ * @throws AccountError `bad_request` saying what is wrong.
+ */
+export function checkNewAccount(user: string, password: string): void {
+  checkUserName(user);
+  if (typeof password !== 'string' || password.length === 0 || codePointLength(password) > MAX_PASSWORD_CHARS) {
+    throw new AccountError('bad_request', `a password is 1–${MAX_PASSWORD_CHARS} characters`);
   }
 }
 

@@ -5,6 +5,8 @@ import {
   allowedBeforeLogin,
   encodeFrame,
   isRequestId,
+  pageUserList,
+  pageWelcome,
   validateClientFrame,
   type ClientFrame,
   type DecodeResult,
@@ -16,6 +18,7 @@ import {
   type RegisterFrame,
   type RequestId,
   type SayFrame,
+  type UsersFrame,
   type WhoFrame,
 } from '../protocol/index.ts';
 import { AccountError, type AccountStore } from './accounts.ts';
@@ -224,31 +227,81 @@ export class ChatCore implements ConnectionHandler {
 
   // ------------------------------------------------------------ the steps
 
-  /** Steps 4–5: verify, then `welcome` to the user and `presence online` to everyone else. */
+  /**
+   * Steps 4–5: verify, then `welcome` (paged when long) and the history replay to the user, and
+   * `presence online` to everyone else. All or nothing: everything that can fail (reading history,
+   * marking queued messages delivered) happens before anything is sent, and an unexpected throw
+   * after that still takes the user back out (see {@link rollBackLogin}). Encoding cannot fail: the
+   * user list is paged to fit, replayed messages are encoded up front.
+   */
   private async login(connection: Connection, frame: LoginFrame): Promise<void> {
     if (connection.member) {
       return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
     if (!(await this.reserveAttempt(connection, frame.id))) return;
-    let valid = false;
+    let valid: boolean;
     try {
       valid = await this.deps.accounts.verify(frame.user, frame.password);
-    } finally {
-      this.deps.throttle.settle(connection, connection.address, valid);
+    } catch (error) {
+      // The accounts could not be read (a closed or broken database): nothing was tried, nothing
+      // happened, so the reserved attempt is given back.
+      this.deps.throttle.settle(connection, connection.address, true);
+      if (connection.state === 'open') this.loginFailed(connection, frame.id, error);
+      return;
     }
+    this.deps.throttle.settle(connection, connection.address, valid);
     if (connection.state !== 'open') return;
     if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
+    const { hub, history } = this.deps;
     const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
-    if (!this.deps.hub.join(member)) {
+    if (!hub.join(member)) {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
+    }
+    let output: Buffer[];
+    try {
+      const welcome = pageWelcome(member.user, hub.users(), frame.id, this.deps.limits.listFrameBytes);
+      const replay = this.loginReplay(member, frame.since);
+      output = [...welcome.map(encodeFrame), ...replay.frames];
+      // The one write, before anything is sent: if it fails, the queued messages stay queued.
+      history.markDelivered(replay.queued);
+    } catch (error) {
+      // Nothing was sent and nobody saw the user (the hub is only read synchronously in between).
+      hub.leave(member);
+      return this.loginFailed(connection, frame.id, error);
     }
     connection.member = member;
     connection.lastUser = member.user;
     connection.cancel(this.loginTimers.get(connection));
-    connection.send({ type: 'welcome', user: member.user, users: this.deps.hub.users(), ...idField(frame.id) });
-    this.replayAfterLogin(connection, member, frame.since);
-    this.deps.hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
-    this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
+    let announced = false;
+    try {
+      for (const bytes of output) connection.deliver(bytes);
+      hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
+      announced = true;
+      this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
+    } catch (error) {
+      this.rollBackLogin(connection, member, frame.id, error, announced);
+    }
+  }
+
+  /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */
+  private loginFailed(connection: Connection, id: RequestId | undefined, error: unknown): void {
+    const detail = error instanceof Error ? error.message : String(error);
+    this.reply(connection, id, 'internal', 'the server failed to log you in; nothing changed, try again', `login failed: ${detail}`);
+  }
+
+  /**
+   * A login that threw after its output was queued (nothing is known to do that; this is the safety
+   * net): the user leaves the hub, the others hear `offline` if they heard `online`, and the
+   * connection closes with `internal`, its queued output dropped, so the client never sees a
+   * welcome that does not hold. The outbox writes in a later turn, so nothing of it has left yet.
+   */
+  private rollBackLogin(connection: Connection, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
+    connection.member = undefined;
+    this.deps.hub.leave(member);
+    if (announced) this.announceOffline(member, 'internal');
+    const message = error instanceof Error ? error.message : String(error);
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: member.user, code: 'internal', message: `login rolled back: ${message}`, fatal: true });
+    connection.close({ last: { type: 'error', code: 'internal', message: 'the server failed to log you in; closing', ...idField(id) }, flush: false });
   }
 
   /**
@@ -291,26 +344,25 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /**
-   * History after `welcome`: the last messages of lobby and of the user's private conversations
-   * (only those newer than `since`, when given), plus every private message that waited for this
-   * user (flagged `queued`, then marked delivered). `history_end` closes the replay when anything
-   * was replayed or the client asked with `since`, so a core client that never asked sees nothing
-   * new when there is nothing to replay.
+   * History after `welcome`, encoded but not sent: the last messages of lobby and of the user's
+   * private conversations (only those newer than `since`, when given), plus every private message
+   * that waited for this user (flagged `queued`; `queued` lists those sent, for the caller to mark
+   * delivered). `history_end` closes the replay when anything was replayed or the client asked with
+   * `since`, so a core client that never asked sees nothing new when there is nothing to replay.
    */
-  private replayAfterLogin(connection: Connection, member: Member, since: number | undefined): void {
+  private loginReplay(member: Member, since: number | undefined): { frames: Buffer[]; queued: number[] } {
     const { history, limits } = this.deps;
     const replayed = new Map<number, StoredMessage>();
     for (const message of history.roomTail(LOBBY, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
     for (const message of history.privateTail(member.user, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
-    const queued = history.undelivered(member.user, limits.offlineReplayLimit);
-    for (const message of queued) replayed.set(message.msgid, message);
+    for (const message of history.undelivered(member.user, limits.offlineReplayLimit)) replayed.set(message.msgid, message);
     const messages = [...replayed.values()].sort((a, b) => a.msgid - b.msgid);
-    const { sent, truncated } = this.sendHistory(connection, messages);
-    // Queued messages left out by the byte bound stay undelivered: the next login brings them.
-    history.markDelivered(sent.filter((message) => message.queued).map((message) => message.msgid));
+    const { frames, sent, truncated } = this.encodeHistory(messages);
     if (messages.length > 0 || since !== undefined) {
-      connection.send({ type: 'history_end', count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
+      frames.push(encodeFrame({ type: 'history_end', count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) }));
     }
+    // Queued messages left out by the byte bound stay undelivered: the next login brings them.
+    return { frames, queued: sent.filter((message) => message.queued).map((message) => message.msgid) };
   }
 
   /**
@@ -319,6 +371,13 @@ export class ChatCore implements ConnectionHandler {
    * of long messages must not cost the client its connection. Returns what was sent.
    */
   private sendHistory(connection: Connection, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
+    const { frames, sent, truncated } = this.encodeHistory(messages);
+    for (const frame of frames) connection.deliver(frame);
+    return { sent, truncated };
+  }
+
+  /** The history frames of `messages` within the replay's byte share (see {@link sendHistory}), encoded. */
+  private encodeHistory(messages: readonly StoredMessage[]): { frames: Buffer[]; sent: StoredMessage[]; truncated: boolean } {
     const budget = Math.floor(this.deps.limits.maxOutputBytes * HISTORY_REPLAY_OUTPUT_SHARE);
     const frames: Buffer[] = [];
     let bytes = 0;
@@ -329,8 +388,7 @@ export class ChatCore implements ConnectionHandler {
       frames.push(frame);
     }
     frames.reverse();
-    for (const frame of frames) connection.deliver(frame);
-    return { sent: messages.slice(messages.length - frames.length), truncated: frames.length < messages.length };
+    return { frames, sent: messages.slice(messages.length - frames.length), truncated: frames.length < messages.length };
   }
 
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
@@ -393,11 +451,19 @@ export class ChatCore implements ConnectionHandler {
     this.announceOffline(member, undefined);
   }
 
-  /** Extension: who is online (`users`), or who is in a room. */
+  /** Extension: who is online (`users`), or who is in a room; paged like `welcome` when long. */
   private who(connection: Connection, frame: WhoFrame): void {
     const room = frame.room ?? LOBBY;
     if (!this.deps.hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
-    connection.send({ type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
+    this.sendUsers(connection, { type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
+  }
+
+  /**
+   * A `users` answer, paged to fit (`more: true` on all but the last frame, same id and room).
+   * Encoded here, page by page, through the one splitter every tool uses: no page can be too large.
+   */
+  private sendUsers(connection: Connection, frame: UsersFrame): void {
+    for (const page of pageUserList(frame, this.deps.limits.listFrameBytes)) connection.deliver(encodeFrame(page));
   }
 
   /**
@@ -415,7 +481,7 @@ export class ChatCore implements ConnectionHandler {
       hub.send({ type: 'presence', user: member.user, status: 'online', room }, { room }, member);
       this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'join' });
     }
-    connection.send({ type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
+    this.sendUsers(connection, { type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
     const { sent, truncated } = this.sendHistory(connection, this.deps.history.roomTail(room, limits.historyReplayLimit));
     connection.send({ type: 'history_end', room, count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SERVER_LIMITS, resolveLimits } from './limits.ts';
+import { MAX_FRAME_BYTES } from '../protocol/index.ts';
+import { DEFAULT_SERVER_LIMITS, MIN_LIST_FRAME_BYTES, resolveLimits } from './limits.ts';
 
 describe('resolveLimits', () => {
   it('merges overrides into the defaults', () => {
@@ -31,5 +32,18 @@ describe('resolveLimits', () => {
     expect(() => resolveLimits({ maxFileBytes: true } as never)).toThrow(/maxFileBytes/);
     expect(resolveLimits({ historyReplayLimit: 0 }).historyReplayLimit).toBe(0);
     expect(() => resolveLimits({ offlineReplayLimit: 0 })).toThrow(/offlineReplayLimit/);
+  });
+
+  it('allows 10,000 connections from loopback by default', () => {
+    expect(DEFAULT_SERVER_LIMITS.maxConnections).toBeGreaterThanOrEqual(10_000);
+    expect(DEFAULT_SERVER_LIMITS.exemptLoopback).toBe(true);
+  });
+
+  it('pages user lists at the frame limit unless lowered, never above it', () => {
+    expect(DEFAULT_SERVER_LIMITS.listFrameBytes).toBe(MAX_FRAME_BYTES);
+    expect(resolveLimits({ listFrameBytes: MIN_LIST_FRAME_BYTES }).listFrameBytes).toBe(MIN_LIST_FRAME_BYTES);
+    expect(() => resolveLimits({ listFrameBytes: MAX_FRAME_BYTES + 1 })).toThrow(/listFrameBytes/);
+    expect(() => resolveLimits({ listFrameBytes: MIN_LIST_FRAME_BYTES - 1 })).toThrow(/listFrameBytes/);
+    expect(() => resolveLimits({ listFrameBytes: 2000.5 })).toThrow(/listFrameBytes/);
   });
 });

@@ -1,9 +1,15 @@
+import { MAX_FRAME_BYTES } from '../protocol/index.ts';
+
 /**
  * Every tunable limit of the reference server, with its default. Pass a `Partial<ServerLimits>` as
  * `new ChatServer({ limits })`; anything left out keeps its default.
  */
 export interface ServerLimits {
-  /** Most connections open at once (logged in or not); one more gets `too_many_connections`. */
+  /**
+   * Most connections open at once (logged in or not); one more gets `too_many_connections`.
+   * Default 10,000: a room of 10,000 users on one machine. The process needs a file-descriptor
+   * limit above it (`ulimit -n`), or accepts fail with EMFILE (reported as an `error` event).
+   */
   maxConnections: number;
   /**
    * Most bytes waiting to be sent to one client (queued here plus buffered in the socket). A client
@@ -95,11 +101,17 @@ export interface ServerLimits {
   maxFileBytes: number;
   /** File transfers one user may have offered and not finished at once; one more gets `rate_limited`. */
   maxTransfersPerUser: number;
+  /**
+   * Largest frame of a user list (`welcome`, `users`), newline included: a longer list is paged
+   * (`more`). Default and maximum: the frame limit, 65,536. Lower it only to see paging with a few
+   * users (tests, demos); at least 1,024, so that any page has room for a name.
+   */
+  listFrameBytes: number;
 }
 
 /** The defaults: generous for a classroom, tight enough that one client cannot hurt the others. */
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
-  maxConnections: 1_500,
+  maxConnections: 10_000,
   maxOutputBytes: 2 * 1024 * 1024,
   outputHighWaterBytes: 32 * 1024 * 1024,
   outputLowWaterBytes: 16 * 1024 * 1024,
@@ -121,7 +133,11 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxRoomsPerUser: 32,
   maxFileBytes: 100 * 1024 * 1024,
   maxTransfersPerUser: 8,
+  listFrameBytes: MAX_FRAME_BYTES,
 });
+
+/** Smallest {@link ServerLimits.listFrameBytes}: room for the largest envelope (a 64-character id escaped) and a name. */
+export const MIN_LIST_FRAME_BYTES = 1_024;
 
 /**
  * Limits that may be 0: keepalive off, history replay off, keep all history, resume input only
@@ -148,6 +164,9 @@ export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimi
       throw new RangeError(`server limit "${name}" must be a number ${minimum === Number.MIN_VALUE ? '> 0' : `≥ ${minimum}`}, got ${String(value)}`);
     }
     (limits as unknown as Record<string, unknown>)[name] = value;
+  }
+  if (!Number.isInteger(limits.listFrameBytes) || limits.listFrameBytes < MIN_LIST_FRAME_BYTES || limits.listFrameBytes > MAX_FRAME_BYTES) {
+    throw new RangeError(`server limit "listFrameBytes" must be a whole number from ${MIN_LIST_FRAME_BYTES} to ${MAX_FRAME_BYTES}, got ${limits.listFrameBytes}`);
   }
   if (overrides.outputHighWaterBytes !== undefined && overrides.outputLowWaterBytes === undefined) {
     limits.outputLowWaterBytes = Math.floor(limits.outputHighWaterBytes / 2);

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { MAX_PASSWORD_CHARS, MIN_NEW_PASSWORD_CHARS, USER_NAME_PATTERN, codePointLength } from '../../protocol/index.ts';
-import { AccountError, AccountStore } from '../../server/index.ts';
+import { readFile } from 'node:fs/promises';
+import { AccountError, AccountStore, importAccounts, type ImportProgress } from '../../server/index.ts';
 import { CliError } from '../errors.ts';
 
 const DEFAULT_DB = 'chatlab.db';
 
-/** Registers `chatlab users add|list|remove`: manage the server's accounts database. */
+/** Registers `chatlab users add|import|list|remove`: manage the server's accounts database. */
 export function registerUsersCommand(program: Command): void {
   const users = program.command('users').description("manage the server's accounts (scrypt hashes in SQLite)");
   users
@@ -28,6 +29,21 @@ export function registerUsersCommand(program: Command): void {
           throw error;
         }
         process.stdout.write(`added user ${user} to ${options.db}\n`);
+      });
+    });
+  users
+    .command('import <file>')
+    .description('create many accounts at once from lines "name:password" (- reads stdin); bad lines are reported and skipped')
+    .option('--db <file>', 'accounts database file', DEFAULT_DB)
+    .action(async (file: string, options: { db: string }) => {
+      const text = await readAccountsFile(file);
+      await withStore(options.db, async (store) => {
+        const result = await importAccounts(store, text, { onProgress: reportProgress });
+        for (const failure of result.failures) process.stderr.write(`line ${failure.line}: ${failure.message}\n`);
+        const seconds = (result.elapsedMs / 1000).toFixed(1);
+        const failed = result.failures.length;
+        process.stdout.write(`imported ${result.added} account${result.added === 1 ? '' : 's'} into ${options.db} in ${seconds} s${failed ? `; ${failed} line${failed === 1 ? '' : 's'} failed` : ''}\n`);
+        if (failed) throw new CliError(`${failed} line${failed === 1 ? '' : 's'} of ${file === '-' ? 'stdin' : file} failed (see above); the other accounts were added`);
       });
     });
   users
@@ -57,6 +73,28 @@ export function registerUsersCommand(program: Command): void {
 function existsMessage(user: string, existing: string | undefined, db: string): string {
   if (existing === undefined || existing === user) return `user "${user}" already exists in ${db}`;
   return `user "${user}" is too similar to the existing user "${existing}" in ${db} (names may not differ only by case, 1/l/i, 0/o or -/_)`;
+}
+
+/** The text of an import file, or of stdin for `-`. */
+async function readAccountsFile(file: string): Promise<string> {
+  if (file === '-') {
+    let input = '';
+    process.stdin.setEncoding('utf8');
+    for await (const chunk of process.stdin) input += chunk as string;
+    return input;
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `no file ${file}` : `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** One progress line per batch on stderr: the import of 10,000 accounts takes a while at the default scrypt cost. */
+function reportProgress({ done, total, added, elapsedMs }: ImportProgress): void {
+  const rate = elapsedMs > 0 ? Math.round((done * 1000) / elapsedMs) : 0;
+  process.stderr.write(`${done}/${total} accounts hashed, ${added} added (${rate}/s)\n`);
 }
 
 async function withStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {

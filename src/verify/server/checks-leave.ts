@@ -4,6 +4,7 @@ import type { Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import { answerOf, errorCode, json, type ServerContext, type TimedWait } from './context.ts';
 import { expectPresence } from './checks-login.ts';
+import { wholeWelcome } from './paged-welcome.ts';
 
 /** What step 8 saw after bob's quit, for step 9 to judge. */
 const quitWaits = new WeakMap<ServerContext, TimedWait>();
@@ -96,7 +97,8 @@ const removed: Check<ServerContext> = {
         culprit: answer.seq,
       });
     }
-    const users = Array.isArray(answer.frame!.users) ? (answer.frame!.users as unknown[]) : [];
+    const whole = (await wholeWelcome(ctx, again, answer)).frame;
+    const users = Array.isArray(whole.users) ? (whole.users as unknown[]) : [];
     if (users.filter((u) => u === ctx.b.user).length !== 1) {
       fail({ summary: `welcome.users lists ${ctx.b.user} ${users.filter((u) => u === ctx.b.user).length} times`, received: showBytes(answer.raw), hint: 'on quit, remove the user from the online list; list each online user once.', culprit: answer.seq });
     }
