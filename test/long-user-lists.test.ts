@@ -143,9 +143,16 @@ describe('the verifier against a server that breaks the paging rule', () => {
       const decoder = new FrameDecoder();
       socket.on('data', (chunk) => {
         for (const result of decoder.push(chunk)) {
-          if (!result.ok) continue;
+          // Step 4's error rules, just enough to reach step 5.
+          if (!result.ok) {
+            socket.write(encodeFrame({ type: 'error', code: result.code, message: result.message }));
+            if (result.code === 'frame_too_large') socket.end();
+            continue;
+          }
           const { type, user, id } = result.frame;
-          if (type === 'register') socket.write(encodeFrame({ type: 'ok', ...(id !== undefined && { id: id as string }) }));
+          const idField = id !== undefined ? { id: id as string } : {};
+          if (type === 'register') socket.write(encodeFrame({ type: 'ok', ...idField }));
+          if (type !== 'login' && type !== 'register') socket.write(encodeFrame({ type: 'error', code: 'unknown_type', message: 'unknown type', ...idField }));
           if (type !== 'login') continue;
           socket.write(encodeFrame({ type: 'welcome', user: String(user), users: [String(user)], more: true }));
           socket.write(encodeFrame({ type: 'presence', user: 'zed', status: 'online' }));

@@ -167,7 +167,7 @@ describe('chatlab users', () => {
       'line 5: "bad name" is not a user name: 1–32 characters of A–Z a–z 0–9 _ -',
       'line 6: the password of "cy" is 5 characters; a password is 6–1024',
       'line 7: user "ann" is already on line 2',
-      'line 8: user "taken" already exists',
+      'line 8: the user "taken" already exists',
     ]);
     expect(result.stderr).toMatch(/^4\/4 accounts hashed, 3 added \(\d+\/s\)$/m);
     expect(result.stderr).toMatch(/^chatlab: 5 lines of .*accounts\.txt failed \(see above\); the other accounts were added$/m);

@@ -53,11 +53,24 @@ describe('importAccounts', () => {
     const result = await importAccounts(store, 'alice:wonderland\nbob:other-password\ncarol:caroline\nx\n');
     expect(result.added).toBe(2);
     expect(result.failures).toEqual([
-      { line: 2, user: 'bob', message: 'user "bob" already exists' },
+      { line: 2, user: 'bob', message: 'the user "bob" already exists' },
       { line: 4, message: 'expected name:password (no colon)' },
     ]);
     expect(await store.verify('bob', 'builder')).toBe(true);
     expect(store.list()).toEqual(['alice', 'bob', 'carol']);
+    store.close();
+  });
+
+  it('refuses look-alikes of existing names and of names earlier in the same file', async () => {
+    const store = new AccountStore({ scrypt: CHEAP });
+    await store.add('alice', 'wonderland');
+    const result = await importAccounts(store, 'A1ice:password1\nbob-0:password2\nB0B_O:password3\n');
+    expect(result.added).toBe(1);
+    expect(result.failures).toEqual([
+      { line: 1, user: 'A1ice', message: 'the name "A1ice" is too similar to the existing user "alice"' },
+      { line: 3, user: 'B0B_O', message: 'the name "B0B_O" is too similar to the existing user "bob-0"' },
+    ]);
+    expect(store.list()).toEqual(['alice', 'bob-0']);
     store.close();
   });
 });
