@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
+import { SharedConcat } from './shared-concat.ts';
 
 /**
  * Flushes every outbox that got frames during this event-loop turn, once, in a `setImmediate`
@@ -11,6 +12,8 @@ export class FlushScheduler {
   // per-delivery cost is a flag test instead of a hash-set insertion.
   private dirty: Outbox[] = [];
   private scheduled = false;
+  /** Joins each outbox's queue, sharing one result among outboxes that queued the same buffers this turn. */
+  readonly concat = new SharedConcat();
 
   /** Marks an outbox as having frames to write this turn (the outbox makes sure it is only once). */
   schedule(outbox: Outbox): void {
@@ -25,6 +28,7 @@ export class FlushScheduler {
     const batch = this.dirty;
     this.dirty = [];
     for (const outbox of batch) outbox.flush();
+    this.concat.clear();
   };
 }
 
@@ -190,7 +194,7 @@ export class Outbox implements BudgetedOutbox {
   }
 
   private takeQueued(): Buffer {
-    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.queuedBytes);
+    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : this.scheduler.concat.join(this.chunks, this.queuedBytes);
     this.chunks = [];
     this.queuedBytes = 0;
     return data;
