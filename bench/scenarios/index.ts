@@ -7,6 +7,7 @@
 import type { BenchArgs } from '../lib/args.ts';
 import type { Placement } from '../lib/environment.ts';
 import { fanoutScenario } from './fanout.ts';
+import { footprintScenario } from './footprint.ts';
 import { inspectorProxyScenario } from './inspector-proxy.ts';
 
 /** What a scenario gets from run.ts. */
@@ -28,4 +29,4 @@ export interface Scenario {
 }
 
 /** Every scenario, in the order `all` runs them. */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, inspectorProxyScenario];
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, footprintScenario, inspectorProxyScenario];
