@@ -45,6 +45,10 @@ export interface CloseOptions {
 const END_OF_INPUT = Symbol('end of input');
 type InboxItem = DecodeResult | typeof END_OF_INPUT;
 
+/** The socket's own link to its connection, so its listeners are shared functions rather than closures per connection. */
+const CONNECTION = Symbol('chatlab connection');
+type OwnedSocket = Socket & { [CONNECTION]: Connection };
+
 /**
  * One client connection: the thin socket shell around the protocol logic. It decodes input with
  * {@link FrameDecoder}, hands items to the handler strictly in order, owns the bounded
@@ -77,7 +81,8 @@ export class Connection implements InputConsumer {
   private parked = false;
   private peerHasEnded = false;
   private waitingForPeer = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Timers made by {@link after} and still pending (an array made on first use: most connections have one or none). */
+  private timers: NodeJS.Timeout[] | undefined;
   private resolveClosed!: () => void;
 
   /**
@@ -100,10 +105,30 @@ export class Connection implements InputConsumer {
     this.outbox = new Outbox(socket, limits.maxOutputBytes, scheduler, (info) => this.guard(() => this.handler.overflowed(this, info)), budget);
     socket.setNoDelay(true); // we coalesce writes ourselves; Nagle would only add latency
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (error) => this.guard(() => this.handler.socketError(this, error)));
-    socket.on('close', () => this.onClose());
+    // Shared listeners (found through the socket) instead of four closures per connection: with
+    // 10,000 users online, each per-connection object counts.
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('data', Connection.onSocketData);
+    socket.on('end', Connection.onSocketEnd);
+    socket.on('error', Connection.onSocketError);
+    socket.on('close', Connection.onSocketClose);
+  }
+
+  private static onSocketData(this: Socket, chunk: Buffer): void {
+    (this as OwnedSocket)[CONNECTION].onData(chunk);
+  }
+
+  private static onSocketEnd(this: Socket): void {
+    (this as OwnedSocket)[CONNECTION].onEnd();
+  }
+
+  private static onSocketError(this: Socket, error: Error): void {
+    const connection = (this as OwnedSocket)[CONNECTION];
+    connection.guard(() => connection.handler.socketError(connection, error));
+  }
+
+  private static onSocketClose(this: Socket): void {
+    (this as OwnedSocket)[CONNECTION].onClose();
   }
 
   /** 'open', 'closing' (the server has said its last word) or 'closed'. */
@@ -142,11 +167,11 @@ export class Connection implements InputConsumer {
   /** Runs `action` after `ms` unless the connection closes first. */
   after(ms: number, action: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.forget(timer);
       action();
     }, ms);
     timer.unref();
-    this.timers.add(timer);
+    (this.timers ??= []).push(timer);
     return timer;
   }
 
@@ -154,7 +179,15 @@ export class Connection implements InputConsumer {
   cancel(timer: NodeJS.Timeout | undefined): void {
     if (!timer) return;
     clearTimeout(timer);
-    this.timers.delete(timer);
+    this.forget(timer);
+  }
+
+  private forget(timer: NodeJS.Timeout): void {
+    const timers = this.timers;
+    const at = timers?.indexOf(timer) ?? -1;
+    if (at === -1) return;
+    timers?.splice(at, 1);
+    if (timers?.length === 0) this.timers = undefined;
   }
 
   /** Ends the connection: optionally one last frame, then the TCP close (see {@link CloseOptions}). */
@@ -208,8 +241,8 @@ export class Connection implements InputConsumer {
   private onClose(): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.timers ?? []) clearTimeout(timer);
+    this.timers = undefined;
     this.outbox.close({ flush: false });
     this.inbox = [];
     this.inboxHead = 0;

@@ -23,14 +23,16 @@ export class Hub {
   private sortedNames: string[] | null = [];
   /** Rooms other than lobby, with their members. A room is deleted when its last member leaves. */
   private readonly rooms = new Map<string, Set<Member>>();
-  /** The rooms (other than lobby) each online member is in. */
+  /**
+   * The rooms (other than lobby) each online member is in; a member in no such room has no entry
+   * (most users of a big chat stay in lobby: no empty Set each).
+   */
   private readonly memberships = new Map<Member, Set<string>>();
 
   /** Adds a member (into lobby); returns false (and changes nothing) if that user is already online. */
   join(member: Member): boolean {
     if (this.members.has(member.user)) return false;
     this.members.set(member.user, member);
-    this.memberships.set(member, new Set());
     this.sortedNames = null;
     return true;
   }
@@ -50,8 +52,10 @@ export class Hub {
 
   /** Puts an online member in a room, creating the room if needed; false if it was there already. */
   enterRoom(member: Member, room: string): boolean {
-    const rooms = this.memberships.get(member);
-    if (!rooms || room === LOBBY || rooms.has(room)) return false;
+    if (room === LOBBY || this.members.get(member.user) !== member) return false;
+    let rooms = this.memberships.get(member);
+    if (!rooms) this.memberships.set(member, (rooms = new Set()));
+    else if (rooms.has(room)) return false;
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(member);
@@ -63,6 +67,7 @@ export class Hub {
   leaveRoom(member: Member, room: string): boolean {
     const rooms = this.memberships.get(member);
     if (!rooms?.delete(room)) return false;
+    if (rooms.size === 0) this.memberships.delete(member);
     this.removeFromRoom(member, room);
     return true;
   }

@@ -81,12 +81,6 @@ export class Outbox implements BudgetedOutbox {
     private readonly budget: OutputBudget = new OutputBudget(),
   ) {
     budget.register(this);
-    socket.on('drain', () => {
-      this.waitingForDrain = false;
-      this.socketBytes = 0;
-      this.recount();
-      this.flush();
-    });
   }
 
   /** Bytes accepted but not yet handed to the kernel (queued here plus buffered in the socket). */
@@ -145,9 +139,18 @@ export class Outbox implements BudgetedOutbox {
     if (!this.socket.write(data)) {
       this.waitingForDrain = true;
       this.blockedAt = Date.now();
+      // Listened for only while blocked: an idle connection holds no listener closure.
+      this.socket.once('drain', () => this.drained());
     }
     this.socketBytes = this.socket.writableLength;
     this.recount();
+  }
+
+  private drained(): void {
+    this.waitingForDrain = false;
+    this.socketBytes = 0;
+    this.recount();
+    this.flush();
   }
 
   /**
