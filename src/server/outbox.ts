@@ -108,7 +108,10 @@ export class Outbox implements BudgetedOutbox {
    * the socket is gone, or this would pass the bound (which triggers the overflow).
    */
   push(bytes: Buffer): boolean {
-    if (this.state !== 'open' || !this.socket.writable) return false;
+    if (this.state !== 'open') return false;
+    // The socket is checked once per turn (at the first push, and again by the flush), not per
+    // frame: `writable` is a getter over the stream's state, and a broadcast pushes thousands.
+    if (!this.inSchedule && !this.socket.writable) return false;
     const length = bytes.length;
     // socketBytes is an upper bound of the socket's buffer, so the exact (slower) getter is only
     // read near the bound; the bound itself trips exactly where it did.
