@@ -15,7 +15,11 @@ export class SharedConcat {
   private lastLength = 0;
   private lastResult: Buffer | undefined;
 
-  /** The concatenation of `chunks` (`length` bytes in all), reusing the previous result when the list is the same. */
+  /**
+   * The concatenation of `chunks` (`length` bytes in all), reusing the previous result when the
+   * list holds the same buffers. The caller must not change `chunks` afterwards (outboxes start a
+   * fresh array after each write).
+   */
   join(chunks: readonly Buffer[], length: number): Buffer {
     if (this.lastResult !== undefined && length === this.lastLength && sameBuffers(chunks, this.lastChunks)) {
       return this.lastResult;
@@ -27,7 +31,10 @@ export class SharedConcat {
     return result;
   }
 
-  /** Forgets the last result (called at the end of each flush pass so no buffer is kept alive longer). */
+  /**
+   * Forgets the last result. The scheduler calls it at the end of each flush pass, so a joined
+   * buffer outlives its pass only after a flush on `'drain'`, and then only until the next pass.
+   */
   clear(): void {
     this.lastChunks = [];
     this.lastLength = 0;
