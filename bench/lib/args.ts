@@ -57,7 +57,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-plot          do not print the ASCII plot
   --profile          run the Node servers with --cpu-prof; profiles go to
                      bench/results/profiles (or --profile-dir DIR); open in Chrome DevTools
-  --scenario NAME    fanout, footprint, inspector-proxy, or all (default all)
+  --scenario NAME    fanout, delivery-path, footprint, inspector-proxy,
+                     or all (default all)
   -h, --help         this text`;
 
 function positiveInt(name: string, text: string, max = Number.MAX_SAFE_INTEGER): number {

@@ -6,6 +6,7 @@
  */
 import type { BenchArgs } from '../lib/args.ts';
 import type { Placement } from '../lib/environment.ts';
+import { deliveryPathScenario } from './delivery-path.ts';
 import { fanoutScenario } from './fanout.ts';
 import { footprintScenario } from './footprint.ts';
 import { inspectorProxyScenario } from './inspector-proxy.ts';
@@ -29,4 +30,4 @@ export interface Scenario {
 }
 
 /** Every scenario, in the order `all` runs them. */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, footprintScenario, inspectorProxyScenario];
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario];
