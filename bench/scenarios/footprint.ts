@@ -46,6 +46,13 @@ interface PerUserRow {
   rssKiB: number;
   heapKiB: number;
   externalKiB: number;
+  /**
+   * RSS and heap per user added since the previous step (KiB), e.g. from 1,000 to 10,000 users:
+   * what one more user costs, without the one-time effects in the first step (memory the
+   * server's start-up freed and the first users reused).
+   */
+  marginalRssKiB: number | null;
+  marginalHeapKiB: number | null;
   /** Logins answered with an error instead of `welcome` (the user may still be online). */
   loginErrors: number;
   setupMs: number;
@@ -185,6 +192,7 @@ async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab'
       lastByteAt = Date.now();
     };
     const before = await readMemory(server);
+    let previous: { users: number; memory: MemoryReading } | null = null;
     for (const users of steps) {
       context.progress(`  footprint: ${kind}: ${users} ${kind === 'bare' ? 'connections' : 'logged-in users'}…`);
       const started = Date.now();
@@ -193,7 +201,20 @@ async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab'
       const setupMs = Date.now() - started;
       const now = await readMemory(server);
       const perUser = (field: keyof MemoryReading): number => (now[field] - before[field]) / users / 1024;
-      rows.push({ server: kind, users, rssKiB: perUser('rss'), heapKiB: perUser('heapUsed'), externalKiB: perUser('external'), loginErrors, setupMs });
+      const marginal = (field: keyof MemoryReading): number | null =>
+        previous ? (now[field] - previous.memory[field]) / (users - previous.users) / 1024 : null;
+      rows.push({
+        server: kind,
+        users,
+        rssKiB: perUser('rss'),
+        heapKiB: perUser('heapUsed'),
+        externalKiB: perUser('external'),
+        marginalRssKiB: marginal('rss'),
+        marginalHeapKiB: marginal('heapUsed'),
+        loginErrors,
+        setupMs,
+      });
+      previous = { users, memory: now };
     }
   } finally {
     for (const connection of clients) connection.socket.destroy();
@@ -227,12 +248,13 @@ export const footprintScenario: Scenario = {
     print(`idle RSS: chatlab server (node bin/chatlab.js server) ${mib(idle.chatlabMiB)} MiB` +
       (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
       `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}×`);
-    print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  setup s  login errors');
-    print('-------  -------  ------------  -------------  -----------------  -------  ------------');
+    print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
+    print('-------  -------  ------------  -------------  -----------------  ---------------------  -------  ------------');
     for (const row of rows) {
       print(
         `${row.server.padEnd(7)}  ${row.users.toLocaleString('en-US').padStart(7)}  ${kib(row.rssKiB).padStart(12)}  ${kib(row.heapKiB).padStart(13)}  ` +
-          `${kib(row.externalKiB).padStart(17)}  ${(row.setupMs / 1000).toFixed(1).padStart(7)}  ${String(row.loginErrors).padStart(12)}`,
+          `${kib(row.externalKiB).padStart(17)}  ${(row.marginalRssKiB === null ? '' : `${kib(row.marginalRssKiB)} / ${kib(row.marginalHeapKiB ?? NaN)}`).padStart(21)}  ` +
+          `${(row.setupMs / 1000).toFixed(1).padStart(7)}  ${String(row.loginErrors).padStart(12)}`,
       );
     }
     for (const users of steps) {
