@@ -8,7 +8,9 @@ import type { BenchArgs } from '../lib/args.ts';
 import type { Placement } from '../lib/environment.ts';
 import { burstScenario } from './burst.ts';
 import { bigRoomScenario } from './big-room.ts';
+import { deliveryPathScenario } from './delivery-path.ts';
 import { fanoutScenario } from './fanout.ts';
+import { footprintScenario } from './footprint.ts';
 import { inspectorProxyScenario } from './inspector-proxy.ts';
 
 /** What a scenario gets from run.ts. */
@@ -32,4 +34,4 @@ export interface Scenario {
 }
 
 /** Every scenario, in the order `all` runs them (those marked `onlyByName` only when named). */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, inspectorProxyScenario, burstScenario, bigRoomScenario];
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario, burstScenario, bigRoomScenario];

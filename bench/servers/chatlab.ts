@@ -2,8 +2,10 @@
  * The chatlab reference server as a benchmark target, in its own process:
  * `node --import tsx bench/servers/chatlab.ts` with env BENCH_CLIENTS (accounts u0…u<N-1>) and
  * optional PORT, BENCH_MAX_CONNECTIONS (default BENCH_CLIENTS + 100) and BENCH_BACKLOG (the
- * listen backlog; default the server's own, the OS maximum). Prints `READY <port> <what was changed>` once the accounts exist and it
- * listens; SIGTERM stops it.
+ * listen backlog; default the server's own, the OS maximum). Prints `READY <port> <what was
+ * changed>` once the accounts exist and it listens; SIGTERM stops it; SIGUSR2 prints
+ * `MEMORY <n> rss=… heapUsed=… external=… arrayBuffers=…` (after a full GC when run with
+ * --expose-gc: the footprint scenario).
  *
  * What differs from a default `chatlab server`, and why:
  * - a `:memory:` database (nothing touches the disk);
@@ -62,6 +64,14 @@ const changed = Object.entries(limits)
 process.stdout.write(
   `READY ${port} limits raised: ${changed}; scrypt N=16 r=1 p=1; db :memory:${backlog !== undefined ? `; backlog ${backlog}` : ''}${modulePath ? `; module ${modulePath}` : ''}\n`,
 );
+
+// The footprint scenario's probe: a full GC (when run with --expose-gc), then the memory figures.
+let memoryReports = 0;
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  process.stdout.write(`MEMORY ${++memoryReports} rss=${m.rss} heapUsed=${m.heapUsed} external=${m.external} arrayBuffers=${m.arrayBuffers}\n`);
+});
 
 process.on('SIGTERM', () => {
   void server.stop().then(() => process.exit(0));

@@ -1,6 +1,6 @@
 import { CliError, describeError } from './errors.ts';
 import { outputClosedEndsCommand } from './output-closed.ts';
-import { buildProgram } from './program.ts';
+import { programFor } from './command-loaders.ts';
 
 // The one entry point of the `chatlab` command. Errors become one clear line and a non-zero
 // exit; set CHATLAB_DEBUG=1 to see the stack trace as well.
@@ -23,7 +23,7 @@ process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await programFor(process.argv)).parseAsync(process.argv);
 } catch (error) {
   fail(error);
 }

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { registerServerCommand } from './commands/server.ts';
 import { registerUsersCommand } from './commands/users.ts';
 import { registerClientCommand } from './commands/client.ts';
@@ -7,19 +6,15 @@ import { registerVerifyCommand } from './commands/verify.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerLessonCommand } from './commands/lesson.ts';
 import { registerDemoCommand } from './commands/demo.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { createRootCommand } from './root-command.ts';
 
 /**
  * Builds the whole `chatlab` command tree without parsing anything, so the docs site can
- * generate the CLI reference from the very same definitions.
+ * generate the CLI reference from the very same definitions. (The CLI itself loads only the
+ * command it runs: see command-loaders.ts.)
  */
 export function buildProgram(): Command {
-  const program = new Command('chatlab')
-    .description('Learn network programming by building a TCP chat: server, client, live protocol inspector and verifier.')
-    .version(pkg.version, '-V, --version', 'print the chatlab version')
-    .showSuggestionAfterError()
-    .configureHelp({ sortSubcommands: false });
+  const program = createRootCommand();
   // Each subcommand lives in its own module under ./commands and registers itself here.
   registerServerCommand(program);
   registerUsersCommand(program);

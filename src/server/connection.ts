@@ -58,6 +58,10 @@ export const CLOSING_FRAME_RESERVE = 1024;
 const END_OF_INPUT = Symbol('end of input');
 type InboxItem = DecodeResult | typeof END_OF_INPUT;
 
+/** The socket's own link to its connection, so its listeners are shared functions rather than closures per connection. */
+const CONNECTION = Symbol('chatlab connection');
+type OwnedSocket = Socket & { [CONNECTION]: Connection };
+
 /**
  * One client connection: the thin socket shell around the protocol logic. It decodes input with
  * {@link FrameDecoder}, hands items to the handler strictly in order, owns the bounded
@@ -90,7 +94,8 @@ export class Connection implements InputConsumer {
   private parked = false;
   private peerHasEnded = false;
   private waitingForPeer = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Timers made by {@link after} and still pending (an array made on first use: most connections have one or none). */
+  private timers: NodeJS.Timeout[] | undefined;
   /** While closing: when (`Date.now()`) the socket is destroyed even if it still holds unsent bytes. */
   private drainDeadline = 0;
   private resolveClosed!: () => void;
@@ -118,10 +123,30 @@ export class Connection implements InputConsumer {
     this.outbox = new Outbox(socket, outboxBytes, scheduler, (info) => this.guard(() => this.handler.overflowed(this, info)), budget);
     socket.setNoDelay(true); // we coalesce writes ourselves; Nagle would only add latency
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (error) => this.guard(() => this.handler.socketError(this, error)));
-    socket.on('close', () => this.onClose());
+    // Shared listeners (found through the socket) instead of four closures per connection: with
+    // 10,000 users online, each per-connection object counts.
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('data', Connection.onSocketData);
+    socket.on('end', Connection.onSocketEnd);
+    socket.on('error', Connection.onSocketError);
+    socket.on('close', Connection.onSocketClose);
+  }
+
+  private static onSocketData(this: Socket, chunk: Buffer): void {
+    (this as OwnedSocket)[CONNECTION].onData(chunk);
+  }
+
+  private static onSocketEnd(this: Socket): void {
+    (this as OwnedSocket)[CONNECTION].onEnd();
+  }
+
+  private static onSocketError(this: Socket, error: Error): void {
+    const connection = (this as OwnedSocket)[CONNECTION];
+    connection.guard(() => connection.handler.socketError(connection, error));
+  }
+
+  private static onSocketClose(this: Socket): void {
+    (this as OwnedSocket)[CONNECTION].onClose();
   }
 
   /** 'open', 'closing' (the server has said its last word) or 'closed'. */
@@ -160,11 +185,11 @@ export class Connection implements InputConsumer {
   /** Runs `action` after `ms` unless the connection closes first. */
   after(ms: number, action: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.forget(timer);
       action();
     }, ms);
     timer.unref();
-    this.timers.add(timer);
+    (this.timers ??= []).push(timer);
     return timer;
   }
 
@@ -172,7 +197,15 @@ export class Connection implements InputConsumer {
   cancel(timer: NodeJS.Timeout | undefined): void {
     if (!timer) return;
     clearTimeout(timer);
-    this.timers.delete(timer);
+    this.forget(timer);
+  }
+
+  private forget(timer: NodeJS.Timeout): void {
+    const timers = this.timers;
+    const at = timers?.indexOf(timer) ?? -1;
+    if (at === -1) return;
+    timers?.splice(at, 1);
+    if (timers?.length === 0) this.timers = undefined;
   }
 
   /** Ends the connection: optionally one last frame, then the TCP close (see {@link CloseOptions}). */
@@ -254,8 +287,8 @@ export class Connection implements InputConsumer {
   private onClose(): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.timers ?? []) clearTimeout(timer);
+    this.timers = undefined;
     this.outbox.close({ flush: false });
     this.inbox = [];
     this.inboxHead = 0;

@@ -25,6 +25,20 @@ describe('Hub', () => {
     expect(hub.users()).toEqual(['9lives', 'Zed', '_x', 'alice', 'bob']);
   });
 
+  it('keeps the list sorted through many joins and leaves in any order', () => {
+    const hub = new Hub();
+    const names = Array.from({ length: 200 }, (_, i) => `u${(i * 7919) % 200}`);
+    const members = new Map(names.map((name) => [name, member(name)]));
+    for (const name of names) hub.join(members.get(name) as Member);
+    const gone = names.filter((_, i) => i % 3 === 0);
+    for (const name of gone) hub.leave(members.get(name) as Member);
+    const expected = names.filter((name) => !gone.includes(name)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(hub.users()).toEqual(expected);
+    const copy = hub.users();
+    copy.pop(); // a fresh array each time: the caller may change it
+    expect(hub.users()).toEqual(expected);
+  });
+
   it('encodes a broadcast once and hands the same buffer to every recipient but the sender', () => {
     const hub = new Hub();
     const [alice, bob, carol] = [member('alice'), member('bob'), member('carol')];

@@ -124,6 +124,35 @@ describe('Outbox', () => {
     expect(outbox.push(Buffer.alloc(1))).toBe(false);
   });
 
+  it('writes ONE shared buffer to every outbox that queued the same frames in a turn (one concatenation per broadcast batch)', async () => {
+    const pairs = await Promise.all([socketPair(), socketPair(), socketPair()]);
+    for (const { local, remote, server } of pairs) cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const written: Buffer[][] = pairs.map(() => []);
+    pairs.forEach(({ local }, i) => {
+      const write = local.write.bind(local) as (chunk: Buffer) => boolean;
+      local.write = ((chunk: Buffer) => (written[i]?.push(chunk), write(chunk))) as Socket['write'];
+    });
+    const scheduler = new FlushScheduler();
+    const [a, b, c] = pairs.map(({ local }) => new Outbox(local, 1024 * 1024, scheduler, () => {})) as [Outbox, Outbox, Outbox];
+    const first = Buffer.from('{"type":"message","text":"1"}\n');
+    const second = Buffer.from('{"type":"message","text":"2"}\n');
+    for (const outbox of [a, b, c]) outbox.push(first);
+    for (const outbox of [a, b, c]) outbox.push(second);
+    c.push(Buffer.from('{"type":"ok"}\n')); // c's queue differs: it gets its own buffer
+    const received = pairs.map(({ remote }) => {
+      const chunks: Buffer[] = [];
+      remote.on('data', (chunk: Buffer) => chunks.push(chunk));
+      return chunks;
+    });
+    await turn();
+    expect(written.map((list) => list.length)).toEqual([1, 1, 1]);
+    expect(written[1]?.[0]).toBe(written[0]?.[0]); // the very same Buffer object, not an equal copy
+    expect(written[2]?.[0]).not.toBe(written[0]?.[0]);
+    const both = Buffer.concat([first, second]).toString();
+    await until(() => received.every((chunks, i) => Buffer.concat(chunks).length === written[i]?.[0]?.length), 'every byte to arrive', 2000);
+    expect(received.map((chunks) => Buffer.concat(chunks).toString())).toEqual([both, both, both + '{"type":"ok"}\n']);
+  });
+
   it('writes frames pushed after a flush in the next turn (it schedules itself again)', async () => {
     const { local, remote, server } = await socketPair();
     cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));

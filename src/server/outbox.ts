@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
+import { SharedConcat } from './shared-concat.ts';
 
 /**
  * Something that must run before any byte leaves the process in a turn: history registers its
@@ -34,6 +35,9 @@ export class FlushScheduler {
     for (const hook of this.hooks) hook();
   }
 
+  /** Joins each outbox's queue, sharing one result among outboxes that queued the same buffers this turn. */
+  readonly concat = new SharedConcat();
+
   /** Marks an outbox as having frames to write this turn (the outbox makes sure it is only once). */
   schedule(outbox: Outbox): void {
     this.dirty.push(outbox);
@@ -54,6 +58,7 @@ export class FlushScheduler {
     const batch = this.dirty;
     this.dirty = [];
     for (const outbox of batch) outbox.flush();
+    this.concat.clear();
   };
 }
 
@@ -106,12 +111,6 @@ export class Outbox implements BudgetedOutbox {
     private readonly budget: OutputBudget = new OutputBudget(),
   ) {
     budget.register(this);
-    socket.on('drain', () => {
-      this.waitingForDrain = false;
-      this.socketBytes = 0;
-      this.recount();
-      this.flush();
-    });
   }
 
   /** Bytes accepted but not yet handed to the kernel (queued here plus buffered in the socket). */
@@ -139,7 +138,10 @@ export class Outbox implements BudgetedOutbox {
    * the socket is gone, or this would pass the bound (which triggers the overflow).
    */
   push(bytes: Buffer): boolean {
-    if (this.state !== 'open' || !this.socket.writable) return false;
+    if (this.state !== 'open') return false;
+    // The socket is checked once per turn (at the first push, and again by the flush), not per
+    // frame: `writable` is a getter over the stream's state, and a broadcast pushes thousands.
+    if (!this.inSchedule && !this.socket.writable) return false;
     const length = bytes.length;
     // socketBytes is an upper bound of the socket's buffer, so the exact (slower) getter is only
     // read near the bound; the bound itself trips exactly where it did.
@@ -171,9 +173,18 @@ export class Outbox implements BudgetedOutbox {
     if (!this.socket.write(data)) {
       this.waitingForDrain = true;
       this.blockedAt = Date.now();
+      // Listened for only while blocked: an idle connection holds no listener closure.
+      this.socket.once('drain', () => this.drained());
     }
     this.socketBytes = this.socket.writableLength;
     this.recount();
+  }
+
+  private drained(): void {
+    this.waitingForDrain = false;
+    this.socketBytes = 0;
+    this.recount();
+    this.flush();
   }
 
   /**
@@ -228,7 +239,7 @@ export class Outbox implements BudgetedOutbox {
   }
 
   private takeQueued(): Buffer {
-    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.queuedBytes);
+    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : this.scheduler.concat.join(this.chunks, this.queuedBytes);
     this.chunks = [];
     this.queuedBytes = 0;
     return data;

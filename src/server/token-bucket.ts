@@ -14,7 +14,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = burst;
     this.lastRefill = now();
@@ -59,4 +59,9 @@ export class TokenBucket {
     this.lastRefill = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.ratePerSecond);
   }
+}
+
+/** The default clock: one shared function, not a closure per bucket (a bucket per connection). */
+function monotonicNow(): number {
+  return performance.now();
 }

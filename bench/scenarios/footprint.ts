@@ -1,0 +1,274 @@
+/**
+ * The footprint scenario: what the chatlab server costs in memory, idle and per logged-in user,
+ * next to a bare Node socket server measured in the same run.
+ *
+ * - Idle: `node bin/chatlab.js server` exactly as users start it (the published bin, through
+ *   tsx), one second after it printed its listening line; and bench/servers/bare-socket.mjs under
+ *   plain `node` (what Node itself costs). Helper processes the server started (tsx's esbuild
+ *   service) are reported apart.
+ * - Per user: the server (bench/servers/chatlab.ts, run with --expose-gc) gets 1,000 and then
+ *   10,000 clients logged in to lobby; the bare server gets as many plain connections. After the
+ *   traffic has settled (no byte for 300 ms), the server runs a full GC and reports its memory
+ *   (SIGUSR2 → `MEMORY …`). Per user = (figure now − figure before the first client) ÷ users.
+ *   RSS is what the machine pays; heap is the server's live JavaScript objects.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClientConnection } from '../lib/client-connection.ts';
+import { BENCH_PASSWORD, readLinesUntil } from '../lib/dialects.ts';
+import { checkOpenFiles } from '../lib/environment.ts';
+import { processMemoryMiB, spawnServer, type ServerProcess } from '../lib/server-process.ts';
+import { REPO_ROOT } from '../servers/index.ts';
+import type { Scenario, ScenarioContext } from './index.ts';
+
+/** Logged-in users at which memory is read (--quick: the first only). */
+const USER_STEPS = [1000, 10_000];
+/** Targets from the issue. */
+const IDLE_TARGET_MIB = 60;
+const PER_USER_TARGET_KIB = 10;
+/** Handshakes in flight at once. */
+const CONCURRENT_LOGINS = 100;
+const HANDSHAKE_TIMEOUT_MS = 120_000;
+
+/** Memory of a server process after a full GC, in bytes. */
+interface MemoryReading {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Per-user figures of one server at one number of users, in KiB. */
+interface PerUserRow {
+  server: 'bare' | 'chatlab';
+  users: number;
+  rssKiB: number;
+  heapKiB: number;
+  externalKiB: number;
+  /**
+   * RSS and heap per user added since the previous step (KiB), e.g. from 1,000 to 10,000 users:
+   * what one more user costs, without the one-time effects in the first step (memory the
+   * server's start-up freed and the first users reused).
+   */
+  marginalRssKiB: number | null;
+  marginalHeapKiB: number | null;
+  /** Logins answered with an error instead of `welcome` (the user may still be online). */
+  loginErrors: number;
+  setupMs: number;
+}
+
+const reportsAsked = new WeakMap<ServerProcess, number>();
+
+/** Asks a server started by this scenario for its memory (SIGUSR2) and waits for the answer. */
+async function readMemory(server: ServerProcess): Promise<MemoryReading> {
+  const n = (reportsAsked.get(server) ?? 0) + 1;
+  reportsAsked.set(server, n);
+  process.kill(server.pid, 'SIGUSR2');
+  const pattern = new RegExp(`^MEMORY ${n} rss=(\\d+) heapUsed=(\\d+) external=(\\d+) arrayBuffers=(\\d+)$`, 'm');
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const match = pattern.exec(server.recentOutput());
+    if (match) return { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]), arrayBuffers: Number(match[4]) };
+    await sleep(20);
+  }
+  throw new Error(`${server.name} did not report its memory within 10 s`);
+}
+
+/** Resident memory of the direct children of a process (e.g. tsx's esbuild service), in MiB. */
+function childrenRssMiB(pid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) total += processMemoryMiB(Number(entry))?.rss ?? 0;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+/** Idle RSS of `chatlab server` as users start it, and of a bare Node socket server. */
+async function measureIdle(context: ScenarioContext): Promise<{ chatlabMiB: number; helpersMiB: number; bareMiB: number }> {
+  const cpu = context.placement.serverCpu;
+  const chatlab = await spawnServer({
+    name: 'chatlab server (bin)',
+    command: process.execPath,
+    args: [join(REPO_ROOT, 'bin/chatlab.js'), 'server', '--host', '127.0.0.1', '--port', '0', '--db', ':memory:'],
+    cwd: REPO_ROOT,
+    cpu,
+    ready: /listening on \S+:(\d+)/,
+  });
+  await sleep(1000);
+  const chatlabMiB = processMemoryMiB(chatlab.pid)?.rss ?? NaN;
+  const helpersMiB = childrenRssMiB(chatlab.pid);
+  await chatlab.stop();
+  const bare = await startBare(cpu);
+  await sleep(1000);
+  const bareMiB = processMemoryMiB(bare.pid)?.rss ?? NaN;
+  await bare.stop();
+  return { chatlabMiB, helpersMiB, bareMiB };
+}
+
+function startBare(cpu: number | undefined): Promise<ServerProcess> {
+  return spawnServer({
+    name: 'bare socket server',
+    command: process.execPath,
+    args: ['--expose-gc', join(REPO_ROOT, 'bench/servers/bare-socket.mjs')],
+    cwd: REPO_ROOT,
+    cpu,
+    ready: /^READY (\d+)$/,
+  });
+}
+
+function startChatlab(cpu: number | undefined, users: number): Promise<ServerProcess> {
+  return spawnServer({
+    name: 'chatlab server',
+    command: process.execPath,
+    args: ['--expose-gc', '--import', 'tsx', join(REPO_ROOT, 'bench/servers/chatlab.ts')],
+    cwd: REPO_ROOT,
+    env: { ...process.env, BENCH_CLIENTS: String(users) },
+    cpu,
+    ready: /^READY (\d+)\b/,
+    readyTimeoutMs: 300_000,
+  });
+}
+
+/** `hello`, `login`, then `welcome` (or an error: counted, the user may be online anyway). */
+async function logIn(connection: ClientConnection, user: string): Promise<boolean> {
+  let helloSeen = false;
+  let refused = false;
+  await readLinesUntil(connection, HANDSHAKE_TIMEOUT_MS, `welcome for ${user}`, (line) => {
+    if (!line.trim()) return false;
+    const frame = JSON.parse(line) as { type?: string };
+    if (frame.type === 'hello' && !helloSeen) {
+      helloSeen = true;
+      connection.socket.write(JSON.stringify({ type: 'login', user, password: BENCH_PASSWORD }) + '\n');
+      return false;
+    }
+    if (frame.type === 'error' && helloSeen) refused = true;
+    return frame.type === 'welcome' || refused;
+  });
+  return !refused;
+}
+
+/**
+ * Opens clients `from`…`to − 1` (logged in for chatlab), keeps reading everything they receive,
+ * and returns how many logins were refused.
+ */
+async function addClients(
+  kind: 'bare' | 'chatlab',
+  server: ServerProcess,
+  clients: ClientConnection[],
+  to: number,
+  onBytes: () => void,
+): Promise<number> {
+  let refused = 0;
+  let next = clients.length;
+  const worker = async (): Promise<void> => {
+    while (next < to) {
+      const i = next++;
+      const connection = await ClientConnection.open(server.host, server.port, HANDSHAKE_TIMEOUT_MS);
+      clients.push(connection);
+      if (kind === 'chatlab' && !(await logIn(connection, `u${i}`))) refused++;
+      connection.handler = onBytes; // keep reading (presence frames), or the server's queues grow
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENT_LOGINS }, worker));
+  return refused;
+}
+
+async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab', steps: number[]): Promise<PerUserRow[]> {
+  const maxUsers = steps.at(-1) as number;
+  const cpu = context.placement.serverCpu;
+  const server = kind === 'bare' ? await startBare(cpu) : await startChatlab(cpu, maxUsers);
+  const clients: ClientConnection[] = [];
+  const rows: PerUserRow[] = [];
+  try {
+    let lastByteAt = Date.now();
+    const onBytes = (): void => {
+      lastByteAt = Date.now();
+    };
+    const before = await readMemory(server);
+    let previous: { users: number; memory: MemoryReading } | null = null;
+    for (const users of steps) {
+      context.progress(`  footprint: ${kind}: ${users} ${kind === 'bare' ? 'connections' : 'logged-in users'}…`);
+      const started = Date.now();
+      const loginErrors = await addClients(kind, server, clients, users, onBytes);
+      while (Date.now() - lastByteAt < 300) await sleep(100);
+      const setupMs = Date.now() - started;
+      const now = await readMemory(server);
+      const perUser = (field: keyof MemoryReading): number => (now[field] - before[field]) / users / 1024;
+      const marginal = (field: keyof MemoryReading): number | null =>
+        previous ? (now[field] - previous.memory[field]) / (users - previous.users) / 1024 : null;
+      rows.push({
+        server: kind,
+        users,
+        rssKiB: perUser('rss'),
+        heapKiB: perUser('heapUsed'),
+        externalKiB: perUser('external'),
+        marginalRssKiB: marginal('rss'),
+        marginalHeapKiB: marginal('heapUsed'),
+        loginErrors,
+        setupMs,
+      });
+      previous = { users, memory: now };
+    }
+  } finally {
+    for (const connection of clients) connection.socket.destroy();
+    await server.stop();
+  }
+  return rows;
+}
+
+const kib = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '—');
+const mib = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '—');
+const mark = (pass: boolean): string => (pass ? '[PASS]' : '[FAIL]');
+
+/** Memory per logged-in user and idle, chatlab vs a bare Node socket server. */
+export const footprintScenario: Scenario = {
+  id: 'footprint',
+  description: 'idle RSS of `chatlab server` and memory per logged-in user at 1,000 and 10,000, vs a bare Node socket server',
+  async run(context) {
+    const steps = context.args.quick ? USER_STEPS.slice(0, 1) : USER_STEPS;
+    const fdProblem = checkOpenFiles(steps.at(-1) as number);
+    if (fdProblem) {
+      context.print(`footprint: skipped: ${fdProblem}`);
+      return { skipped: fdProblem };
+    }
+    context.progress('footprint: idle servers');
+    const idle = await measureIdle(context);
+    const rows = [...(await measurePerUser(context, 'bare', steps)), ...(await measurePerUser(context, 'chatlab', steps))];
+
+    const { print } = context;
+    print('');
+    print('== Footprint (memory after a full GC; per user = growth ÷ users)');
+    print(`idle RSS: chatlab server (node bin/chatlab.js server) ${mib(idle.chatlabMiB)} MiB` +
+      (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
+      `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}×`);
+    print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
+    print('-------  -------  ------------  -------------  -----------------  ---------------------  -------  ------------');
+    for (const row of rows) {
+      print(
+        `${row.server.padEnd(7)}  ${row.users.toLocaleString('en-US').padStart(7)}  ${kib(row.rssKiB).padStart(12)}  ${kib(row.heapKiB).padStart(13)}  ` +
+          `${kib(row.externalKiB).padStart(17)}  ${(row.marginalRssKiB === null ? '' : `${kib(row.marginalRssKiB)} / ${kib(row.marginalHeapKiB ?? NaN)}`).padStart(21)}  ` +
+          `${(row.setupMs / 1000).toFixed(1).padStart(7)}  ${String(row.loginErrors).padStart(12)}`,
+      );
+    }
+    for (const users of steps) {
+      const bare = rows.find((row) => row.server === 'bare' && row.users === users);
+      const chat = rows.find((row) => row.server === 'chatlab' && row.users === users);
+      if (bare && chat) {
+        print(`ratio chatlab / bare socket at ${users.toLocaleString('en-US')}: RSS ${(chat.rssKiB / bare.rssKiB).toFixed(2)}×, heap ${(chat.heapKiB / bare.heapKiB).toFixed(2)}×`);
+      }
+    }
+    const top = rows.find((row) => row.server === 'chatlab' && row.users === steps.at(-1));
+    print(`${mark(idle.chatlabMiB <= IDLE_TARGET_MIB)} idle chatlab server ≤ ${IDLE_TARGET_MIB} MiB RSS — measured ${mib(idle.chatlabMiB)} MiB`);
+    if (top) {
+      print(`${mark(top.rssKiB <= PER_USER_TARGET_KIB)} ≤ ${PER_USER_TARGET_KIB} KiB RSS per logged-in user at ${top.users.toLocaleString('en-US')} — measured ${kib(top.rssKiB)} KiB`);
+    }
+    return { idle, rows };
+  },
+};
