@@ -13,12 +13,13 @@
  * The default (20,000 frames) takes a few seconds; a release check runs `--frames 1000000`.
  */
 import { parseArgs } from 'node:util';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 import { ChatServer } from '../src/server/index.ts';
 import { invalidClientLine, requestId, sayText, type InvalidLine } from '../test/helpers/frame-arbitraries.ts';
 import { Oracle, answerProblem, show, type Expected } from './lib/fuzz-oracle.ts';
+import { loginSocket } from './lib/login-socket.ts';
 
 // ---------------------------------------------------------------- options
 
@@ -194,37 +195,6 @@ const showBytes = (bytes: Buffer): string => JSON.stringify(bytes.subarray(0, 12
 
 // ---------------------------------------------------------------- the run
 
-/** Connects, takes hello, logs in and resolves once the welcome came. */
-function login(port: number, user: string, password: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-    const decoder = new FrameDecoder();
-    const timer = setTimeout(() => fail(new Error(`${user}: no welcome within 5 s`)), 5_000);
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const result of decoder.push(chunk)) {
-        if (!result.ok) return fail(new Error(`${user}: undecodable answer (${result.message})`));
-        if (result.frame.type === 'hello') socket.write(`${JSON.stringify({ type: 'login', user, password })}\n`);
-        else if (result.frame.type === 'welcome') {
-          clearTimeout(timer);
-          socket.off('data', onData);
-          socket.off('error', fail);
-          socket.on('error', () => {}); // a reset shows as 'close', which the run reports
-          return resolve(socket);
-        } else if (result.frame.type !== 'presence' && result.frame.type !== 'history_end') {
-          return fail(new Error(`${user}: login answered ${show(result.frame)}`));
-        }
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', fail);
-  });
-}
-
 /** Runs one fuzz session against a fresh in-process server; never throws for a server fault. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const server = new ChatServer({
@@ -247,7 +217,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const connections: FuzzConnection[] = [];
   try {
     for (const [i, user] of users.entries()) {
-      const socket = await login(port, user, `${user}-password`);
+      const socket = await loginSocket(port, user, `${user}-password`, 5_000);
       const quota = Math.floor(options.frames / options.connections) + (i < options.frames % options.connections ? 1 : 0);
       const others = users.filter((u) => u !== user);
       connections.push(new FuzzConnection(user, socket, oracle, caseArbitrary(user, others), quota, options.seed * 1_000 + i * 1_000_003, options.window, kinds));

@@ -17,7 +17,7 @@
  * Default 20 s for CI; a release check runs `--minutes 30`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,8 @@ import { spawnServer, type ServerProcess } from '../bench/lib/server-process.ts'
 import { REPO_ROOT } from '../bench/servers/index.ts';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 import { AccountStore } from '../src/server/index.ts';
+import { prng } from '../test/helpers/prng.ts';
+import { loginSocket } from './lib/login-socket.ts';
 import { SequenceCheck, soakText } from './lib/sequence-check.ts';
 
 /** Options of one soak run. */
@@ -66,18 +68,6 @@ const TICK_MS = 50;
 const MAX_SHOWN = 20;
 /** Longest wait for a barrier or for the last deliveries after traffic stops. */
 const SETTLE_MS = 15_000;
-
-/** mulberry32: a tiny seeded PRNG, so a run's traffic can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Failures, counted and the first ones kept. */
 class Failures {
@@ -174,36 +164,6 @@ class SoakClient {
   };
 }
 
-/** Connects, takes hello, logs in; resolves once welcome came. */
-function login(port: number, user: string, failures: Failures): Promise<SoakClient> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-    const decoder = new FrameDecoder();
-    const timer = setTimeout(() => fail(new Error(`${user}: no welcome within 10 s`)), 10_000);
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const result of decoder.push(chunk)) {
-        const frame = result.ok ? result.frame : undefined;
-        if (frame?.type === 'hello') socket.write(`${JSON.stringify({ type: 'login', user, password: PASSWORD })}\n`);
-        else if (frame?.type === 'welcome') {
-          clearTimeout(timer);
-          socket.off('data', onData);
-          socket.off('error', fail);
-          return resolve(new SoakClient(user, socket, failures));
-        } else if (frame?.type !== 'presence' && frame?.type !== 'history_end') {
-          return fail(new Error(`${user}: login answered ${JSON.stringify(frame ?? result)}`));
-        }
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', fail);
-  });
-}
-
 /** Least-squares slope of y over x. */
 function slope(points: [number, number][]): number {
   if (points.length < 2) return 0;
@@ -248,7 +208,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     });
     const idle = server.memoryMiB()?.rss ?? NaN;
     const random = prng(options.seed);
-    for (const user of users) clients.push(await login(server.port, user, failures));
+    for (const user of users) clients.push(new SoakClient(user, await loginSocket(server.port, user, PASSWORD, 10_000), failures));
     // Two rooms each, then a ping: its pong proves the joins (and their replays) are done.
     await Promise.all(
       clients.map(async (client) => {

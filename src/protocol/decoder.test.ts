@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/helpers/prng.ts';
 import { chunkings } from '../../test/helpers/chunkings.ts';
 import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, parseFrameLine, type DecodeResult } from './index.ts';
 
@@ -250,18 +251,6 @@ describe('parseFrameLine', () => {
 });
 
 // ---------------------------------------------------------------- random bytes
-
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('FrameDecoder on random bytes', () => {
   it('never throws, agrees with the whole-buffer result, and recovers after a newline', () => {
