@@ -18,10 +18,23 @@ const BROKEN = [
   { file: 'hardcoded_user.py', step: 4, check: '4.login', hint: 'CHATLAB_USER and CHATLAB_PASSWORD' },
   { file: 'one_read_one_frame.py', step: 5, check: '5.shows-presence', hint: 'one read can hold several frames' },
   { file: 'keeps_newline.py', step: 6, check: '6.say-from-stdin', hint: 'strip the newline' },
+  { file: 'sends_empty_line.py', step: 6, check: '6.empty-line-sends-nothing', hint: 'skip empty stdin lines' },
   { file: 'wrong-format.ts', step: 7, check: '7.prints-message', hint: 'print each message as "<from>: <text>"' },
+  { file: 'dies_on_newline.py', step: 7, check: '7.prints-multiline', hint: 'a message text may hold a newline' },
   { file: 'never_quits.py', step: 8, check: '8.quit-from-stdin', hint: 'send {"type":"quit"}' },
   { file: 'no_close.py', step: 10, check: '10.closes-after-bye', hint: 'after bye, close the socket' },
 ];
+
+/** Clients that clearly answer wrong (a wrong frame, a wrong line, an exit, a hang-up): reported at once. */
+const ANSWERS_WRONG = [
+  { file: 'hardcoded_user.py', check: '4.login', summary: "the login's user is not CHATLAB_USER" },
+  { file: 'wrong-format.ts', check: '7.prints-message', summary: 'the closest line it printed differs' },
+  { file: 'hangs_up_on_message.py', check: '7.prints-message', summary: 'the client closed the connection before it printed' },
+  { file: 'dies_on_newline.py', check: '7.prints-multiline', summary: 'the client exited with code 1 when a message whose text holds a newline arrived' },
+];
+
+/** Far longer than any of these runs may take: a check that waited for it would time the test out. */
+const LONG_TIMEOUTS = { ...TEST_TIMEOUTS, answerMs: 30_000 };
 
 describe('chatlab verify --client on sample clients', () => {
   test.concurrent('a correct Python client passes all ten steps', async () => {
@@ -39,6 +52,16 @@ describe('chatlab verify --client on sample clients', () => {
     expect(failed?.id, failureSummary(report)).toBe(check);
     expect(report.failedStep).toBe(step);
     expect(failed?.failure?.hint).toContain(hint);
+  });
+
+  test.concurrent.each(ANSWERS_WRONG)('$file fails at $check as soon as it answers wrong, not after the timeout', async ({ file, check, summary }) => {
+    const report = await verifyClient({ command: command(file), timeouts: LONG_TIMEOUTS });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(failed?.id, failureSummary(report)).toBe(check);
+    expect(failed?.failure?.summary).toContain(summary);
+    expect(failed?.failure?.summary).not.toContain('no answer within');
+    expect(failed?.failure?.timeoutSeconds).toBeUndefined();
+    expect(failed?.durationMs).toBeLessThan(LONG_TIMEOUTS.answerMs);
   });
 
   test.concurrent('the client gets HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD', async () => {
