@@ -19,6 +19,7 @@ const BROKEN = [
   { file: 'one_read_one_frame.py', step: 5, check: '5.shows-presence', hint: 'one read can hold several frames' },
   { file: 'keeps_newline.py', step: 6, check: '6.say-from-stdin', hint: 'strip the newline' },
   { file: 'sends_empty_line.py', step: 6, check: '6.empty-line-sends-nothing', hint: 'skip empty stdin lines' },
+  { file: 'ignores_errors.py', step: 6, check: '6.rate-limited-lines', hint: 'never drop it silently' },
   { file: 'wrong-format.ts', step: 7, check: '7.prints-message', hint: 'print each message as "<from>: <text>"' },
   { file: 'dies_on_newline.py', step: 7, check: '7.prints-multiline', hint: 'a message text may hold a newline' },
   { file: 'never_quits.py', step: 8, check: '8.quit-from-stdin', hint: 'send {"type":"quit"}' },
@@ -44,6 +45,13 @@ describe('chatlab verify --client on sample clients', () => {
     expect(report.process?.exitCode).toBe(0);
     // The client's stdout is part of the transcript, next to the frames.
     expect(report.transcript.some((e) => e.kind === 'stdout' && e.text === '* carol is online')).toBe(true);
+  });
+
+  test.concurrent('a client that sends refused lines again, instead of reporting them, passes too', async () => {
+    const report = await verifyClient({ command: command('resends_refused.py'), timeouts: TEST_TIMEOUTS });
+    expect(report.passed, failureSummary(report)).toBe(true);
+    const rate = report.checks.find((c) => c.id === '6.rate-limited-lines');
+    expect(rate?.detail).toBe('7 of 10 lines refused: 7 sent again, 0 reported');
   });
 
   test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint }) => {

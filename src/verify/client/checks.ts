@@ -1,7 +1,7 @@
 import { PROTOCOL, encodeFrame, validateClientFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds } from '../failure.ts';
-import { nonceOf } from '../nonce.ts';
+import { nonce, nonceOf } from '../nonce.ts';
 import type { Check } from '../runner.ts';
 import type { OutputLine } from '../supervisor.ts';
 import type { ClientContext } from './context.ts';
@@ -178,6 +178,80 @@ const emptyLineSendsNothing: Check<ClientContext> = {
   },
 };
 
+/** Lines typed at once for the rate-limit check, and how many of them the verifier takes before it refuses. */
+export const RATE_CHECK = { lines: 10, burst: 3 } as const;
+/** How a client may report a refused line: the error's code or the start of its message. */
+const RATE_REPORT = /rate_limited|slow down/;
+
+const rateLimitedLines: Check<ClientContext> = {
+  id: '6.rate-limited-lines',
+  step: 6,
+  title: `${RATE_CHECK.lines} lines typed at once: each one refused with rate_limited is sent again or reported`,
+  async run(ctx) {
+    const client = ctx.client!;
+    const mark = ctx.outputMark;
+    const texts = Array.from({ length: RATE_CHECK.lines }, (_, i) => `piped line ${i + 1} ${nonce()}`);
+    for (const text of texts) ctx.type(text);
+    const hint =
+      'the server may refuse a frame with {"type":"error","code":"rate_limited",…}: that line was NOT sent. Send it again a little later (or pace your sends), or at least print the error so the user knows; never drop it silently.';
+    const accepted = new Set<string>();
+    const refused = new Set<string>();
+    let says = 0;
+    const reports = (): number => ctx.process.linesSince(mark).filter((l) => RATE_REPORT.test(l.text)).length;
+    const lost = (): string[] => [...refused].filter((text) => !accepted.has(text));
+    const deadline = performance.now() + ctx.timeouts.answerMs;
+    while (accepted.size + refused.size < texts.length || lost().length > reports()) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const stop = new AbortController();
+      const from = ctx.process.lineCount;
+      const wait = await Promise.race([
+        client.next(() => true, left, { signal: stop.signal, what: 'the piped lines as say frames' }),
+        ctx.process.waitForLine((l) => RATE_REPORT.test(l.text), left, from, stop.signal).then((line) => (line ? ('report' as const) : ('quiet' as const))),
+      ]);
+      stop.abort();
+      if (wait === 'report') continue;
+      if (wait === 'quiet' && !ctx.process.exit) break;
+      if (wait === 'quiet' || wait.kind === 'closed') fail(await ctx.explainSilence(`every piped line was sent or reported (${lost().length} refused and not reported so far)`, hint));
+      if (wait.kind === 'timeout') break;
+      const { received } = wait;
+      const frame = received.frame;
+      const text = typeof frame?.text === 'string' ? frame.text : undefined;
+      if (frame?.type !== 'say' || text === undefined || !texts.includes(text)) {
+        fail({ summary: 'the client sent something else than the piped lines', expected: JSON.stringify({ type: 'say', text: texts[0] }), received: showBytes(received.raw), hint: 'send each stdin line as one say, unchanged.', culprit: received.seq });
+      }
+      says++;
+      if (says > RATE_CHECK.burst && says <= texts.length) {
+        refused.add(text);
+        await client.send({
+          type: 'error',
+          code: 'rate_limited',
+          message: `slow down: at most ${RATE_CHECK.burst} frames in a burst (the verifier's limit for this check); frame dropped`,
+          ...(frame.id !== undefined ? { id: frame.id } : {}),
+        });
+      } else {
+        accepted.add(text);
+      }
+    }
+    const missing = lost().length - reports();
+    if (accepted.size + refused.size < texts.length) {
+      const never = texts.filter((text) => !accepted.has(text) && !refused.has(text));
+      fail({ summary: `no answer within ${seconds(ctx.timeouts.answerMs)}: ${never.length} of the ${texts.length} lines typed at once never came as say`, expected: JSON.stringify({ type: 'say', text: never[0] }), hint: 'send every stdin line, however fast they come.', timeoutSeconds: ctx.timeouts.answerMs / 1000 });
+    }
+    if (missing > 0) {
+      fail({
+        summary: `the client lost ${missing} of the ${refused.size} lines refused with rate_limited silently: neither sent again nor reported within ${seconds(ctx.timeouts.answerMs)}`,
+        expected: `each refused line sent again, or a line of output naming the error (e.g. "! rate_limited: …") for each`,
+        received: `${accepted.size} lines taken, ${refused.size} refused, ${lost().length} never sent again, ${reports()} error lines printed`,
+        hint,
+        timeoutSeconds: ctx.timeouts.answerMs / 1000,
+      });
+    }
+    const resent = refused.size - lost().length;
+    return `${refused.size} of ${texts.length} lines refused: ${resent} sent again, ${lost().length} reported`;
+  },
+};
+
 const printsMessage: Check<ClientContext> = {
   id: '7.prints-message',
   step: 7,
@@ -305,4 +379,4 @@ const exits: Check<ClientContext> = {
 };
 
 /** Every client check, in the order they run (steps 1 → 10). */
-export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, printsMessage, printsMultiline, quitFromStdin, showsOffline, closesAfterBye, exits];
+export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, rateLimitedLines, printsMessage, printsMultiline, quitFromStdin, showsOffline, closesAfterBye, exits];
