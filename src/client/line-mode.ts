@@ -1,4 +1,5 @@
 import { createInterface, clearLine, cursorTo } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Readable, Writable } from 'node:stream';
 import { LOBBY } from '../protocol/index.ts';
 import type { BackoffPolicy } from './backoff.ts';
@@ -8,6 +9,7 @@ import { parseCommand } from './commands.ts';
 import { attachFileTransfers } from './files/index.ts';
 import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, type LineStyle } from './line-format.ts';
 import { ChatSession } from './session.ts';
+import { TokenBucket } from '../server/token-bucket.ts';
 
 /** Options of {@link runLineMode}. */
 export interface LineModeOptions {
@@ -39,6 +41,18 @@ export interface LineModeOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Where accepted files are written. Default `./downloads`. */
   downloads?: string;
+}
+
+/**
+ * How fast line mode sends the commands it reads: a little below the reference server's documented
+ * rate limit (20 frames per second, bursts of 40; docs/protocol-extensions.md#limits), so that
+ * lines piped in all at once are delivered, paced, rather than dropped as `rate_limited`.
+ */
+export const LINE_MODE_PACE = { perSecond: 18, burst: 30 } as const;
+
+/** Resolves once `bucket` has a token for one more frame, and takes it. */
+async function paced(bucket: TokenBucket): Promise<void> {
+  while (!bucket.take()) await delay(bucket.msUntilToken);
 }
 
 /** The session could not start (connect, register or login failed); the message is one clear line. */
@@ -177,12 +191,16 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
 
   // Lines run in order: a message is sent at once (its answer may come later), but a command that
   // changes where messages go (/join, /leave, /room) finishes before the next line is read.
+  // Each one is paced (LINE_MODE_PACE): a pipe delivers hundreds of lines in one read.
   let queue: Promise<void> = Promise.resolve();
+  const pace = new TokenBucket(LINE_MODE_PACE.perSecond, LINE_MODE_PACE.burst);
   const handleLine = (line: string): void => {
     if (leaving) return;
     const command = parseCommand(line);
     if (command.kind === 'empty') return;
-    queue = queue.then(() => {
+    queue = queue.then(async () => {
+      if (leaving) return;
+      await paced(pace);
       if (leaving) return;
       const running = runCommand(command, context);
       return sendAndGoOn(command) ? undefined : running;

@@ -238,18 +238,21 @@ export class Probe {
     return this.kept.toArray().filter((received) => !received.consumed && match(received));
   }
 
-  /** Resolves `true` once the peer has closed (FIN, RST or full close), `false` after the timeout. */
-  waitForClose(timeoutMs: number): Promise<boolean> {
+  /** Resolves `true` once the peer has closed (FIN, RST or full close), `false` after the timeout or when `signal` aborts. */
+  waitForClose(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.finished || this.error) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const done = (): void => {
+      const settle = (closed: boolean): void => {
         clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', giveUp);
         this.closeWaiters = this.closeWaiters.filter((w) => w !== done);
-        resolve(false);
-      }, timeoutMs);
+        resolve(closed);
+      };
+      const done = (): void => settle(true);
+      const giveUp = (): void => settle(false);
+      const timer = setTimeout(giveUp, timeoutMs);
+      signal?.addEventListener('abort', giveUp, { once: true });
       this.closeWaiters.push(done);
     });
   }

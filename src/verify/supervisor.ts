@@ -266,21 +266,24 @@ export class Supervisor {
     this.child.stdin?.end();
   }
 
-  /** Resolves with the first output line (already printed or to come) that matches, or `null` on timeout/exit. */
-  waitForLine(match: (line: OutputLine) => boolean, timeoutMs: number, from = 0): Promise<OutputLine | null> {
+  /** Resolves with the first output line (already printed or to come) that matches, or `null` on timeout, exit or abort of `signal`. */
+  waitForLine(match: (line: OutputLine) => boolean, timeoutMs: number, from = 0, signal?: AbortSignal): Promise<OutputLine | null> {
     const found = this.linesSince(from).find(match);
     if (found) return Promise.resolve(found);
-    if (this.exit) return Promise.resolve(null);
+    if (this.exit || signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
+      const giveUp = (): void => waiter.resolve(null);
       const waiter = {
         match,
         resolve: (line: OutputLine | null) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', giveUp);
           this.lineWaiters = this.lineWaiters.filter((w) => w !== waiter);
           resolve(line);
         },
       };
-      const timer = setTimeout(() => waiter.resolve(null), timeoutMs);
+      const timer = setTimeout(giveUp, timeoutMs);
+      signal?.addEventListener('abort', giveUp, { once: true });
       this.lineWaiters.push(waiter);
     });
   }

@@ -1,7 +1,7 @@
 import { PROTOCOL, encodeFrame, validateClientFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds } from '../failure.ts';
-import { nonceOf } from '../nonce.ts';
+import { nonce, nonceOf } from '../nonce.ts';
 import type { Check } from '../runner.ts';
 import type { OutputLine } from '../supervisor.ts';
 import type { ClientContext } from './context.ts';
@@ -15,6 +15,9 @@ function failOnLine(ctx: ClientContext, expected: string, from: number, near: (l
   const close = lines.find(near);
   if (close) {
     fail({ summary: `${summary}; the closest line it printed differs`, expected, received: showBytes(close.text), diff: byteDiff('that stdout line', expected, close.text) ?? undefined, hint });
+  }
+  if (ctx.client?.finished) {
+    fail({ summary: `the client closed the connection before it printed "${expected}"`, expected, hint: `${hint} Keep the connection open and keep reading until bye arrives.` });
   }
   fail({
     summary: `no answer within ${seconds(ctx.timeouts.answerMs)}: ${summary}`,
@@ -111,7 +114,7 @@ const welcomePresence: Check<ClientContext> = {
       { type: 'presence', user: OTHER, status: 'online' },
     ]);
     const expected = `* ${OTHER} is online`;
-    const line = await ctx.expectLine((l) => l.text.includes(expected), mark);
+    const line = await ctx.expectLine((l) => l.text.includes(expected), mark, (l) => l.text.includes(OTHER));
     if (line) return;
     const exit = await ctx.clientExit();
     if (exit) fail({ summary: `the client ${exit} after welcome`, hint: `${HINTS.severalFramesPerRead} Its stderr is below.` });
@@ -147,6 +150,108 @@ const sayFromStdin: Check<ClientContext> = {
   },
 };
 
+const emptyLineSendsNothing: Check<ClientContext> = {
+  id: '6.empty-line-sends-nothing',
+  step: 6,
+  title: 'an empty stdin line sends nothing; the next line is sent as usual',
+  async run(ctx) {
+    ctx.type('');
+    ctx.type(ctx.texts.afterEmpty);
+    const example = JSON.stringify({ type: 'say', text: ctx.texts.afterEmpty });
+    const hint = 'skip empty stdin lines: a say needs a non-empty text (the server answers bad_request to "text":""), so an empty line sends nothing.';
+    const received = await ctx.expectFrame('the say for the line typed after an empty line', hint);
+    const frame = received.frame!;
+    if (frame.type === 'say' && typeof frame.text === 'string' && frame.text.trim() === '') {
+      fail({ summary: 'the client sent a say for an empty stdin line', expected: `nothing for the empty line, then ${example}`, received: showBytes(received.raw), hint, culprit: received.seq });
+    }
+    const diff = frame.type === 'say' ? byteDiff('the "text" field of say', ctx.texts.afterEmpty, String(frame.text)) : null;
+    if (frame.type !== 'say' || diff) {
+      fail({
+        summary: 'the client did not send the line typed after an empty line',
+        expected: example,
+        received: showBytes(received.raw),
+        ...(diff ? { diff } : {}),
+        hint: `an empty line sends nothing, and must not disturb the next one: send it as ${example}.`,
+        culprit: received.seq,
+      });
+    }
+  },
+};
+
+/** Lines typed at once for the rate-limit check, and how many of them the verifier takes before it refuses. */
+export const RATE_CHECK = { lines: 10, burst: 3 } as const;
+/** How a client may report a refused line: the error's code or the start of its message. */
+const RATE_REPORT = /rate_limited|slow down/;
+
+const rateLimitedLines: Check<ClientContext> = {
+  id: '6.rate-limited-lines',
+  step: 6,
+  title: `${RATE_CHECK.lines} lines typed at once: each one refused with rate_limited is sent again or reported`,
+  async run(ctx) {
+    const client = ctx.client!;
+    const mark = ctx.outputMark;
+    const texts = Array.from({ length: RATE_CHECK.lines }, (_, i) => `piped line ${i + 1} ${nonce()}`);
+    for (const text of texts) ctx.type(text);
+    const hint =
+      'the server may refuse a frame with {"type":"error","code":"rate_limited",…}: that line was NOT sent. Send it again a little later (or pace your sends), or at least print the error so the user knows; never drop it silently.';
+    const accepted = new Set<string>();
+    const refused = new Set<string>();
+    let says = 0;
+    const reports = (): number => ctx.process.linesSince(mark).filter((l) => RATE_REPORT.test(l.text)).length;
+    const lost = (): string[] => [...refused].filter((text) => !accepted.has(text));
+    const deadline = performance.now() + ctx.timeouts.answerMs;
+    while (accepted.size + refused.size < texts.length || lost().length > reports()) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const stop = new AbortController();
+      const from = ctx.process.lineCount;
+      const wait = await Promise.race([
+        client.next(() => true, left, { signal: stop.signal, what: 'the piped lines as say frames' }),
+        ctx.process.waitForLine((l) => RATE_REPORT.test(l.text), left, from, stop.signal).then((line) => (line ? ('report' as const) : ('quiet' as const))),
+      ]);
+      stop.abort();
+      if (wait === 'report') continue;
+      if (wait === 'quiet' && !ctx.process.exit) break;
+      if (wait === 'quiet' || wait.kind === 'closed') fail(await ctx.explainSilence(`every piped line was sent or reported (${lost().length} refused and not reported so far)`, hint));
+      if (wait.kind === 'timeout') break;
+      const { received } = wait;
+      const frame = received.frame;
+      const text = typeof frame?.text === 'string' ? frame.text : undefined;
+      if (frame?.type !== 'say' || text === undefined || !texts.includes(text)) {
+        fail({ summary: 'the client sent something else than the piped lines', expected: JSON.stringify({ type: 'say', text: texts[0] }), received: showBytes(received.raw), hint: 'send each stdin line as one say, unchanged.', culprit: received.seq });
+      }
+      says++;
+      if (says > RATE_CHECK.burst && says <= texts.length) {
+        refused.add(text);
+        await client.send({
+          type: 'error',
+          code: 'rate_limited',
+          message: `slow down: at most ${RATE_CHECK.burst} frames in a burst (the verifier's limit for this check); frame dropped`,
+          ...(frame.id !== undefined ? { id: frame.id } : {}),
+        });
+      } else {
+        accepted.add(text);
+      }
+    }
+    const missing = lost().length - reports();
+    if (accepted.size + refused.size < texts.length) {
+      const never = texts.filter((text) => !accepted.has(text) && !refused.has(text));
+      fail({ summary: `no answer within ${seconds(ctx.timeouts.answerMs)}: ${never.length} of the ${texts.length} lines typed at once never came as say`, expected: JSON.stringify({ type: 'say', text: never[0] }), hint: 'send every stdin line, however fast they come.', timeoutSeconds: ctx.timeouts.answerMs / 1000 });
+    }
+    if (missing > 0) {
+      fail({
+        summary: `the client lost ${missing} of the ${refused.size} lines refused with rate_limited silently: neither sent again nor reported within ${seconds(ctx.timeouts.answerMs)}`,
+        expected: `each refused line sent again, or a line of output naming the error (e.g. "! rate_limited: …") for each`,
+        received: `${accepted.size} lines taken, ${refused.size} refused, ${lost().length} never sent again, ${reports()} error lines printed`,
+        hint,
+        timeoutSeconds: ctx.timeouts.answerMs / 1000,
+      });
+    }
+    const resent = refused.size - lost().length;
+    return `${refused.size} of ${texts.length} lines refused: ${resent} sent again, ${lost().length} reported`;
+  },
+};
+
 const printsMessage: Check<ClientContext> = {
   id: '7.prints-message',
   step: 7,
@@ -159,11 +264,11 @@ const printsMessage: Check<ClientContext> = {
     const world = bytes.indexOf(Buffer.from('世'));
     await ctx.client!.send(bytes, { splitAt: [wave + 2, world + 1], gapMs: 20, frames: [frame] });
     const expected = `${OTHER}: ${ctx.texts.incoming}`;
-    const line = await ctx.expectLine((l) => l.text.includes(expected), mark);
+    const near = (l: OutputLine): boolean => l.text.includes(nonceOf(ctx.texts.incoming)) || l.text.includes(OTHER);
+    const line = await ctx.expectLine((l) => l.text.includes(expected), mark, near);
     if (line) return;
     const exit = await ctx.clientExit();
     if (exit) fail({ summary: `the client ${exit} when a message arrived in 3 pieces`, hint: `${HINTS.utf8Split} Its stderr is below.` });
-    const near = (l: OutputLine): boolean => l.text.includes(nonceOf(ctx.texts.incoming)) || l.text.includes(OTHER);
     const intact = ctx.process.linesSince(mark).some((l) => near(l) && l.text.includes(ctx.texts.incoming));
     failOnLine(
       ctx,
@@ -175,6 +280,32 @@ const printsMessage: Check<ClientContext> = {
         : `print each message as "<from>: <text>". This one came in 3 reads, cut inside 👋 and 世: ${HINTS.utf8Split}`,
       `the client did not print "${expected}"`,
     );
+  },
+};
+
+const printsMultiline: Check<ClientContext> = {
+  id: '7.prints-multiline',
+  step: 7,
+  title: 'a message whose text holds a newline is printed whole, and the client keeps running',
+  async run(ctx) {
+    const mark = ctx.outputMark;
+    const [first = '', second = ''] = ctx.texts.multiline.split('\n');
+    await ctx.client!.send({ type: 'message', from: OTHER, text: ctx.texts.multiline, ts: Date.now() });
+    const hint =
+      'a message text may hold a newline ("\\n" in the JSON): print "<from>: <first line>" and the rest on the next line(s), or escaped on the same line, and keep running.';
+    const expected = `${OTHER}: ${first}`;
+    const near = (l: OutputLine): boolean => l.text.includes(nonceOf(first)) || l.text.includes(OTHER);
+    const start = await ctx.expectLine((l) => l.text.includes(expected), mark, near);
+    if (!start) {
+      const exit = await ctx.clientExit();
+      if (exit) fail({ summary: `the client ${exit} when a message whose text holds a newline arrived`, hint: `${hint} Its stderr is below.` });
+      failOnLine(ctx, expected, mark, near, hint, `the client did not print "${expected}"`);
+    }
+    const rest = await ctx.expectLine((l) => l.text.includes(second), mark);
+    if (rest) return;
+    const exit = await ctx.clientExit();
+    if (exit) fail({ summary: `the client ${exit} after printing the first line of a message whose text holds a newline`, hint: `${hint} Its stderr is below.` });
+    failOnLine(ctx, second, mark, () => false, hint, `the client printed the first line of the text but not "${second}"`);
   },
 };
 
@@ -201,7 +332,7 @@ const showsOffline: Check<ClientContext> = {
     const client = ctx.client!;
     await client.send({ type: 'presence', user: OTHER, status: 'offline' });
     const expected = `* ${OTHER} is offline`;
-    const line = await ctx.expectLine((l) => l.text.includes(expected), mark);
+    const line = await ctx.expectLine((l) => l.text.includes(expected), mark, (l) => l.text.includes(OTHER));
     if (!line) failOnLine(ctx, expected, mark, (l) => l.text.includes(OTHER), 'print presence as "* <user> is offline".', `the client did not print "${expected}"`);
     if (client.finished) {
       fail({ summary: 'the client closed the connection after quit, before bye arrived', hint: 'after sending quit, keep reading until bye arrives, then close.' });
@@ -248,4 +379,4 @@ const exits: Check<ClientContext> = {
 };
 
 /** Every client check, in the order they run (steps 1 → 10). */
-export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, printsMessage, quitFromStdin, showsOffline, closesAfterBye, exits];
+export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, rateLimitedLines, printsMessage, printsMultiline, quitFromStdin, showsOffline, closesAfterBye, exits];

@@ -7,6 +7,11 @@ import type { Transcript } from '../transcript.ts';
 import type { Account, Timeouts } from '../types.ts';
 import type { StepNumber } from '../../protocol/index.ts';
 
+/** The client closed its connection while a check waited for a stdout line. */
+const CLOSED = Symbol('closed');
+/** After a close, how long a line printed just before it may take to reach the verifier through the pipe. */
+const CLOSE_GRACE_MS = 250;
+
 /**
  * The state of one --client run: the verifier listens and plays the server; the client under
  * test is a supervised process that connects to it, reads stdin and prints to stdout.
@@ -26,7 +31,16 @@ export class ClientContext {
     readonly transcript: Transcript,
     readonly listener: net.Server,
     readonly account: Account,
-    readonly texts: { stdin: string; incoming: string },
+    readonly texts: {
+      /** Typed on stdin, to come back as a say. */
+      stdin: string;
+      /** Typed on stdin after an empty line. */
+      afterEmpty: string;
+      /** Sent as a message, in three pieces. */
+      incoming: string;
+      /** Sent as a message whose text holds a newline. */
+      multiline: string;
+    },
     /** The client under test. */
     readonly process: Supervisor,
   ) {
@@ -85,9 +99,21 @@ export class ClientContext {
     fail(await this.explainSilence(what, hint, wait.kind === 'closed'));
   }
 
-  /** Waits for a stdout line that `match` accepts, printed after output line number `from`. */
-  async expectLine(match: (line: OutputLine) => boolean, from: number): Promise<OutputLine | null> {
-    return this.process.waitForLine((line) => line.stream === 'stdout' && match(line), this.timeouts.answerMs, from);
+  /**
+   * Waits for a stdout line that `match` accepts, printed after output line number `from`.
+   * Resolves `null` as soon as the client has clearly answered wrong rather than at the timeout:
+   * it printed a line that `near` accepts (its attempt at the line, which differs), it exited, or
+   * it closed the connection (after a short grace for a line printed just before the close).
+   */
+  async expectLine(match: (line: OutputLine) => boolean, from: number, near: (line: OutputLine) => boolean = () => false): Promise<OutputLine | null> {
+    const stop = new AbortController();
+    const onStdout = (line: OutputLine): boolean => line.stream === 'stdout' && (match(line) || near(line));
+    const printed = this.process.waitForLine(onStdout, this.timeouts.answerMs, from, stop.signal);
+    const closed = this.client ? this.client.waitForClose(this.timeouts.answerMs, stop.signal).then((yes) => (yes ? CLOSED : null)) : null;
+    let line = await (closed ? Promise.race([printed, closed]) : printed);
+    stop.abort();
+    if (line === CLOSED) line = await this.process.waitForLine(onStdout, CLOSE_GRACE_MS, from);
+    return line && match(line) ? line : null;
   }
 
   /** The failure for "the client did not do X": it exited, closed, or stayed silent. */

@@ -33,7 +33,12 @@ export async function verifyClient(options: VerifyClientOptions): Promise<Verify
   const port = (listener.address() as net.AddressInfo).port;
   const account = options.user ?? { user: `ada_${Math.random().toString(36).slice(2, 6)}`, password: `pw-${Math.random().toString(36).slice(2, 10)}` };
   const transcript = new Transcript();
-  const texts = { stdin: `héllo 👋 from stdin ${nonce()}`, incoming: `hi 👋 世界 ${nonce()}` };
+  const texts = {
+    stdin: `héllo 👋 from stdin ${nonce()}`,
+    afterEmpty: `after an empty line ${nonce()}`,
+    incoming: `hi 👋 世界 ${nonce()}`,
+    multiline: `first line ${nonce()}\nsecond line ${nonce()}`,
+  };
   options.onStart?.({ host, port, command: options.command });
   const supervisor = new Supervisor(options.command, {
     ...(options.cwd ? { cwd: options.cwd } : {}),
