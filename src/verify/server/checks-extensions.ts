@@ -5,7 +5,6 @@
  * group is self-contained (it logs in what it needs), so `--only` can pick any of them.
  */
 import type { RawFrame } from '../../protocol/index.ts';
-import type { Feature } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { fail, sentence } from '../failure.ts';
 import { nonce, nonceOf } from '../nonce.ts';
@@ -436,8 +435,114 @@ const roomLeave: Check<ServerContext> = {
   },
 };
 
-/** The extension checks, steps 11–15, in order. History (16) and files (17) have no checks yet. */
-export const extensionChecks: Check<ServerContext>[] = [registerAccount, whoOnline, ping, privateMessage, privateErrors, privateOffline, roomJoin, roomSay, roomLeave];
+// ---------------------------------------------------------------- 16 history
 
-/** The features that have checks (the others are listed in hello.features but not verified yet). */
-export const CHECKED_FEATURES: readonly Feature[] = ['register', 'who', 'ping', 'private', 'rooms'];
+/** Logs bob out (quit, then alice sees him offline), so that his next login replays history. */
+async function bobOffline(ctx: ServerContext): Promise<void> {
+  const bob = state(ctx).bob;
+  if (!bob || bob.finished) {
+    await globalPresence(ctx, ctx.alice!, ctx.b.user, 'offline', 'when a user\'s connection ends, tell everyone else: presence offline.');
+    return;
+  }
+  await bob.send({ type: 'quit' });
+  await globalPresence(ctx, ctx.alice!, ctx.b.user, 'offline', 'after a quit, tell everyone else: presence offline.');
+  state(ctx).bob = undefined;
+}
+
+/** alice says `text` in lobby with an id; returns the msgid of its ok (checked: a whole number ≥ 1). */
+async function sayWithMsgid(ctx: ServerContext, text: string, id: string): Promise<number> {
+  const request = { type: 'say', text, id };
+  const answer = await ask(ctx, ctx.alice!, request, `an answer to ${ctx.alice!.name}'s say with an id`, 'answer a say with an id with {"type":"ok","id":…,"msgid":…}.');
+  requireOk(answer, request, 'a lobby say with an id', 'a say with an id is answered ok with that id.');
+  const msgid = answer.frame!.msgid;
+  if (typeof msgid !== 'number' || !Number.isInteger(msgid) || msgid < 1) {
+    wrongFrame(answer, 'the ok of a say lacks a "msgid" (a whole number ≥ 1)', { type: 'ok', id, msgid: 1 }, 'your hello lists "history": every stored message gets a msgid, and the sender\'s ok carries it, so a client can resume with since.');
+  }
+  return msgid;
+}
+
+/** Reads a replay on `probe`: history messages up to `history_end` (returned last). */
+async function readReplay(ctx: ServerContext, probe: Probe, what: string, hint: string): Promise<{ messages: Received[]; end: Received }> {
+  const messages: Received[] = [];
+  for (;;) {
+    const got = await ctx.expect(probe, (r) => (r.frame?.type === 'message' && r.frame.history === true) || r.frame?.type === 'history_end' || r.frame?.type === 'error', what, ctx.timeouts.answerMs, { timeout: hint });
+    if (got.frame!.type === 'error') wrongFrame(got, `${what}: the server answered ${named(got)}`, { type: 'history_end', count: 0 }, hint);
+    if (got.frame!.type === 'history_end') return { messages, end: got };
+    messages.push(got);
+  }
+}
+
+/** Fails unless history_end counts the messages replayed (and, when asked, names their highest msgid). */
+function requireEnd(end: Received, messages: Received[], withLast: boolean, extra: Record<string, unknown> = {}): void {
+  const msgids = messages.map((m) => Number(m.frame!.msgid));
+  const last = msgids.length ? Math.max(...msgids) : 0;
+  const frame = end.frame!;
+  const bad = frame.count !== messages.length ? 'count' : withLast && frame.last_msgid !== last ? 'last_msgid' : Object.keys(extra).find((k) => frame[k] !== extra[k]);
+  if (bad) {
+    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).', { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: String(frame[bad]) });
+  }
+}
+
+const replaySince: Check<ServerContext> = {
+  id: '16.replay-since',
+  step: 16 satisfies ExtensionStepNumber,
+  title: 'login with since replays the messages after it (history:true, msgid order), then history_end with count and last_msgid; a later since skips what was seen',
+  async run(ctx) {
+    await bobOffline(ctx);
+    const text = `for the record ${nonce()}`;
+    const msgid = await sayWithMsgid(ctx, text, 'hist-1');
+    const hint = 'your hello lists "history": after welcome, replay the messages with msgid > since as message frames with "history":true, in msgid order, then send {"type":"history_end","count":…,"last_msgid":…} (always when the login has since).';
+    const first = await signIn(ctx, ctx.b, { since: msgid - 1 });
+    const replay = await readReplay(ctx, first.probe, `the replay after ${first.probe.name}'s login with since ${msgid - 1}`, hint);
+    const ours = replay.messages.find(carries(text));
+    if (!ours) {
+      fail({ summary: `the replay after a login with since ${msgid - 1} does not hold the lobby message with msgid ${msgid}`, expected: json({ type: 'message', from: ctx.a.user, room: 'lobby', text, ts: 0, msgid, history: true }), received: showBytes(replay.end.raw), hint, culprit: replay.end.seq });
+    }
+    const ids = replay.messages.map((m) => Number(m.frame!.msgid));
+    const early = replay.messages.find((m) => m.frame!.queued !== true && Number(m.frame!.msgid) <= msgid - 1);
+    if (early) wrongFrame(early, `a login with since ${msgid - 1} replayed a message with msgid ${String(early.frame!.msgid)}`, `only messages with msgid > ${msgid - 1}`, 'since is the highest msgid the client has seen: replay only messages after it (queued private messages excepted).');
+    const disorder = replay.messages.find((m, i) => i > 0 && Number(m.frame!.msgid) <= (ids[i - 1] as number));
+    if (disorder) wrongFrame(disorder, 'the replay is not in msgid order', 'messages in increasing msgid order', 'replay the messages oldest first, in msgid order.');
+    requireEnd(replay.end, replay.messages, true);
+    const seen = Number(replay.end.frame!.last_msgid);
+    state(ctx).bob = first.probe;
+    await bobOffline(ctx);
+    const second = await signIn(ctx, ctx.b, { since: seen });
+    const again = await readReplay(ctx, second.probe, `the replay after ${second.probe.name}'s login with since ${seen}`, hint);
+    state(ctx).bob = second.probe;
+    const repeated = again.messages.find((m) => m.frame!.queued !== true && Number(m.frame!.msgid) <= seen);
+    if (repeated) wrongFrame(repeated, `a login with since ${seen} replayed a message with msgid ${String(repeated.frame!.msgid)} again`, `only messages with msgid > ${seen}`, 'a client that sends since has seen everything up to it: do not replay it again.');
+    requireEnd(again.end, again.messages, true);
+    return `since ${msgid - 1}: ${replay.messages.length} replayed; since ${seen}: ${again.messages.length}`;
+  },
+};
+
+const historyPaging: Check<ServerContext> = {
+  id: '16.paging',
+  step: 16 satisfies ExtensionStepNumber,
+  title: 'history pages back: the newest limit messages before before, oldest first, history:true, then history_end with count and the id',
+  async run(ctx) {
+    const texts = [`page one ${nonce()}`, `page two ${nonce()}`];
+    const msgids: number[] = [];
+    for (const [i, text] of texts.entries()) msgids.push(await sayWithMsgid(ctx, text, `hist-page-${i}`));
+    const alice = ctx.alice!;
+    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","count":…,"id":…}.';
+    const pages: { request: RawFrame; want: number[] }[] = [
+      { request: { type: 'history', before: (msgids[1] as number) + 1, limit: 2, id: 'page-1' }, want: msgids },
+      { request: { type: 'history', before: msgids[1] as number, limit: 1, id: 'page-2' }, want: [msgids[0] as number] },
+    ];
+    for (const { request, want } of pages) {
+      await alice.send(request);
+      const page = await readReplay(ctx, alice, `the answer to ${json(request)}`, hint);
+      const got = page.messages.map((m) => Number(m.frame!.msgid));
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        wrongFrame(page.messages.find((m, i) => Number(m.frame!.msgid) !== want[i]) ?? page.end, `${json(request)} brought the msgids ${JSON.stringify(got)}, not ${JSON.stringify(want)}`, `messages with msgids ${JSON.stringify(want)}, then history_end`, 'history gives the newest "limit" messages with msgid < before, oldest first.');
+      }
+      requireEnd(page.end, page.messages, false, { id: request.id });
+    }
+    return `pages ${JSON.stringify(msgids)} and [${msgids[0]}]`;
+  },
+};
+
+/** The extension checks, steps 11–16, in order. Files (17) has no checks yet. */
+export const extensionChecks: Check<ServerContext>[] = [registerAccount, whoOnline, ping, privateMessage, privateErrors, privateOffline, roomJoin, roomSay, roomLeave, replaySince, historyPaging];
