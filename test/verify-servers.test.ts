@@ -80,7 +80,7 @@ const BROKEN: Broken[] = [
 const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-register-twice.ts', step: 11, check: '11.register', hint: 'user_exists', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
   { file: 'ext-who-without-self.ts', step: 12, check: '12.who', hint: 'the asker included', summary: 'the asker is included too' },
-  { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: '"id" the ping'\''s', summary: "the pong before login lacks the ping's id" },
+  { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: `"id" the ping's`, summary: "the pong before login lacks the ping's id" },
   { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
