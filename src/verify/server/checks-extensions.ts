@@ -273,7 +273,7 @@ const privateMessage: Check<ServerContext> = {
     if (frame.from !== ctx.a.user || frame.to !== ctx.b.user || frame.text !== text || typeof frame.ts !== 'number') {
       const field = frame.from !== ctx.a.user ? 'from' : frame.to !== ctx.b.user ? 'to' : frame.text !== text ? 'text' : 'ts';
       const want = { from: ctx.a.user, to: ctx.b.user, text, ts: '(the server clock, a number)' }[field];
-      wrongFrame(got, `the private message ${bob.name} received has a wrong "${field}"`, { type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: Date.now() }, field === 'from' ? 'the server sets "from" to the sender\'s login name, whatever the client sent.' : 'a private message carries "from" (the sender), "to" (the target), the text unchanged and "ts".', { label: `the "${field}" field`, expected: String(want), received: String(frame[field]) });
+      wrongFrame(got, `the private message ${bob.name} received has a wrong "${field}"`, { ...frame, type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: typeof frame.ts === 'number' ? frame.ts : Date.now() }, field === 'from' ? 'the server sets "from" to the sender\'s login name, whatever the client sent.' : 'a private message carries "from" (the sender), "to" (the target), the text unchanged and "ts".', { label: `the "${field}" field`, expected: String(want), received: String(frame[field]) });
     }
     const outsiders = [ctx.idle, ctx.guest, ...ctx.others(alice).filter((p) => p !== bob)].filter((p): p is Probe => p !== undefined && !p.finished);
     await barrier(ctx, [bob, ...ctx.others(alice).filter((p) => p !== bob)]);
@@ -329,7 +329,7 @@ const privateOffline: Check<ServerContext> = {
       wrongFrame(replayed, 'history_end came before the message stored for the offline user', { type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: Date.now(), msgid: 1, history: true, queued: true }, 'replay the stored private messages after welcome and before history_end.');
     }
     if (frame.queued !== true || frame.from !== ctx.a.user || frame.to !== ctx.b.user) {
-      wrongFrame(replayed, `the replayed message ${frame.queued !== true ? 'lacks "queued":true' : 'has a wrong "from" or "to"'}`, { type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: Date.now(), msgid: 1, history: true, queued: true }, 'a message stored for an offline user is replayed once, at its next login, with "from", "to" and "queued":true.');
+      wrongFrame(replayed, `the replayed message ${frame.queued !== true ? 'lacks "queued":true' : 'has a wrong "from" or "to"'}`, { ...frame, from: ctx.a.user, to: ctx.b.user, text, history: true, queued: true }, 'a message stored for an offline user is replayed once, at its next login, with "from", "to" and "queued":true.');
     }
     const end = await ctx.expect(back, (r) => r.frame?.type === 'history_end', `history_end after the replay on ${back.name}'s connection`, ctx.timeouts.answerMs, {
       timeout: 'end the replay after welcome with {"type":"history_end","count":…,"last_msgid":…}.',
