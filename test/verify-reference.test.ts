@@ -51,7 +51,7 @@ describe('chatlab verify on the reference server', () => {
     expect(report.accounts?.source).toBe('register');
     expect(report.process).toBeUndefined();
     // Every extension group with checks runs: the reference server advertises all seven features.
-    expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history'], notAdvertised: [] });
+    expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'], notAdvertised: [] });
   });
 
   test.concurrent('passes every check, with the demo accounts given', async () => {

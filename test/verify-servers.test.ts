@@ -74,7 +74,7 @@ const BROKEN: Broken[] = [
 ];
 
 /**
- * The extension groups (steps 11–16): the reference server with one bug put in by rewriting what
+ * The extension groups (steps 11–17): the reference server with one bug put in by rewriting what
  * it sends (reference-rewritten.ts), each failing at the first check its bug breaks.
  */
 const EXTENSION_BROKEN: Broken[] = [
@@ -84,6 +84,7 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
+  { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
 ];
 
 describe('chatlab verify on sample servers', () => {
@@ -104,21 +105,21 @@ describe('chatlab verify on sample servers', () => {
     const extensions = report.checks.filter((c) => c.step > 10);
     expect(extensions.length).toBeGreaterThan(0);
     for (const check of extensions) expect(check).toMatchObject({ status: 'not_run', detail: `not advertised: "${check.stepName}" is not in hello.features` });
-    expect(report.extensions).toEqual({ checked: [], notAdvertised: ['register', 'who', 'ping', 'private', 'rooms', 'history'] });
+    expect(report.extensions).toEqual({ checked: [], notAdvertised: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'] });
     expect(report.counts).toEqual({ passed: report.checks.length - extensions.length, failed: 0, skipped: 0, notRun: extensions.length });
     const text = renderText(report);
     expect(text).toContain('not run: who is answered with users');
-    expect(text).toContain('Not run (not in hello.features): register, who, ping, private, rooms, history.');
+    expect(text).toContain('Not run (not in hello.features): register, who, ping, private, rooms, history, files.');
   });
 
-  test('there is a broken server for every extension group that has checks', () => {
-    expect(EXTENSION_BROKEN.map((b) => b.step)).toEqual([11, 12, 13, 14, 15, 16]);
+  test('there is a broken server for every extension group', () => {
+    expect(EXTENSION_BROKEN.map((b) => b.step)).toEqual([11, 12, 13, 14, 15, 16, 17]);
   });
 
   test.concurrent('--only runs steps 1–10 and the extension groups named, nothing else', async () => {
     const report = await verifyServer({ command: command('ext-pong-without-id.ts'), users: ACCOUNTS, only: ['who', 'history'], timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
-    expect(new Set(report.checks.map((c) => c.stepName).filter((name) => ['register', 'who', 'ping', 'private', 'rooms', 'history'].includes(name)))).toEqual(new Set(['who', 'history']));
+    expect(new Set(report.checks.map((c) => c.stepName).filter((name) => ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'].includes(name)))).toEqual(new Set(['who', 'history']));
     expect(report.extensions).toEqual({ checked: ['who', 'history'], notAdvertised: [] });
   });
 

@@ -120,7 +120,7 @@ export function formatSummary(report: VerifyReport, color = false): string {
   const name = step ? stepName(step) : '';
   return paint(
     ['bold', 'red'],
-    `\nStopped at step ${step} (${name}): ${passed} passed, ${failed} failed, ${skipped} not run (${time}). Fix it and run again.`,
+    `\nStopped at step ${step} (${name}): ${passed} passed, ${failed} failed, ${skipped} not run${report.counts.notRun ? `, ${report.counts.notRun} not advertised` : ''} (${time}). Fix it and run again.`,
   );
 }
 
