@@ -235,7 +235,6 @@ const whoOnline: Check<ServerContext> = {
   step: 12 satisfies ExtensionStepNumber,
   title: 'who is answered with users: everyone online, self included, sorted by code point, with the id',
   async run(ctx) {
-    await setUp(ctx);
     const alice = ctx.alice!;
     const request = { type: 'who', id: 'who-1' };
     const hint = 'your hello lists "who": answer {"type":"who","id":…} with {"type":"users","users":[…],"id":…}, everyone online, self included, sorted.';
@@ -261,7 +260,6 @@ const ping: Check<ServerContext> = {
   step: 13 satisfies ExtensionStepNumber,
   title: 'ping is answered with pong (a number ts, the id), before login and after',
   async run(ctx) {
-    await setUp(ctx);
     const guest = await ctx.openWithHello('ping');
     for (const [probe, when] of [[guest, 'before login'], [ctx.alice!, 'after login']] as const) {
       const request = { type: 'ping', id: `ping-${when.split(' ')[0]}` };
@@ -674,6 +672,11 @@ const fileCancel: Check<ServerContext> = {
   },
 };
 
+/** A check that first makes sure the groups are {@link setUp} (whichever group runs first). */
+function afterSetUp(check: Check<ServerContext>): Check<ServerContext> {
+  return { ...check, run: async (ctx) => (await setUp(ctx), check.run(ctx)) };
+}
+
 /** The extension checks, steps 11–17, in order. */
 export const extensionChecks: Check<ServerContext>[] = [
   registerAccount,
@@ -689,4 +692,4 @@ export const extensionChecks: Check<ServerContext>[] = [
   historyPaging,
   fileTransfer,
   fileCancel,
-];
+].map(afterSetUp);
