@@ -15,6 +15,7 @@ export function buildReport(parts: {
   started: number;
   accounts?: VerifyReport['accounts'] | undefined;
   extensions?: VerifyReport['extensions'] | undefined;
+  only?: string[] | undefined;
 }): VerifyReport {
   const { checks, supervisor } = parts;
   const failed = checks.find((c) => c.status === 'failed');
@@ -25,6 +26,7 @@ export function buildReport(parts: {
     mode: parts.mode,
     passed: !failed && checks.length > 0,
     through: parts.through,
+    ...(parts.only ? { only: parts.only } : {}),
     address: parts.address,
     checks,
     ...(failed ? { failedStep: failed.step } : {}),

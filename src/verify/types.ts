@@ -60,6 +60,8 @@ export interface VerifyReport {
   mode: 'server' | 'client';
   passed: boolean;
   through: VerifyStep;
+  /** Server mode: the extension groups `--only` selected (absent: all). */
+  only?: string[];
   /** Server mode: the server's address. Client mode: where the verifier (playing the server) listened. */
   address: { host: string; port: number };
   checks: CheckResult[];

@@ -115,7 +115,7 @@ export function formatSummary(report: VerifyReport, color = false): string {
   const time = `${(report.durationMs / 1000).toFixed(1)} s`;
   const notRun = report.extensions?.notAdvertised.length ? ` Not run (not in hello.features): ${report.extensions.notAdvertised.join(', ')}.` : '';
   const checked = report.extensions?.checked.length ? ` Extensions checked: ${report.extensions.checked.join(', ')}.` : '';
-  if (report.passed) return paint(['bold', 'green'], `\nAll ${passed} checks of ${stepsLabel(report.through)} passed (${time}).${checked}${notRun}`);
+  if (report.passed) return paint(['bold', 'green'], `\nAll ${passed} checks of ${stepsLabel(report.through, report.only)} passed (${time}).${checked}${notRun}`);
   const step = report.failedStep;
   const name = step ? stepName(step) : '';
   return paint(
@@ -127,7 +127,7 @@ export function formatSummary(report: VerifyReport, color = false): string {
 /** The whole human-readable report (the CLI prints the same pieces as they come). */
 export function renderText(report: VerifyReport, color = false): string {
   const parts = [
-    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.process ? { command: report.process.command } : {}) }),
+    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.only ? { only: report.only } : {}), ...(report.process ? { command: report.process.command } : {}) }),
     ...report.checks.filter((c) => c.status !== 'skipped').map((c) => formatCheck(c, color)),
   ];
   const failure = formatFailure(report, color);

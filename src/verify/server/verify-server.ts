@@ -102,6 +102,7 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     started,
     accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
     extensions: extensionSummary(checks),
+    only,
   });
 }
 
