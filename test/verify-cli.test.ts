@@ -63,7 +63,7 @@ describe('chatlab verify, the program', () => {
   test.concurrent('prints one line per check, then the diagnosis of the failure, and exits 1', async () => {
     const { code, stdout } = await startCli(['verify', '--timeout', '2', '--', 'python3', server('echo_to_sender.py')]).done;
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^chatlab verify: python3 .*echo_to_sender\.py on 127\.0\.0\.1:\d+ \(steps 1–10; Ctrl-C to stop\)$/m);
+    expect(stdout).toMatch(/^chatlab verify: python3 .*echo_to_sender\.py on 127\.0\.0\.1:\d+ \(steps 1–10 \+ extensions 11–17; Ctrl-C to stop\)$/m);
     expect(stdout).toContain(' ✓  1 listen ');
     expect(stdout).toContain(' ✗  7 relay              the sender gets no copy of its own message');
     expect(stdout).toContain('hint: relay to every logged-in user except the sender');
@@ -86,10 +86,16 @@ describe('chatlab verify, the program', () => {
     const none = await startCli(['verify']).done;
     expect(none.code).toBe(1);
     expect(none.stderr.trim()).toBe('chatlab: give the command that starts your server after --, or --target host:port: chatlab verify -- python3 server.py');
-    const step = await startCli(['verify', '--through', '11', '--', 'true']).done;
+    const step = await startCli(['verify', '--through', '18', '--', 'true']).done;
     expect(step.code).toBe(1);
-    expect(step.stderr).toContain('"11" is not a step: steps go from 1 to 10.');
+    expect(step.stderr).toContain('"18" is not a step: steps go from 1 to 10, then the extension groups 11 to 17.');
     expect(step.stderr).not.toContain('    at ');
+    const group = await startCli(['verify', '--only', 'rooms,chess', '--', 'true']).done;
+    expect(group.code).toBe(1);
+    expect(group.stderr).toContain('"rooms,chess" is not a list of extension groups: choose from register, who, ping, private, rooms, history, files');
+    const client = await startCli(['verify', '--client', '--through', '11', '--', 'true']).done;
+    expect(client.code).toBe(1);
+    expect(client.stderr.trim()).toBe('chatlab: the client checks go from step 1 to 10: give --through 10 or less with --client.');
   });
 
   test.concurrent('nothing it started survives: a server ignoring SIGTERM, and its child', async () => {

@@ -50,6 +50,8 @@ describe('chatlab verify on the reference server', () => {
     expect(report.counts).toEqual({ passed: report.checks.length, failed: 0, skipped: 0 });
     expect(report.accounts?.source).toBe('register');
     expect(report.process).toBeUndefined();
+    // Every extension group with checks runs: the reference server advertises all seven features.
+    expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'], notAdvertised: [] });
   });
 
   test.concurrent('passes every check, with the demo accounts given', async () => {
@@ -67,7 +69,7 @@ describe('chatlab verify on the reference server', () => {
     const { code, stdout, stderr } = await runCli(['verify', '--json', '--timeout', '3', '--', process.execPath, CHATLAB, 'server', '--port', '{port}', '--db', ':memory:']);
     const report = JSON.parse(stdout) as VerifyReport;
     expect(code, `${failureSummary(report)}\n${stderr}`).toBe(0);
-    expect(report).toMatchObject({ mode: 'server', passed: true, through: 10, address: { host: '127.0.0.1' }, counts: { failed: 0, skipped: 0 } });
+    expect(report).toMatchObject({ mode: 'server', passed: true, through: 17, address: { host: '127.0.0.1' }, counts: { failed: 0, skipped: 0 } });
     expect(report.process?.command).toContain(String(report.address.port));
     expect(report.process?.output.some((line) => line.stream === 'stdout' && line.text.includes(`listening on 127.0.0.1:${report.address.port}`))).toBe(true);
     for (const check of report.checks) {

@@ -73,23 +73,58 @@ const BROKEN: Broken[] = [
   { file: 'crash-on-bad-utf8.ts', step: 10, check: '10.garbage-then-drop', hint: 'read its stderr', summary: 'exited with code 1' },
 ];
 
+/**
+ * The extension groups (steps 11–17): the reference server with one bug put in by rewriting what
+ * it sends (reference-rewritten.ts), each failing at the first check its bug breaks.
+ */
+const EXTENSION_BROKEN: Broken[] = [
+  { file: 'ext-register-twice.ts', step: 11, check: '11.register', hint: 'user_exists', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
+  { file: 'ext-who-without-self.ts', step: 12, check: '12.who', hint: 'the asker included', summary: 'the asker is included too' },
+  { file: 'ping_needs_login.py', step: 13, check: '13.ping', hint: 'Ping needs no login', summary: 'a ping before login was answered with error not_logged_in, not pong' },
+  { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: `"id" the ping's`, summary: "the pong before login lacks the ping's id" },
+  { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
+  { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
+  { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
+  { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
+];
+
 describe('chatlab verify on sample servers', () => {
   test.concurrent('a correct Python server (stdlib only, with register) passes all ten steps', async () => {
     const report = await verifyServer({ command: command('chat_server.py'), timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
-    expect(report.checks.every((c) => c.status === 'passed')).toBe(true);
-    expect(new Set(report.checks.map((c) => c.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    // Core only (no features in hello): every check of steps 1–10 passes, the extension groups are not run.
+    expect(report.checks.every((c) => c.status === (c.step > 10 ? 'not_run' : 'passed'))).toBe(true);
+    expect(new Set(report.checks.filter((c) => c.status === 'passed').map((c) => c.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
     expect(report.accounts?.source).toBe('register');
     expect(report.process?.exitedEarly).toBe(false);
   });
 
-  test.concurrent('a correct TypeScript server (no register, accounts given) passes all ten steps', async () => {
+  test.concurrent('a correct TypeScript server (no register, accounts given) passes all ten steps; core only, its extension checks are not run', async () => {
     const report = await verifyServer({ command: command('correct.ts'), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
+    const extensions = report.checks.filter((c) => c.step > 10);
+    expect(extensions.length).toBeGreaterThan(0);
+    for (const check of extensions) expect(check).toMatchObject({ status: 'not_run', detail: `not advertised: "${check.stepName}" is not in hello.features` });
+    expect(report.extensions).toEqual({ checked: [], notAdvertised: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'] });
+    expect(report.counts).toEqual({ passed: report.checks.length - extensions.length, failed: 0, skipped: 0, notRun: extensions.length });
+    const text = renderText(report);
+    expect(text).toContain('not run: who is answered with users');
+    expect(text).toContain('Not run (not in hello.features): register, who, ping, private, rooms, history, files.');
   });
 
-  test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint, summary: words }) => {
+  test('there is a broken server for every extension group', () => {
+    expect([...new Set(EXTENSION_BROKEN.map((b) => b.step))]).toEqual([11, 12, 13, 14, 15, 16, 17]);
+  });
+
+  test.concurrent('--only runs steps 1–10 and the extension groups named, nothing else', async () => {
+    const report = await verifyServer({ command: command('ext-pong-without-id.ts'), users: ACCOUNTS, only: ['private', 'history'], timeouts: TEST_TIMEOUTS });
+    expect(report.passed, failureSummary(report)).toBe(true);
+    expect(new Set(report.checks.map((c) => c.stepName).filter((name) => ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'].includes(name)))).toEqual(new Set(['private', 'history']));
+    expect(report.extensions).toEqual({ checked: ['private', 'history'], notAdvertised: [] });
+  });
+
+  test.concurrent.each([...BROKEN, ...EXTENSION_BROKEN])('$file fails at step $step ($check)', async ({ file, step, check, hint, summary: words }) => {
     const report = await verifyServer({ command: command(file), users: ACCOUNTS, timeouts: TEST_TIMEOUTS });
     const failed = report.checks.find((c) => c.status === 'failed');
     expect(report.passed).toBe(false);

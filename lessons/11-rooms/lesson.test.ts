@@ -5,6 +5,8 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
 import { featureHarness } from '../../src/lessons/feature-harness.ts';
 import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+import { lessonUsers } from '../../src/lessons/check.ts';
+import { verifyServer } from '../../src/verify/index.ts';
 import { within } from '../../src/lessons/within.ts';
 
 describeLesson(11);
@@ -15,6 +17,12 @@ const lesson = findLesson(11) as Lesson;
 const harness = (context: TestContext) => featureHarness(lesson, context);
 
 describe.concurrent('lesson 11-rooms: private messages and rooms', () => {
+  it('passes chatlab verify with the extensions its hello lists (private, rooms); the others are not run', async () => {
+    const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), timeouts: { answerMs: 3_000, quietMs: 150 } });
+    const failed = report.checks.find((c) => c.status === 'failed');
+    expect(report.passed, failed ? `${failed.id}: ${failed.failure?.summary}` : '').toBe(true);
+    expect(report.extensions).toEqual({ checked: ['private', 'rooms'], notAdvertised: ['register', 'who', 'ping', 'history', 'files'] });
+  });
 
   it('a private message reaches its target only; the sender gets ok with a msgid', async (context) => {
     const { server, login } = harness(context);

@@ -10,6 +10,8 @@ import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
 import { FrameClient } from '../../src/lessons/frame-client.ts';
 import { featureHarness } from '../../src/lessons/feature-harness.ts';
 import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+import { lessonUsers } from '../../src/lessons/check.ts';
+import { verifyServer } from '../../src/verify/index.ts';
 
 describeLesson(12);
 
@@ -17,6 +19,17 @@ const lesson = findLesson(12) as Lesson;
 const CHUNK = 32 * 1024;
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+// The verifier's "files" group (step 17) is not run here yet: this lesson's server answers a
+// file_offer with {"type":"ok","transfer":…} without the "users" that docs/protocol-extensions.md
+// requires, so 17.transfer fails on it. The feature tests below keep covering files until the
+// lesson is brought in line.
+it('passes chatlab verify with its private and rooms extensions', async () => {
+  const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), only: ['private', 'rooms'], timeouts: { answerMs: 3_000, quietMs: 150 } });
+  const failed = report.checks.find((c) => c.status === 'failed');
+  expect(report.passed, failed ? `${failed.id}: ${failed.failure?.summary}` : '').toBe(true);
+  expect(report.extensions).toEqual({ checked: ['private', 'rooms'], notAdvertised: [] });
+});
 
 /** What one test starts (a server, raw connections, clients, a temp folder), undone when it ends. */
 function harness(context: TestContext) {

@@ -1,4 +1,4 @@
-import type { StepNumber } from '../protocol/index.ts';
+import type { VerifyStep } from './steps.ts';
 import type { Supervisor } from './supervisor.ts';
 import type { Transcript } from './transcript.ts';
 import type { CheckResult, VerifyReport } from './types.ts';
@@ -6,7 +6,7 @@ import type { CheckResult, VerifyReport } from './types.ts';
 /** Assembles the final report of a run from its parts. */
 export function buildReport(parts: {
   mode: 'server' | 'client';
-  through: StepNumber;
+  through: VerifyStep;
   address: { host: string; port: number };
   checks: CheckResult[];
   transcript: Transcript;
@@ -14,6 +14,8 @@ export function buildReport(parts: {
   exitedEarly: boolean;
   started: number;
   accounts?: VerifyReport['accounts'] | undefined;
+  extensions?: VerifyReport['extensions'] | undefined;
+  only?: string[] | undefined;
 }): VerifyReport {
   const { checks, supervisor } = parts;
   const failed = checks.find((c) => c.status === 'failed');
@@ -24,11 +26,13 @@ export function buildReport(parts: {
     mode: parts.mode,
     passed: !failed && checks.length > 0,
     through: parts.through,
+    ...(parts.only ? { only: parts.only } : {}),
     address: parts.address,
     checks,
     ...(failed ? { failedStep: failed.step } : {}),
-    counts: { passed: count('passed'), failed: count('failed'), skipped: count('skipped') },
+    counts: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), ...(count('not_run') ? { notRun: count('not_run') } : {}) },
     ...(parts.accounts ? { accounts: parts.accounts } : {}),
+    ...(parts.extensions ? { extensions: parts.extensions } : {}),
     ...(supervisor
       ? {
           process: {

@@ -1,43 +1,63 @@
-import { STEPS, type StepNumber } from '../protocol/index.ts';
+import type { StepNumber } from '../protocol/index.ts';
 import { CheckFailure, seconds, type FailureReport } from './failure.ts';
+import { stepName, type VerifyStep } from './steps.ts';
 import type { CheckResult } from './types.ts';
 
 /** One check of the catalogue: belongs to a step, runs against a shared context. */
 export interface Check<C> {
   id: string;
-  step: StepNumber;
+  step: VerifyStep;
   title: string;
   /** Throws CheckFailure to fail; may return a short detail shown next to the ✓. */
   run(ctx: C): Promise<string | void>;
 }
 
-/** Name of a step ("relay"). */
-export function stepName(step: StepNumber): string {
-  return STEPS[step - 1]?.name ?? String(step);
-}
+export { stepName };
 
 /** Clamps any number to a step number 1..10. */
 export function toStep(value: number | undefined): StepNumber {
-  const n = Math.round(value ?? 10);
-  return Math.min(10, Math.max(1, Number.isFinite(n) ? n : 10)) as StepNumber;
+  return toStepWithin(value, 10) as StepNumber;
+}
+
+/** Clamps any number to a step number 1..last (default: last). */
+export function toStepWithin(value: number | undefined, last: VerifyStep): VerifyStep {
+  const n = Math.round(value ?? last);
+  return Math.min(last, Math.max(1, Number.isFinite(n) ? n : last)) as VerifyStep;
 }
 
 /**
  * Runs the checks of steps 1..through in catalogue order and stops at the first failure; the
- * checks left are reported as skipped. Each check is also bounded by `guardMs` as a safety net
+ * checks left are reported as skipped. A check for which `notRun` gives a reason (an extension
+ * the server does not advertise) is reported as `not_run` with that reason, and never fails. Each check is also bounded by `guardMs` as a safety net
  * (every wait inside a check has its own, shorter, timeout).
  */
 export async function runChecks<C>(
   checks: readonly Check<C>[],
   ctx: C,
-  options: { through: StepNumber; guardMs: number; onCheck?: (result: CheckResult) => void; explain?: (failure: FailureReport) => FailureReport },
+  options: {
+    through: VerifyStep;
+    guardMs: number;
+    onCheck?: (result: CheckResult) => void;
+    explain?: (failure: FailureReport) => FailureReport;
+    /** Which checks to consider at all (default: every one up to `through`). */
+    selected?: (check: Check<C>) => boolean;
+    /** Why a check is not run (asked just before it would run), or undefined to run it. */
+    notRun?: (check: Check<C>, ctx: C) => string | undefined;
+  },
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   let failed = false;
-  for (const check of checks.filter((c) => c.step <= options.through)) {
+  for (const check of checks.filter((c) => c.step <= options.through && (options.selected?.(c) ?? true))) {
     const base = { id: check.id, step: check.step, stepName: stepName(check.step), title: check.title };
     if (failed) {
       results.push({ ...base, status: 'skipped', durationMs: 0 });
+      continue;
+    }
+    const reason = options.notRun?.(check, ctx);
+    if (reason !== undefined) {
+      const result: CheckResult = { ...base, status: 'not_run', durationMs: 0, detail: reason };
+      results.push(result);
+      options.onCheck?.(result);
       continue;
     }
     const started = performance.now();

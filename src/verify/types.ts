@@ -1,4 +1,4 @@
-import type { StepNumber } from '../protocol/index.ts';
+import type { VerifyStep } from './steps.ts';
 import type { FailureReport } from './failure.ts';
 import type { OutputCut, OutputLine } from './supervisor.ts';
 import type { TranscriptEventJson, TranscriptOmitted } from './transcript.ts';
@@ -26,10 +26,14 @@ export interface Account {
 export interface CheckResult {
   /** Stable id, e.g. `7.no-echo`. */
   id: string;
-  step: StepNumber;
+  step: VerifyStep;
   stepName: string;
   title: string;
-  status: 'passed' | 'failed' | 'skipped';
+  /**
+   * `skipped`: not run because an earlier check failed. `not_run`: an extension check the
+   * server does not advertise in `hello.features` (`detail` says so); never a failure.
+   */
+  status: 'passed' | 'failed' | 'skipped' | 'not_run';
   durationMs: number;
   /** Extra facts on success (e.g. which accounts were used). */
   detail?: string;
@@ -55,13 +59,18 @@ export interface ProcessReport {
 export interface VerifyReport {
   mode: 'server' | 'client';
   passed: boolean;
-  through: StepNumber;
+  through: VerifyStep;
+  /** Server mode: the extension groups `--only` selected (absent: all). */
+  only?: string[];
   /** Server mode: the server's address. Client mode: where the verifier (playing the server) listened. */
   address: { host: string; port: number };
   checks: CheckResult[];
   /** Step of the first failed check. */
-  failedStep?: StepNumber;
-  counts: { passed: number; failed: number; skipped: number };
+  failedStep?: VerifyStep;
+  /** `notRun` (extension checks of features the server does not advertise) is present only when > 0. */
+  counts: { passed: number; failed: number; skipped: number; notRun?: number };
+  /** Server mode: the extension groups checked, and those not run because `hello.features` does not list them. */
+  extensions?: { checked: string[]; notAdvertised: string[] };
   /** Server mode: where the test accounts came from. */
   accounts?: { source: 'register' | 'given' | 'none'; users: string[] };
   process?: ProcessReport;
@@ -74,7 +83,7 @@ export interface VerifyReport {
 
 /** Options shared by both modes. */
 export interface CommonOptions {
-  /** Run the checks of steps 1..through (default 10). */
+  /** Run the checks of steps 1..through (default: 17 for a server, i.e. every extension group; 10 for a client). */
   through?: number;
   timeouts?: Partial<Timeouts>;
   /** Called as each check finishes (for live output). */
@@ -97,6 +106,8 @@ export interface VerifyServerOptions extends CommonOptions {
   port?: number;
   /** Accounts to log in with when the server has no `register` (or to use instead of it). */
   users?: Account[];
+  /** Extension groups to check (feature names, e.g. ["private","rooms"]); default: all. Steps 1–10 always run. */
+  only?: string[];
 }
 
 /** Options of {@link verifyClient}. */

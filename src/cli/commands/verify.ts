@@ -13,9 +13,11 @@ import {
   type Account,
   type VerifyReport,
 } from '../../verify/index.ts';
+import { EXTENSION_STEPS, LAST_STEP } from '../../verify/steps.ts';
 
 interface VerifyFlags {
-  through: number;
+  through?: number;
+  only?: string[];
   port?: number;
   target?: { host: string; port: number };
   user?: Account[];
@@ -28,8 +30,16 @@ interface VerifyFlags {
 
 function parseStep(value: string): number {
   const n = parsePositiveInt(value);
-  if (n > 10) throw new InvalidArgumentError(`"${value}" is not a step: steps go from 1 to 10.`);
+  if (n > LAST_STEP) throw new InvalidArgumentError(`"${value}" is not a step: steps go from 1 to 10, then the extension groups 11 to ${LAST_STEP}.`);
   return n;
+}
+
+function parseGroups(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const known = EXTENSION_STEPS.map((s) => s.feature as string);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (!names.length || unknown.length) throw new InvalidArgumentError(`"${value}" is not a list of extension groups: choose from ${known.join(', ')} (comma-separated).`);
+  return names;
 }
 
 function parseSeconds(value: string): number {
@@ -62,6 +72,7 @@ const EXAMPLES = `
 Examples:
   chatlab verify -- python3 server.py              start it (PORT and HOST in its environment), check steps 1–10
   chatlab verify --through 3 -- node server.js     only the steps of the first lessons
+  chatlab verify --only private,rooms -- python3 server.py   steps 1–10, then only these extension groups
   chatlab verify -- npx chatlab server --port {port} --db :memory:   {port} and {host} are replaced
   chatlab verify --target 127.0.0.1:7070 --user alice:wonderland --user bob:builder
   chatlab verify --client -- python3 client.py     play the server and check a client
@@ -75,7 +86,8 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description('check a chatlab/1 server (or with --client, a client) step by step, and explain the first failure')
     .argument('[command...]', 'the command that starts the server or client (put it after --)')
-    .option('--through <N>', 'run the checks of steps 1..N only', parseStep, 10)
+    .option('--through <N>', `run the checks of steps 1..N only (1–10: the lessons; 11–${LAST_STEP}: the extension groups ${EXTENSION_STEPS.map((s) => `${s.step} ${s.feature}`).join(', ')}); default: all`, parseStep)
+    .option('--only <groups>', 'after steps 1–10, check only these extension groups (comma-separated, e.g. private,rooms)', parseGroups)
     .option('--port <P>', 'port given to the server in PORT (server mode) or listened on (client mode); default: a free port', parsePort)
     .option('--target <host:port>', 'verify a server that is already running instead of starting one', parseHostPort)
     .option('--user <NAME:PASSWORD>', 'an account to log in with, when the server has no register (repeat it)', collectUser)
@@ -90,6 +102,8 @@ export function registerVerifyCommand(program: Command): void {
       if (flags.client) {
         if (!command.length) throw new CliError('--client needs the command that starts the client: chatlab verify --client -- python3 client.py');
         if (flags.target) throw new CliError('--target is for servers; with --client the verifier is the server and starts the client itself.');
+        if (flags.only) throw new CliError('--only selects extension groups of a server; the client checks go from step 1 to 10.');
+        if (flags.through !== undefined && flags.through > 10) throw new CliError('the client checks go from step 1 to 10: give --through 10 or less with --client.');
       } else {
         if (command.length && flags.target) throw new CliError('give either a command to start the server or --target host:port, not both.');
         if (!command.length && !flags.target) throw new CliError('give the command that starts your server after --, or --target host:port: chatlab verify -- python3 server.py');
@@ -100,8 +114,9 @@ export function registerVerifyCommand(program: Command): void {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };
       const release = stopVerifierOnSignal('verify');
+      const through = flags.through ?? (flags.client ? 10 : LAST_STEP);
       const common = {
-        through: flags.through,
+        through,
         timeouts: { answerMs: flags.timeout * 1000, startMs: flags.startTimeout * 1000 },
         onCheck: (result: VerifyReport['checks'][number]) => print(formatCheck(result, color)),
       };
@@ -113,14 +128,15 @@ export function registerVerifyCommand(program: Command): void {
               command,
               ...(flags.port !== undefined ? { port: flags.port } : {}),
               ...(users[0] ? { user: users[0] } : {}),
-              onStart: (info) => print(formatHeader({ mode: 'client', ...info, through: flags.through })),
+              onStart: (info) => print(formatHeader({ mode: 'client', ...info, through })),
             })
           : await verifyServer({
               ...common,
               ...(flags.target ? { target: flags.target } : { command }),
               ...(flags.port !== undefined ? { port: flags.port } : {}),
               users,
-              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through: flags.through })),
+              ...(flags.only ? { only: flags.only } : {}),
+              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, ...(flags.only ? { only: flags.only } : {}) })),
             });
       } finally {
         release();

@@ -1,5 +1,6 @@
 import { styleText } from 'node:util';
 import { STEPS } from '../../protocol/index.ts';
+import { EXTENSION_STEPS, stepName } from '../steps.ts';
 import type { ByteDiff } from '../bytes.ts';
 import type { CheckResult, VerifyReport } from '../types.ts';
 import { renderDiagram } from './diagram.ts';
@@ -13,11 +14,11 @@ export function painter(color: boolean): (style: Style, text: string) => string 
 }
 
 const stepLabel = (step: number, name: string): string => `${String(step).padStart(2)} ${name}`;
-const STEP_LABEL_WIDTH = Math.max(...STEPS.map((s) => stepLabel(s.step, s.name).length));
+const STEP_LABEL_WIDTH = Math.max(...STEPS.map((s) => stepLabel(s.step, s.name).length), ...EXTENSION_STEPS.map((s) => stepLabel(s.step, s.feature).length));
 
 /** The first line of a run: what is verified, where. */
-export function formatHeader(info: { mode: 'server' | 'client'; host: string; port: number; command?: string[]; through: number }): string {
-  const steps = info.through === 1 ? 'step 1' : `steps 1–${info.through}`;
+export function formatHeader(info: { mode: 'server' | 'client'; host: string; port: number; command?: string[]; through: number; only?: string[] }): string {
+  const steps = stepsLabel(info.through, info.only);
   if (info.mode === 'client') {
     return `chatlab verify --client: playing the server on ${info.host}:${info.port} for ${info.command?.join(' ') ?? 'the client'} (${steps}; Ctrl-C to stop)`;
   }
@@ -26,11 +27,20 @@ export function formatHeader(info: { mode: 'server' | 'client'; host: string; po
     : `chatlab verify: the server at ${info.host}:${info.port} (${steps}; Ctrl-C to stop)`;
 }
 
-/** One line per check: ✓ or ✗, the step, what was checked. */
+/** "steps 1–7", or past 10 "steps 1–10 + extensions 11–17" / "steps 1–10 + private, rooms". */
+function stepsLabel(through: number, only?: string[]): string {
+  if (through === 1) return 'step 1';
+  if (through <= 10) return `steps 1–${through}`;
+  if (only) return `steps 1–10 + ${only.join(', ')}`;
+  return through === 11 ? 'steps 1–10 + extension 11' : `steps 1–10 + extensions 11–${through}`;
+}
+
+/** One line per check: ✓ or ✗ (· for an extension not run), the step, what was checked. */
 export function formatCheck(result: CheckResult, color = false): string {
   const paint = painter(color);
   const mark = result.status === 'passed' ? paint('green', '✓') : result.status === 'failed' ? paint('red', '✗') : paint('gray', '·');
   const step = stepLabel(result.step, result.stepName).padEnd(STEP_LABEL_WIDTH);
+  if (result.status === 'not_run') return ` ${mark} ${paint('gray', step)}  ${paint('gray', `not run: ${result.title}  (${result.detail ?? 'not advertised'})`)}`;
   const detail = result.detail ? paint('gray', `  (${result.detail})`) : '';
   return ` ${mark} ${paint('gray', step)}  ${result.title}${detail}`;
 }
@@ -103,19 +113,21 @@ export function formatSummary(report: VerifyReport, color = false): string {
   const paint = painter(color);
   const { passed, failed, skipped } = report.counts;
   const time = `${(report.durationMs / 1000).toFixed(1)} s`;
-  if (report.passed) return paint(['bold', 'green'], `\nAll ${passed} checks of steps 1–${report.through} passed (${time}).`);
+  const notRun = report.extensions?.notAdvertised.length ? ` Not run (not in hello.features): ${report.extensions.notAdvertised.join(', ')}.` : '';
+  const checked = report.extensions?.checked.length ? ` Extensions checked: ${report.extensions.checked.join(', ')}.` : '';
+  if (report.passed) return paint(['bold', 'green'], `\nAll ${passed} checks of ${stepsLabel(report.through, report.only)} passed (${time}).${checked}${notRun}`);
   const step = report.failedStep;
-  const name = step ? STEPS[step - 1]?.name : '';
+  const name = step ? stepName(step) : '';
   return paint(
     ['bold', 'red'],
-    `\nStopped at step ${step} (${name}): ${passed} passed, ${failed} failed, ${skipped} not run (${time}). Fix it and run again.`,
+    `\nStopped at step ${step} (${name}): ${passed} passed, ${failed} failed, ${skipped} not run${report.counts.notRun ? `, ${report.counts.notRun} not advertised` : ''} (${time}). Fix it and run again.`,
   );
 }
 
 /** The whole human-readable report (the CLI prints the same pieces as they come). */
 export function renderText(report: VerifyReport, color = false): string {
   const parts = [
-    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.process ? { command: report.process.command } : {}) }),
+    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.only ? { only: report.only } : {}), ...(report.process ? { command: report.process.command } : {}) }),
     ...report.checks.filter((c) => c.status !== 'skipped').map((c) => formatCheck(c, color)),
   ];
   const failure = formatFailure(report, color);

@@ -6,6 +6,7 @@ import { Probe, type Received, type Wait } from '../probe.ts';
 import type { Supervisor } from '../supervisor.ts';
 import type { Transcript } from '../transcript.ts';
 import type { Account, Timeouts } from '../types.ts';
+import type { VerifyStep } from '../steps.ts';
 
 /** What to say when a wait does not end with the frame wanted. */
 export interface WaitHints {
@@ -77,7 +78,7 @@ export class ServerContext {
   constructor(
     readonly host: string,
     readonly port: number,
-    readonly through: StepNumber,
+    readonly through: VerifyStep,
     readonly timeouts: Timeouts,
     readonly transcript: Transcript,
     readonly supervisor: Supervisor | undefined,

@@ -1,5 +1,6 @@
 import type { Check } from '../runner.ts';
-import { runChecks, toStep } from '../runner.ts';
+import { runChecks, toStepWithin } from '../runner.ts';
+import { EXTENSION_STEPS, LAST_STEP, featureOf } from '../steps.ts';
 import { Supervisor, freePort } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
 import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyReport, type VerifyServerOptions } from '../types.ts';
@@ -12,24 +13,44 @@ import { routingChecks } from './checks-routing.ts';
 import { ServerContext } from './context.ts';
 import { errorChecks } from './checks-errors.ts';
 import { robustnessChecks } from './checks-robustness.ts';
+import { extensionChecks } from './checks-extensions.ts';
 
 /**
- * Every server check, in the order they run (steps 1 → 10). The error and robustness checks of a
- * step run after its other checks (a stable sort by step), so a learner meets each rule after
- * the happy path of the step that teaches it.
+ * Every server check, in the order they run (steps 1 → 10, then the extension groups 11 → 17).
+ * The error and robustness checks of a step run after its other checks (a stable sort by step),
+ * so a learner meets each rule after the happy path of the step that teaches it.
  */
-export const SERVER_CHECKS: readonly Check<ServerContext>[] = [...connectChecks, ...loginChecks, ...relayChecks, ...routingChecks, ...leaveChecks, ...errorChecks, ...robustnessChecks].sort(
+export const SERVER_CHECKS: readonly Check<ServerContext>[] = [
+  ...connectChecks,
+  ...loginChecks,
+  ...relayChecks,
+  ...routingChecks,
+  ...leaveChecks,
+  ...errorChecks,
+  ...robustnessChecks,
+  ...extensionChecks,
+].sort(
   (a, b) => a.step - b.step,
 );
 
+/** Fails with a clear message unless every name is an extension group. */
+export function checkGroupNames(names: readonly string[]): void {
+  const known = EXTENSION_STEPS.map((s) => s.feature as string);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length) throw new Error(`unknown extension group ${unknown.map((n) => `"${n}"`).join(', ')}: the groups are ${known.join(', ')}`);
+}
+
 /**
  * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
- * environment) or connects to `target`, runs the checks of steps 1..through, stops at the
- * first failure, and always stops what it started.
+ * environment) or connects to `target`, runs the checks of steps 1..through (then of the
+ * extension groups `only` names, or all), stops at the first failure, and always stops what it
+ * started. An extension group whose feature `hello` does not list is reported as not run.
  */
 export async function verifyServer(options: VerifyServerOptions): Promise<VerifyReport> {
   const started = performance.now();
-  const through = toStep(options.through);
+  if (options.only) checkGroupNames(options.only);
+  const through = toStepWithin(options.through, LAST_STEP);
+  const only = options.only;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const transcript = new Transcript();
   let host: string;
@@ -54,6 +75,14 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     checks = await runChecks(SERVER_CHECKS, ctx, {
       through,
       guardMs: timeouts.startMs + 5 * timeouts.answerMs + 4 * timeouts.quietMs,
+      selected: (check) => {
+        const feature = featureOf(check.step);
+        return feature === undefined || only === undefined || only.includes(feature);
+      },
+      notRun: (check, context) => {
+        const feature = featureOf(check.step);
+        return feature && !context.advertises(feature) ? `not advertised: "${feature}" is not in hello.features` : undefined;
+      },
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
     });
     // Read before stopping it, which makes every process exit.
@@ -72,5 +101,17 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     exitedEarly,
     started,
     accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
+    extensions: extensionSummary(checks),
+    only,
   });
+}
+
+/** Which extension groups were checked and which were not run (not advertised); undefined when none was reached. */
+function extensionSummary(checks: readonly CheckResult[]): VerifyReport['extensions'] {
+  const groups = (status: (s: CheckResult['status']) => boolean): string[] => [
+    ...new Set(checks.filter((c) => featureOf(c.step) !== undefined && status(c.status)).map((c) => c.stepName)),
+  ];
+  const checked = groups((s) => s === 'passed' || s === 'failed');
+  const notAdvertised = groups((s) => s === 'not_run');
+  return checked.length || notAdvertised.length ? { checked, notAdvertised } : undefined;
 }
