@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // The published entry point: runs the TypeScript CLI directly through tsx, so `npx chatlab`
-// works right after `npm install` with no build step.
-import { register } from 'tsx/esm/api';
+// works right after `npm install` with no build step. `chatlab server`, the one long-running
+// command, runs from a bundle built on first use instead (see prebuilt-server.js).
+import { prebuiltServerEntry } from './prebuilt-server.js';
 
-register();
-await import('../src/cli/main.ts');
+const prebuilt = await prebuiltServerEntry(process.argv);
+if (prebuilt) {
+  await import(prebuilt);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

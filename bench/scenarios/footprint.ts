@@ -2,8 +2,9 @@
  * The footprint scenario: what the chatlab server costs in memory, idle and per logged-in user,
  * next to a bare Node socket server measured in the same run.
  *
- * - Idle: `node bin/chatlab.js server` exactly as users start it (the published bin, through
- *   tsx), one second after it printed its listening line; and bench/servers/bare-socket.mjs under
+ * - Idle: `node bin/chatlab.js server` exactly as users start it (the published bin, which runs
+ *   the server from its prebuilt bundle), one second after it printed its listening line; the
+ *   same from source through tsx (CHATLAB_FROM_SOURCE=1); and bench/servers/bare-socket.mjs under
  *   plain `node` (what Node itself costs). Helper processes the server started (tsx's esbuild
  *   service) are reported apart.
  * - Per user: the server (bench/servers/chatlab.ts, run with --expose-gc) gets 1,000 and then
@@ -90,26 +91,36 @@ function childrenRssMiB(pid: number): number {
   return total;
 }
 
-/** Idle RSS of `chatlab server` as users start it, and of a bare Node socket server. */
-async function measureIdle(context: ScenarioContext): Promise<{ chatlabMiB: number; helpersMiB: number; bareMiB: number }> {
+/**
+ * Idle RSS of `chatlab server` as users start it (the bin, which runs the server from its
+ * prebuilt bundle), of the same from source through tsx (`CHATLAB_FROM_SOURCE=1`: what it cost
+ * before the bundle), and of a bare Node socket server.
+ */
+async function measureIdle(context: ScenarioContext): Promise<{ chatlabMiB: number; fromSourceMiB: number; helpersMiB: number; bareMiB: number }> {
   const cpu = context.placement.serverCpu;
-  const chatlab = await spawnServer({
-    name: 'chatlab server (bin)',
-    command: process.execPath,
-    args: [join(REPO_ROOT, 'bin/chatlab.js'), 'server', '--host', '127.0.0.1', '--port', '0', '--db', ':memory:'],
-    cwd: REPO_ROOT,
-    cpu,
-    ready: /listening on \S+:(\d+)/,
-  });
-  await sleep(1000);
-  const chatlabMiB = processMemoryMiB(chatlab.pid)?.rss ?? NaN;
-  const helpersMiB = childrenRssMiB(chatlab.pid);
-  await chatlab.stop();
+  const idleBin = async (fromSource: boolean): Promise<{ rss: number; helpers: number }> => {
+    const chatlab = await spawnServer({
+      name: fromSource ? 'chatlab server (bin, from source)' : 'chatlab server (bin)',
+      command: process.execPath,
+      args: [join(REPO_ROOT, 'bin/chatlab.js'), 'server', '--host', '127.0.0.1', '--port', '0', '--db', ':memory:'],
+      cwd: REPO_ROOT,
+      cpu,
+      ready: /listening on \S+:(\d+)/,
+      env: fromSource ? { ...process.env, CHATLAB_FROM_SOURCE: '1' } : process.env,
+    });
+    await sleep(1000);
+    const rss = processMemoryMiB(chatlab.pid)?.rss ?? NaN;
+    const helpers = childrenRssMiB(chatlab.pid);
+    await chatlab.stop();
+    return { rss, helpers };
+  };
+  const bundled = await idleBin(false);
+  const fromSource = await idleBin(true);
   const bare = await startBare(cpu);
   await sleep(1000);
   const bareMiB = processMemoryMiB(bare.pid)?.rss ?? NaN;
   await bare.stop();
-  return { chatlabMiB, helpersMiB, bareMiB };
+  return { chatlabMiB: bundled.rss, fromSourceMiB: fromSource.rss, helpersMiB: fromSource.helpers, bareMiB };
 }
 
 function startBare(cpu: number | undefined): Promise<ServerProcess> {
@@ -245,9 +256,10 @@ export const footprintScenario: Scenario = {
     const { print } = context;
     print('');
     print('== Footprint (memory after a full GC; per user = growth ÷ users)');
-    print(`idle RSS: chatlab server (node bin/chatlab.js server) ${mib(idle.chatlabMiB)} MiB` +
+    print(`idle RSS: chatlab server (node bin/chatlab.js server, prebuilt bundle) ${mib(idle.chatlabMiB)} MiB; ` +
+      `from source through tsx ${mib(idle.fromSourceMiB)} MiB` +
       (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
-      `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}×`);
+      `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}× (target ≤ 60 MiB)`);
     print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
     print('-------  -------  ------------  -------------  -----------------  ---------------------  -------  ------------');
     for (const row of rows) {

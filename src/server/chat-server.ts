@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { PACKAGE_VERSION } from '../package-version.ts';
 import { DEFAULT_PORT } from '../protocol/index.ts';
 import { AccountStore } from './accounts.ts';
 import { Connection } from './connection.ts';
@@ -19,10 +19,9 @@ import type { ScryptParams } from './password.ts';
 import { checkTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import { attachVerboseLog } from './verbose-log.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** The name and version the server announces in `hello`. */
-export const SERVER_NAME = `chatlab-server/${version}`;
+export const SERVER_NAME = `chatlab-server/${PACKAGE_VERSION}`;
 
 /** Most ms a TLS client may take to complete its handshake (Node's default is 120 s). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;

@@ -52,11 +52,14 @@ export interface CliRun {
 }
 
 /**
- * Starts `chatlab <args>` with the test's environment minus {@link SCRUBBED_ENV}, plus `env`.
+ * Starts `chatlab <args>` with the test's environment minus {@link SCRUBBED_ENV}, plus `env`:
+ * from source through tsx (`via: 'source'`, the default), or as users start it, through the
+ * published bin (`via: 'bin'`, which runs `server` from its prebuilt bundle).
  * The caller kills the process when the test ends (e.g. in afterEach, if `child.exitCode` is null).
  */
-export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
+export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS, via: 'source' | 'bin' = 'source'): CliRun {
+  const entry = via === 'bin' ? ['bin/chatlab.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const wakers = new Set<() => void>();

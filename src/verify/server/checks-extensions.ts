@@ -14,6 +14,7 @@ import type { Check } from '../runner.ts';
 import type { ExtensionStepNumber } from '../steps.ts';
 import type { Account } from '../types.ts';
 import { errorCode, json, type ServerContext } from './context.ts';
+import { wholeWelcome } from './paged-welcome.ts';
 
 /** What the extension groups share within one run. */
 interface ExtensionState {
@@ -93,7 +94,8 @@ function requireOk(answer: Received, request: RawFrame, why: string, hint: strin
 }
 
 /**
- * Opens a connection and logs `account` in; returns the probe, with its `welcome` consumed. On a
+ * Opens a connection and logs `account` in; returns the probe, with its `welcome` (every page of
+ * it, the last one returned) consumed. On a
  * server with history, the login carries `since` (2^53−1 unless `extra` gives one, so only queued
  * messages are due) and its replay is read up to `history_end`, unless `keepReplay` leaves it to
  * the caller.
@@ -109,12 +111,14 @@ async function signIn(ctx: ServerContext, account: Account, extra: Record<string
   if (welcome.frame!.type !== 'welcome') {
     wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
   }
+  // A long online list comes paged: its users frames are part of the welcome, not answers to later requests.
+  const { last } = await wholeWelcome(ctx, probe, welcome);
   if (history && !keepReplay) {
     await ctx.expect(probe, (r) => r.frame?.type === 'history_end', `history_end after ${probe.name}'s login with since`, ctx.timeouts.answerMs, {
       timeout: 'your hello lists "history": after the welcome of a login with since, always end the replay with history_end (even when it is empty).',
     });
   }
-  return { probe, welcome };
+  return { probe, welcome: last };
 }
 
 /** Waits on `probe` for the global (room-less) presence of `user` with `status`. */
@@ -202,7 +206,9 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
     }
     users.push(...(frame.users as string[]));
     if (frame.more !== true) return users;
-    page = await ctx.expect(probe, () => true, `the next users page of ${json(request)}`, ctx.timeouts.answerMs, { timeout: 'after a users frame with "more":true, send the next page at once.' });
+    const previous = page.seq;
+    // The very next frame: pages come before any other frame (an older unread presence is not one).
+    page = await ctx.expect(probe, (r) => r.seq > previous, `the next users page of ${json(request)}`, ctx.timeouts.answerMs, { timeout: 'after a users frame with "more":true, send the next page at once.' });
   }
 }
 
