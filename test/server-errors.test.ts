@@ -4,7 +4,7 @@
  * that never reads is contained.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH, type RawFrame } from '../src/protocol/index.ts';
 import type { ServerErrorEvent } from '../src/server/index.ts';
 import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
 import { withTimeout, type FrameSocket } from './helpers/frame-socket.ts';
@@ -27,6 +27,25 @@ describe('core error codes', () => {
     expect(await socket.nextFrame()).toEqual(error('bad_frame'));
     await socket.sendRaw('\n\r\n  \n'); // blank lines are ignored, not errors
     expect(await socket.sync()).toEqual([]);
+  });
+
+  it('bad_frame: JSON nested deeper than MAX_NESTING_DEPTH levels, and the connection stays', async () => {
+    chat = await startTestServer();
+    const socket = await anonymous(chat);
+    // The frame object is level 1, so an unknown field holding 31 nested arrays is exactly the limit.
+    const nested = (levels: number): string => `{"type":"ping","id":"d${levels}","x":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}\n`;
+    await socket.sendRaw(nested(MAX_NESTING_DEPTH));
+    expect(await socket.nextFrame()).toEqual({ type: 'pong', ts: expect.any(Number), id: `d${MAX_NESTING_DEPTH}` });
+    await socket.sendRaw(nested(MAX_NESTING_DEPTH + 1));
+    expect(await socket.nextFrame()).toEqual(error('bad_frame'));
+    // Brackets inside a string are text, not nesting.
+    await socket.sendRaw(`{"type":"ping","id":"s","x":"${'['.repeat(100)}"}\n`);
+    expect(await socket.nextFrame()).toEqual({ type: 'pong', ts: expect.any(Number), id: 's' });
+    // A 30,000-level line (what breaks a recursive parser) is just another bad_frame.
+    await socket.sendRaw(`{"type":"ping","x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}\n`);
+    expect(await socket.nextFrame()).toEqual(error('bad_frame'));
+    socket.send({ type: 'ping', id: 'after' });
+    expect(await socket.nextFrame()).toMatchObject({ type: 'pong', id: 'after' });
   });
 
   it('unknown_type, echoing the id', async () => {

@@ -243,6 +243,9 @@ describe('parseFrameLine', () => {
     { line: '{"type":"ping"', expected: 'error' },
     { line: '[]', expected: 'error' },
     { line: [0xc3], expected: 'error' },
+    { line: `{"type":"ping","x":${'['.repeat(31)}${']'.repeat(31)}}`, expected: 'frame' },
+    { line: `{"type":"ping","x":${'['.repeat(32)}${']'.repeat(32)}}`, expected: 'error' },
+    { line: `{"type":"ping","x":"\\\"${'{'.repeat(40)}"}`, expected: 'frame' },
   ];
   it.each(cases)('$line → $expected', ({ line, expected }) => {
     const result = parseFrameLine(typeof line === 'string' ? Buffer.from(line) : Buffer.from(line));

@@ -1,5 +1,5 @@
 import { LineSplitter, type ReadSpan } from './line-splitter.ts';
-import { MAX_FRAME_BYTES } from './limits.ts';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from './limits.ts';
 import type { RawFrame } from './frames.ts';
 
 /** One result of decoding a chatlab/1 byte stream. */
@@ -8,7 +8,7 @@ export type DecodeResult =
   | { ok: true; frame: RawFrame; raw: Buffer; reads: ReadSpan }
   /**
    * Bytes that are not a frame. `bad_frame`: not UTF-8, starts with a BOM, not JSON, not an object,
-   * no `type`, or the stream ended mid-frame. `frame_too_large`: over the limit (`raw` then holds only its head).
+   * nested deeper than MAX_NESTING_DEPTH, no `type`, or the stream ended mid-frame. `frame_too_large`: over the limit (`raw` then holds only its head).
    */
   | { ok: false; code: 'bad_frame' | 'frame_too_large'; message: string; raw: Buffer; reads: ReadSpan };
 
@@ -19,6 +19,36 @@ const BLANK_LINE = /^[ \t]*$/;
 /** Whether a line starts with the UTF-8 byte order mark EF BB BF (Windows editors and tools add one). */
 function startsWithBom(line: Uint8Array): boolean {
   return line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf;
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether valid JSON text nests objects/arrays deeper than `limit` levels (the outermost value is
+ * level 1). One pass over the text, skipping strings, so no recursion however deep the input.
+ */
+export function nestsDeeperThan(json: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /**
@@ -43,6 +73,9 @@ export function parseFrameLine(line: Uint8Array): { ok: true; frame: RawFrame } 
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: 'frame must be a JSON object' };
+  }
+  if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) {
+    return { ok: false, message: `frame nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep` };
   }
   if (typeof (value as { type?: unknown }).type !== 'string') {
     return { ok: false, message: 'frame has no string field "type"' };

@@ -31,3 +31,10 @@ export function codePointLength(text: string): number {
   for (const _ of text) n++;
   return n;
 }
+
+/**
+ * Deepest nesting of JSON objects and arrays in a frame; the frame object itself is level 1.
+ * No chatlab/1 frame needs more than 3; the limit keeps recursive parsers and validators (Python's
+ * `json.loads` raises RecursionError near 1,000 levels) away from a 65,536-byte bracket bomb.
+ */
+export const MAX_NESTING_DEPTH = 32;
