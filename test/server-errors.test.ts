@@ -117,6 +117,20 @@ describe('core error codes', () => {
     expect(await alice.nextFrame()).toEqual(error('already_logged_in', 9));
   });
 
+  it('login checks in a fixed order: already_logged_in, then the password (auth_failed), then already_online', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    // A logged-in connection hears already_logged_in whatever the password.
+    alice.send({ type: 'login', user: 'bob', password: 'wrong', id: 1 });
+    expect(await alice.nextFrame()).toEqual(error('already_logged_in', 1));
+    // A wrong password never reveals that the user is online.
+    const other = await anonymous(chat, 'other');
+    other.send({ type: 'login', user: 'alice', password: 'wrong', id: 2 });
+    expect(await other.nextFrame()).toEqual(error('auth_failed', 2));
+    other.send({ type: 'login', user: 'alice', password: 'wonderland', id: 3 });
+    expect(await other.nextFrame()).toEqual(error('already_online', 3));
+  });
+
   it('register: ok, then user_exists; a too-short password is bad_request', async () => {
     chat = await startTestServer();
     const socket = await anonymous(chat);
