@@ -86,6 +86,22 @@ describe('core error codes', () => {
     expect(socket.isOpen).toBe(true);
   });
 
+  it('before login only login, register and ping are served; every other extension frame is not_logged_in', async () => {
+    chat = await startTestServer();
+    const socket = await anonymous(chat);
+    socket.send({ type: 'ping', id: 'p' });
+    expect(await socket.nextFrame()).toMatchObject({ type: 'pong', id: 'p' });
+    socket.send({ type: 'register', user: 'erin', password: 'erinpass', id: 'r' });
+    expect(await socket.nextFrame()).toEqual({ type: 'ok', id: 'r' });
+    const extensionTypes = ['join', 'leave', 'rooms', 'history', 'file_offer', 'file_accept', 'file_decline', 'file_chunk', 'file_ack', 'file_end', 'file_result', 'file_cancel'];
+    for (const type of extensionTypes) {
+      socket.send({ type, id: type });
+      expect(await socket.nextFrame(), type).toEqual(error('not_logged_in', type));
+    }
+    socket.send({ type: 'login', user: 'erin', password: 'erinpass', since: 0, id: 'l' });
+    expect(await socket.nextFrame()).toMatchObject({ type: 'welcome', user: 'erin', id: 'l' });
+  });
+
   it('auth_failed keeps the connection open: retry on the same connection succeeds', async () => {
     chat = await startTestServer();
     const socket = await anonymous(chat, 'alice');
