@@ -389,6 +389,7 @@ describe('containment: one client never disturbs the others', () => {
     const third = await chat.connect('third');
     expect(await third.nextFrame()).toEqual(error('too_many_connections'));
     await third.closed();
+    expect(third.received, 'the error replaces hello').toEqual([error('too_many_connections')]);
     alice.send({ type: 'ping', id: 1 });
     expect(await alice.nextFrame()).toMatchObject({ type: 'pong', id: 1 });
   });
