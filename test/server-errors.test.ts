@@ -161,6 +161,20 @@ describe('core error codes', () => {
     expect(chat.server.accounts.list()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
   });
 
+  it('register after login creates the account and leaves the session as it was', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    alice.send({ type: 'register', user: 'erin', password: 'erinpass', id: 1 });
+    expect(await alice.nextFrame()).toEqual({ type: 'ok', id: 1 });
+    alice.send({ type: 'register', user: 'erin', password: 'erinpass', id: 2 });
+    expect(await alice.nextFrame()).toEqual(error('user_exists', 2));
+    alice.send({ type: 'who', id: 3 });
+    expect(await alice.nextFrame()).toEqual({ type: 'users', users: ['alice'], id: 3 });
+    const erin = await anonymous(chat, 'erin');
+    erin.send({ type: 'login', user: 'erin', password: 'erinpass', id: 4 });
+    expect(await erin.nextFrame()).toEqual({ type: 'welcome', user: 'erin', users: ['alice', 'erin'], id: 4 });
+  });
+
   it('rate_limited: over the burst, frames are refused with rate_limited and the connection stays', async () => {
     chat = await startTestServer({ limits: { rateLimitBurst: 5, rateLimitPerSecond: 20 } });
     const socket = await anonymous(chat);
