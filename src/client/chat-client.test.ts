@@ -347,6 +347,21 @@ describe('ChatClient closing', () => {
     await client.quit(); // again: nothing to do
   });
 
+  it('quit also ends cleanly when the server closes its side right after bye (the contract allows either)', async () => {
+    const { port, accept } = await fakeServer();
+    const client = await connect(port);
+    const peer = await accept();
+    const events: string[] = [];
+    client.on('bye', () => events.push('bye'));
+    client.on('close', (error) => events.push(`close ${error}`));
+    const quit = client.quit();
+    const frame = await peer.next();
+    peer.socket.end(encodeFrame({ type: 'bye', id: frame.id as number }));
+    await quit;
+    expect(events).toEqual(['bye', 'close null']);
+    expect(client.state).toBe('closed');
+  });
+
   it('quit refused (not logged in) just closes', async () => {
     const { port, accept } = await fakeServer();
     const client = await connect(port);
