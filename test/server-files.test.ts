@@ -341,4 +341,90 @@ describe('file transfer', () => {
     dave.send({ type: 'file_offer', room: 'team', name: 'x', size: 1, sha256: sha256Hex(file), id: 'd' });
     expect(await dave.nextFrame()).toEqual(error('not_in_room', 'd'));
   });
+  it('an offer to lobby goes to everyone else online; a recipient that declined is out, the others carry on', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await settle(alice, bob, carol);
+    const file = Buffer.from('for all');
+    alice.send({ type: 'file_offer', room: 'lobby', name: 'all.txt', size: file.length, sha256: sha256Hex(file) });
+    const ok = await alice.nextFrame();
+    expect(ok).toEqual({ type: 'ok', transfer: expect.any(String), users: ['bob', 'carol'] });
+    const transfer = ok.transfer as string;
+    for (const socket of [bob, carol]) expect(await socket.nextFrame()).toMatchObject({ type: 'file_offer', transfer, room: 'lobby' });
+    alice.send({ type: 'file_end', transfer, id: 'end-early' });
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'end-early'));
+    carol.send({ type: 'file_decline', transfer });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_decline', transfer, user: 'carol' });
+    carol.send({ type: 'file_accept', transfer, id: 'changed-mind' });
+    expect(await carol.nextFrame()).toEqual(error('unknown_transfer', 'changed-mind'));
+    bob.send({ type: 'file_accept', transfer });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_accept', transfer, user: 'bob' });
+    alice.send(chunk(transfer, 0, file));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', transfer, seq: 0 });
+    carol.send({ type: 'file_ack', transfer, seq: 0, id: 'ack' });
+    expect(await carol.nextFrame()).toEqual(error('unknown_transfer', 'ack'));
+    expect(await alice.sync()).toEqual([]);
+  });
+
+  it('several receivers: the slowest paces the window; repeated or backward acks are ignored', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await settle(alice, bob, carol);
+    for (const socket of [alice, bob, carol]) {
+      socket.send({ type: 'join', room: 'team', id: 'j' });
+      await socket.next('users');
+      await takeHistory(socket);
+    }
+    await settle(alice, bob, carol);
+    const file = pseudoRandomBytes(FILE_WINDOW_CHUNKS + 1, 3);
+    alice.send({ type: 'file_offer', room: 'team', name: 'f', size: file.length, sha256: sha256Hex(file), id: 'o' });
+    const { transfer } = await alice.next('ok');
+    for (const socket of [bob, carol]) {
+      await socket.next('file_offer');
+      socket.send({ type: 'file_accept', transfer });
+      await alice.next('file_accept');
+    }
+    const pieces = chunksOf(file, 1);
+    for (let seq = 0; seq < FILE_WINDOW_CHUNKS; seq++) {
+      alice.send(chunk(transfer as string, seq, pieces[seq] as Buffer));
+      await bob.next('file_chunk');
+      await carol.next('file_chunk');
+    }
+    bob.send({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1 });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1, user: 'bob' });
+    bob.send({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1, id: 'again' });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 'again' });
+    bob.send({ type: 'file_ack', transfer, seq: 0, id: 'back' });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 'back' });
+    // bob is up to date, carol has acknowledged nothing: chunk 8 waits for carol.
+    alice.send(chunk(transfer as string, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer, 'next'));
+    const refused = await alice.nextFrame();
+    expect(refused).toEqual(error('rate_limited', 'next'));
+    expect(refused.message).toContain('carol');
+    carol.send({ type: 'file_ack', transfer, seq: 0 });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq: 0, user: 'carol' });
+    alice.send(chunk(transfer as string, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', seq: FILE_WINDOW_CHUNKS });
+    expect(await carol.nextFrame()).toMatchObject({ type: 'file_chunk', seq: FILE_WINDOW_CHUNKS });
+  });
+
+  it('after the offerer’s file_cancel, every frame about the transfer gets unknown_transfer', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('gone');
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file));
+    await bob.next('file_chunk');
+    alice.send({ type: 'file_cancel', transfer, reason: 'changed my mind' });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'changed my mind', user: 'alice' });
+    bob.send({ type: 'file_ack', transfer, seq: 0, id: 'ack' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'ack'));
+    bob.send({ type: 'file_cancel', transfer, id: 'cancel' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'cancel'));
+    alice.send({ type: 'file_end', transfer, id: 'end' });
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'end'));
+    expect(await alice.sync()).toEqual([]);
+  });
 });
