@@ -5,7 +5,7 @@
  * refused clearly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES } from '../src/protocol/index.ts';
+import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
 import type { TransferEvent } from '../src/server/index.ts';
 import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
@@ -304,6 +304,25 @@ describe('file transfer', () => {
       await alice.next('file_ack');
     }
     expect(Buffer.concat(received).equals(file)).toBe(true);
+  });
+
+  it('a repeated ack is not free: it costs a rate-limit token like any frame', async () => {
+    chat = await startTestServer({ limits: { rateLimitBurst: 4, rateLimitPerSecond: 0.01 } }); // no refill during the test
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('ab');
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file));
+    await bob.next('file_chunk');
+    bob.send({ type: 'file_ack', transfer, seq: 0 });
+    await alice.next('file_ack');
+    // bob's bucket: 4, minus the login and the accept = 2 left; the first ack was free.
+    const answers: RawFrame[] = [];
+    for (let i = 0; i < 3; i++) {
+      bob.send({ type: 'file_ack', transfer, seq: 0, id: i });
+      answers.push(await bob.next((f) => f.id === i));
+    }
+    expect(answers).toEqual([{ type: 'ok', id: 0 }, { type: 'ok', id: 1 }, error('rate_limited', 2)]);
+    expect(await alice.sync()).toEqual([]);
   });
 
   it('to a room: every other member is offered it; only those who accepted get chunks; late ones are told too_late', async () => {
