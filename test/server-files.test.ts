@@ -359,6 +359,15 @@ describe('file transfer', () => {
 
     dave.send({ type: 'file_offer', room: 'team', name: 'x', size: 1, sha256: sha256Hex(file), id: 'd' });
     expect(await dave.nextFrame()).toEqual(error('not_in_room', 'd'));
+
+    // Leaving the room takes nobody out of the transfer: bob still reports to alice.
+    for (const socket of [alice, bob]) {
+      socket.send({ type: 'leave', room: 'team', id: 'l' });
+      await socket.next((f) => f.id === 'l' && f.type === 'ok');
+    }
+    await settle(alice, bob, carol);
+    bob.send({ type: 'file_result', transfer, ok: true });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_result', transfer, ok: true, user: 'bob' });
   });
   it('an offer to lobby goes to everyone else online; a recipient that declined is out, the others carry on', async () => {
     chat = await startTestServer();
