@@ -5,7 +5,7 @@
  * refused clearly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES } from '../src/protocol/index.ts';
+import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
 import type { TransferEvent } from '../src/server/index.ts';
 import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
@@ -306,6 +306,25 @@ describe('file transfer', () => {
     expect(Buffer.concat(received).equals(file)).toBe(true);
   });
 
+  it('a repeated ack is not free: it costs a rate-limit token like any frame', async () => {
+    chat = await startTestServer({ limits: { rateLimitBurst: 4, rateLimitPerSecond: 0.01 } }); // no refill during the test
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('ab');
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file));
+    await bob.next('file_chunk');
+    bob.send({ type: 'file_ack', transfer, seq: 0 });
+    await alice.next('file_ack');
+    // bob's bucket: 4, minus the login and the accept = 2 left; the first ack was free.
+    const answers: RawFrame[] = [];
+    for (let i = 0; i < 3; i++) {
+      bob.send({ type: 'file_ack', transfer, seq: 0, id: i });
+      answers.push(await bob.next((f) => f.id === i));
+    }
+    expect(answers).toEqual([{ type: 'ok', id: 0 }, { type: 'ok', id: 1 }, error('rate_limited', 2)]);
+    expect(await alice.sync()).toEqual([]);
+  });
+
   it('to a room: every other member is offered it; only those who accepted get chunks; late ones are told too_late', async () => {
     chat = await startTestServer();
     const [alice, bob] = await twoUsers(chat);
@@ -340,5 +359,100 @@ describe('file transfer', () => {
 
     dave.send({ type: 'file_offer', room: 'team', name: 'x', size: 1, sha256: sha256Hex(file), id: 'd' });
     expect(await dave.nextFrame()).toEqual(error('not_in_room', 'd'));
+
+    // Leaving the room takes nobody out of the transfer: bob still reports to alice.
+    for (const socket of [alice, bob]) {
+      socket.send({ type: 'leave', room: 'team', id: 'l' });
+      await socket.next((f) => f.id === 'l' && f.type === 'ok');
+    }
+    await settle(alice, bob, carol);
+    bob.send({ type: 'file_result', transfer, ok: true });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_result', transfer, ok: true, user: 'bob' });
+  });
+  it('an offer to lobby goes to everyone else online; a recipient that declined is out, the others carry on', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await settle(alice, bob, carol);
+    const file = Buffer.from('for all');
+    alice.send({ type: 'file_offer', room: 'lobby', name: 'all.txt', size: file.length, sha256: sha256Hex(file) });
+    const ok = await alice.nextFrame();
+    expect(ok).toEqual({ type: 'ok', transfer: expect.any(String), users: ['bob', 'carol'] });
+    const transfer = ok.transfer as string;
+    for (const socket of [bob, carol]) expect(await socket.nextFrame()).toMatchObject({ type: 'file_offer', transfer, room: 'lobby' });
+    alice.send({ type: 'file_end', transfer, id: 'end-early' });
+    expect(await alice.nextFrame()).toEqual(error('bad_request', 'end-early'));
+    carol.send({ type: 'file_decline', transfer });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_decline', transfer, user: 'carol' });
+    carol.send({ type: 'file_accept', transfer, id: 'changed-mind' });
+    expect(await carol.nextFrame()).toEqual(error('unknown_transfer', 'changed-mind'));
+    bob.send({ type: 'file_accept', transfer });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_accept', transfer, user: 'bob' });
+    alice.send(chunk(transfer, 0, file));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', transfer, seq: 0 });
+    carol.send({ type: 'file_ack', transfer, seq: 0, id: 'ack' });
+    expect(await carol.nextFrame()).toEqual(error('unknown_transfer', 'ack'));
+    expect(await alice.sync()).toEqual([]);
+  });
+
+  it('several receivers: the slowest paces the window; repeated or backward acks are ignored', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const carol = await chat.login('carol');
+    await settle(alice, bob, carol);
+    for (const socket of [alice, bob, carol]) {
+      socket.send({ type: 'join', room: 'team', id: 'j' });
+      await socket.next('users');
+      await takeHistory(socket);
+    }
+    await settle(alice, bob, carol);
+    const file = pseudoRandomBytes(FILE_WINDOW_CHUNKS + 1, 3);
+    alice.send({ type: 'file_offer', room: 'team', name: 'f', size: file.length, sha256: sha256Hex(file), id: 'o' });
+    const { transfer } = await alice.next('ok');
+    for (const socket of [bob, carol]) {
+      await socket.next('file_offer');
+      socket.send({ type: 'file_accept', transfer });
+      await alice.next('file_accept');
+    }
+    const pieces = chunksOf(file, 1);
+    for (let seq = 0; seq < FILE_WINDOW_CHUNKS; seq++) {
+      alice.send(chunk(transfer as string, seq, pieces[seq] as Buffer));
+      await bob.next('file_chunk');
+      await carol.next('file_chunk');
+    }
+    bob.send({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1 });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1, user: 'bob' });
+    bob.send({ type: 'file_ack', transfer, seq: FILE_WINDOW_CHUNKS - 1, id: 'again' });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 'again' });
+    bob.send({ type: 'file_ack', transfer, seq: 0, id: 'back' });
+    expect(await bob.nextFrame()).toEqual({ type: 'ok', id: 'back' });
+    // bob is up to date, carol has acknowledged nothing: chunk 8 waits for carol.
+    alice.send(chunk(transfer as string, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer, 'next'));
+    const refused = await alice.nextFrame();
+    expect(refused).toEqual(error('rate_limited', 'next'));
+    expect(refused.message).toContain('carol');
+    carol.send({ type: 'file_ack', transfer, seq: 0 });
+    expect(await alice.nextFrame()).toEqual({ type: 'file_ack', transfer, seq: 0, user: 'carol' });
+    alice.send(chunk(transfer as string, FILE_WINDOW_CHUNKS, pieces[FILE_WINDOW_CHUNKS] as Buffer));
+    expect(await bob.nextFrame()).toMatchObject({ type: 'file_chunk', seq: FILE_WINDOW_CHUNKS });
+    expect(await carol.nextFrame()).toMatchObject({ type: 'file_chunk', seq: FILE_WINDOW_CHUNKS });
+  });
+
+  it('after the offerer’s file_cancel, every frame about the transfer gets unknown_transfer', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const file = Buffer.from('gone');
+    const transfer = await offerAccepted(alice, bob, file);
+    alice.send(chunk(transfer, 0, file));
+    await bob.next('file_chunk');
+    alice.send({ type: 'file_cancel', transfer, reason: 'changed my mind' });
+    expect(await bob.nextFrame()).toEqual({ type: 'file_cancel', transfer, reason: 'changed my mind', user: 'alice' });
+    bob.send({ type: 'file_ack', transfer, seq: 0, id: 'ack' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'ack'));
+    bob.send({ type: 'file_cancel', transfer, id: 'cancel' });
+    expect(await bob.nextFrame()).toEqual(error('unknown_transfer', 'cancel'));
+    alice.send({ type: 'file_end', transfer, id: 'end' });
+    expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'end'));
+    expect(await alice.sync()).toEqual([]);
   });
 });

@@ -93,6 +93,24 @@ describe('history replay after welcome', () => {
     expect(await dave.sync()).toEqual([]);
   });
 
+  it('since: when a group missed more than historyReplayLimit, the newest are replayed; a page fills the gap', async () => {
+    chat = await startTestServer({ limits: { historyReplayLimit: 2 } });
+    const alice = await chat.login('alice');
+    await sayAll(alice, ['seen']);
+    alice.send({ type: 'history', limit: 1, id: 'h' });
+    const seen = (await takeHistory(alice)).messages[0]?.msgid as number;
+    await sayAll(alice, ['m1', 'm2', 'm3', 'm4']);
+    const bob = await loginWith(chat, 'bob', { since: seen });
+    const { messages, end } = await takeHistory(bob);
+    expect(texts(messages)).toEqual(['m3', 'm4']);
+    expect(end).toEqual({ type: 'history_end', count: 2, last_msgid: messages[1]?.msgid });
+    // "Whole number" is judged by value: 5.0 is the number 5 (the raw text is sent as written).
+    await bob.sendRaw(`{"type":"history","before":${messages[0]?.msgid as number}.0,"limit":5.0,"id":"gap"}\n`);
+    const gap = await takeHistory(bob);
+    expect(texts(gap.messages)).toEqual(['seen', 'm1', 'm2']);
+    expect(gap.end).toEqual({ type: 'history_end', room: 'lobby', count: 3, id: 'gap' });
+  });
+
   it('replays the user’s private conversations too', async () => {
     chat = await startTestServer();
     const alice = await chat.login('alice');
@@ -169,6 +187,20 @@ describe('join replays the room', () => {
 });
 
 describe('paging with history', () => {
+  it('join has no since: the room’s last messages come whatever since it carries', async () => {
+    chat = await startTestServer();
+    const alice = await chat.login('alice');
+    alice.send({ type: 'join', room: 'rust', id: 'j' });
+    await alice.next('users');
+    await takeHistory(alice);
+    await sayAll(alice, ['r1', 'r2'], 'rust');
+    alice.send({ type: 'join', room: 'rust', since: Number.MAX_SAFE_INTEGER, id: 'again' });
+    expect(await alice.nextFrame()).toEqual({ type: 'users', room: 'rust', users: ['alice'], id: 'again' });
+    const { messages, end } = await takeHistory(alice);
+    expect(texts(messages)).toEqual(['r1', 'r2']);
+    expect(end).toEqual({ type: 'history_end', room: 'rust', count: 2, last_msgid: messages[1]?.msgid });
+  });
+
   it('pages back through a room with before and limit', async () => {
     chat = await startTestServer();
     const alice = await chat.login('alice');

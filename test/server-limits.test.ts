@@ -58,6 +58,21 @@ describe('message rate limit', () => {
     expect(await bob.next('message')).toMatchObject({ text: 'calm now' });
     expect(alice.isOpen).toBe(true);
   });
+
+  it('is per connection: another connection from the same address keeps its own budget', async () => {
+    chat = await startTestServer({ limits: { rateLimitBurst: 3, rateLimitPerSecond: 0.01 } }); // no refill during the test
+    const alice = await chat.login('alice');
+    const bob = await chat.login('bob');
+    await alice.next('presence');
+    await alice.sendRaw(Array.from({ length: 4 }, (_, i) => JSON.stringify({ type: 'say', text: `flood ${i}`, id: i }) + '\n').join(''));
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => alice.next((f) => f.id === i)));
+    expect(answers.some((f) => f.type === 'error' && f.code === 'rate_limited')).toBe(true);
+    // bob (also 127.0.0.1, one token spent on its login) is served at once.
+    bob.send({ type: 'say', text: 'my own budget', id: 'b1' });
+    bob.send({ type: 'say', text: 'still mine', id: 'b2' });
+    expect(await bob.next((f) => f.id === 'b1')).toMatchObject({ type: 'ok', id: 'b1' });
+    expect(await bob.next((f) => f.id === 'b2')).toMatchObject({ type: 'ok', id: 'b2' });
+  });
 });
 
 describe('login throttling', () => {
