@@ -11,3 +11,4 @@ export * from './validate.ts';
 export * from './steps.ts';
 export * from './files.ts';
 export * from './user-pages.ts';
+export * from './code-point-order.ts';

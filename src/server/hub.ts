@@ -1,4 +1,4 @@
-import { LOBBY, encodeFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, encodeFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 
 /** Someone logged in, as the hub sees them: a name and a way to hand them encoded frames. */
 export interface Member {
@@ -91,14 +91,14 @@ export class Hub {
   /** The members of a room, sorted by code point ([] for a room that does not exist). */
   roomUsers(room: string): string[] {
     if (room === LOBBY) return this.users();
-    return [...(this.rooms.get(room) ?? [])].map((member) => member.user).sort(byCodePoint);
+    return [...(this.rooms.get(room) ?? [])].map((member) => member.user).sort(compareCodePoints);
   }
 
   /** Every room with its number of members, sorted by name. */
   roomList(): RoomCount[] {
     const list: RoomCount[] = [{ room: LOBBY, users: this.members.size }];
     for (const [room, members] of this.rooms) list.push({ room, users: members.size });
-    return list.sort((a, b) => byCodePoint(a.room, b.room));
+    return list.sort((a, b) => compareCodePoints(a.room, b.room));
   }
 
   private removeFromRoom(member: Member, room: string): void {
@@ -168,17 +168,13 @@ export class Hub {
   }
 }
 
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Where `name` is, or would go, in a list sorted with {@link byCodePoint} (binary search). */
+/** Where `name` is, or would go, in a list sorted with {@link compareCodePoints} (binary search). */
 function insertionPoint(sorted: readonly string[], name: string): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (byCodePoint(sorted[middle] as string, name) < 0) low = middle + 1;
+    if (compareCodePoints(sorted[middle] as string, name) < 0) low = middle + 1;
     else high = middle;
   }
   return low;

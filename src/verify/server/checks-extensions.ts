@@ -5,7 +5,7 @@
  * group is self-contained (it logs in what it needs), so `--only` can pick any of them.
  */
 import { createHash } from 'node:crypto';
-import type { RawFrame } from '../../protocol/index.ts';
+import { compareCodePoints, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { fail, sentence } from '../failure.ts';
 import { nonce, nonceOf } from '../nonce.ts';
@@ -180,16 +180,6 @@ function requireNotReceived(probes: Probe[], text: string, summary: (probe: Prob
 /** Whether `list` is sorted by code point (as `welcome` and `users` must be). */
 function sortedByCodePoint(list: string[]): boolean {
   return list.every((name, i) => i === 0 || compareCodePoints(list[i - 1] as string, name) < 0);
-}
-
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 /** Reads a `users` answer to `request`, following `more:true` pages; fails on anything else. */
