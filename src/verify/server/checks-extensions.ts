@@ -5,7 +5,7 @@
  * group is self-contained (it logs in what it needs), so `--only` can pick any of them.
  */
 import { createHash } from 'node:crypto';
-import { compareCodePoints, type RawFrame } from '../../protocol/index.ts';
+import { PagedListAssembler, compareCodePoints, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { fail, sentence } from '../failure.ts';
 import { nonce, nonceOf } from '../nonce.ts';
@@ -182,24 +182,33 @@ function sortedByCodePoint(list: string[]): boolean {
   return list.every((name, i) => i === 0 || compareCodePoints(list[i - 1] as string, name) < 0);
 }
 
-/** Reads a `users` answer to `request`, following `more:true` pages; fails on anything else. */
+/**
+ * Reads a `users` answer to `request`, following `more:true` pages with the protocol's
+ * {@link PagedListAssembler} (the next frames, same id and room, nothing in between); fails on
+ * anything else.
+ */
 async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, request: RawFrame, hint: string): Promise<string[]> {
-  const users: string[] = [];
+  const frame = first.frame!;
+  const names = (users: unknown): boolean => Array.isArray(users) && users.every((u) => typeof u === 'string');
+  if (frame.type !== 'users' || frame.id !== request.id || !names(frame.users)) {
+    wrongFrame(first, `${json(request)} was answered with ${named(first)}${frame.type === 'users' ? ' without the request\'s id or a list of names' : ''}`, { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string }, hint);
+  }
+  if (request.room !== undefined && frame.room !== request.room) {
+    wrongFrame(first, `the users answer to ${json(request)} does not name the room`, { type: 'users', room: request.room as string, users: ['…'], id: request.id as string }, 'a users frame that answers a join or a who with a room carries that "room".');
+  }
+  const lists = new PagedListAssembler();
+  let step = lists.take(frame);
   let page = first;
-  for (;;) {
-    const frame = page.frame!;
-    if (frame.type !== 'users' || frame.id !== request.id || !Array.isArray(frame.users) || !frame.users.every((u) => typeof u === 'string')) {
-      wrongFrame(page, `${json(request)} was answered with ${named(page)}${frame.type === 'users' ? ' without the request\'s id or a list of names' : ''}`, { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string }, hint);
-    }
-    if (request.room !== undefined && frame.room !== request.room) {
-      wrongFrame(page, `the users answer to ${json(request)} does not name the room`, { type: 'users', room: request.room as string, users: ['…'], id: request.id as string }, 'a users frame that answers a join or a who with a room carries that "room".');
-    }
-    users.push(...(frame.users as string[]));
-    if (frame.more !== true) return users;
+  while (step.kind === 'page') {
     const previous = page.seq;
     // The very next frame: pages come before any other frame (an older unread presence is not one).
     page = await ctx.expect(probe, (r) => r.seq > previous, `the next users page of ${json(request)}`, ctx.timeouts.answerMs, { timeout: 'after a users frame with "more":true, send the next page at once.' });
+    step = lists.take(page.frame!);
+    if (step.kind === 'broken' || (step.kind !== 'whole' && !names(page.frame!.users))) {
+      wrongFrame(page, step.kind === 'broken' ? step.message : `a page of the users answer to ${json(request)} is not a list of names`, { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string }, hint);
+    }
   }
+  return (step.kind === 'complete' ? step.frame.users : frame.users) as string[];
 }
 
 // ---------------------------------------------------------------- 11 register
