@@ -93,6 +93,7 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext_who_unsorted.py', step: 12, check: '12.who', hint: 'sorted by code point (as in welcome)', summary: 'the who answer is not sorted by code point' },
   { file: 'ext_private_online_only.py', step: 14, check: '14.private-offline', hint: 'a private message to an account that is not logged in is stored for it', summary: 'a private say to an account that is offline was answered with error unknown_user, not ok' },
   { file: 'ext_room_say_without_membership.py', step: 15, check: '15.leave', hint: 'a say in a room that exists but that you are not in', summary: 'by a user who left it was answered with "ok", not error not_in_room' },
+  { file: 'ext_leave_raises.py', step: 15, check: '15.leave', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room"', summary: "; meanwhile your server printed KeyError: 'nosuch" },
   { file: 'ext_since_inclusive.py', step: 16, check: '16.replay-since', hint: 'replay only messages after it', summary: 'replayed a message with msgid' },
   { file: 'ext_no_chunk_window.py', step: 17, check: '17.transfer', hint: 'at most 8 chunks unacknowledged per receiver', summary: 'a ninth file_chunk while none of the first eight was acknowledged was answered with "ok", not error rate_limited' },
 ];

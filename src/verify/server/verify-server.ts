@@ -5,6 +5,7 @@ import { Supervisor, freePort } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
 import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyReport, type VerifyServerOptions } from '../types.ts';
 import { buildReport } from '../build-report.ts';
+import { noteRaisedException } from '../raised-exception.ts';
 import { connectChecks } from './checks-connect.ts';
 import { leaveChecks } from './checks-leave.ts';
 import { loginChecks } from './checks-login.ts';
@@ -71,6 +72,8 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
   const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
   let checks: CheckResult[];
   let exitedEarly: boolean;
+  // The server's output line count when the running check began: its failure names an exception printed since.
+  let outputMark = 0;
   try {
     checks = await runChecks(SERVER_CHECKS, ctx, {
       through,
@@ -83,6 +86,10 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
         const feature = featureOf(check.step);
         return feature && !context.advertises(feature) ? `not advertised: "${feature}" is not in hello.features` : undefined;
       },
+      beforeCheck: () => {
+        outputMark = supervisor?.lineCount ?? 0;
+      },
+      explain: (failure) => noteRaisedException(failure, supervisor, outputMark),
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
     });
     // Read before stopping it, which makes every process exit.
