@@ -71,8 +71,11 @@ export interface Inspector {
    * answer through the inspector, `await idle()` finds that answer (and the request) drawn.
    */
   idle(): Promise<void>;
-  /** Resolves when `predicate(model)` holds (checked after each event), or rejects after `timeoutMs`. */
-  waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string): Promise<void>;
+  /**
+   * Resolves when `predicate(model)` holds (checked after each event); rejects after `timeoutMs`,
+   * or with the signal's reason as soon as `signal` aborts.
+   */
+  waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void>;
   /**
    * Stops accepting, closes every connection, applies what is left, closes the trace and (plain
    * view) prints the checklist and counters. Bounded by `stopGraceMs`: after heavy traffic the
@@ -175,19 +178,29 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       else await afterPendingInput();
       await pipeline.idle();
     },
-    waitFor(predicate, timeoutMs, what) {
+    waitFor(predicate, timeoutMs, what, signal) {
       return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (!predicate(model)) return;
+        const done = (): void => {
           waiters.delete(check);
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const check = (): void => {
+          if (!predicate(model)) return;
+          done();
           resolve();
         };
+        const onAbort = (): void => {
+          done();
+          reject(signal?.reason as Error);
+        };
         const timer = setTimeout(() => {
-          waiters.delete(check);
+          done();
           reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
         }, timeoutMs);
         waiters.add(check);
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         check();
       });
     },
