@@ -9,6 +9,7 @@ import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.t
 import { cellPane, patchBlessedWidths } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
 import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from './diagram-layout.ts';
+import { keyBarText, SIDE_WIDTH, titleBarText, tuiLayout, type KeyBarEntry, type Rect } from './tui-layout.ts';
 
 /** Options of {@link createTuiView}. */
 export interface TuiOptions {
@@ -56,7 +57,33 @@ const KEY_HELP = [
   ['q  Ctrl-C', 'quit'],
 ];
 
-const KEY_BAR = ' ↑↓ select  End follow  p pause  c conn  t type  x clear  r reads  [ ] detail  e export  ? help  q quit';
+/** The key bar, left to right; on a narrow screen the lowest priorities are left out first. */
+const KEY_BAR: KeyBarEntry[] = [
+  { keys: '↑↓', what: 'select', priority: 8 },
+  { keys: 'End', what: 'follow', priority: 3 },
+  { keys: 'p', what: 'pause', priority: 7 },
+  { keys: 'c', what: 'conn', priority: 5 },
+  { keys: 't', what: 'type', priority: 6 },
+  { keys: 'x', what: 'clear', priority: 1 },
+  { keys: 'r', what: 'reads', priority: 2 },
+  { keys: '[ ]', what: 'detail', priority: 2 },
+  { keys: 'e', what: 'export', priority: 4 },
+  { keys: '?', what: 'help', priority: 10 },
+  { keys: 'q', what: 'quit', priority: 10 },
+];
+
+/** Puts a blessed element at `rect`, or hides it when the layout left it out. */
+function place(element: blessed.Widgets.BlessedElement, rect: Rect | undefined): void {
+  if (!rect) {
+    element.hide();
+    return;
+  }
+  element.top = rect.top;
+  element.left = rect.left;
+  element.width = rect.width;
+  element.height = rect.height;
+  element.show();
+}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n}`;
@@ -122,13 +149,12 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     dirty = true;
   };
 
-  // ---- widgets
-  const SIDE = 30;
-  const titleBar = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, style: { fg: 'black', bg: 'cyan' } });
-  const detailHeight = (): number => Math.max(8, Math.floor(((screen.height as number) - 2) * 0.36));
+  // ---- widgets (placed by relayout(), from tuiLayout)
+  let layout = tuiLayout(screen.width as number, screen.height as number);
+  const titleBar = blessed.box({ parent: screen, top: 0, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'cyan' } });
 
   const diagram = cellPane(
-    { parent: screen, top: 1, left: 0, width: `100%-${SIDE}`, height: `100%-${detailHeight() + 2}`, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } },
+    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } },
     (width, height) => {
       const visible = Math.max(1, height - 1);
       pageSize = visible;
@@ -169,7 +195,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   };
 
   const detail = cellPane(
-    { parent: screen, bottom: 1, left: 0, width: '100%', height: detailHeight(), border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } },
+    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } },
     (_width, height) => {
       const lines = detailLines(model, filtered[selected]);
       detailScroll = Math.max(0, Math.min(detailScroll, Math.max(0, lines.length - height)));
@@ -177,16 +203,17 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     },
   );
 
-  const checklist = blessed.box({ parent: screen, top: 1, right: 0, width: SIDE, height: 12, border: { type: 'line' }, label: ' 10 steps ', tags: true, style: { border: { fg: 'cyan' } } });
-  const spark = new Sparkline({ parent: screen, top: 13, right: 0, width: SIDE, height: 5, label: ' throughput ', tags: true, border: { type: 'line' }, style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } } });
-  const counters = blessed.box({ parent: screen, top: 18, right: 0, width: SIDE, height: `100%-${detailHeight() + 19}`, border: { type: 'line' }, label: ' counters ', tags: true, style: { border: { fg: 'cyan' } } });
-  const keyBar = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: KEY_BAR, style: { fg: 'black', bg: 'white' } });
+  const checklist = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 12, border: { type: 'line' }, label: ' 10 steps ', tags: true, style: { border: { fg: 'cyan' } } });
+  const spark = new Sparkline({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 5, label: ' throughput ', tags: true, border: { type: 'line' }, style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } } });
+  const counters = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 4, border: { type: 'line' }, label: ' counters ', tags: true, style: { border: { fg: 'cyan' } } });
+  const keyBar = blessed.box({ parent: screen, top: 1, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'white' } });
   const help = blessed.box({
     parent: screen,
     top: 'center',
     left: 'center',
     width: 66,
     height: KEY_HELP.length + 4,
+    scrollable: true,
     border: { type: 'line' },
     label: ' keys ',
     hidden: true,
@@ -195,13 +222,24 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     content: KEY_HELP.map(([keys, what]) => ` {bold}${(keys as string).padEnd(11)}{/bold} ${what}`).join('\n') + '\n {gray-fg}press ? or Esc to close{/gray-fg}',
   });
 
+  /** Places every box for the screen's current size (at start and on each resize). */
   const relayout = (): void => {
-    const h = detailHeight();
-    diagram.height = `100%-${h + 2}`;
-    detail.height = h;
-    counters.height = Math.max(3, (screen.height as number) - h - 20);
+    const cols = screen.width as number;
+    const rows = screen.height as number;
+    layout = tuiLayout(cols, rows);
+    place(titleBar, layout.titleBar);
+    place(keyBar, layout.keyBar);
+    place(diagram, layout.diagram);
+    place(detail, layout.detail);
+    place(checklist, layout.checklist);
+    place(spark, layout.throughput);
+    place(counters, layout.counters);
+    keyBar.setContent(keyBarText(KEY_BAR, cols));
+    help.width = Math.min(66, cols);
+    help.height = Math.min(KEY_HELP.length + 4, rows);
     dirty = true;
   };
+  relayout();
 
   const paintSide = (): void => {
     const seenCount = model.steps.filter((s) => s.seen).length;
@@ -212,7 +250,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
         .join('\n'),
     );
     const endT = paused || options.clock === 'model' ? model.lastT : Math.max(model.lastT ?? 0, Date.now());
-    const values = model.throughput(SIDE - 2, endT);
+    const values = model.throughput(SIDE_WIDTH - 2, endT);
     const current = values[values.length - 1] ?? 0;
     spark.setData([`${formatBytes(current)}B/s (peak ${formatBytes(Math.max(0, ...values))})`], [values]);
     const c = model.counters;
@@ -232,8 +270,10 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
       connFilter !== undefined ? `conn #${connFilter}` : '',
       typeFilter !== undefined ? `type ${typeFilter}` : '',
       hideReads ? 'reads hidden' : '',
+      // Without the checklist on screen, the title bar keeps its count.
+      layout.checklist ? '' : `${seenCount}/10 steps`,
     ].filter(Boolean);
-    titleBar.setContent(` ${title}  [${flags.join(' · ')}]${status ? `  ${status}` : ''}`);
+    titleBar.setContent(titleBarText(title, flags.join(' · '), status, layout.titleBar.width));
   };
 
   const render = (): void => {
@@ -334,7 +374,6 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   const tick = setInterval(() => {
     dirty = true;
   }, 1000);
-  void keyBar;
   rebuild();
   render();
 
