@@ -121,12 +121,12 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     expect(emojiRows).toBeGreaterThan(0);
 
     // Filter by type until only `say` rows are shown, go to the first: alice's message and its bytes.
-    for (let i = 0; i < 40 && !screen.line(0).includes('type say'); i++) {
+    for (let i = 0; i < 40 && !screen.line(0).includes('only say'); i++) {
       screen.press('t');
       await screen.waitFor((t) => t.split('\n')[0] !== undefined, 'a redraw', 2_000);
       await new Promise((resolve) => setTimeout(resolve, 120));
     }
-    expect(screen.line(0)).toContain('type say');
+    expect(screen.line(0)).toContain('only say');
     screen.press('g');
     await screen.waitFor((t) => t.includes('U+1F44B'), 'the detail pane to show alice\'s 👋');
     const detail = screen.text();
@@ -159,6 +159,20 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     await bob.login('bob', 'builder');
     await screen.waitFor((t) => /\[5\] +├─+ welcome ─+▶│ +bob; online: bob/.test(t), 'bob\'s welcome arrow');
     expect(screen.text()).toMatch(/server +bob/);
+
+    // Keep-alive is hidden and counted; `a` draws it; `T` hides a type.
+    await bob.ping();
+    await bob.ping();
+    await screen.waitFor((t) => t.split('\n')[0]!.includes('4 keep-alive hidden'), 'the keep-alive count in the title bar');
+    expect(screen.text()).not.toMatch(/─ (ping|pong) ─/);
+    expect(screen.text()).toContain('↑↓ select');
+    expect(screen.text()).toContain('a keep-alive');
+    screen.press('a');
+    await screen.waitFor((t) => /│◀─+ ping ─+┤/.test(t) && /├─+ pong ─+▶│/.test(t), 'the ping and pong arrows after pressing a');
+    screen.press('T');
+    await screen.waitFor((t) => /all but \S+/.test(t.split('\n')[0]!), 'the hide-a-type flag after pressing T');
+    screen.press('x');
+    await screen.waitFor((t) => !/all but /.test(t.split('\n')[0]!), 'the filters cleared');
 
     screen.press('p');
     await screen.waitFor((t) => t.split('\n')[0]!.includes('PAUSED'), 'the paused flag');
@@ -193,7 +207,7 @@ describe('the live terminal UI at the default terminal size', () => {
   }
 
   it('80×24: the diagram spans the width above the frame detail, no box drawn over another, labels and key bar kept; a resize brings the side panes', async () => {
-    tty = startCliTerminal(['demo', '--fast'], { cols: 80, rows: 24, name: 'xterm-256color' });
+    tty = startCliTerminal(['demo', '--fast'], { cols: 80, rows: 24, name: 'xterm-256color', waitMs: 20_000 });
     tty.term.unicode.register({ version: 'string-width', wcwidth: codePointWidth, charProperties: (cp: number) => codePointWidth(cp) << 1 });
     tty.term.unicode.activeVersion = 'string-width';
     await tty.shows(/Press q to quit/, 'the demo to finish');

@@ -43,7 +43,7 @@ function expectTerminalRestored(terminal: CliTerminal): void {
 describe('quitting a terminal UI', () => {
   for (const [name, keys] of [['q', 'q'], ['Ctrl-C', '\x03']] as const) {
     it(`${name} while the paced demo still plays stops the script, the inspector and the server at once`, async () => {
-      tty = startCliTerminal(['demo'], { cols: 120, rows: 36, name: 'xterm-256color' });
+      tty = startCliTerminal(['demo'], { cols: 120, rows: 36, name: 'xterm-256color', waitMs: 20_000 });
       await tty.shows(/alice connects and waits for hello/, 'the first narration');
       const { code, ms } = await quitWith(tty, keys);
       expect(code).toBe(0);
@@ -56,7 +56,7 @@ describe('quitting a terminal UI', () => {
 
   it('q in the inspector quits at once while a client stays connected', async () => {
     chat = await startTestServer();
-    tty = startCliTerminal(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`], { cols: 120, rows: 36, name: 'xterm-256color' });
+    tty = startCliTerminal(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`], { cols: 120, rows: 36, name: 'xterm-256color', waitMs: 20_000 });
     await tty.shows(/listening on 127\.0\.0\.1:\d+/, 'the listening line');
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(tty.screen().join('\n'))?.[1]);
     const bob = await ChatClient.connect({ port });

@@ -8,6 +8,7 @@ import { exportText } from '../export/text.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { cellPane, patchBlessedWidths } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
+import { describeTypeFilter, isKeepAlive, passesTypeFilter, rowType, type TypeFilter } from './row-filter.ts';
 import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from './diagram-layout.ts';
 import { keyBarText, SIDE_WIDTH, titleBarText, tuiLayout, type KeyBarEntry, type Rect } from './tui-layout.ts';
 
@@ -22,6 +23,10 @@ export interface TuiOptions {
   clock?: 'wall' | 'model';
   /** Where `e` writes its exports (default: the current directory). */
   exportDir?: string;
+  /** Draw keep-alive `ping`/`pong` rows from the start (default: hidden and counted; `a` toggles). */
+  showKeepAlive?: boolean;
+  /** The type filter to start with (default: every type); `t`, `T` and `x` change it. */
+  typeFilter?: TypeFilter;
   /** Screen input/output (default: the process's stdin/stdout). */
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -48,8 +53,10 @@ const KEY_HELP = [
   ['End  G', 'last arrow, and follow new ones'],
   ['p  space', 'pause / resume the view (traffic keeps flowing)'],
   ['c', 'filter by connection (cycles; server rows stay)'],
-  ['t', 'filter by type (cycles through the types seen)'],
+  ['t', 'show only one type (cycles through the types seen)'],
+  ['T', 'hide one type (cycles through the types seen)'],
   ['x', 'clear filters'],
+  ['a', 'show / hide keep-alive ping/pong (--show-keepalive)'],
   ['r', 'show / hide TCP read rows (--show-reads)'],
   ['[  ]', 'scroll the detail pane'],
   ['e', 'export the diagram (.mmd, .svg, .txt) to the current directory'],
@@ -64,6 +71,7 @@ const KEY_BAR: KeyBarEntry[] = [
   { keys: 'p', what: 'pause', priority: 7 },
   { keys: 'c', what: 'conn', priority: 5 },
   { keys: 't', what: 'type', priority: 6 },
+  { keys: 'a', what: 'keep-alive', priority: 6 },
   { keys: 'x', what: 'clear', priority: 1 },
   { keys: 'r', what: 'reads', priority: 2 },
   { keys: '[ ]', what: 'detail', priority: 2 },
@@ -122,7 +130,9 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let paused = false;
   let frozenId = Number.POSITIVE_INFINITY;
   let connFilter: number | undefined;
-  let typeFilter: string | undefined;
+  let typeFilter: TypeFilter | undefined = options.typeFilter;
+  let showKeepAlive = options.showKeepAlive ?? false;
+  let keepAliveRows = model.rows.filter(isKeepAlive).length;
   let hideReads = false;
   let detailScroll = 0;
   let status = '';
@@ -130,12 +140,13 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let pageSize = 10;
   let title = options.title;
 
-  // What the type filter compares: the frame type or event label; reads, raw chunks and TLS records as one type each.
-  const typeOf = (row: Row): string => (row.kind === 'read' ? 'read' : row.kind === 'chunk' ? (row.item?.kind === 'chunk' && row.item.tls ? 'TLS records' : 'raw bytes') : row.label);
+  // Keep-alive rows are hidden unless shown with `a`, or asked for by name with the type filter.
+  const keepAliveShown = (): boolean => showKeepAlive || (typeFilter !== undefined && 'include' in typeFilter && (typeFilter.include.has('ping') || typeFilter.include.has('pong')));
   const matches = (row: Row): boolean =>
     row.id <= frozenId &&
     (connFilter === undefined || row.conn === connFilter || row.conn === undefined) &&
-    (typeFilter === undefined || typeOf(row) === typeFilter) &&
+    passesTypeFilter(row, typeFilter) &&
+    (keepAliveShown() || !isKeepAlive(row)) &&
     !(hideReads && row.kind === 'read');
   const rebuild = (): void => {
     const keepId = filtered[selected]?.id;
@@ -261,6 +272,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
         `bytes   → ${formatBytes(c.bytes.c2s)}  ← ${formatBytes(c.bytes.s2c)}`,
         `reads   → ${c.reads.c2s}  ← ${c.reads.s2c}`,
         `bad frames ${c.bad}`,
+        `keep-alive ${keepAliveRows}${keepAliveRows > 0 && !keepAliveShown() ? ' (hidden: a)' : ''}`,
         `rows ${model.rows.length}${c.droppedRows ? ` (+${c.droppedRows} dropped)` : ''}`,
         ...(c.skippedBytes ? [`{red-fg}not decoded ${formatBytes(c.skippedBytes)}B{/red-fg}`] : []),
       ].join('\n'),
@@ -268,7 +280,8 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     const flags = [
       paused ? 'PAUSED' : follow ? 'live' : 'scrolled back (End: follow)',
       connFilter !== undefined ? `conn #${connFilter}` : '',
-      typeFilter !== undefined ? `type ${typeFilter}` : '',
+      typeFilter !== undefined ? describeTypeFilter(typeFilter) : '',
+      keepAliveRows > 0 && !keepAliveShown() ? `${keepAliveRows} keep-alive hidden` : '',
       hideReads ? 'reads hidden' : '',
       // Without the checklist on screen, the title bar keeps its count.
       layout.checklist ? '' : `${seenCount}/10 steps`,
@@ -316,11 +329,27 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     status = connFilter === undefined ? 'all connections' : `only connection #${connFilter} (${model.lifeline(connFilter)?.name})`;
     rebuild();
   });
+  /** The next type after the one `current` filters on (`undefined` after the last: no filter). */
+  const nextType = (current: ReadonlySet<string> | undefined): string | undefined => {
+    const types = [...new Set(model.rows.filter((row) => keepAliveShown() || !isKeepAlive(row)).map(rowType))];
+    const index = current === undefined || current.size !== 1 ? -1 : types.indexOf([...current][0] as string);
+    return types[index + 1];
+  };
   screen.key(['t'], () => {
-    const types = [...new Set(model.rows.map(typeOf))];
-    const index = typeFilter === undefined ? -1 : types.indexOf(typeFilter);
-    typeFilter = index + 1 < types.length ? types[index + 1] : undefined;
-    status = typeFilter === undefined ? 'all types' : `only "${typeFilter}"`;
+    const type = nextType(typeFilter && 'include' in typeFilter ? typeFilter.include : undefined);
+    typeFilter = type === undefined ? undefined : { include: new Set([type]) };
+    status = typeFilter === undefined ? 'all types' : describeTypeFilter(typeFilter);
+    rebuild();
+  });
+  screen.key(['S-t'], () => {
+    const type = nextType(typeFilter && 'exclude' in typeFilter ? typeFilter.exclude : undefined);
+    typeFilter = type === undefined ? undefined : { exclude: new Set([type]) };
+    status = typeFilter === undefined ? 'all types' : describeTypeFilter(typeFilter);
+    rebuild();
+  });
+  screen.key(['a'], () => {
+    showKeepAlive = !showKeepAlive;
+    status = showKeepAlive ? 'keep-alive ping/pong shown' : `keep-alive ping/pong hidden (${keepAliveRows} so far)`;
     rebuild();
   });
   screen.key(['x'], () => {
@@ -380,7 +409,10 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let destroyed = false;
   return {
     addRows(rows) {
-      for (const row of rows) if (matches(row)) filtered.push(row);
+      for (const row of rows) {
+        if (isKeepAlive(row)) keepAliveRows++;
+        if (matches(row)) filtered.push(row);
+      }
       if (rows.length > 0 && filtered.length > model.rows.length + 1000) rebuild();
       dirty = true;
     },
