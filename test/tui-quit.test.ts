@@ -54,6 +54,17 @@ describe('quitting a terminal UI', () => {
     });
   }
 
+  it('Ctrl-C in the plain view of the paced demo stops it the same way, with the checklist so far', async () => {
+    tty = startCliTerminal(['demo', '--plain'], { cols: 120, rows: 36, name: 'xterm-256color', waitMs: 20_000 });
+    await tty.shows(/── alice connects and waits for hello/, 'the first narration');
+    const { code, ms } = await quitWith(tty, '\x03');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(QUIT_BOUND_MS);
+    const text = tty.allRows().join('\n');
+    expect(text).toMatch(/10-step checklist: \d+\/10 seen/);
+    expect(text).toMatch(/demo stopped before the end \(\d+\/10 steps seen\)/);
+  });
+
   it('q in the inspector quits at once while a client stays connected', async () => {
     chat = await startTestServer();
     tty = startCliTerminal(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`], { cols: 120, rows: 36, name: 'xterm-256color', waitMs: 20_000 });
