@@ -175,9 +175,11 @@ async function runInspect(options: InspectOptions): Promise<void> {
     inspector.tui.setTitle(`chatlab inspect listening on ${where} → ${target.host}:${target.port} (q to quit)`);
     inspector.tui.setStatus(details);
     await Promise.race([inspector.tui.quit, signal.promise]);
-    await inspector.stop();
+    // The terminal first: quitting hands it back at once, then the proxy closes behind it.
     inspector.tui.destroy();
-    process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model)].join('\n')}\n`);
+    await inspector.stop();
+    const undrawn = inspector.undrawn ? [`stopped before the diagram caught up: ${inspector.undrawn.events} events (${inspector.undrawn.bytes} bytes) not drawn`] : [];
+    process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
   } else {
     inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
     await signal.promise;

@@ -42,7 +42,7 @@ export interface TuiView {
   setTitle(text: string): void;
   /** Resolves when the user quits (q, Ctrl-C). */
   readonly quit: Promise<void>;
-  /** Restores the terminal. */
+  /** Restores the terminal. Afterwards the other methods do nothing. */
   destroy(): void;
 }
 
@@ -409,6 +409,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let destroyed = false;
   return {
     addRows(rows) {
+      if (destroyed) return;
       for (const row of rows) {
         if (isKeepAlive(row)) keepAliveRows++;
         if (matches(row)) filtered.push(row);
@@ -417,6 +418,8 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
       dirty = true;
     },
     setStatus(text) {
+      // After destroy() the terminal belongs to the shell again: never paint on it.
+      if (destroyed) return;
       status = text;
       dirty = true;
       render();
