@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { renderHeader, renderRow, type ColumnLayout } from './diagram-layout.ts';
-import { isKeepAlive, passesTypeFilter, type TypeFilter } from './row-filter.ts';
+import { isKeepAlive, keepAliveWanted, passesTypeFilter, type TypeFilter } from './row-filter.ts';
 import { checklistLines, colorChecklistLine, countersLine, toAnsi } from './styles.ts';
 
 /** Options of {@link PlainView}. */
@@ -54,9 +54,7 @@ export class PlainView {
     this.summaryWidth = options.summaryWidth ?? 120;
     this.maxPending = options.maxPendingLines ?? 5_000;
     this.typeFilter = options.typeFilter;
-    // Naming ping or pong in the filter asks for them.
-    const named = this.typeFilter && 'include' in this.typeFilter && (this.typeFilter.include.has('ping') || this.typeFilter.include.has('pong'));
-    this.showKeepAlive = options.showKeepAlive === true || named === true;
+    this.showKeepAlive = keepAliveWanted(options.showKeepAlive === true, this.typeFilter);
     // A closed output (`chatlab inspect | head`) ends the drawing, never the proxying.
     out.on('error', () => {
       this.broken = true;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
 import { EventScript } from '../test-support/event-script.ts';
-import { describeTypeFilter, isKeepAlive, parseTypeFilter, passesTypeFilter, TypeFilterError } from './row-filter.ts';
+import { describeTypeFilter, isKeepAlive, keepAliveWanted, parseTypeFilter, passesTypeFilter, TypeFilterError } from './row-filter.ts';
 
 /** A logged-in client that pings twice and says one thing: its frame rows. */
 function pingSession() {
@@ -42,5 +42,13 @@ describe('row filters', () => {
     expect(rows.filter((r) => passesTypeFilter(r, parseTypeFilter('say,ok'))).map((r) => r.label)).toEqual(['say', 'ok']);
     expect(rows.filter((r) => passesTypeFilter(r, parseTypeFilter('-ping,!pong,-hello'))).map((r) => r.label)).toEqual(['login', 'welcome', 'say', 'ok']);
     expect(rows.every((r) => passesTypeFilter(r, undefined))).toBe(true);
+  });
+
+  it('draws keep-alive rows when asked for, or when the type filter names ping or pong', () => {
+    expect(keepAliveWanted(false, undefined)).toBe(false);
+    expect(keepAliveWanted(true, undefined)).toBe(true);
+    expect(keepAliveWanted(false, parseTypeFilter('pong'))).toBe(true);
+    expect(keepAliveWanted(false, parseTypeFilter('say'))).toBe(false);
+    expect(keepAliveWanted(false, parseTypeFilter('-ping'))).toBe(false);
   });
 });

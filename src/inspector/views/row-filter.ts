@@ -22,6 +22,15 @@ export function isKeepAlive(row: Row): boolean {
   return row.kind === 'frame' && row.item?.kind === 'frame' && KEEPALIVE_TYPES.has(row.item.frame.type);
 }
 
+/**
+ * Whether keep-alive rows are drawn: when asked for (`--show-keepalive`, the `a` key), or when
+ * the type filter shows `ping` or `pong` by name.
+ */
+export function keepAliveWanted(show: boolean, filter: TypeFilter | undefined): boolean {
+  if (show) return true;
+  return filter !== undefined && 'include' in filter && [...KEEPALIVE_TYPES].some((type) => filter.include.has(type));
+}
+
 /** Show only these types (`include`), or every type but these (`exclude`). */
 export type TypeFilter = { include: ReadonlySet<string> } | { exclude: ReadonlySet<string> };
 

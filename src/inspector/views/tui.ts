@@ -8,7 +8,7 @@ import { exportText } from '../export/text.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { cellPane, patchBlessedWidths } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
-import { describeTypeFilter, isKeepAlive, passesTypeFilter, rowType, type TypeFilter } from './row-filter.ts';
+import { describeTypeFilter, isKeepAlive, keepAliveWanted, passesTypeFilter, rowType, type TypeFilter } from './row-filter.ts';
 import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from './diagram-layout.ts';
 import { keyBarText, SIDE_WIDTH, titleBarText, tuiLayout, type KeyBarEntry, type Rect } from './tui-layout.ts';
 
@@ -140,8 +140,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let pageSize = 10;
   let title = options.title;
 
-  // Keep-alive rows are hidden unless shown with `a`, or asked for by name with the type filter.
-  const keepAliveShown = (): boolean => showKeepAlive || (typeFilter !== undefined && 'include' in typeFilter && (typeFilter.include.has('ping') || typeFilter.include.has('pong')));
+  const keepAliveShown = (): boolean => keepAliveWanted(showKeepAlive, typeFilter);
   const matches = (row: Row): boolean =>
     row.id <= frozenId &&
     (connFilter === undefined || row.conn === connFilter || row.conn === undefined) &&
