@@ -37,6 +37,12 @@ export interface TuiOptions {
   output?: NodeJS.WriteStream;
 }
 
+/**
+ * How long Ctrl-C waits for the server's `bye` before dropping the connection: leaving is polite
+ * when the server answers, and never waits on one that does not (hung, or behind a slow link).
+ */
+export const CTRL_C_BYE_GRACE_MS = 250;
+
 /** The chat could not start (connect, register or login failed); the message is one clear line. */
 export class TuiError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -324,6 +330,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
       case 'C-c':
         if (leaving) session.destroy();
         quit();
+        setTimeout(() => session.destroy(), CTRL_C_BYE_GRACE_MS).unref();
         return;
       case 'C-d':
         if (input.value === '') quit();
