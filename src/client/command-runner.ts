@@ -175,7 +175,7 @@ async function execute(command: ChatCommand, ctx: CommandContext): Promise<void>
       return;
     }
     case 'cancel': {
-      await files.cancel(command.transfer, 'cancelled by the user');
+      await files.cancel(command.transfer);
       return;
     }
     case 'ping': {

@@ -119,7 +119,10 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
     print(formatInfo(`end of history${place} (${end.count} message${end.count === 1 ? '' : 's'}${end.truncated ? '; older ones left out, /history pages back' : ''})`, style));
   });
-  session.on('error', (error) => print(formatError(error, style)));
+  session.on('error', (error) => {
+    // Answers to acks or chunks that crossed a transfer's end: its `failed` line said it all.
+    if (!files.isLateAnswer(error)) print(formatError(error, style));
+  });
   session.on('bye', (bye) => {
     if (!leaving) print(formatInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`, style));
     leaving = true;
@@ -220,6 +223,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   if (interactive) lines.prompt();
 
   const reason = await session.closed;
+  // The transfers the close stopped report it (a receiver's after deleting its partial file).
+  await files.stopped();
   lines.close();
   if (interactive) {
     // Leave no stray prompt behind.

@@ -111,7 +111,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
   session.on('history_end', (end) => {
     if (end.id === undefined && end.count > 0) log(`{grey-fg}── ${end.count} earlier message${end.count === 1 ? '' : 's'} above${end.truncated ? ' (older ones left out; /history pages back)' : ''} ──{/grey-fg}`);
   });
-  session.on('error', (error) => log(tuiError(error)));
+  session.on('error', (error) => {
+    // Answers to acks or chunks that crossed a transfer's end: its `failed` line said it all.
+    if (!files.isLateAnswer(error)) log(tuiError(error));
+  });
   session.on('bye', (bye) => log(tuiInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`)));
   session.on('connection_closed', (error) => {
     if (error) log(tuiError(error));
