@@ -1,5 +1,5 @@
 import { styleText } from 'node:util';
-import { CORE_ERROR_CODES, EXTENSION_ERROR_CODES, LOBBY, type MessageFrame, type PresenceFrame } from '../protocol/index.ts';
+import { CORE_ERROR_CODES, EXTENSION_ERROR_CODES, LOBBY, type HistoryEndFrame, type MessageFrame, type PresenceFrame } from '../protocol/index.ts';
 import { formatBytes } from './files/bytes.ts';
 import type { FailedEvent, TransferEvent } from './files/transfer-events.ts';
 
@@ -96,6 +96,16 @@ export function formatPresence(presence: PresenceFrame, style: LineStyle): strin
 /** `! <code>: <message>`. */
 export function formatError(error: { code: string; message: string }, style: LineStyle): string {
   return paint(style, 'red', sanitize(`! ${error.code}: ${error.message}`));
+}
+
+/**
+ * The marker after a history replay, where the past ends and the live chat begins: `end of
+ * history in #rust (3 messages)`, `end of history with bob (1 message; older ones left out,
+ * /history pages back)`. The line mode prints it as `* …`, the full-screen UI as a rule.
+ */
+export function historyEndText(end: Pick<HistoryEndFrame, 'count' | 'room' | 'to' | 'truncated'>): string {
+  const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
+  return `end of history${place} (${end.count} message${end.count === 1 ? '' : 's'}${end.truncated ? '; older ones left out, /history pages back' : ''})`;
 }
 
 /** `* <text>`: what the client itself has to say (who is online, help, leaving); names in it are escaped too. */
