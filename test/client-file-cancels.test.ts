@@ -246,6 +246,44 @@ describe('a file transfer that stops short: one clear line on each side, no erro
     expect(dave.outcome().slice(2)).toEqual(['~ big.bin rejected by carol: checksum mismatch']);
   });
 
+  /** alice as a library client (so that its timers can be short), logged in. */
+  async function librarySender(options: Parameters<typeof attachFileTransfers>[1]) {
+    const alice = await ChatClient.connect({ port: chat.port });
+    clients.push(alice);
+    await alice.login('alice', TEST_USERS.alice as string);
+    return { alice, files: attachFileTransfers(alice, { downloads: join(dir, 'alice-downloads'), ...options }) };
+  }
+
+  it('the server takes a room member out who had not answered when the sending started (too_late)', async () => {
+    const carol = await lineParty('carol');
+    const bob = await ChatClient.connect({ port: chat.port });
+    clients.push(bob);
+    await bob.login('bob', TEST_USERS.bob as string);
+    const bobFiles = attachFileTransfers(bob, { downloads: join(dir, 'bob-downloads') });
+    bobFiles.on('transfer', (event) => {
+      if (event.kind === 'incoming') void bobFiles.accept(event.transfer);
+    });
+    const { alice, files } = await librarySender({ roomStartDelayMs: 50 });
+    for (const client of [alice, bob]) await client.join('team');
+    carol.type('/join team');
+    await carol.line(/^\* joined #team/);
+    await files.send({ room: 'team' }, bigFile(2));
+    await carol.line(/^~ big\.bin \(64\.0 KiB\) offered by alice in #team \[t1\]/);
+    await carol.line(/^~ big\.bin offer/);
+    await carol.settle();
+    expect(carol.outcome().slice(1)).toEqual(['~ big.bin offer withdrawn: alice started sending before you answered']);
+    expect(listing(carol.downloads)).toEqual([]);
+  });
+
+  it('the sender gives up on an offer nobody answered (its offer timeout)', async () => {
+    const bob = await lineParty('bob');
+    const { files } = await librarySender({ offerTimeoutMs: 200 });
+    await files.send({ to: 'bob' }, bigFile(1));
+    await bob.line(/^~ big\.bin offer/);
+    await bob.settle();
+    expect(bob.outcome().slice(1)).toEqual(['~ big.bin offer withdrawn: alice cancelled it: nobody accepted the file in time']);
+  });
+
   it('the server shuts down mid-way', async () => {
     const { alice, bob } = await midway();
     await chat.stop();

@@ -142,14 +142,18 @@ describe('line format', () => {
       line: '~ cat.png interrupted: the server disconnected bob (output_overflow)',
     },
     {
-      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'too_late', interrupted: true, user: 'alice', cancelledBy: 'alice' },
-      line: '~ cat.png interrupted: alice started sending before you answered (nothing kept)',
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'too_late', interrupted: true, user: 'alice', cancelledBy: 'alice', withdrawn: true },
+      line: '~ cat.png offer withdrawn: alice started sending before you answered',
     },
     {
       event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'bob never confirmed the file', interrupted: true, user: 'bob' },
       line: '~ cat.png interrupted for bob: bob never confirmed the file',
     },
     { event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'cancelled', interrupted: true }, line: '~ cat.png interrupted: you cancelled it' },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'nobody accepted the file in time', interrupted: true, user: 'alice', cancelledBy: 'alice', withdrawn: true },
+      line: '~ cat.png offer withdrawn: alice cancelled it: nobody accepted the file in time',
+    },
     { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', offered: 2, accepted: 0, delivered: 0 }, line: '~ cat.png not sent: nobody accepted' },
     { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', offered: 3, accepted: 3, delivered: 2 }, line: '~ cat.png done: delivered to 2 of 3' },
   ];

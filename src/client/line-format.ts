@@ -143,6 +143,7 @@ export function formatTransfer(event: TransferEvent, style: LineStyle): string |
     case 'rejected':
       return line(`rejected by ${event.user}: ${event.reason ?? 'failed the check'}`, 'red');
     case 'failed': {
+      if (event.withdrawn) return line(`offer withdrawn: ${stopReason(event)}`, 'yellow');
       const what = event.interrupted ? 'interrupted' : 'failed';
       // "for bob" unless the reason already names bob as the one who stopped it.
       const who = event.direction === 'send' && event.user !== undefined && event.cancelledBy !== event.user ? ` for ${event.user}` : '';

@@ -241,7 +241,7 @@ export class IncomingTransfer {
     this.options.onDone(true);
     await this.discard();
     const by = cancelledBy !== undefined ? { user: cancelledBy, cancelledBy } : {};
-    this.emit({ kind: 'failed', direction: 'receive', reason, interrupted, ...by });
+    this.emit({ kind: 'failed', direction: 'receive', reason, interrupted, ...by, ...(wasOffered && { withdrawn: true }) });
   }
 
   private notify(frame: Parameters<FileLink['sendFileFrame']>[0]): void {

@@ -99,6 +99,8 @@ export interface FailedEvent {
    * Absent when this client stopped it (`reason` says why) or the file failed the check.
    */
   cancelledBy?: string;
+  /** (receiver) The offer was withdrawn before this user answered it: nothing was written. */
+  withdrawn?: boolean;
 }
 
 /** (sender) Every recipient has answered and finished: nothing more will happen. */
