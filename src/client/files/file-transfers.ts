@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { FileServerFrame } from '../chat-client.ts';
 import type { ByeFrame } from '../../protocol/index.ts';
+import type { FileServerFrame } from '../chat-client.ts';
 import { ChatClient } from '../chat-client.ts';
 import { ChatSession } from '../session.ts';
 import { TransferError, type FileLink } from './file-link.ts';
