@@ -9,7 +9,7 @@ import { ChatSession } from '../session.ts';
 import { formatError } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 import { InputLine } from './input-line.ts';
-import { safe, tuiError, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
+import { safe, tuiError, tuiHistoryEnd, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
 import { patchBlessedWidths } from './wide-chars.ts';
 
 /** Options of {@link runTui}. */
@@ -115,9 +115,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
     void refreshRooms();
   });
   session.on('history_end', (end) => {
-    if (end.id === undefined && end.count > 0) log(`{grey-fg}── ${end.count} earlier message${end.count === 1 ? '' : 's'} above${end.truncated ? ' (older ones left out; /history pages back)' : ''} ──{/grey-fg}`);
+    if (end.id === undefined && end.count > 0) log(tuiHistoryEnd(end));
   });
-  session.on('error', (error) => log(tuiError(error)));
+  session.on('error', (error) => {
+    // Answers to acks or chunks that crossed a transfer's end: its `failed` line said it all.
+    if (!files.isLateAnswer(error)) log(tuiError(error));
+  });
   session.on('bye', (bye) => log(tuiInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`)));
   session.on('connection_closed', (error) => {
     if (error) log(tuiError(error));
