@@ -3,6 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,8 @@ describe.concurrent('chatlab lesson', () => {
     const check = await chatlab(['lesson', 'check', '1']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('✓  1 listen');
-    expect(check.stdout).toContain('lesson 01 01-listen: passes\n  server.mjs: passes steps 1–1');
+    expect(check.stdout).toMatch(/^lesson 01 01-listen: passes\n {2}server\.mjs: passes step 1 \(\d+ checks?\)$/m);
+    expect(check.stdout).not.toContain('steps 1–1');
 
     const after = await chatlab(['lesson', 'list']);
     expect(after.stdout).toMatch(/^01 {2}Listen: open a port +✓ passes$/m);
@@ -65,6 +67,22 @@ describe.concurrent('chatlab lesson', () => {
     expect(diff.code).toBe(0);
     expect(diff.stdout).toContain('--- 04-login/server-naive.mjs\n+++ 04-login/server.mjs');
     expect(diff.stdout).not.toContain('\u001b[');
+  });
+
+  it('run names the flag and the address of a port that is taken', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const [inspector, server] = await Promise.all([
+        chatlab(['lesson', 'run', '3', '--port', '0', '--inspect-port', String(port), '--once', '--pace', '0']),
+        chatlab(['lesson', 'run', '3', '--port', String(port), '--inspect-port', '0', '--once', '--pace', '0']),
+      ]);
+      expect(inspector).toMatchObject({ code: 1, stderr: `chatlab: 127.0.0.1:${port} is already in use: is another lesson running? Pick another --inspect-port (0 = any free port).\n` });
+      expect(server).toMatchObject({ code: 1, stderr: `chatlab: 127.0.0.1:${port} is already in use: is another lesson running? Pick another --port (0 = any free port).\n` });
+    } finally {
+      busy.close();
+    }
   });
 
   it('says in one line what is wrong with the arguments', async () => {
