@@ -25,7 +25,7 @@ import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
 import { markedBlocks, runItBlock, type DocBlock } from './helpers/doc-commands.ts';
 
 /** The pages whose marked blocks run (a page without a marked block fails: nothing would be checked). */
-const PAGES = ['README.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md'];
+const PAGES = ['README.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md', 'docs/client.md'];
 const NOMINAL_PORTS = [7070, 7071];
 const WAIT_MS = 10_000;
 const STOP_MS = 3_000;
@@ -35,6 +35,7 @@ const CHATLAB = `${process.execPath} ${join(REPO_ROOT, 'bin', 'chatlab.js')}`;
 type Role = 'service' | 'client' | 'once';
 
 function roleOf(command: string): Role {
+  if (command.includes('|')) return 'once'; // fed by a pipe: it ends with its input
   if (/\bchatlab\.js (server|inspect --listen)\b|\bnode \S*server\S*\.mjs\b/.test(command)) return 'service';
   if (/\bchatlab\.js client\b|\bnode \S*client\.mjs\b|^nc /.test(command)) return 'client';
   return 'once';
