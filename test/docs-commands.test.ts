@@ -1,6 +1,6 @@
 /**
  * Every command on the getting-started pages runs as written: the marked shell blocks of the
- * README, the guide and the inspector page, and each lesson's "Run it" (see
+ * README, the home page, the guide, the inspector and client pages, and each lesson's "Run it" (see
  * test/helpers/doc-commands.ts for which blocks and how they are read).
  *
  * A page's blocks run in order, each line in its own "terminal" (a process group), as a reader
@@ -25,9 +25,9 @@ import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
 import { markedBlocks, runItBlock, type DocBlock } from './helpers/doc-commands.ts';
 
 /** The pages whose marked blocks run (a page without a marked block fails: nothing would be checked). */
-const PAGES = ['README.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md', 'docs/client.md'];
+const PAGES = ['README.md', 'docs/index.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md', 'docs/client.md'];
 const NOMINAL_PORTS = [7070, 7071];
-const WAIT_MS = 10_000;
+const WAIT_MS = 20_000;
 const STOP_MS = 3_000;
 const CHATLAB = `${process.execPath} ${join(REPO_ROOT, 'bin', 'chatlab.js')}`;
 
@@ -275,16 +275,37 @@ async function followLesson(lesson: Lesson): Promise<void> {
   await follow([runItBlock(readFileSync(join(REPO_ROOT, page), 'utf8'), page)], lesson.dir);
 }
 
-// Every page starts at once (most of the time is spent waiting for processes to start), and
-// each test reports its own page.
+/** Pages followed at the same time: enough to overlap the waits, few enough that no start takes WAIT_MS on two cores. */
+const PAGES_AT_ONCE = 8;
+
+/** Runs `jobs` with at most `limit` under way; each result settles on its own. */
+function pooled(jobs: (() => Promise<void>)[], limit: number): Promise<void>[] {
+  const starts: (() => void)[] = [];
+  const results = jobs.map((job) => new Promise<void>((resolve) => starts.push(resolve)).then(job));
+  let next = 0;
+  const startNext = (): void => {
+    const index = next++;
+    if (index >= jobs.length) return;
+    (starts[index] as () => void)();
+    void (results[index] as Promise<void>).catch(() => undefined).then(startNext);
+  };
+  for (let i = 0; i < limit; i++) startNext();
+  return results;
+}
+
+// The pages are followed side by side (most of the time is spent waiting for processes to
+// start), the longest first, and each test reports its own page.
 const followed = new Map<string, Promise<void>>();
 beforeAll(() => {
-  for (const page of PAGES) followed.set(page, followPage(page));
-  for (const lesson of listLessons()) followed.set(lesson.slug, followLesson(lesson));
-  for (const run of followed.values()) run.catch(() => undefined); // reported by its own test
+  const names = [...PAGES, ...listLessons().map((lesson) => lesson.slug)];
+  const jobs = [...PAGES.map((page) => () => followPage(page)), ...listLessons().map((lesson) => () => followLesson(lesson))];
+  for (const [index, run] of pooled(jobs, PAGES_AT_ONCE).entries()) {
+    run.catch(() => undefined); // reported by its own test
+    followed.set(names[index] as string, run);
+  }
 });
 
-describe('the commands in the docs run as written', { timeout: 60_000 }, () => {
+describe('the commands in the docs run as written', { timeout: 120_000 }, () => {
   for (const page of PAGES) it(page, () => followed.get(page));
   for (const lesson of listLessons()) it(`lessons/${lesson.slug}/README.md`, () => followed.get(lesson.slug));
 });
