@@ -207,7 +207,9 @@ class Reader {
         await this.connected(terminal, command);
         clients.push(terminal);
       } else {
-        const code = await Promise.race([terminal.exited, new Promise<'timeout'>((resolve) => setTimeout(resolve, 2 * WAIT_MS, 'timeout'))]);
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([terminal.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, 2 * WAIT_MS, 'timeout')))]);
+        clearTimeout(timer);
         if (code === 'timeout') await interrupt(terminal);
         expect(code, `${block.where}: \`${line.text}\` exited with ${code}\nstdout:\n${terminal.out.join('\n')}\nstderr:\n${terminal.err.join('\n')}`).toBe(0);
       }
