@@ -510,14 +510,21 @@ async function readReplay(ctx: ServerContext, probe: Probe, what: string, hint: 
   }
 }
 
-/** Fails unless history_end counts the messages replayed (and, when asked, names their highest msgid). */
+/**
+ * Fails unless history_end counts the messages replayed (and, when asked, names their highest
+ * msgid), and carries the fields in `extra` (a page's room and id).
+ */
 function requireEnd(end: Received, messages: Received[], withLast: boolean, extra: Record<string, unknown> = {}): void {
   const msgids = messages.map((m) => Number(m.frame!.msgid));
   const last = msgids.length ? Math.max(...msgids) : 0;
   const frame = end.frame!;
   const bad = frame.count !== messages.length ? 'count' : withLast && frame.last_msgid !== last ? 'last_msgid' : Object.keys(extra).find((k) => frame[k] !== extra[k]);
   if (bad) {
-    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).', { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: String(frame[bad]) });
+    const hint =
+      bad === 'count' || bad === 'last_msgid'
+        ? '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).'
+        : 'the history_end of a page echoes the request\'s id and names what was paged: "room" (also "lobby" when the history named no room) or "to".';
+    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, hint, { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: frame[bad] === undefined ? '(absent)' : String(frame[bad]) });
   }
 }
 
@@ -558,13 +565,13 @@ const replaySince: Check<ServerContext> = {
 const historyPaging: Check<ServerContext> = {
   id: '16.paging',
   step: 16 satisfies ExtensionStepNumber,
-  title: 'history pages back: the newest limit messages before before, oldest first, history:true, then history_end with count and the id',
+  title: 'history pages back: the newest limit messages before before, oldest first, history:true, then history_end with the room (lobby, though the request named none), count and the id',
   async run(ctx) {
     const texts = [`page one ${nonce()}`, `page two ${nonce()}`];
     const msgids: number[] = [];
     for (const [i, text] of texts.entries()) msgids.push(await sayWithMsgid(ctx, text, `hist-page-${i}`));
     const alice = ctx.alice!;
-    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","count":…,"id":…}.';
+    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","room":"lobby","count":…,"id":…}.';
     const pages: { request: RawFrame; want: number[] }[] = [
       { request: { type: 'history', before: (msgids[1] as number) + 1, limit: 2, id: 'page-1' }, want: msgids },
       { request: { type: 'history', before: msgids[1] as number, limit: 1, id: 'page-2' }, want: [msgids[0] as number] },
@@ -576,7 +583,7 @@ const historyPaging: Check<ServerContext> = {
       if (JSON.stringify(got) !== JSON.stringify(want)) {
         wrongFrame(page.messages.find((m, i) => Number(m.frame!.msgid) !== want[i]) ?? page.end, `${json(request)} brought the msgids ${JSON.stringify(got)}, not ${JSON.stringify(want)}`, `messages with msgids ${JSON.stringify(want)}, then history_end`, 'history gives the newest "limit" messages with msgid < before, oldest first.');
       }
-      requireEnd(page.end, page.messages, false, { id: request.id });
+      requireEnd(page.end, page.messages, false, { room: 'lobby', id: request.id });
     }
     return `pages ${JSON.stringify(msgids)} and [${msgids[0]}]`;
   },
