@@ -90,6 +90,7 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
   { file: 'ext-history-end-without-room.ts', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
   { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
+  { file: 'ext-transfer-kind-unknown.ts', step: 17, check: '17.transfer-field', hint: 'fields are checked before what they name', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
   { file: 'ext_register_overwrites.py', step: 11, check: '11.register', hint: 'the account keeps its first password', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
   { file: 'ext_who_unsorted.py', step: 12, check: '12.who', hint: 'sorted by code point (as in welcome)', summary: 'the who answer is not sorted by code point' },
   { file: 'ext_private_online_only.py', step: 14, check: '14.private-offline', hint: 'a private message to an account that is not logged in is stored for it', summary: 'a private say to an account that is offline was answered with error unknown_user, not ok' },
@@ -97,6 +98,7 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext_leave_raises.py', step: 15, check: '15.leave', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room"', summary: "; meanwhile your server printed KeyError: 'nosuch" },
   { file: 'ext_since_inclusive.py', step: 16, check: '16.replay-since', hint: 'replay only messages after it', summary: 'replayed a message with msgid' },
   { file: 'ext_history_end_without_room.py', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
+  { file: 'ext_transfer_as_key.py', step: 17, check: '17.transfer-field', hint: 'never used as a lookup key', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
   { file: 'ext_no_chunk_window.py', step: 17, check: '17.transfer', hint: 'at most 8 chunks unacknowledged per receiver', summary: 'a ninth file_chunk while none of the first eight was acknowledged was answered with "ok", not error rate_limited' },
 ];
 

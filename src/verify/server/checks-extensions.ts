@@ -687,6 +687,28 @@ const fileCancel: Check<ServerContext> = {
   },
 };
 
+const fileTransferField: Check<ServerContext> = {
+  id: '17.transfer-field',
+  step: 17 satisfies ExtensionStepNumber,
+  title: 'a "transfer" that is not a string of 1–64 characters (7, ["t1"]) is a field error: bad_request, not unknown_transfer, and the connection keeps working',
+  async run(ctx) {
+    const sender = await bobOnline(ctx);
+    const hint =
+      'fields are checked before what they name: a "transfer" that is not a string of 1–64 characters gets {"type":"error","code":"bad_request",…} naming "transfer", never unknown_transfer, and is never used as a lookup key (in Python a list is not even hashable).';
+    for (const [i, transfer] of ([7, ['t1']] as const).entries()) {
+      const request = { type: 'file_accept', transfer, id: `bad-transfer-${i}` };
+      const answer = await ask(ctx, sender, request, `an answer to ${json(request)}`, hint);
+      requireError(answer, request, 'bad_request', `a file_accept whose "transfer" is ${JSON.stringify(transfer)}`, hint);
+    }
+    const ping = { type: 'ping', id: 'after-bad-transfer' };
+    if (ctx.advertises('ping')) {
+      const pong = await ask(ctx, sender, ping, `a pong on ${sender.name}'s connection after the bad transfer fields`, hint, ['pong']);
+      if (pong.frame!.type !== 'pong') wrongFrame(pong, `a ping after the bad transfer fields was answered with ${named(pong)}`, { type: 'pong', ts: 0, id: ping.id }, hint);
+    }
+    return 'transfer 7 and ["t1"]: bad_request';
+  },
+};
+
 /** A check that first makes sure the groups are {@link setUp} (whichever group runs first). */
 function afterSetUp(check: Check<ServerContext>): Check<ServerContext> {
   return { ...check, run: async (ctx) => (await setUp(ctx), check.run(ctx)) };
@@ -707,4 +729,5 @@ export const extensionChecks: Check<ServerContext>[] = [
   historyPaging,
   fileTransfer,
   fileCancel,
+  fileTransferField,
 ].map(afterSetUp);
