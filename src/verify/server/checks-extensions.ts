@@ -100,7 +100,7 @@ function requireOk(answer: Received, request: RawFrame, why: string, hint: strin
  * messages are due) and its replay is read up to `history_end`, unless `keepReplay` leaves it to
  * the caller.
  */
-async function signIn(ctx: ServerContext, account: Account, extra: Record<string, unknown> = {}, keepReplay = false): Promise<{ probe: Probe; welcome: Received }> {
+async function signIn(ctx: ServerContext, account: Account, extra: Record<string, unknown> = {}, keepReplay = false, refusedHint?: string): Promise<{ probe: Probe; welcome: Received }> {
   const probe = await ctx.openWithHello(`${account.user}(x${++state(ctx).sessions})`);
   const history = ctx.advertises('history');
   const request = { type: 'login', user: account.user, password: account.password, id: `ext-login-${state(ctx).sessions}`, ...(history ? { since: Number.MAX_SAFE_INTEGER } : {}), ...extra };
@@ -109,7 +109,7 @@ async function signIn(ctx: ServerContext, account: Account, extra: Record<string
     timeout: 'answer a good login with welcome.',
   });
   if (welcome.frame!.type !== 'welcome') {
-    wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
+    wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, refusedHint ?? 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
   }
   // A long online list comes paged: its users frames are part of the welcome, not answers to later requests.
   const { last } = await wholeWelcome(ctx, probe, welcome);
@@ -589,6 +589,40 @@ const historyPaging: Check<ServerContext> = {
   },
 };
 
+const restartKeepsHistory: Check<ServerContext> = {
+  id: '16.restart',
+  step: 16 satisfies ExtensionStepNumber,
+  title: 'after a restart of the server, the history and the msgid counter are still there: the last message comes back with its msgid, and the next msgid is higher',
+  async run(ctx) {
+    if (!ctx.canRestart) return 'not checked: the verifier did not start this server (--target), so it cannot restart it';
+    const text = `before the restart ${nonce()}`;
+    const msgid = await sayWithMsgid(ctx, text, 'hist-restart');
+    await ctx.restartServer();
+    state(ctx).bob = undefined;
+    const hint = `your hello lists "history": keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart; a client resuming with since relies on it.`;
+    const { probe } = await signIn(ctx, ctx.a, { since: msgid - 1 }, true, `after a restart the accounts are still there: ${hint}`);
+    ctx.alice = probe;
+    const replay = await readReplay(ctx, probe, `the replay after ${probe.name}'s login with since ${msgid - 1}, after the restart`, hint);
+    const kept = replay.messages.find(carries(text));
+    if (!kept || Number(kept.frame!.msgid) !== msgid) {
+      fail({
+        summary: kept
+          ? `after the restart, the message that had msgid ${msgid} came back with msgid ${String(kept.frame!.msgid)}`
+          : `after the restart, a login with since ${msgid - 1} did not replay the message with msgid ${msgid} said just before it: the history did not survive the restart`,
+        expected: json({ type: 'message', from: ctx.a.user, room: 'lobby', text, ts: 0, msgid, history: true }),
+        received: showBytes((kept ?? replay.end).raw),
+        hint,
+        culprit: (kept ?? replay.end).seq,
+      });
+    }
+    const next = await sayWithMsgid(ctx, `after the restart ${nonce()}`, 'hist-restart-next');
+    if (next <= msgid) {
+      fail({ summary: `after the restart, a new message got msgid ${next}, not above ${msgid}, the last one before it: msgids were handed out again`, hint: `msgids never go back and are never reused: ${hint}` });
+    }
+    return `msgid ${msgid} kept across the restart; the next one is ${next}`;
+  },
+};
+
 // ---------------------------------------------------------------- 17 files
 
 /** Waits on `probe` for a frame of `type` about `transfer`, and checks the fields in `want`. */
@@ -727,6 +761,7 @@ export const extensionChecks: Check<ServerContext>[] = [
   roomLeave,
   replaySince,
   historyPaging,
+  restartKeepsHistory,
   fileTransfer,
   fileCancel,
   fileTransferField,
