@@ -599,8 +599,8 @@ const restartKeepsHistory: Check<ServerContext> = {
     const msgid = await sayWithMsgid(ctx, text, 'hist-restart');
     await ctx.restartServer();
     state(ctx).bob = undefined;
-    const hint = `your hello lists "history": keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart; a client resuming with since relies on it.`;
-    const { probe } = await signIn(ctx, ctx.a, { since: msgid - 1 }, true, `after a restart the accounts are still there: ${hint}`);
+    const hint = 'keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart: your hello lists "history", and a client resuming with since relies on it.';
+    const { probe } = await signIn(ctx, ctx.a, { since: msgid - 1 }, true, `${ctx.a.user} had an account before the restart and must still have it after: ${hint}`);
     ctx.alice = probe;
     const replay = await readReplay(ctx, probe, `the replay after ${probe.name}'s login with since ${msgid - 1}, after the restart`, hint);
     const kept = replay.messages.find(carries(text));

@@ -118,6 +118,7 @@ export class ServerContext {
    */
   async restartServer(): Promise<void> {
     if (!this.restarter) throw new Error('restartServer: the verifier did not start this server');
+    this.transcript.add({ conn: 'server', kind: 'note', text: 'the verifier stops the server (SIGTERM) and starts the same command again on the same port' });
     this.closeAll();
     this.alice = this.bob = this.carol = this.guest = this.bobAgain = this.rude = this.idle = undefined;
     this.supervisor = await this.restarter();
