@@ -53,6 +53,8 @@ describe('chatlab verify on the reference server', () => {
     expect(report.counts).toEqual({ passed: report.checks.length, failed: 0, skipped: 0 });
     expect(report.accounts?.source).toBe('register');
     expect(report.process).toBeUndefined();
+    // Someone else's server (--target) cannot be restarted: the restart check says it did not check.
+    expect(report.checks.find((c) => c.id === '16.restart')?.detail).toBe('not checked: the verifier did not start this server (--target), so it cannot restart it');
     // Every extension group with checks runs: the reference server advertises all seven features.
     expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'], notAdvertised: [] });
   });
@@ -89,6 +91,7 @@ describe('chatlab verify on the reference server', () => {
         ...(check.detail ? { detail: expect.any(String) } : {}),
       });
     }
+    expect(report.checks.find((c) => c.id === '16.restart')?.detail).toMatch(/^msgid \d+ kept across the restart; the next one is \d+$/);
     expect(report.transcript.length).toBeGreaterThan(20);
     for (const event of report.transcript) expect(event).toMatchObject({ seq: expect.any(Number), atMs: expect.any(Number), conn: expect.any(String), kind: expect.any(String) });
     const welcome = report.transcript.find((e) => e.kind === 'recv' && e.frame?.type === 'welcome');
