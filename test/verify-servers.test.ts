@@ -3,8 +3,11 @@
  * every extension) and in TypeScript must pass every step they advertise; each deliberately broken one (Python and TypeScript, at least
  * one per step) must fail at its step, on the right check, with the right hint.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
 import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
@@ -14,6 +17,14 @@ const ACCOUNTS = [
   { user: 'bob', password: 'builder' },
   { user: 'carol', password: 'caroline' },
 ];
+
+// Where the servers with history keep it (CHAT_DB): a fresh file per run, kept across the restart of check 16.restart.
+const storageDir = mkdtempSync(join(tmpdir(), 'chatlab-verify-servers-'));
+afterAll(() => rmSync(storageDir, { recursive: true, force: true }));
+
+function storage(name: string): Record<string, string> {
+  return { CHAT_DB: join(storageDir, `${name}.db`) };
+}
 
 function command(file: string): string[] {
   return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : [process.execPath, '--import', 'tsx', fixture(`ts/${file}`)];
@@ -88,13 +99,19 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
+  { file: 'ext-history-end-without-room.ts', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
+  { file: 'ext-history-in-memory.ts', step: 16, check: '16.restart', hint: 'keep the messages, the msgid counter and the accounts in a file', summary: 'the history did not survive the restart' },
   { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
+  { file: 'ext-transfer-kind-unknown.ts', step: 17, check: '17.transfer-field', hint: 'fields are checked before what they name', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
   { file: 'ext_register_overwrites.py', step: 11, check: '11.register', hint: 'the account keeps its first password', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
   { file: 'ext_who_unsorted.py', step: 12, check: '12.who', hint: 'sorted by code point (as in welcome)', summary: 'the who answer is not sorted by code point' },
   { file: 'ext_private_online_only.py', step: 14, check: '14.private-offline', hint: 'a private message to an account that is not logged in is stored for it', summary: 'a private say to an account that is offline was answered with error unknown_user, not ok' },
   { file: 'ext_room_say_without_membership.py', step: 15, check: '15.leave', hint: 'a say in a room that exists but that you are not in', summary: 'by a user who left it was answered with "ok", not error not_in_room' },
   { file: 'ext_leave_raises.py', step: 15, check: '15.leave', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room"', summary: "; meanwhile your server printed KeyError: 'nosuch" },
   { file: 'ext_since_inclusive.py', step: 16, check: '16.replay-since', hint: 'replay only messages after it', summary: 'replayed a message with msgid' },
+  { file: 'ext_history_end_without_room.py', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
+  { file: 'ext_history_in_memory.py', step: 16, check: '16.restart', hint: 'keep the messages, the msgid counter and the accounts in a file', summary: 'the history did not survive the restart' },
+  { file: 'ext_transfer_as_key.py', step: 17, check: '17.transfer-field', hint: 'never used as a lookup key', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
   { file: 'ext_no_chunk_window.py', step: 17, check: '17.transfer', hint: 'at most 8 chunks unacknowledged per receiver', summary: 'a ninth file_chunk while none of the first eight was acknowledged was answered with "ok", not error rate_limited' },
 ];
 
@@ -126,7 +143,7 @@ describe('chatlab verify on sample servers', () => {
   });
 
   test.concurrent('a correct Python server with every extension (stdlib only) passes all seventeen steps', async () => {
-    const report = await verifyServer({ command: command('chat_server_ext.py'), timeouts: TEST_TIMEOUTS });
+    const report = await verifyServer({ command: command('chat_server_ext.py'), env: storage('chat_server_ext'), timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.extensions).toEqual({ checked: EXTENSIONS, notAdvertised: [] });
     expect(report.checks.every((c) => c.status === 'passed')).toBe(true);
@@ -142,7 +159,7 @@ describe('chatlab verify on sample servers', () => {
   });
 
   test.concurrent('--only runs steps 1–10 and the extension groups named, nothing else', async () => {
-    const report = await verifyServer({ command: command('ext-pong-without-id.ts'), users: ACCOUNTS, only: ['private', 'history'], timeouts: TEST_TIMEOUTS });
+    const report = await verifyServer({ command: command('ext-pong-without-id.ts'), env: storage('ext-pong-without-id'), users: ACCOUNTS, only: ['private', 'history'], timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
     expect(new Set(report.checks.map((c) => c.stepName).filter((name) => EXTENSIONS.includes(name)))).toEqual(new Set(['private', 'history']));
     expect(report.extensions).toEqual({ checked: ['private', 'history'], notAdvertised: [] });
@@ -150,7 +167,7 @@ describe('chatlab verify on sample servers', () => {
 
   test.concurrent.each([...BROKEN, ...EXTENSION_BROKEN])('$file fails at step $step ($check)', async ({ file, step, check, hint, summary: words, quietMs }) => {
     const timeouts = quietMs ? { ...TEST_TIMEOUTS, quietMs } : TEST_TIMEOUTS;
-    const report = await verifyServer({ command: command(file), users: ACCOUNTS, timeouts });
+    const report = await verifyServer({ command: command(file), env: storage(file), users: ACCOUNTS, timeouts });
     const failed = report.checks.find((c) => c.status === 'failed');
     expect(report.passed).toBe(false);
     expect(failed?.id, failureSummary(report)).toBe(check);

@@ -57,6 +57,7 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
   let host: string;
   let port: number;
   let supervisor: Supervisor | undefined;
+  let startCommand: (() => Supervisor) | undefined;
   if (options.target) {
     ({ host, port } = options.target);
     options.onStart?.({ host, port });
@@ -65,15 +66,26 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     port = options.port ?? (await freePort(host));
     const command = options.command.map((arg) => arg.replaceAll('{port}', String(port)).replaceAll('{host}', host));
     options.onStart?.({ host, port, command });
-    supervisor = new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
+    startCommand = () => new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
+    supervisor = startCommand();
   } else {
     throw new Error('verifyServer needs a command to start the server, or a target address');
   }
-  const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
-  let checks: CheckResult[];
-  let exitedEarly: boolean;
   // The server's output line count when the running check began: its failure names an exception printed since.
   let outputMark = 0;
+  const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
+  if (startCommand) {
+    const start = startCommand;
+    // The history check restarts the server: the report then shows the new process.
+    ctx.restarter = async () => {
+      await supervisor?.stop();
+      supervisor = start();
+      outputMark = 0;
+      return supervisor;
+    };
+  }
+  let checks: CheckResult[];
+  let exitedEarly: boolean;
   try {
     checks = await runChecks(SERVER_CHECKS, ctx, {
       through,
