@@ -36,6 +36,8 @@ export interface InspectorOptions {
   color?: boolean;
   /** Title of the TUI window. */
   title?: string;
+  /** Where the TUI's `e` key writes its exports (default `chatlab-exports` in the current directory). */
+  exportDir?: string;
   /** Every event after the model applied it, with the rows it added. */
   onApplied?: (event: WireEvent, rows: Row[]) => void;
   /** Undecoded bytes allowed to wait before the view skips some with a `gap` (default 32 MiB). */
@@ -153,7 +155,10 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   if (options.view === 'tui') {
     const { createTuiView } = await import('./views/tui.ts');
     // The view starts from the rows the model already has, then follows new ones.
-    tui = createTuiView(model, { title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}` });
+    tui = createTuiView(model, {
+      title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}`,
+      ...(options.exportDir !== undefined && { exportDir: options.exportDir }),
+    });
   }
 
   let stopped: Promise<void> | undefined;

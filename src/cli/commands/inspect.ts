@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
+import { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
@@ -23,6 +23,7 @@ interface InspectOptions {
   fragment?: number;
   delay?: number;
   dropAfter?: number;
+  exportDir: string;
 }
 
 interface ReplayOptions {
@@ -30,6 +31,7 @@ interface ReplayOptions {
   speed?: number;
   framing?: FramingMode;
   showReads?: boolean;
+  exportDir: string;
 }
 
 interface ExportOptions {
@@ -70,6 +72,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
     .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
+    .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .action((options: InspectOptions) => runInspect(options));
 
   inspect
@@ -80,6 +83,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--speed <x>', 'playback speed: 1 = as recorded, 0 = all at once (default 1 in the UI, 0 with --plain)', parseSpeed)
     .addOption(new Option('--framing <mode>', 'decode with this framing instead of the recorded one').choices([...FRAMING_MODES]))
     .option('--show-reads', 'draw each TCP read against the frames it holds')
+    .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing (default: ${DEFAULT_EXPORT_DIR})`)
     // `inspect replay f --show-reads`: commander hands options the parent also knows to the
     // parent, so read them merged.
     .action((trace: string, _options: ReplayOptions, command: Command) => runReplay(trace, command.optsWithGlobals<ReplayOptions>()));
@@ -136,6 +140,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
       view: tui ? 'tui' : 'plain',
+      exportDir: options.exportDir,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -153,6 +158,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
     await inspector.stop();
     inspector.tui.destroy();
     process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model)].join('\n')}\n`);
+    printExported(inspector.tui.exported);
   } else {
     inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
     await signal.promise;
@@ -188,7 +194,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
     return;
   }
   const { createTuiView } = await import('../../inspector/views/tui.ts');
-  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model' });
+  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', exportDir: options.exportDir });
   const abort = new AbortController();
   const signal = waitForSignal('inspect replay');
   void tui.quit.then(() => abort.abort());
@@ -199,7 +205,13 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
   await Promise.race([tui.quit, signal.promise]);
   signal.dispose();
   tui.destroy();
+  printExported(tui.exported);
   process.exit(0);
+}
+
+/** The files the terminal UI's `e` key wrote, one line each, once the terminal is restored. */
+function printExported(files: readonly string[]): void {
+  for (const file of files) process.stdout.write(`exported ${file}\n`);
 }
 
 function formatFromPath(path: string | undefined): ExportFormat {
