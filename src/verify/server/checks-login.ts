@@ -86,6 +86,7 @@ const accounts: Check<ServerContext> = {
       const wait = await probe.next(answerOf('ok'), registerMs);
       if (wait.kind === 'frame' && wait.received.frame?.type === 'ok') {
         created.push(account);
+        ctx.registered.push(account.user);
         continue;
       }
       refusal =
