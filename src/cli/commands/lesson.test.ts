@@ -41,7 +41,7 @@ describe.concurrent('chatlab lesson', () => {
     const check = await chatlab(['lesson', 'check', '1']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('✓  1 listen');
-    expect(check.stdout).toContain('lesson 01 01-listen: passes\n  server.mjs: passes steps 1–1');
+    expect(check.stdout).toContain('lesson 01 01-listen: passes\n  server.mjs: passes step 1 (1 check)\n');
 
     const after = await chatlab(['lesson', 'list']);
     expect(after.stdout).toMatch(/^01 {2}Listen: open a port +✓ passes$/m);
