@@ -46,6 +46,7 @@ const BROKEN: Broken[] = [
   { file: 'closes_on_auth_failed.py', step: 5, check: '5.auth-failed', hint: 'keep the connection open', summary: 'closed the connection after auth_failed' },
   { file: 'welcome-without-self.ts', step: 5, check: '5.welcome', hint: 'includes the user who just logged in', summary: 'welcome.users misses alice' },
   { file: 'decodes_each_read.py', step: 6, check: '6.say-split-utf8', hint: 'middle of a multi-byte UTF-8 character' },
+  { file: 'counts-utf16-units.ts', step: 6, check: '6.say-4000-emoji', hint: '[...text].length', summary: 'it counts UTF-16 units, not characters' },
   { file: 'say-wrong-field.ts', step: 6, check: '6.say-read', hint: 'read the field "text"', summary: 'error bad_request' },
   { file: 'echo_to_sender.py', step: 7, check: '7.no-echo', hint: 'except the sender', summary: 'got its own message back' },
   { file: 'latin1_text.py', step: 7, check: '7.unicode', hint: 'never Latin-1', summary: 'got the text changed' },
