@@ -41,6 +41,7 @@ const BROKEN: Broken[] = [
   { file: 'sequential.py', step: 3, check: '3.hello-each', hint: 'serve every connection at the same time', summary: 'no answer within 2 s' },
   { file: 'hello-without-newline.ts', step: 3, check: '3.hello-first', hint: 'end every frame with \\n', summary: 'without the final \\n' },
   { file: 'one_read_one_frame.py', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
+  { file: 'shared-pending-buffer.ts', step: 4, check: '4.halves-on-two-connections', hint: "in that connection's session", summary: 'not error unknown_type with its id' },
   { file: 'drops-partial-lines.ts', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
   { file: 'no_presence_online.py', step: 5, check: '5.presence-online', hint: '"status":"online"} to every other logged-in user' },
   { file: 'closes_on_auth_failed.py', step: 5, check: '5.auth-failed', hint: 'keep the connection open', summary: 'closed the connection after auth_failed' },
