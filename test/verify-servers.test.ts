@@ -45,6 +45,7 @@ const BROKEN: Broken[] = [
   { file: 'drops-partial-lines.ts', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
   { file: 'no_presence_online.py', step: 5, check: '5.presence-online', hint: '"status":"online"} to every other logged-in user' },
   { file: 'closes_on_auth_failed.py', step: 5, check: '5.auth-failed', hint: 'keep the connection open', summary: 'closed the connection after auth_failed' },
+  { file: 'logs-wrong-passwords.ts', step: 5, check: '5.no-password-printed', hint: 'never print a password', summary: 'the server printed a password on its stdout' },
   { file: 'welcome-without-self.ts', step: 5, check: '5.welcome', hint: 'includes the user who just logged in', summary: 'welcome.users misses alice' },
   { file: 'decodes_each_read.py', step: 6, check: '6.say-split-utf8', hint: 'middle of a multi-byte UTF-8 character' },
   { file: 'counts-utf16-units.ts', step: 6, check: '6.say-4000-emoji', hint: '[...text].length', summary: 'it counts UTF-16 units, not characters' },
