@@ -178,6 +178,9 @@ describe('inspector proxy: forwarding', () => {
     const close = await waitForEvent(events, (e) => e.kind === 'close' && e.side === 'client', 5_000, 'the client close event');
     expect(close).toMatchObject({ error: 'ECONNRESET', reset: true });
     expect(await within(serverError, 5_000, 'the server to see the reset')).toBe('ECONNRESET');
+    await waitForEvent(events, (e) => e.kind === 'close' && e.side === 'server', 5_000, 'the server close event');
+    // Cause first: the client's reset, then the server side the proxy reset because of it.
+    expect(events.filter((e) => e.kind === 'close').map((e) => (e.kind === 'close' ? e.side : ''))).toEqual(['client', 'server']);
   });
 
   it('reports a target that refuses', async () => {
@@ -192,6 +195,9 @@ describe('inspector proxy: forwarding', () => {
     const close = await waitForEvent(events, (e) => e.kind === 'close' && e.side === 'server', 5_000, 'the refused close');
     expect(close).toMatchObject({ error: 'ECONNREFUSED' });
     expect(events.some((e) => e.kind === 'upstream')).toBe(false);
+    await waitForEvent(events, (e) => e.kind === 'close' && e.side === 'client', 5_000, 'the client close');
+    // Cause first: the refusal, then the client the proxy hung up on because of it.
+    expect(events.filter((e) => e.kind === 'close').map((e) => (e.kind === 'close' ? e.side : ''))).toEqual(['server', 'client']);
   });
 });
 

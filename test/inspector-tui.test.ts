@@ -149,7 +149,7 @@ describe('the live terminal UI under a pseudo-terminal', () => {
   it('`chatlab inspect` shows where it listens, draws live traffic, pauses, exports and quits', async () => {
     chat = await startTestServer();
     dir = await mkdtemp(join(tmpdir(), 'chatlab-tui-'));
-    screen = new Screen([join(import.meta.dirname, '..', 'bin', 'chatlab.js'), 'inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`].slice(1), dir);
+    screen = new Screen([join(import.meta.dirname, '..', 'bin', 'chatlab.js'), 'inspect', '--listen', '0', '--target', `127.0.0.1:${chat.port}`, '--export-dir', 'exports/today'].slice(1), dir);
     await screen.waitFor((t) => /listening on 127\.0\.0\.1:\d+/.test(t), 'the listening line in the title bar');
     const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(screen.text())?.[1]);
     expect(screen.line(0)).toContain('q to quit');
@@ -183,14 +183,19 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     await screen.waitFor((t) => t.includes('"while paused"'), 'the held rows after resuming');
 
     screen.press('e');
-    await screen.waitFor((t) => t.includes('exported '), 'the export message');
-    const files = (await readdir(dir)).sort();
+    // Into the folder asked for (created), never the current one; the title bar names it.
+    const exports = join(dir, 'exports', 'today');
+    await screen.waitFor((t) => t.split('\n')[0]!.includes('exported exports/today/chatlab-session-'), 'the export message with its path');
+    expect(await readdir(dir)).toEqual(['exports']);
+    const files = (await readdir(exports)).sort();
     expect(files.map((f) => f.replace(/\d{8}-\d{6}/, 'STAMP'))).toEqual(['chatlab-session-STAMP.mmd', 'chatlab-session-STAMP.svg', 'chatlab-session-STAMP.txt']);
-    expect(await readFile(join(dir, files[0]!), 'utf8')).toContain('participant C1 as bob');
+    expect(await readFile(join(exports, files[0]!), 'utf8')).toContain('participant C1 as bob');
 
     await bob.quit();
     screen.press('q');
     expect(await screen.exited).toBe(0);
+    // Printed in full once the terminal is back, where nothing cuts it.
+    for (const file of files) expect(screen.text()).toContain(`exported ${join(exports, file)}`);
   });
 });
 

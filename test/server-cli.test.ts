@@ -3,7 +3,7 @@
  * from the environment, SIGTERM telling clients and exiting 0, and one clear line for bad input.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,10 @@ describe('chatlab server', () => {
   it('takes its port from PORT when --port is absent', async () => {
     const server = run(['server', '--db', ':memory:'], { env: { PORT: '0' } });
     const [, port] = await server.line(LISTENING);
+    // Only advice that works: "users add --db :memory:" would add to a database of its own.
+    const [advice] = await server.line(/^no accounts yet: .*$/m);
+    expect(advice).not.toContain('--db :memory:');
+    expect(advice).toMatch(/clients register/);
     const socket = await FrameSocket.connect(Number(port));
     expect(await socket.nextFrame()).toMatchObject({ type: 'hello' });
     server.child.kill('SIGINT');
@@ -149,6 +153,19 @@ describe('chatlab users', () => {
     expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 0 });
     expect(await runToEnd(['users', 'remove', 'bob', '--db', db])).toMatchObject({ code: 1, stderr: `chatlab: no user "bob" in ${db}\n` });
     expect((await runToEnd(['users', 'list', '--db', db])).stdout).toBe('alice\n');
+  });
+
+  it('never creates a database for a reading command: a missing file is one clear line, exit 1', async () => {
+    const typo = join(dir, 'typo.db');
+    const list = await runToEnd(['users', 'list', '--db', typo]);
+    expect(list).toMatchObject({ code: 1, stdout: '' });
+    expect(list.stderr).toBe(`chatlab: no database "${typo}": the file does not exist (check the name; "chatlab users add <name> --db ${typo}" creates it)\n`);
+    const remove = await runToEnd(['users', 'remove', 'bob', '--db', typo]);
+    expect(remove).toMatchObject({ code: 1, stderr: list.stderr });
+    expect(existsSync(typo)).toBe(false);
+    const memory = await runToEnd(['users', 'list', '--db', ':memory:']);
+    expect(memory.code).toBe(1);
+    expect(memory.stderr).toBe('chatlab: --db :memory: is a throwaway database that lives inside one server process: name a database file\n');
   });
 
   it('imports many accounts in one process: bad lines reported by number, the good ones added, exit 1', async () => {

@@ -23,6 +23,7 @@ const BROKEN = [
   { file: 'wrong-format.ts', step: 7, check: '7.prints-message', hint: 'print each message as "<from>: <text>"' },
   { file: 'dies_on_newline.py', step: 7, check: '7.prints-multiline', hint: 'a message text may hold a newline' },
   { file: 'never_quits.py', step: 8, check: '8.quit-from-stdin', hint: 'send {"type":"quit"}' },
+  { file: 'sends_after_quit.py', step: 8, check: '8.nothing-after-quit', hint: 'do not send quit again when the input ends' },
   { file: 'no_close.py', step: 10, check: '10.closes-after-bye', hint: 'after bye, close the socket' },
 ];
 

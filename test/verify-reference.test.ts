@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { renderText, verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
+import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
@@ -57,6 +57,11 @@ describe('chatlab verify on the reference server', () => {
     expect(report.checks.find((c) => c.id === '16.restart')?.detail).toBe('not checked: the verifier did not start this server (--target), so it cannot restart it');
     // Every extension group with checks runs: the reference server advertises all seven features.
     expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'], notAdvertised: [] });
+    // The protocol cannot delete an account: the run names every one it left on the server.
+    const left = empty.server.accounts.list();
+    expect(left.length).toBeGreaterThanOrEqual(3);
+    expect([...(report.registered ?? [])].sort()).toEqual(left);
+    expect(renderText(report)).toContain(`Left on the server: ${left.length} accounts this run registered (${report.registered?.join(', ')})`);
   });
 
   test.concurrent('passes every check, with the demo accounts given', async () => {
@@ -68,6 +73,10 @@ describe('chatlab verify on the reference server', () => {
     const report = await verifyServer({ target: { host: '127.0.0.1', port: chat.port }, users, timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
+    // Step 11 still registers one account of its own.
+    const added = chat.server.accounts.list().filter((name) => !Object.hasOwn(TEST_USERS, name));
+    expect(added).toHaveLength(1);
+    expect(report.registered).toEqual(added);
   });
 
   test.concurrent('end to end: chatlab verify --json -- chatlab server --port {port} --db <file> (restarted once by 16.restart)', async () => {

@@ -46,15 +46,20 @@ const BROKEN: Broken[] = [
   { file: 'wrong-port.ts', step: 1, check: '1.listens', hint: 'read the port from the PORT environment variable', summary: 'says it listens on port' },
   { file: 'closes_on_accept.py', step: 2, check: '2.stays-open', hint: 'keep each accepted socket open', summary: 'closed the connection right after accepting it' },
   { file: 'crash-on-connect.ts', step: 2, check: '2.stays-open', hint: 'read its stderr', summary: 'exited with code 1', quietMs: 3_000 },
+  { file: 'no-error-listener.ts', step: 2, check: '2.survives-reset', hint: "socket.on('error'", summary: 'when a client reset its connection', quietMs: 3_000 },
+  { file: 'crashes_on_reset.py', step: 2, check: '2.survives-reset', hint: 'ConnectionResetError', summary: 'when a client reset its connection', quietMs: 1_000 },
   { file: 'no_hello.py', step: 3, check: '3.hello-first', hint: 'as soon as you accept a connection, send {"type":"hello"', summary: 'no answer within 2 s' },
   { file: 'sequential.py', step: 3, check: '3.hello-each', hint: 'serve every connection at the same time', summary: 'no answer within 2 s' },
   { file: 'hello-without-newline.ts', step: 3, check: '3.hello-first', hint: 'end every frame with \\n', summary: 'without the final \\n' },
   { file: 'one_read_one_frame.py', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
+  { file: 'shared-pending-buffer.ts', step: 4, check: '4.halves-on-two-connections', hint: "in that connection's session", summary: 'not error unknown_type with its id' },
   { file: 'drops-partial-lines.ts', step: 4, check: '4.login-split', hint: 'one read is not one frame: buffer until \\n' },
   { file: 'no_presence_online.py', step: 5, check: '5.presence-online', hint: '"status":"online"} to every other logged-in user' },
   { file: 'closes_on_auth_failed.py', step: 5, check: '5.auth-failed', hint: 'keep the connection open', summary: 'closed the connection after auth_failed' },
+  { file: 'logs-wrong-passwords.ts', step: 5, check: '5.no-password-printed', hint: 'never print a password', summary: 'the server printed a password on its stdout' },
   { file: 'welcome-without-self.ts', step: 5, check: '5.welcome', hint: 'includes the user who just logged in', summary: 'welcome.users misses alice' },
   { file: 'decodes_each_read.py', step: 6, check: '6.say-split-utf8', hint: 'middle of a multi-byte UTF-8 character' },
+  { file: 'counts-utf16-units.ts', step: 6, check: '6.say-4000-emoji', hint: '[...text].length', summary: 'it counts UTF-16 units, not characters' },
   { file: 'say-wrong-field.ts', step: 6, check: '6.say-read', hint: 'read the field "text"', summary: 'error bad_request' },
   { file: 'echo_to_sender.py', step: 7, check: '7.no-echo', hint: 'except the sender', summary: 'got its own message back' },
   { file: 'latin1_text.py', step: 7, check: '7.unicode', hint: 'never Latin-1', summary: 'got the text changed' },
@@ -190,7 +195,7 @@ describe('chatlab verify on sample servers', () => {
   test.concurrent('a server that only listens (lesson 1) passes --through 2, and fails step 3 without hello', async () => {
     const upTo2 = await verifyServer({ command: command('listen_only.py'), through: 2, timeouts: TEST_TIMEOUTS });
     expect(upTo2.passed, failureSummary(upTo2)).toBe(true);
-    expect(upTo2.checks.map((c) => c.step)).toEqual([1, 2]);
+    expect(upTo2.checks.map((c) => c.id)).toEqual(['1.listens', '2.stays-open', '2.survives-reset']);
     const upTo3 = await verifyServer({ command: command('listen_only.py'), through: 3, timeouts: { ...TEST_TIMEOUTS, answerMs: 1_000 } });
     expect(upTo3.failedStep).toBe(3);
     expect(upTo3.checks.find((c) => c.status === 'failed')?.failure?.summary).toContain('no answer within 1 s');

@@ -11,6 +11,6 @@ export { EventPipeline, type PipelineOptions } from './pipeline.ts';
 export { startInspector, STOP_GRACE_MS, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
 export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_VERSION } from './trace.ts';
 export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
-export { EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, type ExportFormat } from './export/index.ts';
+export { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, writeSessionExports, type ExportFormat } from './export/index.ts';
 export { PlainView, type PlainViewOptions } from './views/plain.ts';
 export type { TuiView, TuiOptions } from './views/tui.ts';

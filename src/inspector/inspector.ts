@@ -41,6 +41,8 @@ export interface InspectorOptions {
   showKeepAlive?: boolean;
   /** The views show only the rows this filter passes (the TUI can change it). The model and the trace keep every row. */
   typeFilter?: TypeFilter;
+  /** Where the TUI's `e` key writes its exports (default `chatlab-exports` in the current directory). */
+  exportDir?: string;
   /** Every event after the model applied it, with the rows it added. */
   onApplied?: (event: WireEvent, rows: Row[]) => void;
   /** Undecoded bytes allowed to wait before the view skips some with a `gap` (default 32 MiB). */
@@ -165,6 +167,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}`,
       showKeepAlive: options.showKeepAlive,
       typeFilter: options.typeFilter,
+      ...(options.exportDir !== undefined && { exportDir: options.exportDir }),
     });
   }
 

@@ -196,14 +196,12 @@ class Connection {
     const closedSides = Promise.all([this.watchClose(client, 'client'), this.watchClose(this.upstream, 'server')]);
     this.closed = closedSides.then(() => undefined);
 
+    // A failed side is passed on to the other as a reset (see watchClose), as it would be without us.
     client.on('error', (error: NodeJS.ErrnoException) => {
       this.errors.client ??= error.code ?? error.message;
-      // Pass an abrupt drop on as one: the server sees a reset, as it would without us.
-      if (!this.upstream.destroyed) this.upstream.resetAndDestroy();
     });
     this.upstream.on('error', (error: NodeJS.ErrnoException) => {
       this.errors.server ??= error.code ?? error.message;
-      if (!client.destroyed) client.resetAndDestroy();
     });
     this.upstream.once('connect', () => {
       this.connected = true;
@@ -277,6 +275,10 @@ class Connection {
         const error = this.errors[side];
         const refused = side === 'server' && !this.connected;
         this.emit({ kind: 'close', t: now(), conn: this.id, side, ...(error ? { error } : {}), ...((error && !refused) || this.cutDone ? { reset: true } : {}) });
+        // Only now pass a failure on (the server sees a reset, the client of a refused target
+        // too): the other side's close is then reported after its cause, never before it.
+        const other = side === 'client' ? this.upstream : this.client;
+        if (error && !other.destroyed) other.resetAndDestroy();
         resolve();
       });
     });

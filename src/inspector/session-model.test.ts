@@ -93,6 +93,30 @@ describe('SessionModel, edge cases', () => {
     expect(errors.map((r) => r.step)).toEqual([5, null]);
   });
 
+  it('badges no step for errors about frames the server could not read (the naive lesson-04 server)', () => {
+    // The server reads every 5-byte piece of the login as a frame and answers each with bad_frame;
+    // the last answers come after the inspector has the whole login.
+    const s = new EventScript().listening().connect(1);
+    s.s2c(1, { type: 'hello', protocol: 'chatlab/1' });
+    const login = JSON.stringify({ type: 'login', user: 'alice', password: 'wonderland' }) + '\n';
+    for (let at = 0; at < login.length; at += 5) {
+      s.bytes(1, 'c2s', login.slice(at, at + 5));
+      s.s2c(1, { type: 'error', code: 'bad_frame', message: 'a frame is one JSON object, in UTF-8, on one line' });
+    }
+    const model = run(s);
+    expect(model.rows.filter((r) => r.label === 'error').map((r) => r.step)).toEqual(new Array(Math.ceil(login.length / 5)).fill(null));
+    expect(model.steps.filter((x) => x.seen).map((x) => x.step)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('pairs an error without id with the unreadable frame just before it, not an earlier login', () => {
+    const s = new EventScript().listening().connect(1);
+    s.c2s(1, { type: 'login', user: 'alice', password: 'w' }).bytes(1, 'c2s', 'not json\n');
+    s.s2c(1, { type: 'error', code: 'bad_request', message: 'm' });
+    const model = run(s);
+    expect(model.rows.filter((r) => r.label === 'error').map((r) => r.step)).toEqual([null]);
+    expect(model.steps[4]?.seen).toBe(false);
+  });
+
   it('shows the continuations of a paged welcome as step 5, numbered, the last with the total', () => {
     const s = new EventScript().listening().connect(1);
     s.c2s(1, { type: 'login', user: 'alice', password: 'w', id: 1 });

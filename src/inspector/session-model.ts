@@ -108,6 +108,7 @@ export interface SessionModelOptions {
 interface ConnectionState {
   framer: ConnectionFramer;
   byId: Map<string, RawFrame>;
+  /** The client's latest frame, which an `ok`/`error` without id answers; unset after unreadable bytes. */
   lastRequest?: RawFrame;
   loginUser?: string;
   finSeen: Record<Direction, boolean>;
@@ -400,6 +401,8 @@ export class SessionModel {
       if (item.dir === 's2c') ({ label, summary, step } = this.pagedList(state, item.frame, { label, summary, step }));
     } else if (item.kind === 'bad') {
       this.counters.bad++;
+      // An error without id after it answers these bytes, not the request before them.
+      if (item.dir === 'c2s') state.lastRequest = undefined;
     } else {
       this.counters.frames[item.dir]++;
     }

@@ -36,6 +36,12 @@ export interface Lesson {
    */
   bonus?: boolean;
   /**
+   * The extension groups a bonus lesson's server implements (`hello.features` names): its check
+   * also runs the verifier's checks of those groups, so the mistakes the lesson warns about (a
+   * room trusted from the frame, …) are caught, not only the core.
+   */
+  extensions?: string[];
+  /**
    * The lesson's server listens with TLS, using this demo key and certificate (files in the
    * lesson folder); its client trusts exactly that certificate. The checks reach it through a
    * TLS bridge (src/lessons/tls-bridge.ts), since the verifier speaks plain TCP.

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyClient, verifyServer } from '../verify/index.ts';
+import { EXTENSION_STEPS } from '../verify/steps.ts';
 import type { CheckResult, VerifyReport } from '../verify/types.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startLessonServer } from './processes.ts';
@@ -53,10 +54,28 @@ export function lessonUsers(): { user: string; password: string }[] {
   return Object.entries(loadAccounts()).map(([user, password]) => ({ user, password }));
 }
 
-/** What every verifier run of a check shares: the lesson's step, and the caller's timeouts and progress callback. */
+/**
+ * How far the verifier checks a lesson's server: steps 1..step, and for a bonus lesson also the
+ * extension groups it implements (up to the last of them, `only` those).
+ */
+export function lessonServerScope(lesson: Lesson): { through: number; only?: string[] } {
+  const groups = lesson.extensions ?? [];
+  const steps = EXTENSION_STEPS.filter((s) => groups.includes(s.feature)).map((s) => s.step);
+  return steps.length ? { through: Math.max(...steps), only: groups } : { through: lesson.step };
+}
+
+/** The `chatlab verify` flags that check a lesson's server: `--through 15 --only private,rooms`. */
+export function lessonVerifyFlags(lesson: Lesson): string {
+  const { through, only } = lessonServerScope(lesson);
+  return `--through ${through}${only ? ` --only ${only.join(',')}` : ''}`;
+}
+
+/** What every verifier run of a check shares: the lesson's scope, and the caller's timeouts and progress callback. */
 function verifierOptions(lesson: Lesson, options: CheckLessonOptions, part: 'server' | 'client' | 'broken') {
+  // The client checks end at step 10; the server's scope includes the lesson's extension groups.
+  const scope = part === 'client' ? { through: lesson.step } : lessonServerScope(lesson);
   return {
-    through: lesson.step,
+    ...scope,
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.onCheck ? { onCheck: (result: CheckResult) => options.onCheck?.(part, result) } : {}),
   };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderText, type VerifyReport } from '../verify/index.ts';
 import { findLesson, type Lesson } from './catalogue.ts';
-import { verifyLessonClient, verifyLessonServer } from './check.ts';
+import { lessonServerScope, lessonVerifyFlags, verifyLessonClient, verifyLessonServer } from './check.ts';
 import { exportTrace, tracePath, withNominalPorts } from './inspect.ts';
 import { readReadme, renderDiagramSection, withFileSections } from './readme.ts';
 import { recordRun } from './record.ts';
@@ -21,7 +21,8 @@ function lessonOrThrow(number: number): Lesson {
 
 /**
  * The test every lesson has (lessons/NN-slug/lesson.test.ts calls it with its number):
- * - its server passes `chatlab verify --through N`;
+ * - its server passes `chatlab verify --through N` (a bonus lesson: also the checks of the
+ *   extension groups it implements, every one of them run, none left out as not advertised);
  * - its client, when it has one, passes the client checks of step N;
  * - its broken copy, when it keeps one, fails exactly at step N (so the check can tell);
  * - its README matches its code and a real run: the "what changed" diff, the transcript of
@@ -31,10 +32,12 @@ function lessonOrThrow(number: number): Lesson {
 export function describeLesson(number: number): void {
   const lesson = lessonOrThrow(number);
   describe.concurrent(`lesson ${lesson.slug}`, () => {
-    it(`server passes chatlab verify --through ${lesson.step}`, async () => {
+    const scope = lessonServerScope(lesson);
+    it(`server passes chatlab verify ${lessonVerifyFlags(lesson)}`, async () => {
       const report = await verifyLessonServer(lesson, lesson.server);
       expect(report.passed, explain(report)).toBe(true);
-      expect(report.through).toBe(lesson.step);
+      expect(report.through).toBe(scope.through);
+      if (scope.only) expect(report.extensions?.checked).toEqual(scope.only);
     });
 
     if (lesson.client) {

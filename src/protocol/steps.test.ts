@@ -66,6 +66,10 @@ describe('stepOf', () => {
     { name: 'users continuing a paged welcome (answers login)', frame: { type: 'users', users: ['b'], id: 1 }, request: { type: 'login', user: 'a', password: 'b', id: 1 }, direction: 's2c', step: 5 },
     { name: 'users answering who', frame: { type: 'users', users: ['b'], more: true, id: 1 }, request: { type: 'who', id: 1 }, direction: 's2c', step: null },
     { name: 'error to an unknown request', frame: { type: 'error', code: 'unknown_type', message: 'x' }, request: { type: 'dance' }, direction: 's2c', step: null },
+    // a frame the server could not read answers no step, whatever came before it
+    { name: 'error bad_frame after a login', frame: { type: 'error', code: 'bad_frame', message: 'x' }, request: { type: 'login', user: 'a', password: 'b' }, direction: 's2c', step: null },
+    { name: 'error frame_too_large after a login', frame: { type: 'error', code: 'frame_too_large', message: 'x' }, request: { type: 'login', user: 'a', password: 'b' }, direction: 's2c', step: null },
+    { name: 'error bad_frame after a say', frame: { type: 'error', code: 'bad_frame', message: 'x' }, request: { type: 'say', text: 'x' }, direction: 's2c', step: null },
   ];
 
   it.each(cases)('$direction $name → $step', ({ frame, direction, request, step }) => {

@@ -26,6 +26,8 @@ export const STEPS: readonly Step[] = [
 ];
 
 const LOGIN_ERRORS = new Set(['auth_failed', 'already_online']);
+/** Codes by which the server says it could not read a frame at all: such an error answers no step. */
+const UNREAD_ERRORS = new Set(['bad_frame', 'frame_too_large']);
 
 /**
  * Which of the 10 steps a frame belongs to, or `null` for frames outside the core flow.
@@ -33,6 +35,8 @@ const LOGIN_ERRORS = new Set(['auth_failed', 'already_online']);
  * the request it answers: pass that request when known; without it, `ok` counts as the
  * acknowledgement of a `say` (step 7), the only `ok` of the core. A `users` frame answering a
  * `login` continues a paged `welcome`, so it is step 5 too; other `users` frames are extensions.
+ * A `bad_frame` or `frame_too_large` error says the server could not read what it got, so it
+ * belongs to no step even after a login: a server that misreads a login must not light step 5.
  */
 export function stepOf(frame: RawFrame, direction: Direction, request?: RawFrame): StepNumber | null {
   if (direction === 'c2s') {
@@ -67,6 +71,7 @@ export function stepOf(frame: RawFrame, direction: Direction, request?: RawFrame
     case 'users':
       return request && stepOf(request, 'c2s') === 4 ? 5 : null;
     case 'error':
+      if (UNREAD_ERRORS.has(String(frame.code))) return null;
       // A refused login or register is step 5's failure branch; other refusals are outside the flow.
       if (request) return stepOf(request, 'c2s') === 4 ? 5 : null;
       return LOGIN_ERRORS.has(String(frame.code)) ? 5 : null;

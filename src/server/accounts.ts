@@ -23,6 +23,8 @@ export interface AccountStoreOptions {
   db?: ChatDatabase | string;
   /** scrypt cost for new hashes (existing hashes keep the cost they were made with). */
   scrypt?: ScryptParams;
+  /** With a path: open only an existing database file, never create one (see {@link openDatabase}). */
+  mustExist?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export class AccountStore {
   constructor(options: AccountStoreOptions = {}) {
     const db = options.db ?? MEMORY_DATABASE;
     this.ownsDb = typeof db === 'string';
-    this.db = typeof db === 'string' ? openDatabase(db) : db;
+    this.db = typeof db === 'string' ? openDatabase(db, { mustExist: options.mustExist ?? false }) : db;
     this.scrypt = { ...(options.scrypt ?? DEFAULT_SCRYPT_PARAMS) };
     checkScryptParams(this.scrypt);
     this.statements = {

@@ -74,17 +74,33 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Where ':memory:' means a throwaway database that lives as long as the server. */
 export const MEMORY_DATABASE = ':memory:';
 
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /**
+   * Open only a database that already exists (default false: create it). Commands that only read
+   * or remove must not leave an empty database behind a mistyped name; ':memory:' is refused too,
+   * as it would always be empty.
+   */
+  mustExist?: boolean;
+}
+
 /**
- * Opens (creating if needed) the server's database and migrates it to {@link SCHEMA_VERSION}.
- * Files use WAL journaling so readers never wait for the writer.
+ * Opens (creating if needed, unless `mustExist`) the server's database and migrates it to
+ * {@link SCHEMA_VERSION}. Files use WAL journaling so readers never wait for the writer.
  * @throws DatabaseError with a one-line explanation when the path cannot be used.
  */
-export function openDatabase(path: string): ChatDatabase {
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): ChatDatabase {
   const label = path === MEMORY_DATABASE ? 'the in-memory database' : `database "${path}"`;
+  const mustExist = options.mustExist ?? false;
+  if (mustExist && path === MEMORY_DATABASE) {
+    throw new DatabaseError(`--db ${MEMORY_DATABASE} is a throwaway database that lives inside one server process: name a database file`);
+  }
   if (path !== MEMORY_DATABASE) checkPath(path);
+  if (mustExist && !existsSync(path)) throw missingDatabase(path);
   let db: ChatDatabase | undefined;
   try {
-    db = new Database(path);
+    // fileMustExist also covers a file removed between the check above and this open.
+    db = new Database(path, { fileMustExist: mustExist });
     // Reading the schema forces SQLite to read the header: a file that is not a database fails here.
     if (path !== MEMORY_DATABASE) db.pragma('journal_mode = WAL');
     // In WAL mode, NORMAL syncs at checkpoints, not at every commit: history commits once per
@@ -104,6 +120,10 @@ export function openDatabase(path: string): ChatDatabase {
     if (error instanceof DatabaseError) throw error;
     throw new DatabaseError(`cannot use ${label}: ${explain(error)}`, { cause: error });
   }
+}
+
+function missingDatabase(path: string): DatabaseError {
+  return new DatabaseError(`no database "${path}": the file does not exist (check the name; "chatlab users add <name> --db ${path}" creates it)`);
 }
 
 function checkPath(path: string): void {

@@ -14,7 +14,7 @@ export { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from './limit
 export type { OutputStats } from './output-budget.ts';
 export { AccountStore, AccountError, checkNewAccount, type AccountStoreOptions } from './accounts.ts';
 export { importAccounts, parseAccountLines, type ImportEntry, type ImportFailure, type ImportOptions, type ImportProgress, type ImportResult } from './account-import.ts';
-export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase } from './database.ts';
+export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase, type OpenDatabaseOptions } from './database.ts';
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, parseHash, type ScryptParams } from './password.ts';
 export { Hub, type Member, type Audience } from './hub.ts';
 export {

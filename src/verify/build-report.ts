@@ -14,6 +14,7 @@ export function buildReport(parts: {
   exitedEarly: boolean;
   started: number;
   accounts?: VerifyReport['accounts'] | undefined;
+  registered?: string[] | undefined;
   extensions?: VerifyReport['extensions'] | undefined;
   only?: string[] | undefined;
 }): VerifyReport {
@@ -32,6 +33,7 @@ export function buildReport(parts: {
     ...(failed ? { failedStep: failed.step } : {}),
     counts: { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), ...(count('not_run') ? { notRun: count('not_run') } : {}) },
     ...(parts.accounts ? { accounts: parts.accounts } : {}),
+    ...(parts.registered?.length ? { registered: parts.registered } : {}),
     ...(parts.extensions ? { extensions: parts.extensions } : {}),
     ...(supervisor
       ? {

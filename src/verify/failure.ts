@@ -55,6 +55,8 @@ export const HINTS = {
   newline: 'end every frame with \\n: one JSON object per line (JSON.stringify(frame) + "\\n" / json.dumps(frame) + "\\n").',
   jsonLine: 'send one JSON object per line, nothing else on the line: JSON.stringify(frame) + "\\n" in JS, json.dumps(frame) + "\\n" in Python.',
   serverExited: 'your server stopped: read its stderr below for the error. A problem with one connection must never stop the whole server.',
+  survivesReset:
+    "a client that resets its connection makes every read and write on that socket fail (ECONNRESET): handle that on each connection and carry on. In Node, listen for errors on every socket, socket.on('error', …): an 'error' event nobody listens to stops the whole server. In Python, catch ConnectionResetError (an OSError) around recv() and send() and close that socket.",
   handlerDied:
     'if nothing comes back at all, the code serving this connection probably raised an exception and stopped, leaving the socket open with nobody reading it: catch errors per connection (try/except around the handling of each line, and close the socket in a finally) so one bad frame gets its error and the loop goes on.',
 } as const;

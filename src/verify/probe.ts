@@ -271,6 +271,16 @@ export class Probe {
     this.socket.destroy();
   }
 
+  /**
+   * Resets the connection (TCP RST) instead of closing it: what the peer sees when a client's
+   * machine crashes or a network drops it. The server's next read of the socket fails (ECONNRESET).
+   */
+  reset(): void {
+    if (this.socket.destroyed) return;
+    this.transcript.add({ conn: this.name, kind: 'close', by: 'verifier', detail: 'reset the connection (RST)' });
+    this.socket.resetAndDestroy();
+  }
+
   /** Releases the socket without recording anything (end-of-run cleanup). */
   dispose(): void {
     this.socket.destroy();

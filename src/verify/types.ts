@@ -73,6 +73,11 @@ export interface VerifyReport {
   extensions?: { checked: string[]; notAdvertised: string[] };
   /** Server mode: where the test accounts came from. */
   accounts?: { source: 'register' | 'given' | 'none'; users: string[] };
+  /**
+   * Server mode: every account this run created with `register`, in order (absent: none). chatlab/1
+   * cannot delete an account, so they stay on a server that keeps its accounts.
+   */
+  registered?: string[];
   process?: ProcessReport;
   /** The last events exchanged (see TRANSCRIPT_LIMITS). */
   transcript: TranscriptEventJson[];

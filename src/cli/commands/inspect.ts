@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
+import { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
 import { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from '../../inspector/views/row-filter.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
@@ -26,6 +26,7 @@ interface InspectOptions {
   dropAfter?: number;
   showKeepalive?: boolean;
   type?: TypeFilter;
+  exportDir: string;
 }
 
 interface ReplayOptions {
@@ -35,6 +36,7 @@ interface ReplayOptions {
   speed?: number;
   framing?: FramingMode;
   showReads?: boolean;
+  exportDir: string;
 }
 
 interface ExportOptions {
@@ -90,6 +92,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
     .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
+    .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .action((options: InspectOptions) => runInspect(options));
 
   inspect
@@ -102,6 +105,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--show-reads', 'draw each TCP read against the frames it holds')
     .option('--show-keepalive', SHOW_KEEPALIVE_HELP)
     .option('--type <types>', TYPE_HELP, parseType)
+    .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing (default: ${DEFAULT_EXPORT_DIR})`)
     // `inspect replay f --show-reads`: commander hands options the parent also knows to the
     // parent, so read them merged.
     .action((trace: string, _options: ReplayOptions, command: Command) => runReplay(trace, command.optsWithGlobals<ReplayOptions>()));
@@ -161,6 +165,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
       view: tui ? 'tui' : 'plain',
       showKeepAlive: options.showKeepalive === true,
       typeFilter: options.type,
+      exportDir: options.exportDir,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -180,6 +185,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
     await inspector.stop();
     const undrawn = inspector.undrawn ? [`stopped before the diagram caught up: ${inspector.undrawn.events} events (${inspector.undrawn.bytes} bytes) not drawn`] : [];
     process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
+    printExported(inspector.tui.exported);
   } else {
     inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
     await signal.promise;
@@ -215,7 +221,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
     return;
   }
   const { createTuiView } = await import('../../inspector/views/tui.ts');
-  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', showKeepAlive: options.showKeepalive === true, typeFilter: options.type });
+  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', showKeepAlive: options.showKeepalive === true, typeFilter: options.type, exportDir: options.exportDir });
   const abort = new AbortController();
   const signal = waitForSignal('inspect replay');
   void tui.quit.then(() => abort.abort());
@@ -226,7 +232,13 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
   await Promise.race([tui.quit, signal.promise]);
   signal.dispose();
   tui.destroy();
+  printExported(tui.exported);
   process.exit(0);
+}
+
+/** The files the terminal UI's `e` key wrote, one line each, once the terminal is restored. */
+function printExported(files: readonly string[]): void {
+  for (const file of files) process.stdout.write(`exported ${file}\n`);
 }
 
 function formatFromPath(path: string | undefined): ExportFormat {

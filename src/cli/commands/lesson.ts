@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
 import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
-import { cachedStatus, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
+import { cachedStatus, checkLesson, lessonVerifyFlags, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
 import { renderReadme } from '../../lessons/render.ts';
 import { joinCommand, LessonPortBusyError, runLesson } from '../../lessons/run.ts';
@@ -54,7 +54,7 @@ function partLine(label: string, report: VerifyReport, expectFail?: number): str
   }
   const failed = report.checks.find((c) => c.status === 'failed');
   return report.passed
-    ? `${label}: passes ${stepsLabel(report.through)} (${report.counts.passed} ${report.counts.passed === 1 ? 'check' : 'checks'})`
+    ? `${label}: passes ${stepsLabel(report.through, report.only)} (${report.counts.passed} check${report.counts.passed === 1 ? '' : 's'})`
     : `${label}: fails at ${failed?.id ?? `step ${report.failedStep}`}: ${failed?.failure?.summary ?? ''}`;
 }
 
@@ -217,7 +217,7 @@ export function registerLessonCommand(program: Command): void {
       const release = stopVerifierOnSignal('lesson');
       let results: LessonCheckResult[];
       if (chosen) {
-        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify --through ${chosen.step})…`);
+        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
         const result = await checkLesson(chosen, {
           // Live: the server's checks, and a client check only if it fails (the broken server is
           // meant to fail: its result is in the summary).

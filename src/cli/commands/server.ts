@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { ChatServer, DEFAULT_SERVER_LIMITS, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
+import { ChatServer, DEFAULT_SERVER_LIMITS, MEMORY_DATABASE, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
 import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
@@ -51,9 +51,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
-  if (server.accounts.list().length === 0) {
-    process.stdout.write(`no accounts yet: add one with "chatlab users add <name> --db ${options.db}", or let clients register\n`);
-  }
+  if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
   const reason = await stop.reason;
   stop.onRepeat((signal) => {
     process.stderr.write(`chatlab server: ${signal} again: stopping now, without waiting for clients to close\n`);
@@ -63,6 +61,15 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   await server.stop();
   stop.dispose();
   process.stdout.write('chatlab server stopped\n');
+}
+
+/**
+ * What to do about an empty accounts database. `users add` runs in a process of its own, so it
+ * can only add to a file: for ':memory:' (a database inside this process) it would not work.
+ */
+function noAccountsAdvice(db: string): string {
+  if (db === MEMORY_DATABASE) return 'no accounts yet: the in-memory database starts empty, so clients register their own (for fixed accounts, run with --db <file> after "chatlab users add <name> --db <file>")';
+  return `no accounts yet: add one with "chatlab users add <name> --db ${db}", or let clients register`;
 }
 
 function createServer(options: ServerCommandOptions, where: { host: string; port: number; tls: TlsCredentials | undefined }): ChatServer {

@@ -51,7 +51,7 @@ export function registerUsersCommand(program: Command): void {
     .description('print every account name, one per line')
     .option('--db <file>', 'accounts database file', DEFAULT_DB)
     .action((options: { db: string }) =>
-      withStore(options.db, (store) => {
+      withExistingStore(options.db, (store) => {
         const names = store.list();
         if (names.length === 0) process.stderr.write(`no accounts in ${options.db}\n`);
         for (const name of names) process.stdout.write(`${name}\n`);
@@ -62,7 +62,7 @@ export function registerUsersCommand(program: Command): void {
     .description('delete an account')
     .option('--db <file>', 'accounts database file', DEFAULT_DB)
     .action((user: string, options: { db: string }) =>
-      withStore(options.db, (store) => {
+      withExistingStore(options.db, (store) => {
         if (!store.remove(user)) throw new CliError(`no user "${user}" in ${options.db}`);
         process.stdout.write(`removed user ${user} from ${options.db}\n`);
       }),
@@ -97,9 +97,18 @@ function reportProgress({ done, total, added, elapsedMs }: ImportProgress): void
   process.stderr.write(`${done}/${total} accounts hashed, ${added} added (${rate}/s)\n`);
 }
 
+/** Runs `work` on the accounts in `db`, creating the database if needed (commands that add). */
 async function withStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
-  // A bad database throws here; main.ts prints it as one line.
-  const store = new AccountStore({ db });
+  return useStore(new AccountStore({ db }), work);
+}
+
+/** Runs `work` on the accounts in an existing `db`: a mistyped name must not leave an empty database behind. */
+async function withExistingStore(db: string, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
+  return useStore(new AccountStore({ db, mustExist: true }), work);
+}
+
+// A bad or missing database throws in the AccountStore constructor; main.ts prints it as one line.
+async function useStore(store: AccountStore, work: (store: AccountStore) => void | Promise<void>): Promise<void> {
   try {
     await work(store);
   } finally {

@@ -5,6 +5,7 @@ import { stopVerifierOnSignal } from '../verifier-signals.ts';
 import {
   formatCheck,
   formatFailure,
+  formatLeftBehind,
   formatHeader,
   formatSummary,
   renderJson,
@@ -147,6 +148,8 @@ export function registerVerifyCommand(program: Command): void {
         const failure = formatFailure(report, color);
         if (failure) print(failure);
         print(formatSummary(report, color));
+        const leftBehind = formatLeftBehind(report);
+        if (leftBehind) print(leftBehind);
       }
       if (!report.passed) process.exitCode = 1;
     });

@@ -1,10 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import blessed from 'blessed';
 import Sparkline from 'blessed-contrib/lib/widget/sparkline.js';
-import { exportMermaid } from '../export/mermaid.ts';
-import { exportSvg } from '../export/svg.ts';
-import { exportText } from '../export/text.ts';
+import { writeSessionExports } from '../export/session-files.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { cellPane, patchBlessedWidths } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
@@ -21,7 +18,7 @@ export interface TuiOptions {
    * (replay: the recorded times). Default `wall`.
    */
   clock?: 'wall' | 'model';
-  /** Where `e` writes its exports (default: the current directory). */
+  /** Where `e` writes its exports (default `chatlab-exports` in the current directory, see export/session-files.ts). */
   exportDir?: string;
   /** Draw keep-alive `ping`/`pong` rows from the start (default: hidden and counted; `a` toggles). */
   showKeepAlive?: boolean;
@@ -42,6 +39,8 @@ export interface TuiView {
   setTitle(text: string): void;
   /** Resolves when the user quits (q, Ctrl-C). */
   readonly quit: Promise<void>;
+  /** Every file `e` wrote, absolute paths in order (to print once the terminal is restored). */
+  readonly exported: readonly string[];
   /** Restores the terminal. Afterwards the other methods do nothing. */
   destroy(): void;
 }
@@ -59,7 +58,7 @@ const KEY_HELP = [
   ['a', 'show / hide keep-alive ping/pong (--show-keepalive)'],
   ['r', 'show / hide TCP read rows (--show-reads)'],
   ['[  ]', 'scroll the detail pane'],
-  ['e', 'export the diagram (.mmd, .svg, .txt) to the current directory'],
+  ['e', 'export .mmd .svg .txt to chatlab-exports/ or --export-dir'],
   ['?  h', 'this help'],
   ['q  Ctrl-C', 'quit'],
 ];
@@ -99,10 +98,10 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)}M`;
 }
 
-function stamp(): string {
-  const d = new Date();
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+/** A path as short as it can be shown in the title bar: relative to the current directory when inside it. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
 }
 
 /**
@@ -370,13 +369,12 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     detailScroll += 3;
     dirty = true;
   });
+  const exported: string[] = [];
   screen.key(['e'], () => {
-    const base = join(options.exportDir ?? process.cwd(), `chatlab-session-${stamp()}`);
     try {
-      writeFileSync(`${base}.mmd`, exportMermaid(model));
-      writeFileSync(`${base}.svg`, exportSvg(model));
-      writeFileSync(`${base}.txt`, exportText(model));
-      status = `exported ${base}.{mmd,svg,txt}`;
+      const files = writeSessionExports(model, options.exportDir);
+      exported.push(...files);
+      status = `exported ${shortPath(files[0] ?? '').replace(/\.mmd$/, '')}.{mmd,svg,txt}`;
     } catch (error) {
       status = `export failed: ${(error as Error).message}`;
     }
@@ -407,6 +405,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
 
   let destroyed = false;
   return {
+    exported,
     addRows(rows) {
       if (destroyed) return;
       for (const row of rows) {

@@ -323,6 +323,31 @@ const quitFromStdin: Check<ClientContext> = {
   },
 };
 
+/**
+ * Lesson 08's warning: once it has sent quit, a client sends nothing more, neither the lines
+ * typed after /quit nor a second quit when its input ends (Ctrl-D, the end of a piped file).
+ */
+const nothingAfterQuit: Check<ClientContext> = {
+  id: '8.nothing-after-quit',
+  step: 8,
+  title: 'after quit, nothing more is sent: not a line typed after /quit, not a second quit at the end of input',
+  async run(ctx) {
+    const client = ctx.client!;
+    ctx.type(`typed after quit ${nonce()}`);
+    ctx.endInput();
+    const wait = await client.next(() => true, ctx.timeouts.quietMs, { what: 'nothing after quit' });
+    if (wait.kind !== 'frame') return;
+    const { received } = wait;
+    fail({
+      summary: `the client sent ${received.frame ? `"${received.frame.type}"` : 'a line'} after its quit`,
+      expected: 'nothing more from the client until bye arrives',
+      received: showBytes(received.raw),
+      hint: 'once quit is sent, the client is leaving: remember it (a leaving flag), stop reading stdin (or ignore what it brings), and do not send quit again when the input ends.',
+      culprit: received.seq,
+    });
+  },
+};
+
 const showsOffline: Check<ClientContext> = {
   id: '9.shows-offline',
   step: 9,
@@ -379,4 +404,4 @@ const exits: Check<ClientContext> = {
 };
 
 /** Every client check, in the order they run (steps 1 → 10). */
-export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, rateLimitedLines, printsMessage, printsMultiline, quitFromStdin, showsOffline, closesAfterBye, exits];
+export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, rateLimitedLines, printsMessage, printsMultiline, quitFromStdin, nothingAfterQuit, showsOffline, closesAfterBye, exits];

@@ -76,6 +76,12 @@ export class ClientContext {
     this.process.writeLine(line);
   }
 
+  /** Ends the client's stdin (what Ctrl-D, or the end of a piped file, does). */
+  endInput(): void {
+    this.transcript.add({ conn: 'client', kind: 'stdin', text: '<end of input>' });
+    this.process.closeStdin();
+  }
+
   /** "exited with code 1" once the client has exited, else null. */
   clientExit(waitMs = 250): Promise<string | null> {
     return this.process.exitDescription(waitMs);

@@ -124,6 +124,18 @@ export function formatSummary(report: VerifyReport, color = false): string {
   );
 }
 
+/**
+ * The accounts the run registered and could not remove (chatlab/1 has no way to delete one), or
+ * '' when it registered none: a run against a server that keeps its accounts must not leave them
+ * behind unsaid.
+ */
+export function formatLeftBehind(report: VerifyReport): string {
+  const names = report.registered ?? [];
+  if (names.length === 0) return '';
+  const count = names.length === 1 ? '1 account' : `${names.length} accounts`;
+  return `Left on the server: ${count} this run registered (${names.join(', ')}). chatlab/1 cannot delete accounts: they stay if the server keeps its accounts (on a chatlab server: chatlab users remove <name> --db <file>).`;
+}
+
 /** The whole human-readable report (the CLI prints the same pieces as they come). */
 export function renderText(report: VerifyReport, color = false): string {
   const parts = [
@@ -133,5 +145,7 @@ export function renderText(report: VerifyReport, color = false): string {
   const failure = formatFailure(report, color);
   if (failure) parts.push(failure);
   parts.push(formatSummary(report, color));
+  const leftBehind = formatLeftBehind(report);
+  if (leftBehind) parts.push(leftBehind);
   return parts.join('\n');
 }

@@ -1,6 +1,6 @@
 import { PROTOCOL } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
-import { HINTS, fail, seconds } from '../failure.ts';
+import { CheckFailure, HINTS, fail, seconds } from '../failure.ts';
 import type { Check } from '../runner.ts';
 import { describeExit, waitForPort } from '../supervisor.ts';
 import type { ServerContext } from './context.ts';
@@ -81,6 +81,44 @@ const staysOpen: Check<ServerContext> = {
   },
 };
 
+/**
+ * Step 2 — connect: a client that resets its connection (a crash, a dropped network) must not
+ * take the server down. Lesson 02's habit: an `error` listener on every socket.
+ */
+const survivesReset: Check<ServerContext> = {
+  id: '2.survives-reset',
+  step: 2,
+  title: 'a client that resets its connection (RST) does not stop the server: a new connection still works',
+  async run(ctx) {
+    const rude = await ctx.open('reset');
+    // Let the server accept it (its hello shows it did; before step 3 there is none to wait
+    // for), so the reset hits a socket the server reads.
+    await rude.next(() => true, ctx.timeouts.quietMs, { what: 'a hello, if any' });
+    rude.reset();
+    const crashed = (exit: string): never => fail({ summary: `the server process ${exit} when a client reset its connection (RST)`, hint: HINTS.survivesReset });
+    // A server that does not handle the reset dies a moment after it: give that the quiet window.
+    const exit = ctx.supervisor ? await ctx.supervisor.exitDescription(ctx.timeouts.quietMs) : null;
+    if (exit) crashed(exit);
+    const after = await ctx.open('after-reset').catch((error: unknown) => {
+      // --target: no process to watch, but a server that stopped refuses the next connection.
+      if (error instanceof CheckFailure) fail({ ...error.report, summary: `after a client reset its connection, ${error.report.summary}`, hint: HINTS.survivesReset });
+      throw error;
+    });
+    const closed = await after.waitForClose(ctx.timeouts.quietMs);
+    const later = await ctx.serverExit();
+    if (later) crashed(later);
+    if (closed || ctx.idle?.finished) {
+      fail({
+        summary: `after a client reset its connection, the server closed ${closed ? 'a new connection' : 'the connection opened before it'}`,
+        expected: 'the other connections stay open: a reset ends only the connection it happens on',
+        hint: HINTS.survivesReset,
+      });
+    }
+    after.end();
+    return 'the server kept running after a reset, and accepted a new connection';
+  },
+};
+
 /** Step 3 — accept: hello first, valid, on every connection. */
 const helloFirst: Check<ServerContext> = {
   id: '3.hello-first',
@@ -141,4 +179,4 @@ const helloEach: Check<ServerContext> = {
 };
 
 /** The checks of steps 1–3, in order. */
-export const connectChecks: Check<ServerContext>[] = [listens, staysOpen, helloFirst, helloEach];
+export const connectChecks: Check<ServerContext>[] = [listens, staysOpen, survivesReset, helloFirst, helloEach];

@@ -223,6 +223,7 @@ const registerAccount: Check<ServerContext> = {
     const request = { type: 'register', ...account, id: 'reg-1' };
     const answer = await ask(ctx, probe, request, `an answer to ${json(request)}`, 'your hello lists "register": answer a register with {"type":"ok","id":…}, also before login.');
     requireOk(answer, request, 'a register of a new name, before login,', 'register is allowed before login: create the account and answer {"type":"ok","id":…} (registering does not log in).');
+    ctx.registered.push(account.user);
     const again = { type: 'register', user: account.user, password: 'another-pw', id: 'reg-2' };
     const second = await ask(ctx, probe, again, `an answer to registering ${account.user} again`, 'answer a register of a taken name with error user_exists.');
     requireError(second, again, 'user_exists', 'a register of a name that was just registered', 'a name that already has an account gets {"type":"error","code":"user_exists",…} with the request\'s id, and the account keeps its first password.');

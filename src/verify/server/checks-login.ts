@@ -86,6 +86,7 @@ const accounts: Check<ServerContext> = {
       const wait = await probe.next(answerOf('ok'), registerMs);
       if (wait.kind === 'frame' && wait.received.frame?.type === 'ok') {
         created.push(account);
+        ctx.registered.push(account.user);
         continue;
       }
       refusal =
@@ -359,4 +360,29 @@ const alreadyOnline: Check<ServerContext> = {
 };
 
 /** The checks of steps 4–5, in order. */
-export const loginChecks: Check<ServerContext>[] = [accounts, loginRead, loginSplit, severalPerWrite, welcome, onlineList, pagedLists, presenceOnline, authFailed, bothAnswered, alreadyOnline];
+/**
+ * Lesson 05's warning: a server never prints a password, not even a wrong one (logs are read by
+ * people who must not learn them). Only a server the verifier started has output to read.
+ */
+const noPasswordPrinted: Check<ServerContext> = {
+  id: '5.no-password-printed',
+  step: 5,
+  title: 'the server prints no password, right or wrong',
+  async run(ctx) {
+    const supervisor = ctx.supervisor;
+    if (!supervisor) return 'not checked with --target: the verifier cannot see the output';
+    // The wrong passwords of this step contain the right ones (see wrong()), so these find both.
+    const passwords = ctx.accounts.map((a) => a.password).filter((p) => p.length >= 4);
+    for (const line of supervisor.output) {
+      const password = passwords.find((p) => line.text.includes(p));
+      if (password === undefined) continue;
+      fail({
+        summary: `the server printed a password on its ${line.stream}`,
+        received: line.text.replaceAll(password, '<the password>'),
+        hint: 'never print a password, not even a wrong one: log the user name and the outcome (logged in, auth_failed), nothing more.',
+      });
+    }
+  },
+};
+
+export const loginChecks: Check<ServerContext>[] = [accounts, loginRead, loginSplit, severalPerWrite, welcome, onlineList, pagedLists, presenceOnline, authFailed, bothAnswered, alreadyOnline, noPasswordPrinted];

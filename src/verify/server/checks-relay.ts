@@ -1,7 +1,7 @@
-import { encodeFrame, type RawFrame } from '../../protocol/index.ts';
+import { MAX_TEXT_CHARS, encodeFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, sentence } from '../failure.ts';
-import { nonceOf } from '../nonce.ts';
+import { nonce, nonceOf } from '../nonce.ts';
 import type { Probe, Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import { answerOf, errorCode, json, type ServerContext } from './context.ts';
@@ -80,6 +80,62 @@ const saySplitUtf8: Check<ServerContext> = {
     const wave = bytes.indexOf(Buffer.from('👋'));
     const world = bytes.indexOf(Buffer.from('世'));
     await readSay(ctx, ctx.alice!, frame, bytes, [wave + 2, world + 1], HINTS.utf8Split);
+  },
+};
+
+/** A text of `chars` code points: emoji (2 UTF-16 units, 4 bytes each), a space and the nonce. */
+function emojiText(chars: number): string {
+  const tag = nonce();
+  return `${'👋'.repeat(chars - 1 - tag.length)} ${tag}`;
+}
+
+/**
+ * Sends a say and tells whether the server refused it: the error it answered, or undefined once
+ * the say reached another user (or, when the run stops at step 6, after the quiet wait).
+ */
+async function refusalOf(ctx: ServerContext, sender: Probe, frame: RawFrame): Promise<Received | undefined> {
+  const recipient = ctx.others(sender)[0]!;
+  const waitedMs = ctx.moveWaitMs(6);
+  const stop = new AbortController();
+  await sender.send(encodeFrame(frame), { frames: [frame] });
+  const result = await Promise.race([
+    recipient.next(carries(String(frame.text)), waitedMs, { consume: false, signal: stop.signal }).then((wait) => ({ who: 'recipient' as const, wait })),
+    sender.next((r) => r.frame === undefined || r.frame.type === 'error', waitedMs, { signal: stop.signal }).then((wait) => ({ who: 'sender' as const, wait })),
+  ]);
+  stop.abort();
+  if (result.who === 'recipient' || result.wait.kind === 'timeout') return undefined;
+  if (result.wait.kind === 'frame' && result.wait.received.frame) return result.wait.received;
+  fail(await ctx.explainWait(sender, result.wait, `the relay of ${sender.name}'s say`, waitedMs, { timeout: 'read every say of 1–4,000 characters.' }));
+}
+
+/**
+ * Lesson 06's warning: JavaScript's `.length` counts UTF-16 units, so a server that measures the
+ * text with it refuses 4,000 emoji as 8,000 characters. Told apart from other refusals by a
+ * second say that is 4,000 UTF-16 units long: a `.length` server takes that one. (A server that
+ * refuses both does not read the text as UTF-8 characters at all: 7.unicode shows that one.)
+ */
+const sayLongestEmoji: Check<ServerContext> = {
+  id: '6.say-4000-emoji',
+  step: 6,
+  title: 'a say of 4,000 characters, all emoji (8,000 UTF-16 units), is not refused as too long',
+  async run(ctx) {
+    const sender = ctx.alice!;
+    // No ids: a server past step 7 would answer ok, and a stray ok could pass for a later answer.
+    const longest = { type: 'say', text: emojiText(MAX_TEXT_CHARS) };
+    const refused = await refusalOf(ctx, sender, longest);
+    if (!refused) return undefined;
+    if (errorCode(refused) !== 'bad_request') {
+      fail({ summary: `the server answered error ${errorCode(refused)} to a valid say of 4,000 emoji`, received: showBytes(refused.raw), hint: 'accept {"type":"say","text":"…"} of 1–4,000 characters from a logged-in user.', culprit: refused.seq });
+    }
+    const half = { type: 'say', text: emojiText(MAX_TEXT_CHARS / 2) };
+    if (await refusalOf(ctx, sender, half)) return 'refused 2,000 emoji too: the text is not read as UTF-8 characters (see 7.unicode)';
+    fail({
+      summary: 'the server refused a say of 4,000 emoji as too long, but took one of 2,000: it counts UTF-16 units, not characters',
+      expected: 'a text of 4,000 characters is accepted, whatever the characters',
+      received: showBytes(refused.raw),
+      hint: "a text may have 4,000 characters, counted as code points: an emoji is one. JavaScript's text.length counts UTF-16 units (an emoji is 2): count [...text].length (len(text) in Python).",
+      culprit: refused.seq,
+    });
   },
 };
 
@@ -301,4 +357,4 @@ const onlyLoggedIn: Check<ServerContext> = {
 };
 
 /** The checks of steps 6–7, in order. */
-export const relayChecks: Check<ServerContext>[] = [sayRead, saySplitUtf8, notLoggedIn, relayed, unicode, okWithId, forgedFrom, noEcho, onlyLoggedIn];
+export const relayChecks: Check<ServerContext>[] = [sayRead, saySplitUtf8, sayLongestEmoji, notLoggedIn, relayed, unicode, okWithId, forgedFrom, noEcho, onlyLoggedIn];

@@ -56,6 +56,8 @@ export class ServerContext {
   /** The accounts the checks log in with: [alice, bob, carol?] roles. */
   accounts: Account[] = [];
   accountSource: 'register' | 'given' | 'none' = 'none';
+  /** Every account a check created with `register` (the report lists them: they cannot be removed). */
+  readonly registered: string[] = [];
   /** Connection opened at step 2 that never logs in: it must never receive messages. */
   idle?: Probe;
   /** Logged-in connections by role. */

@@ -120,6 +120,7 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     exitedEarly,
     started,
     accounts: ctx.accounts.length ? { source: ctx.accountSource, users: ctx.accounts.map((a) => a.user) } : undefined,
+    registered: ctx.registered,
     extensions: extensionSummary(checks),
     only,
   });
