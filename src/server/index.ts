@@ -17,6 +17,9 @@ export { importAccounts, parseAccountLines, type ImportEntry, type ImportFailure
 export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase } from './database.ts';
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, parseHash, type ScryptParams } from './password.ts';
 export { Hub, type Member, type Audience } from './hub.ts';
+export { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
+export type { Peer, PeerHandler, PeerState, CloseOptions } from './peer.ts';
+export { ChatCore, type ChatCoreDeps } from './core.ts';
 export {
   ChatServerEventStream,
   type ChatServerEvents,

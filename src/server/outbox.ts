@@ -128,7 +128,7 @@ export class Outbox implements BudgetedOutbox {
     return this.counted;
   }
 
-  /** When the socket last pushed back (`Date.now()`), while we still wait for `'drain'`; else undefined. */
+  /** When the socket last pushed back (the budget's `clock.now()`), while we still wait for `'drain'`; else undefined. */
   get waitingSince(): number | undefined {
     return this.waitingForDrain ? this.blockedAt : undefined;
   }
@@ -172,7 +172,7 @@ export class Outbox implements BudgetedOutbox {
     const data = this.takeQueued();
     if (!this.socket.write(data)) {
       this.waitingForDrain = true;
-      this.blockedAt = Date.now();
+      this.blockedAt = this.budget.clock.now();
       // Listened for only while blocked: an idle connection holds no listener closure.
       this.socket.once('drain', () => this.drained());
     }
