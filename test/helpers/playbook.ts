@@ -15,7 +15,7 @@
  * ```
  *
  * Each `expect` takes the next frame the peer received and matches it with `toMatchObject` (the
- * fields given must be equal; others are not checked). A script is run by awaiting it. It fails
+ * fields given must be equal; others are not checked); `expectExact` with `toEqual`. A script is run by awaiting it. It fails
  * when a step fails, when a frame is left unconsumed at the end (every frame must be accounted
  * for), and when it was built but never awaited (checked after each test).
  *
@@ -162,6 +162,13 @@ export class Playbook implements PromiseLike<void> {
     });
   }
 
+  /** The next frames `name` received are exactly these (`toEqual`: no field more or less). */
+  expectExact(name: string, ...frames: ExpectedFrame[]): this {
+    return this.step(`expectExact(${name}, ${frames.map(describe).join(', ')})`, () => {
+      for (const frame of frames) this.take(this.peer(name), frame, true);
+    });
+  }
+
   /** `name` has no frame left to consume (every peer when no name is given). */
   expectNothing(...names: string[]): this {
     return this.step(`expectNothing(${names.join(', ')})`, () => {
@@ -286,10 +293,11 @@ export class Playbook implements PromiseLike<void> {
     }
   }
 
-  private take(peer: FakePeer, expected: ExpectedFrame): void {
+  private take(peer: FakePeer, expected: ExpectedFrame, exact = false): void {
     const frame = peer.received.shift();
     if (frame === undefined) throw new Error(`${peer.name} received nothing; expected ${describe(expected)}`);
-    expect(frame, `the next frame ${peer.name} received`).toMatchObject(expected);
+    if (exact) expect(frame, `the next frame ${peer.name} received`).toEqual(expected);
+    else expect(frame, `the next frame ${peer.name} received`).toMatchObject(expected);
   }
 }
 
