@@ -1,15 +1,16 @@
 /**
  * End to end: message history. Every relayed message gets a server-assigned msgid and is kept in
  * SQLite; after welcome the last messages are replayed (history: true, then history_end); `since`
- * limits the replay to what a reconnecting client missed; `join` replays the room; `history`
- * pages back; it all survives a restart with a file database.
+ * limits the replay to what a reconnecting client missed; `join` replays the room; it all
+ * survives a restart with a file database. Paging with `history` is a rule of the core, played
+ * without sockets in core-history.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
-import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
 import { loginWith, takeHistory, texts } from './helpers/extensions.ts';
 
@@ -183,76 +184,6 @@ describe('join replays the room', () => {
       ['bob', 'rust', 'cargo run'],
     ]);
     expect(end).toEqual({ type: 'history_end', room: 'rust', count: 2, last_msgid: messages[1]?.msgid });
-  });
-});
-
-describe('paging with history', () => {
-  it('join has no since: the room’s last messages come whatever since it carries', async () => {
-    chat = await startTestServer();
-    const alice = await chat.login('alice');
-    alice.send({ type: 'join', room: 'rust', id: 'j' });
-    await alice.next('users');
-    await takeHistory(alice);
-    await sayAll(alice, ['r1', 'r2'], 'rust');
-    alice.send({ type: 'join', room: 'rust', since: Number.MAX_SAFE_INTEGER, id: 'again' });
-    expect(await alice.nextFrame()).toEqual({ type: 'users', room: 'rust', users: ['alice'], id: 'again' });
-    const { messages, end } = await takeHistory(alice);
-    expect(texts(messages)).toEqual(['r1', 'r2']);
-    expect(end).toEqual({ type: 'history_end', room: 'rust', count: 2, last_msgid: messages[1]?.msgid });
-  });
-
-  it('pages back through a room with before and limit', async () => {
-    chat = await startTestServer();
-    const alice = await chat.login('alice');
-    await sayAll(alice, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
-    const pages: string[][] = [];
-    let before: number | undefined;
-    for (let page = 0; page < 4; page++) {
-      alice.send({ type: 'history', room: 'lobby', limit: 3, id: page, ...(before !== undefined && { before }) });
-      const { messages, end } = await takeHistory(alice);
-      expect(end).toEqual({ type: 'history_end', room: 'lobby', count: messages.length, id: page });
-      pages.push(texts(messages));
-      before = messages[0]?.msgid as number | undefined;
-      if (before === undefined) break;
-    }
-    expect(pages).toEqual([['m5', 'm6', 'm7'], ['m2', 'm3', 'm4'], ['m1'], []]);
-  });
-
-  it('pages a private conversation with to; refuses what the user may not read', async () => {
-    chat = await startTestServer();
-    const alice = await chat.login('alice');
-    const bob = await chat.login('bob');
-    await alice.next('presence');
-    alice.send({ type: 'say', to: 'bob', text: 'a→b' });
-    bob.send({ type: 'say', to: 'alice', text: 'b→a' });
-    alice.send({ type: 'say', to: 'carol', text: 'a→c' });
-    await bob.next('message');
-    await alice.next('message');
-    alice.send({ type: 'history', to: 'bob', id: 'h' });
-    const { messages, end } = await takeHistory(alice);
-    expect(messages.map((m: RawFrame) => m.text)).toEqual(['a→b', 'b→a']);
-    expect(end).toEqual({ type: 'history_end', to: 'bob', count: 2, id: 'h' });
-
-    alice.send({ type: 'history', room: 'rust', id: 1 });
-    expect(await alice.nextFrame()).toEqual(error('unknown_room', 1));
-    bob.send({ type: 'join', room: 'rust' });
-    await takeHistory((await bob.next('users'), bob));
-    alice.send({ type: 'history', room: 'rust', id: 2 });
-    expect(await alice.nextFrame()).toEqual(error('not_in_room', 2));
-    alice.send({ type: 'history', to: 'nobody', id: 3 });
-    expect(await alice.nextFrame()).toEqual(error('unknown_user', 3));
-    alice.send({ type: 'history', to: 'bob', room: 'lobby', id: 4 });
-    expect(await alice.nextFrame()).toEqual(error('bad_request', 4));
-    alice.send({ type: 'history', limit: 0, id: 5 });
-    expect(await alice.nextFrame()).toEqual(error('bad_request', 5));
-  });
-
-  it('lowers a limit over historyPageLimit', async () => {
-    chat = await startTestServer({ limits: { historyPageLimit: 2 } });
-    const alice = await chat.login('alice');
-    await sayAll(alice, ['1', '2', '3']);
-    alice.send({ type: 'history', limit: 100, id: 'h' });
-    expect(texts((await takeHistory(alice)).messages)).toEqual(['2', '3']);
   });
 });
 
