@@ -1,15 +1,7 @@
 import { LOBBY, compareCodePoints, type RoomCount, type ServerFrame } from '../protocol/index.ts';
-import { LocalRecipients, type Audience, type MemberDirectory, type RecipientSet } from './recipients.ts';
+import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
-export type { Audience } from './recipients.ts';
-
-/** Someone logged in, as the hub sees them: a name and a way to hand them encoded frames. */
-export interface Member {
-  /** The logged-in user name. */
-  readonly user: string;
-  /** Queues already-encoded frame bytes for this member (never throws). */
-  deliver(bytes: Buffer): void;
-}
+export type { Audience, Member } from './recipients.ts';
 
 /** Options of a {@link Hub}. */
 export interface HubOptions {

@@ -6,7 +6,7 @@
  */
 import type { DecodeResult, RawFrame, ServerFrame } from '../protocol/index.ts';
 import type { TimerHandle } from './clock.ts';
-import type { Member } from './hub.ts';
+import type { Member } from './recipients.ts';
 import type { OverflowInfo } from './outbox.ts';
 
 export type { OverflowInfo };

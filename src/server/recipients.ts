@@ -6,7 +6,14 @@
  * {@link LocalRecipients}, over this process's members, is the only implementation today.
  */
 import { encodeFrame, type ServerFrame } from '../protocol/index.ts';
-import type { Member } from './hub.ts';
+
+/** Someone logged in, as the hub sees them: a name and a way to hand them encoded frames. */
+export interface Member {
+  /** The logged-in user name. */
+  readonly user: string;
+  /** Queues already-encoded frame bytes for this member (never throws). */
+  deliver(bytes: Buffer): void;
+}
 
 /** Who a frame goes to: the members of a room (`lobby` is everyone online) or one user. */
 export type Audience = { room: string } | { user: string };
