@@ -3,7 +3,7 @@
  * conversation), played against the core (see test/helpers/playbook.ts). The replay after
  * welcome, retention and restarts with a file database stay in server-history.test.ts, over TCP.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorFrame as error } from './helpers/chat-server.ts';
 import { play, type Playbook } from './helpers/playbook.ts';
 
@@ -94,5 +94,119 @@ describe('paging with history', () => {
       .send('alice', { type: 'history', limit: 100, id: 'h' })
       .expect('alice', ...replayed('2', '3'))
       .expectExact('alice', { type: 'history_end', room: 'lobby', count: 2, id: 'h' });
+  });
+});
+
+describe('history replay after welcome', () => {
+  it('replays lobby in msgid order with history: true, then history_end; live messages carry msgid', async () => {
+    const script = play().login('alice').login('bob');
+    const ts = script.clock.now();
+    await script
+      .send('alice', { type: 'say', text: 'one' }, { type: 'say', text: 'two' })
+      .send('bob', { type: 'say', text: 'three' })
+      .expect('bob', { type: 'message', text: 'one', msgid: 1 }, { type: 'message', text: 'two', msgid: 2 })
+      .expect('alice', { type: 'message', text: 'three', msgid: 3 })
+      .connect('carol')
+      .send('carol', { type: 'login', user: 'carol', password: 'caroline' })
+      .expectExact(
+        'carol',
+        { type: 'welcome', user: 'carol', users: ['alice', 'bob', 'carol'] },
+        { type: 'message', from: 'alice', room: 'lobby', text: 'one', ts, msgid: 1, history: true },
+        { type: 'message', from: 'alice', room: 'lobby', text: 'two', ts, msgid: 2, history: true },
+        { type: 'message', from: 'bob', room: 'lobby', text: 'three', ts, msgid: 3, history: true },
+        { type: 'history_end', count: 3, last_msgid: 3 },
+      )
+      .expect('alice', { type: 'presence', user: 'carol' })
+      .expect('bob', { type: 'presence', user: 'carol' });
+  });
+
+  it('a fresh server replays nothing and sends no history_end to a login without since', async () => {
+    await play()
+      .login('alice')
+      .expectNothing('alice')
+      .login('bob', { extra: { since: 0 } }) // asking with since always gets the end marker
+      .expectExact('bob', { type: 'history_end', count: 0, last_msgid: 0 });
+  });
+
+  it('since: a reconnecting client gets only what it missed', async () => {
+    const script = play().login('alice').login('bob');
+    sayAll(script, 'alice', ['before 1', 'before 2']);
+    await script
+      .expect('bob', { type: 'message', msgid: 1 }, { type: 'message', msgid: 2 })
+      .drop('bob')
+      .expect('alice', { type: 'presence', user: 'bob', status: 'offline' })
+      .send('alice', { type: 'say', text: 'missed 1' }, { type: 'say', text: 'missed 2' })
+      .login('back', { user: 'bob', extra: { since: 2 } })
+      .expect('back', ...replayed('missed 1', 'missed 2'))
+      .expectExact('back', { type: 'history_end', count: 2, last_msgid: 4 });
+  });
+
+  it('replays at most historyReplayLimit per conversation', async () => {
+    const script = play({ limits: { historyReplayLimit: 2 } }).login('alice');
+    sayAll(script, 'alice', ['a', 'b', 'c', 'd']);
+    await script
+      .login('bob')
+      .expect('bob', ...replayed('c', 'd'))
+      .expectExact('bob', { type: 'history_end', count: 2, last_msgid: 4 });
+  });
+
+  it('a historyReplayLimit of 0 turns replay off', async () => {
+    const script = play({ limits: { historyReplayLimit: 0 } }).login('carol');
+    sayAll(script, 'carol', ['x']);
+    await script.login('dave').expectNothing('dave');
+  });
+
+  it('since: when a group missed more than historyReplayLimit, the newest are replayed; a page fills the gap', async () => {
+    const script = play({ limits: { historyReplayLimit: 2 } }).login('alice');
+    sayAll(script, 'alice', ['seen', 'm1', 'm2', 'm3', 'm4']);
+    await script
+      .login('bob', { extra: { since: 1 } })
+      .expect('bob', ...replayed('m3', 'm4'))
+      .expectExact('bob', { type: 'history_end', count: 2, last_msgid: 5 })
+      .send('bob', { type: 'history', before: 4, limit: 5, id: 'gap' })
+      .expect('bob', ...replayed('seen', 'm1', 'm2'))
+      .expectExact('bob', { type: 'history_end', room: 'lobby', count: 3, id: 'gap' });
+  });
+
+  it('replays the user’s private conversations too', async () => {
+    await play()
+      .login('alice')
+      .login('bob')
+      .send('alice', { type: 'say', to: 'bob', text: 'private hello', id: 1 })
+      .expect('alice', { type: 'ok', id: 1 })
+      .expect('bob', { type: 'message', to: 'bob', text: 'private hello' })
+      .send('bob', { type: 'say', text: 'public reply' })
+      .expect('alice', { type: 'message', text: 'public reply' })
+      .drop('bob')
+      .expect('alice', { type: 'presence', user: 'bob', status: 'offline' })
+      .login('back', { user: 'bob' })
+      .expectExact(
+        'back',
+        { type: 'message', from: 'alice', to: 'bob', text: 'private hello', ts: expect.any(Number), msgid: 1, history: true },
+        { type: 'message', from: 'bob', room: 'lobby', text: 'public reply', ts: expect.any(Number), msgid: 2, history: true },
+        { type: 'history_end', count: 2, last_msgid: 2 },
+      );
+  });
+
+  it('a room’s last messages follow the users answer, even after the room emptied', async () => {
+    const script = play().login('alice').login('bob');
+    for (const name of ['alice', 'bob']) script.send(name, { type: 'join', room: 'rust' }).expect(name, { type: 'users' }, { type: 'history_end' });
+    await script
+      .expect('alice', { type: 'presence', user: 'bob', room: 'rust' })
+      .send('alice', { type: 'say', room: 'rust', text: 'fn main() {}' })
+      .send('bob', { type: 'say', room: 'rust', text: 'cargo run' }, { type: 'say', text: 'in the lobby' })
+      .expect('bob', { type: 'message', text: 'fn main() {}' })
+      .expect('alice', { type: 'message', text: 'cargo run' }, { type: 'message', text: 'in the lobby' })
+      .send('alice', { type: 'leave', room: 'rust', id: 'l' })
+      .expect('alice', { type: 'ok', id: 'l' })
+      .expect('bob', { type: 'presence', user: 'alice', room: 'rust', status: 'offline' })
+      .send('bob', { type: 'leave', room: 'rust', id: 'l' })
+      .expect('bob', { type: 'ok', id: 'l' })
+      .login('carol')
+      .expect('carol', ...replayed('in the lobby'), { type: 'history_end', count: 1 })
+      .send('carol', { type: 'join', room: 'rust', id: 'j' })
+      .expectExact('carol', { type: 'users', room: 'rust', users: ['carol'], id: 'j' })
+      .expect('carol', { from: 'alice', room: 'rust', text: 'fn main() {}' }, { from: 'bob', room: 'rust', text: 'cargo run' })
+      .expectExact('carol', { type: 'history_end', room: 'rust', count: 2, last_msgid: 2 });
   });
 });
