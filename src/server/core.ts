@@ -96,8 +96,8 @@ export class ChatCore implements PeerHandler {
   // ------------------------------------------------------------ peer life
 
   /**
-   * Step 3: a new peer gets its `hello` and a deadline to log in. `refuse` turns it away
-   * (the server is full or stopping) with one `error` or `bye`, then closes it.
+   * Step 3: a new connection (a peer) gets its `hello` and a deadline to log in. `refuse` turns it
+   * away (the server is full or stopping) with one `error` or `bye`, then closes it.
    */
   accept(peer: Peer, refuse?: AcceptRefusal): void {
     this.deps.events.emit('connection', { id: peer.id, remote: peer.remote });
@@ -311,7 +311,7 @@ export class ChatCore implements PeerHandler {
   /**
    * A login that threw after its output was queued (nothing is known to do that; this is the safety
    * net): the user leaves the hub, the others hear `offline` if they heard `online`, and the
-   * peer closes with `internal`, its queued output dropped, so the client never sees a
+   * connection closes with `internal`, its queued output dropped, so the client never sees a
    * welcome that does not hold. The outbox writes in a later turn, so nothing of it has left yet.
    */
   private rollBackLogin(peer: Peer, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
@@ -387,7 +387,7 @@ export class ChatCore implements PeerHandler {
   /**
    * Sends `messages` (oldest first) as history frames, leaving out the oldest ones whose frames
    * would take the replay past {@link HISTORY_REPLAY_OUTPUT_SHARE} of `maxOutputBytes`: a replay
-   * of long messages must not cost the client its peer. Returns what was sent.
+   * of long messages must not cost the client its connection. Returns what was sent.
    */
   private sendHistory(peer: Peer, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
     const { frames, sent, truncated } = this.encodeHistory(messages);
@@ -602,7 +602,7 @@ export class ChatCore implements PeerHandler {
   }
 
   /**
-   * Answers a request with an `error` (carrying its id); the peer stays. `logged` replaces
+   * Answers a request with an `error` (carrying its id); the connection stays. `logged` replaces
    * the message in the `error` event when the client's message might quote what the client sent.
    */
   private reply(peer: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
