@@ -82,7 +82,7 @@ export function scanModules(srcDir: string): SourceModule[] {
  */
 export const SERVER_SEAM: Readonly<Record<string, string>> = {
   'chat-server': 'ChatServer (TCP)',
-  connection: 'Connection (a TCP Peer)',
+  connection: 'Connection (TCP)',
   outbox: 'Outbox',
   'output-budget': 'OutputBudget',
   core: 'ChatCore (the rules)',

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   writeIfChanged(join(DIAGRAMS, 'architecture-runtime.svg'), renderGraphSvg(RUNTIME_GRAPH, 'At run time: who talks to whom'));
   const seam = scanFolder(join(srcDir, 'server'), Object.keys(SERVER_SEAM));
   const seamGraph = moduleGraph(seam, (name) => SERVER_SEAM[name], (m) => `src/server/${m.name}.ts`);
-  writeIfChanged(join(DIAGRAMS, 'architecture-server.svg'), renderGraphSvg(seamGraph, 'Inside src/server: the rules (ChatCore) and the seam around them (arrows point to the imported file)'));
+  writeIfChanged(join(DIAGRAMS, 'architecture-server.svg'), renderGraphSvg(seamGraph, 'src/server: the rules and their seam (arrow: imports)'));
   log(`architecture diagrams from ${modules.length} modules under src/ and ${seam.length} files of src/server`);
 
   // Sequence diagrams, from recorded runs, by the inspector's exporter.

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
 import { SharedConcat } from './shared-concat.ts';
+import type { OverflowInfo } from './peer.ts';
+
+export type { OverflowInfo } from './peer.ts';
 
 /**
  * Something that must run before any byte leaves the process in a turn: history registers its
@@ -60,14 +63,6 @@ export class FlushScheduler {
     for (const outbox of batch) outbox.flush();
     this.concat.clear();
   };
-}
-
-/** What an outbox reports when it stops accepting frames. */
-export interface OverflowInfo {
-  /** Bytes that were waiting for the client (queued here plus buffered in the socket). */
-  pendingBytes: number;
-  /** Set when the server cut the client off for being stuck while input was paused: for how long, in ms. */
-  stalledMs?: number;
 }
 
 /**

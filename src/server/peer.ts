@@ -1,15 +1,12 @@
 /**
- * The seam between the protocol rules ({@link ChatCore}) and a transport. A `Peer` is one client
- * as the core sees it, whatever carries its frames: the TCP {@link Connection} today, a WebSocket
+ * The seam between the protocol rules (`ChatCore`) and a transport. A `Peer` is one client
+ * as the core sees it, whatever carries its frames: the TCP `Connection` today, a WebSocket
  * connection or a user on another server process next, and a fake peer in the core's playbook
  * tests. It holds exactly what the core touches, nothing of sockets.
  */
 import type { DecodeResult, RawFrame, ServerFrame } from '../protocol/index.ts';
 import type { TimerHandle } from './clock.ts';
 import type { Member } from './recipients.ts';
-import type { OverflowInfo } from './outbox.ts';
-
-export type { OverflowInfo };
 
 /** How a peer's connection ends. */
 export interface CloseOptions {
@@ -30,6 +27,14 @@ export interface CloseOptions {
    * `closeGraceMs` rule applies; past this, it is dropped whatever it still holds.
    */
   drainMs?: number;
+}
+
+/** What a transport reports when a client's output stops being accepted (the core then cuts it off). */
+export interface OverflowInfo {
+  /** Bytes that were waiting for the client (queued plus buffered in the transport). */
+  pendingBytes: number;
+  /** Set when the server cut the client off for being stuck while input was paused: for how long, in ms. */
+  stalledMs?: number;
 }
 
 /** 'open': reading and answering. 'closing': the server said its last word, input is ignored. 'closed'. */
