@@ -72,17 +72,17 @@ export const OVERFLOW_DRAIN_GRACE_PERIODS = 10;
  */
 export const SERVER_FEATURES: readonly Feature[] = FEATURES;
 
-/** Why a peer is turned away at once. */
+/** Why a connection is turned away at once. */
 export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | 'server_shutdown';
 
 /**
  * The protocol logic of the reference server: what each frame does, in the order of the ten steps,
- * plus errors and extensions. Transports stay behind {@link Peer}
- * (the TCP `Connection` is one); recipients in {@link Hub}; time comes from a {@link Clock}.
+ * plus errors and extensions. Transports stay behind {@link Peer} (the TCP `Connection` is one;
+ * a client's peer is called `connection` here); recipients in {@link Hub}; time is a {@link Clock}.
  */
 export class ChatCore implements PeerHandler {
   private readonly loginTimers = new WeakMap<Peer, TimerHandle>();
-  /** Each peer's rate limit for its incoming frames (made at its first frame). */
+  /** Each connection's rate limit for its incoming frames (made at its first frame). */
   private readonly buckets = new WeakMap<Peer, TokenBucket>();
   /** Connections whose client was told about a rate limit and has not been served since. */
   private readonly throttled = new WeakSet<Peer>();
@@ -93,47 +93,47 @@ export class ChatCore implements PeerHandler {
     this.clock = deps.clock ?? SYSTEM_CLOCK;
   }
 
-  // ------------------------------------------------------------ peer life
+  // ------------------------------------------------------------ connection life
 
   /**
-   * Step 3: a new connection (a peer) gets its `hello` and a deadline to log in. `refuse` turns it
-   * away (the server is full or stopping) with one `error` or `bye`, then closes it.
+   * Step 3: a new connection gets its `hello` and a deadline to log in. `refuse` turns it away
+   * (the server is full or stopping) with one `error` or `bye`, then closes it.
    */
-  accept(peer: Peer, refuse?: AcceptRefusal): void {
-    this.deps.events.emit('connection', { id: peer.id, remote: peer.remote });
-    if (refuse === 'server_shutdown') return this.shutdown(peer);
+  accept(connection: Peer, refuse?: AcceptRefusal): void {
+    this.deps.events.emit('connection', { id: connection.id, remote: connection.remote });
+    if (refuse === 'server_shutdown') return this.shutdown(connection);
     if (refuse === 'too_many_connections') {
       const { maxConnections } = this.deps.limits;
-      return this.fatal(peer, 'too_many_connections', `the server is full (${maxConnections} connections); try again later`);
+      return this.fatal(connection, 'too_many_connections', `the server is full (${maxConnections} connections); try again later`);
     }
     if (refuse === 'too_many_from_address') {
       const { maxConnectionsPerAddress } = this.deps.limits;
       return this.fatal(
-        peer,
+        connection,
         'too_many_connections',
-        `too many connections from ${peer.address} (at most ${maxConnectionsPerAddress}); close one and try again`,
+        `too many connections from ${connection.address} (at most ${maxConnectionsPerAddress}); close one and try again`,
       );
     }
-    peer.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName, features: [...SERVER_FEATURES] });
+    connection.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName, features: [...SERVER_FEATURES] });
     const { loginTimeoutMs } = this.deps.limits;
-    const timer = peer.after(loginTimeoutMs, () => {
-      if (!peer.member) this.fatal(peer, 'idle_timeout', `no login within ${formatSeconds(loginTimeoutMs)}; closing`);
+    const timer = connection.after(loginTimeoutMs, () => {
+      if (!connection.member) this.fatal(connection, 'idle_timeout', `no login within ${formatSeconds(loginTimeoutMs)}; closing`);
     });
-    this.loginTimers.set(peer, timer);
+    this.loginTimers.set(connection, timer);
   }
 
   /** Server shutdown: everyone gets `bye` with reason "server_shutdown", then the server closes. */
-  shutdown(peer: Peer): void {
-    this.depart(peer, 'server_shutdown', false);
-    peer.close({ last: { type: 'bye', reason: 'server_shutdown' } });
+  shutdown(connection: Peer): void {
+    this.depart(connection, 'server_shutdown', false);
+    connection.close({ last: { type: 'bye', reason: 'server_shutdown' } });
   }
 
-  peerEnded(peer: Peer): void {
+  peerEnded(connection: Peer): void {
     // The client will send nothing more; whatever we queued still goes out, then we close too.
-    peer.close();
+    connection.close();
   }
 
-  overflowed(peer: Peer, { pendingBytes, stalledMs }: OverflowInfo): void {
+  overflowed(connection: Peer, { pendingBytes, stalledMs }: OverflowInfo): void {
     const limit = this.deps.limits.maxOutputBytes;
     const message =
       stalledMs === undefined
@@ -143,71 +143,71 @@ export class ChatCore implements PeerHandler {
     // frames) is delivered first, so the error arrives whole, last. A slow reader may take a while
     // to get there: its socket stays for up to OVERFLOW_DRAIN_GRACE_PERIODS × closeGraceMs.
     const drainMs = this.deps.limits.closeGraceMs * OVERFLOW_DRAIN_GRACE_PERIODS;
-    this.fatal(peer, 'output_overflow', message, { flush: false, drainMs });
+    this.fatal(connection, 'output_overflow', message, { flush: false, drainMs });
   }
 
-  failed(peer: Peer, error: unknown): void {
+  failed(connection: Peer, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.deps.events.emit('error', { id: peer.id, remote: peer.remote, user: peer.member?.user, code: 'internal', message, fatal: false });
-    peer.send({ type: 'error', code: 'internal', message: 'the server failed to handle that request' });
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code: 'internal', message, fatal: false });
+    connection.send({ type: 'error', code: 'internal', message: 'the server failed to handle that request' });
   }
 
-  socketError(peer: Peer, error: Error): void {
+  socketError(connection: Peer, error: Error): void {
     const code = (error as NodeJS.ErrnoException).code ?? 'socket_error';
-    this.deps.events.emit('error', { id: peer.id, remote: peer.remote, user: peer.member?.user, code, message: error.message, fatal: true });
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message: error.message, fatal: true });
   }
 
-  closed(peer: Peer): void {
-    const user = peer.lastUser;
-    this.depart(peer, 'connection_lost', true);
-    this.deps.events.emit('disconnect', { id: peer.id, remote: peer.remote, ...(user !== undefined && { user }) });
+  closed(connection: Peer): void {
+    const user = connection.lastUser;
+    this.depart(connection, 'connection_lost', true);
+    this.deps.events.emit('disconnect', { id: connection.id, remote: connection.remote, ...(user !== undefined && { user }) });
   }
 
   // ------------------------------------------------------------ input
 
-  receive(peer: Peer, item: DecodeResult): void | Promise<void> {
+  receive(connection: Peer, item: DecodeResult): void | Promise<void> {
     if (!item.ok) {
-      if (item.code === 'frame_too_large') return this.fatal(peer, 'frame_too_large', `${item.message}; closing (the stream cannot be resynchronised)`);
-      if (!this.admit(peer, undefined)) return;
+      if (item.code === 'frame_too_large') return this.fatal(connection, 'frame_too_large', `${item.message}; closing (the stream cannot be resynchronised)`);
+      if (!this.admit(connection, undefined)) return;
       // The parser's message may quote the line (a password, say): events and logs get a neutral one.
-      return this.reply(peer, undefined, 'bad_frame', item.message, `not a frame: ${item.raw.length} bytes that are not a JSON object with a "type"`);
+      return this.reply(connection, undefined, 'bad_frame', item.message, `not a frame: ${item.raw.length} bytes that are not a JSON object with a "type"`);
     }
     const raw = item.frame;
     const id = isRequestId(raw.id) ? raw.id : undefined;
     // Chunks and acks are paced by the transfer window instead: only refused ones cost a token.
     const paced = raw.type === 'file_chunk' || raw.type === 'file_ack';
-    if (!paced && !this.admit(peer, id)) return;
+    if (!paced && !this.admit(connection, id)) return;
     const checked = validateClientFrame(raw);
-    if (!checked.ok && checked.code === 'unknown_type') return this.reply(peer, id, 'unknown_type', checked.message);
-    if (!peer.member && !allowedBeforeLogin(raw.type)) {
-      return this.refuse(peer, id, 'not_logged_in', `log in first: only login, register and ping are allowed before login`, paced);
+    if (!checked.ok && checked.code === 'unknown_type') return this.reply(connection, id, 'unknown_type', checked.message);
+    if (!connection.member && !allowedBeforeLogin(raw.type)) {
+      return this.refuse(connection, id, 'not_logged_in', `log in first: only login, register and ping are allowed before login`, paced);
     }
-    if (!checked.ok) return this.refuse(peer, id, checked.code, checked.message, paced);
+    if (!checked.ok) return this.refuse(connection, id, checked.code, checked.message, paced);
     const frame = checked.frame;
-    if (frame.type.startsWith('file_')) return this.file(peer, peer.member as Member, frame);
+    if (frame.type.startsWith('file_')) return this.file(connection, connection.member as Member, frame);
     switch (frame.type) {
       case 'login':
-        return this.login(peer, frame);
+        return this.login(connection, frame);
       case 'register':
-        return this.register(peer, frame);
+        return this.register(connection, frame);
       case 'say':
-        return this.say(peer, peer.member as Member, frame);
+        return this.say(connection, connection.member as Member, frame);
       case 'quit':
-        return this.quit(peer, peer.member as Member, frame.id);
+        return this.quit(connection, connection.member as Member, frame.id);
       case 'who':
-        return this.who(peer, frame);
+        return this.who(connection, frame);
       case 'ping':
-        peer.send({ type: 'pong', ts: this.clock.now(), ...idField(frame.id) });
+        connection.send({ type: 'pong', ts: this.clock.now(), ...idField(frame.id) });
         return;
       case 'join':
-        return this.join(peer, peer.member as Member, frame.room, frame.id);
+        return this.join(connection, connection.member as Member, frame.room, frame.id);
       case 'leave':
-        return this.leave(peer, peer.member as Member, frame.room, frame.id);
+        return this.leave(connection, connection.member as Member, frame.room, frame.id);
       case 'rooms':
-        peer.send({ type: 'room_list', rooms: this.deps.hub.roomList(), ...idField(frame.id) });
+        connection.send({ type: 'room_list', rooms: this.deps.hub.roomList(), ...idField(frame.id) });
         return;
       case 'history':
-        return this.history(peer, peer.member as Member, frame);
+        return this.history(connection, connection.member as Member, frame);
     }
   }
 
@@ -216,32 +216,32 @@ export class ChatCore implements PeerHandler {
    * (its sender is waiting for that answer) or if it is the first refusal since the last frame
    * served; a flood without ids thus costs one error, not one per frame.
    */
-  private admit(peer: Peer, id: RequestId | undefined): boolean {
-    if (this.bucketOf(peer).take()) {
-      this.throttled.delete(peer);
+  private admit(connection: Peer, id: RequestId | undefined): boolean {
+    if (this.bucketOf(connection).take()) {
+      this.throttled.delete(connection);
       return true;
     }
-    if (id !== undefined || !this.throttled.has(peer)) {
-      this.throttled.add(peer);
+    if (id !== undefined || !this.throttled.has(connection)) {
+      this.throttled.add(connection);
       const { rateLimitPerSecond, rateLimitBurst } = this.deps.limits;
-      this.reply(peer, id, 'rate_limited', `slow down: at most ${rateLimitPerSecond} frames per second (bursts of ${rateLimitBurst}); frame dropped`);
+      this.reply(connection, id, 'rate_limited', `slow down: at most ${rateLimitPerSecond} frames per second (bursts of ${rateLimitBurst}); frame dropped`);
     }
     return false;
   }
 
-  private bucketOf(peer: Peer): TokenBucket {
-    let bucket = this.buckets.get(peer);
+  private bucketOf(connection: Peer): TokenBucket {
+    let bucket = this.buckets.get(connection);
     if (!bucket) {
       const { rateLimitPerSecond, rateLimitBurst } = this.deps.limits;
-      this.buckets.set(peer, (bucket = new TokenBucket(rateLimitPerSecond, rateLimitBurst, this.clock)));
+      this.buckets.set(connection, (bucket = new TokenBucket(rateLimitPerSecond, rateLimitBurst, this.clock)));
     }
     return bucket;
   }
 
   /** Answers with an error; when `charged`, the refusal costs a token like any other frame. */
-  private refuse(peer: Peer, id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void {
-    if (charged && !this.admit(peer, id)) return;
-    this.reply(peer, id, code, message);
+  private refuse(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void {
+    if (charged && !this.admit(connection, id)) return;
+    this.reply(connection, id, code, message);
   }
 
   // ------------------------------------------------------------ the steps
@@ -253,28 +253,28 @@ export class ChatCore implements PeerHandler {
    * after that still takes the user back out (see {@link rollBackLogin}). Encoding cannot fail: the
    * user list is paged to fit, replayed messages are encoded up front.
    */
-  private async login(peer: Peer, frame: LoginFrame): Promise<void> {
-    if (peer.member) {
-      return this.reply(peer, frame.id, 'already_logged_in', `you are already logged in as ${peer.member.user}`);
+  private async login(connection: Peer, frame: LoginFrame): Promise<void> {
+    if (connection.member) {
+      return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
-    if (!(await this.reserveAttempt(peer, frame.id))) return;
+    if (!(await this.reserveAttempt(connection, frame.id))) return;
     let valid: boolean;
     try {
       valid = await this.deps.accounts.verify(frame.user, frame.password);
     } catch (error) {
       // The accounts could not be read (a closed or broken database): nothing was tried, nothing
       // happened, so the reserved attempt is given back.
-      this.deps.throttle.settle(peer, peer.address, true);
-      if (peer.state === 'open') this.loginFailed(peer, frame.id, error);
+      this.deps.throttle.settle(connection, connection.address, true);
+      if (connection.state === 'open') this.loginFailed(connection, frame.id, error);
       return;
     }
-    this.deps.throttle.settle(peer, peer.address, valid);
-    if (peer.state !== 'open') return;
-    if (!valid) return this.reply(peer, frame.id, 'auth_failed', 'wrong user name or password; try again');
+    this.deps.throttle.settle(connection, connection.address, valid);
+    if (connection.state !== 'open') return;
+    if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const { hub, history } = this.deps;
-    const member: Member = { user: frame.user, deliver: (bytes) => void peer.deliver(bytes) };
+    const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
     if (!hub.join(member)) {
-      return this.reply(peer, frame.id, 'already_online', `${frame.user} is already logged in on another peer`);
+      return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
     }
     let output: Buffer[];
     try {
@@ -286,26 +286,26 @@ export class ChatCore implements PeerHandler {
     } catch (error) {
       // Nothing was sent and nobody saw the user (the hub is only read synchronously in between).
       hub.leave(member);
-      return this.loginFailed(peer, frame.id, error);
+      return this.loginFailed(connection, frame.id, error);
     }
-    peer.member = member;
-    peer.lastUser = member.user;
-    peer.cancel(this.loginTimers.get(peer));
+    connection.member = member;
+    connection.lastUser = member.user;
+    connection.cancel(this.loginTimers.get(connection));
     let announced = false;
     try {
-      for (const bytes of output) peer.deliver(bytes);
+      for (const bytes of output) connection.deliver(bytes);
       hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
       announced = true;
-      this.deps.events.emit('login', { id: peer.id, remote: peer.remote, user: member.user });
+      this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
     } catch (error) {
-      this.rollBackLogin(peer, member, frame.id, error, announced);
+      this.rollBackLogin(connection, member, frame.id, error, announced);
     }
   }
 
-  /** A login that failed before anything was sent: `internal` with the login's id; the peer may try again. */
-  private loginFailed(peer: Peer, id: RequestId | undefined, error: unknown): void {
+  /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */
+  private loginFailed(connection: Peer, id: RequestId | undefined, error: unknown): void {
     const detail = error instanceof Error ? error.message : String(error);
-    this.reply(peer, id, 'internal', 'the server failed to log you in; nothing changed, try again', `login failed: ${detail}`);
+    this.reply(connection, id, 'internal', 'the server failed to log you in; nothing changed, try again', `login failed: ${detail}`);
   }
 
   /**
@@ -314,33 +314,33 @@ export class ChatCore implements PeerHandler {
    * connection closes with `internal`, its queued output dropped, so the client never sees a
    * welcome that does not hold. The outbox writes in a later turn, so nothing of it has left yet.
    */
-  private rollBackLogin(peer: Peer, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
-    peer.member = undefined;
+  private rollBackLogin(connection: Peer, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
+    connection.member = undefined;
     this.deps.hub.leave(member);
     if (announced) this.announceOffline(member, 'internal');
     const message = error instanceof Error ? error.message : String(error);
-    this.deps.events.emit('error', { id: peer.id, remote: peer.remote, user: member.user, code: 'internal', message: `login rolled back: ${message}`, fatal: true });
-    peer.close({ last: { type: 'error', code: 'internal', message: 'the server failed to log you in; closing', ...idField(id) }, flush: false });
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: member.user, code: 'internal', message: `login rolled back: ${message}`, fatal: true });
+    connection.close({ last: { type: 'error', code: 'internal', message: 'the server failed to log you in; closing', ...idField(id) }, flush: false });
   }
 
   /**
    * Reserves a failed-attempt token for a login or register before any password work (the caller
    * settles it: refunded on success), so simultaneous attempts cannot all pass the check; false
-   * (and `rate_limited` answered) while this peer or its address has used up its attempts.
+   * (and `rate_limited` answered) while this connection or its address has used up its attempts.
    */
-  private async reserveAttempt(peer: Peer, id: RequestId | undefined): Promise<boolean> {
-    const waitMs = await this.deps.throttle.reserve(peer, peer.address);
+  private async reserveAttempt(connection: Peer, id: RequestId | undefined): Promise<boolean> {
+    const waitMs = await this.deps.throttle.reserve(connection, connection.address);
     if (waitMs > 0) {
-      this.tooManyAttempts(peer, id, waitMs);
+      this.tooManyAttempts(connection, id, waitMs);
       return false;
     }
-    if (peer.state === 'open') return true;
-    this.deps.throttle.settle(peer, peer.address, true); // gone while it waited: nothing was tried
+    if (connection.state === 'open') return true;
+    this.deps.throttle.settle(connection, connection.address, true); // gone while it waited: nothing was tried
     return false;
   }
 
-  private tooManyAttempts(peer: Peer, id: RequestId | undefined, waitMs: number): void {
-    this.reply(peer, id, 'rate_limited', `too many failed attempts; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`);
+  private tooManyAttempts(connection: Peer, id: RequestId | undefined, waitMs: number): void {
+    this.reply(connection, id, 'rate_limited', `too many failed attempts; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`);
   }
 
   /**
@@ -349,16 +349,16 @@ export class ChatCore implements PeerHandler {
    * with `unknown_user`, charged to that budget, when it does not exist. So probing names is as slow
    * as guessing passwords; online users are public (`who`) and never cost anything.
    */
-  private refuseOfflineTarget(peer: Peer, id: RequestId | undefined, to: string): boolean {
+  private refuseOfflineTarget(connection: Peer, id: RequestId | undefined, to: string): boolean {
     const { throttle, accounts } = this.deps;
-    const waitMs = throttle.waitMs(peer, peer.address);
+    const waitMs = throttle.waitMs(connection, connection.address);
     if (waitMs > 0) {
-      this.tooManyAttempts(peer, id, waitMs);
+      this.tooManyAttempts(connection, id, waitMs);
       return true;
     }
     if (accounts.has(to)) return false;
-    throttle.failed(peer, peer.address);
-    this.reply(peer, id, 'unknown_user', `there is no user "${to}"`);
+    throttle.failed(connection, connection.address);
+    this.reply(connection, id, 'unknown_user', `there is no user "${to}"`);
     return true;
   }
 
@@ -389,9 +389,9 @@ export class ChatCore implements PeerHandler {
    * would take the replay past {@link HISTORY_REPLAY_OUTPUT_SHARE} of `maxOutputBytes`: a replay
    * of long messages must not cost the client its connection. Returns what was sent.
    */
-  private sendHistory(peer: Peer, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
+  private sendHistory(connection: Peer, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
     const { frames, sent, truncated } = this.encodeHistory(messages);
-    for (const frame of frames) peer.deliver(frame);
+    for (const frame of frames) connection.deliver(frame);
     return { sent, truncated };
   }
 
@@ -411,78 +411,78 @@ export class ChatCore implements PeerHandler {
   }
 
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
-  private async register(peer: Peer, frame: RegisterFrame): Promise<void> {
-    if (!(await this.reserveAttempt(peer, frame.id))) return;
+  private async register(connection: Peer, frame: RegisterFrame): Promise<void> {
+    if (!(await this.reserveAttempt(connection, frame.id))) return;
     try {
       await this.deps.accounts.add(frame.user, frame.password);
     } catch (error) {
       // Probing which names exist (or look alike) counts as a failed attempt; nothing else does.
-      this.deps.throttle.settle(peer, peer.address, !(error instanceof AccountError && error.code === 'user_exists'));
-      if (peer.state !== 'open') return; // e.g. the server stopped (and closed the db) meanwhile
+      this.deps.throttle.settle(connection, connection.address, !(error instanceof AccountError && error.code === 'user_exists'));
+      if (connection.state !== 'open') return; // e.g. the server stopped (and closed the db) meanwhile
       if (!(error instanceof AccountError)) throw error;
-      return this.reply(peer, frame.id, error.code, error.message);
+      return this.reply(connection, frame.id, error.code, error.message);
     }
-    this.deps.throttle.settle(peer, peer.address, true);
-    peer.send({ type: 'ok', ...idField(frame.id) });
+    this.deps.throttle.settle(connection, connection.address, true);
+    connection.send({ type: 'ok', ...idField(frame.id) });
   }
 
   /**
    * Steps 6–7: relay to everyone else in the room (lobby unless `room` says otherwise), `from`,
    * `ts` and `msgid` set here; the message is stored for history; `ok` if asked.
    */
-  private say(peer: Peer, member: Member, frame: SayFrame): void {
-    if (frame.to !== undefined) return this.sayPrivately(peer, member, frame, frame.to);
+  private say(connection: Peer, member: Member, frame: SayFrame): void {
+    if (frame.to !== undefined) return this.sayPrivately(connection, member, frame, frame.to);
     const { hub, history } = this.deps;
     const room = frame.room ?? LOBBY;
-    if (!hub.hasRoom(room)) return this.reply(peer, frame.id, 'unknown_room', `there is no room "${room}"`);
-    if (!hub.isInRoom(member, room)) return this.reply(peer, frame.id, 'not_in_room', `join "${room}" before speaking in it`);
+    if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" before speaking in it`);
     const ts = this.clock.now();
     const msgid = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
     const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
     const recipients = hub.send(message, { room }, member);
     // The msgid lets the sender count its own message as seen, so a reconnect (`since`) skips it.
-    if (frame.id !== undefined) peer.send({ type: 'ok', id: frame.id, msgid });
-    this.deps.events.emit('message', { id: peer.id, from: member.user, text: frame.text, ts, room, msgid, recipients });
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, msgid, recipients });
   }
 
   /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
-  private sayPrivately(peer: Peer, member: Member, frame: SayFrame, to: string): void {
+  private sayPrivately(connection: Peer, member: Member, frame: SayFrame, to: string): void {
     const { hub, history } = this.deps;
     if (frame.room !== undefined) {
-      return this.reply(peer, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
+      return this.reply(connection, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
     }
-    if (to === member.user) return this.reply(peer, frame.id, 'bad_request', 'you cannot send a private message to yourself');
+    if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'you cannot send a private message to yourself');
     const target = hub.member(to);
-    if (!target && this.refuseOfflineTarget(peer, frame.id, to)) return;
+    if (!target && this.refuseOfflineTarget(connection, frame.id, to)) return;
     const ts = this.clock.now();
     const msgid = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
     const queued = target === undefined;
-    if (frame.id !== undefined) peer.send({ type: 'ok', id: frame.id, msgid, ...(queued && { queued }) });
-    this.deps.events.emit('message', { id: peer.id, from: member.user, text: frame.text, ts, to, msgid, recipients, ...(queued && { queued }) });
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid, ...(queued && { queued }) });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, msgid, recipients, ...(queued && { queued }) });
   }
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
-  private quit(peer: Peer, member: Member, id: RequestId | undefined): void {
-    this.depart(peer, 'quit', false);
-    peer.close({ last: { type: 'bye', ...idField(id) }, waitForPeer: true });
+  private quit(connection: Peer, member: Member, id: RequestId | undefined): void {
+    this.depart(connection, 'quit', false);
+    connection.close({ last: { type: 'bye', ...idField(id) }, waitForPeer: true });
     // After a quit the presence carries no reason (the other departures say why).
     this.announceOffline(member, undefined);
   }
 
   /** Extension: who is online (`users`), or who is in a room; paged like `welcome` when long. */
-  private who(peer: Peer, frame: WhoFrame): void {
+  private who(connection: Peer, frame: WhoFrame): void {
     const room = frame.room ?? LOBBY;
-    if (!this.deps.hub.hasRoom(room)) return this.reply(peer, frame.id, 'unknown_room', `there is no room "${room}"`);
-    this.sendUsers(peer, { type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
+    if (!this.deps.hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    this.sendUsers(connection, { type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
   }
 
   /**
    * A `users` answer, paged to fit (`more: true` on all but the last frame, same id and room).
    * Encoded here, page by page, through the one splitter every tool uses: no page can be too large.
    */
-  private sendUsers(peer: Peer, frame: UsersFrame): void {
-    for (const page of pageUserList(frame, this.deps.limits.listFrameBytes)) peer.deliver(encodeFrame(page));
+  private sendUsers(connection: Peer, frame: UsersFrame): void {
+    for (const page of pageUserList(frame, this.deps.limits.listFrameBytes)) connection.deliver(encodeFrame(page));
   }
 
   /**
@@ -490,53 +490,53 @@ export class ChatCore implements PeerHandler {
    * messages and `history_end` with the room; the other members get `presence` with the room.
    * Joining a room one is in (lobby included) changes nothing but answers the same way.
    */
-  private join(peer: Peer, member: Member, room: string, id: RequestId | undefined): void {
+  private join(connection: Peer, member: Member, room: string, id: RequestId | undefined): void {
     const { hub, limits } = this.deps;
     if (!hub.isInRoom(member, room)) {
       if (hub.roomCount(member) >= limits.maxRoomsPerUser) {
-        return this.reply(peer, id, 'bad_request', `you are in ${limits.maxRoomsPerUser} rooms already (the most allowed); leave one first`);
+        return this.reply(connection, id, 'bad_request', `you are in ${limits.maxRoomsPerUser} rooms already (the most allowed); leave one first`);
       }
       hub.enterRoom(member, room);
       hub.send({ type: 'presence', user: member.user, status: 'online', room }, { room }, member);
-      this.deps.events.emit('room', { id: peer.id, user: member.user, room, action: 'join' });
+      this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'join' });
     }
-    this.sendUsers(peer, { type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
-    const { sent, truncated } = this.sendHistory(peer, this.deps.history.roomTail(room, limits.historyReplayLimit));
-    peer.send({ type: 'history_end', room, count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
+    this.sendUsers(connection, { type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
+    const { sent, truncated } = this.sendHistory(connection, this.deps.history.roomTail(room, limits.historyReplayLimit));
+    connection.send({ type: 'history_end', room, count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
   }
 
   /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
-  private leave(peer: Peer, member: Member, room: string, id: RequestId | undefined): void {
+  private leave(connection: Peer, member: Member, room: string, id: RequestId | undefined): void {
     const { hub } = this.deps;
-    if (room === LOBBY) return this.reply(peer, id, 'bad_request', 'everyone stays in lobby: it cannot be left');
-    if (!hub.hasRoom(room)) return this.reply(peer, id, 'unknown_room', `there is no room "${room}"`);
-    if (!hub.leaveRoom(member, room)) return this.reply(peer, id, 'not_in_room', `you are not in "${room}"`);
+    if (room === LOBBY) return this.reply(connection, id, 'bad_request', 'everyone stays in lobby: it cannot be left');
+    if (!hub.hasRoom(room)) return this.reply(connection, id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.leaveRoom(member, room)) return this.reply(connection, id, 'not_in_room', `you are not in "${room}"`);
     hub.send({ type: 'presence', user: member.user, status: 'offline', room }, { room });
-    if (id !== undefined) peer.send({ type: 'ok', id });
-    this.deps.events.emit('room', { id: peer.id, user: member.user, room, action: 'leave' });
+    if (id !== undefined) connection.send({ type: 'ok', id });
+    this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'leave' });
   }
 
   /** Extension: page back through a room (member only) or a private conversation; then `history_end`. */
-  private history(peer: Peer, member: Member, frame: HistoryFrame): void {
+  private history(connection: Peer, member: Member, frame: HistoryFrame): void {
     const { hub, history, limits } = this.deps;
     if (frame.room !== undefined && frame.to !== undefined) {
-      return this.reply(peer, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
+      return this.reply(connection, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
     }
     const limit = Math.min(frame.limit ?? HISTORY_PAGE_DEFAULT, limits.historyPageLimit);
     const before = frame.before ?? Number.MAX_SAFE_INTEGER;
     if (frame.to !== undefined) {
       const to = frame.to;
-      if (to === member.user) return this.reply(peer, frame.id, 'bad_request', 'there is no private conversation with yourself');
-      if (!hub.isOnline(to) && this.refuseOfflineTarget(peer, frame.id, to)) return;
-      const { sent, truncated } = this.sendHistory(peer, history.conversationPage(member.user, to, before, limit));
-      peer.send({ type: 'history_end', to, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
+      if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'there is no private conversation with yourself');
+      if (!hub.isOnline(to) && this.refuseOfflineTarget(connection, frame.id, to)) return;
+      const { sent, truncated } = this.sendHistory(connection, history.conversationPage(member.user, to, before, limit));
+      connection.send({ type: 'history_end', to, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
       return;
     }
     const room = frame.room ?? LOBBY;
-    if (!hub.hasRoom(room)) return this.reply(peer, frame.id, 'unknown_room', `there is no room "${room}"`);
-    if (!hub.isInRoom(member, room)) return this.reply(peer, frame.id, 'not_in_room', `join "${room}" to read its history`);
-    const { sent, truncated } = this.sendHistory(peer, history.roomPage(room, before, limit));
-    peer.send({ type: 'history_end', room, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
+    if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
+    if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" to read its history`);
+    const { sent, truncated } = this.sendHistory(connection, history.roomPage(room, before, limit));
+    connection.send({ type: 'history_end', room, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
   }
 
   /**
@@ -544,14 +544,14 @@ export class ChatCore implements PeerHandler {
    * always answered `ok` with the transfer id (the sender needs it); the others only when they
    * carry an id. Refused chunks and acks cost a rate-limit token (accepted ones are paced by the window).
    */
-  private file(peer: Peer, member: Member, frame: ClientFrame): void {
+  private file(connection: Peer, member: Member, frame: ClientFrame): void {
     const { files } = this.deps;
     let refusal: Refusal | undefined;
     switch (frame.type) {
       case 'file_offer': {
         const offered = files.offer(member, frame);
-        if ('code' in offered) return this.reply(peer, frame.id, offered.code, offered.message);
-        peer.send({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
+        if ('code' in offered) return this.reply(connection, frame.id, offered.code, offered.message);
+        connection.send({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
         return;
       }
       case 'file_accept':
@@ -560,12 +560,12 @@ export class ChatCore implements PeerHandler {
         break;
       case 'file_chunk':
         refusal = files.chunk(member, frame);
-        if (refusal) return this.refuse(peer, frame.id, refusal.code, refusal.message, true);
+        if (refusal) return this.refuse(connection, frame.id, refusal.code, refusal.message, true);
         break;
       case 'file_ack': {
         const acked = files.ack(member, frame.transfer, frame.seq);
-        if (acked === false && !this.admit(peer, frame.id)) return; // a repeated ack is not free
-        if (typeof acked === 'object') return this.refuse(peer, frame.id, acked.code, acked.message, true);
+        if (acked === false && !this.admit(connection, frame.id)) return; // a repeated ack is not free
+        if (typeof acked === 'object') return this.refuse(connection, frame.id, acked.code, acked.message, true);
         break;
       }
       case 'file_end':
@@ -580,21 +580,21 @@ export class ChatCore implements PeerHandler {
       default:
         return;
     }
-    if (refusal) return this.reply(peer, frame.id, refusal.code, refusal.message);
-    if (frame.id !== undefined) peer.send({ type: 'ok', id: frame.id });
+    if (refusal) return this.reply(connection, frame.id, refusal.code, refusal.message);
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
   }
 
   // ------------------------------------------------------------ helpers
 
-  /** Takes a user out of the chat (if logged in on this peer); tells the others if asked. */
-  private depart(peer: Peer, reason: LogoutReason, announce: boolean): void {
-    const member = peer.member;
+  /** Takes a user out of the chat (if logged in on this connection); tells the others if asked. */
+  private depart(connection: Peer, reason: LogoutReason, announce: boolean): void {
+    const member = connection.member;
     if (!member) return;
-    peer.member = undefined;
+    connection.member = undefined;
     if (!this.deps.hub.leave(member)) return;
     this.deps.files.departed(member, reason);
     if (announce) this.announceOffline(member, reason);
-    this.deps.events.emit('logout', { id: peer.id, user: member.user, reason });
+    this.deps.events.emit('logout', { id: connection.id, user: member.user, reason });
   }
 
   private announceOffline(member: Member, reason: string | undefined): void {
@@ -605,17 +605,17 @@ export class ChatCore implements PeerHandler {
    * Answers a request with an `error` (carrying its id); the connection stays. `logged` replaces
    * the message in the `error` event when the client's message might quote what the client sent.
    */
-  private reply(peer: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
-    peer.send({ type: 'error', code, message, ...idField(id) });
-    this.deps.events.emit('error', { id: peer.id, remote: peer.remote, user: peer.member?.user, code, message: logged, fatal: false });
+  private reply(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
+    connection.send({ type: 'error', code, message, ...idField(id) });
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message: logged, fatal: false });
   }
 
-  /** Sends an `error`, then closes this peer only (the others never notice but a presence). */
-  private fatal(peer: Peer, code: ErrorCode, message: string, options: Pick<CloseOptions, 'flush' | 'drainMs'> = {}): void {
-    if (peer.state !== 'open') return;
-    this.deps.events.emit('error', { id: peer.id, remote: peer.remote, user: peer.member?.user, code, message, fatal: true });
-    this.depart(peer, code, true);
-    peer.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
+  /** Sends an `error`, then closes this connection only (the others never notice but a presence). */
+  private fatal(connection: Peer, code: ErrorCode, message: string, options: Pick<CloseOptions, 'flush' | 'drainMs'> = {}): void {
+    if (connection.state !== 'open') return;
+    this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message, fatal: true });
+    this.depart(connection, code, true);
+    connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
   }
 }
 
