@@ -75,8 +75,56 @@ export function scanModules(srcDir: string): SourceModule[] {
   return [...modules.values()].filter((m) => m.files > 0).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The module graph as a diagram: an arrow from each module to each module it imports. */
-export function moduleGraph(modules: SourceModule[], describe: (name: string) => string | undefined = () => undefined): Graph {
+/**
+ * The server's protocol rules and the seam around them, as the Architecture page draws them: file
+ * stems under src/server, with the name each box shows. ChatCore sees clients only as `Peer` and
+ * time only as `Clock`; the TCP side (ChatServer, Connection, Outbox) stands behind them.
+ */
+export const SERVER_SEAM: Readonly<Record<string, string>> = {
+  'chat-server': 'ChatServer (TCP)',
+  connection: 'Connection (TCP)',
+  outbox: 'Outbox',
+  'output-budget': 'OutputBudget',
+  core: 'ChatCore (the rules)',
+  transfers: 'FileRelay',
+  'login-throttle': 'LoginThrottle',
+  'token-bucket': 'TokenBucket',
+  peer: 'Peer, PeerHandler',
+  hub: 'Hub (who is where)',
+  recipients: 'RecipientSet',
+  clock: 'Clock',
+};
+
+/**
+ * The inside of one module: the files of `dir` named in `files` (stems, e.g. `core`), each as a
+ * {@link SourceModule} with the others of them it imports. For a picture of one seam, such as the
+ * server's core and what stands behind it, without every helper file of the folder.
+ */
+export function scanFolder(dir: string, files: readonly string[]): SourceModule[] {
+  const wanted = new Set(files);
+  return files
+    .filter((stem) => existsSync(join(dir, `${stem}.ts`)))
+    .map((stem) => {
+      const imports = new Set<string>();
+      for (const match of readFileSync(join(dir, `${stem}.ts`), 'utf8').matchAll(IMPORT_RE)) {
+        const specifier = match[1] ?? match[2];
+        if (!specifier?.startsWith('./')) continue;
+        const target = specifier.slice(2).replace(/\.ts$/, '');
+        if (target !== stem && wanted.has(target)) imports.add(target);
+      }
+      return { name: stem, files: 1, imports };
+    });
+}
+
+/**
+ * The module graph as a diagram: an arrow from each module to each module it imports.
+ * @param detailOf the small second line of a box (default: the folder and its number of files).
+ */
+export function moduleGraph(
+  modules: SourceModule[],
+  describe: (name: string) => string | undefined = () => undefined,
+  detailOf: (module: SourceModule) => string = (m) => `src/${m.name} · ${m.files} file${m.files === 1 ? '' : 's'}`,
+): Graph {
   const known = new Set(modules.map((m) => m.name));
   const depth = new Map<string, number>();
   const visiting = new Set<string>();
@@ -96,7 +144,7 @@ export function moduleGraph(modules: SourceModule[], describe: (name: string) =>
     nodes: modules.map((m) => ({
       id: m.name,
       label: describe(m.name) ?? m.name,
-      detail: `src/${m.name} · ${m.files} file${m.files === 1 ? '' : 's'}`,
+      detail: detailOf(m),
       layer: layerOf(m.name),
     })),
     edges: modules.flatMap((m) => [...m.imports].filter((dep) => known.has(dep)).sort().map((dep) => ({ from: m.name, to: dep }))),

@@ -12,7 +12,7 @@ import { buildProgram } from '../src/cli/program.ts';
 import { LESSONS_DIR, REPO_ROOT, listLessons, type Lesson } from '../docs/.vitepress/lessons.ts';
 import { renderCliReference } from './docs-cli.ts';
 import { renderLessonPage, renderLessonsIndex } from './docs-lessons.ts';
-import { moduleGraph, moduleSummary, renderGraphSvg, scanModules } from './docs-architecture.ts';
+import { SERVER_SEAM, moduleGraph, moduleSummary, renderGraphSvg, scanFolder, scanModules } from './docs-architecture.ts';
 import { RUNTIME_GRAPH } from './docs-runtime-graph.ts';
 import { exportTraceSvg } from './docs-diagrams.ts';
 import { recordCoreFlow } from './docs-record.ts';
@@ -75,7 +75,10 @@ async function main(): Promise<void> {
   const graph = moduleGraph(modules, (name) => MODULE_LABELS[name] ?? moduleSummary(srcDir, name) ?? name);
   writeIfChanged(join(DIAGRAMS, 'architecture-modules.svg'), renderGraphSvg(graph, 'Modules of src/ and what each imports (arrows point to the imported module)'));
   writeIfChanged(join(DIAGRAMS, 'architecture-runtime.svg'), renderGraphSvg(RUNTIME_GRAPH, 'At run time: who talks to whom'));
-  log(`architecture diagrams from ${modules.length} modules under src/`);
+  const seam = scanFolder(join(srcDir, 'server'), Object.keys(SERVER_SEAM));
+  const seamGraph = moduleGraph(seam, (name) => SERVER_SEAM[name], (m) => `src/server/${m.name}.ts`);
+  writeIfChanged(join(DIAGRAMS, 'architecture-server.svg'), renderGraphSvg(seamGraph, 'src/server: the rules and their seam (arrow: imports)'));
+  log(`architecture diagrams from ${modules.length} modules under src/ and ${seam.length} files of src/server`);
 
   // Sequence diagrams, from recorded runs, by the inspector's exporter.
   for (const lesson of lessons) {

@@ -11,7 +11,7 @@ import { buildProgram } from '../src/cli/program.ts';
 import { LESSONS_DIR, REPO_ROOT, listLessons } from '../docs/.vitepress/lessons.ts';
 import { commandPath, renderCliReference, walkCommands } from '../scripts/docs-cli.ts';
 import { lessonCodeFiles, renderLessonPage, renderLessonsIndex, replaceRegion, rewriteReadmeLinks } from '../scripts/docs-lessons.ts';
-import { moduleGraph, renderGraphSvg, scanModules } from '../scripts/docs-architecture.ts';
+import { SERVER_SEAM, moduleGraph, renderGraphSvg, scanFolder, scanModules } from '../scripts/docs-architecture.ts';
 import { RUNTIME_GRAPH } from '../scripts/docs-runtime-graph.ts';
 
 const lessons = listLessons();
@@ -116,6 +116,19 @@ describe('architecture diagrams', () => {
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     for (const m of modules) expect(svg).toContain(`src/${m.name}`);
     expect(svg.match(/<path /g)?.length).toBe(graph.edges.length + 1); // + the arrowhead marker
+  });
+
+  it('draws the server seam from the real imports: the rules see Peer and Clock, never the TCP side', () => {
+    const seam = scanFolder(join(REPO_ROOT, 'src', 'server'), Object.keys(SERVER_SEAM));
+    expect(seam.map((m) => m.name).sort()).toEqual(Object.keys(SERVER_SEAM).sort());
+    const byName = new Map(seam.map((m) => [m.name, m.imports]));
+    for (const seen of ['peer', 'clock', 'hub']) expect(byName.get('core')?.has(seen), `core imports ${seen}`).toBe(true);
+    for (const rule of ['core', 'peer', 'clock', 'hub', 'recipients', 'transfers', 'login-throttle', 'token-bucket']) {
+      for (const tcp of ['connection', 'chat-server', 'outbox']) expect(byName.get(rule)?.has(tcp), `${rule} imports ${tcp}`).toBe(false);
+    }
+    expect(byName.get('connection')?.has('peer')).toBe(true);
+    const svg = renderGraphSvg(moduleGraph(seam, (name) => SERVER_SEAM[name], (m) => `src/server/${m.name}.ts`), 'seam');
+    for (const label of Object.values(SERVER_SEAM)) expect(svg).toContain(label);
   });
 
   it('draws the run-time picture', () => {

@@ -4,6 +4,7 @@ import { PACKAGE_VERSION } from '../package-version.ts';
 import { DEFAULT_PORT } from '../protocol/index.ts';
 import { AccountStore } from './accounts.ts';
 import { Connection } from './connection.ts';
+import { SYSTEM_CLOCK } from './clock.ts';
 import { ChatCore, type AcceptRefusal } from './core.ts';
 import { MEMORY_DATABASE } from './database.ts';
 import { ChatServerEventStream } from './events.ts';
@@ -108,7 +109,7 @@ export class ChatServer {
     // Checked before the database is opened, so a bad certificate leaves nothing open.
     if (options.tls) checkTlsCredentials(options.tls);
     this.limits = resolveLimits(options.limits);
-    this.budget = new OutputBudget(this.limits);
+    this.budget = new OutputBudget(this.limits, SYSTEM_CLOCK);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
     this.history = new HistoryStore(this.accounts.db, {
       retainPerConversation: this.limits.historyRetainPerConversation,
@@ -123,7 +124,8 @@ export class ChatServer {
       serverName: SERVER_NAME,
       history: this.history,
       files: this.files,
-      throttle: new LoginThrottle(this.limits),
+      throttle: new LoginThrottle(this.limits, SYSTEM_CLOCK),
+      clock: SYSTEM_CLOCK,
     });
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
@@ -232,7 +234,7 @@ export class ChatServer {
   private accept(socket: Socket): void {
     // A finished handshake: from now on the connection's own shutdown (bye first) applies.
     if (this.tls) this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
-    const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core, this.budget);
+    const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core, this.budget, SYSTEM_CLOCK);
     const { address } = connection;
     this.connections.add(connection);
     const fromAddress = (this.perAddress.get(address) ?? 0) + 1;

@@ -1,53 +1,16 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, FrameTooLargeError, encodeFrame, type DecodeResult, type RawFrame, type ServerFrame } from '../protocol/index.ts';
+import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { ServerLimits } from './limits.ts';
-import { FlushScheduler, Outbox, type OverflowInfo } from './outbox.ts';
+import { FlushScheduler, Outbox } from './outbox.ts';
 import type { InputConsumer, OutputBudget } from './output-budget.ts';
-import { TokenBucket } from './token-bucket.ts';
 import type { Member } from './hub.ts';
+import type { CloseOptions, Peer, PeerHandler, PeerState } from './peer.ts';
 
-/** What the protocol logic does with a connection's input and life events. */
-export interface ConnectionHandler {
-  /**
-   * One decoded frame (or framing error), in arrival order. If it returns a promise, reading
-   * pauses and the next item waits for it, so a connection's frames are always handled in order.
-   */
-  receive(connection: Connection, item: DecodeResult): void | Promise<void>;
-  /** The peer closed its sending side (after every earlier frame was handled). */
-  peerEnded(connection: Connection): void;
-  /**
-   * The outbox passed its bound, or the server's output budget found this client stuck in
-   * everyone's way (`info.stalledMs` set); the client must be cut off.
-   */
-  overflowed(connection: Connection, info: OverflowInfo): void;
-  /** A handler threw or rejected: a server bug, reported, never fatal to the process. */
-  failed(connection: Connection, error: unknown): void;
-  /** The socket reported an error (ECONNRESET, EPIPE, …); `'close'` follows. */
-  socketError(connection: Connection, error: Error): void;
-  /** The socket is closed: the connection is over. */
-  closed(connection: Connection): void;
-}
+export type { CloseOptions } from './peer.ts';
 
-/** How a connection ends. */
-export interface CloseOptions {
-  /** A last frame to send after everything queued (e.g. `bye` or a fatal `error`). */
-  last?: ServerFrame;
-  /** Whether frames already queued are still sent (false after an output overflow). Default true. */
-  flush?: boolean;
-  /**
-   * Wait for the peer to close first (after `quit`: step 10 is the client's), ending our side when
-   * it does. Otherwise the server ends its side now. Either way the socket is destroyed after
-   * `closeGraceMs` if the peer has not closed by then.
-   */
-  waitForPeer?: boolean;
-  /**
-   * How long (ms) the socket may stay open while it still holds bytes the peer has not taken yet:
-   * a slow reader working through its backlog up to the last frame (after `output_overflow`).
-   * Default (and never less than) `closeGraceMs`. Once the socket holds nothing more, the usual
-   * `closeGraceMs` rule applies; past this, it is destroyed whatever it still holds.
-   */
-  drainMs?: number;
-}
+/** What the protocol logic does with a TCP connection's input and life events (the {@link PeerHandler} of the core). */
+export type ConnectionHandler = PeerHandler;
 
 /**
  * Bytes of every connection's output bound kept free for the frame that closes it (the
@@ -65,18 +28,16 @@ type OwnedSocket = Socket & { [CONNECTION]: Connection };
 /**
  * One client connection: the thin socket shell around the protocol logic. It decodes input with
  * {@link FrameDecoder}, hands items to the handler strictly in order, owns the bounded
- * {@link Outbox}, the rate-limit bucket and the connection's timers, and closes cleanly whatever
+ * {@link Outbox} and the connection's timers, and closes cleanly whatever
  * the peer does. It never throws out of a socket callback. While the server's {@link OutputBudget}
  * is paused it handles no frame: it parks itself, pauses its socket, and carries on where it
  * stopped when the budget resumes it (frames already read wait in the inbox; nothing is lost).
  */
-export class Connection implements InputConsumer {
+export class Connection implements Peer, InputConsumer {
   /** The user logged in on this connection, as the hub knows them; undefined before login. */
   member: Member | undefined;
   /** The last user who logged in on this connection (kept after logout, for logs and events). */
   lastUser: string | undefined;
-  /** Rate limit for this connection's incoming frames. */
-  readonly bucket: TokenBucket;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
   /** The peer's address as `host:port`. */
@@ -84,7 +45,7 @@ export class Connection implements InputConsumer {
   /** The peer's IP address alone (what per-address limits count). */
   readonly address: string;
   /** 'open': reading and answering. 'closing': said its last word, input ignored. 'closed'. */
-  private stateValue: 'open' | 'closing' | 'closed' = 'open';
+  private stateValue: PeerState = 'open';
   private readonly outbox: Outbox;
   private readonly decoder = new FrameDecoder();
   private inbox: InboxItem[] = [];
@@ -95,8 +56,8 @@ export class Connection implements InputConsumer {
   private peerHasEnded = false;
   private waitingForPeer = false;
   /** Timers made by {@link after} and still pending (an array made on first use: most connections have one or none). */
-  private timers: NodeJS.Timeout[] | undefined;
-  /** While closing: when (`Date.now()`) the socket is destroyed even if it still holds unsent bytes. */
+  private timers: TimerHandle[] | undefined;
+  /** While closing: when (`clock.now()`) the socket is destroyed even if it still holds unsent bytes. */
   private drainDeadline = 0;
   private resolveClosed!: () => void;
 
@@ -104,6 +65,7 @@ export class Connection implements InputConsumer {
    * @param socket the accepted socket (created with `allowHalfOpen: true`).
    * @param id a number naming this connection in events and logs.
    * @param budget the server's account of queued output, which may pause this connection's input.
+   * @param clock the timers' clock (the close grace, the core's login deadline).
    */
   constructor(
     readonly socket: Socket,
@@ -112,11 +74,11 @@ export class Connection implements InputConsumer {
     scheduler: FlushScheduler,
     private readonly handler: ConnectionHandler,
     private readonly budget: OutputBudget,
+    private readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     this.address = socket.remoteAddress ?? '?';
     this.remote = `${this.address}:${socket.remotePort ?? '?'}`;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.bucket = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     // The outbox's bound leaves room for the closing frame: the `output_overflow` error written
     // after an overflow still fits within maxOutputBytes.
     const outboxBytes = Math.max(0, limits.maxOutputBytes - CLOSING_FRAME_RESERVE);
@@ -150,7 +112,7 @@ export class Connection implements InputConsumer {
   }
 
   /** 'open', 'closing' (the server has said its last word) or 'closed'. */
-  get state(): 'open' | 'closing' | 'closed' {
+  get state(): PeerState {
     return this.stateValue;
   }
 
@@ -183,24 +145,23 @@ export class Connection implements InputConsumer {
   }
 
   /** Runs `action` after `ms` unless the connection closes first. */
-  after(ms: number, action: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  after(ms: number, action: () => void): TimerHandle {
+    const timer = this.clock.setTimer(ms, () => {
       this.forget(timer);
       action();
-    }, ms);
-    timer.unref();
+    });
     (this.timers ??= []).push(timer);
     return timer;
   }
 
   /** Cancels a timer made by {@link after}. */
-  cancel(timer: NodeJS.Timeout | undefined): void {
+  cancel(timer: TimerHandle | undefined): void {
     if (!timer) return;
-    clearTimeout(timer);
+    this.clock.clearTimer(timer);
     this.forget(timer);
   }
 
-  private forget(timer: NodeJS.Timeout): void {
+  private forget(timer: TimerHandle): void {
     const timers = this.timers;
     const at = timers?.indexOf(timer) ?? -1;
     if (at === -1) return;
@@ -213,7 +174,7 @@ export class Connection implements InputConsumer {
     if (this.stateValue !== 'open') {
       // Already closing (e.g. a slow reader draining its last frames): a later close, such as the
       // server's shutdown, gets no more than its own grace, so stop() is never held up by it.
-      if (this.stateValue === 'closing') this.drainDeadline = Math.min(this.drainDeadline, Date.now() + this.drainMsOf(options));
+      if (this.stateValue === 'closing') this.drainDeadline = Math.min(this.drainDeadline, this.clock.now() + this.drainMsOf(options));
       return;
     }
     this.stateValue = 'closing';
@@ -234,7 +195,7 @@ export class Connection implements InputConsumer {
     this.waitingForPeer = options.waitForPeer === true && !this.peerHasEnded;
     if (!this.waitingForPeer) this.endSocket();
     const graceMs = this.limits.closeGraceMs;
-    this.drainDeadline = Date.now() + this.drainMsOf(options);
+    this.drainDeadline = this.clock.now() + this.drainMsOf(options);
     this.after(graceMs, this.onCloseGraceOver);
   }
 
@@ -251,7 +212,7 @@ export class Connection implements InputConsumer {
    * given more time, up to the drain deadline: destroying it now would cut a frame in half.
    */
   private readonly onCloseGraceOver = (): void => {
-    const left = this.drainDeadline - Date.now();
+    const left = this.drainDeadline - this.clock.now();
     if (left <= 0 || this.socket.writableLength === 0) {
       this.socket.destroy();
       return;
@@ -287,7 +248,7 @@ export class Connection implements InputConsumer {
   private onClose(): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
-    for (const timer of this.timers ?? []) clearTimeout(timer);
+    for (const timer of this.timers ?? []) this.clock.clearTimer(timer);
     this.timers = undefined;
     this.outbox.close({ flush: false });
     this.inbox = [];

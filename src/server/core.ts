@@ -22,13 +22,14 @@ import {
   type WhoFrame,
 } from '../protocol/index.ts';
 import { AccountError, type AccountStore } from './accounts.ts';
-import type { CloseOptions, Connection, ConnectionHandler } from './connection.ts';
+import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
 import type { HistoryStore, StoredMessage } from './history.ts';
 import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import type { OverflowInfo } from './outbox.ts';
+import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
+import { TokenBucket } from './token-bucket.ts';
 import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */
@@ -43,8 +44,10 @@ export interface ChatCoreDeps {
   history: HistoryStore;
   /** The file-transfer relay. */
   files: FileRelay;
-  /** Failed-login throttling per connection and per address. */
+  /** Failed-login throttling per connection and per address (on the same clock). */
   throttle: LoginThrottle;
+  /** The time of the rules (timestamps, rate limits). Default {@link SYSTEM_CLOCK}. */
+  clock?: Clock;
 }
 
 /** Messages a `history` request returns when it names no `limit`. */
@@ -74,14 +77,21 @@ export type AcceptRefusal = 'too_many_connections' | 'too_many_from_address' | '
 
 /**
  * The protocol logic of the reference server: what each frame does, in the order of the ten steps,
- * plus errors and extensions. Sockets stay in {@link Connection}; recipients in {@link Hub}.
+ * plus errors and extensions. Transports stay behind {@link Peer} (the TCP `Connection` is one;
+ * a client's peer is called `connection` here); recipients in {@link Hub}; time is a {@link Clock}.
  */
-export class ChatCore implements ConnectionHandler {
-  private readonly loginTimers = new WeakMap<Connection, NodeJS.Timeout>();
+export class ChatCore implements PeerHandler {
+  private readonly loginTimers = new WeakMap<Peer, TimerHandle>();
+  /** Each connection's rate limit for its incoming frames (made at its first frame). */
+  private readonly buckets = new WeakMap<Peer, TokenBucket>();
   /** Connections whose client was told about a rate limit and has not been served since. */
-  private readonly throttled = new WeakSet<Connection>();
+  private readonly throttled = new WeakSet<Peer>();
 
-  constructor(private readonly deps: ChatCoreDeps) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: ChatCoreDeps) {
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+  }
 
   // ------------------------------------------------------------ connection life
 
@@ -89,7 +99,7 @@ export class ChatCore implements ConnectionHandler {
    * Step 3: a new connection gets its `hello` and a deadline to log in. `refuse` turns it away
    * (the server is full or stopping) with one `error` or `bye`, then closes it.
    */
-  accept(connection: Connection, refuse?: AcceptRefusal): void {
+  accept(connection: Peer, refuse?: AcceptRefusal): void {
     this.deps.events.emit('connection', { id: connection.id, remote: connection.remote });
     if (refuse === 'server_shutdown') return this.shutdown(connection);
     if (refuse === 'too_many_connections') {
@@ -113,17 +123,17 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Server shutdown: everyone gets `bye` with reason "server_shutdown", then the server closes. */
-  shutdown(connection: Connection): void {
+  shutdown(connection: Peer): void {
     this.depart(connection, 'server_shutdown', false);
     connection.close({ last: { type: 'bye', reason: 'server_shutdown' } });
   }
 
-  peerEnded(connection: Connection): void {
+  peerEnded(connection: Peer): void {
     // The client will send nothing more; whatever we queued still goes out, then we close too.
     connection.close();
   }
 
-  overflowed(connection: Connection, { pendingBytes, stalledMs }: OverflowInfo): void {
+  overflowed(connection: Peer, { pendingBytes, stalledMs }: OverflowInfo): void {
     const limit = this.deps.limits.maxOutputBytes;
     const message =
       stalledMs === undefined
@@ -136,18 +146,18 @@ export class ChatCore implements ConnectionHandler {
     this.fatal(connection, 'output_overflow', message, { flush: false, drainMs });
   }
 
-  failed(connection: Connection, error: unknown): void {
+  failed(connection: Peer, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code: 'internal', message, fatal: false });
     connection.send({ type: 'error', code: 'internal', message: 'the server failed to handle that request' });
   }
 
-  socketError(connection: Connection, error: Error): void {
+  socketError(connection: Peer, error: Error): void {
     const code = (error as NodeJS.ErrnoException).code ?? 'socket_error';
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message: error.message, fatal: true });
   }
 
-  closed(connection: Connection): void {
+  closed(connection: Peer): void {
     const user = connection.lastUser;
     this.depart(connection, 'connection_lost', true);
     this.deps.events.emit('disconnect', { id: connection.id, remote: connection.remote, ...(user !== undefined && { user }) });
@@ -155,7 +165,7 @@ export class ChatCore implements ConnectionHandler {
 
   // ------------------------------------------------------------ input
 
-  receive(connection: Connection, item: DecodeResult): void | Promise<void> {
+  receive(connection: Peer, item: DecodeResult): void | Promise<void> {
     if (!item.ok) {
       if (item.code === 'frame_too_large') return this.fatal(connection, 'frame_too_large', `${item.message}; closing (the stream cannot be resynchronised)`);
       if (!this.admit(connection, undefined)) return;
@@ -187,7 +197,7 @@ export class ChatCore implements ConnectionHandler {
       case 'who':
         return this.who(connection, frame);
       case 'ping':
-        connection.send({ type: 'pong', ts: Date.now(), ...idField(frame.id) });
+        connection.send({ type: 'pong', ts: this.clock.now(), ...idField(frame.id) });
         return;
       case 'join':
         return this.join(connection, connection.member as Member, frame.room, frame.id);
@@ -206,8 +216,8 @@ export class ChatCore implements ConnectionHandler {
    * (its sender is waiting for that answer) or if it is the first refusal since the last frame
    * served; a flood without ids thus costs one error, not one per frame.
    */
-  private admit(connection: Connection, id: RequestId | undefined): boolean {
-    if (connection.bucket.take()) {
+  private admit(connection: Peer, id: RequestId | undefined): boolean {
+    if (this.bucketOf(connection).take()) {
       this.throttled.delete(connection);
       return true;
     }
@@ -219,8 +229,17 @@ export class ChatCore implements ConnectionHandler {
     return false;
   }
 
+  private bucketOf(connection: Peer): TokenBucket {
+    let bucket = this.buckets.get(connection);
+    if (!bucket) {
+      const { rateLimitPerSecond, rateLimitBurst } = this.deps.limits;
+      this.buckets.set(connection, (bucket = new TokenBucket(rateLimitPerSecond, rateLimitBurst, this.clock)));
+    }
+    return bucket;
+  }
+
   /** Answers with an error; when `charged`, the refusal costs a token like any other frame. */
-  private refuse(connection: Connection, id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void {
+  private refuse(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void {
     if (charged && !this.admit(connection, id)) return;
     this.reply(connection, id, code, message);
   }
@@ -234,7 +253,7 @@ export class ChatCore implements ConnectionHandler {
    * after that still takes the user back out (see {@link rollBackLogin}). Encoding cannot fail: the
    * user list is paged to fit, replayed messages are encoded up front.
    */
-  private async login(connection: Connection, frame: LoginFrame): Promise<void> {
+  private async login(connection: Peer, frame: LoginFrame): Promise<void> {
     if (connection.member) {
       return this.reply(connection, frame.id, 'already_logged_in', `you are already logged in as ${connection.member.user}`);
     }
@@ -284,7 +303,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */
-  private loginFailed(connection: Connection, id: RequestId | undefined, error: unknown): void {
+  private loginFailed(connection: Peer, id: RequestId | undefined, error: unknown): void {
     const detail = error instanceof Error ? error.message : String(error);
     this.reply(connection, id, 'internal', 'the server failed to log you in; nothing changed, try again', `login failed: ${detail}`);
   }
@@ -295,7 +314,7 @@ export class ChatCore implements ConnectionHandler {
    * connection closes with `internal`, its queued output dropped, so the client never sees a
    * welcome that does not hold. The outbox writes in a later turn, so nothing of it has left yet.
    */
-  private rollBackLogin(connection: Connection, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
+  private rollBackLogin(connection: Peer, member: Member, id: RequestId | undefined, error: unknown, announced: boolean): void {
     connection.member = undefined;
     this.deps.hub.leave(member);
     if (announced) this.announceOffline(member, 'internal');
@@ -309,7 +328,7 @@ export class ChatCore implements ConnectionHandler {
    * settles it: refunded on success), so simultaneous attempts cannot all pass the check; false
    * (and `rate_limited` answered) while this connection or its address has used up its attempts.
    */
-  private async reserveAttempt(connection: Connection, id: RequestId | undefined): Promise<boolean> {
+  private async reserveAttempt(connection: Peer, id: RequestId | undefined): Promise<boolean> {
     const waitMs = await this.deps.throttle.reserve(connection, connection.address);
     if (waitMs > 0) {
       this.tooManyAttempts(connection, id, waitMs);
@@ -320,7 +339,7 @@ export class ChatCore implements ConnectionHandler {
     return false;
   }
 
-  private tooManyAttempts(connection: Connection, id: RequestId | undefined, waitMs: number): void {
+  private tooManyAttempts(connection: Peer, id: RequestId | undefined, waitMs: number): void {
     this.reply(connection, id, 'rate_limited', `too many failed attempts; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`);
   }
 
@@ -330,7 +349,7 @@ export class ChatCore implements ConnectionHandler {
    * with `unknown_user`, charged to that budget, when it does not exist. So probing names is as slow
    * as guessing passwords; online users are public (`who`) and never cost anything.
    */
-  private refuseOfflineTarget(connection: Connection, id: RequestId | undefined, to: string): boolean {
+  private refuseOfflineTarget(connection: Peer, id: RequestId | undefined, to: string): boolean {
     const { throttle, accounts } = this.deps;
     const waitMs = throttle.waitMs(connection, connection.address);
     if (waitMs > 0) {
@@ -370,7 +389,7 @@ export class ChatCore implements ConnectionHandler {
    * would take the replay past {@link HISTORY_REPLAY_OUTPUT_SHARE} of `maxOutputBytes`: a replay
    * of long messages must not cost the client its connection. Returns what was sent.
    */
-  private sendHistory(connection: Connection, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
+  private sendHistory(connection: Peer, messages: readonly StoredMessage[]): { sent: StoredMessage[]; truncated: boolean } {
     const { frames, sent, truncated } = this.encodeHistory(messages);
     for (const frame of frames) connection.deliver(frame);
     return { sent, truncated };
@@ -392,7 +411,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Extension: create an account (`ok`, or `user_exists`). Does not log in. */
-  private async register(connection: Connection, frame: RegisterFrame): Promise<void> {
+  private async register(connection: Peer, frame: RegisterFrame): Promise<void> {
     if (!(await this.reserveAttempt(connection, frame.id))) return;
     try {
       await this.deps.accounts.add(frame.user, frame.password);
@@ -411,13 +430,13 @@ export class ChatCore implements ConnectionHandler {
    * Steps 6–7: relay to everyone else in the room (lobby unless `room` says otherwise), `from`,
    * `ts` and `msgid` set here; the message is stored for history; `ok` if asked.
    */
-  private say(connection: Connection, member: Member, frame: SayFrame): void {
+  private say(connection: Peer, member: Member, frame: SayFrame): void {
     if (frame.to !== undefined) return this.sayPrivately(connection, member, frame, frame.to);
     const { hub, history } = this.deps;
     const room = frame.room ?? LOBBY;
     if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
     if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" before speaking in it`);
-    const ts = Date.now();
+    const ts = this.clock.now();
     const msgid = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
     const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
     const recipients = hub.send(message, { room }, member);
@@ -427,7 +446,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
-  private sayPrivately(connection: Connection, member: Member, frame: SayFrame, to: string): void {
+  private sayPrivately(connection: Peer, member: Member, frame: SayFrame, to: string): void {
     const { hub, history } = this.deps;
     if (frame.room !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
@@ -435,7 +454,7 @@ export class ChatCore implements ConnectionHandler {
     if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'you cannot send a private message to yourself');
     const target = hub.member(to);
     if (!target && this.refuseOfflineTarget(connection, frame.id, to)) return;
-    const ts = Date.now();
+    const ts = this.clock.now();
     const msgid = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
     const queued = target === undefined;
@@ -444,7 +463,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
-  private quit(connection: Connection, member: Member, id: RequestId | undefined): void {
+  private quit(connection: Peer, member: Member, id: RequestId | undefined): void {
     this.depart(connection, 'quit', false);
     connection.close({ last: { type: 'bye', ...idField(id) }, waitForPeer: true });
     // After a quit the presence carries no reason (the other departures say why).
@@ -452,7 +471,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Extension: who is online (`users`), or who is in a room; paged like `welcome` when long. */
-  private who(connection: Connection, frame: WhoFrame): void {
+  private who(connection: Peer, frame: WhoFrame): void {
     const room = frame.room ?? LOBBY;
     if (!this.deps.hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
     this.sendUsers(connection, { type: 'users', users: this.deps.hub.roomUsers(room), ...(frame.room !== undefined && { room }), ...idField(frame.id) });
@@ -462,7 +481,7 @@ export class ChatCore implements ConnectionHandler {
    * A `users` answer, paged to fit (`more: true` on all but the last frame, same id and room).
    * Encoded here, page by page, through the one splitter every tool uses: no page can be too large.
    */
-  private sendUsers(connection: Connection, frame: UsersFrame): void {
+  private sendUsers(connection: Peer, frame: UsersFrame): void {
     for (const page of pageUserList(frame, this.deps.limits.listFrameBytes)) connection.deliver(encodeFrame(page));
   }
 
@@ -471,7 +490,7 @@ export class ChatCore implements ConnectionHandler {
    * messages and `history_end` with the room; the other members get `presence` with the room.
    * Joining a room one is in (lobby included) changes nothing but answers the same way.
    */
-  private join(connection: Connection, member: Member, room: string, id: RequestId | undefined): void {
+  private join(connection: Peer, member: Member, room: string, id: RequestId | undefined): void {
     const { hub, limits } = this.deps;
     if (!hub.isInRoom(member, room)) {
       if (hub.roomCount(member) >= limits.maxRoomsPerUser) {
@@ -487,7 +506,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
-  private leave(connection: Connection, member: Member, room: string, id: RequestId | undefined): void {
+  private leave(connection: Peer, member: Member, room: string, id: RequestId | undefined): void {
     const { hub } = this.deps;
     if (room === LOBBY) return this.reply(connection, id, 'bad_request', 'everyone stays in lobby: it cannot be left');
     if (!hub.hasRoom(room)) return this.reply(connection, id, 'unknown_room', `there is no room "${room}"`);
@@ -498,7 +517,7 @@ export class ChatCore implements ConnectionHandler {
   }
 
   /** Extension: page back through a room (member only) or a private conversation; then `history_end`. */
-  private history(connection: Connection, member: Member, frame: HistoryFrame): void {
+  private history(connection: Peer, member: Member, frame: HistoryFrame): void {
     const { hub, history, limits } = this.deps;
     if (frame.room !== undefined && frame.to !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
@@ -525,7 +544,7 @@ export class ChatCore implements ConnectionHandler {
    * always answered `ok` with the transfer id (the sender needs it); the others only when they
    * carry an id. Refused chunks and acks cost a rate-limit token (accepted ones are paced by the window).
    */
-  private file(connection: Connection, member: Member, frame: ClientFrame): void {
+  private file(connection: Peer, member: Member, frame: ClientFrame): void {
     const { files } = this.deps;
     let refusal: Refusal | undefined;
     switch (frame.type) {
@@ -568,7 +587,7 @@ export class ChatCore implements ConnectionHandler {
   // ------------------------------------------------------------ helpers
 
   /** Takes a user out of the chat (if logged in on this connection); tells the others if asked. */
-  private depart(connection: Connection, reason: LogoutReason, announce: boolean): void {
+  private depart(connection: Peer, reason: LogoutReason, announce: boolean): void {
     const member = connection.member;
     if (!member) return;
     connection.member = undefined;
@@ -586,13 +605,13 @@ export class ChatCore implements ConnectionHandler {
    * Answers a request with an `error` (carrying its id); the connection stays. `logged` replaces
    * the message in the `error` event when the client's message might quote what the client sent.
    */
-  private reply(connection: Connection, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
+  private reply(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
     connection.send({ type: 'error', code, message, ...idField(id) });
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message: logged, fatal: false });
   }
 
   /** Sends an `error`, then closes this connection only (the others never notice but a presence). */
-  private fatal(connection: Connection, code: ErrorCode, message: string, options: Pick<CloseOptions, 'flush' | 'drainMs'> = {}): void {
+  private fatal(connection: Peer, code: ErrorCode, message: string, options: Pick<CloseOptions, 'flush' | 'drainMs'> = {}): void {
     if (connection.state !== 'open') return;
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message, fatal: true });
     this.depart(connection, code, true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Hub, type Member } from './hub.ts';
+import { LocalRecipients } from './recipients.ts';
 
 function member(user: string): Member & { got: Buffer[] } {
   const got: Buffer[] = [];
@@ -70,5 +71,28 @@ describe('Hub', () => {
     expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([1, 0, 0]);
     expect(hub.sendTo({ type: 'ok' }, [alice, bob, carol], bob)).toBe(2);
     expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([2, 0, 1]);
+  });
+});
+
+describe('Hub recipient set', () => {
+  it('delivers every send through the recipient set it was given, which still encodes once', () => {
+    const audiences: unknown[] = [];
+    const hub = new Hub({
+      recipients: (directory) => {
+        const local = new LocalRecipients(directory);
+        return {
+          send: (frame, audience, except) => (audiences.push(audience), local.send(frame, audience, except)),
+          sendTo: (frame, members, except) => (audiences.push('list'), local.sendTo(frame, members, except)),
+        };
+      },
+    });
+    const [alice, bob, carol] = [member('alice'), member('bob'), member('carol')];
+    [alice, bob, carol].forEach((m) => hub.join(m));
+    expect(hub.send({ type: 'message', from: 'alice', text: 'hi', ts: 1 }, { room: 'lobby' }, alice)).toBe(2);
+    expect(hub.send({ type: 'ok' }, { user: 'bob' })).toBe(1);
+    expect(hub.sendTo({ type: 'ok' }, [alice, carol])).toBe(2);
+    expect(audiences).toEqual([{ room: 'lobby' }, { user: 'bob' }, 'list']);
+    expect(bob.got[0]).toBe(carol.got[0]);
+    expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([1, 2, 2]);
   });
 });

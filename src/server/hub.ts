@@ -1,24 +1,26 @@
-import { LOBBY, compareCodePoints, encodeFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
-/** Someone logged in, as the hub sees them: a name and a way to hand them encoded frames. */
-export interface Member {
-  /** The logged-in user name. */
-  readonly user: string;
-  /** Queues already-encoded frame bytes for this member (never throws). */
-  deliver(bytes: Buffer): void;
+export type { Audience, Member } from './recipients.ts';
+
+/** Options of a {@link Hub}. */
+export interface HubOptions {
+  /**
+   * Makes the recipient set the hub delivers through, given the hub's own membership.
+   * Default: {@link LocalRecipients} (this process only).
+   */
+  recipients?: (directory: MemberDirectory) => RecipientSet;
 }
 
 /**
- * Who a frame goes to: the members of a room (`lobby` is everyone online) or one user.
- */
-export type Audience = { room: string } | { user: string };
-
-/**
  * The hub: who is online, who is in which room, and how frames reach them. It is the only place
- * that knows recipients, and it encodes a frame once however many members receive it.
- * Everyone online is in `lobby`; other rooms exist while they have members.
+ * that knows recipients; delivery goes through its {@link RecipientSet}, which encodes a frame
+ * once however many members receive it. Everyone online is in `lobby`; other rooms exist while
+ * they have members.
  */
-export class Hub {
+export class Hub implements MemberDirectory {
+  /** How frames reach an audience (see {@link RecipientSet}). */
+  readonly delivery: RecipientSet;
   private readonly members = new Map<string, Member>();
   /**
    * Everyone online in code-point order, kept sorted as members come and go (a binary search and
@@ -33,6 +35,10 @@ export class Hub {
    * (most users of a big chat stay in lobby: no empty Set each).
    */
   private readonly memberships = new Map<Member, Set<string>>();
+
+  constructor(options: HubOptions = {}) {
+    this.delivery = options.recipients?.(this) ?? new LocalRecipients(this);
+  }
 
   /** Adds a member (into lobby); returns false (and changes nothing) if that user is already online. */
   join(member: Member): boolean {
@@ -147,24 +153,16 @@ export class Hub {
   }
 
   /**
-   * Encodes a frame once and queues the same bytes to every member of the audience but `except`.
-   * Returns how many members it was queued to.
+   * Encodes a frame once and queues the same bytes to every member of the audience but `except`
+   * (through {@link delivery}). Returns how many members it was queued to.
    */
   send(frame: ServerFrame, audience: Audience, except?: Member): number {
-    return this.sendTo(frame, this.recipients(audience), except);
+    return this.delivery.send(frame, audience, except);
   }
 
   /** Encodes a frame once (only if someone gets it) and queues it to each of `members` but `except`; returns how many. */
   sendTo(frame: ServerFrame, members: Iterable<Member>, except?: Member): number {
-    let bytes: Buffer | undefined;
-    let count = 0;
-    for (const member of members) {
-      if (member === except) continue;
-      bytes ??= encodeFrame(frame);
-      member.deliver(bytes);
-      count++;
-    }
-    return count;
+    return this.delivery.sendTo(frame, members, except);
   }
 }
 

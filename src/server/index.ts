@@ -16,7 +16,11 @@ export { AccountStore, AccountError, checkNewAccount, type AccountStoreOptions }
 export { importAccounts, parseAccountLines, type ImportEntry, type ImportFailure, type ImportOptions, type ImportProgress, type ImportResult } from './account-import.ts';
 export { DatabaseError, openDatabase, MIGRATIONS, SCHEMA_VERSION, MEMORY_DATABASE, type ChatDatabase, type OpenDatabaseOptions } from './database.ts';
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, parseHash, type ScryptParams } from './password.ts';
-export { Hub, type Member, type Audience } from './hub.ts';
+export { Hub, type Member, type Audience, type HubOptions } from './hub.ts';
+export { LocalRecipients, type RecipientSet, type MemberDirectory } from './recipients.ts';
+export { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
+export type { Peer, PeerHandler, PeerState, CloseOptions } from './peer.ts';
+export { ChatCore, type ChatCoreDeps } from './core.ts';
 export {
   ChatServerEventStream,
   type ChatServerEvents,

@@ -4,7 +4,7 @@ import { LoginThrottle } from './login-throttle.ts';
 describe('LoginThrottle', () => {
   it('refuses after the allowed failures per connection and per address, and refills over the window', () => {
     let now = 0;
-    const throttle = new LoginThrottle({ loginAttemptsPerConnection: 2, loginAttemptsPerAddress: 3, loginAttemptWindowMs: 60_000 }, () => now);
+    const throttle = new LoginThrottle({ loginAttemptsPerConnection: 2, loginAttemptsPerAddress: 3, loginAttemptWindowMs: 60_000 }, { monotonic: () => now });
     const [a, b] = [{}, {}];
     expect(throttle.waitMs(a, '10.0.0.1')).toBe(0);
     throttle.failed(a, '10.0.0.1');
@@ -20,7 +20,7 @@ describe('LoginThrottle', () => {
   });
 
   it('reserves before the work: simultaneous attempts wait for those in progress, and at most the budget get through', async () => {
-    const throttle = new LoginThrottle({ loginAttemptsPerConnection: 100, loginAttemptsPerAddress: 2, loginAttemptWindowMs: 600_000 }, () => 0);
+    const throttle = new LoginThrottle({ loginAttemptsPerConnection: 100, loginAttemptsPerAddress: 2, loginAttemptWindowMs: 600_000 }, { monotonic: () => 0 });
     const connections = Array.from({ length: 5 }, () => ({}));
     const outcomes: number[] = [];
     const attempts = connections.map((c) => throttle.reserve(c, '10.0.0.1').then((waitMs) => (outcomes.push(waitMs), waitMs)));

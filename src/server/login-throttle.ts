@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { ServerLimits } from './limits.ts';
 
@@ -54,7 +55,7 @@ export class LoginThrottle {
 
   constructor(
     private readonly limits: Pick<ServerLimits, 'loginAttemptsPerConnection' | 'loginAttemptsPerAddress' | 'loginAttemptWindowMs'>,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Pick<Clock, 'monotonic'> = SYSTEM_CLOCK,
   ) {}
 
   /** How long `connection` (from `address`) must wait before its next attempt; 0 = it may try now. */
@@ -119,7 +120,7 @@ export class LoginThrottle {
   }
 
   private budget(attempts: number): AttemptBudget {
-    return new AttemptBudget(new TokenBucket(attempts / (this.limits.loginAttemptWindowMs / 1000), attempts, this.now));
+    return new AttemptBudget(new TokenBucket(attempts / (this.limits.loginAttemptWindowMs / 1000), attempts, this.clock));
   }
 
   private sweep(): void {

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
 import { SharedConcat } from './shared-concat.ts';
+import type { OverflowInfo } from './peer.ts';
+
+export type { OverflowInfo } from './peer.ts';
 
 /**
  * Something that must run before any byte leaves the process in a turn: history registers its
@@ -62,14 +65,6 @@ export class FlushScheduler {
   };
 }
 
-/** What an outbox reports when it stops accepting frames. */
-export interface OverflowInfo {
-  /** Bytes that were waiting for the client (queued here plus buffered in the socket). */
-  pendingBytes: number;
-  /** Set when the server cut the client off for being stuck while input was paused: for how long, in ms. */
-  stalledMs?: number;
-}
-
 /**
  * One client's bounded output queue. Frames (already-encoded buffers, often the very same buffer
  * shared by every recipient of a broadcast) are queued, then written once per event-loop turn as
@@ -128,7 +123,7 @@ export class Outbox implements BudgetedOutbox {
     return this.counted;
   }
 
-  /** When the socket last pushed back (`Date.now()`), while we still wait for `'drain'`; else undefined. */
+  /** When the socket last pushed back (the budget's `clock.now()`), while we still wait for `'drain'`; else undefined. */
   get waitingSince(): number | undefined {
     return this.waitingForDrain ? this.blockedAt : undefined;
   }
@@ -172,7 +167,7 @@ export class Outbox implements BudgetedOutbox {
     const data = this.takeQueued();
     if (!this.socket.write(data)) {
       this.waitingForDrain = true;
-      this.blockedAt = Date.now();
+      this.blockedAt = this.budget.clock.now();
       // Listened for only while blocked: an idle connection holds no listener closure.
       this.socket.once('drain', () => this.drained());
     }

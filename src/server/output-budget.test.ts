@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../test/helpers/manual-clock.ts';
 import { OutputBudget, type BudgetedOutbox, type InputConsumer } from './output-budget.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const budgets: OutputBudget[] = [];
 afterEach(() => budgets.splice(0).forEach((budget) => budget.dispose()));
 
-function budgetOf(high: number, low: number, stallMs = Infinity): OutputBudget {
-  const budget = new OutputBudget({ outputHighWaterBytes: high, outputLowWaterBytes: low, outputStallMs: stallMs });
+function budgetOf(high: number, low: number, stallMs = Infinity, clock?: ManualClock): OutputBudget {
+  const budget = new OutputBudget({ outputHighWaterBytes: high, outputLowWaterBytes: low, outputStallMs: stallMs }, clock);
   budgets.push(budget);
   return budget;
 }
@@ -74,16 +75,19 @@ describe('OutputBudget', () => {
   });
 
   it('cuts off stuck clients, largest first, only when they alone hold the total up, and only as many as needed', async () => {
-    const budget = budgetOf(1000, 500, 40);
+    const clock = new ManualClock();
+    const budget = budgetOf(1000, 500, 40, clock);
     const cuts: string[] = [];
-    const long = Date.now() - 1000;
-    heldOutbox(budget, 300, long, cuts, 'stuck-300');
-    heldOutbox(budget, 900, long, cuts, 'stuck-900');
+    const since = clock.now();
+    heldOutbox(budget, 300, since, cuts, 'stuck-300');
+    heldOutbox(budget, 900, since, cuts, 'stuck-900');
     heldOutbox(budget, 200, undefined, cuts, 'reading-200'); // not waiting for drain: never cut
     expect(budget.paused).toBe(true);
+    // Checks run every stallMs / 4 = 10 ms; nobody has waited 40 ms before the fourth.
+    clock.advance(39);
+    expect(cuts).toEqual([]);
     // Total 1400; without the stuck ones 200 ≤ 500: cutting the 900 one is enough (500 left).
-    const deadline = Date.now() + 2000;
-    while (cuts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    clock.advance(1);
     expect(cuts).toEqual(['stuck-900']);
     await turn();
     expect(budget.paused).toBe(false);
@@ -91,12 +95,13 @@ describe('OutputBudget', () => {
   });
 
   it('leaves stuck clients alone while the others still hold the total above the low-water mark', async () => {
-    const budget = budgetOf(1000, 500, 20);
+    const clock = new ManualClock();
+    const budget = budgetOf(1000, 500, 20, clock);
     const cuts: string[] = [];
-    heldOutbox(budget, 400, Date.now() - 1000, cuts, 'stuck');
+    heldOutbox(budget, 400, clock.now() - 1000, cuts, 'stuck');
     const reading = heldOutbox(budget, 700, undefined, cuts, 'reading'); // queued, about to be written
     expect(budget.paused).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 60)); // several checks go by without a cut
+    clock.advance(60); // twelve checks go by without a cut
     expect(cuts).toEqual([]);
     budget.remove(reading.countedBytes); // its write went out
     await turn();

@@ -22,6 +22,8 @@
  * everyone's input for about `stallMs` at most.
  */
 
+import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
+
 /** Something whose input waits while the budget is paused (a connection). */
 export interface InputConsumer {
   /** Called once the budget has room again; the consumer reads and handles its input again. */
@@ -30,7 +32,7 @@ export interface InputConsumer {
 
 /** What the budget needs of an outbox to find stuck ones. */
 export interface BudgetedOutbox {
-  /** `Date.now()` when its socket last reported back-pressure, while still waiting for `'drain'`; else undefined. */
+  /** The budget's `clock.now()` when its socket last reported back-pressure, while still waiting for `'drain'`; else undefined. */
   readonly waitingSince: number | undefined;
   /** The bytes this outbox counts in the budget now. */
   readonly countedBytes: number;
@@ -76,7 +78,7 @@ export class OutputBudget {
   private pauseCount = 0;
   private cutoffCount = 0;
   private resumeScheduled = false;
-  private stallTimer: NodeJS.Timeout | undefined;
+  private stallTimer: TimerHandle | undefined;
   /** Consumers waiting for room, first come first served (a queue: array + head). */
   private parked: InputConsumer[] = [];
   private parkedHead = 0;
@@ -85,8 +87,14 @@ export class OutputBudget {
   private readonly low: number;
   private readonly stallMs: number;
 
-  /** @param limits the thresholds; without them the budget only counts (it never pauses). */
-  constructor(limits: OutputBudgetLimits = UNLIMITED) {
+  /**
+   * @param limits the thresholds; without them the budget only counts (it never pauses).
+   * @param clock the time of the stuck-client check; outboxes stamp their waits with it too.
+   */
+  constructor(
+    limits: OutputBudgetLimits = UNLIMITED,
+    readonly clock: Clock = SYSTEM_CLOCK,
+  ) {
     this.high = limits.outputHighWaterBytes;
     this.low = limits.outputLowWaterBytes;
     this.stallMs = limits.outputStallMs;
@@ -166,19 +174,18 @@ export class OutputBudget {
   };
 
   private cancelStallCheck(): void {
-    clearTimeout(this.stallTimer);
+    this.clock.clearTimer(this.stallTimer);
     this.stallTimer = undefined;
   }
 
   private armStallCheck(): void {
-    this.stallTimer ??= setTimeout(this.checkStalls, Math.max(1, this.stallMs / 4));
-    this.stallTimer.unref();
+    this.stallTimer ??= this.clock.setTimer(Math.max(1, this.stallMs / 4), this.checkStalls);
   }
 
   private readonly checkStalls = (): void => {
     this.stallTimer = undefined;
     if (!this.isPaused) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const stuck: { outbox: BudgetedOutbox; stalledMs: number; bytes: number }[] = [];
     let stuckBytes = 0;
     for (const outbox of this.outboxes) {

@@ -1,3 +1,5 @@
+import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+
 /**
  * A token bucket: `burst` tokens to start with, refilled continuously at `ratePerSecond`, never
  * above `burst`. Each frame a client sends takes one token; no token, no service.
@@ -9,15 +11,15 @@ export class TokenBucket {
   /**
    * @param ratePerSecond tokens added per second (the sustained rate).
    * @param burst the bucket's size (the most taken in a quick burst).
-   * @param now clock in ms; injectable so tests can drive time.
+   * @param clock its monotonic time; injectable so tests can drive time.
    */
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = monotonicNow,
+    private readonly clock: Pick<Clock, 'monotonic'> = SYSTEM_CLOCK,
   ) {
     this.tokens = burst;
-    this.lastRefill = now();
+    this.lastRefill = clock.monotonic();
   }
 
   /** Takes one token if there is one; returns whether it did. */
@@ -53,15 +55,10 @@ export class TokenBucket {
   }
 
   private refill(): void {
-    const now = this.now();
+    const now = this.clock.monotonic();
     const elapsed = now - this.lastRefill;
     if (elapsed <= 0) return;
     this.lastRefill = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.ratePerSecond);
   }
-}
-
-/** The default clock: one shared function, not a closure per bucket (a bucket per connection). */
-function monotonicNow(): number {
-  return performance.now();
 }
