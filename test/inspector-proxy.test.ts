@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EventConsumer } from '../src/inspector/event-flow.ts';
 import type { WireEvent } from '../src/inspector/events.ts';
-import { startInspector } from '../src/inspector/inspector.ts';
+import { startInspector, type Inspector } from '../src/inspector/inspector.ts';
 import { startProxy, type InspectorProxy, type ProxyOptions } from '../src/inspector/proxy.ts';
+import { startProxyThread } from '../src/inspector/proxy-thread.ts';
+import type { EventSink } from '../src/inspector/sinks.ts';
 import { within } from './helpers/promises.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -52,12 +55,12 @@ function readAll(socket: net.Socket): Promise<Buffer> {
   });
 }
 
-/** Writes `data` in 64 KiB pieces, honouring backpressure, then ends. */
-async function writeAll(socket: net.Socket, data: Buffer): Promise<void> {
+/** Writes `data` in 64 KiB pieces, honouring backpressure, then ends (unless `end` is false). */
+async function writeAll(socket: net.Socket, data: Buffer, { end = true } = {}): Promise<void> {
   for (let offset = 0; offset < data.length; offset += 65_536) {
     if (!socket.write(data.subarray(offset, offset + 65_536))) await new Promise((resolve) => socket.once('drain', resolve));
   }
-  socket.end();
+  if (end) socket.end();
 }
 
 /** Polls `check` until it holds; fails after `ms` naming `what`. */
@@ -291,13 +294,16 @@ describe('inspector proxy: lifecycle', () => {
 });
 
 describe('inspector (proxy thread + diagram) under load', () => {
-  it('forwards every byte at full speed while the diagram skips what it cannot keep up with', async () => {
+  it('forwards every byte at full speed while a slow diagram skips what it cannot keep up with, within its bound', async () => {
     const payload = Buffer.from('{"type":"say","text":"load"}\n'.repeat(200_000)); // 5.8 MB of frames
+    const maxQueuedBytes = 256 * 1024;
     let got: Promise<Buffer> | undefined;
     const targetPort = await startTarget((socket) => {
       got = readAll(socket);
     });
-    const inspector = await startInspector({ target: { host: '127.0.0.1', port: targetPort }, view: 'none', maxQueuedBytes: 256 * 1024 });
+    const backlog = new BacklogWatch(2);
+    const inspector = await startInspector({ target: { host: '127.0.0.1', port: targetPort }, view: 'none', maxQueuedBytes, sinks: [backlog] });
+    backlog.watch(inspector);
     cleanups.push(() => inspector.stop());
     const socket = await connect(inspector.address.port);
     await writeAll(socket, payload);
@@ -309,5 +315,71 @@ describe('inspector (proxy thread + diagram) under load', () => {
     expect(bytes.c2s + skippedBytes).toBe(payload.length);
     expect(frames.c2s).toBeGreaterThan(0);
     if (skippedBytes > 0) expect(inspector.model.rows.some((r) => r.kind === 'gap')).toBe(true);
+    // However slow the output, the main thread never held more undecoded bytes than the bound.
+    expect(backlog.maxBytes).toBeGreaterThan(0);
+    expect(backlog.maxBytes).toBeLessThanOrEqual(maxQueuedBytes);
   });
 });
+
+describe('the proxy thread as an event source', () => {
+  it('hands a consumer that stops crediting no more than its bound, skips the rest as gaps, and resumes once credited', async () => {
+    const maxInFlightBytes = 64 * 1024;
+    const payload = randomBytes(2 * 1024 * 1024);
+    let got: Promise<Buffer> | undefined;
+    let arrived = 0;
+    const targetPort = await startTarget((socket) => {
+      got = readAll(socket);
+      socket.on('data', (chunk: Buffer) => (arrived += chunk.length));
+    });
+    const source = await startProxyThread({ listen: { port: 0 }, target: { host: '127.0.0.1', port: targetPort }, maxInFlightBytes });
+    cleanups.push(() => source.close());
+    const consumer = new StoppedConsumer();
+    source.deliverTo(consumer);
+    const socket = await connect(source.address.port);
+    await writeAll(socket, payload.subarray(0, payload.length / 2), { end: false });
+    await waitUntil(() => arrived === payload.length / 2, 10_000, 'the first half at the target');
+    await source.sync();
+    // The reader stopped: it holds at most the bound, the rest was counted, nothing was lost.
+    expect(consumer.dataBytes).toBeGreaterThan(0);
+    expect(consumer.dataBytes).toBeLessThanOrEqual(maxInFlightBytes);
+    expect(consumer.dataBytes + consumer.gapBytes).toBe(payload.length / 2);
+
+    // Once the consumer is done with what it holds, the source hands data over again.
+    const held = consumer.dataBytes;
+    source.consumed(held);
+    await source.sync(); // the credit has reached the thread
+    await writeAll(socket, payload.subarray(payload.length / 2));
+    expect(sha(await within(got as Promise<Buffer>, 20_000, 'the upload through the proxy thread'))).toBe(sha(payload));
+    await source.sync();
+    expect(consumer.dataBytes).toBeGreaterThan(held);
+    expect(consumer.dataBytes - held).toBeLessThanOrEqual(maxInFlightBytes);
+    expect(consumer.dataBytes + consumer.gapBytes).toBe(payload.length);
+  });
+});
+
+/** A consumer that keeps every event and never credits any back: a reader that stopped. */
+class StoppedConsumer implements EventConsumer {
+  dataBytes = 0;
+  gapBytes = 0;
+  push(event: WireEvent): void {
+    if (event.kind === 'data') this.dataBytes += event.bytes.length;
+    else if (event.kind === 'gap') this.gapBytes += event.bytes;
+  }
+}
+
+/** A slow output (`ms` per data event) that notes the most undecoded bytes the inspector held. */
+class BacklogWatch implements EventSink {
+  maxBytes = 0;
+  private inspector: Inspector | undefined;
+  constructor(private readonly ms: number) {}
+  watch(inspector: Inspector): void {
+    this.inspector = inspector;
+  }
+  applied(event: WireEvent): void {
+    // The event being applied still counts in the backlog.
+    this.maxBytes = Math.max(this.maxBytes, this.inspector?.backlog.bytes ?? 0);
+    if (event.kind !== 'data') return;
+    const until = performance.now() + this.ms;
+    while (performance.now() < until);
+  }
+}

@@ -6,8 +6,8 @@ type GapEvent = Extract<WireEvent, { kind: 'gap' }>;
 /**
  * Bounds the bytes of `data` events waiting to be decoded. Past the bound, new data is counted
  * instead of passed on, and the count comes out as one `gap` event per direction, ahead of that
- * connection's next event that is passed on. The proxy thread and the in-process pipeline both
- * use it, so the diagram falling behind never slows the chat.
+ * connection's next event that is passed on. The proxy thread (proxy-worker.ts) bounds what it
+ * ships to the main thread with it, so the diagram falling behind never slows the chat.
  */
 export class GapTracker {
   private inFlight = 0;

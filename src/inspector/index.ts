@@ -1,13 +1,17 @@
 /**
  * The chatlab inspector: a transparent TCP proxy that draws every frame as an arrow between
- * lifelines, labelled with its step of the 10-step flow. Thin socket shell (proxy.ts), I/O-free
- * core (session-model.ts), views apart (views/), recordings (trace.ts) and exports (export/).
+ * lifelines, labelled with its step of the 10-step flow. Thin socket shell (proxy.ts), run in its
+ * own thread as the event source (proxy-thread.ts); a consumer (pipeline.ts) that feeds the I/O-free
+ * core (session-model.ts) and hands on to the outputs, all sinks (sinks.ts: views/, trace.ts);
+ * exports (export/).
  */
 export { FRAMING_MODES, now, type Endpoint, type FaultOptions, type FramingMode, type WireEvent, type WireEventKind } from './events.ts';
 export { startProxy, type InspectorProxy, type ProxyOptions } from './proxy.ts';
 export { ConnectionFramer, detectFraming, type FramedItem, type ReadPart, type ReadReport } from './framing.ts';
 export { SessionModel, SERVER_LIFELINE, ARROW_KINDS, type Counters, type Lifeline, type Row, type RowKind, type SessionModelOptions, type StepState } from './session-model.ts';
 export { EventPipeline, type PipelineOptions } from './pipeline.ts';
+export type { EventConsumer, EventSource } from './event-flow.ts';
+export type { EventSink } from './sinks.ts';
 export { startInspector, STOP_GRACE_MS, type Inspector, type InspectorOptions, type ViewKind } from './inspector.ts';
 export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_VERSION } from './trace.ts';
 export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';

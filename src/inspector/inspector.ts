@@ -1,9 +1,11 @@
 import type { Writable } from 'node:stream';
-import { now, type Endpoint, type FaultOptions, type FramingMode, type WireEvent } from './events.ts';
+import { now, type Endpoint, type FaultOptions, type FramingMode } from './events.ts';
+import { ModelWaiters } from './model-waiters.ts';
 import { EventPipeline } from './pipeline.ts';
-import { afterPendingInput, startProxy, type InspectorProxy } from './proxy.ts';
+import type { InspectorProxy } from './proxy.ts';
 import { startProxyThread, type ProxyThread } from './proxy-thread.ts';
-import { SessionModel, type Row } from './session-model.ts';
+import { SessionModel } from './session-model.ts';
+import { PlainViewSink, settlesWithin, TraceSink, TuiSink, type EventSink } from './sinks.ts';
 import { TraceWriter } from './trace.ts';
 import { PlainView } from './views/plain.ts';
 import type { TypeFilter } from './views/row-filter.ts';
@@ -43,20 +45,15 @@ export interface InspectorOptions {
   typeFilter?: TypeFilter;
   /** Where the TUI's `e` key writes its exports (default `chatlab-exports` in the current directory). */
   exportDir?: string;
-  /** Every event after the model applied it, with the rows it added. */
-  onApplied?: (event: WireEvent, rows: Row[]) => void;
-  /** Undecoded bytes allowed to wait before the view skips some with a `gap` (default 32 MiB). */
+  /** More outputs, called after the built-in ones with every event the model applied and the rows it added. */
+  sinks?: EventSink[];
+  /** Undecoded bytes allowed in flight from the proxy thread to the model before the proxy skips some with a `gap` (default 32 MiB). */
   maxQueuedBytes?: number;
   /**
    * Most ms {@link Inspector.stop} takes: closing the proxy, then letting the diagram catch up.
    * What is still undrawn then is dropped with a notice. Default {@link STOP_GRACE_MS}.
    */
   stopGraceMs?: number;
-  /**
-   * Run the proxy in its own worker thread (default true), so forwarding never waits for the
-   * diagram. `false` keeps everything on the main thread (the pipeline then yields to I/O).
-   */
-  proxyThread?: boolean;
 }
 
 /** Default of {@link InspectorOptions.stopGraceMs}, in ms. */
@@ -92,11 +89,14 @@ export interface Inspector {
   stop(): Promise<void>;
   /** After a stop that ran out of time: the events (and their data bytes) left undrawn and unrecorded. */
   readonly undrawn: { events: number; bytes: number } | undefined;
+  /** Events handed over by the proxy thread and not applied yet, and their data bytes (at most `maxQueuedBytes`). */
+  readonly backlog: { events: number; bytes: number };
 }
 
 /**
- * Starts the inspector: a transparent proxy on `listen` in front of `target`, whose events feed
- * the I/O-free {@link SessionModel}, the chosen view and the optional trace recorder.
+ * Starts the inspector: a transparent proxy on `listen` in front of `target`, in its own thread
+ * (the event source, which bounds what it hands over), whose events the pipeline applies to the
+ * I/O-free {@link SessionModel} and hands to the outputs (trace recorder, view, waiters).
  */
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const framing = options.framing ?? 'auto';
@@ -104,155 +104,116 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const recorder = options.record ? new TraceWriter(options.record) : undefined;
   if (recorder) await recorder.opened;
   const plain = options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter }) : undefined;
-  let tui: TuiView | undefined;
-  const waiters = new Set<() => void>();
-  const threaded = options.proxyThread ?? true;
-  const maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+  // Loaded before the proxy starts, created after: a busy port must not have taken the terminal.
+  const createTuiView = options.view === 'tui' ? (await import('./views/tui.ts')).createTuiView : undefined;
   const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
-  let proxyThread: ProxyThread | undefined;
-  let unacked = 0;
-  const pipeline = new EventPipeline(model, {
-    // With a proxy thread, the thread itself bounds what is in flight and turns the excess into gaps.
-    maxQueuedBytes: threaded ? Number.POSITIVE_INFINITY : maxQueuedBytes,
-    onApplied: (event, rows) => {
-      if (event.kind === 'data' && proxyThread) {
-        // Acknowledge decoded bytes once per batch, so the proxy thread may send more.
-        if (unacked === 0) {
-          setImmediate(() => {
-            proxyThread?.ack(unacked);
-            unacked = 0;
-          });
-        }
-        unacked += event.bytes.length;
-      }
-      recorder?.write(event, rows);
-      if (rows.length > 0) {
-        plain?.addRows(rows);
-        tui?.addRows(rows);
-      }
-      options.onApplied?.(event, rows);
-      // A check that holds deletes itself; a Set allows that during iteration.
-      for (const check of waiters) check();
-    },
-  });
-  // Events that arrive before the `listening` event is queued wait here, so it stays first.
-  let early: WireEvent[] | undefined = [];
-  const onEvent = (event: WireEvent): void => {
-    if (early) early.push(event);
-    else pipeline.push(event);
-  };
-  let proxy: InspectorProxy;
+  let source: ProxyThread;
   try {
-    const listen = options.listen ?? { port: 0 };
-    if (threaded) {
-      proxyThread = await startProxyThread(
-        { listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, maxInFlightBytes: maxQueuedBytes, closeGraceMs: stopGraceMs },
-        onEvent,
-      );
-      proxy = proxyThread;
-    } else {
-      proxy = await startProxy({ listen, target: options.target, faults: options.faults, helloTimeoutMs: options.helloTimeoutMs, onEvent });
-    }
+    source = await startProxyThread({
+      listen: options.listen ?? { port: 0 },
+      target: options.target,
+      faults: options.faults,
+      helloTimeoutMs: options.helloTimeoutMs,
+      maxInFlightBytes: options.maxQueuedBytes ?? 32 * 1024 * 1024,
+      closeGraceMs: stopGraceMs,
+    });
   } catch (error) {
-    await recorder?.close().catch(() => undefined);
+    await recorder?.close().catch(ignoreError);
     throw error;
   }
-  pipeline.push({ kind: 'listening', t: now(), listen: proxy.address, target: options.target, framing, ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}) });
-  for (const event of early) pipeline.push(event);
-  early = undefined;
-  if (options.view === 'tui') {
-    const { createTuiView } = await import('./views/tui.ts');
-    // The view starts from the rows the model already has, then follows new ones.
-    tui = createTuiView(model, {
-      title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}`,
-      showKeepAlive: options.showKeepAlive,
-      typeFilter: options.typeFilter,
-      ...(options.exportDir !== undefined && { exportDir: options.exportDir }),
-    });
+  const tui = createTuiView?.(model, {
+    title: options.title ?? `chatlab inspect ${source.address.host}:${source.address.port} → ${options.target.host}:${options.target.port}`,
+    showKeepAlive: options.showKeepAlive,
+    typeFilter: options.typeFilter,
+    ...(options.exportDir !== undefined && { exportDir: options.exportDir }),
+  });
+  const waiters = new ModelWaiters(model);
+  const sinks: EventSink[] = [
+    ...(recorder ? [new TraceSink(recorder)] : []),
+    ...(plain ? [new PlainViewSink(plain)] : []),
+    ...(tui ? [new TuiSink(tui)] : []),
+    ...(options.sinks ?? []),
+    waiters,
+  ];
+  const pipeline = new EventPipeline(model, source, sinks);
+  // The `listening` event comes first; what the proxy observed meanwhile was held for this.
+  pipeline.push({ kind: 'listening', t: now(), listen: source.address, target: options.target, framing, ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}) });
+  source.deliverTo(pipeline);
+  return new RunningInspector({ target: options.target, model, source, pipeline, sinks, waiters, plain, tui, recording: recorder !== undefined, stopGraceMs });
+}
+
+/** What {@link RunningInspector} is made of. */
+interface InspectorParts {
+  target: Endpoint;
+  model: SessionModel;
+  source: ProxyThread;
+  pipeline: EventPipeline;
+  sinks: readonly EventSink[];
+  waiters: ModelWaiters;
+  plain: PlainView | undefined;
+  tui: TuiView | undefined;
+  recording: boolean;
+  stopGraceMs: number;
+}
+
+/** The running inspector: source → pipeline → sinks, and the way to stop them in that order. */
+class RunningInspector implements Inspector {
+  readonly address: Endpoint;
+  readonly target: Endpoint;
+  readonly model: SessionModel;
+  readonly proxy: InspectorProxy;
+  readonly plain: PlainView | undefined;
+  readonly tui: TuiView | undefined;
+  private stopped: Promise<void> | undefined;
+  private dropped: { events: number; bytes: number } | undefined;
+
+  constructor(private readonly parts: InspectorParts) {
+    this.address = parts.source.address;
+    this.target = parts.target;
+    this.model = parts.model;
+    this.proxy = parts.source;
+    this.plain = parts.plain;
+    this.tui = parts.tui;
   }
 
-  let stopped: Promise<void> | undefined;
-  let undrawn: { events: number; bytes: number } | undefined;
-  return {
-    get undrawn() {
-      return undrawn;
-    },
-    address: proxy.address,
-    target: options.target,
-    model,
-    proxy,
-    plain,
-    tui,
-    async idle() {
-      // First the events still in the proxy (a round trip to its thread, answered after them),
-      // then the ones queued here.
-      if (proxyThread) await proxyThread.sync();
-      else await afterPendingInput();
-      await pipeline.idle();
-    },
-    waitFor(predicate, timeoutMs, what, signal) {
-      return new Promise((resolve, reject) => {
-        const done = (): void => {
-          waiters.delete(check);
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        };
-        const check = (): void => {
-          if (!predicate(model)) return;
-          done();
-          resolve();
-        };
-        const onAbort = (): void => {
-          done();
-          reject(signal?.reason as Error);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        waiters.add(check);
-        if (signal?.aborted) return onAbort();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        check();
-      });
-    },
-    stop() {
-      stopped ??= (async () => {
-        const deadline = performance.now() + stopGraceMs;
-        const left = (): number => Math.max(0, deadline - performance.now());
-        await proxy.close();
-        if (!(await settlesWithin(pipeline.idle(), left()))) {
-          undrawn = pipeline.abandon();
-          const notice = `stopped before the diagram caught up: ${undrawn.events} events (${undrawn.bytes} bytes) not drawn${recorder ? ' nor recorded' : ''}`;
-          plain?.print(notice);
-          tui?.setStatus(notice);
-        }
-        await recorder?.close();
-        if (plain) {
-          plain.printSummary();
-          // An output nobody reads must not hold the stop up either.
-          await settlesWithin(plain.flushed(), Math.max(left(), 500));
-        }
-        tui?.addRows([]);
-      })();
-      return stopped;
-    },
-  };
+  get undrawn(): { events: number; bytes: number } | undefined {
+    return this.dropped;
+  }
+
+  get backlog(): { events: number; bytes: number } {
+    return this.parts.pipeline.backlog;
+  }
+
+  async idle(): Promise<void> {
+    // First the events still in the proxy thread (a round trip, answered after them), then the
+    // ones queued here.
+    await this.parts.source.sync();
+    await this.parts.pipeline.idle();
+  }
+
+  waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+    return this.parts.waiters.waitFor(predicate, timeoutMs, what, signal);
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.stopInOrder();
+    return this.stopped;
+  }
+
+  private async stopInOrder(): Promise<void> {
+    const { source, pipeline, sinks, recording, stopGraceMs } = this.parts;
+    const deadline = performance.now() + stopGraceMs;
+    const left = (): number => Math.max(0, deadline - performance.now());
+    await source.close();
+    if (!(await settlesWithin(pipeline.idle(), left()))) {
+      this.dropped = pipeline.abandon();
+      const notice = `stopped before the diagram caught up: ${this.dropped.events} events (${this.dropped.bytes} bytes) not drawn${recording ? ' nor recorded' : ''}`;
+      for (const sink of sinks) sink.notice?.(notice);
+    }
+    // An output nobody reads must not hold the stop up either: each gets what is left, at least 500 ms.
+    const graceMs = Math.max(left(), 500);
+    await Promise.all(sinks.map((sink) => sink.finish?.(graceMs)));
+  }
 }
 
-/** Whether `promise` settles within `ms` (its outcome is not awaited further after that). */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
-  });
-}
+function ignoreError(): void {}

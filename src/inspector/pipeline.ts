@@ -1,60 +1,61 @@
+import type { EventConsumer, EventSource } from './event-flow.ts';
 import type { WireEvent } from './events.ts';
-import { GapTracker } from './gap-tracker.ts';
-import type { Row, SessionModel } from './session-model.ts';
+import type { SessionModel } from './session-model.ts';
+import type { EventSink } from './sinks.ts';
 
 /** Options of {@link EventPipeline}. */
 export interface PipelineOptions {
-  /** Called after the model applied each event, with the rows it added. */
-  onApplied: (event: WireEvent, rows: Row[]) => void;
-  /** Bytes of undecoded data allowed to wait before new data is skipped (default 32 MiB). */
-  maxQueuedBytes?: number;
   /** Longest stretch of model work per macrotask, in ms (default 8). */
   budgetMs?: number;
 }
 
 /**
- * Decouples the proxy from the diagram. The proxy forwards first and only then hands the event
- * over; the pipeline applies events to the model in small time-boxed batches on later ticks, so
- * socket callbacks always get their turn. If decoding falls more than `maxQueuedBytes` behind,
- * new bytes are counted instead of queued and reported as one `gap` event per direction:
- * the view batches and skips, the chat is never slowed.
+ * The consumer between the event source and the outputs. The source hands events over
+ * synchronously; the pipeline applies them to the model in small time-boxed batches on later
+ * ticks, so socket callbacks and keys always get their turn, hands each event and its rows to
+ * every sink, and only then credits the event's data bytes back to the source. The source bounds
+ * what it hands over by those credits, so the pipeline's queue is bounded by the source's bound,
+ * however slow a sink is.
  */
-export class EventPipeline {
+export class EventPipeline implements EventConsumer {
   private queue: WireEvent[] = [];
   private head = 0;
+  private queuedBytes = 0;
   private scheduled = false;
   private abandoned = false;
   private idleResolvers: Array<() => void> = [];
-  private readonly gaps: GapTracker;
   private readonly budgetMs: number;
-  private readonly enqueue = (event: WireEvent): void => {
-    this.queue.push(event);
-    this.schedule();
-  };
 
+  /**
+   * @param source where events come from; credited with each data event's bytes once applied.
+   * @param sinks the outputs, called in this order after each event.
+   */
   constructor(
     private readonly model: SessionModel,
-    private readonly options: PipelineOptions,
+    private readonly source: Pick<EventSource, 'consumed'>,
+    private readonly sinks: readonly EventSink[],
+    options: PipelineOptions = {},
   ) {
-    this.gaps = new GapTracker(options.maxQueuedBytes ?? 32 * 1024 * 1024);
     this.budgetMs = options.budgetMs ?? 8;
   }
 
-  /** Events waiting to be applied. */
-  get backlog(): number {
-    return this.queue.length - this.head;
+  /** Events waiting to be applied, and the bytes of their data. */
+  get backlog(): { events: number; bytes: number } {
+    return { events: this.queue.length - this.head, bytes: this.queuedBytes };
   }
 
-  /** Queues one event (called synchronously by the proxy). */
+  /** Queues one event (called synchronously by the source). */
   push(event: WireEvent): void {
     if (this.abandoned) return;
-    this.gaps.admit(event, this.enqueue);
+    this.queue.push(event);
+    if (event.kind === 'data') this.queuedBytes += event.bytes.length;
+    this.schedule();
   }
 
   /**
    * Drops every event not applied yet (the inspector is stopping and the view is too far behind
    * to catch up in time), settles `idle()`, and ignores anything pushed later. Returns how many
-   * events and data bytes were left undrawn.
+   * events and data bytes (skipped ones included) were left undrawn.
    */
   abandon(): { events: number; bytes: number } {
     let bytes = 0;
@@ -63,38 +64,33 @@ export class EventPipeline {
       if (event.kind === 'data') bytes += event.bytes.length;
       else if (event.kind === 'gap') bytes += event.bytes;
     }
-    const events = this.backlog;
+    const events = this.queue.length - this.head;
     this.abandoned = true;
     this.queue = [];
     this.head = 0;
-    const resolvers = this.idleResolvers;
-    this.idleResolvers = [];
-    for (const resolve of resolvers) resolve();
+    this.queuedBytes = 0;
+    this.settle();
     return { events, bytes };
   }
 
   /** Resolves once every queued event has been applied. */
   idle(): Promise<void> {
-    if (this.abandoned || (this.backlog === 0 && !this.gaps.pending)) return Promise.resolve();
-    this.gaps.takeAll(this.model.lastT ?? 0, this.enqueue);
+    if (this.abandoned || this.head === this.queue.length) return Promise.resolve();
     return new Promise((resolve) => this.idleResolvers.push(resolve));
   }
 
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.drain());
+    setImmediate(this.drain);
   }
 
-  private drain(): void {
+  private readonly drain = (): void => {
     this.scheduled = false;
     if (this.abandoned) return;
     const deadline = performance.now() + this.budgetMs;
     while (this.head < this.queue.length) {
-      const event = this.queue[this.head++] as WireEvent;
-      if (event.kind === 'data') this.gaps.release(event.bytes.length);
-      const rows = this.model.apply(event);
-      this.options.onApplied(event, rows);
+      this.apply(this.queue[this.head++] as WireEvent);
       if (performance.now() > deadline) break;
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -107,6 +103,19 @@ export class EventPipeline {
     }
     this.queue = [];
     this.head = 0;
+    this.settle();
+  };
+
+  private apply(event: WireEvent): void {
+    const rows = this.model.apply(event);
+    for (const sink of this.sinks) sink.applied(event, rows);
+    if (event.kind === 'data') {
+      this.queuedBytes -= event.bytes.length;
+      this.source.consumed(event.bytes.length);
+    }
+  }
+
+  private settle(): void {
     const resolvers = this.idleResolvers;
     this.idleResolvers = [];
     for (const resolve of resolvers) resolve();

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import type { EventConsumer, EventSource } from './event-flow.ts';
 import type { Endpoint, FaultOptions, WireEvent } from './events.ts';
-import type { InspectorProxy, ProxyOptions } from './proxy.ts';
+import type { ProxyOptions } from './proxy.ts';
 
 /** What the proxy thread is started with. */
 export interface ProxyThreadOptions {
@@ -9,7 +10,7 @@ export interface ProxyThreadOptions {
   faults?: FaultOptions;
   /** See {@link ProxyOptions.helloTimeoutMs}. */
   helloTimeoutMs?: number;
-  /** Undecoded bytes allowed in flight to the main thread before data becomes `gap` events. */
+  /** Bytes of data events handed over and not yet consumed before new data becomes `gap` events. */
   maxInFlightBytes: number;
   /**
    * Most ms `close()` waits for the thread to tear its connections down and say so; then the
@@ -23,6 +24,7 @@ export const PROXY_CLOSE_GRACE_MS = 2_000;
 
 /** Messages from the main thread to the proxy thread. */
 export type ProxyThreadMessage =
+  /** The consumer is done with `bytes` bytes of data events (frees room in flight). */
   | { type: 'ack'; bytes: number }
   /** Asks for a `synced` answer once every event observed so far has been posted. */
   | { type: 'sync'; id: number }
@@ -37,96 +39,159 @@ export type ProxyThreadReply =
   | { type: 'synced'; id: number }
   | { type: 'closed' };
 
-/** A proxy running in its own thread; see {@link startProxyThread}. */
-export interface ProxyThread extends InspectorProxy {
-  /** Tells the thread that `bytes` of data events were decoded (frees room in flight). */
-  ack(bytes: number): void;
-  /**
-   * A barrier: resolves once every event the thread has observed so far, including what had
-   * reached its sockets by the time of the call, went through `onEvent` (or at once when the
-   * thread has ended).
-   */
-  sync(): Promise<void>;
+/**
+ * The inspector's event source: the proxy (proxy.ts) running in a worker thread, so forwarding
+ * never waits for decoding or drawing. On a machine with two cores the chat keeps its speed
+ * while the diagram catches up or, past `maxInFlightBytes` behind, skips with a `gap`.
+ *
+ * Flow control lives here, in both halves: the worker bounds the data bytes in flight (a
+ * `GapTracker` in proxy-worker.ts), and this half batches the consumer's
+ * {@link consumed} credits into one `ack` message per turn. Events reach the consumer in order,
+ * with `bytes` as Buffers again; those that arrive before {@link deliverTo} wait (bounded too,
+ * since nothing is credited back meanwhile). Start it with {@link startProxyThread}.
+ */
+export class ProxyThread implements EventSource {
+  private readonly worker: Worker;
+  private consumer: EventConsumer | undefined;
+  private held: WireEvent[] = [];
+  private boundAddress: Endpoint | undefined;
+  private open = 0;
+  private unacked = 0;
+  private ended = false;
+  private closing: Promise<void> | undefined;
+  private nextSync = 1;
+  private readonly syncs = new Map<number, () => void>();
+  private readonly endWaiters: Array<() => void> = [];
+  private readonly startWaiter: { resolve(): void; reject(error: Error): void };
+  /** Settles once the thread listens (or failed to). */
+  readonly started: Promise<void>;
+
+  constructor(private readonly options: ProxyThreadOptions) {
+    let waiter: { resolve(): void; reject(error: Error): void } | undefined;
+    this.started = new Promise((resolve, reject) => (waiter = { resolve, reject }));
+    this.startWaiter = waiter as { resolve(): void; reject(error: Error): void };
+    this.worker = new Worker(new URL('./proxy-worker.mjs', import.meta.url), { workerData: options });
+    this.worker.on('message', this.onReply);
+    this.worker.on('error', this.onWorkerError);
+    this.worker.on('exit', this.onWorkerExit);
+  }
+
+  /** Where clients connect (known once {@link started} resolved). */
+  get address(): Endpoint {
+    if (!this.boundAddress) throw new Error('the proxy thread is not listening yet');
+    return this.boundAddress;
+  }
+
+  get openConnections(): number {
+    return this.open;
+  }
+
+  deliverTo(consumer: EventConsumer): void {
+    if (this.consumer) throw new Error('the proxy thread already delivers to a consumer');
+    this.consumer = consumer;
+    const held = this.held;
+    this.held = [];
+    for (const event of held) consumer.push(event);
+  }
+
+  consumed(bytes: number): void {
+    if (this.unacked === 0) setImmediate(this.sendAck);
+    this.unacked += bytes;
+  }
+
+  /** {@inheritDoc EventSource.sync} Credits given before the call reach the thread before it answers. */
+  sync(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    this.sendAck();
+    const id = this.nextSync++;
+    return new Promise<void>((done) => {
+      this.syncs.set(id, done);
+      this.post({ type: 'sync', id });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.closeThread();
+    return this.closing;
+  }
+
+  private async closeThread(): Promise<void> {
+    if (this.ended) return;
+    const ended = new Promise<void>((resolve) => this.endWaiters.push(resolve));
+    this.post({ type: 'close' });
+    // Whatever the thread is busy with, closing is bounded: terminating it closes its sockets.
+    const terminate = setTimeout(this.terminate, this.options.closeGraceMs ?? PROXY_CLOSE_GRACE_MS);
+    await ended;
+    clearTimeout(terminate);
+  }
+
+  private readonly terminate = (): void => {
+    void this.worker.terminate();
+  };
+
+  /** Sends the credits gathered this turn as one message (one per event would flood the thread). */
+  private readonly sendAck = (): void => {
+    const bytes = this.unacked;
+    this.unacked = 0;
+    if (bytes > 0) this.post({ type: 'ack', bytes });
+  };
+
+  private post(message: ProxyThreadMessage): void {
+    if (!this.ended) this.worker.postMessage(message);
+  }
+
+  private readonly onReply = (reply: ProxyThreadReply): void => {
+    switch (reply.type) {
+      case 'ready':
+        this.boundAddress = reply.address;
+        this.startWaiter.resolve();
+        break;
+      case 'failed':
+        this.startWaiter.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+        break;
+      case 'events':
+        this.open = reply.open;
+        for (const event of reply.events) this.hand(event);
+        break;
+      case 'synced':
+        this.syncs.get(reply.id)?.();
+        this.syncs.delete(reply.id);
+        break;
+      case 'closed':
+        this.open = 0;
+        this.end();
+        break;
+    }
+  };
+
+  private hand(event: WireEvent): void {
+    // Structured cloning turned the Buffers into plain Uint8Arrays.
+    if (event.kind === 'data') event.bytes = Buffer.from(event.bytes.buffer, event.bytes.byteOffset, event.bytes.byteLength);
+    if (this.consumer) this.consumer.push(event);
+    else this.held.push(event);
+  }
+
+  private readonly onWorkerError = (error: Error): void => {
+    this.startWaiter.reject(error);
+    this.end();
+  };
+
+  private readonly onWorkerExit = (): void => {
+    this.end();
+  };
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const resolve of this.syncs.values()) resolve();
+    this.syncs.clear();
+    for (const resolve of this.endWaiters) resolve();
+  }
 }
 
-/**
- * Starts the proxy in a worker thread, so forwarding never waits for decoding or drawing: on a
- * machine with two cores the chat keeps its speed while the diagram catches up (or, past
- * `maxInFlightBytes` behind, skips with a `gap`). Events arrive in order through `onEvent`,
- * with `bytes` as Buffers again.
- */
-export function startProxyThread(options: ProxyThreadOptions, onEvent: (event: WireEvent) => void): Promise<ProxyThread> {
-  const worker = new Worker(new URL('./proxy-worker.mjs', import.meta.url), { workerData: options });
-  let open = 0;
-  let closing: Promise<void> | undefined;
-  let resolveClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let ended = false;
-  let nextSync = 1;
-  const syncs = new Map<number, () => void>();
-  const end = (): void => {
-    ended = true;
-    for (const resolve of syncs.values()) resolve();
-    syncs.clear();
-    resolveClosed();
-  };
-  return new Promise((resolve, reject) => {
-    worker.on('error', (error) => {
-      reject(error);
-      end();
-    });
-    worker.on('exit', () => end());
-    worker.on('message', (reply: ProxyThreadReply) => {
-      switch (reply.type) {
-        case 'ready':
-          resolve({
-            address: reply.address,
-            get openConnections() {
-              return open;
-            },
-            ack: (bytes) => worker.postMessage({ type: 'ack', bytes } satisfies ProxyThreadMessage),
-            sync() {
-              if (ended) return Promise.resolve();
-              const id = nextSync++;
-              return new Promise<void>((done) => {
-                syncs.set(id, done);
-                worker.postMessage({ type: 'sync', id } satisfies ProxyThreadMessage);
-              });
-            },
-            close() {
-              closing ??= (async () => {
-                worker.postMessage({ type: 'close' } satisfies ProxyThreadMessage);
-                // Whatever the thread is busy with, closing is bounded: terminating it closes its sockets.
-                const terminate = setTimeout(() => void worker.terminate(), options.closeGraceMs ?? PROXY_CLOSE_GRACE_MS);
-                await closed;
-                clearTimeout(terminate);
-              })();
-              return closing;
-            },
-          });
-          break;
-        case 'failed': {
-          const error = Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {});
-          reject(error);
-          break;
-        }
-        case 'events':
-          open = reply.open;
-          for (const event of reply.events) {
-            // Structured cloning turned the Buffers into plain Uint8Arrays.
-            if (event.kind === 'data') event.bytes = Buffer.from(event.bytes.buffer, event.bytes.byteOffset, event.bytes.byteLength);
-            onEvent(event);
-          }
-          break;
-        case 'synced':
-          syncs.get(reply.id)?.();
-          syncs.delete(reply.id);
-          break;
-        case 'closed':
-          open = 0;
-          end();
-          break;
-      }
-    });
-  });
+/** Starts the proxy thread; resolves once it listens (rejects with the listen error, e.g. EADDRINUSE). */
+export async function startProxyThread(options: ProxyThreadOptions): Promise<ProxyThread> {
+  const thread = new ProxyThread(options);
+  await thread.started;
+  return thread;
 }

@@ -197,7 +197,7 @@ async function inspectTlsChat(faults?: FaultOptions) {
   let printed = '';
   out.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
   const events: WireEvent[] = [];
-  const inspector = await startInspector({ target: { host: '127.0.0.1', port: target }, view: 'plain', output: out, color: false, faults, onApplied: (event) => events.push(event) });
+  const inspector = await startInspector({ target: { host: '127.0.0.1', port: target }, view: 'plain', output: out, color: false, faults, sinks: [{ applied: (event) => void events.push(event) }] });
   cleanups.push(() => inspector.stop());
   const received = await chatOverTls(inspector.address.port);
   await inspector.waitFor((m) => m.counters.connections === 1 && m.counters.open === 0, 5_000, 'the TLS connection to close on both sides');
