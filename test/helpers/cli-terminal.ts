@@ -66,7 +66,11 @@ export function startCliTerminal(args: string[], options: CliTerminalOptions): C
     raw += data;
     term.write(data, () => wakers.forEach((wake) => wake()));
   });
-  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  // Resolves once the screen copy has drawn everything the child wrote: node-pty may report the
+  // exit before its last data event, and xterm draws writes asynchronously, in order.
+  const exited = new Promise<number>((resolve) =>
+    child.onExit(({ exitCode }) => setImmediate(() => term.write('', () => resolve(exitCode)))),
+  );
   const buffer = () => term.buffer.active;
   const screen = () => Array.from({ length: rows }, (_, row) => buffer().getLine(buffer().viewportY + row)?.translateToString(true) ?? '');
   const allRows = () => Array.from({ length: buffer().length }, (_, row) => buffer().getLine(row)?.translateToString(true) ?? '');
