@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { LESSON_HOST } from './processes.ts';
+import { listenRelay, splice, track, type Relay, type RelayTarget } from './relay.ts';
 
 /**
  * TLS bridges for lessons whose programs speak TLS (lesson 13), so the plain-TCP verifier can
@@ -9,55 +9,10 @@ import { LESSON_HOST } from './processes.ts';
  * plain text to the verifier). Both pass the bytes on as they come, read by read, and pass on
  * each side's close: a FIN as a FIN, an abrupt drop as an abrupt drop.
  */
-export interface TlsBridge {
-  /** Where the bridge listens, on 127.0.0.1. */
-  port: number;
-  /** Stops listening and closes every connection it holds. */
-  stop(): Promise<void>;
-}
+export type TlsBridge = Relay;
 
 /** The server end of a TLS bridge: where it forwards each connection to. */
-export interface BridgeTarget {
-  host: string;
-  port: number;
-}
-
-/** Joins two sockets: bytes both ways, an end as an end, an error or a reset as a destroy. */
-function splice(a: net.Socket, b: net.Socket): void {
-  a.pipe(b);
-  b.pipe(a);
-  for (const [from, to] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    from.on('error', () => to.destroy());
-    from.on('close', (hadError) => (hadError ? to.destroy() : to.end()));
-  }
-}
-
-async function listen(server: net.Server, sockets: Set<net.Socket>): Promise<TlsBridge> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LESSON_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    async stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
-
-function track(sockets: Set<net.Socket>, socket: net.Socket): net.Socket {
-  sockets.add(socket);
-  socket.on('close', () => sockets.delete(socket));
-  return socket;
-}
+export type BridgeTarget = RelayTarget;
 
 /**
  * Listens for plain TCP and forwards each connection over TLS to `target`, trusting only the
@@ -71,7 +26,7 @@ export function startTlsTerminator(options: { target: BridgeTarget; ca: Buffer }
     const secure = track(sockets, tls.connect({ host: options.target.host, port: options.target.port, ca: options.ca }));
     splice(plain, secure);
   });
-  return listen(server, sockets);
+  return listenRelay(server, sockets);
 }
 
 /**
@@ -87,5 +42,5 @@ export function startTlsFront(options: { target: BridgeTarget; key: Buffer; cert
   });
   // A client that fails the handshake is that client's problem, shown by its own output.
   server.on('tlsClientError', () => {});
-  return listen(server, sockets);
+  return listenRelay(server, sockets);
 }
