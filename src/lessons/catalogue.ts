@@ -47,6 +47,17 @@ export interface Lesson {
    * TLS bridge (src/lessons/tls-bridge.ts), since the verifier speaks plain TCP.
    */
   tls?: { key: string; cert: string };
+  /**
+   * The lesson runs as a cluster (lesson 14): its server is started once per node, sharing a
+   * redis-server of its own (`REDIS_URL`, `NODE_ID`), and the checks reach the nodes through a
+   * round-robin balancer (src/lessons/cluster.ts), so their users land on different nodes.
+   */
+  cluster?: boolean;
+  /**
+   * The lesson whose code this one builds on, when it is not the one just before (lesson 14
+   * starts again from lesson 10): "what changed" and `chatlab lesson diff` compare with it.
+   */
+  builtOn?: number;
   /** Absolute path of the lesson folder. */
   dir: string;
 }
@@ -86,6 +97,11 @@ export function previousLesson(lesson: Lesson): Lesson | undefined {
   const lessons = load().lessons;
   const index = lessons.findIndex((l) => l.slug === lesson.slug);
   return index > 0 ? lessons[index - 1] : undefined;
+}
+
+/** The lesson whose code this one changes: {@link Lesson.builtOn}, else the one just before. */
+export function baseLesson(lesson: Lesson): Lesson | undefined {
+  return lesson.builtOn !== undefined ? findLesson(lesson.builtOn) : previousLesson(lesson);
 }
 
 /** Absolute path of lessons/accounts.json. */

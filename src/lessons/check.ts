@@ -7,6 +7,7 @@ import { verifyClient, verifyServer } from '../verify/index.ts';
 import { EXTENSION_STEPS } from '../verify/steps.ts';
 import type { CheckResult, VerifyReport } from '../verify/types.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
+import { startLessonCluster, startRoundRobin } from './cluster.ts';
 import { LESSON_HOST, startLessonServer } from './processes.ts';
 import { startTlsTerminator } from './tls-bridge.ts';
 
@@ -84,6 +85,7 @@ function verifierOptions(lesson: Lesson, options: CheckLessonOptions, part: 'ser
 /** Verifies a lesson's server (or its broken copy) through the lesson's step. */
 export function verifyLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions = {}, part: 'server' | 'broken' = 'server'): Promise<VerifyReport> {
   if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
+  if (lesson.cluster) return verifyClusterLessonServer(lesson, file, options, part);
   return verifyServer({
     command: [process.execPath, file],
     cwd: lesson.dir,
@@ -113,6 +115,31 @@ async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string,
     }
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * A cluster lesson is checked as it is deployed: its own redis-server, the server started once
+ * per node, and a round-robin balancer in front, so consecutive connections of the verifier land
+ * on different nodes: alice on one, bob on the other. Every check of steps 1 to 10 (a welcome
+ * listing everyone, presence, relay, already_online, offline on quit and on a drop) then holds
+ * only if the nodes really share the chat.
+ */
+async function verifyClusterLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions, part: 'server' | 'broken'): Promise<VerifyReport> {
+  const cluster = await startLessonCluster(lesson, { file });
+  try {
+    const balancer = await startRoundRobin(cluster.nodes.map((node) => ({ host: node.host, port: node.port })));
+    try {
+      return await verifyServer({
+        target: { host: LESSON_HOST, port: balancer.port },
+        users: lessonUsers(),
+        ...verifierOptions(lesson, options, part),
+      });
+    } finally {
+      await balancer.stop();
+    }
+  } finally {
+    await cluster.stop();
   }
 }
 

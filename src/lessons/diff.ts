@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lessonNumberLabel, previousLesson, type Lesson } from './catalogue.ts';
+import { baseLesson, lessonNumberLabel, type Lesson } from './catalogue.ts';
 import { paint } from './style.ts';
 
 /** How one file of a lesson differs from the lesson before. */
@@ -30,9 +30,9 @@ export function unifiedDiff(oldName: string, newName: string, oldText: string, n
     .trimEnd();
 }
 
-/** What changed in a lesson's server and client since the previous lesson. */
+/** What changed in a lesson's server and client since the lesson it builds on (the previous one, unless it says). */
 export function lessonChanges(lesson: Lesson): FileChange[] {
-  const before = previousLesson(lesson);
+  const before = baseLesson(lesson);
   const files = [lesson.server, lesson.client].filter((file): file is string => file !== undefined);
   return files.map((file): FileChange => {
     const now = read(lesson.dir, file) ?? '';
@@ -59,7 +59,7 @@ function link(lesson: Lesson | undefined, file: string): string {
 
 /** The README's "what changed" section, as Markdown. */
 export function renderDiffSection(lesson: Lesson): string {
-  const before = previousLesson(lesson);
+  const before = baseLesson(lesson);
   return lessonChanges(lesson)
     .map((change) => {
       switch (change.status) {

@@ -57,18 +57,21 @@ export function startNodeProgram(lesson: Lesson, file: string, terminal: Termina
 }
 
 /**
- * Starts a lesson's server (or its broken copy) with `PORT` in the environment and resolves once
- * it prints `listening on 127.0.0.1:<port>`. `port` 0 lets the system pick a free port.
+ * Starts a lesson's server (or its broken copy) with `PORT` (and `env`) in the environment and
+ * resolves once it prints `listening on 127.0.0.1:<port>`. `port` 0 lets the system pick a free
+ * port. `name` names its terminal (default `server`; a cluster lesson has one per node).
  * Rejects, with what the server printed, if it exits or stays silent for `timeoutMs`.
  */
 export async function startLessonServer(
   lesson: Lesson,
-  options: { port?: number; file?: string; timeoutMs?: number } = {},
+  options: { port?: number; file?: string; timeoutMs?: number; env?: Record<string, string>; name?: string } = {},
 ): Promise<LessonServer> {
   const file = options.file ?? lesson.server;
   const port = options.port ?? 0;
-  const terminal = new Terminal('server', `node ${file}`);
-  const program = startNodeProgram(lesson, file, terminal, { PORT: String(port), HOST: LESSON_HOST });
+  // The command shown above the transcript names the variables a learner sets besides PORT.
+  const shown = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
+  const terminal = new Terminal(options.name ?? 'server', `${shown}node ${file}`);
+  const program = startNodeProgram(lesson, file, terminal, { ...options.env, PORT: String(port), HOST: LESSON_HOST });
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
     const actualPort = await new Promise<number>((resolve, reject) => {
