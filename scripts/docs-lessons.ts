@@ -12,17 +12,26 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
 import { unifiedDiff } from '../src/lessons/diff.ts';
+import { lessonTraces } from '../src/lessons/inspect.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
 
-/** The site path of a lesson's recorded sequence diagram (exported by docs-prepare.ts). */
-export function lessonDiagramPath(lesson: Lesson): string {
-  return `/diagrams/lessons/${lesson.slug}.svg`;
+/**
+ * The site name of one of a lesson's recorded traces, without extension: the slug for its
+ * trace.jsonl, the slug and `-b` for a cluster lesson's trace-b.jsonl.
+ */
+export function lessonTraceStem(lesson: Lesson, file = 'trace.jsonl'): string {
+  return `${lesson.slug}${file.slice('trace'.length, -'.jsonl'.length)}`;
 }
 
-/** The site path of a lesson's published recording (a copy of its trace.jsonl). */
-export function lessonTracePath(lesson: Lesson): string {
-  return `/diagrams/lessons/${lesson.slug}.jsonl`;
+/** The site path of a lesson's recorded sequence diagram (exported by docs-prepare.ts). */
+export function lessonDiagramPath(lesson: Lesson, file = 'trace.jsonl'): string {
+  return `/diagrams/lessons/${lessonTraceStem(lesson, file)}.svg`;
+}
+
+/** The site path of a lesson's published recording (a copy of its trace.jsonl, or trace-b.jsonl). */
+export function lessonTracePath(lesson: Lesson, file = 'trace.jsonl'): string {
+  return `/diagrams/lessons/${lessonTraceStem(lesson, file)}.jsonl`;
 }
 
 /** The lesson's code files: server, client, other server*, other client*, the rest; tests left out. */
@@ -92,7 +101,8 @@ function rewriteLinks(markdown: string, baseDir: string, lessons: Lesson[]): str
     const owner = lessons.find((l) => target === l.dir || dirname(target) === l.dir);
     if (owner) {
       if (target === owner.dir || basename(target) === 'README.md') return `[${text}](${owner.link}${anchor})`;
-      if (basename(target) === 'trace.jsonl') return `[${text}](${lessonTracePath(owner)})`;
+      const trace = lessonTraces(owner).find((t) => t.file === basename(target));
+      if (trace) return `[${text}](${lessonTracePath(owner, trace.file)})`;
       if (lessonCodeFiles(owner).includes(basename(target))) return `[${text}](${owner.link}#the-complete-code)`;
     }
     if (target.startsWith(docsDir + '/') && target.endsWith('.md')) {
@@ -110,15 +120,15 @@ export function replaceRegion(markdown: string, name: string, content: string): 
   return markdown.replace(pattern, () => `\n${content.trim()}\n`);
 }
 
-/** The recorded diagram of a lesson, as the page shows it. */
-function diagramSection(lesson: Lesson): string {
-  if (!existsSync(join(lesson.dir, 'trace.jsonl'))) return 'This lesson has no recorded trace yet.\n';
+/** A recorded diagram of a lesson (its trace.jsonl, or a cluster node's trace-b.jsonl), as the page shows it. */
+function diagramSection(lesson: Lesson, file = 'trace.jsonl'): string {
+  if (!existsSync(join(lesson.dir, file))) return 'This lesson has no recorded trace yet.\n';
   return [
     '<div class="diagram lesson-diagram">',
-    `<a href="${lessonDiagramPath(lesson)}" target="_blank" title="Open the diagram full size"><img src="${lessonDiagramPath(lesson)}" alt="Sequence diagram of lesson ${lesson.number}, recorded from a real run"></a>`,
+    `<a href="${lessonDiagramPath(lesson, file)}" target="_blank" title="Open the diagram full size"><img src="${lessonDiagramPath(lesson, file)}" alt="Sequence diagram of lesson ${lesson.number}, recorded from a real run"></a>`,
     '</div>',
     '',
-    `<p class="diagram-caption">Recorded by the inspector from a real run of this lesson (<a href="${lessonTracePath(lesson)}" target="_blank">trace.jsonl</a>), drawn at build time by <code>chatlab inspect export --format svg</code>; click it to open it full size. Replay it from the repository root: <code>npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl</code>.</p>`,
+    `<p class="diagram-caption">Recorded by the inspector from a real run of this lesson (<a href="${lessonTracePath(lesson, file)}" target="_blank">${file}</a>), drawn at build time by <code>chatlab inspect export --format svg</code>; click it to open it full size. Replay it from the repository root: <code>npx chatlab inspect replay lessons/${lesson.slug}/${file}</code>.</p>`,
     '',
   ].join('\n');
 }
@@ -183,8 +193,10 @@ function escapeText(text: string): string {
 }
 
 /** The markdown page of one lesson. */
-export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, lessons: Lesson[]): string {
+export function renderLessonPage(lesson: Lesson, before: Lesson | undefined, lessons: Lesson[]): string {
   const files = lessonCodeFiles(lesson);
+  // A lesson that starts again from an earlier one (lesson 14 from 10) is compared with that one.
+  const previous = lesson.builtOn !== undefined ? lessons.find((l) => Number(l.number) === lesson.builtOn) : before;
   const label = lesson.bonus ? `Bonus ${lesson.number}` : `Lesson ${lesson.number}`;
   const lines: string[] = [
     '---',
@@ -203,6 +215,8 @@ export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, l
   let body = rewriteReadmeLinks(readmeBody(lesson.dir), lesson.dir, lessons);
   const withDiagram = replaceRegion(body, 'diagram', diagramSection(lesson));
   if (withDiagram !== null) body = withDiagram;
+  // A cluster lesson's further nodes each have their own recording and diagram.
+  for (const { file, section } of lessonTraces(lesson).slice(1)) body = replaceRegion(body, section, diagramSection(lesson, file)) ?? body;
   const withChanges = replaceRegion(body, 'diff', changesSection(lesson, previous, files));
   if (withChanges !== null) body = withChanges;
   const fix = fixSection(lesson, files);

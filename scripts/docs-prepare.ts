@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { buildProgram } from '../src/cli/program.ts';
 import { LESSONS_DIR, REPO_ROOT, listLessons, type Lesson } from '../docs/.vitepress/lessons.ts';
 import { renderCliReference } from './docs-cli.ts';
-import { renderLessonPage, renderLessonsIndex } from './docs-lessons.ts';
+import { lessonTraceStem, renderLessonPage, renderLessonsIndex } from './docs-lessons.ts';
+import { lessonTraces } from '../src/lessons/inspect.ts';
 import { SERVER_SEAM, moduleGraph, moduleSummary, renderGraphSvg, scanFolder, scanModules } from './docs-architecture.ts';
 import { RUNTIME_GRAPH } from './docs-runtime-graph.ts';
 import { exportTraceSvg } from './docs-diagrams.ts';
@@ -38,9 +39,9 @@ function removeStaleLessonFiles(lessons: Lesson[]): void {
     if (name.endsWith('.md') && !keep.has(name) && readFileSync(path, 'utf8').includes(GENERATED_MARK)) rmSync(path);
   }
   const diagrams = join(DIAGRAMS, 'lessons');
-  const slugs = new Set(lessons.map((l) => l.slug));
+  const stems = new Set(lessons.flatMap((l) => lessonTraces(l).map((t) => lessonTraceStem(l, t.file))));
   for (const name of existsSync(diagrams) ? readdirSync(diagrams) : []) {
-    if (!slugs.has(name.replace(/\.(svg|jsonl)$/, ''))) rmSync(join(diagrams, name));
+    if (!stems.has(name.replace(/\.(svg|jsonl)$/, ''))) rmSync(join(diagrams, name));
   }
 }
 
@@ -82,11 +83,13 @@ async function main(): Promise<void> {
 
   // Sequence diagrams, from recorded runs, by the inspector's exporter.
   for (const lesson of lessons) {
-    const trace = join(lesson.dir, 'trace.jsonl');
-    if (!existsSync(trace)) continue;
-    await exportTraceSvg(buildProgram, trace, join(DIAGRAMS, 'lessons', `${lesson.slug}.svg`));
-    // Publish the recording next to its diagram, so readers can replay it.
-    writeIfChanged(join(DIAGRAMS, 'lessons', `${lesson.slug}.jsonl`), readFileSync(trace, 'utf8'));
+    for (const { file } of lessonTraces(lesson)) {
+      const trace = join(lesson.dir, file);
+      if (!existsSync(trace)) continue;
+      await exportTraceSvg(buildProgram, trace, join(DIAGRAMS, 'lessons', `${lessonTraceStem(lesson, file)}.svg`));
+      // Publish the recording next to its diagram, so readers can replay it.
+      writeIfChanged(join(DIAGRAMS, 'lessons', `${lessonTraceStem(lesson, file)}.jsonl`), readFileSync(trace, 'utf8'));
+    }
   }
   log(`${lessons.filter((l) => existsSync(join(l.dir, 'trace.jsonl'))).length} lesson diagrams exported`);
   const coreTrace = await recordCoreFlow(join(DIAGRAMS, 'core-flow.jsonl'));

@@ -7,7 +7,8 @@
  *                                            the diagrams from the committed traces)
  *
  * For each lesson it starts the lesson's server on a free port, puts the inspector in front of it
- * (recording to lessons/NN-slug/trace.jsonl), plays the lesson's scripted users
+ * (recording to lessons/NN-slug/trace.jsonl; a cluster lesson: one per node, trace-b.jsonl for
+ * node B), plays the lesson's scripted users
  * (lessons/NN-slug/scenario.json) through the inspector, and writes between the README's markers:
  * the Mermaid sequence diagram exported from that trace, the transcript of every terminal, the
  * diff from the previous lesson (and from the broken version to the fix). lessons/README.md gets
@@ -18,7 +19,8 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { relative } from 'node:path';
 import { readTrace } from '../src/inspector/trace.ts';
 import { findLesson, listLessons, type Lesson } from '../src/lessons/catalogue.ts';
-import { exportTrace, nominaliseTraceFile, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
+import type { ClusterNode } from '../src/lessons/cluster.ts';
+import { exportTrace, lessonTraces, nominaliseTraceFile, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
 import { INDEX_README, readmePath, renderDiagramSection, renderIndex, withFileSections } from '../src/lessons/readme.ts';
 import { recordRun } from '../src/lessons/record.ts';
 import { stableDiagram } from '../src/lessons/stable-diagram.ts';
@@ -55,30 +57,36 @@ for (const lesson of lessons) {
   let readme = withFileSections(readFileSync(readmePath(lesson), 'utf8'), lesson);
   const parts = ['diff'];
   if (run) {
-    // Record to a temporary file first: a failed run must not replace a good trace.
-    const trace = tracePath(lesson);
-    const fresh = `${trace}.new`;
+    // Record to temporary files first: a failed run must not replace a good trace. A cluster
+    // lesson has an inspector in front of each node, each with its own trace.
+    const traces = lessonTraces(lesson);
+    const fresh = (node?: ClusterNode): string => `${tracePath(lesson, (traces.find((t) => t.node === node) ?? traces[0])?.file)}.new`;
     try {
-      const recorded = await recordRun(lesson, { middlebox: recordingInspector(fresh) });
+      const recorded = await recordRun(lesson, { middlebox: (target, node) => recordingInspector(fresh(node))(target) });
       readme = writeSection(readme, 'transcript', recorded.transcripts);
       // Every run has new ports, times and TLS bytes, and closings that race other traffic: keep
       // the committed trace unless the diagram really changed (see stableDiagram), so
       // regenerating does not rewrite every README for nothing.
-      const same = existsSync(trace) && stableDiagram(await readTrace(trace)) === stableDiagram(await readTrace(fresh));
-      if (same) rmSync(fresh);
-      else renameSync(fresh, trace);
+      for (const { file, node } of traces) {
+        const trace = tracePath(lesson, file);
+        const same = existsSync(trace) && stableDiagram(await readTrace(trace)) === stableDiagram(await readTrace(fresh(node)));
+        if (same) rmSync(fresh(node));
+        else renameSync(fresh(node), trace);
+      }
       parts.push('transcript');
     } catch (error) {
-      rmSync(fresh, { force: true });
+      for (const { node } of traces) rmSync(fresh(node), { force: true });
       fail(`${lesson.slug}: ${(error as Error).message}`);
     }
   }
   // The diagram needs no run: it is drawn from the committed trace, put on the README's ports
   // first so that a replay of it shows what the README shows.
-  if (existsSync(tracePath(lesson))) {
-    if (nominaliseTraceFile(tracePath(lesson))) console.log(`${relative(process.cwd(), tracePath(lesson))}: updated (ports 7070 and 7071)`);
-    readme = writeSection(readme, 'diagram', renderDiagramSection(await exportTrace(tracePath(lesson), 'mermaid')));
-    parts.push('diagram');
+  for (const { file, section, nominal } of lessonTraces(lesson)) {
+    const trace = tracePath(lesson, file);
+    if (!existsSync(trace)) continue;
+    if (nominaliseTraceFile(trace, nominal)) console.log(`${relative(process.cwd(), trace)}: updated (ports ${nominal.server} and ${nominal.inspector})`);
+    readme = writeSection(readme, section, renderDiagramSection(await exportTrace(trace, 'mermaid', nominal), file));
+    parts.push(section);
   }
   update(readmePath(lesson), readme, parts.join(', '));
 }

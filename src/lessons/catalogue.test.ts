@@ -9,10 +9,17 @@ describe('the lessons catalogue', () => {
   const lessons = listLessons();
 
   it('lists the ten steps in order, one lesson each, then the bonus lessons on the whole core', () => {
-    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10]);
-    expect(lessons.map((l) => l.bonus === true)).toEqual([...Array(10).fill(false), true, true, true]);
-    for (const lesson of lessons) expect(lesson.slug).toMatch(new RegExp(`^${String(lesson.number).padStart(2, '0')}-[a-z]+$`));
+    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 10]);
+    expect(lessons.map((l) => l.bonus === true)).toEqual([...Array(10).fill(false), true, true, true, true]);
+    for (const lesson of lessons) expect(lesson.slug).toMatch(new RegExp(`^${String(lesson.number).padStart(2, '0')}-[a-z]+(-[a-z]+)*$`));
+  });
+
+  it('builds a cluster lesson on an earlier lesson, with the redis client among the dependencies', () => {
+    const cluster = lessons.filter((l) => l.cluster);
+    expect(cluster.map((l) => [l.slug, l.builtOn])).toEqual([['14-two-servers', 10]]);
+    const { dependencies } = JSON.parse(readFileSync(join(LESSONS_DIR, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(dependencies).toHaveProperty('redis');
   });
 
   it('gives a TLS lesson its demo key and certificate', () => {
@@ -30,15 +37,16 @@ describe('the lessons catalogue', () => {
       if (lesson.broken) expect(lessonFiles(lesson)).toContain(lesson.broken.file);
     }
     // The client appears with the first step where it has something to do, and stays.
-    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(12).fill(true)]);
+    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(13).fill(true)]);
   });
 
-  it('uses only node: built-ins, and the PORT variable with 7070 as default', () => {
+  it('uses only node: built-ins (a cluster lesson\'s server also the redis client), and the PORT variable with 7070 as default', () => {
     for (const lesson of lessons) {
       for (const file of lessonFiles(lesson)) {
         const code = readFileSync(join(lesson.dir, file), 'utf8');
         const imports = [...code.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-        for (const name of imports) expect(name, `${lesson.slug}/${file}`).toMatch(/^node:/);
+        const allowed = lesson.cluster && file !== lesson.client ? /^(node:.*|redis)$/ : /^node:/;
+        for (const name of imports) expect(name, `${lesson.slug}/${file}`).toMatch(allowed);
         expect(code, `${lesson.slug}/${file}`).toContain("Number(process.env.PORT ?? 7070)");
       }
     }

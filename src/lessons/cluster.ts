@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Lesson } from './catalogue.ts';
 import { startLessonServer, type LessonServer } from './processes.ts';
 import { startRedisServer, type RedisServer } from './redis-server.ts';
+import { NOMINAL_SERVER_PORT } from './transcript.ts';
 import { listenRelay, splice, track, type Relay, type RelayTarget } from './relay.ts';
 
 /** The nodes of a cluster lesson (lesson 14), by the name each gets in NODE_ID and its terminal. */
@@ -18,6 +19,18 @@ export interface LessonCluster {
   /** Stops the nodes, then Redis. */
   stop(): Promise<void>;
 }
+
+/**
+ * The ports a README shows for a node: node A's server on 7070 and its inspector on 7071, as in
+ * every lesson; node B's on 7072 and 7073.
+ */
+export function clusterNominalPorts(node: ClusterNode): { server: number; inspector: number } {
+  const server = NOMINAL_SERVER_PORT + 2 * CLUSTER_NODES.indexOf(node);
+  return { server, inspector: server + 1 };
+}
+
+/** The port a README shows for the lessons' Redis: its default. */
+export const NOMINAL_REDIS_PORT = 6379;
 
 /** The terminal name of a node's server: `server A`. */
 export function nodeTerminalName(node: ClusterNode): string {

@@ -4,12 +4,47 @@ import { exportModel, modelFromEvents } from '../inspector/export/index.ts';
 import { startInspector, type InspectorOptions } from '../inspector/inspector.ts';
 import { readTrace } from '../inspector/trace.ts';
 import type { Lesson } from './catalogue.ts';
+import type { SectionName } from './sections.ts';
+import { CLUSTER_NODES, clusterNominalPorts, type ClusterNode } from './cluster.ts';
 import type { Middlebox } from './record.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './transcript.ts';
 
-/** Where a lesson's recorded run is kept: lessons/NN-slug/trace.jsonl. */
-export function tracePath(lesson: Lesson): string {
-  return join(lesson.dir, 'trace.jsonl');
+/** The ports a recorded trace is shown on: the server's and the inspector's in front of it. */
+export interface NominalPorts {
+  server: number;
+  inspector: number;
+}
+
+/** A lesson's one recording: server 7070, inspector 7071. */
+const SINGLE: NominalPorts = { server: NOMINAL_SERVER_PORT, inspector: NOMINAL_INSPECTOR_PORT };
+
+/** One recorded trace of a lesson, and the README section its diagram goes in. */
+export interface LessonTrace {
+  /** File name in the lesson folder: `trace.jsonl`, or a cluster node's `trace-b.jsonl`. */
+  file: string;
+  /** The README section: `diagram`, or `diagram-b`. */
+  section: SectionName;
+  /** The ports the trace and its diagram show. */
+  nominal: NominalPorts;
+  /** The cluster node it was recorded in front of (cluster lessons only). */
+  node?: ClusterNode;
+}
+
+/**
+ * A lesson's recorded traces: one, or for a cluster lesson one per node (an inspector in front
+ * of each node: node A on 7070/7071 in trace.jsonl, node B on 7072/7073 in trace-b.jsonl).
+ */
+export function lessonTraces(lesson: Pick<Lesson, 'cluster'>): LessonTrace[] {
+  if (!lesson.cluster) return [{ file: 'trace.jsonl', section: 'diagram', nominal: SINGLE }];
+  return CLUSTER_NODES.map((node, index) => {
+    const suffix = index === 0 ? '' : `-${node.toLowerCase()}`;
+    return { file: `trace${suffix}.jsonl`, section: index === 0 ? 'diagram' : 'diagram-b', nominal: clusterNominalPorts(node), node };
+  });
+}
+
+/** Where a lesson's recorded run is kept: lessons/NN-slug/trace.jsonl (or another of {@link lessonTraces}). */
+export function tracePath(lesson: Lesson, file = 'trace.jsonl'): string {
+  return join(lesson.dir, file);
 }
 
 /** Puts the inspector in front of a lesson server for one run, recording every event to `record`. */
@@ -26,13 +61,13 @@ export function recordingInspector(record: string, extra: Partial<InspectorOptio
  * 7070, inspector 7071), like in the transcripts. Client ports stay as recorded: they are random
  * in every real run too.
  */
-export async function exportTrace(trace: string, format: 'mermaid' | 'text'): Promise<string> {
+export async function exportTrace(trace: string, format: 'mermaid' | 'text', nominal: NominalPorts = SINGLE): Promise<string> {
   const events = await readTrace(trace);
   let text = exportModel(modelFromEvents(events), format).trimEnd();
   const listening = events.find((event) => event.kind === 'listening');
   if (listening?.kind === 'listening') {
-    text = normalisePort(text, listening.target.port, NOMINAL_SERVER_PORT);
-    text = normalisePort(text, listening.listen.port, NOMINAL_INSPECTOR_PORT);
+    text = normalisePort(text, listening.target.port, nominal.server);
+    text = normalisePort(text, listening.listen.port, nominal.inspector);
   }
   return text;
 }
@@ -58,7 +93,7 @@ function renamePorts(value: unknown, rename: (text: string) => string, key = '')
  * bytes that crossed the wire are left as they were; client ports stay (random in any real run).
  * Idempotent: a trace already on the nominal ports comes back unchanged.
  */
-export function withNominalPorts(jsonl: string): string {
+export function withNominalPorts(jsonl: string, nominal: NominalPorts = SINGLE): string {
   const lines = jsonl.split('\n');
   const listening = lines.map((line) => (line.trim() ? (JSON.parse(line) as { kind?: string }) : null)).find((event) => event?.kind === 'listening') as
     | { listen: { port: number }; target: { port: number } }
@@ -66,14 +101,14 @@ export function withNominalPorts(jsonl: string): string {
   if (!listening) return jsonl;
   const server = listening.target.port;
   const inspector = listening.listen.port;
-  const rename = (text: string): string => normalisePort(normalisePort(text, server, NOMINAL_SERVER_PORT), inspector, NOMINAL_INSPECTOR_PORT);
+  const rename = (text: string): string => normalisePort(normalisePort(text, server, nominal.server), inspector, nominal.inspector);
   return lines
     .map((line) => {
       if (!line.trim()) return line;
       const event = renamePorts(JSON.parse(line), rename) as { kind?: string; listen?: { port: number }; target?: { port: number } };
       if (event.kind === 'listening' && event.listen && event.target) {
-        event.listen.port = NOMINAL_INSPECTOR_PORT;
-        event.target.port = NOMINAL_SERVER_PORT;
+        event.listen.port = nominal.inspector;
+        event.target.port = nominal.server;
       }
       return JSON.stringify(event);
     })
@@ -81,9 +116,9 @@ export function withNominalPorts(jsonl: string): string {
 }
 
 /** Rewrites a lesson's trace file on the README's ports (see {@link withNominalPorts}); says whether it changed. */
-export function nominaliseTraceFile(path: string): boolean {
+export function nominaliseTraceFile(path: string, nominal: NominalPorts = SINGLE): boolean {
   const before = readFileSync(path, 'utf8');
-  const after = withNominalPorts(before);
+  const after = withNominalPorts(before, nominal);
   if (after === before) return false;
   writeFileSync(path, after);
   return true;

@@ -29,14 +29,14 @@ export function withFileSections(markdown: string, lesson: Lesson): string {
   return out;
 }
 
-/** The diagram section: a Mermaid sequence diagram, with where it came from. */
-export function renderDiagramSection(mermaid: string): string {
+/** A diagram section: a Mermaid sequence diagram, with the trace it came from. */
+export function renderDiagramSection(mermaid: string, trace = 'trace.jsonl'): string {
   return [
     '```mermaid',
     mermaid.trim(),
     '```',
     '',
-    `<sub>Recorded by the inspector from a real run of this lesson ([trace.jsonl](trace.jsonl)); regenerate with \`npm run lessons:diagrams\`. Replay it in this folder: \`npx chatlab inspect replay trace.jsonl\`.</sub>`,
+    `<sub>Recorded by the inspector from a real run of this lesson ([${trace}](${trace})); regenerate with \`npm run lessons:diagrams\`. Replay it in this folder: \`npx chatlab inspect replay ${trace}\`.</sub>`,
   ].join('\n');
 }
 

@@ -5,31 +5,36 @@ import { join } from 'node:path';
 import { loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startNodeProgram, type LessonProcess } from './processes.ts';
 import { Terminal } from './terminal.ts';
-import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './transcript.ts';
+import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort, type PortRename } from './transcript.ts';
 import { within } from './within.ts';
 
 /**
  * One step of a lesson's scripted run (lessons/NN-slug/scenario.json). Each names the terminal
- * it acts on; `server` is the lesson server's terminal.
- * - `start`: run the lesson's client as that user (password from accounts.json unless given);
+ * it acts on; `server` is the lesson server's terminal (a cluster lesson's nodes: `server A`,
+ * `server B`).
+ * - `start`: run the lesson's client as that user (password from accounts.json unless given),
+ *   connecting to the first node or, with `via`, to the node of that name;
  * - `nc`: open a raw TCP connection, as `nc 127.0.0.1 <port>` would (for lessons without a
- *   client, or to type frames by hand);
+ *   client, or to type frames by hand), also with an optional `via`;
  * - `type`: a line typed into that terminal (a client's stdin, or sent as is by `nc`);
  * - `expect`: wait until that terminal prints exactly this line (after the lines already expected);
  * - `eof`: Ctrl-D, the end of a client's input;
  * - `kill`: Ctrl-C, the program ends at once (for `nc`, the connection closes);
  * - `exit`: wait until that client exits, with this code;
- * - `closed`: wait until the server closes that `nc` connection.
+ * - `closed`: wait until the server closes that `nc` connection;
+ * - `crash`: a cluster lesson's node dies at once (SIGKILL: no goodbye to anyone, as in a crash
+ *   or a pulled plug), e.g. `{ "crash": "server B" }`.
  */
 export type ScenarioStep =
-  | { start: string; password?: string }
-  | { nc: string }
+  | { start: string; password?: string; via?: string }
+  | { nc: string; via?: string }
   | { type: string; text: string }
   | { expect: string; line: string }
   | { eof: string }
   | { kill: string }
   | { exit: string; code: number }
-  | { closed: string };
+  | { closed: string }
+  | { crash: string };
 
 /** A lesson's scripted run. */
 export interface Scenario {
@@ -136,6 +141,10 @@ export interface RunScenarioOptions {
   server: Terminal;
   /** The port the lesson server listens on (defaults to `port`). */
   serverPort?: number;
+  /** A cluster lesson's other nodes (the first is `server`/`port`), each reached through its own inspector. */
+  nodes?: ScenarioNode[];
+  /** Further ports the scenario writes as their README values (a cluster's Redis on 6379). */
+  more?: PortRename[];
   /** Bound on each wait (expect, exit, closed). */
   timeoutMs?: number;
   /** Called with every terminal as it opens (for live display). */
@@ -145,6 +154,22 @@ export interface RunScenarioOptions {
    * (`chatlab lesson run`). Waits are never timed: they wait for the line or the event.
    */
   paceMs?: number;
+}
+
+/** A further node of a cluster lesson, as a scenario sees it. */
+export interface ScenarioNode {
+  /** Its name, for `via` (`B`). */
+  name: string;
+  /** Its server's terminal (`server B`), for `expect` steps. */
+  terminal: Terminal;
+  /** Where users reach it (its inspector). */
+  port: number;
+  /** The port its server listens on. */
+  serverPort: number;
+  /** The ports the scenario writes for it (7072, 7073). */
+  nominal: { server: number; inspector: number };
+  /** Kills its server at once (SIGKILL) and waits until it is gone. */
+  crash(): Promise<void>;
 }
 
 /** The outcome of a scripted run: every terminal, in the order they opened (the server first). */
@@ -162,10 +187,29 @@ export interface ScenarioRun {
 export async function runScenario(options: RunScenarioOptions): Promise<ScenarioRun> {
   const { lesson, port, server } = options;
   const scenario = options.scenario ?? loadScenario(lesson);
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  // A cluster waits for leases to expire (a few seconds) before it calls a dead node's users offline.
+  const timeoutMs = options.timeoutMs ?? (lesson.cluster ? 10_000 : 5_000);
   const accounts = loadAccounts();
   const actors = new Map<string, Actor>();
-  const terminals: Terminal[] = [server];
+  const nodes = options.nodes ?? [];
+  const terminals: Terminal[] = [server, ...nodes.map((node) => node.terminal)];
+  // Scenarios are written with the README's ports: turn every one into the run's real port.
+  const renames: PortRename[] = [
+    ...nodes.flatMap((node) => [
+      { actual: node.serverPort, nominal: node.nominal.server },
+      { actual: node.port, nominal: node.nominal.inspector },
+    ]),
+    ...(options.more ?? []),
+  ];
+  const real = (line: string): string => renames.reduce((text, { actual, nominal }) => normalisePort(text, nominal, actual), line);
+  // Where a `start` or `nc` step connects: the first node, or the one its `via` names.
+  const portVia = (via: string | undefined): number => {
+    if (via === undefined) return port;
+    const node = nodes.find((n) => n.name === via);
+    if (!node) throw new Error(`scenario of ${lesson.slug}: there is no node "${via}" to connect via`);
+    return node.port;
+  };
+  const serverTerminal = (name: string): Terminal | undefined => (name === 'server' || name === server.name ? server : nodes.find((node) => node.terminal.name === name)?.terminal);
   // Clients that save files (lesson 12) save them in a fresh folder per run, removed at the end:
   // a second run must not find the first run's files (it would save "postcard (1).txt").
   let downloads: string | undefined;
@@ -179,7 +223,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
     return found;
   };
   const open = (name: string, created: Actor): void => {
-    if (actors.has(name) || name === 'server') throw new Error(`scenario of ${lesson.slug}: "${name}" is started twice`);
+    if (actors.has(name) || serverTerminal(name)) throw new Error(`scenario of ${lesson.slug}: "${name}" is started twice`);
     actors.set(name, created);
     terminals.push(created.terminal);
     options.onTerminal?.(created.terminal);
@@ -188,11 +232,12 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
   const pause = (): Promise<void> => (options.paceMs ? new Promise((resolve) => setTimeout(resolve, options.paceMs)) : Promise.resolve());
   try {
     for (const step of scenario.steps) {
-      const acts = 'start' in step || 'nc' in step || 'type' in step || 'eof' in step || 'kill' in step;
+      const acts = 'start' in step || 'nc' in step || 'type' in step || 'eof' in step || 'kill' in step || 'crash' in step;
       if (acts) await pause();
       if ('start' in step) {
         if (!lesson.client) throw new Error(`scenario of ${lesson.slug}: lesson has no client to start`);
         const user = step.start;
+        const port = portVia(step.via);
         const password = step.password ?? accounts[user] ?? '';
         // Show the variables a learner would set: the credentials only once the client reads them.
         const code = readFileSync(join(lesson.dir, lesson.client), 'utf8');
@@ -209,15 +254,16 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         });
         open(user, clientActor(program));
       } else if ('nc' in step) {
-        open(step.nc, await ncActor(step.nc, port, timeoutMs));
+        open(step.nc, await ncActor(step.nc, portVia(step.via), timeoutMs));
       } else if ('type' in step) {
         actor(step.type).type(step.text);
       } else if ('expect' in step) {
         // Scenarios are written with the README's ports (server 7070, users 7071): use the real ones.
-        if (step.expect === 'server') {
-          await server.expect(normalisePort(step.line, NOMINAL_SERVER_PORT, options.serverPort ?? port), timeoutMs);
+        const serverSide = serverTerminal(step.expect);
+        if (serverSide) {
+          await serverSide.expect(real(normalisePort(step.line, NOMINAL_SERVER_PORT, options.serverPort ?? port)), timeoutMs);
         } else {
-          await actor(step.expect).terminal.expect(normalisePort(step.line, NOMINAL_INSPECTOR_PORT, port), timeoutMs);
+          await actor(step.expect).terminal.expect(real(normalisePort(step.line, NOMINAL_INSPECTOR_PORT, port)), timeoutMs);
         }
       } else if ('eof' in step) {
         actor(step.eof).eof();
@@ -227,6 +273,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         await actor(step.exit).exit(step.code, timeoutMs);
       } else if ('closed' in step) {
         await actor(step.closed).closed(timeoutMs);
+      } else if ('crash' in step) {
+        const node = nodes.find((n) => n.terminal.name === step.crash);
+        if (!node) throw new Error(`scenario of ${lesson.slug}: "${step.crash}" is not a node that can crash`);
+        node.terminal.typed('(kill -9)');
+        await node.crash();
       } else {
         throw new Error(`scenario of ${lesson.slug}: unknown step ${JSON.stringify(step)}`);
       }

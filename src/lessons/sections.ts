@@ -8,8 +8,8 @@
  *     <!-- diff:end -->
  */
 
-/** The generated sections of a lesson README. */
-export type SectionName = 'diagram' | 'diff' | 'fix' | 'transcript' | 'index';
+/** The generated sections of a lesson README (`diagram-b`: a cluster lesson's second node). */
+export type SectionName = 'diagram' | 'diagram-b' | 'diff' | 'fix' | 'transcript' | 'index';
 
 function markers(name: SectionName): { start: string; end: string } {
   return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` };

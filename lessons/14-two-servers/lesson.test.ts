@@ -1,0 +1,3 @@
+import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+
+describeLesson(14);
