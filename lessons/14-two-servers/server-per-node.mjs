@@ -50,6 +50,7 @@ const redis = createClient({
 const subscriber = redis.duplicate();
 let redisDown = false;
 function redisError(error) {
+  if (!started) return; // at start-up, connect() fails with the error: one clear line, below
   if (!redisDown) console.log(`Redis unreachable (${error.message}); retrying`);
   redisDown = true;
 }

@@ -86,6 +86,11 @@ export class FrameClient {
     return frame;
   }
 
+  /** The next frame not read yet, whatever its type (when a test cannot know which will come). */
+  read(): Promise<RawFrame> {
+    return this.take('a frame');
+  }
+
   /** Skips frames until one of this type arrives, and returns it. */
   async until(type: string): Promise<RawFrame> {
     for (;;) {
