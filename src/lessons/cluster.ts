@@ -40,9 +40,13 @@ export function nodeTerminalName(node: ClusterNode): string {
 /**
  * Starts a cluster lesson: a redis-server of its own (a free port, nothing on disk), then the
  * lesson's server (or its broken copy, `file`) once per node, with `REDIS_URL` and `NODE_ID` set,
- * each on a free port. `env` is added to every node's environment (a test's shorter `LEASE_MS`).
+ * each on a free port (or on `ports`, in node order). `env` is added to every node's environment
+ * (a test's shorter `LEASE_MS`).
  */
-export async function startLessonCluster(lesson: Lesson, options: { file?: string; env?: Record<string, string> } = {}): Promise<LessonCluster> {
+export async function startLessonCluster(
+  lesson: Lesson,
+  options: { file?: string; env?: Record<string, string>; ports?: readonly number[] } = {},
+): Promise<LessonCluster> {
   const redis = await startRedisServer();
   const nodes: LessonServer[] = [];
   const stop = async (): Promise<void> => {
@@ -50,10 +54,11 @@ export async function startLessonCluster(lesson: Lesson, options: { file?: strin
     await redis.stop();
   };
   try {
-    for (const node of CLUSTER_NODES) {
+    for (const [index, node] of CLUSTER_NODES.entries()) {
       nodes.push(
         await startLessonServer(lesson, {
           ...(options.file ? { file: options.file } : {}),
+          port: options.ports?.[index] ?? 0,
           name: nodeTerminalName(node),
           env: { REDIS_URL: redis.url, NODE_ID: node, ...options.env },
         }),

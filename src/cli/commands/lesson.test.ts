@@ -37,7 +37,7 @@ describe.concurrent('chatlab lesson', () => {
   it('check runs the verifier and remembers the result for list', async () => {
     const before = await chatlab(['lesson', 'list']);
     expect(before.code).toBe(0);
-    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(13);
+    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(14);
     expect(before.stdout).toMatch(/^01 {2}Listen: open a port +· not checked yet$/m);
 
     const check = await chatlab(['lesson', 'check', '1']);
@@ -59,6 +59,21 @@ describe.concurrent('chatlab lesson', () => {
     expect(stdout).toContain('  server │ #2 connected');
     expect(stdout).toMatch(/├─+ hello ─+▶│/);
     expect(stdout).toContain('10-step checklist');
+  });
+
+  it('run plays a cluster lesson on two nodes sharing a Redis of its own, and diff compares it with the lesson it builds on', async () => {
+    const [{ code, stdout, stderr }, diff] = await Promise.all([
+      chatlab(['lesson', 'run', '14', '--port', '0', '--inspect-port', '0', '--once', '--pace', '0']),
+      chatlab(['lesson', 'diff', '14']),
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^node B listening on 127\.0\.0\.1:\d+, behind an inspector on 127\.0\.0\.1:\d+ \(not drawn here\)$/m);
+    expect(stdout).toMatch(/^both nodes share Redis at redis:\/\/127\.0\.0\.1:\d+$/m);
+    expect(stdout).toContain('server B │ bob says: and hello from node B');
+    expect(stdout).toContain('   alice │ bob: and hello from node B');
+    expect(stdout).toContain('server A │ bob was on B, which stopped answering: offline');
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain('--- 10-disconnect/server.mjs\n+++ 14-two-servers/server.mjs');
   });
 
   it('show renders the README, diff colours nothing when NO_COLOR is set', async () => {

@@ -180,6 +180,7 @@ export function registerLessonCommand(program: Command): void {
       const file = flags.broken ? chosen.broken?.file : chosen.server;
       const banner = `lesson ${lessonNumberLabel(chosen)} · ${chosen.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port}`;
       inspector.plain?.print(paint('bold', `${banner} (Ctrl-C to stop)`, color));
+      for (const note of running.notes) inspector.plain?.print(paint('bold', note, color));
       const stop = async (code: number): Promise<never> => {
         await running.stop();
         process.exit(code);
