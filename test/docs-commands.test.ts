@@ -21,12 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listLessons, loadAccounts, type Lesson } from '../src/lessons/catalogue.ts';
+import { freePort } from '../src/verify/supervisor.ts';
 import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
 import { markedBlocks, runItBlock, type DocBlock } from './helpers/doc-commands.ts';
 
 /** The pages whose marked blocks run (a page without a marked block fails: nothing would be checked). */
 const PAGES = ['README.md', 'docs/index.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md', 'docs/client.md'];
-const NOMINAL_PORTS = [7070, 7071];
+/** The ports the docs name: 7070/7071, and a cluster lesson's second node (7072/7073) and Redis (6379). */
+const NOMINAL_PORTS = [7070, 7071, 7072, 7073, 6379];
 const WAIT_MS = 20_000;
 const STOP_MS = 3_000;
 const CHATLAB = `${process.execPath} ${join(REPO_ROOT, 'bin', 'chatlab.js')}`;
@@ -36,7 +38,7 @@ type Role = 'service' | 'client' | 'once';
 
 function roleOf(command: string): Role {
   if (command.includes('|')) return 'once'; // fed by a pipe: it ends with its input
-  if (/\bchatlab\.js (server|inspect --listen)\b|\bnode \S*server\S*\.mjs\b/.test(command)) return 'service';
+  if (/\bchatlab\.js (server|inspect --listen)\b|\bnode \S*server\S*\.mjs\b|^redis-server\b/.test(command)) return 'service';
   if (/\bchatlab\.js client\b|\bnode \S*client\.mjs\b|^nc /.test(command)) return 'client';
   return 'once';
 }
@@ -158,8 +160,12 @@ class Reader {
   readonly services: Terminal[] = [];
   constructor(readonly cwd: string) {}
 
-  /** A command as the test types it: chatlab from this checkout, known ports for 7070/7071, 0 for the one it will listen on. */
-  private prepare(text: string, role: Role): { command: string; env: Record<string, string>; listensOn?: number } {
+  /**
+   * A command as the test types it: chatlab from this checkout, known ports for the nominal
+   * ones, and for the one it will listen on 0, or `chosen` (a free port, for a Redis: its
+   * `--port 0` would mean no TCP at all).
+   */
+  private prepare(text: string, role: Role, chosen = 0): { command: string; env: Record<string, string>; listensOn?: number } {
     let command = text.replace(/^npx chatlab\b|(?<=\s)npx chatlab\b/g, CHATLAB);
     let listensOn: number | undefined;
     for (const nominal of NOMINAL_PORTS) {
@@ -169,7 +175,7 @@ class Reader {
         // Only a server or an inspector may name a port nothing listens on yet: the one it takes.
         if (role !== 'service' || listensOn !== undefined) throw new Error(`\`${text}\` uses port ${nominal} before anything in the docs listens there`);
         listensOn = nominal;
-        command = command.replaceAll(new RegExp(`\\b${nominal}\\b`, 'g'), '0');
+        command = command.replaceAll(new RegExp(`\\b${nominal}\\b`, 'g'), String(chosen));
       }
     }
     const server = this.ports.get(7070);
@@ -197,9 +203,15 @@ class Reader {
         continue;
       }
       const role = roleOf(line.text.replace(/^npx chatlab\b/, 'chatlab.js'));
-      const { command, env, listensOn } = this.prepare(line.text, role);
+      // Redis says it is ready, not where it listens: it gets a free port chosen here.
+      const redisPort = /^redis-server\b/.test(line.text) ? await freePort() : undefined;
+      const { command, env, listensOn } = this.prepare(line.text, role, redisPort);
       const terminal = start(command, this.cwd, env);
-      if (role === 'service') {
+      if (redisPort !== undefined) {
+        await terminal.line(/Ready to accept connections/);
+        if (listensOn !== undefined) this.ports.set(listensOn, redisPort);
+        this.services.push(terminal);
+      } else if (role === 'service') {
         const listening = await terminal.line(/listening on (?:tls:\/\/)?127\.0\.0\.1:(\d+)/);
         if (listensOn !== undefined) this.ports.set(listensOn, Number(/127\.0\.0\.1:(\d+)/.exec(listening)?.[1]));
         this.services.push(terminal);
