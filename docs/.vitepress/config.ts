@@ -29,6 +29,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Verifier', link: '/verifier' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
+      { text: 'Deploying (several nodes)', link: '/deploy' },
     ],
   },
 ];
@@ -68,6 +69,7 @@ export default defineConfig({
       { text: 'Verifier', link: '/verifier' },
       { text: 'CLI', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
+      { text: 'Deploying (several nodes)', link: '/deploy' },
     ],
     sidebar: {
       '/guide/': [...guideSidebar, ...lessonsSidebar, ...referenceSidebar],
