@@ -145,14 +145,15 @@ export function registerLessonCommand(program: Command): void {
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
     .option('--port <P>', "the lesson server's port", parsePort, 7070)
     .option('--inspect-port <P>', "the inspector's port, where users connect", parsePort, 7071)
-    .option('--broken', "run the lesson's deliberately broken server instead (lessons 4 and 7)")
+    .option('--broken', "run the lesson's deliberately broken server instead (lessons 4, 7 and 14)")
     .option('--fragment <n>', 'inspector fault: cut what goes through into pieces of at most n bytes', parsePositiveInt)
     .option('--no-users', 'do not play the scripted users: connect your own')
     .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', parseMilliseconds, 700)
     .option('--once', 'stop when the scripted users are done, instead of waiting for Ctrl-C')
     .action(async (chosen: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean }) => {
       if (flags.broken && !chosen.broken) {
-        const withBroken = listLessons().filter((l) => l.broken).map((l) => l.number).join(' and ');
+        const numbers = listLessons().filter((l) => l.broken).map((l) => String(l.number));
+        const withBroken = numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers.join('');
         throw new CliError(`lesson ${chosen.number} has no broken version (lessons ${withBroken} do).`);
       }
       if (flags.port !== 0 && flags.port === flags.inspectPort) throw new CliError('--port and --inspect-port must differ: the inspector sits in front of the server.');
