@@ -121,20 +121,28 @@ async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string,
 /**
  * A cluster lesson is checked as it is deployed: its own redis-server, the server started once
  * per node, and a round-robin balancer in front, so consecutive connections of the verifier land
- * on different nodes: alice on one, bob on the other. Every check of steps 1 to 10 (a welcome
- * listing everyone, presence, relay, already_online, offline on quit and on a drop) then holds
- * only if the nodes really share the chat.
+ * on different nodes (as the verifier opens them: alice and bob on one node, carol on the other).
+ * Every check of steps 1 to 10 (a welcome listing everyone, presence, relay, already_online,
+ * offline on quit and on a drop) then holds only if the nodes really share the chat; a pass with
+ * a node where nobody logged in would prove nothing, and is refused.
  */
 async function verifyClusterLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions, part: 'server' | 'broken'): Promise<VerifyReport> {
   const cluster = await startLessonCluster(lesson, { file });
   try {
     const balancer = await startRoundRobin(cluster.nodes.map((node) => ({ host: node.host, port: node.port })));
     try {
-      return await verifyServer({
+      const report = await verifyServer({
         target: { host: LESSON_HOST, port: balancer.port },
         users: lessonUsers(),
         ...verifierOptions(lesson, options, part),
       });
+      // A pass proves the cluster only if users really logged in on every node (the verifier's
+      // alice and bob land on one node, carol on the other, so relay and presence cross them).
+      const idle = cluster.nodes.filter((node) => !node.terminal.printed.some((line) => /^#\d+ is \S+$/.test(line)));
+      if (report.passed && idle.length > 0) {
+        throw new Error(`lesson ${lesson.slug}: the check logged nobody in on ${idle.map((node) => node.terminal.name).join(', ')}, so it proved nothing across nodes`);
+      }
+      return report;
     } finally {
       await balancer.stop();
     }
