@@ -216,6 +216,7 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
     ['Verifier', '/verifier', /verifier/i],
     ['CLI', '/cli', /CLI reference/],
     ['Architecture', '/architecture', /Architecture/],
+    ['Deploying', '/deploy', /Deploying chatlab/],
     ['Lessons', '/lessons/', /lessons/i],
   ];
   for (const [name, path, heading] of mainPages) {
