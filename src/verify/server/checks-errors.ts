@@ -13,6 +13,9 @@ import { answerOf, errorCode, json, type ServerContext } from './context.ts';
  */
 
 const MAX_FRAME_BYTES = 65_536;
+const MAX_NESTING_DEPTH = 32;
+/** Brackets in the bracket-bomb lines: far past any recursive parser's limit, still well within one frame. */
+const BOMB_DEPTH = 30_000;
 
 /** One bad frame and the error it must get. */
 interface ErrorCase {
@@ -28,6 +31,8 @@ interface ErrorCase {
   id?: string | number;
   /** What to change when the answer is wrong. */
   hint: string;
+  /** What to change when no answer comes or the connection closes (default: a handler that died). */
+  whenSilent?: string;
 }
 
 /** A frame as one line, newline included. */
@@ -48,8 +53,8 @@ async function expectError(ctx: ServerContext, c: ErrorCase): Promise<Received> 
   await probe.send(c.bytes, c.frame ? { frames: [c.frame] } : {});
   const example = json({ type: 'error', code: c.code, message: '…', ...(c.id !== undefined ? { id: c.id } : {}) });
   const answer = await ctx.expect(probe, answerOf('ok', 'welcome'), `${example} after ${c.what}`, ctx.timeouts.answerMs, {
-    timeout: sentence(`answer ${c.what} with ${example}.`, HINTS.handlerDied),
-    close: sentence(`a bad frame gets an error and the connection stays open: answer ${c.what} with ${example}, then read the next line.`, HINTS.handlerDied),
+    timeout: sentence(`answer ${c.what} with ${example}.`, c.whenSilent ?? HINTS.handlerDied),
+    close: sentence(`a bad frame gets an error and the connection stays open: answer ${c.what} with ${example}, then read the next line.`, c.whenSilent ?? HINTS.handlerDied),
   });
   const code = errorCode(answer);
   if (code !== c.code) {
@@ -173,6 +178,70 @@ const frameAtLimit: Check<ServerContext> = {
       code: 'unknown_type',
       id: frame.id,
       hint: `the limit is ${MAX_FRAME_BYTES.toLocaleString('en')} bytes with the newline: a line of 65,535 bytes plus its \\n is a normal frame. Refuse only when you hold 65,536 bytes and still no \\n (or a complete line of 65,536 bytes or more without its \\n).`,
+    });
+  },
+};
+
+/** `{"type":…,"id":…,"x":[[…]]}` nested exactly `depth` levels (the frame object is level 1). */
+function nestedFrame(type: string, id: string, depth: number): Buffer {
+  const inner = depth - 1;
+  return line(`{"type":${JSON.stringify(type)},"id":${JSON.stringify(id)},"x":${'['.repeat(inner)}${']'.repeat(inner)}}`);
+}
+
+const NESTING_HINT = `count the nesting: the frame object is level 1, each object or array inside it one more; a line nested deeper than ${MAX_NESTING_DEPTH} levels is answered bad_frame (no id), and the connection stays open. Parse, then measure the depth of the value (nesting_depth() in docs/protocol.md; a walk in JS can stop once past level ${MAX_NESTING_DEPTH}); brackets inside strings do not count.`;
+
+const nestingDepth: Check<ServerContext> = {
+  id: '4.nesting-depth',
+  step: 4,
+  title: `a frame nested exactly ${MAX_NESTING_DEPTH} levels is read normally; ${MAX_NESTING_DEPTH + 1} levels get bad_frame`,
+  async run(ctx) {
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-deep-32', MAX_NESTING_DEPTH),
+      what: `a frame nested exactly ${MAX_NESTING_DEPTH} levels deep (an unknown type, so its answer is unknown_type)`,
+      code: 'unknown_type',
+      id: 'v-deep-32',
+      hint: `${MAX_NESTING_DEPTH} levels are allowed: the frame object is level 1, so {"type":"x","x":[[1]]} is 3 levels. Refuse only a line nested deeper than ${MAX_NESTING_DEPTH}.`,
+    });
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-deep-33', MAX_NESTING_DEPTH + 1),
+      what: `a frame nested ${MAX_NESTING_DEPTH + 1} levels deep`,
+      code: 'bad_frame',
+      hint: NESTING_HINT,
+    });
+  },
+};
+
+const bracketBomb: Check<ServerContext> = {
+  id: '4.bracket-bomb',
+  step: 4,
+  title: `a line of ${BOMB_DEPTH.toLocaleString('en')} nested brackets gets bad_frame; the server and the other connections carry on`,
+  async run(ctx) {
+    const hint = `a deep enough line breaks a recursive parser: Python's json.loads raises RecursionError (not a ValueError) at about 1,000 levels, and a recursive walk in JS overflows the stack. Catch RecursionError too and answer bad_frame; walk the value only down to level ${MAX_NESTING_DEPTH + 1}.`;
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: line('['.repeat(BOMB_DEPTH)),
+      what: `a line of ${BOMB_DEPTH.toLocaleString('en')} "[" (not valid JSON, and nested far too deep)`,
+      code: 'bad_frame',
+      hint,
+      whenSilent: hint,
+    });
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-bomb', BOMB_DEPTH),
+      what: `a frame nested ${BOMB_DEPTH.toLocaleString('en')} levels deep (valid JSON, ${(BOMB_DEPTH * 2).toLocaleString('en')} brackets)`,
+      code: 'bad_frame',
+      hint,
+      whenSilent: hint,
+    });
+    // Another user's connection must not notice: it still gets its own answers.
+    const alice = ctx.alice!;
+    const next = { type: 'verify_still_there', id: 'v-after-bomb' };
+    await alice.send(next);
+    await ctx.expect(alice, (r) => r.frame?.type === 'error' && r.frame.id === next.id, `an answer to ${json(next)} on ${alice.name}'s connection, after another connection sent the nested lines`, ctx.timeouts.answerMs, {
+      timeout: sentence(`one connection's bad line must not disturb the others: answer ${json(next)} with error unknown_type and its id.`, HINTS.handlerDied),
+      close: `the server closed ${alice.name}'s connection after another connection sent a deeply nested line: one connection's bad frame never disturbs the others.`,
     });
   },
 };
@@ -323,4 +392,4 @@ const loneCr: Check<ServerContext> = {
 };
 
 /** The error-rule checks of steps 4–7, in order (each runs after the other checks of its step). */
-export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, frameTooLarge, loginWithoutPassword, badUserName, sayWithoutText, sayTooLong, loneCr];
+export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, frameTooLarge, loginWithoutPassword, badUserName, sayWithoutText, sayTooLong, loneCr];
