@@ -53,6 +53,7 @@ const BROKEN: Broken[] = [
   { file: 'ignores-room.ts', step: 7, check: '7.routing-room', hint: 'answer a say that has one with error bad_request naming "room"', summary: 'the server ignored "room"' },
   { file: 'loose_ids.py', step: 7, check: '7.request-ids', hint: 'a valid id is a string of at most 64 characters', summary: 'whose id is a 65-character string was answered with "ok"' },
   { file: 'loose-ids.ts', step: 7, check: '7.request-ids', hint: 'answer any other id with bad_request naming "id"', summary: 'whose id is 1.5 was answered with "ok"' },
+  { file: 'tight-rate-limit.ts', step: 7, check: '7.rate-floor', hint: 'never below 20 frames per second with bursts of 40', summary: 'got error rate_limited' },
   { file: 'ignores_quit.py', step: 8, check: '8.quit-read', hint: 'handle {"type":"quit"}', summary: 'error unknown_type to quit' },
   { file: 'crash-on-quit.ts', step: 8, check: '8.quit-read', hint: 'read its stderr', summary: 'exited with code 1 when it read a quit' },
   { file: 'no_offline_on_quit.py', step: 9, check: '9.presence-offline', hint: '"status":"offline"} to every other logged-in user' },
