@@ -9,7 +9,9 @@ const host = '127.0.0.1'; // only this machine can connect: safe while we learn
 // The protocol's limit for one frame, newline included.
 const MAX_FRAME_BYTES = 65536;
 // Strict UTF-8: bytes that are not UTF-8 make a bad frame instead of being replaced by '�'.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark (EF BB BF) at the start of a line, which JSON does not
+// allow, so JSON.parse refuses it: a TextDecoder would otherwise drop it without a word.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // The deepest a frame may nest objects and arrays; the frame object is level 1. No chatlab/1
 // frame needs more than 3, and the limit keeps a line of 30,000 '[' from wearing out a stack.
 const MAX_NESTING_DEPTH = 32;
@@ -108,6 +110,11 @@ function say(socket, session, frame) {
   const { text } = frame;
   if (typeof text !== 'string' || text === '' || characters(text) > 4000) {
     return fail(socket, frame, 'bad_request', 'a message is 1–4000 characters');
+  }
+  // JSON's \uXXXX escape can write half an emoji on its own (a lone surrogate, "\ud83d"):
+  // UTF-8 cannot carry it, so we could not relay it faithfully.
+  if (!text.isWellFormed()) {
+    return fail(socket, frame, 'bad_request', 'field "text" of "say" contains a lone surrogate: not valid Unicode');
   }
   // `to` and `room` would choose who receives the message: one user, one room. This server has
   // neither, and relaying such a say to everyone would publish a private message. So, unlike

@@ -1,7 +1,7 @@
 import { encodeFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, sentence } from '../failure.ts';
-import { nonceOf } from '../nonce.ts';
+import { nonce, nonceOf } from '../nonce.ts';
 import type { Probe, Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import { answerOf, errorCode, json, type ServerContext } from './context.ts';
@@ -246,6 +246,25 @@ const bracketBomb: Check<ServerContext> = {
   },
 };
 
+/** The UTF-8 byte order mark, which some Windows editors and tools write first. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+const bomLine: Check<ServerContext> = {
+  id: '4.bom',
+  step: 4,
+  title: 'a line that starts with a UTF-8 byte order mark (EF BB BF) gets bad_frame',
+  async run(ctx) {
+    const frame = { type: 'verify_bom', id: 'v-bom' };
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: Buffer.concat([BOM, encodeFrame(frame)]),
+      what: `${json(frame)} preceded by a UTF-8 byte order mark (the bytes EF BB BF)`,
+      code: 'bad_frame',
+      hint: 'JSON allows no byte order mark: a line that starts with EF BB BF is a bad_frame (name the BOM in its message), and the next line is read as usual. A decoder that drops the BOM hides it: decode with "utf-8", never "utf-8-sig", in Python; in JS, Buffer.toString() keeps it, but a TextDecoder drops it unless you create it with { ignoreBOM: true }.',
+    });
+  },
+};
+
 const frameTooLarge: Check<ServerContext> = {
   id: '4.frame-too-large',
   step: 4,
@@ -352,6 +371,49 @@ const sayTooLong: Check<ServerContext> = {
   },
 };
 
+const sayBeforeLoginFirst: Check<ServerContext> = {
+  id: '6.not-logged-in-first',
+  step: 6,
+  title: 'a say without text sent before login gets not_logged_in (checked before its fields)',
+  async run(ctx) {
+    const frame = { type: 'say', id: 'v-early' };
+    await expectError(ctx, {
+      probe: ctx.guest!,
+      bytes: encodeFrame(frame),
+      frame,
+      what: `${json(frame)} sent before login`,
+      code: 'not_logged_in',
+      id: frame.id,
+      hint: 'the server checks each frame in this order and answers the first fault: frame_too_large, rate_limited, bad_frame, unknown_type, not_logged_in, bad_request. So a say with no text from a connection that has not logged in gets not_logged_in: check the login before the fields.',
+    });
+  },
+};
+
+const saySurrogate: Check<ServerContext> = {
+  id: '6.say-lone-surrogate',
+  step: 6,
+  title: 'a say whose text holds a lone surrogate (\\ud83d, half an emoji) gets bad_request, and is relayed to nobody',
+  async run(ctx) {
+    const tag = nonce();
+    // Written by hand: JSON.stringify would escape it the same way, but the point is the escape.
+    const bytes = line(`{"type":"say","text":"half an emoji \\ud83d ${tag}","id":"v-surrogate"}`);
+    const hint =
+      'JSON\'s \\uXXXX escape can write half of a surrogate pair on its own; UTF-8 cannot encode that, so the text could be neither stored nor relayed faithfully (Python\'s .encode("utf-8") raises UnicodeEncodeError on it). Answer bad_request naming the field ("text" contains a lone surrogate), with the request\'s id, and relay nothing. To spot one: in Python, text.encode("utf-8") raises; in JS, text.isWellFormed() is false (Node 20).';
+    await expectError(ctx, {
+      probe: ctx.alice!,
+      bytes,
+      what: 'a say whose text holds the lone surrogate \\ud83d',
+      code: 'bad_request',
+      id: 'v-surrogate',
+      hint,
+    });
+    for (const probe of ctx.others(ctx.alice!)) {
+      const leaked = probe.unconsumed((r) => r.raw.includes(Buffer.from(tag, 'utf8')))[0];
+      if (leaked) fail({ summary: `${probe.name} received the say with a lone surrogate, which was refused`, expected: 'nothing: a refused say is relayed to nobody', received: showBytes(leaked.raw), hint, culprit: leaked.seq });
+    }
+  },
+};
+
 const loneCr: Check<ServerContext> = {
   id: '7.lone-cr',
   step: 7,
@@ -392,4 +454,4 @@ const loneCr: Check<ServerContext> = {
 };
 
 /** The error-rule checks of steps 4–7, in order (each runs after the other checks of its step). */
-export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, frameTooLarge, loginWithoutPassword, badUserName, sayWithoutText, sayTooLong, loneCr];
+export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, bomLine, frameTooLarge, loginWithoutPassword, badUserName, sayBeforeLoginFirst, sayWithoutText, sayTooLong, saySurrogate, loneCr];
