@@ -286,7 +286,9 @@ function offerFile(socket, session, frame) {
   const states = recipients.map((user) => [user, { state: 'offered', acked: -1 }]);
   transfers.set(id, { id, from: session.user, name, size, sent: 0, nextSeq: 0, recipients: new Map(states) });
   console.log(`${session.user} offers ${name} (${size} bytes) to ${to ?? `#${room}`}: transfer ${id}`);
-  reply(socket, frame, { type: 'ok', transfer: id });
+  // The offerer learns the transfer id and who the offer went to (sorted): for a room, it could
+  // not know otherwise who has to answer.
+  reply(socket, frame, { type: 'ok', transfer: id, users: [...recipients].sort() });
   const offer = { type: 'file_offer', transfer: id, from: session.user, ...(to !== undefined ? { to } : { room }), name, size, sha256 };
   for (const user of recipients) send(online.get(user), offer);
 }
