@@ -89,11 +89,13 @@ const BROKEN: Broken[] = [
  */
 const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-register-twice.ts', step: 11, check: '11.register', hint: 'user_exists', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
+  { file: 'ext-silent-without-id.ts', step: 11, check: '11.register', hint: 'register is always answered, id or not', summary: 'no answer within 2 s: waited for an answer to a register without an id' },
   { file: 'ext-who-without-self.ts', step: 12, check: '12.who', hint: 'the asker included', summary: 'the asker is included too' },
   { file: 'ping_needs_login.py', step: 13, check: '13.ping', hint: 'Ping needs no login', summary: 'a ping before login was answered with error not_logged_in, not pong' },
   { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: `"id" the ping's`, summary: "the pong before login lacks the ping's id" },
   { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
+  { file: 'ext-history-unadvertised.ts', step: 15, check: '15.join', hint: 'a server without "history" answers join with users only', summary: 'came history_end, but hello.features does not list "history"' },
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
   { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
 ];

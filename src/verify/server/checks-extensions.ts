@@ -216,7 +216,7 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
 const registerAccount: Check<ServerContext> = {
   id: '11.register',
   step: 11 satisfies ExtensionStepNumber,
-  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; the new account logs in',
+  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; the new account logs in',
   async run(ctx) {
     const probe = await ctx.openWithHello('register');
     const account = { user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
@@ -226,6 +226,14 @@ const registerAccount: Check<ServerContext> = {
     const again = { type: 'register', user: account.user, password: 'another-pw', id: 'reg-2' };
     const second = await ask(ctx, probe, again, `an answer to registering ${account.user} again`, 'answer a register of a taken name with error user_exists.');
     requireError(second, again, 'user_exists', 'a register of a name that was just registered', 'a name that already has an account gets {"type":"error","code":"user_exists",…} with the request\'s id, and the account keeps its first password.');
+    // Unlike a say, a register is answered even without an id: the client waits to know.
+    const quiet = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
+    await probe.send(quiet);
+    const quietHint = 'register is always answered, id or not: {"type":"ok"} (no id when the request had none) or an error. Only say, leave and the file frames other than file_offer are silent on success without an id; the client of a register waits to know whether the account exists.';
+    const third = await ctx.expect(probe, (r) => r.frame?.type === 'ok' || r.frame?.type === 'error', `an answer to a register without an id (${quiet.user})`, ctx.timeouts.answerMs, { timeout: quietHint });
+    if (third.frame!.type !== 'ok' || third.frame!.id !== undefined) {
+      wrongFrame(third, `a register without an id was answered with ${third.frame!.type === 'ok' ? `an ok with id ${JSON.stringify(third.frame!.id)}` : named(third)}`, { type: 'ok' }, quietHint);
+    }
     probe.end();
     const { probe: session } = await signIn(ctx, account);
     session.send({ type: 'quit' }).catch(() => undefined);
@@ -382,7 +390,7 @@ const roomStates = new WeakMap<ServerContext, string>();
 const roomJoin: Check<ServerContext> = {
   id: '15.join',
   step: 15 satisfies ExtensionStepNumber,
-  title: 'join answers users (room, members sorted, id), then (with history) history_end with the room; the other members get presence with the room',
+  title: 'join answers users (room, members sorted, id), then history_end with the room with history, nothing more without it; the other members get presence with the room',
   async run(ctx) {
     const alice = ctx.alice!;
     const bob = await bobOnline(ctx);
@@ -397,8 +405,19 @@ const roomJoin: Check<ServerContext> = {
         wrongFrame(first, `the users answer to ${probe.name}'s join lists ${JSON.stringify(users)}`, { type: 'users', room, users: members, id: request.id }, 'list the room\'s members after the join, the joiner included, sorted by code point.');
       }
       // history_end after a join is a history frame: the features table lists it under neither
-      // "rooms" nor "private", so a server without "history" is not asked for it.
-      if (!ctx.advertises('history')) continue;
+      // "rooms" nor "private". A server without "history" answers join with users only.
+      if (!ctx.advertises('history')) {
+        const stray = await probe.next((r) => r.frame?.type === 'history_end' && r.frame.room === room, ctx.timeouts.quietMs, { consume: false });
+        if (stray.kind === 'frame') {
+          wrongFrame(
+            stray.received,
+            `after ${probe.name}'s join came history_end, but hello.features does not list "history"`,
+            `nothing after the users answer: a server with "rooms" but without "history" answers join with users only`,
+            'a server without "history" answers join with users only: no replay and no history_end (a client waits for history_end only when hello lists "history"). Either list "history" in hello.features and support all of it, or send neither.',
+          );
+        }
+        continue;
+      }
       const end = await ctx.expect(probe, (r) => r.frame?.type === 'history_end' || r.frame?.type === 'error', `history_end with the room after ${probe.name}'s join`, ctx.timeouts.answerMs, {
         timeout: 'after the users answer to a join, replay the room\'s last messages and end with {"type":"history_end","room":…,"count":…,"last_msgid":…}, always, even when there is nothing to replay.',
       });
