@@ -93,6 +93,7 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-who-without-self.ts', step: 12, check: '12.who', hint: 'the asker included', summary: 'the asker is included too' },
   { file: 'ping_needs_login.py', step: 13, check: '13.ping', hint: 'Ping needs no login', summary: 'a ping before login was answered with error not_logged_in, not pong' },
   { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: `"id" the ping's`, summary: "the pong before login lacks the ping's id" },
+  { file: 'ext-names-before-fields.ts', step: 14, check: '14.private-errors', hint: 'the fields first (bad_request), then what they name', summary: 'without text to a name that has no account was answered with error unknown_user' },
   { file: 'ext-no-queued-flag.ts', step: 14, check: '14.private-offline', hint: '"queued":true', summary: 'the replayed message lacks "queued":true' },
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
   { file: 'ext-history-unadvertised.ts', step: 15, check: '15.join', hint: 'a server without "history" answers join with users only', summary: 'came history_end, but hello.features does not list "history"' },

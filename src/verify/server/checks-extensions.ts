@@ -328,7 +328,7 @@ const privateMessage: Check<ServerContext> = {
 const privateErrors: Check<ServerContext> = {
   id: '14.private-errors',
   step: 14 satisfies ExtensionStepNumber,
-  title: 'a say "to" a user with no account gets unknown_user; "to" yourself gets bad_request (with the id)',
+  title: 'a say "to" a user with no account gets unknown_user; "to" yourself, or without text to nobody, gets bad_request (with the id)',
   async run(ctx) {
     const alice = ctx.alice!;
     const unknown = { type: 'say', to: freshName('nobody'), text: `to nobody ${nonce()}`, id: 'pm-unknown' };
@@ -337,7 +337,10 @@ const privateErrors: Check<ServerContext> = {
     const self = { type: 'say', to: ctx.a.user, text: `to myself ${nonce()}`, id: 'pm-self' };
     const a2 = await ask(ctx, alice, self, 'an answer to a private say to oneself', 'answer a say "to" yourself with error bad_request.');
     requireError(a2, self, 'bad_request', 'a private say to the sender itself', 'a say whose "to" is the sender gets {"type":"error","code":"bad_request",…} with the id.');
-    return 'unknown_user and bad_request, with the ids';
+    const order = { type: 'say', to: freshName('nobody'), id: 'pm-order' };
+    const a3 = await ask(ctx, alice, order, 'an answer to a private say without text to a user with no account', 'answer a say without text with error bad_request, whoever it is for.');
+    requireError(a3, order, 'bad_request', 'a private say without text to a name that has no account', 'a say without text is a bad_request whoever it is for: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.');
+    return 'unknown_user and bad_request, with the ids; the fields before the user';
   },
 };
 
@@ -464,7 +467,7 @@ const roomSay: Check<ServerContext> = {
 const roomLeave: Check<ServerContext> = {
   id: '15.leave',
   step: 15 satisfies ExtensionStepNumber,
-  title: 'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room; lobby cannot be left',
+  title: 'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room (but a say without text gets bad_request first); lobby cannot be left',
   async run(ctx) {
     const alice = ctx.alice!;
     const bob = await bobOnline(ctx);
@@ -483,6 +486,7 @@ const roomLeave: Check<ServerContext> = {
       { request: { type: 'say', room: freshName('nosuch'), text: `no such room ${nonce()}`, id: 'room-unknown' }, code: 'unknown_room', why: 'a say in a room that does not exist', hint: 'a say in a room that does not exist gets {"type":"error","code":"unknown_room",…} (checked before membership).' },
       { request: { type: 'leave', room: freshName('nosuch'), id: 'leave-unknown' }, code: 'unknown_room', why: 'a leave of a room that does not exist', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room",…}.' },
       { request: { type: 'leave', room: 'lobby', id: 'leave-lobby' }, code: 'bad_request', why: 'a leave of lobby', hint: 'everyone is in lobby from login on and cannot leave it: answer bad_request.' },
+      { request: { type: 'say', room: freshName('nosuch'), id: 'room-order' }, code: 'bad_request', why: 'a say without text in a room that does not exist', hint: 'a say without text is a bad_request wherever it goes: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.' },
     ];
     for (const c of cases) {
       const got = await ask(ctx, alice, c.request, `an answer to ${json(c.request)}`, c.hint);
