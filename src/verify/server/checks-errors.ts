@@ -265,6 +265,24 @@ const bomLine: Check<ServerContext> = {
   },
 };
 
+const blankLines: Check<ServerContext> = {
+  id: '4.blank-lines',
+  step: 4,
+  title: 'blank lines (empty, spaces and tabs, a lone \\r\\n) get no answer',
+  async run(ctx) {
+    const frame = { type: 'verify_after_blank', id: 'v-after-blank' };
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: Buffer.concat([Buffer.from('\n \t \n\r\n', 'utf8'), encodeFrame(frame)]),
+      frame,
+      what: `three blank lines ("", " \\t ", "\\r"), then ${json(frame)}`,
+      code: 'unknown_type',
+      id: frame.id,
+      hint: 'a line that is empty, or holds only spaces and tabs (after a final \\r is removed), is not a frame: skip it without an answer (pressing Enter twice in nc is harmless). Only the frame after them is answered.',
+    });
+  },
+};
+
 const frameTooLarge: Check<ServerContext> = {
   id: '4.frame-too-large',
   step: 4,
@@ -414,6 +432,27 @@ const saySurrogate: Check<ServerContext> = {
   },
 };
 
+const QUIT_HINT = 'before login, every frame but login (and the extensions register and ping) gets not_logged_in, quit included: there is nobody to say bye to or to announce offline, and the connection stays open. A client that has not logged in simply closes its socket.';
+
+const quitBeforeLogin: Check<ServerContext> = {
+  id: '8.quit-before-login',
+  step: 8,
+  title: 'a quit before login gets not_logged_in, and the connection stays open',
+  async run(ctx) {
+    const frame = { type: 'quit', id: 'v-early-quit' };
+    await expectError(ctx, {
+      probe: ctx.guest!,
+      bytes: encodeFrame(frame),
+      frame,
+      what: `${json(frame)} from a connection that never logged in`,
+      code: 'not_logged_in',
+      id: frame.id,
+      hint: QUIT_HINT,
+      whenSilent: QUIT_HINT,
+    });
+  },
+};
+
 const loneCr: Check<ServerContext> = {
   id: '7.lone-cr',
   step: 7,
@@ -454,4 +493,4 @@ const loneCr: Check<ServerContext> = {
 };
 
 /** The error-rule checks of steps 4–7, in order (each runs after the other checks of its step). */
-export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, bomLine, frameTooLarge, loginWithoutPassword, badUserName, sayBeforeLoginFirst, sayWithoutText, sayTooLong, saySurrogate, loneCr];
+export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, bomLine, blankLines, frameTooLarge, loginWithoutPassword, badUserName, sayBeforeLoginFirst, sayWithoutText, sayTooLong, saySurrogate, loneCr, quitBeforeLogin];
