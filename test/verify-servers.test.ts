@@ -80,6 +80,7 @@ const BROKEN: Broken[] = [
   { file: 'fields-before-login.ts', step: 6, check: '6.not-logged-in-first', hint: 'check the login before the fields', summary: 'sent before login was answered with error bad_request, not not_logged_in' },
   { file: 'relays-lone-surrogate.ts', step: 6, check: '6.say-lone-surrogate', hint: 'lone surrogate', summary: 'was answered with "ok", not error bad_request' },
   { file: 'say_without_text.py', step: 6, check: '6.say-without-text', hint: 'a say needs a string "text"', summary: 'was answered with "ok", not error bad_request' },
+  { file: 'accepts-empty-text.ts', step: 6, check: '6.say-without-text', hint: 'a say needs a string "text" of 1–4,000 characters', summary: '{"type":"say","text":"","id":"v-emptytext"} was answered with "ok"' },
   { file: 'no-text-limit.ts', step: 6, check: '6.say-too-long', hint: 'a text is 1–4,000 characters', summary: '4,001 characters was answered with "ok"' },
   { file: 'cp1252_reader.py', step: 7, check: '7.unicode', hint: 'Windows-1252', summary: "got alice's text changed into bytes that are not UTF-8" },
   { file: 'splits_at_lone_cr.py', step: 7, check: '7.lone-cr', hint: "Java's readLine()", summary: 'received the part before a lone \\r' },

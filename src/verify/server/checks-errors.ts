@@ -359,12 +359,13 @@ const badUserName: Check<ServerContext> = {
 const sayWithoutText: Check<ServerContext> = {
   id: '6.say-without-text',
   step: 6,
-  title: 'a say without text, or with a text that is not a string, gets bad_request',
+  title: 'a say without text, with a text that is not a string, or with an empty text gets bad_request',
   async run(ctx) {
     const hint = 'a say needs a string "text" of 1–4,000 characters: when it is missing or of another kind, answer error bad_request with the request\'s id, and relay nothing.';
     for (const frame of [
       { type: 'say', id: 'v-notext' },
       { type: 'say', text: 42, id: 'v-numtext' },
+      { type: 'say', text: '', id: 'v-emptytext' },
     ]) {
       await expectError(ctx, { probe: ctx.alice!, bytes: encodeFrame(frame), frame, what: json(frame), code: 'bad_request', id: frame.id, hint });
     }
