@@ -94,6 +94,7 @@ const BROKEN: Broken[] = [
 const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-register-twice.ts', step: 11, check: '11.register', hint: 'user_exists', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
   { file: 'ext-silent-without-id.ts', step: 11, check: '11.register', hint: 'register is always answered, id or not', summary: 'no answer within 2 s: waited for an answer to a register without an id' },
+  { file: 'ext-register-before-login-only.ts', step: 11, check: '11.register', hint: 'register is allowed before and after login', summary: 'was answered with error already_logged_in' },
   { file: 'ext-who-without-self.ts', step: 12, check: '12.who', hint: 'the asker included', summary: 'the asker is included too' },
   { file: 'ping_needs_login.py', step: 13, check: '13.ping', hint: 'Ping needs no login', summary: 'a ping before login was answered with error not_logged_in, not pong' },
   { file: 'ext-pong-without-id.ts', step: 13, check: '13.ping', hint: `"id" the ping's`, summary: "the pong before login lacks the ping's id" },

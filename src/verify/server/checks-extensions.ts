@@ -216,7 +216,7 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
 const registerAccount: Check<ServerContext> = {
   id: '11.register',
   step: 11 satisfies ExtensionStepNumber,
-  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; the new account logs in',
+  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; a logged-in user may register too; the new account logs in',
   async run(ctx) {
     const probe = await ctx.openWithHello('register');
     const account = { user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
@@ -235,6 +235,11 @@ const registerAccount: Check<ServerContext> = {
       wrongFrame(third, `a register without an id was answered with ${third.frame!.type === 'ok' ? `an ok with id ${JSON.stringify(third.frame!.id)}` : named(third)}`, { type: 'ok' }, quietHint);
     }
     probe.end();
+    // Register is allowed after login too: the session stays who it is.
+    const alice = ctx.alice!;
+    const later = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}`, id: 'reg-after-login' };
+    const fourth = await ask(ctx, alice, later, `an answer to ${alice.name}'s register, sent after logging in`, 'register is allowed after login too: answer {"type":"ok","id":…}.');
+    requireOk(fourth, later, `a register sent by ${alice.name}, who is logged in,`, 'register is allowed before and after login: a logged-in connection may register another account; it gets the same answers, and stays logged in as itself.');
     const { probe: session } = await signIn(ctx, account);
     session.send({ type: 'quit' }).catch(() => undefined);
     return `registered ${account.user}, refused it again, logged in with it`;
