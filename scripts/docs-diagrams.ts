@@ -3,7 +3,7 @@
  * (`chatlab inspect export <trace> --format svg -o <file>`), called in-process through the same
  * commander tree the `chatlab` command runs. No diagram on the site is drawn by hand.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CommanderError, type Command } from 'commander';
 
@@ -59,7 +59,27 @@ export async function exportTraceSvg(
     throw new DiagramExportError(`chatlab inspect export ${trace} failed: ${message}`);
   }
   if (!existsSync(out)) throw new DiagramExportError(`chatlab inspect export ${trace} wrote no file at ${out}`);
-  if (!EXPECTED_OUTPUT[format].test(readFileSync(out, 'utf8'))) {
+  const written = readFileSync(out, 'utf8');
+  if (!EXPECTED_OUTPUT[format].test(written)) {
     throw new DiagramExportError(`chatlab inspect export ${trace} did not write ${format} to ${out}`);
   }
+  if (format === 'svg') writeFileSync(out, readableSvg(written));
+}
+
+/** The smallest text a diagram may show on the site, in CSS pixels. */
+export const MIN_DIAGRAM_FONT_PX = 11;
+
+/**
+ * An exported SVG drawn large enough that its smallest text is {@link MIN_DIAGRAM_FONT_PX}: its
+ * width and height grow by the same factor, the drawing (its viewBox) stays as it is. The site
+ * shows diagrams at that size, scrolling sideways when wider than the column.
+ */
+export function readableSvg(svg: string): string {
+  const sizes = [...svg.matchAll(/font-size:\s*([\d.]+)px/g)].map((match) => Number(match[1]));
+  const smallest = Math.min(...sizes);
+  if (!Number.isFinite(smallest) || smallest >= MIN_DIAGRAM_FONT_PX) return svg;
+  const scale = MIN_DIAGRAM_FONT_PX / smallest;
+  return svg.replace(/^(<svg\b[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"/, (_, start: string, width: string, height: string) =>
+    `${start} width="${Math.ceil(Number(width) * scale)}" height="${Math.ceil(Number(height) * scale)}"`,
+  );
 }

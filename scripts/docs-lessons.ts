@@ -118,7 +118,7 @@ function diagramSection(lesson: Lesson): string {
     `<a href="${lessonDiagramPath(lesson)}" target="_blank" title="Open the diagram full size"><img src="${lessonDiagramPath(lesson)}" alt="Sequence diagram of lesson ${lesson.number}, recorded from a real run"></a>`,
     '</div>',
     '',
-    `<p class="diagram-caption">Recorded by the inspector from a real run of this lesson (<a href="${lessonTracePath(lesson)}" target="_blank">trace.jsonl</a>), drawn at build time by <code>chatlab inspect export --format svg</code>; click it to open it full size. Replay it: <code>npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl</code>.</p>`,
+    `<p class="diagram-caption">Recorded by the inspector from a real run of this lesson (<a href="${lessonTracePath(lesson)}" target="_blank">trace.jsonl</a>), drawn at build time by <code>chatlab inspect export --format svg</code>; click it to open it full size. Replay it from the repository root: <code>npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl</code>.</p>`,
     '',
   ].join('\n');
 }

@@ -3,7 +3,8 @@
  *
  *   npm run lessons:diagrams                 all lessons
  *   npm run lessons:diagrams -- 4 7          only lessons 4 and 7
- *   npm run lessons:diagrams -- --no-run     only the sections that need no run (diffs, index)
+ *   npm run lessons:diagrams -- --no-run     only the sections that need no run (diffs, index, and
+ *                                            the diagrams from the committed traces)
  *
  * For each lesson it starts the lesson's server on a free port, puts the inspector in front of it
  * (recording to lessons/NN-slug/trace.jsonl), plays the lesson's scripted users
@@ -17,7 +18,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { relative } from 'node:path';
 import { readTrace } from '../src/inspector/trace.ts';
 import { findLesson, listLessons, type Lesson } from '../src/lessons/catalogue.ts';
-import { exportTrace, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
+import { exportTrace, nominaliseTraceFile, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
 import { INDEX_README, readmePath, renderDiagramSection, renderIndex, withFileSections } from '../src/lessons/readme.ts';
 import { recordRun } from '../src/lessons/record.ts';
 import { stableDiagram } from '../src/lessons/stable-diagram.ts';
@@ -66,12 +67,18 @@ for (const lesson of lessons) {
       const same = existsSync(trace) && stableDiagram(await readTrace(trace)) === stableDiagram(await readTrace(fresh));
       if (same) rmSync(fresh);
       else renameSync(fresh, trace);
-      readme = writeSection(readme, 'diagram', renderDiagramSection(lesson, await exportTrace(trace, 'mermaid')));
-      parts.push('diagram', 'transcript');
+      parts.push('transcript');
     } catch (error) {
       rmSync(fresh, { force: true });
       fail(`${lesson.slug}: ${(error as Error).message}`);
     }
+  }
+  // The diagram needs no run: it is drawn from the committed trace, put on the README's ports
+  // first so that a replay of it shows what the README shows.
+  if (existsSync(tracePath(lesson))) {
+    if (nominaliseTraceFile(tracePath(lesson))) console.log(`${relative(process.cwd(), tracePath(lesson))}: updated (ports 7070 and 7071)`);
+    readme = writeSection(readme, 'diagram', renderDiagramSection(await exportTrace(tracePath(lesson), 'mermaid')));
+    parts.push('diagram');
   }
   update(readmePath(lesson), readme, parts.join(', '));
 }

@@ -105,6 +105,20 @@ describe('chatlab demo', () => {
     expect(authFailed).toBeLessThan(again);
   });
 
+  it('stops wherever the script is when its signal aborts: a minute-long pause ends at once, with the reason', async () => {
+    chat = await startTestServer();
+    const stop = new AbortController();
+    const reason = new Error('quit');
+    const played = runScenario({
+      host: '127.0.0.1',
+      port: chat.port,
+      paceMs: 60_000,
+      signal: stop.signal,
+    });
+    setImmediate(() => stop.abort(reason));
+    await expect(played).rejects.toBe(reason);
+  });
+
   it('`chatlab demo` without a terminal prints the plain diagram and exits 0', async () => {
     const { stdout, stderr } = await run(process.execPath, [CLI, 'demo'], { timeout: 30_000 });
     expect(stderr).toBe('');

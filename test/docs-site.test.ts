@@ -2,7 +2,8 @@
  * The docs site, end to end: generate (scripts/docs-prepare.ts), build with VitePress into a
  * temporary folder (dead links fail the build), serve it over HTTP on a free port, and open the
  * main pages and every lesson page in headless Chromium (Debian's /usr/bin/chromium, driven by
- * playwright-core). Each lesson page must show its recorded diagram and its real code; no page
+ * playwright-core). Each lesson page must show its recorded diagram, with no text smaller than
+ * 11 px as rendered in a 1280-px-wide window, and its real code; no page
  * may log a console error. A screenshot of the home page is kept in test-artifacts/.
  *
  * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
@@ -134,6 +135,32 @@ async function expectImagesLoaded(page: Page, selector: string): Promise<void> {
   );
 }
 
+/**
+ * The smallest font size, in CSS pixels as rendered, of the text in the first diagram image
+ * inside `selector`: the SVG is laid out again in the page at the size its image is shown, and
+ * each text's font size is multiplied by the scale from its drawing to the screen.
+ */
+async function smallestDiagramFontPx(page: Page, selector: string): Promise<number> {
+  return page.evaluate(async (sel) => {
+    const img = document.querySelector<HTMLImageElement>(`${sel} img`);
+    if (!img) throw new Error(`no image in ${sel}`);
+    const shown = img.getBoundingClientRect();
+    const holder = document.createElement('div');
+    holder.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden';
+    holder.innerHTML = await (await fetch(img.currentSrc)).text();
+    const svg = holder.querySelector('svg') as SVGSVGElement;
+    svg.setAttribute('width', String(shown.width));
+    svg.setAttribute('height', String(shown.height));
+    document.body.append(holder);
+    try {
+      const texts = [...svg.querySelectorAll<SVGTextElement>('text')].filter((text) => (text.textContent ?? '').trim() !== '');
+      return Math.min(...texts.map((text) => parseFloat(getComputedStyle(text).fontSize) * (text.getScreenCTM()?.a ?? 0)));
+    } finally {
+      holder.remove();
+    }
+  }, selector);
+}
+
 const lessons = listLessons();
 
 describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
@@ -198,6 +225,7 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       if (path === '/architecture') await expectImagesLoaded(page, '.vp-doc .diagram');
       if (path === '/protocol') {
         await expectImagesLoaded(page, '.vp-doc .diagram');
+        expect(await smallestDiagramFontPx(page, '.vp-doc .diagram'), 'smallest text of the diagram, rendered, in px').toBeGreaterThanOrEqual(11);
         await page.locator('.vp-doc h2#errors').waitFor({ state: 'visible' });
       }
       expect(problems).toEqual([]);
@@ -216,6 +244,7 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       const { page, problems } = await open(browser as Browser, `${site?.base}${lesson.link}`);
       expect(await page.locator('.vp-doc h1').first().textContent()).toContain(lesson.title);
       await expectImagesLoaded(page, '.lesson-diagram');
+      expect(await smallestDiagramFontPx(page, '.lesson-diagram'), 'smallest text of the diagram, rendered at 1280 px wide, in px').toBeGreaterThanOrEqual(11);
       // The code tabs hold the real files: the first line of each appears in its block.
       const files = lessonCodeFiles(lesson);
       expect(files.length).toBeGreaterThan(0);

@@ -54,6 +54,37 @@ describe('chatlab inspect (CLI)', () => {
     expect(events.filter((e) => e.kind === 'data').every((e) => e.kind === 'data' && e.bytes.length <= 16)).toBe(true);
   });
 
+  it('hides keep-alive ping/pong by default and counts them; --show-keepalive draws them; --type -say hides a type', async () => {
+    chat = await startTestServer();
+    const session = async (args: string[]): Promise<string> => {
+      const cli = startCliProcess(['inspect', '--listen', '0', '--target', `127.0.0.1:${chat!.port}`, ...args], {}, 15_000);
+      child = cli.child;
+      const [, port] = /listening on 127\.0\.0\.1:(\d+) /.exec(await cli.line(/^chatlab inspect listening on /)) as RegExpExecArray;
+      const bob = await ChatClient.connect({ port: Number(port) });
+      await bob.login('bob', 'builder');
+      await bob.ping();
+      await bob.ping();
+      await bob.say('still here');
+      await bob.quit();
+      await cli.line(/server closed its side \(FIN\)/);
+      child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+      return cli.stdout.join('\n');
+    };
+
+    const hidden = await session(['--type', '!say']);
+    expect(hidden).not.toMatch(/─ (ping|pong) ─/);
+    expect(hidden).not.toMatch(/─ say ─/);
+    expect(hidden).toMatch(/─ welcome ─/);
+    expect(hidden).toContain('4 keep-alive hidden (ping/pong rows; --show-keepalive shows them)');
+
+    const shown = await session(['--show-keepalive']);
+    expect(shown.match(/│◀─+ ping ─+┤/g)).toHaveLength(2);
+    expect(shown.match(/├─+ pong ─+▶│/g)).toHaveLength(2);
+    expect(shown).toMatch(/─ say ─/);
+    expect(shown).not.toContain('keep-alive hidden');
+  });
+
   it('stops cleanly on SIGHUP (the terminal was closed) and SIGTERM, closing the connections it carries', async () => {
     chat = await startTestServer();
     for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
@@ -73,6 +104,9 @@ describe('chatlab inspect (CLI)', () => {
     const badTarget = await run(process.execPath, [CLI, 'inspect', '--target', 'nowhere']).catch((e: { code: number; stderr: string }) => e);
     expect(badTarget).toMatchObject({ code: 1 });
     expect((badTarget as { stderr: string }).stderr).toMatch(/"nowhere" is not host:port/);
+    const mixedType = await run(process.execPath, [CLI, 'inspect', '--type', 'say,-ping']).catch((e: { code: number; stderr: string }) => e);
+    expect(mixedType).toMatchObject({ code: 1 });
+    expect((mixedType as { stderr: string }).stderr).toMatch(/^error: option '--type <types>' argument 'say,-ping' is invalid\. "say,-ping" mixes types to show and to hide: prefix every type with - \(or !\) to hide it, or none to show only those\.\n$/);
 
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { codePointWidth } from '../src/inspector/text/cell-width.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');
 const COLS = 140;
@@ -120,12 +121,12 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     expect(emojiRows).toBeGreaterThan(0);
 
     // Filter by type until only `say` rows are shown, go to the first: alice's message and its bytes.
-    for (let i = 0; i < 40 && !screen.line(0).includes('type say'); i++) {
+    for (let i = 0; i < 40 && !screen.line(0).includes('only say'); i++) {
       screen.press('t');
       await screen.waitFor((t) => t.split('\n')[0] !== undefined, 'a redraw', 2_000);
       await new Promise((resolve) => setTimeout(resolve, 120));
     }
-    expect(screen.line(0)).toContain('type say');
+    expect(screen.line(0)).toContain('only say');
     screen.press('g');
     await screen.waitFor((t) => t.includes('U+1F44B'), 'the detail pane to show alice\'s 👋');
     const detail = screen.text();
@@ -159,6 +160,20 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     await screen.waitFor((t) => /\[5\] +├─+ welcome ─+▶│ +bob; online: bob/.test(t), 'bob\'s welcome arrow');
     expect(screen.text()).toMatch(/server +bob/);
 
+    // Keep-alive is hidden and counted; `a` draws it; `T` hides a type.
+    await bob.ping();
+    await bob.ping();
+    await screen.waitFor((t) => t.split('\n')[0]!.includes('4 keep-alive hidden'), 'the keep-alive count in the title bar');
+    expect(screen.text()).not.toMatch(/─ (ping|pong) ─/);
+    expect(screen.text()).toContain('↑↓ select');
+    expect(screen.text()).toContain('a keep-alive');
+    screen.press('a');
+    await screen.waitFor((t) => /│◀─+ ping ─+┤/.test(t) && /├─+ pong ─+▶│/.test(t), 'the ping and pong arrows after pressing a');
+    screen.press('T');
+    await screen.waitFor((t) => /all but \S+/.test(t.split('\n')[0]!), 'the hide-a-type flag after pressing T');
+    screen.press('x');
+    await screen.waitFor((t) => !/all but /.test(t.split('\n')[0]!), 'the filters cleared');
+
     screen.press('p');
     await screen.waitFor((t) => t.split('\n')[0]!.includes('PAUSED'), 'the paused flag');
     await bob.say('while paused');
@@ -176,5 +191,50 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     await bob.quit();
     screen.press('q');
     expect(await screen.exited).toBe(0);
+  });
+});
+
+describe('the live terminal UI at the default terminal size', () => {
+  let tty: CliTerminal | undefined;
+  afterEach(() => {
+    tty?.close();
+    tty = undefined;
+  });
+
+  /** The rows where a box's top border starts at column 0, with the label it carries. */
+  function boxTops(rows: string[]): Array<{ row: number; text: string }> {
+    return rows.flatMap((text, row) => (text.startsWith('┌') ? [{ row, text }] : []));
+  }
+
+  it('80×24: the diagram spans the width above the frame detail, no box drawn over another, labels and key bar kept; a resize brings the side panes', async () => {
+    tty = startCliTerminal(['demo', '--fast'], { cols: 80, rows: 24, name: 'xterm-256color', waitMs: 20_000 });
+    tty.term.unicode.register({ version: 'string-width', wcwidth: codePointWidth, charProperties: (cp: number) => codePointWidth(cp) << 1 });
+    tty.term.unicode.activeVersion = 'string-width';
+    await tty.shows(/Press q to quit/, 'the demo to finish');
+    const rows = tty.screen();
+    // Two boxes stacked: the diagram from row 1, the detail below it, each the full 80 columns.
+    const tops = boxTops(rows);
+    expect(tops.map((t) => t.row)).toEqual([1, expect.any(Number)]);
+    expect(tops[0]!.text).toContain('sequence diagram');
+    expect(tops[1]!.text).toContain('frame detail');
+    for (const { row } of tops) expect(tty.cellAt(row, 79), `row ${row}`).toBe('┐');
+    for (let row = 2; row < 23; row++) {
+      if (tops.some((t) => t.row === row) || rows[row]!.startsWith('└')) continue;
+      expect(tty.cellAt(row, 0), `left border, row ${row}: ${rows[row]}`).toBe('│');
+      expect(tty.cellAt(row, 79), `right border, row ${row}: ${rows[row]}`).toBe('│');
+    }
+    expect(rows.join('\n')).not.toContain('throughput');
+    // The summary column stays readable beside four lifelines; the steps are counted in the title bar.
+    expect(rows.join('\n')).toMatch(/server +alice +bob +carol/);
+    expect(rows.some((row) => /▶│ {1,2}\S.{15,}/.test(row) || /│ {1,2}\S.{15,}│$/.test(row))).toBe(true);
+    expect(rows[0]).toContain('10/10 steps');
+    expect(rows[23]).toMatch(/\? help +q quit/);
+
+    tty.child.resize(120, 36);
+    tty.term.resize(120, 36);
+    await tty.shows(/10 steps: all green/, 'the checklist after growing the terminal');
+    await tty.shows(/throughput/, 'the throughput box after growing the terminal');
+    tty.type('q');
+    expect(await tty.exited).toBe(0);
   });
 });

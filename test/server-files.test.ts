@@ -193,6 +193,47 @@ describe('file transfer', () => {
     expect(await alice.nextFrame()).toEqual(error('unknown_transfer', 'r'));
   });
 
+  it('a transfer field of the wrong kind is a field error (bad_request naming it), never unknown_transfer, for every file frame', async () => {
+    // 42 frames in a row: a larger burst than the default 40, so none meets the rate limit.
+    chat = await startTestServer({ limits: { rateLimitBurst: 100 } });
+    const [alice] = await twoUsers(chat);
+    const types = ['file_accept', 'file_decline', 'file_chunk', 'file_ack', 'file_end', 'file_result', 'file_cancel'];
+    const extras: Record<string, Record<string, unknown>> = { file_chunk: { seq: 0, data: 'aGk=' }, file_ack: { seq: 0 }, file_result: { ok: true } };
+    for (const type of types) {
+      for (const [i, transfer] of [7, '', 'x'.repeat(65), null, ['t1']].entries()) {
+        const id = `${type}-${i}`;
+        alice.send({ type, transfer, ...extras[type], id });
+        const answer = await alice.nextFrame();
+        expect(answer, `${type} with transfer ${JSON.stringify(transfer)}`).toEqual(error('bad_request', id));
+        expect(answer.message).toContain('"transfer"');
+      }
+      alice.send({ type, ...extras[type], id: `${type}-missing` });
+      expect(await alice.nextFrame()).toEqual(error('bad_request', `${type}-missing`));
+    }
+  });
+
+  it('whole numbers written 6.0 or 0e0 are accepted (size, seq) and relayed written as whole numbers', async () => {
+    chat = await startTestServer();
+    const [alice, bob] = await twoUsers(chat);
+    const raw: Buffer[] = [];
+    alice.socket.on('data', (chunk: Buffer) => raw.push(chunk));
+    bob.socket.on('data', (chunk: Buffer) => raw.push(chunk));
+    const file = Buffer.from('hello!');
+    await alice.sendRaw(`{"type":"file_offer","to":"bob","name":"f.txt","size":${file.length}.0,"sha256":"${sha256Hex(file)}","id":"o"}\n`);
+    const { transfer } = await alice.next('ok');
+    expect(await bob.next('file_offer')).toMatchObject({ transfer, size: file.length });
+    bob.send({ type: 'file_accept', transfer });
+    await alice.next('file_accept');
+    await alice.sendRaw(`{"type":"file_chunk","transfer":"${String(transfer)}","seq":0.0,"data":"${file.toString('base64')}"}\n`);
+    expect(await bob.next('file_chunk')).toMatchObject({ transfer, seq: 0 });
+    await bob.sendRaw(`{"type":"file_ack","transfer":"${String(transfer)}","seq":0e0}\n`);
+    expect(await alice.next('file_ack')).toMatchObject({ transfer, seq: 0, user: 'bob' });
+    const text = Buffer.concat(raw).toString('utf8');
+    expect(text).toContain(`"size":${file.length},`);
+    expect(text).toContain('"seq":0,');
+    expect(text).not.toMatch(/"(size|seq)":\d+(\.|e)/);
+  });
+
   it('offers: file_too_large over maxFileBytes, unknown_user for offline or unknown, bad_request otherwise', async () => {
     chat = await startTestServer({ limits: { maxFileBytes: 1000 } });
     const [alice] = await twoUsers(chat);

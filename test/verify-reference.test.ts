@@ -5,6 +5,9 @@
  * reference client (`chatlab client`) under --client.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
@@ -50,6 +53,8 @@ describe('chatlab verify on the reference server', () => {
     expect(report.counts).toEqual({ passed: report.checks.length, failed: 0, skipped: 0 });
     expect(report.accounts?.source).toBe('register');
     expect(report.process).toBeUndefined();
+    // Someone else's server (--target) cannot be restarted: the restart check says it did not check.
+    expect(report.checks.find((c) => c.id === '16.restart')?.detail).toBe('not checked: the verifier did not start this server (--target), so it cannot restart it');
     // Every extension group with checks runs: the reference server advertises all seven features.
     expect(report.extensions).toEqual({ checked: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'], notAdvertised: [] });
   });
@@ -65,8 +70,11 @@ describe('chatlab verify on the reference server', () => {
     expect(report.accounts).toEqual({ source: 'given', users: ['alice', 'bob', 'carol'] });
   });
 
-  test.concurrent('end to end: chatlab verify --json -- chatlab server --port {port} --db :memory:', async () => {
-    const { code, stdout, stderr } = await runCli(['verify', '--json', '--timeout', '3', '--', process.execPath, CHATLAB, 'server', '--port', '{port}', '--db', ':memory:']);
+  test.concurrent('end to end: chatlab verify --json -- chatlab server --port {port} --db <file> (restarted once by 16.restart)', async () => {
+    // A file, not :memory:, so the history survives the restart the history group makes.
+    const db = join(mkdtempSync(join(tmpdir(), 'chatlab-verify-reference-')), 'chat.db');
+    const { code, stdout, stderr } = await runCli(['verify', '--json', '--timeout', '3', '--', process.execPath, CHATLAB, 'server', '--port', '{port}', '--db', db]);
+    rmSync(dirname(db), { recursive: true, force: true });
     const report = JSON.parse(stdout) as VerifyReport;
     expect(code, `${failureSummary(report)}\n${stderr}`).toBe(0);
     expect(report).toMatchObject({ mode: 'server', passed: true, through: 17, address: { host: '127.0.0.1' }, counts: { failed: 0, skipped: 0 } });
@@ -83,6 +91,7 @@ describe('chatlab verify on the reference server', () => {
         ...(check.detail ? { detail: expect.any(String) } : {}),
       });
     }
+    expect(report.checks.find((c) => c.id === '16.restart')?.detail).toMatch(/^msgid \d+ kept across the restart; the next one is \d+$/);
     expect(report.transcript.length).toBeGreaterThan(20);
     for (const event of report.transcript) expect(event).toMatchObject({ seq: expect.any(Number), atMs: expect.any(Number), conn: expect.any(String), kind: expect.any(String) });
     const welcome = report.transcript.find((e) => e.kind === 'recv' && e.frame?.type === 'welcome');

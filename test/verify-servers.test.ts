@@ -1,10 +1,13 @@
 /**
- * `chatlab verify` against sample servers: a correct one in Python (stdlib only) and one in
- * TypeScript must pass every step; each deliberately broken one (Python and TypeScript, at least
+ * `chatlab verify` against sample servers: correct ones in Python (stdlib only: core, and with
+ * every extension) and in TypeScript must pass every step they advertise; each deliberately broken one (Python and TypeScript, at least
  * one per step) must fail at its step, on the right check, with the right hint.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
 import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
 
@@ -14,6 +17,14 @@ const ACCOUNTS = [
   { user: 'bob', password: 'builder' },
   { user: 'carol', password: 'caroline' },
 ];
+
+// Where the servers with history keep it (CHAT_DB): a fresh file per run, kept across the restart of check 16.restart.
+const storageDir = mkdtempSync(join(tmpdir(), 'chatlab-verify-servers-'));
+afterAll(() => rmSync(storageDir, { recursive: true, force: true }));
+
+function storage(name: string): Record<string, string> {
+  return { CHAT_DB: join(storageDir, `${name}.db`) };
+}
 
 function command(file: string): string[] {
   return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : [process.execPath, '--import', 'tsx', fixture(`ts/${file}`)];
@@ -88,8 +99,9 @@ const BROKEN: Broken[] = [
 ];
 
 /**
- * The extension groups (steps 11–17): the reference server with one bug put in by rewriting what
- * it sends (reference-rewritten.ts), each failing at the first check its bug breaks.
+ * The extension groups (steps 11–17), each failing at the first check its bug breaks: in
+ * TypeScript, the reference server with one bug put in by rewriting what it sends
+ * (reference-rewritten.ts); in Python, chat_server_ext.py with one learner's mistake.
  */
 const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-register-twice.ts', step: 11, check: '11.register', hint: 'user_exists', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
@@ -103,8 +115,23 @@ const EXTENSION_BROKEN: Broken[] = [
   { file: 'ext-no-room-presence.ts', step: 15, check: '15.join', hint: '"status":"online","room"', summary: 'no answer within 2 s' },
   { file: 'ext-history-unadvertised.ts', step: 15, check: '15.join', hint: 'a server without "history" answers join with users only', summary: 'came history_end, but hello.features does not list "history"' },
   { file: 'ext-history-end-without-last.ts', step: 16, check: '16.replay-since', hint: '"last_msgid" is the highest msgid', summary: 'history_end has a wrong "last_msgid"' },
+  { file: 'ext-history-end-without-room.ts', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
+  { file: 'ext-history-in-memory.ts', step: 16, check: '16.restart', hint: 'keep the messages, the msgid counter and the accounts in a file', summary: 'the history did not survive the restart' },
   { file: 'ext-chunk-as-text.ts', step: 17, check: '17.transfer', hint: 'with their data unchanged', summary: 'received differs from the one bob(x' },
+  { file: 'ext-transfer-kind-unknown.ts', step: 17, check: '17.transfer-field', hint: 'fields are checked before what they name', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
+  { file: 'ext_register_overwrites.py', step: 11, check: '11.register', hint: 'the account keeps its first password', summary: 'a register of a name that was just registered was answered with "ok", not error user_exists' },
+  { file: 'ext_who_unsorted.py', step: 12, check: '12.who', hint: 'sorted by code point (as in welcome)', summary: 'the who answer is not sorted by code point' },
+  { file: 'ext_private_online_only.py', step: 14, check: '14.private-offline', hint: 'a private message to an account that is not logged in is stored for it', summary: 'a private say to an account that is offline was answered with error unknown_user, not ok' },
+  { file: 'ext_room_say_without_membership.py', step: 15, check: '15.leave', hint: 'a say in a room that exists but that you are not in', summary: 'by a user who left it was answered with "ok", not error not_in_room' },
+  { file: 'ext_leave_raises.py', step: 15, check: '15.leave', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room"', summary: "; meanwhile your server printed KeyError: 'nosuch" },
+  { file: 'ext_since_inclusive.py', step: 16, check: '16.replay-since', hint: 'replay only messages after it', summary: 'replayed a message with msgid' },
+  { file: 'ext_history_end_without_room.py', step: 16, check: '16.paging', hint: '"lobby" when the history named no room', summary: 'history_end has a wrong "room"' },
+  { file: 'ext_history_in_memory.py', step: 16, check: '16.restart', hint: 'keep the messages, the msgid counter and the accounts in a file', summary: 'the history did not survive the restart' },
+  { file: 'ext_transfer_as_key.py', step: 17, check: '17.transfer-field', hint: 'never used as a lookup key', summary: 'a file_accept whose "transfer" is 7 was answered with error unknown_transfer, not error bad_request' },
+  { file: 'ext_no_chunk_window.py', step: 17, check: '17.transfer', hint: 'at most 8 chunks unacknowledged per receiver', summary: 'a ninth file_chunk while none of the first eight was acknowledged was answered with "ok", not error rate_limited' },
 ];
+
+const EXTENSIONS = ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'];
 
 describe('chatlab verify on sample servers', () => {
   test.concurrent('a correct Python server (stdlib only, with register) passes all ten steps', async () => {
@@ -124,27 +151,39 @@ describe('chatlab verify on sample servers', () => {
     const extensions = report.checks.filter((c) => c.step > 10);
     expect(extensions.length).toBeGreaterThan(0);
     for (const check of extensions) expect(check).toMatchObject({ status: 'not_run', detail: `not advertised: "${check.stepName}" is not in hello.features` });
-    expect(report.extensions).toEqual({ checked: [], notAdvertised: ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'] });
+    expect(report.extensions).toEqual({ checked: [], notAdvertised: EXTENSIONS });
     expect(report.counts).toEqual({ passed: report.checks.length - extensions.length, failed: 0, skipped: 0, notRun: extensions.length });
     const text = renderText(report);
     expect(text).toContain('not run: who is answered with users');
     expect(text).toContain('Not run (not in hello.features): register, who, ping, private, rooms, history, files.');
   });
 
-  test('there is a broken server for every extension group', () => {
-    expect([...new Set(EXTENSION_BROKEN.map((b) => b.step))]).toEqual([11, 12, 13, 14, 15, 16, 17]);
+  test.concurrent('a correct Python server with every extension (stdlib only) passes all seventeen steps', async () => {
+    const report = await verifyServer({ command: command('chat_server_ext.py'), env: storage('chat_server_ext'), timeouts: TEST_TIMEOUTS });
+    expect(report.passed, failureSummary(report)).toBe(true);
+    expect(report.extensions).toEqual({ checked: EXTENSIONS, notAdvertised: [] });
+    expect(report.checks.every((c) => c.status === 'passed')).toBe(true);
+    expect(new Set(report.checks.map((c) => c.step))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]));
+    expect(report.accounts?.source).toBe('register');
+  });
+
+  test('there is a broken server for every extension group, in Python and in TypeScript', () => {
+    for (const language of ['.py', '.ts']) {
+      const steps = new Set(EXTENSION_BROKEN.filter((b) => b.file.endsWith(language)).map((b) => b.step));
+      expect([...steps].sort((a, b) => a - b), language).toEqual([11, 12, 13, 14, 15, 16, 17]);
+    }
   });
 
   test.concurrent('--only runs steps 1–10 and the extension groups named, nothing else', async () => {
-    const report = await verifyServer({ command: command('ext-pong-without-id.ts'), users: ACCOUNTS, only: ['private', 'history'], timeouts: TEST_TIMEOUTS });
+    const report = await verifyServer({ command: command('ext-pong-without-id.ts'), env: storage('ext-pong-without-id'), users: ACCOUNTS, only: ['private', 'history'], timeouts: TEST_TIMEOUTS });
     expect(report.passed, failureSummary(report)).toBe(true);
-    expect(new Set(report.checks.map((c) => c.stepName).filter((name) => ['register', 'who', 'ping', 'private', 'rooms', 'history', 'files'].includes(name)))).toEqual(new Set(['private', 'history']));
+    expect(new Set(report.checks.map((c) => c.stepName).filter((name) => EXTENSIONS.includes(name)))).toEqual(new Set(['private', 'history']));
     expect(report.extensions).toEqual({ checked: ['private', 'history'], notAdvertised: [] });
   });
 
   test.concurrent.each([...BROKEN, ...EXTENSION_BROKEN])('$file fails at step $step ($check)', async ({ file, step, check, hint, summary: words, quietMs }) => {
     const timeouts = quietMs ? { ...TEST_TIMEOUTS, quietMs } : TEST_TIMEOUTS;
-    const report = await verifyServer({ command: command(file), users: ACCOUNTS, timeouts });
+    const report = await verifyServer({ command: command(file), env: storage(file), users: ACCOUNTS, timeouts });
     const failed = report.checks.find((c) => c.status === 'failed');
     expect(report.passed).toBe(false);
     expect(failed?.id, failureSummary(report)).toBe(check);

@@ -54,12 +54,18 @@ export function parseHostPort(value: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
+/** " (host:port)" of a socket error, or nothing when the error does not say (one from a worker thread). */
+function addressOf(error: Error): string {
+  const { address, port } = error as { address?: string; port?: number };
+  return address !== undefined && port !== undefined ? ` (${address}:${port})` : '';
+}
+
 /** Turns any thrown value into the one line the CLI prints. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') return `address already in use (${(error as NodeJS.ErrnoException & { address?: string; port?: number }).address ?? ''}:${(error as { port?: number }).port ?? ''}): is another server running? Pick another --port.`;
-    if (code === 'ECONNREFUSED') return `connection refused (${(error as { address?: string }).address ?? ''}:${(error as { port?: number }).port ?? ''}): is the server running?`;
+    if (code === 'EADDRINUSE') return `address already in use${addressOf(error)}: is another server running? Pick another --port.`;
+    if (code === 'ECONNREFUSED') return `connection refused${addressOf(error)}: is the server running?`;
     if (code === 'EACCES') return `permission denied: ${error.message}`;
     return error.message;
   }

@@ -41,8 +41,18 @@ export function errorParts(error: unknown): { code: string; message: string } {
 export function startFailure(error: unknown, step: ChatSession['lastStep'], user: string): string {
   const { code, message } = errorParts(error);
   if (step === 'connect') return sanitize(message);
-  return sanitize(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${message}`);
+  return sanitize(`${step === 'register' ? 'registration' : 'login'} as ${user} failed (${code}): ${START_ADVICE[code] ?? message}`);
 }
+
+/**
+ * What the user can do when the start fails, where the server's own sentence does not fit a
+ * client that has already given up (the reference server says "try again", meant for a client
+ * that asks again on the same connection; this one exits).
+ */
+const START_ADVICE: Readonly<Record<string, string>> = {
+  auth_failed:
+    'wrong user name or password. Check --user and --password (or CHATLAB_USER and CHATLAB_PASSWORD); to create the account, add --register',
+};
 
 /** The notice for partial downloads removed at start (left by a client that died mid-transfer). */
 export function staleNotice(removed: readonly string[], directory: string): string {
@@ -175,7 +185,7 @@ async function execute(command: ChatCommand, ctx: CommandContext): Promise<void>
       return;
     }
     case 'cancel': {
-      await files.cancel(command.transfer, 'cancelled by the user');
+      await files.cancel(command.transfer);
       return;
     }
     case 'ping': {

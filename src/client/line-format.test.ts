@@ -130,16 +130,38 @@ describe('line format', () => {
     { event: { kind: 'delivered' as const, transfer: 't7', name: 'cat.png', user: 'bob' }, line: '~ cat.png delivered to bob (sha256 ok)' },
     { event: { kind: 'rejected' as const, transfer: 't7', name: 'cat.png', user: 'bob', reason: 'checksum mismatch' }, line: '~ cat.png rejected by bob: checksum mismatch' },
     {
-      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'connection_lost', interrupted: true },
-      line: '~ cat.png interrupted: connection_lost (nothing kept)',
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'connection_lost', interrupted: true, user: 'alice', cancelledBy: 'alice' },
+      line: "~ cat.png interrupted: alice's connection was lost (nothing kept)",
     },
-    { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', accepted: 0, delivered: 0 }, line: '~ cat.png not sent: nobody accepted' },
-    { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', accepted: 3, delivered: 2 }, line: '~ cat.png done: delivered to 2 of 3' },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'disk full', interrupted: true, user: 'bob', cancelledBy: 'bob' },
+      line: '~ cat.png interrupted: bob cancelled it: disk full',
+    },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'output_overflow', interrupted: true, user: 'bob', cancelledBy: 'bob' },
+      line: '~ cat.png interrupted: the server disconnected bob (output_overflow)',
+    },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'too_late', interrupted: true, user: 'alice', cancelledBy: 'alice', withdrawn: true },
+      line: '~ cat.png offer withdrawn: alice started sending before you answered',
+    },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'bob never confirmed the file', interrupted: true, user: 'bob' },
+      line: '~ cat.png interrupted for bob: bob never confirmed the file',
+    },
+    { event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'cancelled', interrupted: true }, line: '~ cat.png interrupted: you cancelled it' },
+    {
+      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'nobody accepted the file in time', interrupted: true, user: 'alice', cancelledBy: 'alice', withdrawn: true },
+      line: '~ cat.png offer withdrawn: alice cancelled it: nobody accepted the file in time',
+    },
+    { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', offered: 2, accepted: 0, delivered: 0 }, line: '~ cat.png not sent: nobody accepted' },
+    { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', offered: 3, accepted: 3, delivered: 2 }, line: '~ cat.png done: delivered to 2 of 3' },
   ];
   it.each(transfers)('transfer line: $line', ({ event, line }) => expect(formatTransfer(event, plain)).toBe(line));
 
-  it('a one-recipient transfer needs no "done" line: delivered said it', () => {
-    expect(formatTransfer({ kind: 'complete', transfer: 't1', name: 'a', accepted: 1, delivered: 1 }, plain)).toBeNull();
+  it('a one-recipient transfer needs no "done" line: delivered, rejected or declined said it', () => {
+    expect(formatTransfer({ kind: 'complete', transfer: 't1', name: 'a', offered: 1, accepted: 1, delivered: 1 }, plain)).toBeNull();
+    expect(formatTransfer({ kind: 'complete', transfer: 't1', name: 'a', offered: 1, accepted: 0, delivered: 0 }, plain)).toBeNull();
   });
 
   it('a file name cannot smuggle control characters into the terminal', () => {

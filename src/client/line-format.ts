@@ -1,7 +1,7 @@
 import { styleText } from 'node:util';
-import { LOBBY, type MessageFrame, type PresenceFrame } from '../protocol/index.ts';
+import { CORE_ERROR_CODES, EXTENSION_ERROR_CODES, LOBBY, type HistoryEndFrame, type MessageFrame, type PresenceFrame } from '../protocol/index.ts';
 import { formatBytes } from './files/bytes.ts';
-import type { TransferEvent } from './files/transfer-events.ts';
+import type { FailedEvent, TransferEvent } from './files/transfer-events.ts';
 
 /** How a line is styled: colours only when writing to a terminal. */
 export interface LineStyle {
@@ -98,6 +98,16 @@ export function formatError(error: { code: string; message: string }, style: Lin
   return paint(style, 'red', sanitize(`! ${error.code}: ${error.message}`));
 }
 
+/**
+ * The marker after a history replay, where the past ends and the live chat begins: `end of
+ * history in #rust (3 messages)`, `end of history with bob (1 message; older ones left out,
+ * /history pages back)`. The line mode prints it as `* …`, the full-screen UI as a rule.
+ */
+export function historyEndText(end: Pick<HistoryEndFrame, 'count' | 'room' | 'to' | 'truncated'>): string {
+  const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
+  return `end of history${place} (${end.count} message${end.count === 1 ? '' : 's'}${end.truncated ? '; older ones left out, /history pages back' : ''})`;
+}
+
 /** `* <text>`: what the client itself has to say (who is online, help, leaving); names in it are escaped too. */
 export function formatInfo(text: string, style: LineStyle): string {
   return paint(style, 'dim', sanitize(`* ${text}`));
@@ -106,7 +116,7 @@ export function formatInfo(text: string, style: LineStyle): string {
 /**
  * One `~ …` line for a step of a file transfer (`~ cat.png 45% (5.4 KiB of 12.1 KiB)`, …), or
  * null for a step not worth a line (the end of a one-recipient transfer, already told by
- * delivered/rejected).
+ * declined/delivered/rejected).
  */
 export function formatTransfer(event: TransferEvent, style: LineStyle): string | null {
   const line = (text: string, format: Style = 'blue') => paint(style, format, sanitize(`~ ${event.name} ${text}`));
@@ -133,13 +143,47 @@ export function formatTransfer(event: TransferEvent, style: LineStyle): string |
     case 'rejected':
       return line(`rejected by ${event.user}: ${event.reason ?? 'failed the check'}`, 'red');
     case 'failed': {
+      if (event.withdrawn) return line(`offer withdrawn: ${stopReason(event)}`, 'yellow');
       const what = event.interrupted ? 'interrupted' : 'failed';
-      const who = event.direction === 'send' && event.user !== undefined ? ` for ${event.user}` : '';
+      // "for bob" unless the reason already names bob as the one who stopped it.
+      const who = event.direction === 'send' && event.user !== undefined && event.cancelledBy !== event.user ? ` for ${event.user}` : '';
       const kept = event.direction === 'receive' ? ' (nothing kept)' : '';
-      return line(`${what}${who}: ${event.reason}${kept}`, 'red');
+      return line(`${what}${who}: ${stopReason(event)}${kept}`, 'red');
     }
     case 'complete':
-      if (event.accepted === 1) return null;
+      // One recipient: its declined, delivered or rejected line already told the outcome.
+      if (event.accepted === 1 || event.offered === 1) return null;
       return event.accepted === 0 ? line('not sent: nobody accepted', 'yellow') : line(`done: delivered to ${event.delivered} of ${event.accepted}`, 'green');
   }
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set([...CORE_ERROR_CODES, ...EXTENSION_ERROR_CODES]);
+
+/** How a party leaves, as the server names it in `file_cancel` (docs/protocol-extensions.md, "A party leaves"). */
+const LEFT: Readonly<Record<string, (user: string) => string>> = {
+  quit: (user) => `${user} quit`,
+  connection_lost: (user) => `${user}'s connection was lost`,
+  server_shutdown: () => 'the server shut down',
+};
+
+/**
+ * Why a transfer stopped, as a sentence: who did it when it was the other side (`alice quit`,
+ * `bob cancelled it: disk full`), the server's own reasons in words, and this user's own cancel
+ * as `you cancelled it`. Anything else is shown as it came.
+ */
+export function stopReason(event: Pick<FailedEvent, 'reason' | 'direction' | 'cancelledBy'>): string {
+  const { reason, cancelledBy: by } = event;
+  if (by === undefined) {
+    if (reason === 'cancelled') return 'you cancelled it';
+    if (reason === 'protocol_error') return 'the server cancelled it (protocol_error: a chunk out of order or past the offered size)';
+    return reason;
+  }
+  const left = LEFT[reason];
+  if (left) return left(by);
+  if (reason === 'cancelled') return `${by} cancelled it`;
+  if (reason === 'too_late') return event.direction === 'receive' ? `${by} started sending before you answered` : `${by} did not answer before the sending started`;
+  if (reason === 'protocol_error') return `the server cancelled it: ${by} broke the protocol`;
+  // The error that closed that party's connection (frame_too_large, output_overflow, …).
+  if (ERROR_CODES.has(reason)) return `the server disconnected ${by} (${reason})`;
+  return `${by} cancelled it: ${reason}`;
 }

@@ -120,7 +120,10 @@ describe('runLineMode', () => {
     const run = session(port);
     const error = await run.exit.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LineModeError);
-    expect((error as Error).message).toBe('login as bob failed (auth_failed): wrong user name or password');
+    // Not the server's sentence: the client says what the user can do now that it has exited.
+    expect((error as Error).message).toBe(
+      'login as bob failed (auth_failed): wrong user name or password. Check --user and --password (or CHATLAB_USER and CHATLAB_PASSWORD); to create the account, add --register',
+    );
   });
 
   it('returns 1 when the server never says bye after quit', async () => {

@@ -7,7 +7,7 @@ import type { ChatClientOptions } from './chat-client.ts';
 import { errorParts, runCommand, sendAndGoOn, staleNotice, startFailure, type CommandContext } from './command-runner.ts';
 import { parseCommand } from './commands.ts';
 import { attachFileTransfers } from './files/index.ts';
-import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, type LineStyle } from './line-format.ts';
+import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, historyEndText, type LineStyle } from './line-format.ts';
 import { ChatSession } from './session.ts';
 import { TokenBucket } from '../server/token-bucket.ts';
 
@@ -116,10 +116,12 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   session.on('joined', (room, users) => print(formatInfo(`joined #${room}: ${users.join(', ')}`, style)));
   session.on('history_end', (end) => {
     if (end.id !== undefined || end.count === 0) return;
-    const place = end.to !== undefined ? ` with ${end.to}` : end.room !== undefined && end.room !== LOBBY ? ` in #${end.room}` : '';
-    print(formatInfo(`end of history${place} (${end.count} message${end.count === 1 ? '' : 's'}${end.truncated ? '; older ones left out, /history pages back' : ''})`, style));
+    print(formatInfo(historyEndText(end), style));
   });
-  session.on('error', (error) => print(formatError(error, style)));
+  session.on('error', (error) => {
+    // Answers to acks or chunks that crossed a transfer's end: its `failed` line said it all.
+    if (!files.isLateAnswer(error)) print(formatError(error, style));
+  });
   session.on('bye', (bye) => {
     if (!leaving) print(formatInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`, style));
     leaving = true;
@@ -220,6 +222,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   if (interactive) lines.prompt();
 
   const reason = await session.closed;
+  // The transfers the close stopped report it (a receiver's after deleting its partial file).
+  await files.stopped();
   lines.close();
   if (interactive) {
     // Leave no stray prompt behind.

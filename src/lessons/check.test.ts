@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,13 +25,28 @@ describe('the lesson check cache', () => {
   it('remembers results per lesson, trusted only for the same files', () => {
     expect(checkCacheFile()).toBe(join(dir, 'lesson-checks.json'));
     expect(cachedStatus(lesson)).toEqual({ status: 'unchecked' });
-    saveCheckResult({ lesson: 1, slug: lesson.slug, passed: true, hash: lessonHash(lesson) } as LessonCheckResult);
+    saveCheckResult({ lesson: 1, slug: lesson.slug, dir: lesson.dir, passed: true, hash: lessonHash(lesson) } as LessonCheckResult);
     expect(cachedStatus(lesson).status).toBe('passed');
-    saveCheckResult({ lesson: 1, slug: lesson.slug, passed: false, hash: lessonHash(lesson) } as LessonCheckResult);
+    saveCheckResult({ lesson: 1, slug: lesson.slug, dir: lesson.dir, passed: false, hash: lessonHash(lesson) } as LessonCheckResult);
     expect(cachedStatus(lesson).status).toBe('failed');
     // The files changed since: the old result says nothing about them.
     const cache = readCheckCache();
-    expect(cachedStatus(lesson, { ...cache, [lesson.slug]: { passed: true, hash: 'something-else', at: '' } }).status).toBe('stale');
+    expect(cachedStatus(lesson, { ...cache, [lesson.dir]: { passed: true, hash: 'something-else', at: '' } }).status).toBe('stale');
+  });
+
+  it('keeps the results of another checkout of the same lessons apart', () => {
+    // The same files under another path (a second clone): same slug, same hash, not checked there.
+    const otherCheckout = mkdtempSync(join(tmpdir(), 'chatlab-other-checkout-'));
+    try {
+      cpSync(lesson.dir, join(otherCheckout, lesson.slug), { recursive: true });
+      const other: Lesson = { ...lesson, dir: join(otherCheckout, lesson.slug) };
+      expect(lessonHash(other)).toBe(lessonHash(lesson));
+      saveCheckResult({ lesson: 1, slug: lesson.slug, dir: lesson.dir, passed: true, hash: lessonHash(lesson) } as LessonCheckResult);
+      expect(cachedStatus(lesson).status).toBe('passed');
+      expect(cachedStatus(other)).toEqual({ status: 'unchecked' });
+    } finally {
+      rmSync(otherCheckout, { recursive: true, force: true });
+    }
   });
 
   it('changes the hash with the code', () => {

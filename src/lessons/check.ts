@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyClient, verifyServer } from '../verify/index.ts';
 import type { CheckResult, VerifyReport } from '../verify/types.ts';
@@ -16,6 +16,8 @@ const TLS_CLIENT_FRONT = fileURLToPath(new URL('tls-client-front.ts', import.met
 export interface LessonCheckResult {
   lesson: number;
   slug: string;
+  /** The lesson's folder (absolute): the cache behind `lesson list` keeps results per folder. */
+  dir: string;
   /** The server passes steps 1..step, the client (if any) its checks, and the broken copy fails. */
   passed: boolean;
   /** The server through the lesson's step. */
@@ -131,7 +133,7 @@ export async function checkLesson(lesson: Lesson, options: CheckLessonOptions = 
       ? { file: broken.file, report: brokenReport, failsAsExpected: !brokenReport.passed && brokenReport.failedStep === broken.failsAt }
       : undefined;
   const passed = server.passed && (client?.passed ?? true) && (brokenResult?.failsAsExpected ?? true);
-  const result: LessonCheckResult = { lesson: lesson.number, slug: lesson.slug, passed, server, hash };
+  const result: LessonCheckResult = { lesson: lesson.number, slug: lesson.slug, dir: lesson.dir, passed, server, hash };
   if (client) result.client = client;
   if (brokenResult) result.broken = brokenResult;
   return result;
@@ -155,12 +157,17 @@ export function checkCacheFile(): string {
   return join(dir, 'lesson-checks.json');
 }
 
-/** Every cached result, by lesson slug (an unreadable cache counts as empty). */
+/**
+ * Every cached result, by the lesson's absolute folder (an unreadable cache counts as empty).
+ * The cache is shared by every checkout under the account: keyed by folder, another clone's
+ * results are never shown as this one's. Entries of the older by-slug format are dropped.
+ */
 export function readCheckCache(): Record<string, CachedCheck> {
   const file = checkCacheFile();
   if (!existsSync(file)) return {};
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, CachedCheck>;
+    const entries = Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, CachedCheck>);
+    return Object.fromEntries(entries.filter(([dir]) => isAbsolute(dir)));
   } catch {
     return {};
   }
@@ -170,7 +177,7 @@ export function readCheckCache(): Record<string, CachedCheck> {
 export function saveCheckResult(result: LessonCheckResult): void {
   const file = checkCacheFile();
   const cache = readCheckCache();
-  cache[result.slug] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
+  cache[result.dir] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
   mkdirSync(join(file, '..'), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(cache, null, 2) + '\n');
@@ -182,7 +189,7 @@ export function saveCheckResult(result: LessonCheckResult): void {
  * files, `stale` when the files changed since, `unchecked` when never checked.
  */
 export function cachedStatus(lesson: Lesson, cache: Record<string, CachedCheck> = readCheckCache()): { status: 'passed' | 'failed' | 'stale' | 'unchecked'; at?: string } {
-  const entry = cache[lesson.slug];
+  const entry = cache[lesson.dir];
   if (!entry) return { status: 'unchecked' };
   if (entry.hash !== lessonHash(lesson)) return { status: 'stale', at: entry.at };
   return { status: entry.passed ? 'passed' : 'failed', at: entry.at };

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderText, type VerifyReport } from '../verify/index.ts';
 import { findLesson, type Lesson } from './catalogue.ts';
 import { verifyLessonClient, verifyLessonServer } from './check.ts';
-import { exportTrace, tracePath } from './inspect.ts';
+import { exportTrace, tracePath, withNominalPorts } from './inspect.ts';
 import { readReadme, renderDiagramSection, withFileSections } from './readme.ts';
 import { recordRun } from './record.ts';
 import { readSection } from './sections.ts';
@@ -62,8 +63,14 @@ export function describeLesson(number: number): void {
       expect(withFileSections(readme, lesson), 'run `npm run lessons:diagrams` to update the README').toBe(readme);
     });
 
+    it('recorded trace is on the README\'s ports, so a replay shows what the README shows', () => {
+      const trace = readFileSync(tracePath(lesson), 'utf8');
+      expect(withNominalPorts(trace), 'run `npm run lessons:diagrams -- --no-run` to update the trace').toBe(trace);
+      expect(trace).toContain('"listen":{"host":"127.0.0.1","port":7071},"target":{"host":"127.0.0.1","port":7070}');
+    });
+
     it('README diagram is the inspector export of the recorded trace', async () => {
-      const expected = renderDiagramSection(lesson, await exportTrace(tracePath(lesson), 'mermaid'));
+      const expected = renderDiagramSection(await exportTrace(tracePath(lesson), 'mermaid'));
       expect(readSection(readReadme(lesson), 'diagram'), 'run `npm run lessons:diagrams` to update the README').toBe(expected.trim());
     });
   });

@@ -30,13 +30,13 @@ export function withFileSections(markdown: string, lesson: Lesson): string {
 }
 
 /** The diagram section: a Mermaid sequence diagram, with where it came from. */
-export function renderDiagramSection(lesson: Lesson, mermaid: string): string {
+export function renderDiagramSection(mermaid: string): string {
   return [
     '```mermaid',
     mermaid.trim(),
     '```',
     '',
-    `<sub>Recorded by the inspector from a real run of this lesson ([trace.jsonl](trace.jsonl)); regenerate with \`npm run lessons:diagrams\`. Replay it: \`npx chatlab inspect replay lessons/${lesson.slug}/trace.jsonl\`.</sub>`,
+    `<sub>Recorded by the inspector from a real run of this lesson ([trace.jsonl](trace.jsonl)); regenerate with \`npm run lessons:diagrams\`. Replay it in this folder: \`npx chatlab inspect replay trace.jsonl\`.</sub>`,
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { startInspector, type Inspector } from '../inspector/inspector.ts';
 import { lessonNumberLabel, loadAccounts, type Lesson } from './catalogue.ts';
-import { startLessonServer, type LessonServer } from './processes.ts';
+import { LESSON_HOST, startLessonServer, type LessonServer } from './processes.ts';
 import { runScenario, type ScenarioRun } from './scenario.ts';
 import { paint } from './style.ts';
 import type { Terminal, TranscriptLine } from './terminal.ts';
@@ -39,6 +39,22 @@ export interface RunningLesson {
   stop(): Promise<void>;
 }
 
+/**
+ * A port `chatlab lesson run` was told to use is taken: which one, and the flag that chose it,
+ * so the learner knows what to change.
+ */
+export class LessonPortBusyError extends Error {
+  constructor(
+    /** The flag that picked the port: `--port` (the lesson server) or `--inspect-port` (the inspector). */
+    readonly flag: '--port' | '--inspect-port',
+    /** The address that is taken, `host:port`. */
+    readonly address: string,
+  ) {
+    super(`${address} is already in use (${flag})`);
+    this.name = 'LessonPortBusyError';
+  }
+}
+
 const PREFIX_WIDTH = 8;
 
 function prefixed(terminal: Terminal, line: TranscriptLine, color: boolean): string {
@@ -57,7 +73,14 @@ function prefixed(terminal: Terminal, line: TranscriptLine, color: boolean): str
 export async function runLesson(lesson: Lesson, options: RunLessonOptions): Promise<RunningLesson> {
   const file = options.broken ? lesson.broken?.file : lesson.server;
   if (!file) throw new Error(`lesson ${lessonNumberLabel(lesson)} has no broken version`);
-  const server = await startLessonServer(lesson, { port: options.port, file });
+  let server: LessonServer;
+  try {
+    server = await startLessonServer(lesson, { port: options.port, file });
+  } catch (error) {
+    // The lesson server is a child process: its listen error only shows in what it printed.
+    if (options.port !== 0 && /EADDRINUSE/.test((error as Error).message)) throw new LessonPortBusyError('--port', `${LESSON_HOST}:${options.port}`);
+    throw error;
+  }
   let inspector: Inspector;
   try {
     inspector = await startInspector({
@@ -70,6 +93,7 @@ export async function runLesson(lesson: Lesson, options: RunLessonOptions): Prom
     });
   } catch (error) {
     await server.stop();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LessonPortBusyError('--inspect-port', `${LESSON_HOST}:${options.inspectPort}`);
     throw error;
   }
   const print = (line: string): void => inspector.plain?.print(line);

@@ -12,13 +12,13 @@ describe('runScenario', () => {
         lesson,
         port: server.port,
         server: server.terminal,
-        timeoutMs: 300,
+        timeoutMs: 2_000,
         scenario: {
           description: 'alice expects a welcome that lesson 03 never sends',
           steps: [{ start: 'alice' }, { expect: 'alice', line: 'logged in as alice; online: alice' }],
         },
       });
-      await expect(run).rejects.toThrow(/lesson 03-accept, scripted run: alice did not print, within 300 ms, "logged in as alice; online: alice"\. It showed:\n {4}connected to 127\.0\.0\.1:\d+\n {4}server sent: \{"type":"hello","protocol":"chatlab\/1"\}/);
+      await expect(run).rejects.toThrow(/lesson 03-accept, scripted run: alice did not print, within 2000 ms, "logged in as alice; online: alice"\. It showed:\n {4}connected to 127\.0\.0\.1:\d+\n {4}server sent: \{"type":"hello","protocol":"chatlab\/1"\}/);
       // alice's client was stopped: the server saw her connection close.
       await server.terminal.expect('#1 disconnected', 5_000);
     } finally {

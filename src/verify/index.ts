@@ -7,7 +7,7 @@
 export { verifyServer, SERVER_CHECKS } from './server/verify-server.ts';
 export { verifyClient } from './client/verify-client.ts';
 export { CLIENT_CHECKS } from './client/checks.ts';
-export { renderText, formatHeader, formatCheck, formatFailure, formatSummary } from './report/text.ts';
+export { renderText, formatHeader, formatCheck, formatFailure, formatSummary, stepsLabel } from './report/text.ts';
 export { renderJson } from './report/json.ts';
 export { renderDiagram, frameSummary } from './report/diagram.ts';
 export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';

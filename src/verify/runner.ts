@@ -39,6 +39,8 @@ export async function runChecks<C>(
     guardMs: number;
     onCheck?: (result: CheckResult) => void;
     explain?: (failure: FailureReport) => FailureReport;
+    /** Called just before each check runs (not for skipped or not-run ones). */
+    beforeCheck?: (check: Check<C>) => void;
     /** Which checks to consider at all (default: every one up to `through`). */
     selected?: (check: Check<C>) => boolean;
     /** Why a check is not run (asked just before it would run), or undefined to run it. */
@@ -60,6 +62,7 @@ export async function runChecks<C>(
       options.onCheck?.(result);
       continue;
     }
+    options.beforeCheck?.(check);
     const started = performance.now();
     let result: CheckResult;
     try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runDemo } from '../../demo/demo.ts';
 import { checklistLines } from '../../inspector/views/styles.ts';
 import { CliError, describeError } from '../errors.ts';
+import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 
 interface DemoCommandOptions {
   fast?: boolean;
@@ -27,15 +28,25 @@ async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   const tui = tty && Boolean(process.stdin.isTTY) && !options.plain;
   const paceMs = options.fast || !tty ? 0 : WATCH_PACE_MS;
+  // Ctrl-C in the plain view, a closed terminal or a kill stop the demo as q does in the UI.
+  const stopRequest = waitForStopRequest();
+  const stop = new AbortController();
+  void stopRequest.reason.then((reason) => stop.abort(new Error(`stopped by ${describeStopReason(reason)}`)));
+  stopRequest.onRepeat(() => process.exit(130));
   let result;
   try {
-    result = await runDemo({ view: tui ? 'tui' : 'plain', paceMs, record: options.record });
+    result = await runDemo({ view: tui ? 'tui' : 'plain', paceMs, record: options.record, signal: stop.signal });
   } catch (error) {
     throw new CliError(`demo failed: ${describeError(error)}`);
+  } finally {
+    stopRequest.dispose();
   }
   if (tui) process.stdout.write(checklistLines(result.model).join('\n') + '\n');
   if (options.record) process.stdout.write(`trace written to ${options.record}\n`);
-  if (!result.allGreen) throw new CliError('demo finished without seeing all 10 steps');
+  if (result.stopped) {
+    const seen = result.model.steps.filter((s) => s.seen).length;
+    process.stdout.write(`demo stopped before the end (${seen}/10 steps seen); run it again to watch it all\n`);
+  } else if (!result.allGreen) throw new CliError('demo finished without seeing all 10 steps');
   // blessed keeps stdin referenced after the terminal UI closed; a TTY write is synchronous.
   if (tui) process.exit(0);
 }

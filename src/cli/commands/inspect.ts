@@ -5,6 +5,7 @@ import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
 import { PlainView } from '../../inspector/views/plain.ts';
+import { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from '../../inspector/views/row-filter.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
@@ -23,10 +24,14 @@ interface InspectOptions {
   fragment?: number;
   delay?: number;
   dropAfter?: number;
+  showKeepalive?: boolean;
+  type?: TypeFilter;
 }
 
 interface ReplayOptions {
   plain?: boolean;
+  showKeepalive?: boolean;
+  type?: TypeFilter;
   speed?: number;
   framing?: FramingMode;
   showReads?: boolean;
@@ -50,6 +55,19 @@ function parseSpeed(value: string): number {
   return speed;
 }
 
+/** `--type say,message` shows only those types; `--type -ping` (or `!ping`) hides one. */
+function parseType(value: string): TypeFilter {
+  try {
+    return parseTypeFilter(value);
+  } catch (error) {
+    if (error instanceof TypeFilterError) throw new InvalidArgumentError(`${error.message}.`);
+    throw error;
+  }
+}
+
+const SHOW_KEEPALIVE_HELP = 'draw keep-alive ping/pong rows (hidden and counted by default; the a key toggles them)';
+const TYPE_HELP = 'show only these types (say,message), or hide some (-ping,-pong or !ping)';
+
 function parseMs(value: string): number {
   const ms = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds.`);
@@ -67,6 +85,8 @@ export function registerInspectCommand(program: Command): void {
     .option('--record <file>', 'write every event (time, connection, direction, bytes, decoded frame) to a JSONL trace')
     .addOption(new Option('--framing <mode>', 'how to cut bytes into frames (default: auto)').choices([...FRAMING_MODES]))
     .option('--show-reads', 'draw each TCP read against the frames it holds (half a frame, or three)')
+    .option('--show-keepalive', SHOW_KEEPALIVE_HELP)
+    .option('--type <types>', TYPE_HELP, parseType)
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
     .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
@@ -80,6 +100,8 @@ export function registerInspectCommand(program: Command): void {
     .option('--speed <x>', 'playback speed: 1 = as recorded, 0 = all at once (default 1 in the UI, 0 with --plain)', parseSpeed)
     .addOption(new Option('--framing <mode>', 'decode with this framing instead of the recorded one').choices([...FRAMING_MODES]))
     .option('--show-reads', 'draw each TCP read against the frames it holds')
+    .option('--show-keepalive', SHOW_KEEPALIVE_HELP)
+    .option('--type <types>', TYPE_HELP, parseType)
     // `inspect replay f --show-reads`: commander hands options the parent also knows to the
     // parent, so read them merged.
     .action((trace: string, _options: ReplayOptions, command: Command) => runReplay(trace, command.optsWithGlobals<ReplayOptions>()));
@@ -124,7 +146,8 @@ async function runInspect(options: InspectOptions): Promise<void> {
   };
   const tui = useTui(options.plain);
   const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
-  const details = `framing ${framing}${faultText}${options.record ? `; recording ${options.record}` : ''}`;
+  const filterText = `${options.type ? `; ${describeTypeFilter(options.type)}` : ''}${options.showKeepalive ? '; keep-alive shown' : ''}`;
+  const details = `framing ${framing}${faultText}${filterText}${options.record ? `; recording ${options.record}` : ''}`;
   let inspector: Inspector;
   try {
     inspector = await startInspector({
@@ -136,6 +159,8 @@ async function runInspect(options: InspectOptions): Promise<void> {
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
       view: tui ? 'tui' : 'plain',
+      showKeepAlive: options.showKeepalive === true,
+      typeFilter: options.type,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -150,9 +175,11 @@ async function runInspect(options: InspectOptions): Promise<void> {
     inspector.tui.setTitle(`chatlab inspect listening on ${where} → ${target.host}:${target.port} (q to quit)`);
     inspector.tui.setStatus(details);
     await Promise.race([inspector.tui.quit, signal.promise]);
-    await inspector.stop();
+    // The terminal first: quitting hands it back at once, then the proxy closes behind it.
     inspector.tui.destroy();
-    process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model)].join('\n')}\n`);
+    await inspector.stop();
+    const undrawn = inspector.undrawn ? [`stopped before the diagram caught up: ${inspector.undrawn.events} events (${inspector.undrawn.bytes} bytes) not drawn`] : [];
+    process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
   } else {
     inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
     await signal.promise;
@@ -180,7 +207,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
   const model = new SessionModel({ showReads: options.showReads === true, framing: options.framing });
   const replayed = events.map((event) => withFraming(event, options.framing));
   if (!useTui(options.plain)) {
-    const view = new PlainView(model, process.stdout);
+    const view = new PlainView(model, process.stdout, { showKeepAlive: options.showKeepalive === true, typeFilter: options.type });
     view.print(`chatlab inspect replay ${path}: ${events.length} events`);
     await replayEvents(replayed, model, { speed: options.speed ?? 0, onRows: (rows) => view.addRows(rows) });
     view.printSummary();
@@ -188,7 +215,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
     return;
   }
   const { createTuiView } = await import('../../inspector/views/tui.ts');
-  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model' });
+  const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', showKeepAlive: options.showKeepalive === true, typeFilter: options.type });
   const abort = new AbortController();
   const signal = waitForSignal('inspect replay');
   void tui.quit.then(() => abort.abort());

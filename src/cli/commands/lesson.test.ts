@@ -2,20 +2,22 @@
  * `chatlab lesson` as a learner runs it: real processes, a private check cache, free ports.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findLesson, type Lesson } from '../../lessons/catalogue.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
-/** Runs `chatlab …` to its end (bounded), with colours off and the private cache. */
-function chatlab(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `chatlab …` to its end (bounded), with colours off and the private cache, in `cwd` (default: here). */
+function chatlab(args: string[], timeoutMs = 30_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [CHATLAB, ...args], { cwd, env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
@@ -41,7 +43,8 @@ describe.concurrent('chatlab lesson', () => {
     const check = await chatlab(['lesson', 'check', '1']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('✓  1 listen');
-    expect(check.stdout).toContain('lesson 01 01-listen: passes\n  server.mjs: passes steps 1–1');
+    expect(check.stdout).toMatch(/^lesson 01 01-listen: passes\n {2}server\.mjs: passes step 1 \(\d+ checks?\)$/m);
+    expect(check.stdout).not.toContain('steps 1–1');
 
     const after = await chatlab(['lesson', 'list']);
     expect(after.stdout).toMatch(/^01 {2}Listen: open a port +✓ passes$/m);
@@ -65,6 +68,33 @@ describe.concurrent('chatlab lesson', () => {
     expect(diff.code).toBe(0);
     expect(diff.stdout).toContain('--- 04-login/server-naive.mjs\n+++ 04-login/server.mjs');
     expect(diff.stdout).not.toContain('\u001b[');
+  });
+
+  it('run names the flag and the address of a port that is taken', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const [inspector, server] = await Promise.all([
+        chatlab(['lesson', 'run', '3', '--port', '0', '--inspect-port', String(port), '--once', '--pace', '0']),
+        chatlab(['lesson', 'run', '3', '--port', String(port), '--inspect-port', '0', '--once', '--pace', '0']),
+      ]);
+      expect(inspector).toMatchObject({ code: 1, stderr: `chatlab: 127.0.0.1:${port} is already in use: is another lesson running? Pick another --inspect-port (0 = any free port).\n` });
+      expect(server).toMatchObject({ code: 1, stderr: `chatlab: 127.0.0.1:${port} is already in use: is another lesson running? Pick another --port (0 = any free port).\n` });
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("README's Replay it line runs in the lesson folder and shows the ports of the README's diagram", async () => {
+    const lesson = findLesson(4) as Lesson;
+    const readme = readFileSync(join(lesson.dir, 'README.md'), 'utf8');
+    const replay = /Replay it in this folder: `npx chatlab ([^`]+)`/.exec(readme)?.[1];
+    expect(replay, 'the Replay it line of lessons/04-login/README.md').toBe('inspect replay trace.jsonl');
+    const { code, stdout, stderr } = await chatlab([...(replay as string).split(' '), '--plain'], 30_000, lesson.dir);
+    expect(code, stderr).toBe(0);
+    expect(readme).toContain('server<br/>127.0.0.1:7070');
+    expect(stdout).toContain('server is listening on 127.0.0.1:7070 (it accepted a connection)');
   });
 
   it('says in one line what is wrong with the arguments', async () => {

@@ -1,10 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatCheck, type VerifyReport } from '../../verify/index.ts';
+import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
 import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
 import { cachedStatus, checkLesson, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
 import { renderReadme } from '../../lessons/render.ts';
-import { joinCommand, runLesson } from '../../lessons/run.ts';
+import { joinCommand, LessonPortBusyError, runLesson } from '../../lessons/run.ts';
 import { paint } from '../../lessons/style.ts';
 import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
@@ -54,7 +54,7 @@ function partLine(label: string, report: VerifyReport, expectFail?: number): str
   }
   const failed = report.checks.find((c) => c.status === 'failed');
   return report.passed
-    ? `${label}: passes steps 1–${report.through} (${report.counts.passed} checks)`
+    ? `${label}: passes ${stepsLabel(report.through)} (${report.counts.passed} ${report.counts.passed === 1 ? 'check' : 'checks'})`
     : `${label}: fails at ${failed?.id ?? `step ${report.failedStep}`}: ${failed?.failure?.summary ?? ''}`;
 }
 
@@ -105,8 +105,9 @@ function printList(color: boolean): void {
 
 const LIST_HELP = `
 The status column shows the result of the last \`chatlab lesson check\` of each lesson, as long as
-its files have not changed since (results are kept in ~/.cache/chatlab/lesson-checks.json, or in
-$XDG_CACHE_HOME/chatlab or $CHATLAB_CACHE_DIR when set). Checking them all takes a while, so it
+its files have not changed since (results are kept per lesson folder, so two checkouts never
+share them, in ~/.cache/chatlab/lesson-checks.json, or in $XDG_CACHE_HOME/chatlab or
+$CHATLAB_CACHE_DIR when set). Checking them all takes a while, so it
 only happens with --check.`;
 
 /** `chatlab lesson`: list, read, run, check and compare the lessons. */
@@ -169,10 +170,10 @@ export function registerLessonCommand(program: Command): void {
           ...(flags.fragment ? { fragment: flags.fragment } : {}),
         });
       } catch (error) {
-        const message = describeError(error);
-        if (/EADDRINUSE/.test(message)) {
-          throw new CliError(`a port is taken (server ${flags.port}, inspector ${flags.inspectPort}): is another lesson running? Pick others with --port and --inspect-port.`);
+        if (error instanceof LessonPortBusyError) {
+          throw new CliError(`${error.address} is already in use: is another lesson running? Pick another ${error.flag} (0 = any free port).`);
         }
+        const message = describeError(error);
         throw new CliError(message.split('\n')[0] ?? message);
       }
       const { server, inspector } = running;

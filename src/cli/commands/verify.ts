@@ -73,7 +73,7 @@ Examples:
   chatlab verify -- python3 server.py              start it (PORT and HOST in its environment), check steps 1–10
   chatlab verify --through 3 -- node server.js     only the steps of the first lessons
   chatlab verify --only private,rooms -- python3 server.py   steps 1–10, then only these extension groups
-  chatlab verify -- npx chatlab server --port {port} --db :memory:   {port} and {host} are replaced
+  chatlab verify -- npx chatlab server --port {port} --db verify.db   {port} and {host} are replaced (a file: check 16.restart restarts it)
   chatlab verify --target 127.0.0.1:7070 --user alice:wonderland --user bob:builder
   chatlab verify --client -- python3 client.py     play the server and check a client
 

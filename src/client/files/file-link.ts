@@ -13,6 +13,11 @@ export interface FileLink {
   sendFileFrame(frame: FileClientFrame): void;
   /** Members of a room (whose answers to wait for, when the server's `ok` does not list them). */
   who(room?: string): Promise<string[]>;
+  /**
+   * A round trip (`ping` → `pong`): once it is answered, the server has answered every frame
+   * sent before it. Rejects when not connected or the server has no `ping`.
+   */
+  ping(): Promise<unknown>;
 }
 
 /** A file-transfer problem on this side: no such file, nothing to accept, a bad target, … */

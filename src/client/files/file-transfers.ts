@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ByeFrame } from '../../protocol/index.ts';
 import type { FileServerFrame } from '../chat-client.ts';
 import { ChatClient } from '../chat-client.ts';
 import { ChatSession } from '../session.ts';
@@ -52,6 +53,10 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
   private readonly outgoing = new Map<string, OutgoingTransfer>();
   private readonly incoming = new Map<string, IncomingTransfer>();
   private readonly early: FileServerFrame[] = [];
+  /** The reports of the transfers the last connection loss stopped (see {@link stopped}). */
+  private stopping: Promise<void> = Promise.resolve();
+  /** Transfers that failed and whose late answers may still come (see {@link isLateAnswer}). */
+  private settling = 0;
   private readonly settings: Required<Omit<FileTransfersOptions, 'downloads'>>;
 
   constructor(
@@ -135,7 +140,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       offerTimeoutMs: this.settings.offerTimeoutMs,
       resultTimeoutMs: this.settings.resultTimeoutMs,
       emit: (event) => this.emit('transfer', event),
-      onDone: () => this.outgoing.delete(transfer),
+      onDone: (failed) => this.done(this.outgoing, transfer, failed),
     });
     this.outgoing.set(transfer, outgoing);
     this.emit('transfer', { kind: 'offered', transfer, name, size, target });
@@ -191,7 +196,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         link: this.link,
         directory: this.downloads,
         emit: (event) => this.emit('transfer', event),
-        onDone: () => this.incoming.delete(frame.transfer),
+        onDone: (failed) => this.done(this.incoming, frame.transfer, failed),
       });
       this.incoming.set(frame.transfer, transfer);
       this.emit('transfer', toOfferEvent(transfer));
@@ -208,11 +213,46 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     }
   }
 
+  /**
+   * Whether `error` is the server's answer to a frame of this client that crossed the end of a
+   * transfer on the wire: the peer cancelled or left while this client's acks or chunks were on
+   * their way, and the server answers each with `unknown_transfer` (docs/protocol-extensions.md,
+   * "file_cancel"). Such frames carry no `id`, so neither does the error; this client sends no
+   * frame about a transfer once it is over, so an id-less `unknown_transfer` that comes while a
+   * failed transfer is settling is one of these. Settling lasts until a `ping` sent right after
+   * the failure is answered: the server answers in order, so every late answer came before the
+   * `pong`. The UIs show no line for it: the transfer's own `failed` event told the user.
+   */
+  isLateAnswer(error: { code: string; id?: unknown }): boolean {
+    return this.settling > 0 && error.code === 'unknown_transfer' && error.id === undefined;
+  }
+
   /** The connection ended: every transfer on it is over (partial downloads are deleted). */
   connectionClosed(reason = 'the connection was lost'): void {
     for (const transfer of [...this.outgoing.values()]) transfer.connectionLost(reason);
-    for (const transfer of [...this.incoming.values()]) void transfer.connectionLost(reason);
+    const incoming = [...this.incoming.values()].map((transfer) => transfer.connectionLost(reason));
+    this.stopping = Promise.all([this.stopping, ...incoming]).then(() => {});
     this.early.length = 0;
+  }
+
+  /**
+   * Resolves once every transfer that a connection's end stopped has reported it (its partial
+   * download deleted, its `failed` event emitted): a UI that exits when the session closes
+   * awaits it, so that the last transfer lines are not lost.
+   */
+  stopped(): Promise<void> {
+    return this.stopping;
+  }
+
+  /** A transfer is over: forget it; after a failure, wait out the server's answers to frames that crossed it. */
+  private done(transfers: Map<string, unknown>, transfer: string, failed: boolean): void {
+    transfers.delete(transfer);
+    if (!failed) return;
+    this.settling++;
+    const settled = () => void this.settling--;
+    // A rejection means not connected (no answer can come any more), or a server without `ping`
+    // (whose late answers, if any, are then shown).
+    this.link.ping().then(settled, settled);
   }
 
   private takeEarly(transfer: string): FileServerFrame[] {
@@ -260,7 +300,20 @@ function toOfferEvent(transfer: IncomingTransfer): IncomingOfferEvent {
 export function attachFileTransfers(source: ChatSession | ChatClient, options: FileTransfersOptions = {}): FileTransfers {
   const files = new FileTransfers(source, options);
   source.on('file', (frame) => files.handle(frame));
-  if (source instanceof ChatSession) source.on('connection_closed', (error) => files.connectionClosed(error ? `connection lost (${error.message})` : 'the connection closed'));
-  else source.on('close', (error) => files.connectionClosed(error ? `connection lost (${error.message})` : 'the connection closed'));
+  // A clean close is this user's quit, unless the server said bye first.
+  let bye: ByeFrame | undefined;
+  const closed = (error: Error | null) => {
+    files.connectionClosed(error ? `connection lost (${error.message})` : bye ? byeReason(bye) : 'you quit');
+    bye = undefined;
+  };
+  source.on('bye', (frame) => (bye = frame));
+  if (source instanceof ChatSession) source.on('connection_closed', closed);
+  else source.on('close', closed);
   return files;
+}
+
+/** Why the transfers of a connection the server closed with `bye` stopped. */
+function byeReason(bye: ByeFrame): string {
+  if (bye.reason === 'server_shutdown') return 'the server shut down';
+  return `the server ended the chat${bye.reason ? ` (${bye.reason})` : ''}`;
 }

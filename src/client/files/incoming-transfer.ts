@@ -16,8 +16,11 @@ export interface IncomingTransferOptions {
   /** The download folder: the only place a file is ever written. */
   directory: string;
   emit: (event: TransferEvent) => void;
-  /** Called once, when the transfer is over whatever the outcome. */
-  onDone: () => void;
+  /**
+   * Called once, the moment the transfer is over whatever the outcome (before the temporary file
+   * is deleted): `failed` is true unless the file was received and checked.
+   */
+  onDone: (failed: boolean) => void;
 }
 
 /** How a failure is told to the sender: a `file_result` (the check failed), a `file_cancel`, or nothing (they know). */
@@ -110,7 +113,7 @@ export class IncomingTransfer {
     try {
       this.options.link.sendFileFrame({ type: 'file_decline', transfer: this.id });
     } finally {
-      this.options.onDone();
+      this.options.onDone(true);
     }
   }
 
@@ -133,7 +136,7 @@ export class IncomingTransfer {
         return this.end();
       case 'file_cancel':
         // Only the sender (or the server, for the sender's lost connection) can stop our copy.
-        if (frame.user === undefined || frame.user === this.offer.from) void this.fail(frame.reason, 'none', true);
+        if (frame.user === undefined || frame.user === this.offer.from) void this.fail(frame.reason, 'none', true, frame.user ?? this.offer.from);
         return;
       default:
         return;
@@ -162,6 +165,8 @@ export class IncomingTransfer {
       }
       this.hash.update(bytes);
       this.written += bytes.length;
+      // Stopped while this chunk was being written: the transfer is over, say nothing more about it.
+      if (this.state !== 'receiving' && this.state !== 'verifying') return;
       try {
         this.options.link.sendFileFrame({ type: 'file_ack', transfer: this.id, seq });
       } catch {
@@ -191,8 +196,8 @@ export class IncomingTransfer {
     this.state = 'over';
     this.tempPath = undefined;
     this.notify({ type: 'file_result', transfer: this.id, ok: true });
+    this.options.onDone(false);
     this.emit({ kind: 'received', from: this.offer.from, path, size: this.offer.size });
-    this.options.onDone();
   }
 
   /** Moves the checked file to a free, sanitized name inside the download folder; never replaces a file. */
@@ -227,16 +232,16 @@ export class IncomingTransfer {
     this.emit({ kind: 'progress', direction: 'receive', bytes: this.written, size: this.offer.size, percent: done });
   }
 
-  private async fail(reason: string, notify: Notify, interrupted: boolean): Promise<void> {
+  private async fail(reason: string, notify: Notify, interrupted: boolean, cancelledBy?: string): Promise<void> {
     if (this.state === 'over') return;
     const wasOffered = this.state === 'offered';
     this.state = 'over';
     if (notify === 'result') this.notify({ type: 'file_result', transfer: this.id, ok: false, reason });
     if (notify === 'cancel' && !wasOffered) this.notify({ type: 'file_cancel', transfer: this.id, reason });
+    this.options.onDone(true);
     await this.discard();
-    const by = interrupted && notify === 'none' ? { user: this.offer.from } : {};
-    this.emit({ kind: 'failed', direction: 'receive', reason, interrupted, ...by });
-    this.options.onDone();
+    const by = cancelledBy !== undefined ? { user: cancelledBy, cancelledBy } : {};
+    this.emit({ kind: 'failed', direction: 'receive', reason, interrupted, ...by, ...(wasOffered && { withdrawn: true }) });
   }
 
   private notify(frame: Parameters<FileLink['sendFileFrame']>[0]): void {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES } from '../../protocol/index.ts';
+import { ClientError } from '../errors.ts';
 import type { FileServerFrame } from '../chat-client.ts';
 import { percent } from './bytes.ts';
 import type { FileLink } from './file-link.ts';
@@ -24,8 +25,8 @@ export interface OutgoingTransferOptions {
   /** After `file_end`, how long to wait for every receiver's `file_result`. */
   resultTimeoutMs: number;
   emit: (event: TransferEvent) => void;
-  /** Called once, when the transfer is over whatever the outcome. */
-  onDone: () => void;
+  /** Called once, when the transfer is over whatever the outcome: `failed` unless it completed. */
+  onDone: (failed: boolean) => void;
 }
 
 interface Receiver {
@@ -194,6 +195,8 @@ export class OutgoingTransfer {
         this.timer.unref();
       }
     } catch (error) {
+      // The connection is closing (this user quit, or it dropped): connectionLost() says so.
+      if (error instanceof ClientError && error.code === 'not_connected') return;
       this.abort(`sending failed: ${(error as Error).message}`);
     } finally {
       this.pumping = false;
@@ -243,11 +246,11 @@ export class OutgoingTransfer {
       // One room member dropped out; the others carry on.
       this.answered.add(user);
       if (receiver) receiver.finished = true;
-      this.emit({ kind: 'failed', direction: 'send', user, reason, interrupted: true });
+      this.emit({ kind: 'failed', direction: 'send', user, reason, interrupted: true, cancelledBy: user });
       if (this.state === 'offering') return this.maybeStart();
       return this.checkFinished();
     }
-    this.fail(reason, true, user);
+    this.fail(reason, true, user, user);
   }
 
   private checkFinished(): void {
@@ -271,21 +274,21 @@ export class OutgoingTransfer {
 
   private complete(): void {
     if (this.state === 'over') return;
-    this.emit({ kind: 'complete', accepted: this.receivers.size, delivered: this.delivered });
-    this.cleanUp();
+    this.emit({ kind: 'complete', offered: this.options.expected.size, accepted: this.receivers.size, delivered: this.delivered });
+    this.cleanUp(false);
   }
 
-  private fail(reason: string, interrupted: boolean, user?: string): void {
+  private fail(reason: string, interrupted: boolean, user?: string, cancelledBy?: string): void {
     if (this.state === 'over') return;
-    this.emit({ kind: 'failed', direction: 'send', reason, interrupted, ...(user !== undefined && { user }) });
-    this.cleanUp();
+    this.emit({ kind: 'failed', direction: 'send', reason, interrupted, ...(user !== undefined && { user }), ...(cancelledBy !== undefined && { cancelledBy }) });
+    this.cleanUp(true);
   }
 
-  private cleanUp(): void {
+  private cleanUp(failed: boolean): void {
     this.state = 'over';
     clearTimeout(this.timer);
     void this.closeFile();
-    this.options.onDone();
+    this.options.onDone(failed);
   }
 
   private async closeFile(): Promise<void> {

@@ -93,6 +93,14 @@ export interface FailedEvent {
   interrupted: boolean;
   /** The room member it failed for (sender of a room transfer), or who cancelled it. */
   user?: string;
+  /**
+   * Set when the other side stopped it: who (a `file_cancel` from the server names the party that
+   * cancelled or left; `reason` is then its reason or how it left: `quit`, `connection_lost`, …).
+   * Absent when this client stopped it (`reason` says why) or the file failed the check.
+   */
+  cancelledBy?: string;
+  /** (receiver) The offer was withdrawn before this user answered it: nothing was written. */
+  withdrawn?: boolean;
 }
 
 /** (sender) Every recipient has answered and finished: nothing more will happen. */
@@ -100,6 +108,8 @@ export interface CompleteEvent {
   kind: 'complete';
   transfer: string;
   name: string;
+  /** How many recipients it was offered to. */
+  offered: number;
   /** How many recipients accepted it. */
   accepted: number;
   /** How many recipients got the file intact. */

@@ -9,7 +9,7 @@ import { ChatSession } from '../session.ts';
 import { formatError } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 import { InputLine } from './input-line.ts';
-import { safe, tuiError, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
+import { safe, tuiError, tuiHistoryEnd, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
 import { patchBlessedWidths } from './wide-chars.ts';
 
 /** Options of {@link runTui}. */
@@ -36,6 +36,12 @@ export interface TuiOptions {
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
 }
+
+/**
+ * How long Ctrl-C waits for the server's `bye` before dropping the connection: leaving is polite
+ * when the server answers, and never waits on one that does not (hung, or behind a slow link).
+ */
+export const CTRL_C_BYE_GRACE_MS = 250;
 
 /** The chat could not start (connect, register or login failed); the message is one clear line. */
 export class TuiError extends Error {
@@ -109,9 +115,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
     void refreshRooms();
   });
   session.on('history_end', (end) => {
-    if (end.id === undefined && end.count > 0) log(`{grey-fg}── ${end.count} earlier message${end.count === 1 ? '' : 's'} above${end.truncated ? ' (older ones left out; /history pages back)' : ''} ──{/grey-fg}`);
+    if (end.id === undefined && end.count > 0) log(tuiHistoryEnd(end));
   });
-  session.on('error', (error) => log(tuiError(error)));
+  session.on('error', (error) => {
+    // Answers to acks or chunks that crossed a transfer's end: its `failed` line said it all.
+    if (!files.isLateAnswer(error)) log(tuiError(error));
+  });
   session.on('bye', (bye) => log(tuiInfo(`the server said bye${bye.reason ? ` (${bye.reason})` : ''}`)));
   session.on('connection_closed', (error) => {
     if (error) log(tuiError(error));
@@ -324,6 +333,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
       case 'C-c':
         if (leaving) session.destroy();
         quit();
+        setTimeout(() => session.destroy(), CTRL_C_BYE_GRACE_MS).unref();
         return;
       case 'C-d':
         if (input.value === '') quit();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tuiError, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
+import { tuiError, tuiHistoryEnd, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
 
 const ts = new Date(2025, 0, 2, 3, 4, 5).getTime();
 
@@ -47,5 +47,21 @@ describe('TUI lines escape what came from the network as the line mode does, and
       expectOneEntry(line);
       expect(visible(line)).toContain('{bold}{red-fg}\\n12:00:00');
     }
+  });
+});
+
+describe('the history marker says what it is: the end of the replay, not a count to scroll up to', () => {
+  it.each([
+    [{ count: 1 }, '── end of history (1 message) ──'],
+    [{ count: 3, room: 'lobby' }, '── end of history (3 messages) ──'],
+    [{ count: 3, room: 'rust' }, '── end of history in #rust (3 messages) ──'],
+    [{ count: 50, to: 'bob', truncated: true }, '── end of history with bob (50 messages; older ones left out, /history pages back) ──'],
+  ])('%o → %s', (end, line) => {
+    expect(visible(tuiHistoryEnd(end))).toBe(line);
+  });
+
+  it('a room name cannot smuggle tags or control characters', () => {
+    expectOneEntry(tuiHistoryEnd({ count: 2, room: '{bold}x\n' }));
+    expect(visible(tuiHistoryEnd({ count: 2, room: '{bold}x' }))).toBe('── end of history in #{bold}x (2 messages) ──');
   });
 });

@@ -1,7 +1,7 @@
 import blessed from 'blessed';
-import type { MessageFrame, PresenceFrame } from '../../protocol/index.ts';
+import type { HistoryEndFrame, MessageFrame, PresenceFrame } from '../../protocol/index.ts';
 import type { TransferEvent } from '../files/transfer-events.ts';
-import { clock, formatPresence, formatTransfer, messageBody, messageLabel, sanitize } from '../line-format.ts';
+import { clock, formatPresence, formatTransfer, historyEndText, messageBody, messageLabel, sanitize } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 
 /** Untrusted text made safe for a blessed box with tags: escaped as the line mode does ({@link sanitize}), and no `{tags}`. */
@@ -44,4 +44,12 @@ export function tuiTransfer(event: TransferEvent): string | null {
   if (line === null) return null;
   const colour = event.kind === 'failed' || event.kind === 'rejected' ? 'red' : event.kind === 'received' || event.kind === 'delivered' ? 'green' : 'blue';
   return `{${colour}-fg}${blessed.escape(line)}{/${colour}-fg}`;
+}
+
+/**
+ * The rule under a history replay, in grey: `── end of history (3 messages) ──`. It says where
+ * the replayed past ends and the live chat begins (the same words as the line mode's marker).
+ */
+export function tuiHistoryEnd(end: Pick<HistoryEndFrame, 'count' | 'room' | 'to' | 'truncated'>): string {
+  return `{grey-fg}── ${safe(historyEndText(end))} ──{/grey-fg}`;
 }

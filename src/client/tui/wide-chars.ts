@@ -7,6 +7,14 @@ import stringWidth from 'string-width';
  * teaches blessed the widths string-width knows (Unicode's East Asian Width and emoji
  * presentation): its `charWidth` (used to lay out and to draw) and its "wide character" pattern
  * (used to reserve the second cell) then agree with the terminal. Applied once, before any screen.
+ *
+ * It also keeps each ZWJ sequence (emoji joined by U+200D: 👨‍👩‍👧, 👩‍💻, 🏳️‍🌈) in one cell, as
+ * terminals that join them draw it: one glyph, as wide as its first emoji (measured: tmux 3.3a
+ * moves the cursor 2 columns for 👨‍👩‍👧 and 1 for 🏳️‍🌈). blessed knows one code point per cell
+ * plus "combining" marks that it appends to the cell before, and finds them through
+ * `unicode.codePointAt(text, index)`: that is where every code point after the first of a ZWJ
+ * sequence is reported as a combining mark. Without it blessed gave each member a cell of its
+ * own (👨 👩 👧) and the characters after it landed where the terminal had not drawn them.
  */
 
 interface BlessedUnicode {
@@ -18,6 +26,42 @@ interface BlessedUnicode {
 const unicode = (blessed as unknown as { unicode: BlessedUnicode }).unicode;
 let patched = false;
 const cache = new Map<number, boolean>();
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const ZWJ = '\u200d';
+/** A combining mark (U+0300) in blessed's table: what a cluster's later code points pass for. */
+const JOINED = 0x0300;
+/** How far back (UTF-16 units) a cluster's start is looked for: longer than any emoji sequence in use. */
+const CLUSTER_WINDOW = 48;
+
+/**
+ * Whether the code point at UTF-16 `index` of `text` continues a ZWJ sequence that began before
+ * it (a joiner, or a later emoji, skin tone or variation selector of 👨‍👩‍👧, 🏳️‍🌈, 👩🏽‍💻 …).
+ * Other clusters (👍🏽, ❤️, 🇫🇷) are left as blessed draws them: terminals disagree on their
+ * widths (see docs/client.md). Only a window around `index` is segmented, so a draw stays linear.
+ */
+export function continuesCluster(text: string, index: number): boolean {
+  const unit = text.charCodeAt(index);
+  if (unit < 0x300 || index === 0) return false;
+  // The second half of a surrogate pair belongs to the code point that starts at index - 1.
+  if (unit >= 0xdc00 && unit <= 0xdfff && isHighSurrogate(text.charCodeAt(index - 1))) return continuesCluster(text, index - 1);
+  let start = Math.max(0, index - CLUSTER_WINDOW);
+  if (start > 0 && isHighSurrogate(text.charCodeAt(start - 1))) start--;
+  const at = index - start;
+  for (const { index: begins, segment } of segmenter.segment(text.slice(start, index + 2))) {
+    if (begins + segment.length > at) return begins < at && isJoinedSequence(text.slice(start + begins, start + begins + CLUSTER_WINDOW));
+  }
+  return false;
+}
+
+/** Whether the grapheme cluster at the start of `text` is a ZWJ sequence (emoji joined by U+200D). */
+function isJoinedSequence(text: string): boolean {
+  for (const { segment } of segmenter.segment(text)) return segment.includes(ZWJ);
+  return false;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
 
 /** Whether a code point takes two terminal columns. */
 export function isWide(point: number): boolean {
@@ -33,6 +77,8 @@ export function isWide(point: number): boolean {
 export function patchBlessedWidths(): void {
   if (patched) return;
   patched = true;
+  const originalCodePointAt = unicode.codePointAt.bind(unicode);
+  unicode.codePointAt = (text, index = 0) => (typeof text === 'string' && continuesCluster(text, index) ? JOINED : originalCodePointAt(text, index));
   const original = unicode.charWidth.bind(unicode);
   unicode.charWidth = (text, index = 0) => {
     const point = typeof text === 'number' ? text : unicode.codePointAt(text, index);
@@ -40,14 +86,15 @@ export function patchBlessedWidths(): void {
   };
   // blessed calls `content.replace(unicode.chars.all, '$1\x03')` to put a filler after each wide
   // character (the cell the terminal covers). A replacer object keeps that call site working with
-  // the same notion of "wide" as charWidth above.
+  // the same notion of "wide" as charWidth above, and puts one filler after a whole ZWJ sequence.
   unicode.chars.all = {
     [Symbol.replace](text: string, replacement: string): string {
       let out = '';
-      for (const character of text) {
-        const point = character.codePointAt(0) as number;
-        if (!isWide(point)) out += character;
-        else out += replacement === '$1\x03' ? `${character}\x03` : replacement;
+      for (const { segment } of segmenter.segment(text)) {
+        for (const character of isJoinedSequence(segment) ? [segment] : segment) {
+          if (!isWide(character.codePointAt(0) as number)) out += character;
+          else out += replacement === '$1\x03' ? `${character}\x03` : replacement;
+        }
       }
       return out;
     },

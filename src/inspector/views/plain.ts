@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { renderHeader, renderRow, type ColumnLayout } from './diagram-layout.ts';
+import { isKeepAlive, keepAliveWanted, passesTypeFilter, type TypeFilter } from './row-filter.ts';
 import { checklistLines, colorChecklistLine, countersLine, toAnsi } from './styles.ts';
 
 /** Options of {@link PlainView}. */
@@ -13,6 +14,10 @@ export interface PlainViewOptions {
   summaryWidth?: number;
   /** Lines held while the output is slow before older ones are skipped (default 5,000). */
   maxPendingLines?: number;
+  /** Print keep-alive `ping`/`pong` rows (default: left out, and counted in the summary). */
+  showKeepAlive?: boolean;
+  /** Print only the rows this filter passes (default: every row). */
+  typeFilter?: TypeFilter;
 }
 
 /**
@@ -34,6 +39,10 @@ export class PlainView {
   private headerSignature = '';
   private idleResolvers: Array<() => void> = [];
   private broken = false;
+  private readonly showKeepAlive: boolean;
+  private readonly typeFilter: TypeFilter | undefined;
+  /** Keep-alive rows left out so far. */
+  private keepAliveHidden = 0;
 
   constructor(
     private readonly model: SessionModel,
@@ -44,6 +53,8 @@ export class PlainView {
     this.columnWidth = options.columnWidth ?? 18;
     this.summaryWidth = options.summaryWidth ?? 120;
     this.maxPending = options.maxPendingLines ?? 5_000;
+    this.typeFilter = options.typeFilter;
+    this.showKeepAlive = keepAliveWanted(options.showKeepAlive === true, this.typeFilter);
     // A closed output (`chatlab inspect | head`) ends the drawing, never the proxying.
     out.on('error', () => {
       this.broken = true;
@@ -61,6 +72,11 @@ export class PlainView {
   /** Prints rows the model just added. */
   addRows(rows: Row[]): void {
     for (const row of rows) {
+      if (!this.showKeepAlive && isKeepAlive(row)) {
+        this.keepAliveHidden++;
+        continue;
+      }
+      if (!passesTypeFilter(row, this.typeFilter)) continue;
       const layout = this.layoutFor(row);
       const signature = layout.ids.map((id) => `${id}:${this.model.lifeline(id)?.name}`).join('|');
       if (signature !== this.headerSignature) {
@@ -76,6 +92,7 @@ export class PlainView {
     this.enqueue('');
     for (const line of checklistLines(this.model)) this.enqueue(colorChecklistLine(line, this.color));
     this.enqueue(countersLine(this.model));
+    if (this.keepAliveHidden > 0) this.enqueue(`${this.keepAliveHidden} keep-alive hidden (ping/pong rows; --show-keepalive shows them)`);
   }
 
   /** Resolves once every queued line has been handed to the stream. */

@@ -8,7 +8,9 @@ import { exportText } from '../export/text.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
 import { cellPane, patchBlessedWidths } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
+import { describeTypeFilter, isKeepAlive, keepAliveWanted, passesTypeFilter, rowType, type TypeFilter } from './row-filter.ts';
 import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from './diagram-layout.ts';
+import { keyBarText, SIDE_WIDTH, titleBarText, tuiLayout, type KeyBarEntry, type Rect } from './tui-layout.ts';
 
 /** Options of {@link createTuiView}. */
 export interface TuiOptions {
@@ -21,6 +23,10 @@ export interface TuiOptions {
   clock?: 'wall' | 'model';
   /** Where `e` writes its exports (default: the current directory). */
   exportDir?: string;
+  /** Draw keep-alive `ping`/`pong` rows from the start (default: hidden and counted; `a` toggles). */
+  showKeepAlive?: boolean;
+  /** The type filter to start with (default: every type); `t`, `T` and `x` change it. */
+  typeFilter?: TypeFilter;
   /** Screen input/output (default: the process's stdin/stdout). */
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -36,7 +42,7 @@ export interface TuiView {
   setTitle(text: string): void;
   /** Resolves when the user quits (q, Ctrl-C). */
   readonly quit: Promise<void>;
-  /** Restores the terminal. */
+  /** Restores the terminal. Afterwards the other methods do nothing. */
   destroy(): void;
 }
 
@@ -47,8 +53,10 @@ const KEY_HELP = [
   ['End  G', 'last arrow, and follow new ones'],
   ['p  space', 'pause / resume the view (traffic keeps flowing)'],
   ['c', 'filter by connection (cycles; server rows stay)'],
-  ['t', 'filter by type (cycles through the types seen)'],
+  ['t', 'show only one type (cycles through the types seen)'],
+  ['T', 'hide one type (cycles through the types seen)'],
   ['x', 'clear filters'],
+  ['a', 'show / hide keep-alive ping/pong (--show-keepalive)'],
   ['r', 'show / hide TCP read rows (--show-reads)'],
   ['[  ]', 'scroll the detail pane'],
   ['e', 'export the diagram (.mmd, .svg, .txt) to the current directory'],
@@ -56,7 +64,34 @@ const KEY_HELP = [
   ['q  Ctrl-C', 'quit'],
 ];
 
-const KEY_BAR = ' ↑↓ select  End follow  p pause  c conn  t type  x clear  r reads  [ ] detail  e export  ? help  q quit';
+/** The key bar, left to right; on a narrow screen the lowest priorities are left out first. */
+const KEY_BAR: KeyBarEntry[] = [
+  { keys: '↑↓', what: 'select', priority: 8 },
+  { keys: 'End', what: 'follow', priority: 3 },
+  { keys: 'p', what: 'pause', priority: 7 },
+  { keys: 'c', what: 'conn', priority: 5 },
+  { keys: 't', what: 'type', priority: 6 },
+  { keys: 'a', what: 'keep-alive', priority: 6 },
+  { keys: 'x', what: 'clear', priority: 1 },
+  { keys: 'r', what: 'reads', priority: 2 },
+  { keys: '[ ]', what: 'detail', priority: 2 },
+  { keys: 'e', what: 'export', priority: 4 },
+  { keys: '?', what: 'help', priority: 10 },
+  { keys: 'q', what: 'quit', priority: 10 },
+];
+
+/** Puts a blessed element at `rect`, or hides it when the layout left it out. */
+function place(element: blessed.Widgets.BlessedElement, rect: Rect | undefined): void {
+  if (!rect) {
+    element.hide();
+    return;
+  }
+  element.top = rect.top;
+  element.left = rect.left;
+  element.width = rect.width;
+  element.height = rect.height;
+  element.show();
+}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n}`;
@@ -95,7 +130,9 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let paused = false;
   let frozenId = Number.POSITIVE_INFINITY;
   let connFilter: number | undefined;
-  let typeFilter: string | undefined;
+  let typeFilter: TypeFilter | undefined = options.typeFilter;
+  let showKeepAlive = options.showKeepAlive ?? false;
+  let keepAliveRows = model.rows.filter(isKeepAlive).length;
   let hideReads = false;
   let detailScroll = 0;
   let status = '';
@@ -103,12 +140,12 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let pageSize = 10;
   let title = options.title;
 
-  // What the type filter compares: the frame type or event label; reads, raw chunks and TLS records as one type each.
-  const typeOf = (row: Row): string => (row.kind === 'read' ? 'read' : row.kind === 'chunk' ? (row.item?.kind === 'chunk' && row.item.tls ? 'TLS records' : 'raw bytes') : row.label);
+  const keepAliveShown = (): boolean => keepAliveWanted(showKeepAlive, typeFilter);
   const matches = (row: Row): boolean =>
     row.id <= frozenId &&
     (connFilter === undefined || row.conn === connFilter || row.conn === undefined) &&
-    (typeFilter === undefined || typeOf(row) === typeFilter) &&
+    passesTypeFilter(row, typeFilter) &&
+    (keepAliveShown() || !isKeepAlive(row)) &&
     !(hideReads && row.kind === 'read');
   const rebuild = (): void => {
     const keepId = filtered[selected]?.id;
@@ -122,13 +159,12 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     dirty = true;
   };
 
-  // ---- widgets
-  const SIDE = 30;
-  const titleBar = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, style: { fg: 'black', bg: 'cyan' } });
-  const detailHeight = (): number => Math.max(8, Math.floor(((screen.height as number) - 2) * 0.36));
+  // ---- widgets (placed by relayout(), from tuiLayout)
+  let layout = tuiLayout(screen.width as number, screen.height as number);
+  const titleBar = blessed.box({ parent: screen, top: 0, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'cyan' } });
 
   const diagram = cellPane(
-    { parent: screen, top: 1, left: 0, width: `100%-${SIDE}`, height: `100%-${detailHeight() + 2}`, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } },
+    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } },
     (width, height) => {
       const visible = Math.max(1, height - 1);
       pageSize = visible;
@@ -169,7 +205,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   };
 
   const detail = cellPane(
-    { parent: screen, bottom: 1, left: 0, width: '100%', height: detailHeight(), border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } },
+    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } },
     (_width, height) => {
       const lines = detailLines(model, filtered[selected]);
       detailScroll = Math.max(0, Math.min(detailScroll, Math.max(0, lines.length - height)));
@@ -177,16 +213,17 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     },
   );
 
-  const checklist = blessed.box({ parent: screen, top: 1, right: 0, width: SIDE, height: 12, border: { type: 'line' }, label: ' 10 steps ', tags: true, style: { border: { fg: 'cyan' } } });
-  const spark = new Sparkline({ parent: screen, top: 13, right: 0, width: SIDE, height: 5, label: ' throughput ', tags: true, border: { type: 'line' }, style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } } });
-  const counters = blessed.box({ parent: screen, top: 18, right: 0, width: SIDE, height: `100%-${detailHeight() + 19}`, border: { type: 'line' }, label: ' counters ', tags: true, style: { border: { fg: 'cyan' } } });
-  const keyBar = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: KEY_BAR, style: { fg: 'black', bg: 'white' } });
+  const checklist = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 12, border: { type: 'line' }, label: ' 10 steps ', tags: true, style: { border: { fg: 'cyan' } } });
+  const spark = new Sparkline({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 5, label: ' throughput ', tags: true, border: { type: 'line' }, style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } } });
+  const counters = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 4, border: { type: 'line' }, label: ' counters ', tags: true, style: { border: { fg: 'cyan' } } });
+  const keyBar = blessed.box({ parent: screen, top: 1, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'white' } });
   const help = blessed.box({
     parent: screen,
     top: 'center',
     left: 'center',
     width: 66,
     height: KEY_HELP.length + 4,
+    scrollable: true,
     border: { type: 'line' },
     label: ' keys ',
     hidden: true,
@@ -195,13 +232,24 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     content: KEY_HELP.map(([keys, what]) => ` {bold}${(keys as string).padEnd(11)}{/bold} ${what}`).join('\n') + '\n {gray-fg}press ? or Esc to close{/gray-fg}',
   });
 
+  /** Places every box for the screen's current size (at start and on each resize). */
   const relayout = (): void => {
-    const h = detailHeight();
-    diagram.height = `100%-${h + 2}`;
-    detail.height = h;
-    counters.height = Math.max(3, (screen.height as number) - h - 20);
+    const cols = screen.width as number;
+    const rows = screen.height as number;
+    layout = tuiLayout(cols, rows);
+    place(titleBar, layout.titleBar);
+    place(keyBar, layout.keyBar);
+    place(diagram, layout.diagram);
+    place(detail, layout.detail);
+    place(checklist, layout.checklist);
+    place(spark, layout.throughput);
+    place(counters, layout.counters);
+    keyBar.setContent(keyBarText(KEY_BAR, cols));
+    help.width = Math.min(66, cols);
+    help.height = Math.min(KEY_HELP.length + 4, rows);
     dirty = true;
   };
+  relayout();
 
   const paintSide = (): void => {
     const seenCount = model.steps.filter((s) => s.seen).length;
@@ -212,7 +260,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
         .join('\n'),
     );
     const endT = paused || options.clock === 'model' ? model.lastT : Math.max(model.lastT ?? 0, Date.now());
-    const values = model.throughput(SIDE - 2, endT);
+    const values = model.throughput(SIDE_WIDTH - 2, endT);
     const current = values[values.length - 1] ?? 0;
     spark.setData([`${formatBytes(current)}B/s (peak ${formatBytes(Math.max(0, ...values))})`], [values]);
     const c = model.counters;
@@ -223,6 +271,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
         `bytes   → ${formatBytes(c.bytes.c2s)}  ← ${formatBytes(c.bytes.s2c)}`,
         `reads   → ${c.reads.c2s}  ← ${c.reads.s2c}`,
         `bad frames ${c.bad}`,
+        `keep-alive ${keepAliveRows}${keepAliveRows > 0 && !keepAliveShown() ? ' (hidden: a)' : ''}`,
         `rows ${model.rows.length}${c.droppedRows ? ` (+${c.droppedRows} dropped)` : ''}`,
         ...(c.skippedBytes ? [`{red-fg}not decoded ${formatBytes(c.skippedBytes)}B{/red-fg}`] : []),
       ].join('\n'),
@@ -230,10 +279,13 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     const flags = [
       paused ? 'PAUSED' : follow ? 'live' : 'scrolled back (End: follow)',
       connFilter !== undefined ? `conn #${connFilter}` : '',
-      typeFilter !== undefined ? `type ${typeFilter}` : '',
+      typeFilter !== undefined ? describeTypeFilter(typeFilter) : '',
+      keepAliveRows > 0 && !keepAliveShown() ? `${keepAliveRows} keep-alive hidden` : '',
       hideReads ? 'reads hidden' : '',
+      // Without the checklist on screen, the title bar keeps its count.
+      layout.checklist ? '' : `${seenCount}/10 steps`,
     ].filter(Boolean);
-    titleBar.setContent(` ${title}  [${flags.join(' · ')}]${status ? `  ${status}` : ''}`);
+    titleBar.setContent(titleBarText(title, flags.join(' · '), status, layout.titleBar.width));
   };
 
   const render = (): void => {
@@ -276,11 +328,27 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     status = connFilter === undefined ? 'all connections' : `only connection #${connFilter} (${model.lifeline(connFilter)?.name})`;
     rebuild();
   });
+  /** The next type after the one `current` filters on (`undefined` after the last: no filter). */
+  const nextType = (current: ReadonlySet<string> | undefined): string | undefined => {
+    const types = [...new Set(model.rows.filter((row) => keepAliveShown() || !isKeepAlive(row)).map(rowType))];
+    const index = current === undefined || current.size !== 1 ? -1 : types.indexOf([...current][0] as string);
+    return types[index + 1];
+  };
   screen.key(['t'], () => {
-    const types = [...new Set(model.rows.map(typeOf))];
-    const index = typeFilter === undefined ? -1 : types.indexOf(typeFilter);
-    typeFilter = index + 1 < types.length ? types[index + 1] : undefined;
-    status = typeFilter === undefined ? 'all types' : `only "${typeFilter}"`;
+    const type = nextType(typeFilter && 'include' in typeFilter ? typeFilter.include : undefined);
+    typeFilter = type === undefined ? undefined : { include: new Set([type]) };
+    status = typeFilter === undefined ? 'all types' : describeTypeFilter(typeFilter);
+    rebuild();
+  });
+  screen.key(['S-t'], () => {
+    const type = nextType(typeFilter && 'exclude' in typeFilter ? typeFilter.exclude : undefined);
+    typeFilter = type === undefined ? undefined : { exclude: new Set([type]) };
+    status = typeFilter === undefined ? 'all types' : describeTypeFilter(typeFilter);
+    rebuild();
+  });
+  screen.key(['a'], () => {
+    showKeepAlive = !showKeepAlive;
+    status = showKeepAlive ? 'keep-alive ping/pong shown' : `keep-alive ping/pong hidden (${keepAliveRows} so far)`;
     rebuild();
   });
   screen.key(['x'], () => {
@@ -334,18 +402,23 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   const tick = setInterval(() => {
     dirty = true;
   }, 1000);
-  void keyBar;
   rebuild();
   render();
 
   let destroyed = false;
   return {
     addRows(rows) {
-      for (const row of rows) if (matches(row)) filtered.push(row);
+      if (destroyed) return;
+      for (const row of rows) {
+        if (isKeepAlive(row)) keepAliveRows++;
+        if (matches(row)) filtered.push(row);
+      }
       if (rows.length > 0 && filtered.length > model.rows.length + 1000) rebuild();
       dirty = true;
     },
     setStatus(text) {
+      // After destroy() the terminal belongs to the shell again: never paint on it.
+      if (destroyed) return;
       status = text;
       dirty = true;
       render();

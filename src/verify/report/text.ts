@@ -27,8 +27,8 @@ export function formatHeader(info: { mode: 'server' | 'client'; host: string; po
     : `chatlab verify: the server at ${info.host}:${info.port} (${steps}; Ctrl-C to stop)`;
 }
 
-/** "steps 1–7", or past 10 "steps 1–10 + extensions 11–17" / "steps 1–10 + private, rooms". */
-function stepsLabel(through: number, only?: string[]): string {
+/** "step 1", "steps 1–7", or past 10 "steps 1–10 + extensions 11–17" / "steps 1–10 + private, rooms". */
+export function stepsLabel(through: number, only?: string[]): string {
   if (through === 1) return 'step 1';
   if (through <= 10) return `steps 1–${through}`;
   if (only) return `steps 1–10 + ${only.join(', ')}`;

@@ -100,7 +100,7 @@ function requireOk(answer: Received, request: RawFrame, why: string, hint: strin
  * messages are due) and its replay is read up to `history_end`, unless `keepReplay` leaves it to
  * the caller.
  */
-async function signIn(ctx: ServerContext, account: Account, extra: Record<string, unknown> = {}, keepReplay = false): Promise<{ probe: Probe; welcome: Received }> {
+async function signIn(ctx: ServerContext, account: Account, extra: Record<string, unknown> = {}, keepReplay = false, refusedHint?: string): Promise<{ probe: Probe; welcome: Received }> {
   const probe = await ctx.openWithHello(`${account.user}(x${++state(ctx).sessions})`);
   const history = ctx.advertises('history');
   const request = { type: 'login', user: account.user, password: account.password, id: `ext-login-${state(ctx).sessions}`, ...(history ? { since: Number.MAX_SAFE_INTEGER } : {}), ...extra };
@@ -109,7 +109,7 @@ async function signIn(ctx: ServerContext, account: Account, extra: Record<string
     timeout: 'answer a good login with welcome.',
   });
   if (welcome.frame!.type !== 'welcome') {
-    wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
+    wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, refusedHint ?? 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
   }
   // A long online list comes paged: its users frames are part of the welcome, not answers to later requests.
   const { last } = await wholeWelcome(ctx, probe, welcome);
@@ -538,14 +538,21 @@ async function readReplay(ctx: ServerContext, probe: Probe, what: string, hint: 
   }
 }
 
-/** Fails unless history_end counts the messages replayed (and, when asked, names their highest msgid). */
+/**
+ * Fails unless history_end counts the messages replayed (and, when asked, names their highest
+ * msgid), and carries the fields in `extra` (a page's room and id).
+ */
 function requireEnd(end: Received, messages: Received[], withLast: boolean, extra: Record<string, unknown> = {}): void {
   const msgids = messages.map((m) => Number(m.frame!.msgid));
   const last = msgids.length ? Math.max(...msgids) : 0;
   const frame = end.frame!;
   const bad = frame.count !== messages.length ? 'count' : withLast && frame.last_msgid !== last ? 'last_msgid' : Object.keys(extra).find((k) => frame[k] !== extra[k]);
   if (bad) {
-    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).', { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: String(frame[bad]) });
+    const hint =
+      bad === 'count' || bad === 'last_msgid'
+        ? '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).'
+        : 'the history_end of a page echoes the request\'s id and names what was paged: "room" (also "lobby" when the history named no room) or "to".';
+    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, hint, { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: frame[bad] === undefined ? '(absent)' : String(frame[bad]) });
   }
 }
 
@@ -586,13 +593,13 @@ const replaySince: Check<ServerContext> = {
 const historyPaging: Check<ServerContext> = {
   id: '16.paging',
   step: 16 satisfies ExtensionStepNumber,
-  title: 'history pages back: the newest limit messages before before, oldest first, history:true, then history_end with count and the id',
+  title: 'history pages back: the newest limit messages before before, oldest first, history:true, then history_end with the room (lobby, though the request named none), count and the id',
   async run(ctx) {
     const texts = [`page one ${nonce()}`, `page two ${nonce()}`];
     const msgids: number[] = [];
     for (const [i, text] of texts.entries()) msgids.push(await sayWithMsgid(ctx, text, `hist-page-${i}`));
     const alice = ctx.alice!;
-    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","count":…,"id":…}.';
+    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","room":"lobby","count":…,"id":…}.';
     const pages: { request: RawFrame; want: number[] }[] = [
       { request: { type: 'history', before: (msgids[1] as number) + 1, limit: 2, id: 'page-1' }, want: msgids },
       { request: { type: 'history', before: msgids[1] as number, limit: 1, id: 'page-2' }, want: [msgids[0] as number] },
@@ -604,9 +611,43 @@ const historyPaging: Check<ServerContext> = {
       if (JSON.stringify(got) !== JSON.stringify(want)) {
         wrongFrame(page.messages.find((m, i) => Number(m.frame!.msgid) !== want[i]) ?? page.end, `${json(request)} brought the msgids ${JSON.stringify(got)}, not ${JSON.stringify(want)}`, `messages with msgids ${JSON.stringify(want)}, then history_end`, 'history gives the newest "limit" messages with msgid < before, oldest first.');
       }
-      requireEnd(page.end, page.messages, false, { id: request.id });
+      requireEnd(page.end, page.messages, false, { room: 'lobby', id: request.id });
     }
     return `pages ${JSON.stringify(msgids)} and [${msgids[0]}]`;
+  },
+};
+
+const restartKeepsHistory: Check<ServerContext> = {
+  id: '16.restart',
+  step: 16 satisfies ExtensionStepNumber,
+  title: 'after a restart of the server, the history and the msgid counter are still there: the last message comes back with its msgid, and the next msgid is higher',
+  async run(ctx) {
+    if (!ctx.canRestart) return 'not checked: the verifier did not start this server (--target), so it cannot restart it';
+    const text = `before the restart ${nonce()}`;
+    const msgid = await sayWithMsgid(ctx, text, 'hist-restart');
+    await ctx.restartServer();
+    state(ctx).bob = undefined;
+    const hint = 'keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart: your hello lists "history", and a client resuming with since relies on it.';
+    const { probe } = await signIn(ctx, ctx.a, { since: msgid - 1 }, true, `${ctx.a.user} had an account before the restart and must still have it after: ${hint}`);
+    ctx.alice = probe;
+    const replay = await readReplay(ctx, probe, `the replay after ${probe.name}'s login with since ${msgid - 1}, after the restart`, hint);
+    const kept = replay.messages.find(carries(text));
+    if (!kept || Number(kept.frame!.msgid) !== msgid) {
+      fail({
+        summary: kept
+          ? `after the restart, the message that had msgid ${msgid} came back with msgid ${String(kept.frame!.msgid)}`
+          : `after the restart, a login with since ${msgid - 1} did not replay the message with msgid ${msgid} said just before it: the history did not survive the restart`,
+        expected: json({ type: 'message', from: ctx.a.user, room: 'lobby', text, ts: 0, msgid, history: true }),
+        received: showBytes((kept ?? replay.end).raw),
+        hint,
+        culprit: (kept ?? replay.end).seq,
+      });
+    }
+    const next = await sayWithMsgid(ctx, `after the restart ${nonce()}`, 'hist-restart-next');
+    if (next <= msgid) {
+      fail({ summary: `after the restart, a new message got msgid ${next}, not above ${msgid}, the last one before it: msgids were handed out again`, hint: `msgids never go back and are never reused: ${hint}` });
+    }
+    return `msgid ${msgid} kept across the restart; the next one is ${next}`;
   },
 };
 
@@ -708,6 +749,28 @@ const fileCancel: Check<ServerContext> = {
   },
 };
 
+const fileTransferField: Check<ServerContext> = {
+  id: '17.transfer-field',
+  step: 17 satisfies ExtensionStepNumber,
+  title: 'a "transfer" that is not a string of 1–64 characters (7, ["t1"]) is a field error: bad_request, not unknown_transfer, and the connection keeps working',
+  async run(ctx) {
+    const sender = await bobOnline(ctx);
+    const hint =
+      'fields are checked before what they name: a "transfer" that is not a string of 1–64 characters gets {"type":"error","code":"bad_request",…} naming "transfer", never unknown_transfer, and is never used as a lookup key (in Python a list is not even hashable).';
+    for (const [i, transfer] of ([7, ['t1']] as const).entries()) {
+      const request = { type: 'file_accept', transfer, id: `bad-transfer-${i}` };
+      const answer = await ask(ctx, sender, request, `an answer to ${json(request)}`, hint);
+      requireError(answer, request, 'bad_request', `a file_accept whose "transfer" is ${JSON.stringify(transfer)}`, hint);
+    }
+    const ping = { type: 'ping', id: 'after-bad-transfer' };
+    if (ctx.advertises('ping')) {
+      const pong = await ask(ctx, sender, ping, `a pong on ${sender.name}'s connection after the bad transfer fields`, hint, ['pong']);
+      if (pong.frame!.type !== 'pong') wrongFrame(pong, `a ping after the bad transfer fields was answered with ${named(pong)}`, { type: 'pong', ts: 0, id: ping.id }, hint);
+    }
+    return 'transfer 7 and ["t1"]: bad_request';
+  },
+};
+
 /** A check that first makes sure the groups are {@link setUp} (whichever group runs first). */
 function afterSetUp(check: Check<ServerContext>): Check<ServerContext> {
   return { ...check, run: async (ctx) => (await setUp(ctx), check.run(ctx)) };
@@ -726,6 +789,8 @@ export const extensionChecks: Check<ServerContext>[] = [
   roomLeave,
   replaySince,
   historyPaging,
+  restartKeepsHistory,
   fileTransfer,
   fileCancel,
+  fileTransferField,
 ].map(afterSetUp);

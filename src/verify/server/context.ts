@@ -3,7 +3,7 @@ import { showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, type FailureReport } from '../failure.ts';
 import { nonce } from '../nonce.ts';
 import { Probe, type Received, type Wait } from '../probe.ts';
-import type { Supervisor } from '../supervisor.ts';
+import { describeExit, waitForPort, type Supervisor } from '../supervisor.ts';
 import type { Transcript } from '../transcript.ts';
 import type { Account, Timeouts } from '../types.ts';
 import type { VerifyStep } from '../steps.ts';
@@ -81,7 +81,8 @@ export class ServerContext {
     readonly through: VerifyStep,
     readonly timeouts: Timeouts,
     readonly transcript: Transcript,
-    readonly supervisor: Supervisor | undefined,
+    /** The server process the verifier started (undefined with --target); replaced by {@link restartServer}. */
+    public supervisor: Supervisor | undefined,
     /** Accounts given with --user / --accounts. */
     readonly givenAccounts: Account[],
   ) {
@@ -98,6 +99,36 @@ export class ServerContext {
       pairReply: `still here ${nonce()}`,
     };
     this.sayId = `verify-${Math.random().toString(36).slice(2, 7)}`;
+  }
+
+  /**
+   * Stops the server the verifier started and starts the same command again on the same port
+   * (set by verifyServer; undefined with --target, where the server is someone else's).
+   */
+  restarter?: () => Promise<Supervisor>;
+
+  /** Whether {@link restartServer} can restart the server (the verifier started it). */
+  get canRestart(): boolean {
+    return this.restarter !== undefined;
+  }
+
+  /**
+   * Restarts the server (see {@link restarter}): every open connection ends with the old process;
+   * fails the check clearly unless the new one accepts connections on the same port again.
+   */
+  async restartServer(): Promise<void> {
+    if (!this.restarter) throw new Error('restartServer: the verifier did not start this server');
+    this.transcript.add({ conn: 'server', kind: 'note', text: 'the verifier stops the server (SIGTERM) and starts the same command again on the same port' });
+    this.closeAll();
+    this.alice = this.bob = this.carol = this.guest = this.bobAgain = this.rude = this.idle = undefined;
+    this.supervisor = await this.restarter();
+    const wait = await waitForPort(this.host, this.port, this.timeouts.startMs, this.supervisor);
+    if (wait.kind === 'ready') return;
+    const why = wait.kind === 'exited' ? `the new process ${describeExit(wait.exit)}` : wait.kind === 'wrong-port' ? `it says it listens on port ${wait.printedPort}` : `nothing accepted connections within ${seconds(this.timeouts.startMs)}`;
+    fail({
+      summary: `after the verifier stopped your server and started it again, it did not listen on ${this.host}:${this.port}: ${why}`,
+      hint: 'a server must start again on the same port after it stopped: set SO_REUSEADDR on the listening socket, and read its stderr below.',
+    });
   }
 
   /** The names of the role accounts: alice, bob and (when there are three) carol. */

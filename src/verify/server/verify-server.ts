@@ -5,6 +5,7 @@ import { Supervisor, freePort } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
 import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyReport, type VerifyServerOptions } from '../types.ts';
 import { buildReport } from '../build-report.ts';
+import { noteRaisedException } from '../raised-exception.ts';
 import { connectChecks } from './checks-connect.ts';
 import { leaveChecks } from './checks-leave.ts';
 import { loginChecks } from './checks-login.ts';
@@ -58,6 +59,7 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
   let host: string;
   let port: number;
   let supervisor: Supervisor | undefined;
+  let startCommand: (() => Supervisor) | undefined;
   if (options.target) {
     ({ host, port } = options.target);
     options.onStart?.({ host, port });
@@ -66,11 +68,24 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
     port = options.port ?? (await freePort(host));
     const command = options.command.map((arg) => arg.replaceAll('{port}', String(port)).replaceAll('{host}', host));
     options.onStart?.({ host, port, command });
-    supervisor = new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
+    startCommand = () => new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
+    supervisor = startCommand();
   } else {
     throw new Error('verifyServer needs a command to start the server, or a target address');
   }
+  // The server's output line count when the running check began: its failure names an exception printed since.
+  let outputMark = 0;
   const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
+  if (startCommand) {
+    const start = startCommand;
+    // The history check restarts the server: the report then shows the new process.
+    ctx.restarter = async () => {
+      await supervisor?.stop();
+      supervisor = start();
+      outputMark = 0;
+      return supervisor;
+    };
+  }
   let checks: CheckResult[];
   let exitedEarly: boolean;
   try {
@@ -85,6 +100,10 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
         const feature = featureOf(check.step);
         return feature && !context.advertises(feature) ? `not advertised: "${feature}" is not in hello.features` : undefined;
       },
+      beforeCheck: () => {
+        outputMark = supervisor?.lineCount ?? 0;
+      },
+      explain: (failure) => noteRaisedException(failure, supervisor, outputMark),
       ...(options.onCheck ? { onCheck: options.onCheck } : {}),
     });
     // Read before stopping it, which makes every process exit.
