@@ -302,6 +302,11 @@ function offerFile(socket, session, frame) {
 // The transfer a frame is about, if this user takes part in it (as the sender, or as a receiver
 // when `role` says so); otherwise answer with an error and return undefined.
 function transferOf(socket, session, frame, role) {
+  // The field first, then what it names: a transfer id is a string of 1–64 characters.
+  if (typeof frame.transfer !== 'string' || frame.transfer === '' || characters(frame.transfer) > 64) {
+    fail(socket, frame, 'bad_request', 'field "transfer" must be a transfer id: a string of 1–64 characters');
+    return undefined;
+  }
   const transfer = transfers.get(frame.transfer);
   if (!transfer || (transfer.from !== session.user && !transfer.recipients.has(session.user))) {
     fail(socket, frame, 'unknown_transfer', `there is no transfer "${frame.transfer}" that you take part in`);
