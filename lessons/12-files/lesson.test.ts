@@ -20,15 +20,14 @@ const CHUNK = 32 * 1024;
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-// The verifier's "files" group (step 17) is not run here yet: this lesson's server answers a
-// file_offer with {"type":"ok","transfer":…} without the "users" that docs/protocol-extensions.md
-// requires, so 17.transfer fails on it. The feature tests below keep covering files until the
-// lesson is brought in line.
-it('passes chatlab verify with its private and rooms extensions', async () => {
-  const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), only: ['private', 'rooms'], timeouts: { answerMs: 3_000, quietMs: 150 } });
+// The verifier's extension groups this lesson advertises: private, rooms and files (step 17:
+// offer, accept, chunks, acks, checksum, result, cancel). The feature tests below add what the
+// verifier does not play: the lesson's client, flow control over many chunks, safe file names.
+it('passes chatlab verify with its private, rooms and files extensions', async () => {
+  const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), only: ['private', 'rooms', 'files'], timeouts: { answerMs: 3_000, quietMs: 150 } });
   const failed = report.checks.find((c) => c.status === 'failed');
   expect(report.passed, failed ? `${failed.id}: ${failed.failure?.summary}` : '').toBe(true);
-  expect(report.extensions).toEqual({ checked: ['private', 'rooms'], notAdvertised: [] });
+  expect(report.extensions).toEqual({ checked: ['private', 'rooms', 'files'], notAdvertised: [] });
 });
 
 /** What one test starts (a server, raw connections, clients, a temp folder), undone when it ends. */

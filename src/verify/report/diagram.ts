@@ -95,41 +95,63 @@ function time(atMs: number): string {
   return `+${(atMs / 1000).toFixed(3)}s`;
 }
 
+/** Rows kept around a culprit that is older than the last events shown. */
+const AROUND_CULPRIT = 3;
+
+/**
+ * Which events to draw: the last `max`; when the culprit is older than those, the few around it,
+ * then the most recent ones, so the frame that went wrong is always in view. `gap` counts the
+ * events left out between the two parts.
+ */
+function pickRows(drawn: readonly TranscriptEventJson[], max: number, culprit: number | undefined): { head: TranscriptEventJson[]; gap: number; tail: TranscriptEventJson[] } {
+  const at = culprit === undefined ? -1 : drawn.findIndex((e) => e.seq === culprit);
+  if (at === -1 || at >= drawn.length - max) return { head: drawn.slice(-max), gap: 0, tail: [] };
+  const headEnd = at + AROUND_CULPRIT + 1;
+  const head = drawn.slice(Math.max(0, at - AROUND_CULPRIT), headEnd);
+  const tailStart = Math.max(headEnd, drawn.length - Math.max(0, max - head.length));
+  return { head, gap: tailStart - headEnd, tail: drawn.slice(tailStart) };
+}
+
 /**
  * Draws the transcript as a small text sequence diagram: one row per event, the connection
  * name on the left, an arrow from the verifier to the peer (→) or back (←), and a short
- * summary of the frame on it.
+ * summary of the frame on it. At most `max` events are drawn, the culprit always among them.
  */
 export function renderDiagram(events: readonly TranscriptEventJson[], options: DiagramOptions): string[] {
   const width = options.width ?? 58;
   const max = options.max ?? 30;
   const drawn = options.showReads ? events : events.filter((e) => e.kind !== 'read');
-  const shown = drawn.slice(-max);
+  const { head: first, gap, tail } = pickRows(drawn, max, options.culprit);
+  const shown = [...first, ...tail];
   const connWidth = Math.min(14, Math.max(4, ...shown.map((e) => stringWidth(e.conn))));
   const pad = ' '.repeat(9 + connWidth + 2);
   const lines = [`${pad}${options.self.padEnd(width + 2)}${options.peer}`];
   const dropped = options.omitted ? options.omitted.events - (options.showReads ? 0 : options.omitted.reads) : 0;
-  const hidden = drawn.length - shown.length + dropped;
+  const hidden = drawn.length - shown.length - gap + dropped;
   if (hidden > 0) lines.push(`${pad}… ${hidden.toLocaleString('en-US')} earlier events not shown`);
-  for (const event of shown) {
-    const conn = clip(event.conn, connWidth);
-    const head = `${time(event.atMs).padStart(8)} ${conn}${' '.repeat(connWidth - stringWidth(conn))}  `;
-    const mark = event.seq === options.culprit ? '  ✗' : '';
-    if (event.kind === 'stdin' || event.kind === 'stdout' || event.kind === 'note') {
-      const tag = event.kind === 'note' ? 'note' : event.kind;
-      const row = `  [${tag}] ${clip(event.text, width - 10)}`;
-      lines.push(mark ? `${head}${row}${' '.repeat(Math.max(0, width + 2 - stringWidth(row)))}${mark}` : `${head}${row}`);
-      continue;
-    }
-    const parts = label(event, options);
-    const text = typeof parts === 'string' ? clip(parts, width - 4) : clip(parts[0], width - 4 - stringWidth(parts[1])) + parts[1];
-    const fill = Math.max(1, width - 3 - stringWidth(text));
-    let arrow: string;
-    if (event.kind === 'send') arrow = `│ ${text} ${'─'.repeat(fill - 1)}▶│`;
-    else if (event.kind === 'recv' || event.kind === 'read') arrow = `│◀${'─'.repeat(fill - 1)} ${text} │`;
-    else if (event.kind === 'close' && event.by === 'peer') arrow = `│${' '.repeat(fill)}${text}  │`;
-    else arrow = `│ ${text}${' '.repeat(fill)} │`;
-    lines.push(`${head}${arrow}${mark}`);
-  }
+  for (const event of first) lines.push(drawRow(event, options, width, connWidth));
+  if (gap > 0) lines.push(`${pad}… ${gap.toLocaleString('en-US')} events not shown`);
+  for (const event of tail) lines.push(drawRow(event, options, width, connWidth));
   return lines;
+}
+
+/** One event as a row of the diagram, marked ✗ when it is the culprit. */
+function drawRow(event: TranscriptEventJson, options: DiagramOptions, width: number, connWidth: number): string {
+  const conn = clip(event.conn, connWidth);
+  const head = `${time(event.atMs).padStart(8)} ${conn}${' '.repeat(connWidth - stringWidth(conn))}  `;
+  const mark = event.seq === options.culprit ? '  ✗' : '';
+  if (event.kind === 'stdin' || event.kind === 'stdout' || event.kind === 'note') {
+    const tag = event.kind === 'note' ? 'note' : event.kind;
+    const row = `  [${tag}] ${clip(event.text, width - 10)}`;
+    return mark ? `${head}${row}${' '.repeat(Math.max(0, width + 2 - stringWidth(row)))}${mark}` : `${head}${row}`;
+  }
+  const parts = label(event, options);
+  const text = typeof parts === 'string' ? clip(parts, width - 4) : clip(parts[0], width - 4 - stringWidth(parts[1])) + parts[1];
+  const fill = Math.max(1, width - 3 - stringWidth(text));
+  let arrow: string;
+  if (event.kind === 'send') arrow = `│ ${text} ${'─'.repeat(fill - 1)}▶│`;
+  else if (event.kind === 'recv' || event.kind === 'read') arrow = `│◀${'─'.repeat(fill - 1)} ${text} │`;
+  else if (event.kind === 'close' && event.by === 'peer') arrow = `│${' '.repeat(fill)}${text}  │`;
+  else arrow = `│ ${text}${' '.repeat(fill)} │`;
+  return `${head}${arrow}${mark}`;
 }

@@ -30,6 +30,17 @@ describe('the failure diagram', () => {
     expect(lines[2]).toMatch(/│◀─+ read #1: \{"type":"hello","protocol":"chatlab\/1"\}<LF> │$/);
   });
 
+  test('keeps a culprit older than the last events in view, with the events around it, and says what was left out', () => {
+    const transcript = new Transcript();
+    for (let n = 1; n <= 40; n++) transcript.add({ conn: 'alice', kind: 'send', raw: Buffer.from(`{"type":"say","text":"n${n}"}\n`), frame: { type: 'say', text: `n${n}` }, writes: 1, frames: 1 });
+    const lines = renderDiagram(transcript.toJSON(), { self: 'verifier', peer: 'server', culprit: 10, max: 12 });
+    expect(lines[1]).toContain('… 6 earlier events not shown');
+    expect(lines.slice(2, 9).map((line) => /"(n\d+)"/.exec(line)?.[1])).toEqual(['n7', 'n8', 'n9', 'n10', 'n11', 'n12', 'n13']);
+    expect(lines[5]).toMatch(/say "n10" ─+▶│ {2}✗$/);
+    expect(lines[9]).toContain('… 22 events not shown');
+    expect(lines.slice(10).map((line) => /"(n\d+)"/.exec(line)?.[1])).toEqual(['n36', 'n37', 'n38', 'n39', 'n40']);
+  });
+
   test('shows only the last events, and says how many were left out', () => {
     const lines = renderDiagram(sampleTranscript().toJSON(), { self: 'verifier', peer: 'server', max: 2 });
     expect(lines[1]).toContain('… 3 earlier events not shown');
