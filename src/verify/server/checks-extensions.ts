@@ -235,12 +235,14 @@ const registerAccount: Check<ServerContext> = {
     if (third.frame!.type !== 'ok' || third.frame!.id !== undefined) {
       wrongFrame(third, `a register without an id was answered with ${third.frame!.type === 'ok' ? `an ok with id ${JSON.stringify(third.frame!.id)}` : named(third)}`, { type: 'ok' }, quietHint);
     }
+    ctx.registered.push(quiet.user);
     probe.end();
     // Register is allowed after login too: the session stays who it is.
     const alice = ctx.alice!;
     const later = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}`, id: 'reg-after-login' };
     const fourth = await ask(ctx, alice, later, `an answer to ${alice.name}'s register, sent after logging in`, 'register is allowed after login too: answer {"type":"ok","id":…}.');
     requireOk(fourth, later, `a register sent by ${alice.name}, who is logged in,`, 'register is allowed before and after login: a logged-in connection may register another account; it gets the same answers, and stays logged in as itself.');
+    ctx.registered.push(later.user);
     const { probe: session } = await signIn(ctx, account);
     session.send({ type: 'quit' }).catch(() => undefined);
     return `registered ${account.user}, refused it again, logged in with it`;
