@@ -5,7 +5,7 @@ import { cachedStatus, checkLesson, readCheckCache, saveCheckResult, type Lesson
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
 import { renderReadme } from '../../lessons/render.ts';
 import { joinCommand, runLesson } from '../../lessons/run.ts';
-import { paint } from '../../lessons/style.ts';
+import { colorEnabled, paint } from '../../terminal/index.ts';
 import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 
@@ -26,7 +26,7 @@ function parseMilliseconds(value: string): number {
 }
 
 function useColor(): boolean {
-  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return colorEnabled(process.stdout);
 }
 
 function write(text: string): void {
