@@ -69,11 +69,9 @@ export function formatFailure(report: VerifyReport, color = false): string {
   if (f.diff) lines.push('', ...formatDiff(f.diff, paint));
   lines.push('', `${paint(['bold', 'yellow'], 'hint:')} ${f.hint}`);
   if (report.transcript.length) {
-    const peer = report.mode === 'server' ? 'server' : 'client';
-    const self = report.mode === 'server' ? 'verifier' : 'verifier (as the server)';
     const diagram = renderDiagram(report.transcript, {
-      peer,
-      self,
+      mode: report.mode,
+      color,
       ...(f.culprit !== undefined ? { culprit: f.culprit } : {}),
       ...(report.transcriptOmitted ? { omitted: report.transcriptOmitted } : {}),
     });
