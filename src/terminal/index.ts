@@ -7,4 +7,4 @@
 export { canRunFullScreen, colorEnabled, paint, painter, type MaybeTerminal, type Painter, type Style } from './colour.ts';
 export { cellWidth, codePointWidth, graphemes, graphemeWidth, isJoinedSequence } from './cell-width.ts';
 export { displayText, padCells, toCells, truncateCells, type Cell } from './text-cells.ts';
-export { continuesCluster, patchBlessedWidths } from './blessed-widths.ts';
+export { patchBlessedWidths } from './blessed-widths.ts';

@@ -100,7 +100,8 @@ export function transcriptDiagram(events: readonly TranscriptEventJson[], option
         const sides = closedSides.get(conn) ?? new Set<string>();
         sides.add(fin ? event.by : 'both');
         closedSides.set(conn, sides);
-        if (sides.has('both') || sides.size === 2) (lifelines[conn] as Lifeline).closedAt ??= t;
+        const lifeline = lifelines.find((l) => l.id === conn);
+        if (lifeline && (sides.has('both') || sides.size === 2)) lifeline.closedAt ??= t;
         break;
       }
       case 'stdin':
