@@ -5,7 +5,7 @@ import xtermHeadless from '@xterm/headless';
 import pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
-import { codePointWidth } from '../src/inspector/text/cell-width.ts';
+import { codePointWidth } from '../src/terminal/index.ts';
 import { startTestServer, type TestServer } from './helpers/chat-server.ts';
 import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
 

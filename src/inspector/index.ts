@@ -17,4 +17,6 @@ export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_V
 export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
 export { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, writeSessionExports, type ExportFormat } from './export/index.ts';
 export { PlainView, type PlainViewOptions } from './views/plain.ts';
+export { diagramTextLines, type DiagramTextOptions } from './views/diagram-text.ts';
+export { summarizeFrame } from './summary.ts';
 export type { TuiView, TuiOptions } from './views/tui.ts';

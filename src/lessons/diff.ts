@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lessonNumberLabel, previousLesson, type Lesson } from './catalogue.ts';
-import { paint } from './style.ts';
+import { paint } from '../terminal/index.ts';
 
 /** How one file of a lesson differs from the lesson before. */
 export interface FileChange {

@@ -5,7 +5,7 @@ import { colourDiff } from './diff.ts';
 import { lessonDiagramText } from './inspect.ts';
 import { readReadme } from './readme.ts';
 import { readSection, writeSection } from './sections.ts';
-import { paint, type Style } from './style.ts';
+import { paint, type Style } from '../terminal/index.ts';
 
 /** Options of {@link renderReadme}. */
 export interface RenderOptions {

@@ -4,7 +4,7 @@ import { startInspector, type Inspector } from '../inspector/inspector.ts';
 import { lessonNumberLabel, loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startLessonServer, type LessonServer } from './processes.ts';
 import { runScenario, type ScenarioRun } from './scenario.ts';
-import { paint } from './style.ts';
+import { paint } from '../terminal/index.ts';
 import type { Terminal, TranscriptLine } from './terminal.ts';
 
 /** Options of {@link runLesson}. */

@@ -9,7 +9,7 @@ export { verifyClient } from './client/verify-client.ts';
 export { CLIENT_CHECKS } from './client/checks.ts';
 export { renderText, formatHeader, formatCheck, formatFailure, formatLeftBehind, formatSummary, stepsLabel } from './report/text.ts';
 export { renderJson } from './report/json.ts';
-export { renderDiagram, frameSummary } from './report/diagram.ts';
+export { renderDiagram, transcriptDiagram, type DiagramOptions, type TranscriptDiagram } from './report/diagram.ts';
 export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';
 export { HINTS, type FailureReport } from './failure.ts';
 export { killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';

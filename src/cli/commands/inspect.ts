@@ -7,6 +7,7 @@ import { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFr
 import { PlainView } from '../../inspector/views/plain.ts';
 import { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from '../../inspector/views/row-filter.ts';
 import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
+import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
@@ -122,7 +123,7 @@ export function registerInspectCommand(program: Command): void {
 }
 
 function useTui(plain: boolean | undefined): boolean {
-  return !plain && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+  return canRunFullScreen(process.stdin, process.stdout, plain);
 }
 
 /**

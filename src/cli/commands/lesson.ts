@@ -5,8 +5,9 @@ import { cachedStatus, checkLesson, lessonVerifyFlags, readCheckCache, saveCheck
 import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
 import { renderReadme } from '../../lessons/render.ts';
 import { joinCommand, LessonPortBusyError, runLesson } from '../../lessons/run.ts';
-import { paint } from '../../lessons/style.ts';
+import { colorEnabled, paint } from '../../terminal/index.ts';
 import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
+import { waitForStopRequest } from '../stop-request.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 
 /** Accepts a lesson's number (`4`, `04`) or folder name (`04-login`). */
@@ -26,7 +27,7 @@ function parseMilliseconds(value: string): number {
 }
 
 function useColor(): boolean {
-  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return colorEnabled(process.stdout);
 }
 
 function write(text: string): void {
@@ -180,17 +181,19 @@ export function registerLessonCommand(program: Command): void {
       const file = flags.broken ? chosen.broken?.file : chosen.server;
       const banner = `lesson ${lessonNumberLabel(chosen)} · ${chosen.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port}`;
       inspector.plain?.print(paint('bold', `${banner} (Ctrl-C to stop)`, color));
-      const stop = async (code: number): Promise<never> => {
+      // The stop request every long-running command waits for: Ctrl-C, SIGTERM, SIGHUP or npm gone.
+      const stopRequest = waitForStopRequest();
+      void stopRequest.reason.then(async () => {
         await running.stop();
-        process.exit(code);
-      };
-      process.once('SIGINT', () => void stop(0));
-      process.once('SIGTERM', () => void stop(0));
+        process.exit(0);
+      });
+      stopRequest.onRepeat(() => process.exit(130));
       try {
         await running.play();
       } catch (error) {
         const why = (describeError(error).split('\n')[0] ?? 'the scripted users failed').replace(/\. It showed:$/, '');
         if (!flags.broken) {
+          stopRequest.dispose();
           await running.stop();
           throw new CliError(why);
         }
@@ -198,6 +201,7 @@ export function registerLessonCommand(program: Command): void {
         inspector.plain?.print(paint('yellow', `As expected, the broken server (${chosen.broken?.bug}) let the script down: ${why.replace(/^lesson [^:]+: /, '')}`, color));
       }
       if (flags.once) {
+        stopRequest.dispose();
         await running.stop();
         return;
       }

@@ -15,6 +15,7 @@ import {
   type VerifyReport,
 } from '../../verify/index.ts';
 import { EXTENSION_STEPS, LAST_STEP } from '../../verify/steps.ts';
+import { colorEnabled } from '../../terminal/index.ts';
 
 interface VerifyFlags {
   through?: number;
@@ -110,7 +111,7 @@ export function registerVerifyCommand(program: Command): void {
         if (!command.length && !flags.target) throw new CliError('give the command that starts your server after --, or --target host:port: chatlab verify -- python3 server.py');
         if (flags.target && flags.port !== undefined) throw new CliError('--port is the port given to a server the verifier starts; with --target the port is in host:port.');
       }
-      const color = !flags.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const color = !flags.json && colorEnabled(process.stdout);
       const print = (line: string): void => {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };

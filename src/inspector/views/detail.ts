@@ -2,7 +2,7 @@ import { STEPS } from '../../protocol/index.ts';
 import type { Row, SessionModel } from '../session-model.ts';
 import { codePointLabel, decodeUtf8Units, hexBytes, hexDump } from '../text/bytes.ts';
 import { describeTlsSegment, tlsTypeName } from '../tls-records.ts';
-import { displayText, padCells } from '../text/display.ts';
+import { displayText, padCells } from '../../terminal/index.ts';
 import { relativeTime, type StyledLine } from './diagram-layout.ts';
 
 const EVENT_EXPLANATIONS: Partial<Record<Row['kind'], string>> = {

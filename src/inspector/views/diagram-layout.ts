@@ -1,5 +1,5 @@
 import { ARROW_KINDS, SERVER_LIFELINE, type Lifeline, type Row } from '../session-model.ts';
-import { cellWidth, displayText, padCells, truncateCells } from '../text/display.ts';
+import { cellWidth, displayText, padCells, truncateCells } from '../../terminal/index.ts';
 
 /** How a piece of a diagram line is drawn; each view maps these to its own colours. */
 export type SpanStyle =

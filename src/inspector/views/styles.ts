@@ -1,10 +1,8 @@
-import { styleText } from 'node:util';
+import { paint, type Style } from '../../terminal/index.ts';
 import type { SessionModel } from '../session-model.ts';
 import type { Span, SpanStyle, StyledLine } from './diagram-layout.ts';
 
-type Format = Parameters<typeof styleText>[0];
-
-const ANSI_STYLES: Record<SpanStyle, Format | null> = {
+const ANSI_STYLES: Record<SpanStyle, Style | null> = {
   plain: null,
   time: 'gray',
   step: ['bold', 'yellow'],
@@ -25,7 +23,7 @@ export function toAnsi(line: StyledLine, color: boolean): string {
   const text = line
     .map((span: Span) => {
       const format = ANSI_STYLES[span.style];
-      return color && format && span.text.trim() ? styleText(format, span.text) : span.text;
+      return format && span.text.trim() ? paint(format, span.text, color) : span.text;
     })
     .join('');
   return text.replace(/\s+$/u, '');
@@ -60,7 +58,7 @@ export function countersLine(model: SessionModel): string {
 /** Colours a checklist line's mark when `color` is on. */
 export function colorChecklistLine(line: string, color: boolean): string {
   if (!color) return line;
-  if (line.includes('✔')) return line.replace('✔', styleText(['bold', 'green'], '✔'));
-  if (line.startsWith('10-step')) return styleText('bold', line);
-  return styleText('gray', line);
+  if (line.includes('✔')) return line.replace('✔', paint(['bold', 'green'], '✔'));
+  if (line.startsWith('10-step')) return paint('bold', line);
+  return paint('gray', line);
 }

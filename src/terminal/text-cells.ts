@@ -1,6 +1,5 @@
-import { cellWidth, codePointWidth } from './cell-width.ts';
+import { cellWidth, graphemes, graphemeWidth } from './cell-width.ts';
 
-const segmenter = new Intl.Segmenter();
 const COMBINING_MARK = /^[\p{Mn}\p{Me}]$/u;
 const VARIATION_SELECTOR = /^[\u{fe00}-\u{fe0f}\u{e0100}-\u{e01ef}]$/u;
 // Characters that must never reach a terminal raw: C0/C1 controls, DEL, format characters
@@ -25,7 +24,7 @@ function escapeChar(char: string): string {
  */
 export function displayText(text: string): string {
   let out = '';
-  for (const { segment } of segmenter.segment(text)) {
+  for (const segment of graphemes(text)) {
     const chars = [...segment];
     const first = chars[0] as string;
     if (UNSAFE.test(first)) {
@@ -43,8 +42,8 @@ export function displayText(text: string): string {
 }
 
 /**
- * Cuts display text (see {@link displayText}) to at most `width` cells, ending with `…` when cut.
- * Never splits a grapheme or a double-width character.
+ * Cuts text to at most `width` cells, ending with `…` when cut. Never splits a grapheme (a letter
+ * and its combining marks, a flag, a ZWJ sequence) nor a double-width character.
  */
 export function truncateCells(text: string, width: number, ellipsis = '…'): string {
   if (width <= 0) return '';
@@ -52,8 +51,8 @@ export function truncateCells(text: string, width: number, ellipsis = '…'): st
   const room = width - cellWidth(ellipsis);
   let out = '';
   let used = 0;
-  for (const { segment } of segmenter.segment(text)) {
-    const w = cellWidth(segment);
+  for (const segment of graphemes(text)) {
+    const w = graphemeWidth(segment);
     if (used + w > room) break;
     out += segment;
     used += w;
@@ -61,7 +60,7 @@ export function truncateCells(text: string, width: number, ellipsis = '…'): st
   return room >= 0 ? out + ellipsis : out;
 }
 
-/** Pads (or cuts) display text to exactly `width` cells. */
+/** Pads (or cuts, see {@link truncateCells}) text to exactly `width` cells. */
 export function padCells(text: string, width: number, align: 'left' | 'right' | 'center' = 'left'): string {
   const fitted = truncateCells(text, width);
   const gap = width - cellWidth(fitted);
@@ -77,11 +76,11 @@ export interface Cell {
   width: 1 | 2;
 }
 
-/** Splits display text into cells; zero-width marks stay with the character they modify. */
+/** Splits text into cells, one per grapheme; zero-width ones stay with the character before. */
 export function toCells(text: string): Cell[] {
   const cells: Cell[] = [];
-  for (const { segment } of segmenter.segment(text)) {
-    const width = cellWidth(segment);
+  for (const segment of graphemes(text)) {
+    const width = graphemeWidth(segment);
     if (width === 0) {
       const last = cells[cells.length - 1];
       if (last) last.char += segment;
@@ -91,5 +90,3 @@ export function toCells(text: string): Cell[] {
   }
   return cells;
 }
-
-export { cellWidth, codePointWidth };

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import blessed from 'blessed';
 import { afterEach, describe, expect, it } from 'vitest';
-import { continuesCluster, patchBlessedWidths } from './wide-chars.ts';
+import { continuesCluster, patchBlessedWidths } from './blessed-widths.ts';
+import { codePointWidth } from './cell-width.ts';
 
 // blessed itself, patched as the TUI patches it, drawing into a screen buffer (no terminal here):
 // each cell of `screen.lines` is [attributes, text], and the text is what the cell sends to the terminal.
@@ -49,5 +50,27 @@ describe('ZWJ emoji sequences in the TUI: one cell, one glyph', () => {
     // The second half of a surrogate pair goes with its first half.
     expect(continuesCluster(text, text.indexOf('👩') + 1)).toBe(true);
     expect(continuesCluster(text, text.indexOf('👨') + 1)).toBe(false);
+  });
+});
+
+describe('one rule set for every full-screen view', () => {
+  const unicode = (blessed as unknown as { unicode: { charWidth(text: string | number, index?: number): number } }).unicode;
+
+  it('blessed measures wide characters as our layout does, and keeps its combining marks at zero', () => {
+    patchBlessedWidths();
+    expect(unicode.charWidth('😄')).toBe(2);
+    expect(unicode.charWidth('你')).toBe(2);
+    expect(unicode.charWidth('a')).toBe(1);
+    expect(unicode.charWidth('\u0301')).toBe(0);
+    // Hangul Jamo Extended-B: blessed's old table says 2, string-width (and terminals) 1.
+    expect(unicode.charWidth(0xd7b0)).toBe(codePointWidth(0xd7b0));
+  });
+
+  it('patching again (the second view of a process) changes nothing', () => {
+    patchBlessedWidths();
+    const before = unicode.charWidth;
+    patchBlessedWidths();
+    expect(unicode.charWidth).toBe(before);
+    expect(drawRow(`A${FAMILY}B|`).slice(0, 5)).toEqual(['A', FAMILY, expect.any(String), 'B', '|']);
   });
 });
