@@ -3,10 +3,32 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
-import { PlainView } from '../../inspector/views/plain.ts';
-import { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from '../../inspector/views/row-filter.ts';
-import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
+import {
+  checklistLines,
+  countersLine,
+  DEFAULT_EXPORT_DIR,
+  describeTypeFilter,
+  EXPORT_FORMATS,
+  exportModel,
+  FRAMING_MODES,
+  loadTuiView,
+  modelFromEvents,
+  parseTypeFilter,
+  PlainView,
+  readTrace,
+  replayEvents,
+  SessionModel,
+  startInspector,
+  TraceError,
+  TypeFilterError,
+  withFraming,
+  type Endpoint,
+  type ExportFormat,
+  type FaultOptions,
+  type FramingMode,
+  type Inspector,
+  type TypeFilter,
+} from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
@@ -221,7 +243,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
     await view.flushed();
     return;
   }
-  const { createTuiView } = await import('../../inspector/views/tui.ts');
+  const createTuiView = await loadTuiView();
   const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', showKeepAlive: options.showKeepalive === true, typeFilter: options.type, exportDir: options.exportDir });
   const abort = new AbortController();
   const signal = waitForSignal('inspect replay');

@@ -1,6 +1,6 @@
 import type { SessionModel } from '../session-model.ts';
-import { diagramTextLines } from '../views/diagram-text.ts';
-import { checklistLines, countersLine } from '../views/styles.ts';
+import { diagramTextLines } from '../render/diagram-text.ts';
+import { checklistLines, countersLine } from '../render/styles.ts';
 
 /** Options of {@link exportText}. */
 export interface TextExportOptions {

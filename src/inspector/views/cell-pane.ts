@@ -1,6 +1,6 @@
 import blessed from 'blessed';
 import { patchBlessedWidths, toCells } from '../../terminal/index.ts';
-import type { SpanStyle, StyledLine } from './diagram-layout.ts';
+import type { SpanStyle, StyledLine } from '../render/diagram-layout.ts';
 
 type CellLine = Array<[number, string]> & { dirty?: boolean };
 

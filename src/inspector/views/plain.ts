@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
 import { colorEnabled } from '../../terminal/index.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
-import { renderHeader, renderRow, type ColumnLayout } from './diagram-layout.ts';
+import { renderHeader, renderRow, type ColumnLayout } from '../render/diagram-layout.ts';
 import { isKeepAlive, keepAliveWanted, passesTypeFilter, type TypeFilter } from './row-filter.ts';
-import { checklistLines, colorChecklistLine, countersLine, toAnsi } from './styles.ts';
+import { checklistLines, colorChecklistLine, countersLine, toAnsi } from '../render/styles.ts';
 
 /** Options of {@link PlainView}. */
 export interface PlainViewOptions {
