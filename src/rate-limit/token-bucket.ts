@@ -1,4 +1,11 @@
-import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+/** The only time a bucket reads: a monotonic time in ms (the server's `Clock` is one). */
+export interface MonotonicClock {
+  /** A time in ms that never jumps back when the wall clock is set. */
+  monotonic(): number;
+}
+
+/** `performance.now()`: the default of every bucket. */
+export const PERFORMANCE_CLOCK: MonotonicClock = { monotonic: () => performance.now() };
 
 /**
  * A token bucket: `burst` tokens to start with, refilled continuously at `ratePerSecond`, never
@@ -16,7 +23,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly clock: Pick<Clock, 'monotonic'> = SYSTEM_CLOCK,
+    private readonly clock: MonotonicClock = PERFORMANCE_CLOCK,
   ) {
     this.tokens = burst;
     this.lastRefill = clock.monotonic();
