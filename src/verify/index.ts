@@ -12,7 +12,8 @@ export { renderJson } from './report/json.ts';
 export { renderDiagram, transcriptDiagram, type DiagramOptions, type TranscriptDiagram } from './report/diagram.ts';
 export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';
 export { HINTS, type FailureReport } from './failure.ts';
-export { killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';
+export { EXTENSION_STEPS, LAST_STEP, featureOf, stepName, type ExtensionStep, type ExtensionStepNumber, type VerifyStep } from './steps.ts';
+export { freePort, killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';
 export { FLOOD_LIMIT, INBOX_LIMITS } from './probe.ts';
 export {
   DEFAULT_TIMEOUTS,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { HELLO_TIMEOUT_MS, type ClientTlsOptions } from '../../client/index.ts';
+import { HELLO_TIMEOUT_MS, LineModeError, runLineMode, type ClientTlsOptions } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { LineModeError, runLineMode } from '../../client/line-mode.ts';
 import { TuiError, runTui } from '../../client/tui/index.ts';
 import { canRunFullScreen, colorEnabled } from '../../terminal/index.ts';
 import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.ts';
-import { checklistLines } from '../../inspector/views/styles.ts';
+import { runDemo } from '../../demo/index.ts';
+import { checklistLines } from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError } from '../errors.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';

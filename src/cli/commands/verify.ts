@@ -3,18 +3,19 @@ import { readFileSync } from 'node:fs';
 import { CliError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 import {
+  EXTENSION_STEPS,
   formatCheck,
   formatFailure,
   formatLeftBehind,
   formatHeader,
   formatSummary,
+  LAST_STEP,
   renderJson,
   verifyClient,
   verifyServer,
   type Account,
   type VerifyReport,
 } from '../../verify/index.ts';
-import { EXTENSION_STEPS, LAST_STEP } from '../../verify/steps.ts';
 import { colorEnabled } from '../../terminal/index.ts';
 
 interface VerifyFlags {
