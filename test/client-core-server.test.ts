@@ -8,9 +8,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, ClientError } from '../src/client/index.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { nextClientEvent } from './helpers/client-events.ts';
-import { withTimeout } from './helpers/frame-socket.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { nextClientEvent } from '../test-support/client-events.ts';
+import { withTimeout } from '../test-support/frame-socket.ts';
 
 const LESSON_10 = fileURLToPath(new URL('../lessons/10-disconnect/server.mjs', import.meta.url));
 

@@ -5,7 +5,7 @@ import { startInspector } from '../src/inspector/inspector.ts';
 import type { SessionModel } from '../src/inspector/session-model.ts';
 import { findLesson } from '../src/lessons/catalogue.ts';
 import { startLessonServer } from '../src/lessons/processes.ts';
-import { FrameSocket } from './helpers/frame-socket.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

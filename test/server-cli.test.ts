@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../src/server/index.ts';
-import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
+import { FrameSocket, withTimeout } from '../test-support/frame-socket.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'chatlab-cli-'));

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../src/protocol/index.ts';
 import type { ServerErrorEvent } from '../src/server/index.ts';
-import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
-import { withTimeout } from './helpers/frame-socket.ts';
+import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from '../test-support/chat-server.ts';
+import { withTimeout } from '../test-support/frame-socket.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

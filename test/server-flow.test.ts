@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FEATURES, PROTOCOL, type RawFrame } from '../src/protocol/index.ts';
 import type { ChatServerEvents } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { FrameSocket, withTimeout } from '../test-support/frame-socket.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerErrorEvent } from '../src/server/index.ts';
 import { OVERFLOW_DRAIN_GRACE_PERIODS } from '../src/server/core.ts';
-import { errorFrame, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
-import { withTimeout, type FrameSocket } from './helpers/frame-socket.ts';
+import { errorFrame, startTestServer, threeUsers, type TestServer } from '../test-support/chat-server.ts';
+import { withTimeout, type FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

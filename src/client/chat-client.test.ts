@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
-import { nextClientEvent } from '../../test/helpers/client-events.ts';
-import { rejection } from '../../test/helpers/promises.ts';
+import { nextClientEvent } from '../../test-support/client-events.ts';
+import { rejection } from '../../test-support/promises.ts';
 import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from './index.ts';
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventScript, tlsHandshakeMessage, tlsRecord, tlsSession } from '../inspector/test-support/event-script.ts';
+import { EventScript, tlsHandshakeMessage, tlsRecord, tlsSession } from '../../test-support/event-script.ts';
 import { readTrace } from '../inspector/trace.ts';
 import { findLesson, type Lesson } from './catalogue.ts';
 import { tracePath } from './inspect.ts';

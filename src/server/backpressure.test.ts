@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../protocol/index.ts';
-import { startTestServer, type TestServer } from '../../test/helpers/chat-server.ts';
-import { until } from '../../test/helpers/client-events.ts';
-import { withTimeout, type FrameSocket } from '../../test/helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../../test-support/chat-server.ts';
+import { until } from '../../test-support/client-events.ts';
+import { withTimeout, type FrameSocket } from '../../test-support/frame-socket.ts';
 import type { ServerErrorEvent } from './events.ts';
 
 let chat: TestServer | undefined;

@@ -5,8 +5,8 @@
  * It has no outbox: output reaches the list at once, so `flush: false` drops nothing here (the
  * outbox and its bounds are tested over TCP). Its timers run on the playbook's manual clock.
  */
-import { FrameDecoder, FrameTooLargeError, encodeFrame, type DecodeResult, type RawFrame, type ServerFrame } from '../../src/protocol/index.ts';
-import type { Clock, CloseOptions, Member, Peer, PeerHandler, PeerState, TimerHandle } from '../../src/server/index.ts';
+import { FrameDecoder, FrameTooLargeError, encodeFrame, type DecodeResult, type RawFrame, type ServerFrame } from '../src/protocol/index.ts';
+import type { Clock, CloseOptions, Member, Peer, PeerHandler, PeerState, TimerHandle } from '../src/server/index.ts';
 
 /** One scripted client of the playbook. */
 export class FakePeer implements Peer {

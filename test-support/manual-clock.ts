@@ -10,7 +10,7 @@
  * clock.advance(1);   // "due"
  * ```
  */
-import type { Clock, TimerHandle } from '../../src/server/index.ts';
+import type { Clock, TimerHandle } from '../src/server/index.ts';
 
 interface ManualTimer {
   due: number;

@@ -19,11 +19,11 @@
  * when a step fails, when a frame is left unconsumed at the end (every frame must be accounted
  * for), and when it was built but never awaited (checked after each test).
  *
- * It lives in test/helpers, beside the TCP helpers, because it is test support: it asserts with
+ * It lives in test-support/, beside the TCP helpers, because it is test support: it asserts with
  * vitest, and nothing in the shipped server depends on it.
  */
 import { afterEach, expect } from 'vitest';
-import { encodeFrame, type DecodeResult, type RawFrame } from '../../src/protocol/index.ts';
+import { encodeFrame, type DecodeResult, type RawFrame } from '../src/protocol/index.ts';
 import {
   AccountStore,
   ChatCore,
@@ -36,7 +36,7 @@ import {
   SERVER_NAME,
   type ScryptParams,
   type ServerLimits,
-} from '../../src/server/index.ts';
+} from '../src/server/index.ts';
 import { TEST_USERS } from './chat-server.ts';
 import { FakePeer } from './fake-peer.ts';
 import { ManualClock } from './manual-clock.ts';

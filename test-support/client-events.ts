@@ -2,7 +2,7 @@
  * Waiting for events of the client library in tests: the first matching event, or a clear
  * failure after a bounded wait. Works with ChatClient, ChatSession and FileTransfers.
  */
-import type { ChatClient, ChatClientEvents } from '../../src/client/index.ts';
+import type { ChatClient, ChatClientEvents } from '../src/client/index.ts';
 
 /** Default bound of a wait, in ms. */
 export const EVENT_WAIT_MS = 8_000;

@@ -24,7 +24,7 @@
  * frames in order, so nothing else can be in between. No sleeping.
  */
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder, type RawFrame } from '../../src/protocol/index.ts';
+import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 
 /** Which frame `next` waits for: a type, one of several types, or any test on the frame. */
 export type FrameMatch = string | readonly string[] | ((frame: RawFrame) => boolean);

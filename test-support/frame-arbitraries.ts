@@ -22,7 +22,7 @@ import {
   type RawFrame,
   type RequestId,
   type ServerFrame,
-} from '../../src/protocol/index.ts';
+} from '../src/protocol/index.ts';
 
 // ---------------------------------------------------------------- field values
 

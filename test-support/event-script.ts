@@ -1,5 +1,5 @@
-import type { Direction, RawFrame } from '../../protocol/index.ts';
-import type { Endpoint, FramingMode, WireEvent } from '../events.ts';
+import type { Direction, RawFrame } from '../src/protocol/index.ts';
+import type { Endpoint, FramingMode, WireEvent } from '../src/inspector/events.ts';
 
 /**
  * Builds {@link WireEvent} sequences for tests: a tiny DSL with its own clock (each event 10 ms

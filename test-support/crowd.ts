@@ -5,7 +5,7 @@
  * cost ({@link CROWD_SCRYPT}).
  */
 import { connect, type Socket } from 'node:net';
-import type { ChatServer, ScryptParams } from '../../src/server/index.ts';
+import type { ChatServer, ScryptParams } from '../src/server/index.ts';
 
 /** The cheapest scrypt cost the server accepts: crowds of accounts hash and log in in microseconds. */
 export const CROWD_SCRYPT: ScryptParams = { N: 2, r: 1, p: 1 };

@@ -2,7 +2,7 @@
  * What the verifier's end-to-end suites share: short waits that keep them fast, and a one-line
  * account of a report to show when an assertion on it fails.
  */
-import type { Timeouts, VerifyReport } from '../../src/verify/index.ts';
+import type { Timeouts, VerifyReport } from '../src/verify/index.ts';
 
 /** Short waits keep the suites fast; still generous for a correct program on a busy machine. */
 export const TEST_TIMEOUTS: Timeouts = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };

@@ -7,7 +7,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import type { RawFrame } from '../../src/protocol/index.ts';
+import type { RawFrame } from '../src/protocol/index.ts';
 import type { FrameSocket } from './frame-socket.ts';
 import type { TestServer } from './chat-server.ts';
 

@@ -10,9 +10,9 @@
  * ```
  */
 import { expect } from 'vitest';
-import { ChatServer, type ChatServerOptions, type ScryptParams } from '../../src/server/index.ts';
+import { ChatServer, type ChatServerOptions, type ScryptParams } from '../src/server/index.ts';
 import { FrameSocket } from './frame-socket.ts';
-import type { RawFrame } from '../../src/protocol/index.ts';
+import type { RawFrame } from '../src/protocol/index.ts';
 
 /** scrypt cost for tests: same code path, ~1/16 of the default cost. */
 export const TEST_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 };
