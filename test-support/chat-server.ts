@@ -51,7 +51,7 @@ export async function startTestServer(
   const testServer: TestServer = {
     server,
     port,
-    connect: (label) => FrameSocket.connect(port, '127.0.0.1', label),
+    connect: (label) => FrameSocket.connect(port, { label }),
     async login(user, password = users[user], extra = {}) {
       const socket = await anonymous(testServer, user);
       socket.send({ type: 'login', user, password, ...extra });

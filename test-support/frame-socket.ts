@@ -1,5 +1,6 @@
 /**
- * FrameSocket: a raw chatlab/1 TCP connection for tests.
+ * FrameSocket: a raw chatlab/1 connection for tests — the one every suite uses (server tests,
+ * the lessons' feature tests over TCP or TLS, and the server side of a fake server in client tests).
  *
  * It sends whatever a test wants (any object, or raw bytes — broken frames included) and decodes
  * what comes back with the protocol's own {@link FrameDecoder}, keeping every frame until a test
@@ -10,6 +11,7 @@
  * await alice.next('hello');
  * alice.send({ type: 'login', user: 'alice', password: 'wonderland', id: 1 });
  * const welcome = await alice.next('welcome');          // waits up to 2 s, then fails clearly
+ * await expectFrame(alice, { type: 'presence', user: 'bob' }); // strictly the next frame (expect-frame.ts)
  * alice.send({ type: 'quit' });
  * await alice.next('bye');
  * alice.end();
@@ -18,12 +20,14 @@
  *
  * Taking frames: `next(match)` resolves with the first not-yet-taken frame that matches (a type,
  * a list of types, or a predicate); frames that do not match stay queued for later calls.
- * `nextFrame()` takes strictly the next frame whatever it is. To prove that a frame did NOT come
+ * `nextFrame()` takes strictly the next frame whatever it is; `expectFrame(socket, {…})` (in
+ * expect-frame.ts) takes it and asserts its fields, printing what came instead. To prove that a frame did NOT come
  * (e.g. the sender gets no copy of its message), follow with a request that has an answer
  * (`ping` → `pong`) and check `nextFrame()` is that answer: the server handles a connection's
  * frames in order, so nothing else can be in between. No sleeping.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, TLSSocket } from 'node:tls';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 
 /** Which frame `next` waits for: a type, one of several types, or any test on the frame. */
@@ -31,6 +35,18 @@ export type FrameMatch = string | readonly string[] | ((frame: RawFrame) => bool
 
 /** Default time a wait may take before the test fails with a clear message, in ms. */
 export const DEFAULT_WAIT_MS = 2_000;
+
+/** Options of {@link FrameSocket.connect}. */
+export interface FrameSocketOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Names the socket in failure messages (e.g. "alice"). */
+  label?: string;
+  /** Connect over TLS, trusting only this certificate (e.g. a lesson's demo certificate). */
+  ca?: Buffer;
+  /** How long each wait may take by default, in ms (default {@link DEFAULT_WAIT_MS}). */
+  waitMs?: number;
+}
 
 interface Waiter {
   matches: (frame: RawFrame) => boolean;
@@ -57,7 +73,10 @@ export class FrameSocket {
   private constructor(
     /** The underlying socket (for tests that need to pause reading, set options, …). */
     readonly socket: Socket,
-    private readonly label: string,
+    /** Names the socket in failure messages. */
+    readonly label: string,
+    /** How long a wait takes by default before it fails, in ms. */
+    readonly waitMs: number,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => (this.endedByPeer = true));
@@ -77,26 +96,35 @@ export class FrameSocket {
   }
 
   /**
-   * Opens a connection and resolves once it is established (the `hello` is NOT consumed).
-   * @param label names the socket in failure messages (e.g. "alice").
+   * Opens a connection and resolves once it is established — with `ca`, once the TLS handshake is
+   * done (the `hello` is NOT consumed).
    */
-  static connect(port: number, host = '127.0.0.1', label = `socket→${port}`): Promise<FrameSocket> {
+  static connect(port: number, options: FrameSocketOptions = {}): Promise<FrameSocket> {
+    const { host = '127.0.0.1', label = `socket→${port}`, ca, waitMs = DEFAULT_WAIT_MS } = options;
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host });
+      const socket = ca ? connectTls({ port, host, ca }) : connect({ port, host });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`${label}: could not connect to ${host}:${port} within ${DEFAULT_WAIT_MS} ms`));
-      }, DEFAULT_WAIT_MS);
+        reject(new Error(`${label}: could not connect to ${host}:${port} within ${waitMs} ms`));
+      }, waitMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
         reject(error);
       });
-      socket.once('connect', () => {
+      socket.once(ca ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new FrameSocket(socket, label));
+        resolve(new FrameSocket(socket, label, waitMs));
       });
     });
+  }
+
+  /**
+   * Wraps a socket that is already connected — e.g. one a test's fake server accepted, to read
+   * what a client sends and answer it.
+   */
+  static wrap(socket: Socket, label: string, waitMs = DEFAULT_WAIT_MS): FrameSocket {
+    return new FrameSocket(socket, label, waitMs);
   }
 
   /** Sends one object as a frame (JSON + `\n`), without validating it: tests may send anything. */
@@ -113,7 +141,7 @@ export class FrameSocket {
    * Resolves with the first not-yet-taken frame that matches (any frame if no match is given).
    * Rejects after `timeoutMs` with a message listing what did arrive, or if the connection closes.
    */
-  next(match?: FrameMatch, timeoutMs = DEFAULT_WAIT_MS): Promise<RawFrame> {
+  next(match?: FrameMatch, timeoutMs = this.waitMs): Promise<RawFrame> {
     const matches = toPredicate(match);
     const index = this.queue.findIndex(matches);
     if (index !== -1) return Promise.resolve(this.queue.splice(index, 1)[0] as RawFrame);
@@ -134,7 +162,7 @@ export class FrameSocket {
   }
 
   /** Takes strictly the next frame, whatever its type. */
-  nextFrame(timeoutMs = DEFAULT_WAIT_MS): Promise<RawFrame> {
+  nextFrame(timeoutMs = this.waitMs): Promise<RawFrame> {
     if (this.queue.length > 0) return Promise.resolve(this.queue.shift() as RawFrame);
     return this.next(undefined, timeoutMs);
   }
@@ -148,7 +176,7 @@ export class FrameSocket {
    * Sends `ping` and waits for its `pong`: a barrier proving the server has handled (and answered)
    * everything sent before it. Returns the frames that were still untaken at that point.
    */
-  async sync(timeoutMs = DEFAULT_WAIT_MS): Promise<RawFrame[]> {
+  async sync(timeoutMs = this.waitMs): Promise<RawFrame[]> {
     const id = `sync-${Math.random().toString(36).slice(2)}`;
     this.send({ type: 'ping', id });
     await this.next((frame) => frame.type === 'pong' && frame.id === id, timeoutMs);
@@ -156,7 +184,7 @@ export class FrameSocket {
   }
 
   /** Resolves when the socket is fully closed (by either side); rejects after `timeoutMs`. */
-  closed(timeoutMs = DEFAULT_WAIT_MS): Promise<{ hadError: boolean }> {
+  closed(timeoutMs = this.waitMs): Promise<{ hadError: boolean }> {
     return withTimeout(this.closePromise, timeoutMs, () => `${this.label}: still open after ${timeoutMs} ms; received: ${this.describeReceived()}`);
   }
 
@@ -180,9 +208,10 @@ export class FrameSocket {
     this.socket.end();
   }
 
-  /** Drops the connection abruptly (RST), as a crashed client would. */
+  /** Drops the connection abruptly (RST, or at once over TLS, which cannot reset), as a crashed client would. */
   destroy(): void {
-    this.socket.resetAndDestroy();
+    if (this.socket instanceof TLSSocket) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -204,7 +233,8 @@ export class FrameSocket {
     }
   }
 
-  private describeReceived(): string {
+  /** The last frames received, for failure messages. */
+  describeReceived(): string {
     const shown = this.received.slice(-8).map((frame) => JSON.stringify(frame).slice(0, 160));
     const skipped = this.received.length - shown.length;
     return shown.length === 0 ? '(nothing)' : `${skipped > 0 ? `…${skipped} earlier, ` : ''}${shown.join(' ')}`;

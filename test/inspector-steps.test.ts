@@ -25,7 +25,7 @@ async function stepsLitBy(file: string, answersEachPiece: boolean): Promise<{ st
   cleanups.push(() => server.stop());
   const inspector = await startInspector({ target: { host: server.host, port: server.port }, framing: 'chatlab', view: 'none' });
   cleanups.push(() => inspector.stop());
-  const client = await FrameSocket.connect(inspector.address.port, '127.0.0.1', file);
+  const client = await FrameSocket.connect(inspector.address.port, { label: file });
   await client.next('hello');
   const login = JSON.stringify({ type: 'login', user: 'alice', password: 'wonderland' });
   for (let at = 0; at < login.length; at += 5) {

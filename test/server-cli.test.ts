@@ -82,7 +82,7 @@ describe('chatlab server', () => {
     const server = run(['server', '--port', '0', '--db', db, '--verbose']);
     const [, port, shownDb] = await server.line(LISTENING);
     expect(shownDb).toBe(db);
-    const alice = await FrameSocket.connect(Number(port), '127.0.0.1', 'alice');
+    const alice = await FrameSocket.connect(Number(port), { label: 'alice' });
     expect(await alice.nextFrame()).toMatchObject({ type: 'hello', protocol: 'chatlab/1' });
     alice.send({ type: 'login', user: 'alice', password: 'wonderland' });
     expect(await alice.nextFrame()).toMatchObject({ type: 'welcome', users: ['alice'] });

@@ -16,7 +16,7 @@ afterEach(async () => {
 
 /** Step 3 + 4 + 5 for one user, asserting the exact hello and welcome. */
 async function join(port: number, user: string, password: string, expectedUsers: string[], id?: number | string): Promise<FrameSocket> {
-  const socket = await FrameSocket.connect(port, '127.0.0.1', user);
+  const socket = await FrameSocket.connect(port, { label: user });
   expect(await socket.nextFrame()).toEqual({ type: 'hello', protocol: PROTOCOL, server: expect.stringMatching(/^chatlab-server\/\d+\.\d+\.\d+/), features: [...FEATURES] });
   socket.send({ type: 'login', user, password, ...(id !== undefined && { id }) });
   expect(await socket.nextFrame()).toEqual({ type: 'welcome', user, users: expectedUsers, ...(id !== undefined && { id }) });

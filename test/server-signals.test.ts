@@ -64,7 +64,7 @@ async function expectShutdownOnSignal(form: keyof typeof FORMS, signal: NodeJS.S
   // come, and every connection writes a line.
   const server = await startServer(form, options.closeOutput ? ['--verbose'] : []);
   if (options.closeOutput) server.child.stdout?.destroy();
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => FrameSocket.connect(server.port, '127.0.0.1', `client ${i}`)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => FrameSocket.connect(server.port, { label: `client ${i}` })));
   for (const client of clients) expect(await client.next('hello')).toMatchObject({ type: 'hello' });
   process.kill(server.child.pid as number, signal);
 
