@@ -1,8 +1,12 @@
 import type { TestContext } from 'vitest';
-import { loadAccounts, type Lesson } from './catalogue.ts';
-import { FrameClient } from './frame-client.ts';
-import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess, type LessonServer } from './processes.ts';
-import { Terminal } from './terminal.ts';
+import { loadAccounts, type Lesson } from '../src/lessons/catalogue.ts';
+import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess, type LessonServer } from '../src/lessons/processes.ts';
+import { Terminal } from '../src/lessons/terminal.ts';
+import { expectFrame } from './expect-frame.ts';
+import { FrameSocket } from './frame-socket.ts';
+
+/** How long a lesson's raw connection waits for a frame: lesson servers are node processes of their own. */
+const LESSON_WAIT_MS = 5_000;
 
 /** A lesson's own client, started by {@link FeatureHarness.client}. */
 export interface HarnessClient {
@@ -20,14 +24,14 @@ export interface FeatureHarness {
    * Logs these users in over raw connections, in order (passwords from accounts.json). Each one
    * already in reads the `presence` of every later one, so the frames a test reads next are its own.
    */
-  login<Users extends string[]>(port: number, ...users: Users): Promise<{ [K in keyof Users]: FrameClient }>;
+  login<Users extends string[]>(port: number, ...users: Users): Promise<{ [K in keyof Users]: FrameSocket }>;
   /** Runs the lesson's client as `user` against `port`, with `env` added to its environment. */
   client(user: string, port: number, env?: Record<string, string>): HarnessClient;
 }
 
 /**
  * The harness the bonus lessons' feature tests share (lessons/NN-slug/lesson.test.ts): a server,
- * raw {@link FrameClient} connections (over TLS trusting `ca`, when given) and the lesson's client
+ * raw {@link FrameSocket} connections (over TLS trusting `ca`, when given) and the lesson's client
  * program, each stopped when the test finishes.
  */
 export function featureHarness(lesson: Lesson, context: TestContext, options: { ca?: Buffer } = {}): FeatureHarness {
@@ -38,7 +42,7 @@ export function featureHarness(lesson: Lesson, context: TestContext, options: { 
     return found;
   };
   const started: { stop(): Promise<void> }[] = [];
-  const connections: FrameClient[] = [];
+  const connections: FrameSocket[] = [];
   context.onTestFinished(async () => {
     for (const connection of connections) connection.destroy();
     await Promise.all(started.map((program) => program.stop()));
@@ -50,14 +54,17 @@ export function featureHarness(lesson: Lesson, context: TestContext, options: { 
       return running;
     },
     async login<Users extends string[]>(port: number, ...users: Users) {
-      const logged: FrameClient[] = [];
+      const logged: FrameSocket[] = [];
       for (const user of users) {
-        const connection = await FrameClient.login(user, password(user), port, options.ca ? { ca: options.ca } : {});
+        const connection = await FrameSocket.connect(port, { host: LESSON_HOST, label: user, waitMs: LESSON_WAIT_MS, ...(options.ca && { ca: options.ca }) });
         connections.push(connection);
-        for (const other of logged) await other.next('presence', { user, status: 'online' });
+        await expectFrame(connection, { type: 'hello' });
+        connection.send({ type: 'login', user, password: password(user) });
+        await expectFrame(connection, { type: 'welcome' });
+        for (const other of logged) await expectFrame(other, { type: 'presence', user, status: 'online' });
         logged.push(connection);
       }
-      return logged as { [K in keyof Users]: FrameClient };
+      return logged as { [K in keyof Users]: FrameSocket };
     },
     client(user, port, env = {}) {
       if (!lesson.client) throw new Error(`lesson ${lesson.slug} has no client`);
