@@ -1,7 +1,5 @@
 import type { TestContext } from 'vitest';
-import { loadAccounts, type Lesson } from '../src/lessons/catalogue.ts';
-import { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess, type LessonServer } from '../src/lessons/processes.ts';
-import { Terminal } from '../src/lessons/terminal.ts';
+import { type Lesson, LESSON_HOST, type LessonProcess, type LessonServer, loadAccounts, startLessonServer, startNodeProgram, Terminal } from '../src/lessons/runtime/index.ts';
 import { expectFrame } from './expect-frame.ts';
 import { FrameSocket } from './frame-socket.ts';
 

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderText, type VerifyReport } from '../src/verify/index.ts';
-import { findLesson, type Lesson } from '../src/lessons/catalogue.ts';
-import { lessonServerScope, lessonVerifyFlags, verifyLessonClient, verifyLessonServer } from '../src/lessons/check.ts';
-import { exportTrace, tracePath, withNominalPorts } from '../src/lessons/inspect.ts';
-import { readReadme, renderDiagramSection, withFileSections } from '../src/lessons/readme.ts';
-import { recordRun } from '../src/lessons/record.ts';
-import { readSection } from '../src/lessons/sections.ts';
+import { recordRun, renderDiagramSection, withFileSections, withNominalPorts } from '../src/lessons/readme/index.ts';
+import { exportTrace, findLesson, type Lesson, lessonServerScope, lessonVerifyFlags, readReadme, readSection, tracePath, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
 
 /** What a failed verification looks like in a test failure: the verifier's own report. */
 function explain(report: VerifyReport): string {

@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listLessons, loadAccounts, type Lesson } from '../src/lessons/catalogue.ts';
+import { type Lesson, listLessons, loadAccounts } from '../src/lessons/runtime/index.ts';
 import { REPO_ROOT, testEnv } from '../test-support/cli-process.ts';
 import { markedBlocks, runItBlock, type DocBlock } from '../test-support/doc-commands.ts';
 

@@ -3,8 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInspector } from '../src/inspector/inspector.ts';
 import type { SessionModel } from '../src/inspector/session-model.ts';
-import { findLesson } from '../src/lessons/catalogue.ts';
-import { startLessonServer } from '../src/lessons/processes.ts';
+import { findLesson, startLessonServer } from '../src/lessons/runtime/index.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 
 const cleanups: Array<() => Promise<void>> = [];

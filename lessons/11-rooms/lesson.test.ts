@@ -2,12 +2,11 @@
 // code and a real run (test-support/lesson-suite.ts), and the new features work as EXTENSIONS.md
 // says: private messages, unknown_user, offline delivery, rooms, presence per room, lobby.
 import { describe, expect, it, type TestContext } from 'vitest';
-import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
+import { findLesson, type Lesson, lessonUsers } from '../../src/lessons/runtime/index.ts';
 import { expectFrame } from '../../test-support/expect-frame.ts';
 import { featureHarness } from '../../test-support/lesson-harness.ts';
 import { describeLesson } from '../../test-support/lesson-suite.ts';
 import { within } from '../../test-support/promises.ts';
-import { lessonUsers } from '../../src/lessons/check.ts';
 import { verifyServer } from '../../src/verify/index.ts';
 
 describeLesson(11);

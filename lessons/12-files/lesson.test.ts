@@ -6,12 +6,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
+import { findLesson, type Lesson, lessonUsers } from '../../src/lessons/runtime/index.ts';
 import type { FrameSocket } from '../../test-support/frame-socket.ts';
 import { expectFrame } from '../../test-support/expect-frame.ts';
 import { featureHarness } from '../../test-support/lesson-harness.ts';
 import { describeLesson } from '../../test-support/lesson-suite.ts';
-import { lessonUsers } from '../../src/lessons/check.ts';
 import { verifyServer } from '../../src/verify/index.ts';
 
 describeLesson(12);

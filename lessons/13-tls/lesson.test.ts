@@ -1,5 +1,5 @@
 // Lesson 13's test: its code still passes the verifier through step 10 (through a TLS bridge,
-// since the verifier speaks plain TCP: see src/lessons/check.ts), its README matches the code and
+// since the verifier speaks plain TCP: see src/lessons/runtime/check.ts), its README matches the code and
 // a real run (test-support/lesson-suite.ts), and TLS itself works: the handshake with the pinned
 // demo certificate, a whole chat over TLS, nothing for a plain-text client, and a client that
 // refuses a certificate it does not trust.
@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
+import { findLesson, type Lesson, LESSON_HOST, Terminal } from '../../src/lessons/runtime/index.ts';
 import { expectFrame } from '../../test-support/expect-frame.ts';
 import { featureHarness } from '../../test-support/lesson-harness.ts';
 import { describeLesson } from '../../test-support/lesson-suite.ts';
 import { within } from '../../test-support/promises.ts';
-import { LESSON_HOST } from '../../src/lessons/processes.ts';
-import { Terminal } from '../../src/lessons/terminal.ts';
 
 describeLesson(13);
 

@@ -1,11 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
-import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
-import { cachedStatus, checkLesson, lessonVerifyFlags, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
-import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
-import { renderReadme } from '../../lessons/render.ts';
-import { joinCommand, LessonPortBusyError, runLesson } from '../../lessons/run.ts';
-import { paint } from '../../lessons/style.ts';
+import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, joinCommand, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonPortBusyError, lessonVerifyFlags, listLessons, paint, readCheckCache, renderReadme, runLesson, saveCheckResult } from '../../lessons/runtime/index.ts';
 import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 

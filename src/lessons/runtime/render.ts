@@ -2,8 +2,8 @@ import { Marked, type Tokens } from 'marked';
 import { markedTerminal } from 'marked-terminal';
 import type { Lesson } from './catalogue.ts';
 import { colourDiff } from './diff.ts';
-import { lessonDiagramText } from './inspect.ts';
-import { readReadme } from './readme.ts';
+import { lessonDiagramText } from './trace.ts';
+import { readReadme } from './catalogue.ts';
 import { readSection, writeSection } from './sections.ts';
 import { paint, type Style } from './style.ts';
 

@@ -1,7 +1,7 @@
-import { modelFromEvents } from '../inspector/export/index.ts';
-import type { WireEvent } from '../inspector/events.ts';
-import { SERVER_LIFELINE, type Row, type RowKind } from '../inspector/session-model.ts';
-import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT } from './transcript.ts';
+import { modelFromEvents } from '../../inspector/export/index.ts';
+import type { WireEvent } from '../../inspector/events.ts';
+import { SERVER_LIFELINE, type Row, type RowKind } from '../../inspector/session-model.ts';
+import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT } from '../runtime/index.ts';
 
 /** Rows that end (half of) a connection. */
 const CLOSING: ReadonlySet<RowKind> = new Set<RowKind>(['fin', 'reset', 'close']);

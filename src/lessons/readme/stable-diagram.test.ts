@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EventScript, tlsHandshakeMessage, tlsRecord, tlsSession } from '../../test-support/event-script.ts';
-import { readTrace } from '../inspector/trace.ts';
-import { findLesson, type Lesson } from './catalogue.ts';
-import { tracePath } from './inspect.ts';
+import { EventScript, tlsHandshakeMessage, tlsRecord, tlsSession } from '../../../test-support/event-script.ts';
+import { readTrace } from '../../inspector/trace.ts';
+import { findLesson, type Lesson, tracePath } from '../runtime/index.ts';
 import { stableDiagram } from './stable-diagram.ts';
 
 type Closing = 'offline to bob' | 'server FIN' | 'client FIN' | 'bob says';

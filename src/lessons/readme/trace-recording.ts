@@ -1,16 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { exportModel, modelFromEvents } from '../inspector/export/index.ts';
-import { startInspector, type InspectorOptions } from '../inspector/inspector.ts';
-import { readTrace } from '../inspector/trace.ts';
-import type { Lesson } from './catalogue.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { startInspector, type InspectorOptions } from '../../inspector/inspector.ts';
+import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from '../runtime/index.ts';
 import type { Middlebox } from './record.ts';
-import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './transcript.ts';
-
-/** Where a lesson's recorded run is kept: lessons/NN-slug/trace.jsonl. */
-export function tracePath(lesson: Lesson): string {
-  return join(lesson.dir, 'trace.jsonl');
-}
 
 /** Puts the inspector in front of a lesson server for one run, recording every event to `record`. */
 export function recordingInspector(record: string, extra: Partial<InspectorOptions> = {}): (target: { host: string; port: number }) => Promise<Middlebox> {
@@ -18,23 +9,6 @@ export function recordingInspector(record: string, extra: Partial<InspectorOptio
     const inspector = await startInspector({ target, record, view: 'none', ...extra });
     return { port: inspector.address.port, stop: () => inspector.stop() };
   };
-}
-
-/**
- * Renders a recorded trace with the inspector's exporter: `mermaid` for READMEs, `text` for
- * terminals. The run used random free ports; they are shown as the ones a learner uses (server
- * 7070, inspector 7071), like in the transcripts. Client ports stay as recorded: they are random
- * in every real run too.
- */
-export async function exportTrace(trace: string, format: 'mermaid' | 'text'): Promise<string> {
-  const events = await readTrace(trace);
-  let text = exportModel(modelFromEvents(events), format).trimEnd();
-  const listening = events.find((event) => event.kind === 'listening');
-  if (listening?.kind === 'listening') {
-    text = normalisePort(text, listening.target.port, NOMINAL_SERVER_PORT);
-    text = normalisePort(text, listening.listen.port, NOMINAL_INSPECTOR_PORT);
-  }
-  return text;
 }
 
 /** Keys whose strings are the bytes that crossed the wire: a trace keeps those exactly as they were. */
@@ -87,10 +61,4 @@ export function nominaliseTraceFile(path: string): boolean {
   if (after === before) return false;
   writeFileSync(path, after);
   return true;
-}
-
-/** The lesson's diagram as text for the terminal, or `null` when no run was recorded yet. */
-export async function lessonDiagramText(lesson: Lesson): Promise<string | null> {
-  const trace = tracePath(lesson);
-  return existsSync(trace) ? exportTrace(trace, 'text') : null;
 }

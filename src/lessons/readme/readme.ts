@@ -1,21 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LESSONS_DIR, lessonNumberLabel, listLessons, type Lesson } from './catalogue.ts';
-import { renderDiffSection, renderFixSection } from './diff.ts';
-import { hasSection, writeSection } from './sections.ts';
-
-/** Absolute path of a lesson's README. */
-export function readmePath(lesson: Lesson): string {
-  return join(lesson.dir, 'README.md');
-}
+import { hasSection, type Lesson, lessonNumberLabel, LESSONS_DIR, listLessons, writeSection } from '../runtime/index.ts';
+import { renderDiffSection, renderFixSection } from './diff-sections.ts';
 
 /** Absolute path of lessons/README.md, the list of lessons. */
 export const INDEX_README = join(LESSONS_DIR, 'README.md');
-
-/** A lesson's README as it is on disk. */
-export function readReadme(lesson: Lesson): string {
-  return readFileSync(readmePath(lesson), 'utf8');
-}
 
 /**
  * Rewrites the sections that come from the files alone (no run needed): what changed since the

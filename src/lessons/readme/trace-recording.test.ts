@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withNominalPorts } from './inspect.ts';
+import { withNominalPorts } from './trace-recording.ts';
 
 const recorded = [
   '{"kind":"trace","version":1,"tool":"chatlab inspect","created":"2026-11-26T22:28:28.206Z"}',

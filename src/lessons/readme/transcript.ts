@@ -1,19 +1,4 @@
-import type { Terminal } from './terminal.ts';
-
-/** The ports a learner uses when following a README: the server on 7070, the inspector on 7071. */
-export const NOMINAL_SERVER_PORT = 7070;
-export const NOMINAL_INSPECTOR_PORT = 7071;
-
-/**
- * Replaces a run's real (random) port by the one the README uses, wherever a port shows up:
- * `127.0.0.1:<port>`, `127.0.0.1 <port>` (nc) and `PORT=<port>`.
- */
-export function normalisePort(text: string, actual: number, nominal: number): string {
-  return text
-    .replaceAll(`127.0.0.1:${actual}`, `127.0.0.1:${nominal}`)
-    .replaceAll(`127.0.0.1 ${actual}`, `127.0.0.1 ${nominal}`)
-    .replaceAll(`PORT=${actual}`, `PORT=${nominal}`);
-}
+import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort, type Terminal } from '../runtime/index.ts';
 
 /** A terminal's session as text: the command after `$ `, then every line shown. */
 export function terminalText(terminal: Terminal, port: { actual: number; nominal: number }): string {

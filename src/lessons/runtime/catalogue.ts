@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder holding every lesson (`lessons/` at the repository root). */
-export const LESSONS_DIR = fileURLToPath(new URL('../../lessons/', import.meta.url));
+export const LESSONS_DIR = fileURLToPath(new URL('../../../lessons/', import.meta.url));
 
 /** A deliberately broken copy of a lesson's server, kept beside the fixed one to teach the bug. */
 export interface BrokenVersion {
@@ -44,7 +44,7 @@ export interface Lesson {
   /**
    * The lesson's server listens with TLS, using this demo key and certificate (files in the
    * lesson folder); its client trusts exactly that certificate. The checks reach it through a
-   * TLS bridge (src/lessons/tls-bridge.ts), since the verifier speaks plain TCP.
+   * TLS bridge (src/lessons/runtime/tls-bridge.ts), since the verifier speaks plain TCP.
    */
   tls?: { key: string; cert: string };
   /** Absolute path of the lesson folder. */
@@ -108,4 +108,14 @@ export function lessonFiles(lesson: Lesson): string[] {
 /** The two-digit form used in folder names and headings: 4 → "04". */
 export function lessonNumberLabel(lesson: Lesson): string {
   return String(lesson.number).padStart(2, '0');
+}
+
+/** Absolute path of a lesson's README. */
+export function readmePath(lesson: Lesson): string {
+  return join(lesson.dir, 'README.md');
+}
+
+/** A lesson's README as it is on disk. */
+export function readReadme(lesson: Lesson): string {
+  return readFileSync(readmePath(lesson), 'utf8');
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LESSONS_DIR, lessonFiles, listLessons, loadAccounts } from './catalogue.ts';
-import { INDEX_README, renderIndex } from './readme.ts';
+import { INDEX_README, renderIndex } from '../readme/index.ts';
 import { readSection } from './sections.ts';
 
 describe('the lessons catalogue', () => {

@@ -1,7 +1,4 @@
-import type { Lesson } from './catalogue.ts';
-import { startLessonServer } from './processes.ts';
-import { runScenario } from './scenario.ts';
-import type { Terminal } from './terminal.ts';
+import { type Lesson, runScenario, startLessonServer, type Terminal } from '../runtime/index.ts';
 import { renderTranscripts, type RunPorts } from './transcript.ts';
 
 /** Something that sits between the users and the server (the inspector), for one run. */

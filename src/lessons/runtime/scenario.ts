@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startNodeProgram, type LessonProcess } from './processes.ts';
 import { Terminal } from './terminal.ts';
-import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './transcript.ts';
+import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './ports.ts';
 import { within } from './within.ts';
 
 /**
