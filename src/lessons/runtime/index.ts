@@ -40,6 +40,7 @@ export { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './po
 export { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess, type LessonServer } from './processes.ts';
 export { renderMarkdown, renderReadme, type RenderOptions } from './render.ts';
 export { joinCommand, LessonPortBusyError, runLesson, type RunLessonOptions, type RunningLesson } from './run.ts';
+export { LessonRunError, startLessonSession, type LessonSession, type LessonSessionOptions } from './session.ts';
 export { loadScenario, runScenario, type RunScenarioOptions, type Scenario, type ScenarioRun, type ScenarioStep } from './scenario.ts';
 export { hasSection, readSection, writeSection, type SectionName } from './sections.ts';
 export { paint, type Style } from './style.ts';
