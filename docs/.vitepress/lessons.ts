@@ -5,7 +5,9 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Lesson as CatalogueLesson, lessonNumberLabel, listLessons as catalogueLessons } from '../../src/lessons/runtime/index.ts';
+// The catalogue file itself, not the runtime's face: the site's config loads this, and the
+// catalogue needs nothing but node:fs, where the face brings the verifier and the inspector.
+import { type Lesson as CatalogueLesson, lessonNumberLabel, listLessons as catalogueLessons } from '../../src/lessons/runtime/catalogue.ts';
 
 /** The repository root (docs/.vitepress/ is two levels down). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
