@@ -29,6 +29,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls, TLSSocket } from 'node:tls';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
+import { within } from './promises.ts';
 
 /** Which frame `next` waits for: a type, one of several types, or any test on the frame. */
 export type FrameMatch = string | readonly string[] | ((frame: RawFrame) => boolean);
@@ -185,7 +186,7 @@ export class FrameSocket {
 
   /** Resolves when the socket is fully closed (by either side); rejects after `timeoutMs`. */
   closed(timeoutMs = this.waitMs): Promise<{ hadError: boolean }> {
-    return withTimeout(this.closePromise, timeoutMs, () => `${this.label}: still open after ${timeoutMs} ms; received: ${this.describeReceived()}`);
+    return within(this.closePromise, timeoutMs, () => `${this.label} still open; received: ${this.describeReceived()}`);
   }
 
   /** Whether the socket is closed. */
@@ -252,13 +253,4 @@ function describe(match: FrameMatch | undefined): string {
   if (match === undefined) return 'further';
   if (typeof match === 'function') return 'matching';
   return typeof match === 'string' ? `"${match}"` : match.map((type) => `"${type}"`).join('/');
-}
-
-/** Races a promise against a timer; the timer's message explains what was awaited. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

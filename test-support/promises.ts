@@ -9,13 +9,17 @@
  * ```
  */
 
-/** Rejects with a clear message after `ms` unless `promise` settles first. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * `promise`, or a rejection after `ms` saying what did not happen: `what` is a phrase ("the socket
+ * to close", "alice's client did not exit"), or a function computing it when the time is up (to
+ * show what did happen by then). The one bounded wait of test support.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${typeof what === 'string' ? what : what()}`)), ms);
     }),
   ]);
 }

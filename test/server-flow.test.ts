@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FEATURES, PROTOCOL, type RawFrame } from '../src/protocol/index.ts';
 import type { ChatServerEvents } from '../src/server/index.ts';
 import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
-import { FrameSocket, withTimeout } from '../test-support/frame-socket.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
+import { within } from '../test-support/promises.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {
@@ -79,7 +80,7 @@ describe('the ten steps with three users', () => {
     const disconnected = new Promise((resolve) => chat!.server.events.on('disconnect', (e) => e.user === 'bob' && resolve(e)));
     bob.end();
     await bob.closed();
-    await withTimeout(disconnected, 2000, () => 'no disconnect event for bob');
+    await within(disconnected, 2000, () => 'no disconnect event for bob');
 
     // bob is gone for good: who and a new welcome do not list him.
     alice.send({ type: 'who', id: 'w' });
@@ -188,7 +189,7 @@ describe('server shutdown', () => {
     const stopped = chat.server.stop();
     expect(await alice.nextFrame()).toEqual({ type: 'bye', reason: 'server_shutdown' });
     expect(await stranger.nextFrame()).toEqual({ type: 'bye', reason: 'server_shutdown' });
-    await withTimeout(stopped, 3000, () => 'stop() did not resolve');
+    await within(stopped, 3000, () => 'stop() did not resolve');
     await alice.closed();
     await stranger.closed();
     expect(chat.server.connectionCount).toBe(0);

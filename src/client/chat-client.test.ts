@@ -2,8 +2,8 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../protocol/index.ts';
 import { nextClientEvent } from '../../test-support/client-events.ts';
-import { FrameSocket, withTimeout } from '../../test-support/frame-socket.ts';
-import { rejection } from '../../test-support/promises.ts';
+import { FrameSocket } from '../../test-support/frame-socket.ts';
+import { rejection, within } from '../../test-support/promises.ts';
 import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from './index.ts';
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.
@@ -34,7 +34,7 @@ async function fakeServer(options: { hello?: boolean } = {}): Promise<{ port: nu
   const accept = (): Promise<FrameSocket> => {
     const peer = accepted.shift();
     if (peer) return Promise.resolve(peer);
-    return withTimeout(new Promise<FrameSocket>((resolve) => waiting.push(resolve)), WAIT_MS, () => 'the client did not connect to the fake server');
+    return within(new Promise<FrameSocket>((resolve) => waiting.push(resolve)), WAIT_MS, () => 'the client did not connect to the fake server');
   };
   return { port: (server.address() as AddressInfo).port, accept };
 }
