@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyServer } from '../src/verify/index.ts';
 import { freePort } from '../src/verify/supervisor.ts';
-import { TEST_TIMEOUTS } from './helpers/verify-runs.ts';
+import { TEST_TIMEOUTS } from '../test-support/verify-runs.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 const server = (file: string): string => fileURLToPath(new URL(`./fixtures/servers/py/${file}`, import.meta.url));

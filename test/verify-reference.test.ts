@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { renderText, verifyClient, verifyServer, type VerifyReport } from '../src/verify/index.ts';
-import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
+import { TEST_USERS, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 

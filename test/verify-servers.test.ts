@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
-import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
+import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
 const ACCOUNTS = [

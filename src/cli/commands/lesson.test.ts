@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLesson, type Lesson } from '../../lessons/catalogue.ts';
+import { findLesson, type Lesson } from '../../lessons/runtime/index.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
