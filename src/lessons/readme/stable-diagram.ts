@@ -1,6 +1,4 @@
-import { modelFromEvents } from '../../inspector/export/index.ts';
-import type { WireEvent } from '../../inspector/events.ts';
-import { SERVER_LIFELINE, type Row, type RowKind } from '../../inspector/session-model.ts';
+import { modelFromEvents, SERVER_LIFELINE, type Row, type RowKind, type WireEvent } from '../../inspector/index.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT } from '../runtime/index.ts';
 
 /** Rows that end (half of) a connection. */

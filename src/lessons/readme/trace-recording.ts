@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startInspector, type InspectorOptions } from '../../inspector/inspector.ts';
+import { startInspector, type InspectorOptions } from '../../inspector/index.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from '../runtime/index.ts';
 import type { Middlebox } from './record.ts';
 

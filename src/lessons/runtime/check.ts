@@ -3,9 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { verifyClient, verifyServer } from '../../verify/index.ts';
-import { EXTENSION_STEPS } from '../../verify/steps.ts';
-import type { CheckResult, VerifyReport } from '../../verify/types.ts';
+import { EXTENSION_STEPS, verifyClient, verifyServer, type CheckResult, type VerifyReport } from '../../verify/index.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startLessonServer } from './processes.ts';
 import { startTlsTerminator } from './tls-bridge.ts';

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { startInspector, type Inspector } from '../../inspector/inspector.ts';
+import { startInspector, type Inspector } from '../../inspector/index.ts';
 import { lessonNumberLabel, loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startLessonServer, type LessonServer } from './processes.ts';
 import { runScenario, type ScenarioRun } from './scenario.ts';

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportModel, modelFromEvents } from '../../inspector/export/index.ts';
-import { readTrace } from '../../inspector/trace.ts';
+import { exportModel, modelFromEvents, readTrace } from '../../inspector/index.ts';
 import type { Lesson } from './catalogue.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort } from './ports.ts';
 
