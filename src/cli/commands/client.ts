@@ -3,7 +3,8 @@ import { HELLO_TIMEOUT_MS, LineModeError, runLineMode, type ClientTlsOptions } f
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { TuiError, runTui } from '../../client/tui/index.ts';
 import { canRunFullScreen, colorEnabled } from '../../terminal/index.ts';
-import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../options.ts';
 
 interface ClientCommandOptions {
   user?: string;

@@ -30,7 +30,8 @@ import {
   type TypeFilter,
 } from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
-import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import { CliError, describeError } from '../errors.ts';
+import { millisecondsUpTo, parseHostPort, parseListen, parsePositiveInt } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
 
@@ -69,11 +70,6 @@ interface ExportOptions {
   showReads?: boolean;
 }
 
-/** `--listen` takes a port, or host:port. */
-function parseListen(value: string): { host?: string; port: number } {
-  return value.includes(':') ? parseHostPort(value) : { port: parsePort(value) };
-}
-
 function parseSpeed(value: string): number {
   const speed = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(speed)) throw new InvalidArgumentError(`"${value}" is not a speed (1 = as recorded, 2 = twice as fast, 0 = all at once).`);
@@ -93,12 +89,6 @@ function parseType(value: string): TypeFilter {
 const SHOW_KEEPALIVE_HELP = 'draw keep-alive ping/pong rows (hidden and counted by default; the a key toggles them)';
 const TYPE_HELP = 'show only these types (say,message), or hide some (-ping,-pong or !ping)';
 
-function parseMs(value: string): number {
-  const ms = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds.`);
-  return ms;
-}
-
 /** Registers `chatlab inspect` and its `replay` and `export` subcommands. */
 export function registerInspectCommand(program: Command): void {
   const inspect = program
@@ -113,7 +103,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--show-keepalive', SHOW_KEEPALIVE_HELP)
     .option('--type <types>', TYPE_HELP, parseType)
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
-    .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
+    .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', millisecondsUpTo())
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .action((options: InspectOptions) => runInspect(options));

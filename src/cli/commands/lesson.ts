@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
 import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonRunError, lessonVerifyFlags, listLessons, readCheckCache, renderReadme, saveCheckResult, startLessonSession } from '../../lessons/runtime/index.ts';
-import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
+import { CliError, describeError } from '../errors.ts';
+import { millisecondsUpTo, parsePort, parsePositiveInt } from '../options.ts';
 import { colorEnabled, paint } from '../../terminal/index.ts';
 import { waitForStopRequest } from '../stop-request.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
@@ -14,12 +15,6 @@ function parseLesson(value: string): Lesson {
     throw new InvalidArgumentError(`there is no lesson "${value}": the lessons are ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list).`);
   }
   return lesson;
-}
-
-function parseMilliseconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 60_000) throw new InvalidArgumentError(`"${value}" is not a number of milliseconds (0 to 60000).`);
-  return n;
 }
 
 function useColor(): boolean {
@@ -152,7 +147,7 @@ export function registerLessonCommand(program: Command): void {
     .option('--broken', "run the lesson's deliberately broken server instead (lessons 4 and 7)")
     .option('--fragment <n>', 'inspector fault: cut what goes through into pieces of at most n bytes', parsePositiveInt)
     .option('--no-users', 'do not play the scripted users: connect your own')
-    .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', parseMilliseconds, 700)
+    .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', millisecondsUpTo(60_000), 700)
     .option('--once', 'stop when the scripted users are done, instead of waiting for Ctrl-C')
     .action(async (chosen: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean }) => {
       const session = await startLessonSession(chosen, {
