@@ -34,6 +34,13 @@ module.exports = {
       to: { path: '^src/lessons/[^/]+/', pathNot: ['^src/lessons/$1/', ...FACES] },
     },
     {
+      name: 'lessons-readme-on-top',
+      comment: 'readme/ (README generation) builds on runtime/, never the other way, and the CLI never loads it.',
+      severity: 'error',
+      from: { path: '^src/(lessons/runtime|cli)/', pathNot: TEST_CODE },
+      to: { path: '^src/lessons/readme/' },
+    },
+    {
       name: 'bench-through-faces',
       comment: 'The benchmarks use chatlab as a user would: through the modules\' index.ts.',
       severity: 'error',
