@@ -88,7 +88,6 @@ export const SERVER_SEAM: Readonly<Record<string, string>> = {
   core: 'ChatCore (the rules)',
   transfers: 'FileRelay',
   'login-throttle': 'LoginThrottle',
-  'token-bucket': 'TokenBucket',
   peer: 'Peer, PeerHandler',
   hub: 'Hub (who is where)',
   recipients: 'RecipientSet',

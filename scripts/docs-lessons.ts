@@ -11,8 +11,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
-import { unifiedDiff } from '../src/lessons/diff.ts';
-import { lessonTraces } from '../src/lessons/inspect.ts';
+import { lessonTraces, unifiedDiff } from '../src/lessons/runtime/index.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
 

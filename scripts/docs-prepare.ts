@@ -12,7 +12,7 @@ import { buildProgram } from '../src/cli/program.ts';
 import { LESSONS_DIR, REPO_ROOT, listLessons, type Lesson } from '../docs/.vitepress/lessons.ts';
 import { renderCliReference } from './docs-cli.ts';
 import { lessonTraceStem, renderLessonPage, renderLessonsIndex } from './docs-lessons.ts';
-import { lessonTraces } from '../src/lessons/inspect.ts';
+import { lessonTraces } from '../src/lessons/runtime/index.ts';
 import { SERVER_SEAM, moduleGraph, moduleSummary, renderGraphSvg, scanFolder, scanModules } from './docs-architecture.ts';
 import { RUNTIME_GRAPH } from './docs-runtime-graph.ts';
 import { exportTraceSvg } from './docs-diagrams.ts';

@@ -3,7 +3,7 @@
  *
  * Starts a ChatServer in this process (in-memory database, cheap scrypt, no rate limit) on a free
  * port, logs in C users, and has each send a seeded mix of valid and invalid frames (the
- * generators of test/helpers/frame-arbitraries.ts), pipelined up to a window. An oracle predicts
+ * generators of test-support/frame-arbitraries.ts), pipelined up to a window. An oracle predicts
  * every answer: for an invalid frame its error code and the id it must echo, for a valid one its
  * `ok`/`pong`/`users`/`room_list` and, for a `say`, the relay each other user must receive (in
  * the sender's order, with the msgid of the sender's `ok`). Every answer is checked against it.
@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 import { ChatServer } from '../src/server/index.ts';
-import { invalidClientLine, requestId, sayText, type InvalidLine } from '../test/helpers/frame-arbitraries.ts';
+import { invalidClientLine, requestId, sayText, type InvalidLine } from '../test-support/frame-arbitraries.ts';
 import { Oracle, answerProblem, show, type Expected } from './lib/fuzz-oracle.ts';
 import { loginSocket } from './lib/login-socket.ts';
 

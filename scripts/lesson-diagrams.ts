@@ -18,13 +18,8 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readTrace } from '../src/inspector/trace.ts';
-import { findLesson, listLessons, type Lesson } from '../src/lessons/catalogue.ts';
-import type { ClusterNode } from '../src/lessons/cluster.ts';
-import { exportTrace, lessonTraces, nominaliseTraceFile, recordingInspector, tracePath } from '../src/lessons/inspect.ts';
-import { INDEX_README, readmePath, renderDiagramSection, renderIndex, withFileSections } from '../src/lessons/readme.ts';
-import { recordRun } from '../src/lessons/record.ts';
-import { stableDiagram } from '../src/lessons/stable-diagram.ts';
-import { writeSection } from '../src/lessons/sections.ts';
+import { INDEX_README, nominaliseTraceFile, recordingInspector, recordRun, renderDiagramSection, renderIndex, stableDiagram, withFileSections } from '../src/lessons/readme/index.ts';
+import { type ClusterNode, exportTrace, findLesson, type Lesson, lessonTraces, listLessons, readmePath, tracePath, writeSection } from '../src/lessons/runtime/index.ts';
 
 const args = process.argv.slice(2);
 const run = !args.includes('--no-run');

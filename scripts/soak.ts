@@ -25,7 +25,7 @@ import { spawnServer, type ServerProcess } from '../bench/lib/server-process.ts'
 import { REPO_ROOT } from '../bench/servers/index.ts';
 import { FrameDecoder, type RawFrame } from '../src/protocol/index.ts';
 import { AccountStore } from '../src/server/index.ts';
-import { prng } from '../test/helpers/prng.ts';
+import { prng } from '../test-support/prng.ts';
 import { loginSocket } from './lib/login-socket.ts';
 import { SequenceCheck, soakText } from './lib/sequence-check.ts';
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { COMMAND_LOADERS } from '../src/cli/command-loaders.ts';
 import { buildProgram } from '../src/cli/program.ts';
 import { SERVER_NAME } from '../src/server/index.ts';
-import { CLI_WAIT_MS, REPO_ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
+import { CLI_WAIT_MS, REPO_ROOT, startCliProcess, type CliRun } from '../test-support/cli-process.ts';
 
 const runs: CliRun[] = [];
 const dirs: string[] = [];

@@ -6,10 +6,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ChatClientEvents } from '../src/client/index.ts';
 import { verifyClient } from '../src/verify/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { REPO_ROOT as ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { startCliTerminal } from './helpers/cli-terminal.ts';
-import { nextClientEvent } from './helpers/client-events.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { REPO_ROOT as ROOT, startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { startCliTerminal } from '../test-support/cli-terminal.ts';
+import { nextClientEvent } from '../test-support/client-events.ts';
 
 const WAIT_MS = 10_000;
 const TIME = String.raw`\[\d\d:\d\d:\d\d\]`;

@@ -8,9 +8,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, ClientError } from '../src/client/index.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { nextClientEvent } from './helpers/client-events.ts';
-import { withTimeout } from './helpers/frame-socket.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { nextClientEvent } from '../test-support/client-events.ts';
+import { within } from '../test-support/promises.ts';
 
 const LESSON_10 = fileURLToPath(new URL('../lessons/10-disconnect/server.mjs', import.meta.url));
 
@@ -22,7 +22,7 @@ const runs: CliRun[] = [];
 /** Starts lesson 10's server on a free port and waits for its "listening on" line. */
 beforeEach(async () => {
   server = spawn(process.execPath, [LESSON_10], { env: { ...process.env, PORT: '0' } });
-  port = await withTimeout(
+  port = await within(
     new Promise<number>((resolve) => {
       let out = '';
       server.stdout.on('data', (chunk: Buffer) => {

@@ -3,9 +3,9 @@
  * name or a reason, the client prints it escaped, so it can never forge a line of its own.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer;
 const runs: CliRun[] = [];

@@ -19,9 +19,9 @@ import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers } from '../src/client/files/index.ts';
 import { runLineMode } from '../src/client/line-mode.ts';
 import { MAX_FILE_CHUNK_BYTES } from '../src/protocol/index.ts';
-import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { until } from './helpers/client-events.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { TEST_USERS, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { until } from '../test-support/client-events.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer;
 let dir: string;

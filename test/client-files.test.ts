@@ -11,9 +11,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers, type FileTransfers, type TransferEvent } from '../src/client/files/index.ts';
 import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES } from '../src/protocol/index.ts';
-import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { collect, nextEvent } from './helpers/client-events.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { TEST_USERS, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { collect, nextEvent } from '../test-support/client-events.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer;
 let dir: string;

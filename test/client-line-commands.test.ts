@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers, type TransferEvent } from '../src/client/files/index.ts';
 import type { MessageFrame } from '../src/protocol/index.ts';
-import { TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { collect, nextEvent } from './helpers/client-events.ts';
+import { TEST_USERS, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { collect, nextEvent } from '../test-support/client-events.ts';
 
 const TIME = String.raw`\[\d\d:\d\d:\d\d\]`;
 

@@ -11,9 +11,9 @@ import { ChatClient } from '../src/client/index.ts';
 import { ChatSession, type ReconnectInfo } from '../src/client/session.ts';
 import type { HistoryEndFrame, MessageFrame, PresenceFrame } from '../src/protocol/index.ts';
 import { ChatServer } from '../src/server/index.ts';
-import { TEST_SCRYPT, TEST_USERS, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { collect, nextEvent } from './helpers/client-events.ts';
-import { rejection } from './helpers/promises.ts';
+import { TEST_SCRYPT, TEST_USERS, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { collect, nextEvent } from '../test-support/client-events.ts';
+import { rejection } from '../test-support/promises.ts';
 
 let chat: TestServer;
 const clients: ChatClient[] = [];

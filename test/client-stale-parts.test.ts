@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { MAX_FILE_CHUNK_BYTES } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer;
 let dir: string;

@@ -13,9 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { attachFileTransfers, type TransferEvent } from '../src/client/files/index.ts';
 import type { MessageFrame } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
-import { nextEvent } from './helpers/client-events.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from '../test-support/cli-terminal.ts';
+import { nextEvent } from '../test-support/client-events.ts';
 
 const WAIT_MS = 15_000;
 const COLS = 100;

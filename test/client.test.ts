@@ -4,9 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from '../src/client/index.ts';
 import type { MessageFrame, PresenceFrame } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { nextClientEvent } from './helpers/client-events.ts';
-import { rejection } from './helpers/promises.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { nextClientEvent } from '../test-support/client-events.ts';
+import { rejection } from '../test-support/promises.ts';
 
 const WAIT_MS = 5_000;
 

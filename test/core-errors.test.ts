@@ -1,12 +1,12 @@
 /**
  * The core's error codes and input rules, played against ChatCore without sockets (see
- * test/helpers/playbook.ts). What needs a real socket (a frame too large for the stream, a client
+ * test-support/playbook.ts). What needs a real socket (a frame too large for the stream, a client
  * that never reads, the connection limits, the verbose log) stays in server-errors.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_NESTING_DEPTH } from '../src/protocol/index.ts';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { play } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { play } from '../test-support/playbook.ts';
 
 describe('core error codes', () => {
   it('bad_frame: not JSON, not an object, no type — and the connection stays', async () => {

@@ -1,14 +1,14 @@
 /**
- * The file-transfer rules, played against the core (see test/helpers/playbook.ts): who may send
+ * The file-transfer rules, played against the core (see test-support/playbook.ts): who may send
  * what when, the refusals of bad offers, ids and chunks, the flow-control window and what a chunk
  * or an ack costs. A byte-exact transfer end to end, and the cancel paths (a party dropping, a
  * chunk line over the frame limit, cancels), stay in server-files.test.ts, over TCP.
  */
 import { describe, expect, it } from 'vitest';
 import { FILE_WINDOW_CHUNKS, type RawFrame } from '../src/protocol/index.ts';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { chunksOf, pseudoRandomBytes, sha256Hex } from './helpers/extensions.ts';
-import { play, type Playbook } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
+import { play, type Playbook } from '../test-support/playbook.ts';
 
 /** alice offers `bytes` to bob as transfer `transfer` (ids count up from t1), bob accepts; both sides' frames taken. */
 function offerAccepted(script: Playbook, transfer: string, bytes: Buffer, name = 'data.bin'): Playbook {

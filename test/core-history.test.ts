@@ -1,11 +1,11 @@
 /**
  * Paging back through history (`history` with `before` and `limit`, of a room or a private
- * conversation), played against the core (see test/helpers/playbook.ts). The replay after
+ * conversation), played against the core (see test-support/playbook.ts). The replay after
  * welcome, retention and restarts with a file database stay in server-history.test.ts, over TCP.
  */
 import { describe, expect, it } from 'vitest';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { play, type Playbook } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { play, type Playbook } from '../test-support/playbook.ts';
 
 /** `name` says each text (in `room`, default lobby) and takes its ok; nobody else may be in the room. */
 function sayAll(script: Playbook, name: string, texts: string[], room?: string): Playbook {

@@ -1,13 +1,13 @@
 /**
  * The core's limits on time, played without sockets and with a manual clock (see
- * test/helpers/playbook.ts): a message flood is rate limited (burst, then `rate_limited`, the
+ * test-support/playbook.ts): a message flood is rate limited (burst, then `rate_limited`, the
  * connection stays and recovers with time); password and name guessing is throttled per
  * connection and per address. The connection caps (the server's accept) stay in
  * server-limits.test.ts, over TCP.
  */
 import { describe, it } from 'vitest';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { play } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { play } from '../test-support/playbook.ts';
 
 describe('message rate limit', () => {
   it('a burst of says passes, the rest is refused rate_limited; the connection stays and recovers', async () => {

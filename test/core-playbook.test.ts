@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { play } from './helpers/playbook.ts';
+import { play } from '../test-support/playbook.ts';
 
 describe('the core playbook', () => {
   it('plays the issue’s example: a say reaches bob, not alice', async () => {

@@ -1,12 +1,12 @@
 /**
- * Private messages (`say` with `to`), played against the core (see test/helpers/playbook.ts):
+ * Private messages (`say` with `to`), played against the core (see test-support/playbook.ts):
  * only the target receives them, unknown users are refused clearly, and a message to an offline
  * user waits for its next login, where it is delivered once (flagged `queued`), never as new again.
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageEvent } from '../src/server/index.ts';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { play } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { play } from '../test-support/playbook.ts';
 
 describe('private messages', () => {
   it('reach only the target; the sender gets ok with the msgid and no copy', async () => {

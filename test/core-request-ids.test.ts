@@ -1,13 +1,13 @@
 /**
  * The contract's loose ends about who gets what, played against the core (see
- * test/helpers/playbook.ts): a request `id` is echoed unchanged when valid and refused (never
+ * test-support/playbook.ts): a request `id` is echoed unchanged when valid and refused (never
  * echoed) when it is not a string of ≤ 64 characters or an integer within ±(2^53−1); `ok` without
  * an id only for `register` and `file_offer`; one error per frame, in the documented order.
  */
 import { describe, expect, it } from 'vitest';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { sha256Hex } from './helpers/extensions.ts';
-import { play } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { sha256Hex } from '../test-support/extensions.ts';
+import { play } from '../test-support/playbook.ts';
 
 describe('request ids', () => {
   it('echoes each allowed kind unchanged: strings up to 64 characters, integers within ±(2^53−1)', async () => {

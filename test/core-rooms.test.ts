@@ -1,12 +1,12 @@
 /**
- * Rooms, played against the core (see test/helpers/playbook.ts). Everyone is in lobby;
+ * Rooms, played against the core (see test-support/playbook.ts). Everyone is in lobby;
  * join/leave with presence per room; a room message reaches only the room's other members; rooms
  * are listed with their sizes and vanish when empty.
  */
 import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../src/server/index.ts';
-import { errorFrame as error } from './helpers/chat-server.ts';
-import { play, type Playbook } from './helpers/playbook.ts';
+import { errorFrame as error } from '../test-support/chat-server.ts';
+import { play, type Playbook } from '../test-support/playbook.ts';
 
 /** `name` joins an empty-history room: the `users` answer, then an empty replay. */
 function join(script: Playbook, name: string, room: string, id: string | number, users: string[]): Playbook {

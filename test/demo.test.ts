@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/demo/demo.ts';
 import { DEMO_MESSAGES, runScenario } from '../src/demo/scenario.ts';
 import { startInspector } from '../src/inspector/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');

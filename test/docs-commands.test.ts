@@ -1,7 +1,7 @@
 /**
  * Every command on the getting-started pages runs as written: the marked shell blocks of the
  * README, the home page, the guide, the inspector and client pages, and each lesson's "Run it" (see
- * test/helpers/doc-commands.ts for which blocks and how they are read).
+ * test-support/doc-commands.ts for which blocks and how they are read).
  *
  * A page's blocks run in order, each line in its own "terminal" (a process group), as a reader
  * would type them, in a fresh temporary folder (a lesson's in its own folder). Servers and
@@ -20,10 +20,10 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listLessons, loadAccounts, type Lesson } from '../src/lessons/catalogue.ts';
-import { freePort } from '../src/verify/supervisor.ts';
-import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
-import { markedBlocks, runItBlock, type DocBlock } from './helpers/doc-commands.ts';
+import { type Lesson, listLessons, loadAccounts } from '../src/lessons/runtime/index.ts';
+import { freePort } from '../src/verify/index.ts';
+import { REPO_ROOT, testEnv } from '../test-support/cli-process.ts';
+import { markedBlocks, runItBlock, type DocBlock } from '../test-support/doc-commands.ts';
 
 /** The pages whose marked blocks run (a page without a marked block fails: nothing would be checked). */
 const PAGES = ['README.md', 'docs/index.md', 'docs/guide/index.md', 'docs/guide/by-hand.md', 'docs/guide/inspector-alongside.md', 'docs/inspector.md', 'docs/client.md'];

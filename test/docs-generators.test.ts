@@ -123,7 +123,7 @@ describe('architecture diagrams', () => {
     expect(seam.map((m) => m.name).sort()).toEqual(Object.keys(SERVER_SEAM).sort());
     const byName = new Map(seam.map((m) => [m.name, m.imports]));
     for (const seen of ['peer', 'clock', 'hub']) expect(byName.get('core')?.has(seen), `core imports ${seen}`).toBe(true);
-    for (const rule of ['core', 'peer', 'clock', 'hub', 'recipients', 'transfers', 'login-throttle', 'token-bucket']) {
+    for (const rule of ['core', 'peer', 'clock', 'hub', 'recipients', 'transfers', 'login-throttle']) {
       for (const tcp of ['connection', 'chat-server', 'outbox']) expect(byName.get(rule)?.has(tcp), `${rule} imports ${tcp}`).toBe(false);
     }
     expect(byName.get('connection')?.has('peer')).toBe(true);

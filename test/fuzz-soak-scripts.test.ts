@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Oracle, answerProblem, type Relay } from '../scripts/lib/fuzz-oracle.ts';
 import { SequenceCheck, soakText } from '../scripts/lib/sequence-check.ts';
-import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
+import { REPO_ROOT, testEnv } from '../test-support/cli-process.ts';
 
 const run = promisify(execFile);
 

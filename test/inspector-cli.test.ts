@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { parseTrace } from '../src/inspector/trace.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliProcess } from './helpers/cli-process.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliProcess } from '../test-support/cli-process.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');

@@ -7,7 +7,7 @@ import { startInspector, type Inspector } from '../src/inspector/inspector.ts';
 import { startProxy, type InspectorProxy, type ProxyOptions } from '../src/inspector/proxy.ts';
 import { startProxyThread } from '../src/inspector/proxy-thread.ts';
 import type { EventSink } from '../src/inspector/sinks.ts';
-import { within } from './helpers/promises.ts';
+import { within } from '../test-support/promises.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../src/demo/scenario.ts';
 import { exportMermaid, exportSvg, exportText, modelFromEvents, readTrace, startInspector, type Inspector, type Row, type SessionModel } from '../src/inspector/index.ts';
 import { PlainView } from '../src/inspector/views/plain.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');

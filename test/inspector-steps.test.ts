@@ -3,9 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInspector } from '../src/inspector/inspector.ts';
 import type { SessionModel } from '../src/inspector/session-model.ts';
-import { findLesson } from '../src/lessons/catalogue.ts';
-import { startLessonServer } from '../src/lessons/processes.ts';
-import { FrameSocket } from './helpers/frame-socket.ts';
+import { findLesson, startLessonServer } from '../src/lessons/runtime/index.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,7 +24,7 @@ async function stepsLitBy(file: string, answersEachPiece: boolean): Promise<{ st
   cleanups.push(() => server.stop());
   const inspector = await startInspector({ target: { host: server.host, port: server.port }, framing: 'chatlab', view: 'none' });
   cleanups.push(() => inspector.stop());
-  const client = await FrameSocket.connect(inspector.address.port, '127.0.0.1', file);
+  const client = await FrameSocket.connect(inspector.address.port, { label: file });
   await client.next('hello');
   const login = JSON.stringify({ type: 'login', user: 'alice', password: 'wonderland' });
   for (let at = 0; at < login.length; at += 5) {

@@ -5,9 +5,9 @@ import xtermHeadless from '@xterm/headless';
 import pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
-import { codePointWidth } from '../src/inspector/text/cell-width.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
+import { codePointWidth } from '../src/terminal/index.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from '../test-support/cli-terminal.ts';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');
 const COLS = 140;

@@ -10,11 +10,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { ChatSession } from '../src/client/index.ts';
 import { verifyServer } from '../src/verify/index.ts';
-import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
+import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 import { FrameDecoder, encodeFrame, type RawFrame } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { CROWD_PASSWORD, CROWD_SCRYPT, loginCrowd, longNames, seedAccounts, type Crowd } from './helpers/crowd.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { CROWD_PASSWORD, CROWD_SCRYPT, loginCrowd, longNames, seedAccounts, type Crowd } from '../test-support/crowd.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 /** A page of {@link LIST_FRAME_BYTES} holds ~27 names of 32 characters: 120 users make 5 pages. */
 const CROWD = 120;

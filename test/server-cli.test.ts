@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../src/server/index.ts';
-import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
+import { within } from '../test-support/promises.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'chatlab-cli-'));
@@ -48,7 +49,7 @@ function run(args: string[], options: { env?: Record<string, string>; stdin?: st
     stdout: () => out,
     stderr: () => err,
     line: (pattern, timeoutMs = 10_000) =>
-      withTimeout(
+      within(
         new Promise<RegExpMatchArray>((resolve, reject) => {
           const check = () => {
             const match = out.match(pattern);
@@ -60,9 +61,9 @@ function run(args: string[], options: { env?: Record<string, string>; stdin?: st
           check();
         }),
         timeoutMs,
-        () => `no line matching ${pattern} within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`,
+        () => `no line matching ${pattern}; stdout: ${out} stderr: ${err}`,
       ),
-    exited: (timeoutMs = 10_000) => withTimeout(exit, timeoutMs, () => `still running after ${timeoutMs} ms; stdout: ${out} stderr: ${err}`),
+    exited: (timeoutMs = 10_000) => within(exit, timeoutMs, () => `still running; stdout: ${out} stderr: ${err}`),
   };
 }
 
@@ -82,7 +83,7 @@ describe('chatlab server', () => {
     const server = run(['server', '--port', '0', '--db', db, '--verbose']);
     const [, port, shownDb] = await server.line(LISTENING);
     expect(shownDb).toBe(db);
-    const alice = await FrameSocket.connect(Number(port), '127.0.0.1', 'alice');
+    const alice = await FrameSocket.connect(Number(port), { label: 'alice' });
     expect(await alice.nextFrame()).toMatchObject({ type: 'hello', protocol: 'chatlab/1' });
     alice.send({ type: 'login', user: 'alice', password: 'wonderland' });
     expect(await alice.nextFrame()).toMatchObject({ type: 'welcome', users: ['alice'] });

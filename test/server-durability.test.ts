@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, type RawFrame } from '../src/protocol/index.ts';
-import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { within } from './helpers/promises.ts';
+import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { within } from '../test-support/promises.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatlab-durability-'));
 const db = join(dir, 'chat.db');

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../src/protocol/index.ts';
 import type { ServerErrorEvent } from '../src/server/index.ts';
-import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
-import { withTimeout } from './helpers/frame-socket.ts';
+import { anonymous, errorFrame as error, startTestServer, threeUsers, type TestServer } from '../test-support/chat-server.ts';
+import { within } from '../test-support/promises.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {
@@ -135,7 +135,7 @@ describe('containment: one client never disturbs the others', () => {
       await alice.sendRaw(batch);
       await alice.next((f) => f.type === 'ok' && f.id === sent, 5000);
     }
-    const event = await withTimeout(overflow, 1000, () => `no output_overflow after ${sent} messages`);
+    const event = await within(overflow, 1000, () => `no output_overflow after ${sent} messages`);
     expect(event).toMatchObject({ user: 'dave', fatal: true });
     expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'dave', status: 'offline', reason: 'output_overflow' });
 

@@ -7,9 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FILE_WINDOW_CHUNKS, MAX_FILE_CHUNK_BYTES, MAX_FRAME_BYTES } from '../src/protocol/index.ts';
 import type { TransferEvent } from '../src/server/index.ts';
-import { errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
-import { chunksOf, pseudoRandomBytes, sha256Hex, takeHistory } from './helpers/extensions.ts';
+import { errorFrame as error, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
+import { chunksOf, pseudoRandomBytes, sha256Hex, takeHistory } from '../test-support/extensions.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -5,8 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FEATURES, PROTOCOL, type RawFrame } from '../src/protocol/index.ts';
 import type { ChatServerEvents } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { FrameSocket, withTimeout } from './helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
+import { within } from '../test-support/promises.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {
@@ -16,7 +17,7 @@ afterEach(async () => {
 
 /** Step 3 + 4 + 5 for one user, asserting the exact hello and welcome. */
 async function join(port: number, user: string, password: string, expectedUsers: string[], id?: number | string): Promise<FrameSocket> {
-  const socket = await FrameSocket.connect(port, '127.0.0.1', user);
+  const socket = await FrameSocket.connect(port, { label: user });
   expect(await socket.nextFrame()).toEqual({ type: 'hello', protocol: PROTOCOL, server: expect.stringMatching(/^chatlab-server\/\d+\.\d+\.\d+/), features: [...FEATURES] });
   socket.send({ type: 'login', user, password, ...(id !== undefined && { id }) });
   expect(await socket.nextFrame()).toEqual({ type: 'welcome', user, users: expectedUsers, ...(id !== undefined && { id }) });
@@ -79,7 +80,7 @@ describe('the ten steps with three users', () => {
     const disconnected = new Promise((resolve) => chat!.server.events.on('disconnect', (e) => e.user === 'bob' && resolve(e)));
     bob.end();
     await bob.closed();
-    await withTimeout(disconnected, 2000, () => 'no disconnect event for bob');
+    await within(disconnected, 2000, () => 'no disconnect event for bob');
 
     // bob is gone for good: who and a new welcome do not list him.
     alice.send({ type: 'who', id: 'w' });
@@ -188,7 +189,7 @@ describe('server shutdown', () => {
     const stopped = chat.server.stop();
     expect(await alice.nextFrame()).toEqual({ type: 'bye', reason: 'server_shutdown' });
     expect(await stranger.nextFrame()).toEqual({ type: 'bye', reason: 'server_shutdown' });
-    await withTimeout(stopped, 3000, () => 'stop() did not resolve');
+    await within(stopped, 3000, () => 'stop() did not resolve');
     await alice.closed();
     await stranger.closed();
     expect(chat.server.connectionCount).toBe(0);

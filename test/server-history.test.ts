@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
-import { loginWith, takeHistory, texts } from './helpers/extensions.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
+import { loginWith, takeHistory, texts } from '../test-support/extensions.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopback } from '../src/server/index.ts';
-import { anonymous, errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { anonymous, errorFrame as error, startTestServer, type TestServer } from '../test-support/chat-server.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
-import { anonymous, errorFrame as error, startTestServer, type TestServer } from './helpers/chat-server.ts';
-import type { FrameSocket } from './helpers/frame-socket.ts';
+import { anonymous, errorFrame as error, startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -7,8 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerErrorEvent } from '../src/server/index.ts';
 import { OVERFLOW_DRAIN_GRACE_PERIODS } from '../src/server/core.ts';
-import { errorFrame, startTestServer, threeUsers, type TestServer } from './helpers/chat-server.ts';
-import { withTimeout, type FrameSocket } from './helpers/frame-socket.ts';
+import { errorFrame, startTestServer, threeUsers, type TestServer } from '../test-support/chat-server.ts';
+import type { FrameSocket } from '../test-support/frame-socket.ts';
+import { within } from '../test-support/promises.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {
@@ -29,7 +30,7 @@ async function floodUntilCut(alice: FrameSocket, cut: Promise<ServerErrorEvent>)
     await alice.sendRaw(batch);
     await alice.next((frame) => frame.type === 'ok' && frame.id === sent, 5000);
   }
-  await withTimeout(cut, 1000, () => `no output_overflow after ${sent} messages`);
+  await within(cut, 1000, () => `no output_overflow after ${sent} messages`);
   return sent;
 }
 
@@ -83,7 +84,7 @@ describe('output_overflow: the client is told why', () => {
     const cut = overflowOf(chat, 'carol');
     await floodUntilCut(alice, cut);
     const cutAt = Date.now();
-    const droppedAt = await withTimeout(disconnected, 5000, () => 'carol, who reads nothing, still has her socket');
+    const droppedAt = await within(disconnected, 5000, () => 'carol, who reads nothing, still has her socket');
     expect(droppedAt - cutAt).toBeLessThan(graceMs * OVERFLOW_DRAIN_GRACE_PERIODS + 1000);
     expect(chat.server.connectionCount).toBe(2);
     bob.send({ type: 'say', text: 'still here', id: 'b' });
@@ -98,6 +99,6 @@ describe('output_overflow: the client is told why', () => {
     await floodUntilCut(alice, overflowOf(chat, 'carol'));
     const stopping = chat.stop();
     chat = undefined;
-    await withTimeout(stopping, graceMs * OVERFLOW_DRAIN_GRACE_PERIODS - 2 * graceMs, () => "stop() waited for the cut-off client's drain bound");
+    await within(stopping, graceMs * OVERFLOW_DRAIN_GRACE_PERIODS - 2 * graceMs, () => "stop() waited for the cut-off client's drain bound");
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FEATURES, PROTOCOL } from '../src/protocol/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
 
 let chat: TestServer | undefined;
 afterEach(async () => {

@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, testEnv } from './helpers/cli-process.ts';
-import { FrameSocket } from './helpers/frame-socket.ts';
-import { descendants, leftRunning, stillRunning } from './helpers/process-tree.ts';
-import { within } from './helpers/promises.ts';
+import { REPO_ROOT, testEnv } from '../test-support/cli-process.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
+import { descendants, leftRunning, stillRunning } from '../test-support/process-tree.ts';
+import { within } from '../test-support/promises.ts';
 
 const LISTENING = /^chatlab server listening on 127\.0\.0\.1:(\d+) /m;
 /** npm and npx take a second or two to start on a busy machine; the server itself is quick. */
@@ -64,7 +64,7 @@ async function expectShutdownOnSignal(form: keyof typeof FORMS, signal: NodeJS.S
   // come, and every connection writes a line.
   const server = await startServer(form, options.closeOutput ? ['--verbose'] : []);
   if (options.closeOutput) server.child.stdout?.destroy();
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => FrameSocket.connect(server.port, '127.0.0.1', `client ${i}`)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => FrameSocket.connect(server.port, { label: `client ${i}` })));
   for (const client of clients) expect(await client.next('hello')).toMatchObject({ type: 'hello' });
   process.kill(server.child.pid as number, signal);
 

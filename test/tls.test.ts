@@ -12,9 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, type ClientTlsOptions } from '../src/client/index.ts';
 import { startInspector } from '../src/inspector/index.ts';
 import { ChatServer, TlsCredentialsError } from '../src/server/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { REPO_ROOT, startCliProcess, type CliRun } from './helpers/cli-process.ts';
-import { rejection, within } from './helpers/promises.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { REPO_ROOT, startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { rejection, within } from '../test-support/promises.ts';
 
 const CERT_FILE = join(REPO_ROOT, 'lessons', '13-tls', 'demo-cert.pem');
 const KEY_FILE = join(REPO_ROOT, 'lessons', '13-tls', 'demo-key.pem');

@@ -7,8 +7,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
-import { startTestServer, type TestServer } from './helpers/chat-server.ts';
-import { startCliTerminal, type CliTerminal } from './helpers/cli-terminal.ts';
+import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from '../test-support/cli-terminal.ts';
 
 /**
  * The paced demo pauses 700 ms before each of its 13 actions: once the first is narrated, over

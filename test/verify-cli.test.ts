@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { verifyServer } from '../src/verify/index.ts';
 import { freePort } from '../src/verify/supervisor.ts';
-import { TEST_TIMEOUTS } from './helpers/verify-runs.ts';
+import { TEST_TIMEOUTS } from '../test-support/verify-runs.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
 const server = (file: string): string => fileURLToPath(new URL(`./fixtures/servers/py/${file}`, import.meta.url));
@@ -68,7 +68,8 @@ describe('chatlab verify, the program', () => {
     expect(stdout).toContain(' ✗  7 relay              the sender gets no copy of its own message');
     expect(stdout).toContain('hint: relay to every logged-in user except the sender');
     expect(stdout).toContain('frames so far:');
-    expect(stdout).toMatch(/│◀─+ message from="v\w+_a" "hello from the verifier…" │  ✗/);
+    // The inspector's picture: the copy alice got back, drawn server → alice, marked at the end of its row.
+    expect(stdout).toMatch(/^ +\+\d+\.\d{3}s \[7\] .*▶│.* v\w+_a: "hello from the verifier[^\n]* ✗$/m);
     expect(stdout).toMatch(/\[server stdout\] listening on 127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/Stopped at step 7 \(relay\): \d+ passed, 1 failed, \d+ not run/);
   });

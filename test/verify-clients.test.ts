@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { verifyClient } from '../src/verify/index.ts';
-import { TEST_TIMEOUTS, failureSummary } from './helpers/verify-runs.ts';
+import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 
 const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/clients/${file}`, import.meta.url));
 

@@ -2,7 +2,7 @@
  * Turns ladder results into text: the per-step table, capacities and ratios, the targets with
  * pass/fail marks, and a small ASCII plot of delivered vs offered rate.
  */
-import { styleText } from 'node:util';
+import { colorEnabled, paint as paintText, type Style } from '../../src/terminal/index.ts';
 import { DRAIN_LIMIT_MS, isNoisy, type LadderResult, type StepResult } from './fanout.ts';
 
 /** A target from the issue, evaluated. `pass` null = could not be evaluated (a server skipped). */
@@ -14,8 +14,11 @@ export interface TargetCheck {
   info?: boolean;
 }
 
-const colour = process.stdout.isTTY;
-const paint = (style: Parameters<typeof styleText>[0], text: string): string => (colour ? styleText(style, text) : text);
+const colour = colorEnabled(process.stdout);
+
+function paint(style: Style, text: string): string {
+  return paintText(style, text, colour);
+}
 
 function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');

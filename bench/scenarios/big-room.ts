@@ -8,7 +8,7 @@
  */
 import { chatlab } from '../servers/index.ts';
 import { formatBigRoomReport, measureBigRoom } from '../lib/big-room.ts';
-import type { Scenario } from './index.ts';
+import type { Scenario } from './scenario.ts';
 
 /** Logins in flight at once: well under the listen backlog (511), so no connect waits unaccepted. */
 const IN_FLIGHT = 256;

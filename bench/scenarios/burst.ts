@@ -8,7 +8,7 @@
 import { measureBurst, type BurstResult } from '../lib/burst.ts';
 import { chatlab } from '../servers/index.ts';
 import { defaultListenBacklog } from '../../src/server/index.ts';
-import type { Scenario } from './index.ts';
+import type { Scenario } from './scenario.ts';
 
 /** Node's default listen backlog: what `chatlab server` used before the backlog option. */
 const OLD_BACKLOG = 511;

@@ -12,7 +12,7 @@
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../servers/index.ts';
-import type { Scenario } from './index.ts';
+import type { Scenario } from './scenario.ts';
 
 const MEMBERS = 1000;
 const BROADCASTS_PER_TURN = 8;

@@ -8,7 +8,7 @@ import { PAYLOAD_BYTES } from '../lib/payload.ts';
 import { LATE_SEND_MS } from '../lib/open-loop.ts';
 import { formatCapacity, formatEfficiency, peakThroughput, formatPlot, formatRatio, formatStepTable, formatTarget, type TargetCheck } from '../lib/report.ts';
 import { ALL_SERVERS, type BenchServer } from '../servers/index.ts';
-import type { Scenario, ScenarioContext } from './index.ts';
+import type { Scenario, ScenarioContext } from './scenario.ts';
 
 /** Small scenario: this many clients … */
 const SMALL_CLIENTS = 10;

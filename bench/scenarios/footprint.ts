@@ -21,7 +21,7 @@ import { BENCH_PASSWORD, readLinesUntil } from '../lib/dialects.ts';
 import { checkOpenFiles } from '../lib/environment.ts';
 import { processMemoryMiB, spawnServer, type ServerProcess } from '../lib/server-process.ts';
 import { REPO_ROOT } from '../servers/index.ts';
-import type { Scenario, ScenarioContext } from './index.ts';
+import type { Scenario, ScenarioContext } from './scenario.ts';
 
 /** Logged-in users at which memory is read (--quick: the first only). */
 const USER_STEPS = [1000, 10_000];

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { formatInspectorProxyReport, measureInspectorProxy } from '../inspector-proxy.ts';
-import type { Scenario } from './index.ts';
+import type { Scenario } from './scenario.ts';
 
 /** Runs bench/inspector-proxy.ts and prints its report. */
 export const inspectorProxyScenario: Scenario = {

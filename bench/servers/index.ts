@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chatlabDialect, ircDialect, rawDialect, type Dialect } from '../lib/dialects.ts';
-import { freePort } from '../../src/verify/supervisor.ts';
+import { freePort } from '../../src/verify/index.ts';
 import { spawnServer, type ServerProcess } from '../lib/server-process.ts';
 import { ngircdConfig } from './ngircd-config.ts';
 

@@ -1,11 +1,13 @@
 /**
  * The lessons as the site shows them, for the sidebar (docs/.vitepress/config.ts) and the page
  * generator (scripts/docs-prepare.ts): the catalogue (lessons/lessons.json, read by
- * src/lessons/catalogue.ts, the same one `chatlab lesson` reads), with each lesson's page link.
+ * src/lessons/runtime/catalogue.ts, the same one `chatlab lesson` reads), with each lesson's page link.
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lessonNumberLabel, listLessons as catalogueLessons, type Lesson as CatalogueLesson } from '../../src/lessons/catalogue.ts';
+// The catalogue file itself, not the runtime's face: the site's config loads this, and the
+// catalogue needs nothing but node:fs, where the face brings the verifier and the inspector.
+import { type Lesson as CatalogueLesson, lessonNumberLabel, listLessons as catalogueLessons } from '../../src/lessons/runtime/catalogue.ts';
 
 /** The repository root (docs/.vitepress/ is two levels down). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');

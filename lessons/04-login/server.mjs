@@ -8,7 +8,12 @@ const host = '127.0.0.1'; // only this machine can connect: safe while we learn
 // The protocol's limit for one frame, newline included.
 const MAX_FRAME_BYTES = 65536;
 // Strict UTF-8: bytes that are not UTF-8 make a bad frame instead of being replaced by '�'.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark (EF BB BF) at the start of a line, which JSON does not
+// allow, so JSON.parse refuses it: a TextDecoder would otherwise drop it without a word.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// The deepest a frame may nest objects and arrays; the frame object is level 1. No chatlab/1
+// frame needs more than 3, and the limit keeps a line of 30,000 '[' from wearing out a stack.
+const MAX_NESTING_DEPTH = 32;
 
 // What the server does with each type of frame. Each lesson adds one.
 const handlers = { login };
@@ -26,6 +31,14 @@ function send(socket, frame) {
 // numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
 function isRequestId(id) {
   return (typeof id === 'string' && [...id].length <= 64) || Number.isSafeInteger(id);
+}
+
+// Whether a parsed value nests objects and arrays deeper than `limit` levels. It gives up as
+// soon as it is past the limit, so even a frame nested 30,000 levels deep costs 33 calls.
+function nestsDeeperThan(value, limit) {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((inner) => nestsDeeperThan(inner, limit - 1));
 }
 
 // A direct answer carries the request's id, when it has one, so the client can tell which
@@ -54,6 +67,9 @@ function handleLine(socket, session, line) {
     frame = JSON.parse(text); // a '\r' before the '\n' (telnet, nc -C) is just whitespace to JSON
   } catch {
     return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is one JSON object, in UTF-8, on one line' });
+  }
+  if (nestsDeeperThan(frame, MAX_NESTING_DEPTH)) {
+    return send(socket, { type: 'error', code: 'bad_frame', message: `a frame nests at most ${MAX_NESTING_DEPTH} levels of objects and arrays` });
   }
   if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') {
     return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is a JSON object with a string "type"' });

@@ -9,7 +9,12 @@ const host = '127.0.0.1'; // only this machine can connect: safe while we learn
 // The protocol's limit for one frame, newline included.
 const MAX_FRAME_BYTES = 65536;
 // Strict UTF-8: bytes that are not UTF-8 make a bad frame instead of being replaced by '�'.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark (EF BB BF) at the start of a line, which JSON does not
+// allow, so JSON.parse refuses it: a TextDecoder would otherwise drop it without a word.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// The deepest a frame may nest objects and arrays; the frame object is level 1. No chatlab/1
+// frame needs more than 3, and the limit keeps a line of 30,000 '[' from wearing out a stack.
+const MAX_NESTING_DEPTH = 32;
 // A user name: 1–32 characters of A–Z a–z 0–9 _ -
 const USER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -36,6 +41,14 @@ function send(socket, frame) {
 // numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
 function isRequestId(id) {
   return (typeof id === 'string' && [...id].length <= 64) || Number.isSafeInteger(id);
+}
+
+// Whether a parsed value nests objects and arrays deeper than `limit` levels. It gives up as
+// soon as it is past the limit, so even a frame nested 30,000 levels deep costs 33 calls.
+function nestsDeeperThan(value, limit) {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((inner) => nestsDeeperThan(inner, limit - 1));
 }
 
 // A direct answer carries the request's id, when it has one, so the client can tell which
@@ -98,6 +111,11 @@ function say(socket, session, frame) {
   if (typeof text !== 'string' || text === '' || characters(text) > 4000) {
     return fail(socket, frame, 'bad_request', 'a message is 1–4000 characters');
   }
+  // JSON's \uXXXX escape can write half an emoji on its own (a lone surrogate, "\ud83d"):
+  // UTF-8 cannot carry it, so we could not relay it faithfully.
+  if (!text.isWellFormed()) {
+    return fail(socket, frame, 'bad_request', 'field "text" of "say" contains a lone surrogate: not valid Unicode');
+  }
   // `to` and `room` would choose who receives the message: one user, one room. This server has
   // neither, and relaying such a say to everyone would publish a private message. So, unlike
   // other unknown fields, they are refused, never ignored.
@@ -137,6 +155,9 @@ function handleLine(socket, session, line) {
     frame = JSON.parse(text); // a '\r' before the '\n' (telnet, nc -C) is just whitespace to JSON
   } catch {
     return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is one JSON object, in UTF-8, on one line' });
+  }
+  if (nestsDeeperThan(frame, MAX_NESTING_DEPTH)) {
+    return send(socket, { type: 'error', code: 'bad_frame', message: `a frame nests at most ${MAX_NESTING_DEPTH} levels of objects and arrays` });
   }
   if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') {
     return send(socket, { type: 'error', code: 'bad_frame', message: 'a frame is a JSON object with a string "type"' });

@@ -1,5 +1,5 @@
 // Lesson 10's test: its code passes the verifier through step 10, and its README matches the code
-// and a real run. The shared checks are in src/lessons/lesson-suite.ts.
-import { describeLesson } from '../../src/lessons/lesson-suite.ts';
+// and a real run. The shared checks are in test-support/lesson-suite.ts.
+import { describeLesson } from '../../test-support/lesson-suite.ts';
 
 describeLesson(10);

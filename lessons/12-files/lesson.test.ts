@@ -1,16 +1,16 @@
 // Lesson 12's test: its code still passes the verifier through step 10, its README matches the
-// code and a real run (src/lessons/lesson-suite.ts), and file transfer works as EXTENSIONS.md
+// code and a real run (test-support/lesson-suite.ts), and file transfer works as EXTENSIONS.md
 // says: the relay and its rules, byte-exact files checked by SHA-256, flow control, safe names.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
-import { FrameClient } from '../../src/lessons/frame-client.ts';
-import { featureHarness } from '../../src/lessons/feature-harness.ts';
-import { describeLesson } from '../../src/lessons/lesson-suite.ts';
-import { lessonUsers } from '../../src/lessons/check.ts';
+import { findLesson, type Lesson, lessonUsers } from '../../src/lessons/runtime/index.ts';
+import type { FrameSocket } from '../../test-support/frame-socket.ts';
+import { expectFrame } from '../../test-support/expect-frame.ts';
+import { featureHarness } from '../../test-support/lesson-harness.ts';
+import { describeLesson } from '../../test-support/lesson-suite.ts';
 import { verifyServer } from '../../src/verify/index.ts';
 
 describeLesson(12);
@@ -20,15 +20,14 @@ const CHUNK = 32 * 1024;
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-// The verifier's "files" group (step 17) is not run here yet: this lesson's server answers a
-// file_offer with {"type":"ok","transfer":…} without the "users" that docs/protocol-extensions.md
-// requires, so 17.transfer fails on it. The feature tests below keep covering files until the
-// lesson is brought in line.
-it('passes chatlab verify with its private and rooms extensions', async () => {
-  const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), only: ['private', 'rooms'], timeouts: { answerMs: 3_000, quietMs: 150 } });
+// The verifier's extension groups this lesson advertises: private, rooms and files (step 17:
+// offer, accept, chunks, acks, checksum, result, cancel). The feature tests below add what the
+// verifier does not play: the lesson's client, flow control over many chunks, safe file names.
+it('passes chatlab verify with its private, rooms and files extensions', async () => {
+  const report = await verifyServer({ command: [process.execPath, lesson.server], cwd: lesson.dir, users: lessonUsers(), only: ['private', 'rooms', 'files'], timeouts: { answerMs: 3_000, quietMs: 150 } });
   const failed = report.checks.find((c) => c.status === 'failed');
   expect(report.passed, failed ? `${failed.id}: ${failed.failure?.summary}` : '').toBe(true);
-  expect(report.extensions).toEqual({ checked: ['private', 'rooms'], notAdvertised: [] });
+  expect(report.extensions).toEqual({ checked: ['private', 'rooms', 'files'], notAdvertised: [] });
 });
 
 /** What one test starts (a server, raw connections, clients, a temp folder), undone when it ends. */
@@ -48,14 +47,14 @@ function harness(context: TestContext) {
 }
 
 /** Plays a well-behaved sender: chunks of 32 KiB, at most 8 unacknowledged, then file_end. */
-async function sendChunks(sender: FrameClient, transfer: string, bytes: Buffer): Promise<void> {
+async function sendChunks(sender: FrameSocket, transfer: string, bytes: Buffer): Promise<void> {
   const count = Math.ceil(bytes.length / CHUNK);
   let acked = -1;
   for (let seq = 0; seq < count; seq++) {
-    while (seq - acked > 8) acked = (await sender.next('file_ack', { transfer })).seq as number;
+    while (seq - acked > 8) acked = (await expectFrame(sender, { type: 'file_ack', transfer })).seq as number;
     sender.send({ type: 'file_chunk', transfer, seq, data: bytes.subarray(seq * CHUNK, (seq + 1) * CHUNK).toString('base64') });
   }
-  while (acked < count - 1) acked = (await sender.next('file_ack', { transfer })).seq as number;
+  while (acked < count - 1) acked = (await expectFrame(sender, { type: 'file_ack', transfer })).seq as number;
   sender.send({ type: 'file_end', transfer });
 }
 
@@ -66,23 +65,23 @@ describe.concurrent('lesson 12-files: file transfer', () => {
     const [alice, bob] = await login(port, 'alice', 'bob');
     const file = randomBytes(100 * 1024);
     alice.send({ type: 'file_offer', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file), id: 'o1' });
-    const { transfer } = await alice.next('ok', { id: 'o1' });
+    const { transfer } = await expectFrame(alice, { type: 'ok', id: 'o1' });
     expect(transfer).toMatch(/^t\d+$/);
-    await bob.next('file_offer', { transfer, from: 'alice', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file) });
+    await expectFrame(bob, { type: 'file_offer', transfer, from: 'alice', to: 'bob', name: 'noise.bin', size: file.length, sha256: sha256(file) });
     bob.send({ type: 'file_accept', transfer });
-    await alice.next('file_accept', { transfer, user: 'bob' });
+    await expectFrame(alice, { type: 'file_accept', transfer, user: 'bob' });
     const sending = sendChunks(alice, transfer as string, file);
     const received: Buffer[] = [];
     for (let seq = 0; seq < 4; seq++) {
-      const chunk = await bob.next('file_chunk', { transfer, seq, from: 'alice' });
+      const chunk = await expectFrame(bob, { type: 'file_chunk', transfer, seq, from: 'alice' });
       received.push(Buffer.from(chunk.data as string, 'base64'));
       bob.send({ type: 'file_ack', transfer, seq });
     }
     await sending;
-    await bob.next('file_end', { transfer, from: 'alice' });
+    await expectFrame(bob, { type: 'file_end', transfer, from: 'alice' });
     expect(sha256(Buffer.concat(received))).toBe(sha256(file));
     bob.send({ type: 'file_result', transfer, ok: true });
-    await alice.next('file_result', { transfer, ok: true, user: 'bob' });
+    await expectFrame(alice, { type: 'file_result', transfer, ok: true, user: 'bob' });
   });
 
   it('enforces the rules: offers, unknown transfers, order, the 8-chunk window, and a dropped receiver', async (context) => {
@@ -91,36 +90,36 @@ describe.concurrent('lesson 12-files: file transfer', () => {
     const [alice, bob] = await login(port, 'alice', 'bob');
     const offer = { type: 'file_offer', name: 'x.txt', size: 20, sha256: 'a'.repeat(64) };
     alice.send({ ...offer, to: 'dave', id: 1 }); // dave is offline
-    await alice.next('error', { code: 'unknown_user', id: 1 });
+    await expectFrame(alice, { type: 'error', code: 'unknown_user', id: 1 });
     alice.send({ ...offer, to: 'alice', id: 2 });
-    await alice.next('error', { code: 'bad_request', id: 2 });
+    await expectFrame(alice, { type: 'error', code: 'bad_request', id: 2 });
     alice.send({ ...offer, to: 'bob', size: 200 * 1024 * 1024, id: 3 });
-    await alice.next('error', { code: 'file_too_large', id: 3 });
+    await expectFrame(alice, { type: 'error', code: 'file_too_large', id: 3 });
     bob.send({ type: 'file_accept', transfer: 't99', id: 4 });
-    await bob.next('error', { code: 'unknown_transfer', id: 4 });
+    await expectFrame(bob, { type: 'error', code: 'unknown_transfer', id: 4 });
 
     alice.send({ ...offer, to: 'bob', id: 5 });
-    const { transfer } = await alice.next('ok', { id: 5 });
-    await bob.next('file_offer', { transfer });
+    const { transfer } = await expectFrame(alice, { type: 'ok', id: 5 });
+    await expectFrame(bob, { type: 'file_offer', transfer });
     alice.send({ type: 'file_chunk', transfer, seq: 0, data: 'YQ==', id: 6 });
-    await alice.next('error', { code: 'bad_request', id: 6 }); // nobody accepted yet
+    await expectFrame(alice, { type: 'error', code: 'bad_request', id: 6 }); // nobody accepted yet
     bob.send({ type: 'file_chunk', transfer, seq: 0, data: 'YQ==', id: 7 });
-    await bob.next('error', { code: 'bad_request', id: 7 }); // only the sender sends chunks
+    await expectFrame(bob, { type: 'error', code: 'bad_request', id: 7 }); // only the sender sends chunks
     bob.send({ type: 'file_accept', transfer });
-    await alice.next('file_accept', { transfer, user: 'bob' });
+    await expectFrame(alice, { type: 'file_accept', transfer, user: 'bob' });
     alice.send({ type: 'file_chunk', transfer, seq: 1, data: 'YQ==', id: 8 });
-    await alice.next('error', { code: 'bad_request', id: 8 }); // chunk 0 is due
+    await expectFrame(alice, { type: 'error', code: 'bad_request', id: 8 }); // chunk 0 is due
     for (let seq = 0; seq < 8; seq++) alice.send({ type: 'file_chunk', transfer, seq, data: 'YQ==' });
-    for (let seq = 0; seq < 8; seq++) await bob.next('file_chunk', { transfer, seq });
+    for (let seq = 0; seq < 8; seq++) await expectFrame(bob, { type: 'file_chunk', transfer, seq });
     alice.send({ type: 'file_chunk', transfer, seq: 8, data: 'YQ==', id: 9 });
-    await alice.next('error', { code: 'rate_limited', id: 9 }); // 8 chunks wait for their ack
+    await expectFrame(alice, { type: 'error', code: 'rate_limited', id: 9 }); // 8 chunks wait for their ack
     bob.send({ type: 'file_ack', transfer, seq: 0 });
-    await alice.next('file_ack', { transfer, seq: 0, user: 'bob' });
+    await expectFrame(alice, { type: 'file_ack', transfer, seq: 0, user: 'bob' });
     alice.send({ type: 'file_chunk', transfer, seq: 8, data: 'YQ==' });
-    await bob.next('file_chunk', { transfer, seq: 8 });
+    await expectFrame(bob, { type: 'file_chunk', transfer, seq: 8 });
     bob.destroy();
-    await alice.next('file_cancel', { transfer, reason: 'connection_lost', user: 'bob' });
-    await alice.next('presence', { user: 'bob', status: 'offline' });
+    await expectFrame(alice, { type: 'file_cancel', transfer, reason: 'connection_lost', user: 'bob' });
+    await expectFrame(alice, { type: 'presence', user: 'bob', status: 'offline' });
   });
 
   it('the client sends a file byte for byte, within the window, and hears the verdict', async (context) => {
@@ -129,25 +128,25 @@ describe.concurrent('lesson 12-files: file transfer', () => {
     const [bob] = await login(port, 'bob');
     const alice = client('alice', port);
     await alice.terminal.expect('logged in as alice; online: alice, bob', 5_000);
-    await bob.next('presence', { user: 'alice' });
+    await expectFrame(bob, { type: 'presence', user: 'alice' });
     const file = randomBytes(11 * CHUNK + 123); // 12 chunks: more than one window
     const path = join(folder, 'big file.bin');
     writeFileSync(path, file);
     alice.type(`/send bob ${path}`);
-    const offer = await bob.next('file_offer', { from: 'alice', to: 'bob', name: 'big file.bin', size: file.length, sha256: sha256(file) });
+    const offer = await expectFrame(bob, { type: 'file_offer', from: 'alice', to: 'bob', name: 'big file.bin', size: file.length, sha256: sha256(file) });
     const transfer = offer.transfer as string;
     await alice.terminal.expect(`offered big file.bin (${file.length} bytes) to bob: transfer ${transfer}`, 5_000);
     bob.send({ type: 'file_accept', transfer });
     // No ack until a whole window has arrived: a sender that ignored the window would send a 9th
     // chunk, which the server refuses (rate_limited), and the file would come out short.
     const received: Buffer[] = [];
-    for (let seq = 0; seq < 8; seq++) received.push(Buffer.from((await bob.next('file_chunk', { transfer, seq })).data as string, 'base64'));
+    for (let seq = 0; seq < 8; seq++) received.push(Buffer.from((await expectFrame(bob, { type: 'file_chunk', transfer, seq })).data as string, 'base64'));
     for (let seq = 0; seq < 8; seq++) bob.send({ type: 'file_ack', transfer, seq });
     for (let seq = 8; seq < 12; seq++) {
-      received.push(Buffer.from((await bob.next('file_chunk', { transfer, seq })).data as string, 'base64'));
+      received.push(Buffer.from((await expectFrame(bob, { type: 'file_chunk', transfer, seq })).data as string, 'base64'));
       bob.send({ type: 'file_ack', transfer, seq });
     }
-    await bob.next('file_end', { transfer, from: 'alice' });
+    await expectFrame(bob, { type: 'file_end', transfer, from: 'alice' });
     expect(Buffer.concat(received).equals(file)).toBe(true);
     bob.send({ type: 'file_result', transfer, ok: true });
     await alice.terminal.expect('bob saved big file.bin: SHA-256 verified', 5_000);
@@ -160,16 +159,16 @@ describe.concurrent('lesson 12-files: file transfer', () => {
     const [alice] = await login(port, 'alice');
     const bob = client('bob', port);
     await bob.terminal.expect('logged in as bob; online: alice, bob', 5_000);
-    await alice.next('presence', { user: 'bob' });
+    await expectFrame(alice, { type: 'presence', user: 'bob' });
 
     const offerAndSend = async (name: string, bytes: Buffer, claimed: string): Promise<Record<string, unknown>> => {
       alice.send({ type: 'file_offer', to: 'bob', name, size: bytes.length, sha256: claimed, id: name });
-      const { transfer } = await alice.next('ok', { id: name });
+      const { transfer } = await expectFrame(alice, { type: 'ok', id: name });
       await bob.terminal.expect(`alice offers ${JSON.stringify(name)} (${bytes.length} bytes, transfer ${transfer}): /accept or /decline`, 5_000);
       bob.type('/accept');
-      await alice.next('file_accept', { transfer, user: 'bob' });
+      await expectFrame(alice, { type: 'file_accept', transfer, user: 'bob' });
       await sendChunks(alice, transfer as string, bytes);
-      return alice.next('file_result', { transfer, user: 'bob' });
+      return expectFrame(alice, { type: 'file_result', transfer, user: 'bob' });
     };
 
     const evil = randomBytes(2 * CHUNK + 7);

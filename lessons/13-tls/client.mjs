@@ -335,7 +335,7 @@ function handle(frame) {
       onReceiverNews(frame);
       break;
     case 'history_end': // the messages that waited for us are all here
-      console.log(`* ${frame.count} earlier message${frame.count === 1 ? '' : 's'} above`);
+      console.log(`* end of history (${frame.count} message${frame.count === 1 ? '' : 's'})`);
       break;
     case 'presence': // with a room: someone came into or went out of a room we are in
       if (frame.room !== undefined) console.log(`* ${frame.user} ${frame.status === 'online' ? 'joined' : 'left'} #${frame.room}`);

@@ -1,6 +1,6 @@
 // Lesson 13's test: its code still passes the verifier through step 10 (through a TLS bridge,
-// since the verifier speaks plain TCP: see src/lessons/check.ts), its README matches the code and
-// a real run (src/lessons/lesson-suite.ts), and TLS itself works: the handshake with the pinned
+// since the verifier speaks plain TCP: see src/lessons/runtime/check.ts), its README matches the code and
+// a real run (test-support/lesson-suite.ts), and TLS itself works: the handshake with the pinned
 // demo certificate, a whole chat over TLS, nothing for a plain-text client, and a client that
 // refuses a certificate it does not trust.
 import { X509Certificate } from 'node:crypto';
@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { findLesson, type Lesson } from '../../src/lessons/catalogue.ts';
-import { featureHarness } from '../../src/lessons/feature-harness.ts';
-import { describeLesson } from '../../src/lessons/lesson-suite.ts';
-import { LESSON_HOST } from '../../src/lessons/processes.ts';
-import { Terminal } from '../../src/lessons/terminal.ts';
-import { within } from '../../src/lessons/within.ts';
+import { findLesson, type Lesson, LESSON_HOST, Terminal } from '../../src/lessons/runtime/index.ts';
+import { expectFrame } from '../../test-support/expect-frame.ts';
+import { featureHarness } from '../../test-support/lesson-harness.ts';
+import { describeLesson } from '../../test-support/lesson-suite.ts';
+import { within } from '../../test-support/promises.ts';
 
 describeLesson(13);
 
@@ -73,16 +72,16 @@ describe.concurrent('lesson 13-tls: TLS', () => {
     const { port } = await server();
     const [alice] = await login(port, 'alice');
     const [bob] = await login(port, 'bob');
-    await alice.next('presence', { user: 'bob', status: 'online' });
+    await expectFrame(alice, { type: 'presence', user: 'bob', status: 'online' });
     alice.send({ type: 'say', text: 'encrypted 👋' });
-    await bob.next('message', { from: 'alice', room: 'lobby', text: 'encrypted 👋' });
+    await expectFrame(bob, { type: 'message', from: 'alice', room: 'lobby', text: 'encrypted 👋' });
     bob.send({ type: 'say', to: 'alice', text: 'psst', id: 1 });
-    await bob.next('ok', { id: 1 });
-    await alice.next('message', { from: 'bob', to: 'alice', text: 'psst' });
+    await expectFrame(bob, { type: 'ok', id: 1 });
+    await expectFrame(alice, { type: 'message', from: 'bob', to: 'alice', text: 'psst' });
     bob.send({ type: 'quit' });
-    await bob.next('bye');
-    await bob.waitClosed();
-    await alice.next('presence', { user: 'bob', status: 'offline' });
+    await expectFrame(bob, { type: 'bye' });
+    await bob.closed();
+    await expectFrame(alice, { type: 'presence', user: 'bob', status: 'offline' });
   });
 
   it('gives a plain-text client nothing, not even hello, and hangs up on it', async (context) => {
@@ -109,14 +108,14 @@ describe.concurrent('lesson 13-tls: TLS', () => {
     await alice.terminal.expect(`connected to 127.0.0.1:${port} with TLSv1.3`, 5_000);
     await alice.terminal.expect(`TLS certificate SHA-256 ${fingerprint}`, 5_000);
     await alice.terminal.expect('logged in as alice; online: alice, bob', 5_000);
-    await bob.next('presence', { user: 'alice', status: 'online' });
+    await expectFrame(bob, { type: 'presence', user: 'alice', status: 'online' });
     alice.type('over TLS');
-    await bob.next('message', { from: 'alice', text: 'over TLS' });
+    await expectFrame(bob, { type: 'message', from: 'alice', text: 'over TLS' });
     bob.send({ type: 'say', text: 'back at you' });
     await alice.terminal.expect('bob: back at you', 5_000);
     alice.type('/quit');
     expect(await within(alice.program.exited, 5_000, "alice's client did not exit after /quit")).toBe(0);
-    await bob.next('presence', { user: 'alice', status: 'offline' });
+    await expectFrame(bob, { type: 'presence', user: 'alice', status: 'offline' });
   });
 
   it('the client refuses a server whose certificate it does not trust, before sending anything', async (context) => {

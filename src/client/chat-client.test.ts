@@ -1,8 +1,9 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameDecoder, encodeFrame, type RawFrame } from '../protocol/index.ts';
-import { nextClientEvent } from '../../test/helpers/client-events.ts';
-import { rejection } from '../../test/helpers/promises.ts';
+import { encodeFrame } from '../protocol/index.ts';
+import { nextClientEvent } from '../../test-support/client-events.ts';
+import { FrameSocket } from '../../test-support/frame-socket.ts';
+import { rejection, within } from '../../test-support/promises.ts';
 import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from './index.ts';
 
 // A tiny scripted server: each test says what the server sends and reads what the client sent.
@@ -11,65 +12,29 @@ import { ChatClient, ClientError, ProtocolError, type ChatClientEvents } from '.
 const HELLO = '{"type":"hello","protocol":"chatlab/1","features":["register","who","ping","private","rooms","history","files"]}\n';
 const WAIT_MS = 5_000;
 
-/** One accepted connection of the fake server, seen from the server side. */
-class Peer {
-  private readonly decoder = new FrameDecoder();
-  private readonly frames: RawFrame[] = [];
-  private waiter: (() => void) | undefined;
-  readonly closed: Promise<void>;
-
-  constructor(readonly socket: Socket) {
-    socket.on('data', (chunk) => {
-      for (const result of this.decoder.push(chunk)) if (result.ok) this.frames.push(result.frame);
-      this.waiter?.();
-    });
-    socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
-  }
-
-  /** The next frame the client sent (fails the test after a bounded wait). */
-  async next(): Promise<RawFrame> {
-    const deadline = Date.now() + WAIT_MS;
-    while (this.frames.length === 0) {
-      if (Date.now() > deadline) throw new Error('the client sent no frame in time');
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-    return this.frames.shift() as RawFrame;
-  }
-
-  send(data: RawFrame | string): void {
-    this.socket.write(typeof data === 'string' ? data : encodeFrame(data));
-  }
-}
-
 const servers: Server[] = [];
 const clients: ChatClient[] = [];
 
-/** Starts a fake server; resolves with its port and a function giving the next connection. */
-async function fakeServer(options: { hello?: boolean } = {}): Promise<{ port: number; accept: () => Promise<Peer> }> {
-  const waiting: Peer[] = [];
-  let notify: (() => void) | undefined;
+/**
+ * Starts a fake server; resolves with its port and a function giving the next connection it
+ * accepted, as a {@link FrameSocket} (what the client sent, and a way to answer it).
+ */
+async function fakeServer(options: { hello?: boolean } = {}): Promise<{ port: number; accept: () => Promise<FrameSocket> }> {
+  const accepted: FrameSocket[] = [];
+  const waiting: ((peer: FrameSocket) => void)[] = [];
   const server = createServer((socket) => {
-    const peer = new Peer(socket);
-    if (options.hello !== false) peer.send(HELLO);
-    waiting.push(peer);
-    notify?.();
+    if (options.hello !== false) socket.write(HELLO);
+    const peer = FrameSocket.wrap(socket, 'fake server', WAIT_MS);
+    const waiter = waiting.shift();
+    if (waiter) waiter(peer);
+    else accepted.push(peer);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const accept = async () => {
-    const deadline = Date.now() + WAIT_MS;
-    while (waiting.length === 0) {
-      if (Date.now() > deadline) throw new Error('no connection in time');
-      await new Promise<void>((resolve) => {
-        notify = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-    return waiting.shift() as Peer;
+  const accept = (): Promise<FrameSocket> => {
+    const peer = accepted.shift();
+    if (peer) return Promise.resolve(peer);
+    return within(new Promise<FrameSocket>((resolve) => waiting.push(resolve)), WAIT_MS, () => 'the client did not connect to the fake server');
   };
   return { port: (server.address() as AddressInfo).port, accept };
 }
@@ -124,7 +89,7 @@ describe('ChatClient.connect', () => {
     const error = await rejection(connecting);
     expect(error).toMatchObject({ code: 'connect_timeout' });
     expect(error.message).toBe(`connected to 127.0.0.1:${port} but no hello within 300 ms — is it a chatlab/1 server? is it overloaded? does it speak TLS?`);
-    await peer.closed;
+    await peer.closed();
   });
 
   it('rejects with connection_closed when the server hangs up before hello', async () => {
@@ -151,7 +116,7 @@ describe('ChatClient.connect', () => {
     (await accept()).send({ type: 'message', from: 'a', text: 'b', ts: 1 });
     expect(await rejection(first)).toMatchObject({ code: 'bad_server_frame', message: expect.stringContaining('before hello') });
     const second = ChatClient.connect({ port });
-    (await accept()).send('HTTP/1.1 400 Bad Request\r\n');
+    (await accept()).socket.write('HTTP/1.1 400 Bad Request\r\n');
     expect(await rejection(second)).toMatchObject({ code: 'bad_server_frame' });
   });
 
@@ -167,13 +132,13 @@ describe('ChatClient requests', () => {
     const peer = await accept();
     const login = client.login('alice', 'wonderland');
     const who = client.who();
-    const loginFrame = await peer.next();
-    const whoFrame = await peer.next();
+    const loginFrame = await peer.nextFrame();
+    const whoFrame = await peer.nextFrame();
     expect(loginFrame).toEqual({ type: 'login', user: 'alice', password: 'wonderland', id: expect.any(Number) });
     expect(whoFrame).toEqual({ type: 'who', id: expect.any(Number) });
     expect(whoFrame.id).not.toBe(loginFrame.id);
     // Answers out of order, both in one read.
-    peer.send(
+    await peer.sendRaw(
       encodeFrame({ type: 'users', users: ['alice', 'bob'], id: whoFrame.id as number }).toString() +
         encodeFrame({ type: 'welcome', user: 'alice', users: ['alice', 'bob'], id: loginFrame.id as number }).toString(),
     );
@@ -187,7 +152,7 @@ describe('ChatClient requests', () => {
     const client = await connect(port);
     const peer = await accept();
     const login = client.login('alice', 'nope');
-    const frame = await peer.next();
+    const frame = await peer.nextFrame();
     peer.send({ type: 'error', code: 'auth_failed', message: 'wrong user name or password', id: frame.id as number });
     const error = await rejection(login);
     expect(error).toBeInstanceOf(ProtocolError);
@@ -200,15 +165,15 @@ describe('ChatClient requests', () => {
     const client = await connect(port);
     const peer = await accept();
     const failed = client.login('alice', 'nope');
-    await peer.next();
+    await peer.nextFrame();
     peer.send({ type: 'error', code: 'auth_failed', message: 'no' });
     expect(await rejection(failed)).toMatchObject({ code: 'auth_failed' });
     const login = client.login('alice', 'wonderland');
-    await peer.next();
+    await peer.nextFrame();
     peer.send({ type: 'welcome', user: 'alice', users: ['alice'] });
     expect((await login).user).toBe('alice');
     const ping = client.ping();
-    await peer.next();
+    await peer.nextFrame();
     peer.send({ type: 'pong', ts: 1 });
     expect(await ping).toBeGreaterThanOrEqual(0);
   });
@@ -237,7 +202,7 @@ describe('ChatClient requests', () => {
     client.on('frame', (frame) => frames.push(frame.type));
     client.on('error', (error) => errors.push(error));
     const message = nextEvent(client, 'message');
-    peer.send('{"type":"telepathy","data":"AAAA"}\n{"type":"message","from":"bob","text":"no ts"}\nnot json\n');
+    await peer.sendRaw('{"type":"telepathy","data":"AAAA"}\n{"type":"message","from":"bob","text":"no ts"}\nnot json\n');
     peer.send({ type: 'message', from: 'bob', text: 'hi', ts: 1, future: true });
     expect((await message).text).toBe('hi');
     expect(frames).toEqual(['message']);
@@ -251,7 +216,7 @@ describe('ChatClient requests', () => {
     const peer = await accept();
     peer.send({ type: 'error', code: 'rate_limited', message: 'slow down' });
     const pong = client.ping();
-    const ping = await peer.next();
+    const ping = await peer.nextFrame();
     peer.send({ type: 'pong', ts: 1, id: ping.id as number });
     await pong; // got here: the error without a listener did not throw
     const error = nextEvent(client, 'error');
@@ -291,7 +256,7 @@ describe('ChatClient requests', () => {
     // Once the server reads again, everything queued goes out, in order.
     const sent = pending.length - 1;
     peer.socket.resume();
-    for (let i = 0; i < sent; i++) expect((await peer.next()).type).toBe('say');
+    for (let i = 0; i < sent; i++) expect((await peer.nextFrame()).type).toBe('say');
     expect(client.queuedBytes).toBe(0);
   });
 });
@@ -303,7 +268,7 @@ describe('ChatClient closing', () => {
     const peer = await accept();
     const who = client.who();
     const closed = nextEvent(client, 'close');
-    await peer.next();
+    await peer.nextFrame();
     peer.socket.end();
     const error = await rejection(who);
     expect(error).toBeInstanceOf(ClientError);
@@ -331,7 +296,7 @@ describe('ChatClient closing', () => {
     client.on('bye', () => events.push('bye'));
     client.on('close', (error) => events.push(`close ${error}`));
     const quit = client.quit();
-    const frame = await peer.next();
+    const frame = await peer.nextFrame();
     expect(frame).toEqual({ type: 'quit', id: expect.any(Number) });
     peer.send({ type: 'bye', id: frame.id as number });
     // Step 10 is the client's: it closes first; this server waits for that.
@@ -355,7 +320,7 @@ describe('ChatClient closing', () => {
     client.on('bye', () => events.push('bye'));
     client.on('close', (error) => events.push(`close ${error}`));
     const quit = client.quit();
-    const frame = await peer.next();
+    const frame = await peer.nextFrame();
     peer.socket.end(encodeFrame({ type: 'bye', id: frame.id as number }));
     await quit;
     expect(events).toEqual(['bye', 'close null']);
@@ -367,7 +332,7 @@ describe('ChatClient closing', () => {
     const client = await connect(port);
     const peer = await accept();
     const quit = client.quit();
-    const frame = await peer.next();
+    const frame = await peer.nextFrame();
     peer.send({ type: 'error', code: 'not_logged_in', message: 'log in first', id: frame.id as number });
     await quit;
     expect(client.state).toBe('closed');
@@ -380,7 +345,7 @@ describe('ChatClient closing', () => {
     const error = await rejection(client.quit());
     expect(error).toMatchObject({ code: 'request_timeout', message: expect.stringContaining('no bye') });
     expect(client.state).toBe('closed');
-    await peer.closed;
+    await peer.closed();
   });
 
   it('a bye the server sends on its own (shutdown) closes cleanly and rejects pending requests', async () => {
@@ -388,7 +353,7 @@ describe('ChatClient closing', () => {
     const client = await connect(port);
     const peer = await accept();
     const who = client.who();
-    await peer.next();
+    await peer.nextFrame();
     const bye = nextEvent(client, 'bye');
     const closed = nextEvent(client, 'close');
     peer.send({ type: 'bye', reason: 'server_shutdown' });
@@ -407,7 +372,7 @@ describe('ChatClient closing', () => {
     client.destroy();
     expect(await closed).toBeNull();
     expect(await rejection(who)).toMatchObject({ code: 'connection_closed' });
-    await peer.closed;
+    await peer.closed();
   });
 });
 
@@ -420,12 +385,12 @@ describe('ChatClient paged user lists', () => {
     client.on('welcome', (frame) => welcomes.push(frame.users));
     let settled = false;
     const login = client.login('alice', 'wonderland').finally(() => (settled = true));
-    const { id } = await peer.next();
+    const { id } = await peer.nextFrame();
     peer.send({ type: 'welcome', user: 'alice', users: ['alice', 'bob'], more: true, id: id as number });
     peer.send({ type: 'users', users: ['carol'], more: true, id: id as number });
     // A ping answered in between proves the first pages were read, yet nothing was reported.
     const ping = client.ping();
-    const pingFrame = await peer.next();
+    const pingFrame = await peer.nextFrame();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(settled).toBe(false);
     expect(welcomes).toEqual([]);
@@ -436,7 +401,7 @@ describe('ChatClient paged user lists', () => {
     await ping;
 
     const who = client.who();
-    const whoFrame = await peer.next();
+    const whoFrame = await peer.nextFrame();
     peer.send({ type: 'users', users: ['alice'], more: true, id: whoFrame.id as number });
     peer.send({ type: 'users', users: ['bob'], id: whoFrame.id as number });
     expect(await who).toEqual(['alice', 'bob']);
@@ -447,7 +412,7 @@ describe('ChatClient paged user lists', () => {
     const client = await connect(port);
     const peer = await accept();
     const login = client.login('alice', 'wonderland');
-    const { id } = await peer.next();
+    const { id } = await peer.nextFrame();
     peer.send({ type: 'welcome', user: 'alice', users: ['alice'], more: true, id: id as number });
     peer.send({ type: 'presence', user: 'bob', status: 'online' });
     const error = await rejection(login);

@@ -1,16 +1,16 @@
-import { styleText } from 'node:util';
 import { CORE_ERROR_CODES, EXTENSION_ERROR_CODES, LOBBY, type HistoryEndFrame, type MessageFrame, type PresenceFrame } from '../protocol/index.ts';
 import { formatBytes } from './files/bytes.ts';
 import type { FailedEvent, TransferEvent } from './files/transfer-events.ts';
+import { paint as paintText, type Style } from '../terminal/index.ts';
 
 /** How a line is styled: colours only when writing to a terminal. */
 export interface LineStyle {
   color: boolean;
 }
 
-type Style = Parameters<typeof styleText>[0];
-
-const paint = (style: LineStyle, format: Style, text: string) => (style.color ? styleText(format, text) : text);
+function paint(style: LineStyle, format: Style, text: string): string {
+  return paintText(format, text, style.color);
+}
 
 // What text from the network must not print as itself: C0 controls (line breaks included), DEL
 // and C1 controls, which move the cursor, clear the screen, recolour the terminal or start a new

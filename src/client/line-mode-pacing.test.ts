@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../test/helpers/chat-server.ts';
+import { startTestServer, type TestServer } from '../../test-support/chat-server.ts';
 import { runLineMode } from './line-mode.ts';
 
 // Piped input against the reference server with its default limits (20 frames per second,

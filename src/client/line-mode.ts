@@ -9,7 +9,7 @@ import { parseCommand } from './commands.ts';
 import { attachFileTransfers } from './files/index.ts';
 import { formatError, formatInfo, formatMessage, formatPresence, formatTransfer, historyEndText, type LineStyle } from './line-format.ts';
 import { ChatSession } from './session.ts';
-import { TokenBucket } from '../server/token-bucket.ts';
+import { TokenBucket } from '../rate-limit/index.ts';
 
 /** Options of {@link runLineMode}. */
 export interface LineModeOptions {

@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
-import { startInspector, type Inspector } from '../inspector/index.ts';
-import type { SessionModel } from '../inspector/session-model.ts';
+import { startInspector, type Inspector, type SessionModel } from '../inspector/index.ts';
 import { ChatServer } from '../server/index.ts';
 import { DEMO_ACCOUNTS, runScenario, untilAborted } from './scenario.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionFramer, detectFraming, type FramedItem } from './framing.ts';
-import { tlsHandshakeMessage, tlsRecord } from './test-support/event-script.ts';
+import { tlsHandshakeMessage, tlsRecord } from '../../test-support/event-script.ts';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 

@@ -3,7 +3,9 @@
  * lifelines, labelled with its step of the 10-step flow. Thin socket shell (proxy.ts), run in its
  * own thread as the event source (proxy-thread.ts); a consumer (pipeline.ts) that feeds the I/O-free
  * core (session-model.ts) and hands on to the outputs, all sinks (sinks.ts: views/, trace.ts);
- * exports (export/).
+ * exports (export/). What views and exports both draw with (the diagram's layout and text, the
+ * checklist) is render/. Other modules import the inspector only through this file; the
+ * terminal UI is loaded on demand (loadTuiView), so a tool that never draws it never loads blessed.
  */
 export { FRAMING_MODES, now, type Endpoint, type FaultOptions, type FramingMode, type WireEvent, type WireEventKind } from './events.ts';
 export { startProxy, type InspectorProxy, type ProxyOptions } from './proxy.ts';
@@ -17,4 +19,9 @@ export { TraceWriter, TraceError, parseTrace, readTrace, serializeEvent, TRACE_V
 export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
 export { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, modelFromEvents, writeSessionExports, type ExportFormat } from './export/index.ts';
 export { PlainView, type PlainViewOptions } from './views/plain.ts';
+export { diagramTextLines, type DiagramTextOptions } from './render/diagram-text.ts';
+export { checklistLines, countersLine } from './render/styles.ts';
+export { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from './views/row-filter.ts';
+export { summarizeFrame } from './summary.ts';
 export type { TuiView, TuiOptions } from './views/tui.ts';
+export { loadTuiView } from './views/load-tui.ts';

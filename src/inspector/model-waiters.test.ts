@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelWaiters } from './model-waiters.ts';
 import { SessionModel } from './session-model.ts';
-import { EventScript } from './test-support/event-script.ts';
+import { EventScript } from '../../test-support/event-script.ts';
 
 /** Applies `script`'s events to `model` and tells the waiters after each, as the pipeline does. */
 function play(model: SessionModel, waiters: ModelWaiters, script: EventScript): void {

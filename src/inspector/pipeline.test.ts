@@ -3,7 +3,7 @@ import type { WireEvent } from './events.ts';
 import { EventPipeline } from './pipeline.ts';
 import { SessionModel } from './session-model.ts';
 import type { EventSink } from './sinks.ts';
-import { EventScript } from './test-support/event-script.ts';
+import { EventScript } from '../../test-support/event-script.ts';
 
 /** A source's credit account, as the pipeline reports it. */
 class Credits {

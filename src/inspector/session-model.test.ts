@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel, SERVER_LIFELINE, type Row } from './session-model.ts';
-import { EventScript, tenStepSession, tlsHandshakeMessage, tlsRecord, tlsSession } from './test-support/event-script.ts';
+import { EventScript, tenStepSession, tlsHandshakeMessage, tlsRecord, tlsSession } from '../../test-support/event-script.ts';
 import { TLS_NOTE } from './tls-records.ts';
 
 function run(script: EventScript, options: ConstructorParameters<typeof SessionModel>[0] = {}): SessionModel {

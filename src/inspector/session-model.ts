@@ -41,7 +41,8 @@ export type RowKind =
   | 'read' // one TCP read (only with showReads)
   | 'listen' // the server is listening (step 1)
   | 'rename' // a lifeline got its user name
-  | 'tls'; // a connection carries TLS records: its frames are encrypted (a note, once per connection)
+  | 'tls' // a connection carries TLS records: its frames are encrypted (a note, once per connection)
+  | 'note'; // a remark on one lifeline from whoever built the rows (the verifier: a line typed into or printed by the client)
 
 /** Row kinds drawn as an arrow from `from` to `to`. */
 export const ARROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read']);

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { within } from '../../test/helpers/promises.ts';
+import { within } from '../../test-support/promises.ts';
 import type { FaultOptions, WireEvent } from './events.ts';
 import { modelFromEvents } from './export/index.ts';
 import { exportMermaid } from './export/mermaid.ts';
 import { startInspector } from './inspector.ts';
 import type { Row } from './session-model.ts';
-import { tlsHandshakeMessage as handshake, tlsRecord as record } from './test-support/event-script.ts';
+import { tlsHandshakeMessage as handshake, tlsRecord as record } from '../../test-support/event-script.ts';
 import { describeTlsSegment, TLS_NOTE, tlsLabel, TlsRecordTracker, tlsSummary, type TlsSegment } from './tls-records.ts';
 
 const clientHello = record(0x16, handshake(1, 340), 0x01); // 349 B, like Node's

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from './session-model.ts';
-import { tenStepSession } from './test-support/event-script.ts';
+import { tenStepSession } from '../../test-support/event-script.ts';
 import { parseTrace, readTrace, serializeEvent, TraceError, TraceWriter } from './trace.ts';
 
 describe('trace files', () => {

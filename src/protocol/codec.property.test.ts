@@ -14,7 +14,7 @@ import {
   oversizedLine,
   serverFrames,
   type InvalidLine,
-} from '../../test/helpers/frame-arbitraries.ts';
+} from '../../test-support/frame-arbitraries.ts';
 import { CORE_ERROR_CODES, FrameDecoder, MAX_FRAME_BYTES, encodeFrame, validateClientFrame, validateServerFrame, type DecodeResult, type Frame, type RawFrame } from './index.ts';
 
 /** Few runs per property: together they stay well under a second or two. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { prng } from '../../test/helpers/prng.ts';
-import { chunkings } from '../../test/helpers/chunkings.ts';
+import { prng } from '../../test-support/prng.ts';
+import { chunkings } from '../../test-support/chunkings.ts';
 import { FrameDecoder, MAX_FRAME_BYTES, encodeFrame, parseFrameLine, type DecodeResult } from './index.ts';
 
 // ---------------------------------------------------------------- helpers

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkings } from '../../test/helpers/chunkings.ts';
+import { chunkings } from '../../test-support/chunkings.ts';
 import { LineSplitter, MAX_FRAME_BYTES, type LineItem } from './index.ts';
 
 // ---------------------------------------------------------------- helpers

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { anyClientFrame, invalidRequest } from '../../test/helpers/frame-arbitraries.ts';
+import { anyClientFrame, invalidRequest } from '../../test-support/frame-arbitraries.ts';
 import { CORE_ERROR_CODES, FrameDecoder, encodeFrame, isRequestId, validateClientFrame, validateServerFrame } from './index.ts';
 
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;

@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../protocol/index.ts';
-import { startTestServer, type TestServer } from '../../test/helpers/chat-server.ts';
-import { until } from '../../test/helpers/client-events.ts';
-import { withTimeout, type FrameSocket } from '../../test/helpers/frame-socket.ts';
+import { startTestServer, type TestServer } from '../../test-support/chat-server.ts';
+import { until } from '../../test-support/client-events.ts';
+import type { FrameSocket } from '../../test-support/frame-socket.ts';
+import { within } from '../../test-support/promises.ts';
 import type { ServerErrorEvent } from './events.ts';
 
 let chat: TestServer | undefined;
@@ -140,7 +141,7 @@ describe('server-level output backpressure', () => {
 
     // dave, once he reads again, finds the output_overflow error last, then the close.
     dave.socket.resume();
-    await withTimeout(dave.closed(5000), 6000, () => 'dave was not closed');
+    await within(dave.closed(5000), 6000, () => 'dave was not closed');
     expect(dave.received.at(-1)).toMatchObject({ type: 'error', code: 'output_overflow' });
     erin.destroy(); // she never reads: without this, stop() would wait out the grace period
     await until(() => chat!.server.output.queuedBytes === 0 && !chat!.server.output.paused, 'the server to settle', 5000);

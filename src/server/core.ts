@@ -29,7 +29,7 @@ import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../rate-limit/index.ts';
 import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */

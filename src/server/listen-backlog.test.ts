@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_SCRYPT } from '../../test/helpers/chat-server.ts';
+import { TEST_SCRYPT } from '../../test-support/chat-server.ts';
 import { ChatServer } from './chat-server.ts';
 import { FALLBACK_LISTEN_BACKLOG, defaultListenBacklog } from './listen-backlog.ts';
 

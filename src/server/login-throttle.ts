@@ -1,5 +1,5 @@
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../rate-limit/index.ts';
 import type { ServerLimits } from './limits.ts';
 
 /** Past this many remembered addresses, buckets that have refilled are forgotten. */

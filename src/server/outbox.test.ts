@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlushScheduler, Outbox } from './outbox.ts';
 import { OutputBudget } from './output-budget.ts';
-import { until } from '../../test/helpers/client-events.ts';
+import { until } from '../../test-support/client-events.ts';
 
 /** A real TCP connection on 127.0.0.1: `local` is the server side we write to, `remote` reads. */
 async function socketPair(): Promise<{ local: Socket; remote: Socket; server: Server }> {

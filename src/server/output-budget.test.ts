@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../test/helpers/manual-clock.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
 import { OutputBudget, type BudgetedOutbox, type InputConsumer } from './output-budget.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,4 +1,4 @@
-import stringWidth from 'string-width';
+import { cellWidth } from '../terminal/index.ts';
 
 /**
  * Exact, readable renderings of wire bytes for failure reports: valid UTF-8 is shown as text,
@@ -106,7 +106,7 @@ function columnOf(bytes: Buffer, offset: number): number {
   let column = 0;
   for (const piece of pieces(bytes)) {
     if (piece.byte + piece.length > offset) return column;
-    column += stringWidth(piece.text);
+    column += cellWidth(piece.text);
   }
   return column;
 }

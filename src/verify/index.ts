@@ -9,10 +9,11 @@ export { verifyClient } from './client/verify-client.ts';
 export { CLIENT_CHECKS } from './client/checks.ts';
 export { renderText, formatHeader, formatCheck, formatFailure, formatLeftBehind, formatSummary, stepsLabel } from './report/text.ts';
 export { renderJson } from './report/json.ts';
-export { renderDiagram, frameSummary } from './report/diagram.ts';
+export { renderDiagram, transcriptDiagram, type DiagramOptions, type TranscriptDiagram } from './report/diagram.ts';
 export { byteDiff, showBytes, type ByteDiff } from './bytes.ts';
 export { HINTS, type FailureReport } from './failure.ts';
-export { killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';
+export { EXTENSION_STEPS, LAST_STEP, featureOf, stepName, type ExtensionStep, type ExtensionStepNumber, type VerifyStep } from './steps.ts';
+export { freePort, killAllSupervised, OUTPUT_LIMITS, type OutputCut } from './supervisor.ts';
 export { FLOOD_LIMIT, INBOX_LIMITS } from './probe.ts';
 export {
   DEFAULT_TIMEOUTS,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { CheckFailure } from './failure.ts';
 import { FLOOD_LIMIT, INBOX_LIMITS, Probe } from './probe.ts';
 import { TRANSCRIPT_LIMITS, Transcript } from './transcript.ts';
-import { rejection } from '../../test/helpers/promises.ts';
+import { rejection } from '../../test-support/promises.ts';
 
 const HELLO = '{"type":"hello","protocol":"chatlab/1"}\n';
 const GHOST = '{"type":"presence","user":"ghost","status":"online"}\n';

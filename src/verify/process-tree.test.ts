@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, test } from 'vitest';
-import { until } from '../../test/helpers/client-events.ts';
+import { until } from '../../test-support/client-events.ts';
 import { PROC_AVAILABLE, ProcessTree, readStat } from './process-tree.ts';
 
 /**

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { HELLO_TIMEOUT_MS, type ClientTlsOptions } from '../../client/index.ts';
+import { HELLO_TIMEOUT_MS, LineModeError, runLineMode, type ClientTlsOptions } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { LineModeError, runLineMode } from '../../client/line-mode.ts';
 import { TuiError, runTui } from '../../client/tui/index.ts';
-import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
+import { canRunFullScreen, colorEnabled } from '../../terminal/index.ts';
+import { CliError } from '../errors.ts';
+import { parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../options.ts';
 
 interface ClientCommandOptions {
   user?: string;
@@ -62,7 +63,7 @@ Examples:
       const host = options.host ?? nonEmpty(env.HOST) ?? '127.0.0.1';
       const port = options.port ?? portFromEnv(env.PORT, DEFAULT_PORT);
       const stdout = process.stdout;
-      const terminal = stdout.isTTY === true && process.stdin.isTTY === true;
+      const terminal = canRunFullScreen(process.stdin, stdout);
       const common = {
         host,
         port,
@@ -84,7 +85,7 @@ Examples:
           ...common,
           input: process.stdin,
           output: stdout,
-          color: stdout.isTTY === true && !env.NO_COLOR,
+          color: colorEnabled(stdout, env),
           interactive: terminal,
           reconnect: options.reconnect,
         });

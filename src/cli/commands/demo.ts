@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.ts';
-import { checklistLines } from '../../inspector/views/styles.ts';
+import { runDemo } from '../../demo/index.ts';
+import { checklistLines } from '../../inspector/index.ts';
+import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError } from '../errors.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 
@@ -26,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
 
 async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
-  const tui = tty && Boolean(process.stdin.isTTY) && !options.plain;
+  const tui = canRunFullScreen(process.stdin, process.stdout, options.plain);
   const paceMs = options.fast || !tty ? 0 : WATCH_PACE_MS;
   // Ctrl-C in the plain view, a closed terminal or a kill stop the demo as q does in the UI.
   const stopRequest = waitForStopRequest();

@@ -3,11 +3,35 @@ import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { HELLO_TIMEOUT_MS } from '../../client/index.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
-import { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, FRAMING_MODES, exportModel, modelFromEvents, readTrace, replayEvents, SessionModel, startInspector, TraceError, withFraming, type Endpoint, type ExportFormat, type FaultOptions, type FramingMode, type Inspector } from '../../inspector/index.ts';
-import { PlainView } from '../../inspector/views/plain.ts';
-import { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from '../../inspector/views/row-filter.ts';
-import { checklistLines, countersLine } from '../../inspector/views/styles.ts';
-import { CliError, describeError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import {
+  checklistLines,
+  countersLine,
+  DEFAULT_EXPORT_DIR,
+  describeTypeFilter,
+  EXPORT_FORMATS,
+  exportModel,
+  FRAMING_MODES,
+  loadTuiView,
+  modelFromEvents,
+  parseTypeFilter,
+  PlainView,
+  readTrace,
+  replayEvents,
+  SessionModel,
+  startInspector,
+  TraceError,
+  TypeFilterError,
+  withFraming,
+  type Endpoint,
+  type ExportFormat,
+  type FaultOptions,
+  type FramingMode,
+  type Inspector,
+  type TypeFilter,
+} from '../../inspector/index.ts';
+import { canRunFullScreen } from '../../terminal/index.ts';
+import { CliError, describeError } from '../errors.ts';
+import { millisecondsUpTo, parseHostPort, parseListen, parsePositiveInt } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
 
@@ -46,11 +70,6 @@ interface ExportOptions {
   showReads?: boolean;
 }
 
-/** `--listen` takes a port, or host:port. */
-function parseListen(value: string): { host?: string; port: number } {
-  return value.includes(':') ? parseHostPort(value) : { port: parsePort(value) };
-}
-
 function parseSpeed(value: string): number {
   const speed = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(speed)) throw new InvalidArgumentError(`"${value}" is not a speed (1 = as recorded, 2 = twice as fast, 0 = all at once).`);
@@ -70,12 +89,6 @@ function parseType(value: string): TypeFilter {
 const SHOW_KEEPALIVE_HELP = 'draw keep-alive ping/pong rows (hidden and counted by default; the a key toggles them)';
 const TYPE_HELP = 'show only these types (say,message), or hide some (-ping,-pong or !ping)';
 
-function parseMs(value: string): number {
-  const ms = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms)) throw new InvalidArgumentError(`"${value}" is not a whole number of milliseconds.`);
-  return ms;
-}
-
 /** Registers `chatlab inspect` and its `replay` and `export` subcommands. */
 export function registerInspectCommand(program: Command): void {
   const inspect = program
@@ -90,7 +103,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--show-keepalive', SHOW_KEEPALIVE_HELP)
     .option('--type <types>', TYPE_HELP, parseType)
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
-    .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', parseMs)
+    .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', millisecondsUpTo())
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .action((options: InspectOptions) => runInspect(options));
@@ -122,7 +135,7 @@ export function registerInspectCommand(program: Command): void {
 }
 
 function useTui(plain: boolean | undefined): boolean {
-  return !plain && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+  return canRunFullScreen(process.stdin, process.stdout, plain);
 }
 
 /**
@@ -220,7 +233,7 @@ async function runReplay(path: string, options: ReplayOptions): Promise<void> {
     await view.flushed();
     return;
   }
-  const { createTuiView } = await import('../../inspector/views/tui.ts');
+  const createTuiView = await loadTuiView();
   const tui = createTuiView(model, { title: `chatlab inspect replay ${path}`, clock: 'model', showKeepAlive: options.showKeepalive === true, typeFilter: options.type, exportDir: options.exportDir });
   const abort = new AbortController();
   const signal = waitForSignal('inspect replay');

@@ -3,12 +3,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLesson, type Lesson } from '../../lessons/catalogue.ts';
+import { findLesson, type Lesson } from '../../lessons/runtime/index.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
@@ -62,10 +62,7 @@ describe.concurrent('chatlab lesson', () => {
   });
 
   it('run plays a cluster lesson on two nodes sharing a Redis of its own, and diff compares it with the lesson it builds on', async () => {
-    const [{ code, stdout, stderr }, diff] = await Promise.all([
-      chatlab(['lesson', 'run', '14', '--port', '0', '--inspect-port', '0', '--once', '--pace', '0']),
-      chatlab(['lesson', 'diff', '14']),
-    ]);
+    const [{ code, stdout, stderr }, diff] = await Promise.all([chatlab(['lesson', 'run', '14', '--port', '0', '--inspect-port', '0', '--once', '--pace', '0']), chatlab(['lesson', 'diff', '14'])]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^node B listening on 127\.0\.0\.1:\d+, behind an inspector on 127\.0\.0\.1:\d+ \(not drawn here\)$/m);
     expect(stdout).toMatch(/^both nodes share Redis at redis:\/\/127\.0\.0\.1:\d+$/m);
@@ -110,6 +107,35 @@ describe.concurrent('chatlab lesson', () => {
     expect(code, stderr).toBe(0);
     expect(readme).toContain('server<br/>127.0.0.1:7070');
     expect(stdout).toContain('server is listening on 127.0.0.1:7070 (it accepted a connection)');
+  });
+
+  it('run stops its server when the terminal closes (SIGHUP), as on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [CHATLAB, 'lesson', 'run', '1', '--port', '0', '--inspect-port', '0', '--no-users'], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let stdout = '';
+    const serverPort = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner within 20 s: ${stdout}`)), 20_000);
+      child.stdout.setEncoding('utf8').on('data', (text: string) => {
+        stdout += text;
+        const port = /listening on 127\.0\.0\.1:(\d+), inspector/.exec(stdout)?.[1];
+        if (port && /Your turn:/.test(stdout)) {
+          clearTimeout(timer);
+          resolve(Number(port));
+        }
+      });
+    });
+    child.kill('SIGHUP');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    // The lesson's server went with it: nothing listens on its port any more.
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(serverPort, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
   });
 
   it('says in one line what is wrong with the arguments', async () => {

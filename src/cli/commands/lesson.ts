@@ -1,12 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
-import { findLesson, lessonNumberLabel, listLessons, type Lesson } from '../../lessons/catalogue.ts';
-import { cachedStatus, checkLesson, lessonVerifyFlags, readCheckCache, saveCheckResult, type LessonCheckResult } from '../../lessons/check.ts';
-import { colourDiff, fixDiff, lessonChanges } from '../../lessons/diff.ts';
-import { renderReadme } from '../../lessons/render.ts';
-import { joinCommand, LessonPortBusyError, runLesson } from '../../lessons/run.ts';
-import { paint } from '../../lessons/style.ts';
-import { CliError, describeError, parsePort, parsePositiveInt } from '../errors.ts';
+import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonRunError, lessonVerifyFlags, listLessons, readCheckCache, renderReadme, saveCheckResult, startLessonSession } from '../../lessons/runtime/index.ts';
+import { CliError, describeError } from '../errors.ts';
+import { millisecondsUpTo, parsePort, parsePositiveInt } from '../options.ts';
+import { colorEnabled, paint } from '../../terminal/index.ts';
+import { waitForStopRequest } from '../stop-request.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 
 /** Accepts a lesson's number (`4`, `04`) or folder name (`04-login`). */
@@ -19,14 +17,8 @@ function parseLesson(value: string): Lesson {
   return lesson;
 }
 
-function parseMilliseconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 60_000) throw new InvalidArgumentError(`"${value}" is not a number of milliseconds (0 to 60000).`);
-  return n;
-}
-
 function useColor(): boolean {
-  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return colorEnabled(process.stdout);
 }
 
 function write(text: string): void {
@@ -66,6 +58,13 @@ function summarise(lesson: Lesson, result: LessonCheckResult, color: boolean): s
   if (result.client && lesson.client) lines.push(`  ${partLine(lesson.client, result.client)}`);
   if (result.broken && lesson.broken) lines.push(`  ${partLine(lesson.broken.file, result.broken.report, lesson.broken.failsAt)}`);
   return lines.join('\n');
+}
+
+/** What `lesson run` prints when it cannot go on: one line. */
+function lessonRunFailed(error: unknown): never {
+  if (error instanceof LessonRunError) throw new CliError(error.message);
+  const message = describeError(error);
+  throw new CliError(message.split('\n')[0] ?? message);
 }
 
 /** "checking lessons: 3/13" on stderr, rewritten in place; only on a terminal. */
@@ -148,65 +147,36 @@ export function registerLessonCommand(program: Command): void {
     .option('--broken', "run the lesson's deliberately broken server instead (lessons 4, 7 and 14)")
     .option('--fragment <n>', 'inspector fault: cut what goes through into pieces of at most n bytes', parsePositiveInt)
     .option('--no-users', 'do not play the scripted users: connect your own')
-    .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', parseMilliseconds, 700)
+    .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', millisecondsUpTo(60_000), 700)
     .option('--once', 'stop when the scripted users are done, instead of waiting for Ctrl-C')
     .action(async (chosen: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean }) => {
-      if (flags.broken && !chosen.broken) {
-        const numbers = listLessons().filter((l) => l.broken).map((l) => String(l.number));
-        const withBroken = numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers.join('');
-        throw new CliError(`lesson ${chosen.number} has no broken version (lessons ${withBroken} do).`);
-      }
-      if (flags.port !== 0 && flags.port === flags.inspectPort) throw new CliError('--port and --inspect-port must differ: the inspector sits in front of the server.');
-      const color = useColor();
-      let running;
-      try {
-        running = await runLesson(chosen, {
-          port: flags.port,
-          inspectPort: flags.inspectPort,
-          broken: flags.broken === true,
-          users: flags.users,
-          paceMs: flags.pace,
-          output: process.stdout,
-          color,
-          ...(flags.fragment ? { fragment: flags.fragment } : {}),
-        });
-      } catch (error) {
-        if (error instanceof LessonPortBusyError) {
-          throw new CliError(`${error.address} is already in use: is another lesson running? Pick another ${error.flag} (0 = any free port).`);
-        }
-        const message = describeError(error);
-        throw new CliError(message.split('\n')[0] ?? message);
-      }
-      const { server, inspector } = running;
-      const file = flags.broken ? chosen.broken?.file : chosen.server;
-      const banner = `lesson ${lessonNumberLabel(chosen)} · ${chosen.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port}`;
-      inspector.plain?.print(paint('bold', `${banner} (Ctrl-C to stop)`, color));
-      for (const note of running.notes) inspector.plain?.print(paint('bold', note, color));
-      const stop = async (code: number): Promise<never> => {
-        await running.stop();
-        process.exit(code);
-      };
-      process.once('SIGINT', () => void stop(0));
-      process.once('SIGTERM', () => void stop(0));
-      try {
-        await running.play();
-      } catch (error) {
-        const why = (describeError(error).split('\n')[0] ?? 'the scripted users failed').replace(/\. It showed:$/, '');
-        if (!flags.broken) {
-          await running.stop();
-          throw new CliError(why);
-        }
-        // The script expects what the working server does: with the broken one, that is the point.
-        inspector.plain?.print(paint('yellow', `As expected, the broken server (${chosen.broken?.bug}) let the script down: ${why.replace(/^lesson [^:]+: /, '')}`, color));
-      }
-      if (flags.once) {
-        await running.stop();
+      const session = await startLessonSession(chosen, {
+        port: flags.port,
+        inspectPort: flags.inspectPort,
+        broken: flags.broken === true,
+        users: flags.users,
+        paceMs: flags.pace,
+        once: flags.once === true,
+        output: process.stdout,
+        color: useColor(),
+        ...(flags.fragment ? { fragment: flags.fragment } : {}),
+      }).catch(lessonRunFailed);
+      // The stop request every long-running command waits for: Ctrl-C, SIGTERM, SIGHUP or npm gone.
+      const stopRequest = waitForStopRequest();
+      void stopRequest.reason.then(async () => {
+        await session.stop();
+        process.exit(0);
+      });
+      stopRequest.onRepeat(() => process.exit(130));
+      const outcome = await session.play().catch((error: unknown) => {
+        stopRequest.dispose();
+        return lessonRunFailed(error);
+      });
+      if (outcome === 'stopped') {
+        stopRequest.dispose();
         return;
       }
-      inspector.plain?.print(
-        paint('bold', `${flags.users ? 'The scripted users are done. ' : ''}Your turn: ${joinCommand(chosen, inspector.address.port)} (Ctrl-C here to stop)`, color),
-      );
-      await new Promise(() => {}); // until Ctrl-C
+      await new Promise(() => {}); // until the stop request
     });
 
   lesson

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { ChatServer, DEFAULT_SERVER_LIMITS, MEMORY_DATABASE, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
-import { CliError, parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 

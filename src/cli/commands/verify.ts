@@ -1,20 +1,23 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, parseHostPort, parsePort, parsePositiveInt } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { parseHostPort, parsePort, parsePositiveInt, secondsUpTo } from '../options.ts';
 import { stopVerifierOnSignal } from '../verifier-signals.ts';
 import {
+  EXTENSION_STEPS,
   formatCheck,
   formatFailure,
   formatLeftBehind,
   formatHeader,
   formatSummary,
+  LAST_STEP,
   renderJson,
   verifyClient,
   verifyServer,
   type Account,
   type VerifyReport,
 } from '../../verify/index.ts';
-import { EXTENSION_STEPS, LAST_STEP } from '../../verify/steps.ts';
+import { colorEnabled } from '../../terminal/index.ts';
 
 interface VerifyFlags {
   through?: number;
@@ -41,12 +44,6 @@ function parseGroups(value: string): string[] {
   const unknown = names.filter((name) => !known.includes(name));
   if (!names.length || unknown.length) throw new InvalidArgumentError(`"${value}" is not a list of extension groups: choose from ${known.join(', ')} (comma-separated).`);
   return names;
-}
-
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0 || n > 600) throw new InvalidArgumentError(`"${value}" is not a number of seconds (more than 0, at most 600).`);
-  return n;
 }
 
 function collectUser(value: string, previous: Account[] = []): Account[] {
@@ -95,8 +92,8 @@ export function registerVerifyCommand(program: Command): void {
     .option('--accounts <file>', 'a JSON file {"user": "password", …} of accounts to log in with')
     .option('--client', 'verify a client: the verifier plays the server')
     .option('--json', 'print the report as JSON (for machines)')
-    .option('--timeout <seconds>', 'how long to wait for each answer', parseSeconds, 5)
-    .option('--start-timeout <seconds>', 'how long the command may take to listen (or, with --client, to connect)', parseSeconds, 10)
+    .option('--timeout <seconds>', 'how long to wait for each answer', secondsUpTo(600), 5)
+    .option('--start-timeout <seconds>', 'how long the command may take to listen (or, with --client, to connect)', secondsUpTo(600), 10)
     .addHelpText('after', EXAMPLES)
     .action(async (command: string[], flags: VerifyFlags) => {
       const users = [...(flags.user ?? []), ...(flags.accounts ? readAccounts(flags.accounts) : [])];
@@ -110,7 +107,7 @@ export function registerVerifyCommand(program: Command): void {
         if (!command.length && !flags.target) throw new CliError('give the command that starts your server after --, or --target host:port: chatlab verify -- python3 server.py');
         if (flags.target && flags.port !== undefined) throw new CliError('--port is the port given to a server the verifier starts; with --target the port is in host:port.');
       }
-      const color = !flags.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+      const color = !flags.json && colorEnabled(process.stdout);
       const print = (line: string): void => {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };

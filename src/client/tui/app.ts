@@ -10,7 +10,7 @@ import { formatError } from '../line-format.ts';
 import { expandShortcodes } from './emoji.ts';
 import { InputLine } from './input-line.ts';
 import { safe, tuiError, tuiHistoryEnd, tuiInfo, tuiMessage, tuiPresence, tuiTransfer } from './tui-format.ts';
-import { patchBlessedWidths } from './wide-chars.ts';
+import { patchBlessedWidths } from '../../terminal/index.ts';
 
 /** Options of {@link runTui}. */
 export interface TuiOptions {

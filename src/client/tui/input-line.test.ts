@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cellWidth } from '../../terminal/index.ts';
 import { InputLine } from './input-line.ts';
 import { expandShortcodes } from './emoji.ts';
 
@@ -71,5 +72,16 @@ describe('InputLine', () => {
     expect(view.before).toBe('界abcdef');
     long.home();
     expect(long.view(10)).toEqual({ before: '', atCursor: '0', after: '123456789' });
+  });
+
+  it('measures what it shows as the patched blessed draws it, so the line never runs past its width', () => {
+    // 👍🏽 is drawn as two cells of two columns (an emoji, then its skin tone), a ZWJ family as one of two.
+    const thumbs = typed('a👍🏽👍🏽👍🏽');
+    expect(thumbs.view(8)).toEqual({ before: '👍🏽', atCursor: ' ', after: '' });
+    const family = typed('ab👨\u200d👩\u200d👧');
+    expect(family.view(5)).toEqual({ before: 'ab👨\u200d👩\u200d👧', atCursor: ' ', after: '' });
+    const drawn = (view: { before: string; atCursor: string; after: string }) => cellWidth(view.before + view.atCursor + view.after);
+    expect(drawn(thumbs.view(8))).toBe(5);
+    expect(drawn(family.view(5))).toBe(5);
   });
 });

@@ -1,10 +1,10 @@
-import stringWidth from 'string-width';
+import { graphemes as eachGrapheme, graphemeWidth } from '../../terminal/index.ts';
 import { trailingShortcode } from './emoji.ts';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 function graphemes(text: string): string[] {
-  return Array.from(segmenter.segment(text), (s) => s.segment);
+  return Array.from(eachGrapheme(text));
 }
 
 /** What the input line shows in `width` columns: the text around the cursor. */
@@ -146,14 +146,14 @@ export class InputLine {
     while (offset < this.cursor && index < all.length) offset += (all[index++] as string).length;
     const cursorIndex = index;
     const atCursor = all[cursorIndex] ?? ' ';
-    const room = Math.max(0, available - stringWidth(atCursor));
+    const room = Math.max(0, available - graphemeWidth(atCursor));
     // The text after the cursor gets at most half the room; the text before it takes the rest.
     const leftBudget = room - Math.min(widthOf(all, cursorIndex + 1, all.length), Math.floor(room / 2));
     let start = cursorIndex;
     let used = 0;
-    while (start > 0 && used + stringWidth(all[start - 1] as string) <= leftBudget) used += stringWidth(all[--start] as string);
+    while (start > 0 && used + graphemeWidth(all[start - 1] as string) <= leftBudget) used += graphemeWidth(all[--start] as string);
     let end = cursorIndex + 1;
-    while (end < all.length && used + stringWidth(all[end] as string) <= room) used += stringWidth(all[end++] as string);
+    while (end < all.length && used + graphemeWidth(all[end] as string) <= room) used += graphemeWidth(all[end++] as string);
     return { before: all.slice(start, cursorIndex).join(''), atCursor, after: all.slice(cursorIndex + 1, end).join('') };
   }
 
@@ -181,6 +181,6 @@ export class InputLine {
 
 function widthOf(all: string[], from: number, to: number): number {
   let width = 0;
-  for (let i = from; i < to; i++) width += stringWidth(all[i] as string);
+  for (let i = from; i < to; i++) width += graphemeWidth(all[i] as string);
   return width;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
-import { EventScript, tenStepSession, tlsRecord, tlsSession } from '../test-support/event-script.ts';
+import { EventScript, tenStepSession, tlsRecord, tlsSession } from '../../../test-support/event-script.ts';
 import { escapeMermaid, exportMermaid } from './mermaid.ts';
 import { escapeXml, exportSvg } from './svg.ts';
 import { exportText } from './text.ts';

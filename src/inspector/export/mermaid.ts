@@ -1,5 +1,5 @@
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
-import { displayText, truncateCells } from '../text/display.ts';
+import { displayText, truncateCells } from '../../terminal/index.ts';
 
 /** Options of {@link exportMermaid}. */
 export interface MermaidExportOptions {

@@ -1,7 +1,7 @@
 import { STEPS } from '../../protocol/index.ts';
 import { ARROW_KINDS, SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
-import { cellWidth, displayText, truncateCells } from '../text/display.ts';
-import { arrowStyle, relativeTime } from '../views/diagram-layout.ts';
+import { cellWidth, displayText, truncateCells } from '../../terminal/index.ts';
+import { arrowStyle, relativeTime } from '../render/diagram-layout.ts';
 import { sessionTitle } from './text.ts';
 
 /** Options of {@link exportSvg}. */

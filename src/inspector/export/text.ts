@@ -1,6 +1,6 @@
 import type { SessionModel } from '../session-model.ts';
-import { columnWidthFor, renderHeader, renderRow, type ColumnLayout } from '../views/diagram-layout.ts';
-import { checklistLines, countersLine, toAnsi } from '../views/styles.ts';
+import { diagramTextLines } from '../render/diagram-text.ts';
+import { checklistLines, countersLine } from '../render/styles.ts';
 
 /** Options of {@link exportText}. */
 export interface TextExportOptions {
@@ -23,12 +23,7 @@ export function sessionTitle(model: SessionModel): string {
  * per row, then the 10-step checklist and the counters. The same drawing as the plain view.
  */
 export function exportText(model: SessionModel, options: TextExportOptions = {}): string {
-  const lifelines = model.lifelines;
-  const layout: ColumnLayout = { ids: lifelines.map((l) => l.id), columnWidth: columnWidthFor(lifelines.map((l) => l.name)) };
-  const lookup = (id: number) => model.lifeline(id);
-  const color = options.color ?? false;
-  const lines = [sessionTitle(model), '', toAnsi(renderHeader(layout, lookup), color)];
-  for (const row of model.rows) lines.push(toAnsi(renderRow(row, layout, lookup, { startT: model.startT, summaryWidth: options.summaryWidth ?? 120 }), color));
-  lines.push('', ...checklistLines(model), countersLine(model));
+  const diagram = diagramTextLines(model.rows, model.lifelines, { color: options.color ?? false, startT: model.startT, summaryWidth: options.summaryWidth ?? 120 });
+  const lines = [sessionTitle(model), '', ...diagram, '', ...checklistLines(model), countersLine(model)];
   return lines.join('\n') + '\n';
 }

@@ -1,34 +1,6 @@
-import { createRequire } from 'node:module';
 import blessed from 'blessed';
-import { codePointWidth, toCells } from '../text/display.ts';
-import type { SpanStyle, StyledLine } from './diagram-layout.ts';
-
-const require = createRequire(import.meta.url);
-
-interface BlessedUnicode {
-  charWidth(str: string | number, i?: number): number;
-  codePointAt(str: string, i: number): number;
-}
-
-let patched = false;
-
-/**
- * blessed's width table predates emoji (it draws 👋 as one cell while terminals draw two), which
- * shifts everything right of an emoji. The panes below place wide characters themselves; this
- * makes blessed's screen writer agree about which characters are wide, using the same
- * string-width based {@link codePointWidth} as our layout. Idempotent.
- */
-export function patchBlessedWidths(): void {
-  if (patched) return;
-  patched = true;
-  const unicode = require('blessed/lib/unicode.js') as BlessedUnicode;
-  const original = unicode.charWidth.bind(unicode);
-  unicode.charWidth = (str: string | number, i?: number): number => {
-    const point = typeof str === 'number' ? str : unicode.codePointAt(str, i ?? 0);
-    if (point === 0x09 || point === undefined || Number.isNaN(point)) return original(str, i);
-    return codePointWidth(point);
-  };
-}
+import { patchBlessedWidths, toCells } from '../../terminal/index.ts';
+import type { SpanStyle, StyledLine } from '../render/diagram-layout.ts';
 
 type CellLine = Array<[number, string]> & { dirty?: boolean };
 

@@ -2,8 +2,8 @@ import { STEPS } from '../../protocol/index.ts';
 import type { Row, SessionModel } from '../session-model.ts';
 import { codePointLabel, decodeUtf8Units, hexBytes, hexDump } from '../text/bytes.ts';
 import { describeTlsSegment, tlsTypeName } from '../tls-records.ts';
-import { displayText, padCells } from '../text/display.ts';
-import { relativeTime, type StyledLine } from './diagram-layout.ts';
+import { displayText, padCells } from '../../terminal/index.ts';
+import { relativeTime, type StyledLine } from '../render/diagram-layout.ts';
 
 const EVENT_EXPLANATIONS: Partial<Record<Row['kind'], string>> = {
   listen: 'The server is listening: the inspector reached it, so step 1 is done (the inspector cannot see listen() itself).',

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
-import { tenStepSession, tlsSession, type EventScript } from '../test-support/event-script.ts';
+import { tenStepSession, tlsSession, type EventScript } from '../../../test-support/event-script.ts';
 import { PlainView } from './plain.ts';
 
 async function renderPlain(showReads = false, color = false, script: EventScript = tenStepSession()): Promise<string> {

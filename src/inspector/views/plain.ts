@@ -1,12 +1,13 @@
 import type { Writable } from 'node:stream';
+import { colorEnabled } from '../../terminal/index.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
-import { renderHeader, renderRow, type ColumnLayout } from './diagram-layout.ts';
+import { renderHeader, renderRow, type ColumnLayout } from '../render/diagram-layout.ts';
 import { isKeepAlive, keepAliveWanted, passesTypeFilter, type TypeFilter } from './row-filter.ts';
-import { checklistLines, colorChecklistLine, countersLine, toAnsi } from './styles.ts';
+import { checklistLines, colorChecklistLine, countersLine, toAnsi } from '../render/styles.ts';
 
 /** Options of {@link PlainView}. */
 export interface PlainViewOptions {
-  /** ANSI colours (default: when the output is a TTY and NO_COLOR is unset). */
+  /** ANSI colours (default: as {@link colorEnabled} decides for the output: a TTY, NO_COLOR, FORCE_COLOR). */
   color?: boolean;
   /** Cells per lifeline column (default 18: an IPv4 address and port fit). */
   columnWidth?: number;
@@ -49,7 +50,7 @@ export class PlainView {
     private readonly out: Writable,
     options: PlainViewOptions = {},
   ) {
-    this.color = options.color ?? (Boolean((out as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR);
+    this.color = options.color ?? colorEnabled(out as { isTTY?: boolean });
     this.columnWidth = options.columnWidth ?? 18;
     this.summaryWidth = options.summaryWidth ?? 120;
     this.maxPending = options.maxPendingLines ?? 5_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionModel } from '../session-model.ts';
-import { EventScript } from '../test-support/event-script.ts';
+import { EventScript } from '../../../test-support/event-script.ts';
 import { describeTypeFilter, isKeepAlive, keepAliveWanted, parseTypeFilter, passesTypeFilter, TypeFilterError } from './row-filter.ts';
 
 /** A logged-in client that pings twice and says one thing: its frame rows. */

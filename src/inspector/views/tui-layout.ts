@@ -17,7 +17,7 @@
  * Side boxes that do not fit whole are left out, the least useful first; boxes never overlap.
  */
 
-import { cellWidth, truncateCells } from '../text/display.ts';
+import { cellWidth, truncateCells } from '../../terminal/index.ts';
 
 /** A box on the screen, in cells, from the top-left corner (0, 0). */
 export interface Rect {

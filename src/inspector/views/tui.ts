@@ -3,10 +3,11 @@ import blessed from 'blessed';
 import Sparkline from 'blessed-contrib/lib/widget/sparkline.js';
 import { writeSessionExports } from '../export/session-files.ts';
 import { SERVER_LIFELINE, type Row, type SessionModel } from '../session-model.ts';
-import { cellPane, patchBlessedWidths } from './cell-pane.ts';
+import { patchBlessedWidths } from '../../terminal/index.ts';
+import { cellPane } from './cell-pane.ts';
 import { detailLines } from './detail.ts';
 import { describeTypeFilter, isKeepAlive, keepAliveWanted, passesTypeFilter, rowType, type TypeFilter } from './row-filter.ts';
-import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from './diagram-layout.ts';
+import { gridWidth, PREFIX_WIDTH, renderHeader, renderRow, type ColumnLayout, type StyledLine } from '../render/diagram-layout.ts';
 import { keyBarText, SIDE_WIDTH, titleBarText, tuiLayout, type KeyBarEntry, type Rect } from './tui-layout.ts';
 
 /** Options of {@link createTuiView}. */

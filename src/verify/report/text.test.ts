@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { Transcript } from '../transcript.ts';
 import type { VerifyReport } from '../types.ts';
-import { renderDiagram } from './diagram.ts';
+import { modelFromEvents, type Row } from '../../inspector/index.ts';
+import { renderDiagram, transcriptDiagram } from './diagram.ts';
 import { formatCheck, renderText } from './text.ts';
 
 function sampleTranscript(): Transcript {
@@ -16,24 +17,83 @@ function sampleTranscript(): Transcript {
 }
 
 describe('the failure diagram', () => {
-  test('draws one arrow per frame, each way, with a short summary and the culprit marked', () => {
-    const lines = renderDiagram(sampleTranscript().toJSON(), { self: 'verifier', peer: 'server', culprit: 5 });
-    expect(lines[0]).toMatch(/^\s+verifier\s+server$/);
-    expect(lines[2]).toMatch(/alice {2}│◀─+ hello protocol="chatlab\/1" │$/);
-    expect(lines[3]).toMatch(/alice {2}│ say "hi 👋" \(in 3 writes\) ─+▶│$/);
-    expect(lines[4]).toMatch(/│◀─+ message from="alice" "hi 👋" \(reads 2–3\) │ {2}✗$/);
-    expect(lines[5]).toContain('╳ server closed its side (FIN)');
+  test('is the inspector\'s picture: a column per connection, one arrow per frame with its step and summary, the culprit marked', () => {
+    const lines = renderDiagram(sampleTranscript().toJSON(), { mode: 'server', culprit: 5 });
+    expect(lines[0]).toMatch(/^ +time step +server +alice$/);
+    expect(lines[1]).toMatch(/^ +\+0\.\d{3}s \[2\] +│◀╌+ ?(connect)? ?╌*┤ +(connect )?TCP connection accepted$/);
+    expect(lines[2]).toMatch(/\[3\] +├─+ ?(hello)? ?─*▶│ +(hello )?chatlab\/1$/);
+    expect(lines[3]).toMatch(/\[6\] +│◀─+ ?(say)? ?─*┤ +(say )?"hi 👋" \(in 3 writes\)$/);
+    expect(lines[4]).toMatch(/\[7\] +├─+ ?(message)? ?─*▶│ +(message )?alice: "hi 👋" \(reads 2–3\) ✗$/);
+    expect(lines[5]).toMatch(/\[10\] +├╌+ ?(FIN)? ?╌*▶│ +(FIN )?server closed its side \(FIN\)$/);
+    expect(lines.filter((line) => line.includes('✗'))).toHaveLength(1);
+  });
+
+  test('draws what the inspector draws from the same bytes', () => {
+    const model = modelFromEvents([
+      { kind: 'open', t: 0, conn: 1, peer: 'alice' },
+      { kind: 'upstream', t: 0, conn: 1, local: '127.0.0.1:1' },
+      { kind: 'data', t: 1, conn: 1, dir: 's2c', read: 1, bytes: Buffer.from('{"type":"hello","protocol":"chatlab/1"}\n') },
+      { kind: 'data', t: 2, conn: 1, dir: 'c2s', read: 1, bytes: Buffer.from('{"type":"login","user":"alice","password":"pw","id":1}\n') },
+      { kind: 'data', t: 3, conn: 1, dir: 's2c', read: 2, bytes: Buffer.from('{"type":"welcome","user":"alice","users":["alice"],"id":1}\n') },
+      { kind: 'data', t: 4, conn: 1, dir: 'c2s', read: 2, bytes: Buffer.from('{"type":"quit","id":2}\n') },
+      { kind: 'data', t: 5, conn: 1, dir: 's2c', read: 3, bytes: Buffer.from('{"type":"ok","id":2}\n') },
+      { kind: 'end', t: 6, conn: 1, dir: 's2c' },
+    ]);
+    const transcript = new Transcript();
+    transcript.add({ conn: 'alice', kind: 'connect' });
+    for (const row of model.rows.filter((r) => r.kind === 'frame')) {
+      const frame = row.item?.kind === 'frame' ? row.item.frame : { type: 'none' };
+      const raw = Buffer.from(`${JSON.stringify(frame)}\n`);
+      if (row.dir === 'c2s') transcript.add({ conn: 'alice', kind: 'send', raw, frame, writes: 1, frames: 1 });
+      else transcript.add({ conn: 'alice', kind: 'recv', raw, frame, reads: { first: 1, last: 1 } });
+    }
+    transcript.add({ conn: 'alice', kind: 'close', by: 'peer', detail: 'closed its side (FIN)' });
+    const shape = (rows: readonly Row[]) => rows.filter((r) => r.kind !== 'listen' && r.kind !== 'rename').map(({ kind, label, summary, step, from, to }) => ({ kind, label, summary, step, from, to }));
+    const adapted = transcriptDiagram(transcript.toJSON(), { mode: 'server' });
+    expect(shape(adapted.rows)).toEqual(shape(model.rows).map((row) => (row.kind === 'connect' ? { ...row, summary: 'TCP connection accepted' } : row)));
+    expect(adapted.rows.map((r) => r.step)).toEqual([2, 3, 4, 5, 8, 9, 10]);
+  });
+
+  test('in client mode the verifier is the server column and the client\'s stdio are notes on its lifeline', () => {
+    const transcript = new Transcript();
+    transcript.add({ conn: 'client', kind: 'connect' });
+    transcript.add({ conn: 'client', kind: 'send', raw: Buffer.from('{"type":"hello","protocol":"chatlab/1"}\n'), frame: { type: 'hello', protocol: 'chatlab/1' }, writes: 1, frames: 1 });
+    transcript.add({ conn: 'client', kind: 'stdin', text: 'hello there' });
+    transcript.add({ conn: 'client', kind: 'recv', raw: Buffer.from('{"type":"say","text":"hello there"}\n'), frame: { type: 'say', text: 'hello there' }, reads: { first: 1, last: 1 } });
+    const lines = renderDiagram(transcript.toJSON(), { mode: 'client' });
+    expect(lines[0]).toMatch(/^ +time step +verifier \(server\) +client$/);
+    expect(lines[2]).toMatch(/\[3\] +├─+ ?(hello)? ?─*▶│ +(hello )?chatlab\/1$/);
+    expect(lines[3]).toMatch(/ ● +\[stdin\] hello there$/);
+    expect(lines[4]).toMatch(/\[6\] +│◀─+ ?(say)? ?─*┤ +(say )?"hello there"$/);
   });
 
   test('draws raw TCP reads only when asked', () => {
-    const lines = renderDiagram(sampleTranscript().toJSON(), { self: 'verifier', peer: 'server', showReads: true });
-    expect(lines[2]).toMatch(/│◀─+ read #1: \{"type":"hello","protocol":"chatlab\/1"\}<LF> │$/);
+    expect(renderDiagram(sampleTranscript().toJSON(), { mode: 'server' }).some((line) => line.includes('read #1'))).toBe(false);
+    const lines = renderDiagram(sampleTranscript().toJSON(), { mode: 'server', showReads: true });
+    expect(lines[2]).toMatch(/┄.*\{"type":"hello","protocol":"chatlab\/1"\}<LF>$/);
+    expect(lines[2]).toContain('read #1');
+  });
+
+  test('keeps a culprit older than the last events in view, with the events around it, and says what was left out', () => {
+    const transcript = new Transcript();
+    for (let n = 1; n <= 40; n++) transcript.add({ conn: 'alice', kind: 'send', raw: Buffer.from(`{"type":"say","text":"n${n}"}\n`), frame: { type: 'say', text: `n${n}` }, writes: 1, frames: 1 });
+    const lines = renderDiagram(transcript.toJSON(), { mode: 'server', culprit: 10, max: 12 });
+    expect(lines[1]).toContain('… 6 earlier events not shown');
+    expect(lines.slice(2, 9).map((line) => /"(n\d+)"/.exec(line)?.[1])).toEqual(['n7', 'n8', 'n9', 'n10', 'n11', 'n12', 'n13']);
+    expect(lines[5]).toMatch(/"n10".* ✗$/);
+    expect(lines[9]).toContain('… 22 events not shown');
+    expect(lines.slice(10).map((line) => /"(n\d+)"/.exec(line)?.[1])).toEqual(['n36', 'n37', 'n38', 'n39', 'n40']);
   });
 
   test('shows only the last events, and says how many were left out', () => {
-    const lines = renderDiagram(sampleTranscript().toJSON(), { self: 'verifier', peer: 'server', max: 2 });
-    expect(lines[1]).toContain('… 3 earlier events not shown');
+    const lines = renderDiagram(sampleTranscript().toJSON(), { mode: 'server', max: 2 });
+    expect(lines[1]).toBe('… 3 earlier events not shown');
     expect(lines).toHaveLength(4);
+  });
+
+  test('colours as the inspector does when asked, and only then', () => {
+    expect(renderDiagram(sampleTranscript().toJSON(), { mode: 'server' }).join('\n')).not.toContain('\u001b[');
+    expect(renderDiagram(sampleTranscript().toJSON(), { mode: 'server', color: true }).join('\n')).toContain('\u001b[');
   });
 });
 

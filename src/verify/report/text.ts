@@ -1,17 +1,9 @@
-import { styleText } from 'node:util';
 import { STEPS } from '../../protocol/index.ts';
+import { painter, type Painter } from '../../terminal/index.ts';
 import { EXTENSION_STEPS, stepName } from '../steps.ts';
 import type { ByteDiff } from '../bytes.ts';
 import type { CheckResult, VerifyReport } from '../types.ts';
 import { renderDiagram } from './diagram.ts';
-
-type Style = Parameters<typeof styleText>[0];
-
-/** A styler that colours only when asked to (the CLI asks on a TTY without NO_COLOR). */
-export function painter(color: boolean): (style: Style, text: string) => string {
-  // The caller has decided; do not let styleText second-guess it from process.stdout.
-  return color ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
-}
 
 const stepLabel = (step: number, name: string): string => `${String(step).padStart(2)} ${name}`;
 const STEP_LABEL_WIDTH = Math.max(...STEPS.map((s) => stepLabel(s.step, s.name).length), ...EXTENSION_STEPS.map((s) => stepLabel(s.step, s.feature).length));
@@ -53,7 +45,7 @@ function indent(lines: string[], by = '     '): string[] {
   return lines.map((line) => (line ? by + line : line));
 }
 
-function formatDiff(diff: ByteDiff, paint: ReturnType<typeof painter>): string[] {
+function formatDiff(diff: ByteDiff, paint: Painter): string[] {
   const caret = (column: number): string => `${' '.repeat(10 + column)}${paint('red', '^')}`;
   return [
     `${diff.label}:`,
@@ -77,11 +69,9 @@ export function formatFailure(report: VerifyReport, color = false): string {
   if (f.diff) lines.push('', ...formatDiff(f.diff, paint));
   lines.push('', `${paint(['bold', 'yellow'], 'hint:')} ${f.hint}`);
   if (report.transcript.length) {
-    const peer = report.mode === 'server' ? 'server' : 'client';
-    const self = report.mode === 'server' ? 'verifier' : 'verifier (as the server)';
     const diagram = renderDiagram(report.transcript, {
-      peer,
-      self,
+      mode: report.mode,
+      color,
       ...(f.culprit !== undefined ? { culprit: f.culprit } : {}),
       ...(report.transcriptOmitted ? { omitted: report.transcriptOmitted } : {}),
     });

@@ -1,7 +1,7 @@
 import { encodeFrame, type RawFrame } from '../../protocol/index.ts';
 import { byteDiff, showBytes } from '../bytes.ts';
 import { HINTS, fail, sentence } from '../failure.ts';
-import { nonceOf } from '../nonce.ts';
+import { nonce, nonceOf } from '../nonce.ts';
 import type { Probe, Received } from '../probe.ts';
 import type { Check } from '../runner.ts';
 import { answerOf, errorCode, json, type ServerContext } from './context.ts';
@@ -13,6 +13,9 @@ import { answerOf, errorCode, json, type ServerContext } from './context.ts';
  */
 
 const MAX_FRAME_BYTES = 65_536;
+const MAX_NESTING_DEPTH = 32;
+/** Brackets in the bracket-bomb lines: far past any recursive parser's limit, still well within one frame. */
+const BOMB_DEPTH = 30_000;
 
 /** One bad frame and the error it must get. */
 interface ErrorCase {
@@ -28,6 +31,8 @@ interface ErrorCase {
   id?: string | number;
   /** What to change when the answer is wrong. */
   hint: string;
+  /** What to change when no answer comes or the connection closes (default: a handler that died). */
+  whenSilent?: string;
 }
 
 /** A frame as one line, newline included. */
@@ -48,8 +53,8 @@ async function expectError(ctx: ServerContext, c: ErrorCase): Promise<Received> 
   await probe.send(c.bytes, c.frame ? { frames: [c.frame] } : {});
   const example = json({ type: 'error', code: c.code, message: '…', ...(c.id !== undefined ? { id: c.id } : {}) });
   const answer = await ctx.expect(probe, answerOf('ok', 'welcome'), `${example} after ${c.what}`, ctx.timeouts.answerMs, {
-    timeout: sentence(`answer ${c.what} with ${example}.`, HINTS.handlerDied),
-    close: sentence(`a bad frame gets an error and the connection stays open: answer ${c.what} with ${example}, then read the next line.`, HINTS.handlerDied),
+    timeout: sentence(`answer ${c.what} with ${example}.`, c.whenSilent ?? HINTS.handlerDied),
+    close: sentence(`a bad frame gets an error and the connection stays open: answer ${c.what} with ${example}, then read the next line.`, c.whenSilent ?? HINTS.handlerDied),
   });
   const code = errorCode(answer);
   if (code !== c.code) {
@@ -177,6 +182,107 @@ const frameAtLimit: Check<ServerContext> = {
   },
 };
 
+/** `{"type":…,"id":…,"x":[[…]]}` nested exactly `depth` levels (the frame object is level 1). */
+function nestedFrame(type: string, id: string, depth: number): Buffer {
+  const inner = depth - 1;
+  return line(`{"type":${JSON.stringify(type)},"id":${JSON.stringify(id)},"x":${'['.repeat(inner)}${']'.repeat(inner)}}`);
+}
+
+const NESTING_HINT = `count the nesting: the frame object is level 1, each object or array inside it one more; a line nested deeper than ${MAX_NESTING_DEPTH} levels is answered bad_frame (no id), and the connection stays open. Parse, then measure the depth of the value (nesting_depth() in docs/protocol.md; a walk in JS can stop once past level ${MAX_NESTING_DEPTH}); brackets inside strings do not count.`;
+
+const nestingDepth: Check<ServerContext> = {
+  id: '4.nesting-depth',
+  step: 4,
+  title: `a frame nested exactly ${MAX_NESTING_DEPTH} levels is read normally; ${MAX_NESTING_DEPTH + 1} levels get bad_frame`,
+  async run(ctx) {
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-deep-32', MAX_NESTING_DEPTH),
+      what: `a frame nested exactly ${MAX_NESTING_DEPTH} levels deep (an unknown type, so its answer is unknown_type)`,
+      code: 'unknown_type',
+      id: 'v-deep-32',
+      hint: `${MAX_NESTING_DEPTH} levels are allowed: the frame object is level 1, so {"type":"x","x":[[1]]} is 3 levels. Refuse only a line nested deeper than ${MAX_NESTING_DEPTH}.`,
+    });
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-deep-33', MAX_NESTING_DEPTH + 1),
+      what: `a frame nested ${MAX_NESTING_DEPTH + 1} levels deep`,
+      code: 'bad_frame',
+      hint: NESTING_HINT,
+    });
+  },
+};
+
+const bracketBomb: Check<ServerContext> = {
+  id: '4.bracket-bomb',
+  step: 4,
+  title: `a line of ${BOMB_DEPTH.toLocaleString('en')} nested brackets gets bad_frame; the server and the other connections carry on`,
+  async run(ctx) {
+    const hint = `a deep enough line breaks a recursive parser: Python's json.loads raises RecursionError (not a ValueError) at about 1,000 levels, and a recursive walk in JS overflows the stack. Catch RecursionError too and answer bad_frame; walk the value only down to level ${MAX_NESTING_DEPTH + 1}.`;
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: line('['.repeat(BOMB_DEPTH)),
+      what: `a line of ${BOMB_DEPTH.toLocaleString('en')} "[" (not valid JSON, and nested far too deep)`,
+      code: 'bad_frame',
+      hint,
+      whenSilent: hint,
+    });
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: nestedFrame('verify_deep', 'v-bomb', BOMB_DEPTH),
+      what: `a frame nested ${BOMB_DEPTH.toLocaleString('en')} levels deep (valid JSON, ${(BOMB_DEPTH * 2).toLocaleString('en')} brackets)`,
+      code: 'bad_frame',
+      hint,
+      whenSilent: hint,
+    });
+    // Another user's connection must not notice: it still gets its own answers.
+    const alice = ctx.alice!;
+    const next = { type: 'verify_still_there', id: 'v-after-bomb' };
+    await alice.send(next);
+    await ctx.expect(alice, (r) => r.frame?.type === 'error' && r.frame.id === next.id, `an answer to ${json(next)} on ${alice.name}'s connection, after another connection sent the nested lines`, ctx.timeouts.answerMs, {
+      timeout: sentence(`one connection's bad line must not disturb the others: answer ${json(next)} with error unknown_type and its id.`, HINTS.handlerDied),
+      close: `the server closed ${alice.name}'s connection after another connection sent a deeply nested line: one connection's bad frame never disturbs the others.`,
+    });
+  },
+};
+
+/** The UTF-8 byte order mark, which some Windows editors and tools write first. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+const bomLine: Check<ServerContext> = {
+  id: '4.bom',
+  step: 4,
+  title: 'a line that starts with a UTF-8 byte order mark (EF BB BF) gets bad_frame',
+  async run(ctx) {
+    const frame = { type: 'verify_bom', id: 'v-bom' };
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: Buffer.concat([BOM, encodeFrame(frame)]),
+      what: `${json(frame)} preceded by a UTF-8 byte order mark (the bytes EF BB BF)`,
+      code: 'bad_frame',
+      hint: 'JSON allows no byte order mark: a line that starts with EF BB BF is a bad_frame (name the BOM in its message), and the next line is read as usual. A decoder that drops the BOM hides it: decode with "utf-8", never "utf-8-sig", in Python; in JS, Buffer.toString() keeps it, but a TextDecoder drops it unless you create it with { ignoreBOM: true }.',
+    });
+  },
+};
+
+const blankLines: Check<ServerContext> = {
+  id: '4.blank-lines',
+  step: 4,
+  title: 'blank lines (empty, spaces and tabs, a lone \\r\\n) get no answer',
+  async run(ctx) {
+    const frame = { type: 'verify_after_blank', id: 'v-after-blank' };
+    await expectError(ctx, {
+      probe: ctx.rude!,
+      bytes: Buffer.concat([Buffer.from('\n \t \n\r\n', 'utf8'), encodeFrame(frame)]),
+      frame,
+      what: `three blank lines ("", " \\t ", "\\r"), then ${json(frame)}`,
+      code: 'unknown_type',
+      id: frame.id,
+      hint: 'a line that is empty, or holds only spaces and tabs (after a final \\r is removed), is not a frame: skip it without an answer (pressing Enter twice in nc is harmless). Only the frame after them is answered.',
+    });
+  },
+};
+
 const frameTooLarge: Check<ServerContext> = {
   id: '4.frame-too-large',
   step: 4,
@@ -253,12 +359,13 @@ const badUserName: Check<ServerContext> = {
 const sayWithoutText: Check<ServerContext> = {
   id: '6.say-without-text',
   step: 6,
-  title: 'a say without text, or with a text that is not a string, gets bad_request',
+  title: 'a say without text, with a text that is not a string, or with an empty text gets bad_request',
   async run(ctx) {
     const hint = 'a say needs a string "text" of 1–4,000 characters: when it is missing or of another kind, answer error bad_request with the request\'s id, and relay nothing.';
     for (const frame of [
       { type: 'say', id: 'v-notext' },
       { type: 'say', text: 42, id: 'v-numtext' },
+      { type: 'say', text: '', id: 'v-emptytext' },
     ]) {
       await expectError(ctx, { probe: ctx.alice!, bytes: encodeFrame(frame), frame, what: json(frame), code: 'bad_request', id: frame.id, hint });
     }
@@ -279,6 +386,70 @@ const sayTooLong: Check<ServerContext> = {
       code: 'bad_request',
       id: frame.id,
       hint: 'a text is 1–4,000 characters (code points: len(text) in Python, [...text].length in JS): answer a longer one with error bad_request, with the request\'s id, and relay nothing.',
+    });
+  },
+};
+
+const sayBeforeLoginFirst: Check<ServerContext> = {
+  id: '6.not-logged-in-first',
+  step: 6,
+  title: 'a say without text sent before login gets not_logged_in (checked before its fields)',
+  async run(ctx) {
+    const frame = { type: 'say', id: 'v-early' };
+    await expectError(ctx, {
+      probe: ctx.guest!,
+      bytes: encodeFrame(frame),
+      frame,
+      what: `${json(frame)} sent before login`,
+      code: 'not_logged_in',
+      id: frame.id,
+      hint: 'the server checks each frame in this order and answers the first fault: frame_too_large, rate_limited, bad_frame, unknown_type, not_logged_in, bad_request. So a say with no text from a connection that has not logged in gets not_logged_in: check the login before the fields.',
+    });
+  },
+};
+
+const saySurrogate: Check<ServerContext> = {
+  id: '6.say-lone-surrogate',
+  step: 6,
+  title: 'a say whose text holds a lone surrogate (\\ud83d, half an emoji) gets bad_request, and is relayed to nobody',
+  async run(ctx) {
+    const tag = nonce();
+    // Written by hand: JSON.stringify would escape it the same way, but the point is the escape.
+    const bytes = line(`{"type":"say","text":"half an emoji \\ud83d ${tag}","id":"v-surrogate"}`);
+    const hint =
+      'JSON\'s \\uXXXX escape can write half of a surrogate pair on its own; UTF-8 cannot encode that, so the text could be neither stored nor relayed faithfully (Python\'s .encode("utf-8") raises UnicodeEncodeError on it). Answer bad_request naming the field ("text" contains a lone surrogate), with the request\'s id, and relay nothing. To spot one: in Python, text.encode("utf-8") raises; in JS, text.isWellFormed() is false (Node 20).';
+    await expectError(ctx, {
+      probe: ctx.alice!,
+      bytes,
+      what: 'a say whose text holds the lone surrogate \\ud83d',
+      code: 'bad_request',
+      id: 'v-surrogate',
+      hint,
+    });
+    for (const probe of ctx.others(ctx.alice!)) {
+      const leaked = probe.unconsumed((r) => r.raw.includes(Buffer.from(tag, 'utf8')))[0];
+      if (leaked) fail({ summary: `${probe.name} received the say with a lone surrogate, which was refused`, expected: 'nothing: a refused say is relayed to nobody', received: showBytes(leaked.raw), hint, culprit: leaked.seq });
+    }
+  },
+};
+
+const QUIT_HINT = 'before login, every frame but login (and the extensions register and ping) gets not_logged_in, quit included: there is nobody to say bye to or to announce offline, and the connection stays open. A client that has not logged in simply closes its socket.';
+
+const quitBeforeLogin: Check<ServerContext> = {
+  id: '8.quit-before-login',
+  step: 8,
+  title: 'a quit before login gets not_logged_in, and the connection stays open',
+  async run(ctx) {
+    const frame = { type: 'quit', id: 'v-early-quit' };
+    await expectError(ctx, {
+      probe: ctx.guest!,
+      bytes: encodeFrame(frame),
+      frame,
+      what: `${json(frame)} from a connection that never logged in`,
+      code: 'not_logged_in',
+      id: frame.id,
+      hint: QUIT_HINT,
+      whenSilent: QUIT_HINT,
     });
   },
 };
@@ -323,4 +494,4 @@ const loneCr: Check<ServerContext> = {
 };
 
 /** The error-rule checks of steps 4–7, in order (each runs after the other checks of its step). */
-export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, frameTooLarge, loginWithoutPassword, badUserName, sayWithoutText, sayTooLong, loneCr];
+export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, bomLine, blankLines, frameTooLarge, loginWithoutPassword, badUserName, sayBeforeLoginFirst, sayWithoutText, sayTooLong, saySurrogate, loneCr, quitBeforeLogin];

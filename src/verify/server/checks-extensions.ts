@@ -216,7 +216,7 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
 const registerAccount: Check<ServerContext> = {
   id: '11.register',
   step: 11 satisfies ExtensionStepNumber,
-  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; the new account logs in',
+  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; a logged-in user may register too; the new account logs in',
   async run(ctx) {
     const probe = await ctx.openWithHello('register');
     const account = { user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
@@ -227,7 +227,22 @@ const registerAccount: Check<ServerContext> = {
     const again = { type: 'register', user: account.user, password: 'another-pw', id: 'reg-2' };
     const second = await ask(ctx, probe, again, `an answer to registering ${account.user} again`, 'answer a register of a taken name with error user_exists.');
     requireError(second, again, 'user_exists', 'a register of a name that was just registered', 'a name that already has an account gets {"type":"error","code":"user_exists",…} with the request\'s id, and the account keeps its first password.');
+    // Unlike a say, a register is answered even without an id: the client waits to know.
+    const quiet = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
+    await probe.send(quiet);
+    const quietHint = 'register is always answered, id or not: {"type":"ok"} (no id when the request had none) or an error. Only say, leave and the file frames other than file_offer are silent on success without an id; the client of a register waits to know whether the account exists.';
+    const third = await ctx.expect(probe, (r) => r.frame?.type === 'ok' || r.frame?.type === 'error', `an answer to a register without an id (${quiet.user})`, ctx.timeouts.answerMs, { timeout: quietHint });
+    if (third.frame!.type !== 'ok' || third.frame!.id !== undefined) {
+      wrongFrame(third, `a register without an id was answered with ${third.frame!.type === 'ok' ? `an ok with id ${JSON.stringify(third.frame!.id)}` : named(third)}`, { type: 'ok' }, quietHint);
+    }
+    ctx.registered.push(quiet.user);
     probe.end();
+    // Register is allowed after login too: the session stays who it is.
+    const alice = ctx.alice!;
+    const later = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}`, id: 'reg-after-login' };
+    const fourth = await ask(ctx, alice, later, `an answer to ${alice.name}'s register, sent after logging in`, 'register is allowed after login too: answer {"type":"ok","id":…}.');
+    requireOk(fourth, later, `a register sent by ${alice.name}, who is logged in,`, 'register is allowed before and after login: a logged-in connection may register another account; it gets the same answers, and stays logged in as itself.');
+    ctx.registered.push(later.user);
     const { probe: session } = await signIn(ctx, account);
     session.send({ type: 'quit' }).catch(() => undefined);
     return `registered ${account.user}, refused it again, logged in with it`;
@@ -321,7 +336,7 @@ const privateMessage: Check<ServerContext> = {
 const privateErrors: Check<ServerContext> = {
   id: '14.private-errors',
   step: 14 satisfies ExtensionStepNumber,
-  title: 'a say "to" a user with no account gets unknown_user; "to" yourself gets bad_request (with the id)',
+  title: 'a say "to" a user with no account gets unknown_user; "to" yourself, or without text to nobody, gets bad_request (with the id)',
   async run(ctx) {
     const alice = ctx.alice!;
     const unknown = { type: 'say', to: freshName('nobody'), text: `to nobody ${nonce()}`, id: 'pm-unknown' };
@@ -330,7 +345,10 @@ const privateErrors: Check<ServerContext> = {
     const self = { type: 'say', to: ctx.a.user, text: `to myself ${nonce()}`, id: 'pm-self' };
     const a2 = await ask(ctx, alice, self, 'an answer to a private say to oneself', 'answer a say "to" yourself with error bad_request.');
     requireError(a2, self, 'bad_request', 'a private say to the sender itself', 'a say whose "to" is the sender gets {"type":"error","code":"bad_request",…} with the id.');
-    return 'unknown_user and bad_request, with the ids';
+    const order = { type: 'say', to: freshName('nobody'), id: 'pm-order' };
+    const a3 = await ask(ctx, alice, order, 'an answer to a private say without text to a user with no account', 'answer a say without text with error bad_request, whoever it is for.');
+    requireError(a3, order, 'bad_request', 'a private say without text to a name that has no account', 'a say without text is a bad_request whoever it is for: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.');
+    return 'unknown_user and bad_request, with the ids; the fields before the user';
   },
 };
 
@@ -383,7 +401,7 @@ const roomStates = new WeakMap<ServerContext, string>();
 const roomJoin: Check<ServerContext> = {
   id: '15.join',
   step: 15 satisfies ExtensionStepNumber,
-  title: 'join answers users (room, members sorted, id), then (with history) history_end with the room; the other members get presence with the room',
+  title: 'join answers users (room, members sorted, id), then history_end with the room with history, nothing more without it; the other members get presence with the room',
   async run(ctx) {
     const alice = ctx.alice!;
     const bob = await bobOnline(ctx);
@@ -398,8 +416,19 @@ const roomJoin: Check<ServerContext> = {
         wrongFrame(first, `the users answer to ${probe.name}'s join lists ${JSON.stringify(users)}`, { type: 'users', room, users: members, id: request.id }, 'list the room\'s members after the join, the joiner included, sorted by code point.');
       }
       // history_end after a join is a history frame: the features table lists it under neither
-      // "rooms" nor "private", so a server without "history" is not asked for it.
-      if (!ctx.advertises('history')) continue;
+      // "rooms" nor "private". A server without "history" answers join with users only.
+      if (!ctx.advertises('history')) {
+        const stray = await probe.next((r) => r.frame?.type === 'history_end' && r.frame.room === room, ctx.timeouts.quietMs, { consume: false });
+        if (stray.kind === 'frame') {
+          wrongFrame(
+            stray.received,
+            `after ${probe.name}'s join came history_end, but hello.features does not list "history"`,
+            `nothing after the users answer: a server with "rooms" but without "history" answers join with users only`,
+            'a server without "history" answers join with users only: no replay and no history_end (a client waits for history_end only when hello lists "history"). Either list "history" in hello.features and support all of it, or send neither.',
+          );
+        }
+        continue;
+      }
       const end = await ctx.expect(probe, (r) => r.frame?.type === 'history_end' || r.frame?.type === 'error', `history_end with the room after ${probe.name}'s join`, ctx.timeouts.answerMs, {
         timeout: 'after the users answer to a join, replay the room\'s last messages and end with {"type":"history_end","room":…,"count":…,"last_msgid":…}, always, even when there is nothing to replay.',
       });
@@ -446,7 +475,7 @@ const roomSay: Check<ServerContext> = {
 const roomLeave: Check<ServerContext> = {
   id: '15.leave',
   step: 15 satisfies ExtensionStepNumber,
-  title: 'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room; lobby cannot be left',
+  title: 'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room (but a say without text gets bad_request first); lobby cannot be left',
   async run(ctx) {
     const alice = ctx.alice!;
     const bob = await bobOnline(ctx);
@@ -465,6 +494,7 @@ const roomLeave: Check<ServerContext> = {
       { request: { type: 'say', room: freshName('nosuch'), text: `no such room ${nonce()}`, id: 'room-unknown' }, code: 'unknown_room', why: 'a say in a room that does not exist', hint: 'a say in a room that does not exist gets {"type":"error","code":"unknown_room",…} (checked before membership).' },
       { request: { type: 'leave', room: freshName('nosuch'), id: 'leave-unknown' }, code: 'unknown_room', why: 'a leave of a room that does not exist', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room",…}.' },
       { request: { type: 'leave', room: 'lobby', id: 'leave-lobby' }, code: 'bad_request', why: 'a leave of lobby', hint: 'everyone is in lobby from login on and cannot leave it: answer bad_request.' },
+      { request: { type: 'say', room: freshName('nosuch'), id: 'room-order' }, code: 'bad_request', why: 'a say without text in a room that does not exist', hint: 'a say without text is a bad_request wherever it goes: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.' },
     ];
     for (const c of cases) {
       const got = await ask(ctx, alice, c.request, `an answer to ${json(c.request)}`, c.hint);

@@ -308,7 +308,12 @@ const authFailed: Check<ServerContext> = {
         summary: answer.frame!.type === 'welcome' ? 'a login with a wrong password was accepted!' : `a wrong password was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not error auth_failed`,
         expected: json({ type: 'error', code: 'auth_failed', message: '…' }),
         received: showBytes(answer.raw),
-        hint: answer.frame!.type === 'welcome' ? 'compare the password with the account\'s before letting anyone in.' : 'a wrong user name or password is answered with error code auth_failed.',
+        hint:
+          answer.frame!.type === 'welcome'
+            ? 'compare the password with the account\'s before letting anyone in.'
+            : errorCode(answer) === 'already_online'
+              ? 'that user is online, but the password was wrong: check the password before whether the user is online, so already_online only ever reaches someone who gave the right password and a wrong one never reveals who is online (the order: the fields, already_logged_in, the password, then already_online).'
+              : 'a wrong user name or password is answered with error code auth_failed.',
         culprit: answer.seq,
       });
     }

@@ -161,6 +161,25 @@ const notLoggedIn: Check<ServerContext> = {
   },
 };
 
+const silentWithoutId: Check<ServerContext> = {
+  id: '6.silent-without-id',
+  step: 6,
+  title: 'a say without an id gets no answer when it succeeds (no ok)',
+  async run(ctx) {
+    const alice = ctx.alice!;
+    const wait = await alice.next((r) => r.frame?.type === 'ok', ctx.timeouts.quietMs, { consume: false });
+    if (wait.kind !== 'frame') return `waited ${seconds(ctx.timeouts.quietMs)} for an ok`;
+    const ok = wait.received;
+    fail({
+      summary: `${alice.name} got ${ok.frame!.id === undefined ? 'an ok without an id' : `an ok with id ${JSON.stringify(ok.frame!.id)}`}, though its says had no id`,
+      expected: `nothing: a successful say without an id gets no answer`,
+      received: showBytes(ok.raw),
+      hint: 'answer a say with {"type":"ok","id":…} only when it carries an id (copy it); without an id, success is silent. Errors are always sent.',
+      culprit: ok.seq,
+    });
+  },
+};
+
 /** Checks that a relayed message carries the server-set `from`, the exact text and a sane `ts`. */
 function checkMessage(probe: Probe, received: Received, from: string, text: string, ctx: ServerContext): void {
   const example = json({ type: 'message', from, text, ts: Date.now() });
@@ -357,4 +376,4 @@ const onlyLoggedIn: Check<ServerContext> = {
 };
 
 /** The checks of steps 6–7, in order. */
-export const relayChecks: Check<ServerContext>[] = [sayRead, saySplitUtf8, sayLongestEmoji, notLoggedIn, relayed, unicode, okWithId, forgedFrom, noEcho, onlyLoggedIn];
+export const relayChecks: Check<ServerContext>[] = [sayRead, saySplitUtf8, sayLongestEmoji, notLoggedIn, silentWithoutId, relayed, unicode, okWithId, forgedFrom, noEcho, onlyLoggedIn];

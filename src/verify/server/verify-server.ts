@@ -14,6 +14,7 @@ import { routingChecks } from './checks-routing.ts';
 import { ServerContext } from './context.ts';
 import { errorChecks } from './checks-errors.ts';
 import { robustnessChecks } from './checks-robustness.ts';
+import { rateChecks } from './checks-rate.ts';
 import { extensionChecks } from './checks-extensions.ts';
 
 /**
@@ -29,6 +30,7 @@ export const SERVER_CHECKS: readonly Check<ServerContext>[] = [
   ...leaveChecks,
   ...errorChecks,
   ...robustnessChecks,
+  ...rateChecks,
   ...extensionChecks,
 ].sort(
   (a, b) => a.step - b.step,

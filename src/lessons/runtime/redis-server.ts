@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { freePort } from '../../verify/index.ts';
+import { LESSON_HOST } from './processes.ts';
+import { within } from './within.ts';
+
+/** A redis-server started for one check or test, on a free port of 127.0.0.1, keeping nothing on disk. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`, for REDIS_URL. */
+  url: string;
+  port: number;
+  /** Ends the server (SIGTERM, then SIGKILL) and waits for it. */
+  stop(): Promise<void>;
+}
+
+/** What the server prints once it accepts connections. */
+const READY = 'Ready to accept connections';
+
+/**
+ * Starts `redis-server` on a free port with persistence off (`--save ''`, `--appendonly no`) and
+ * resolves once it prints that it is ready. Rejects with a clear message when redis-server is not
+ * installed, exits, or stays silent for `timeoutMs`.
+ */
+export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer> {
+  const port = await freePort(LESSON_HOST);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', LESSON_HOST, '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<string>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT' ? 'redis-server is not installed (apt-get install redis-server)' : error.message));
+    child.on('close', (code, signal) => resolve(`redis-server exited (${code ?? signal})`));
+  });
+  const ready = new Promise<void>((resolve) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      output += text;
+      if (output.includes(READY)) resolve();
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await within(Promise.race([ready, exited.then((why) => Promise.reject(new Error(why)))]), timeoutMs, `redis-server did not print "${READY}"`);
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}${output ? `. It printed:\n${output.trimEnd()}` : ''}`);
+  }
+  return { url: `redis://${LESSON_HOST}:${port}`, port, stop };
+}

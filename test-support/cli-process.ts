@@ -1,0 +1,96 @@
+/**
+ * Runs the real `chatlab` CLI as a child process (through tsx, from the repo root) and collects
+ * its stdout and stderr line by line, so a test can wait for a line instead of sleeping.
+ *
+ * ```ts
+ * const cli = startCliProcess(['client', '--user', 'bob', '--password', 'builder', '--port', String(port)]);
+ * await cli.line(/^\* connected to /);   // waits up to 10 s, then fails with stdout and stderr
+ * cli.type('/quit\n');
+ * expect(await cli.exited).toBe(0);
+ * ```
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the CLI runs from there). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Default bound of a wait for a line, in ms. */
+export const CLI_WAIT_MS = 10_000;
+
+/**
+ * Variables a test's own environment must not leak into the CLI: the client reads its target and
+ * credentials from them, and FORCE_COLOR would colour piped output.
+ */
+const SCRUBBED_ENV = ['HOST', 'PORT', 'CHATLAB_USER', 'CHATLAB_PASSWORD', 'FORCE_COLOR'];
+
+/** The test's environment, without {@link SCRUBBED_ENV} nor the variables in `alsoDrop`. */
+export function testEnv(alsoDrop: readonly string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !SCRUBBED_ENV.includes(name) && !alsoDrop.includes(name)) env[name] = value;
+  }
+  return env;
+}
+
+/** A running `chatlab` process with its output collected line by line. */
+export interface CliRun {
+  child: ChildProcessWithoutNullStreams;
+  /** Complete stdout lines so far (a last line without its `\n` is not in yet). */
+  stdout: string[];
+  /** Complete stderr lines so far. */
+  stderr: string[];
+  /**
+   * Resolves with the first stdout line at or after index `from` (default: from the start) that
+   * matches `pattern`; rejects after the wait bound with everything printed so far.
+   */
+  line(pattern: RegExp, from?: number): Promise<string>;
+  /** Writes `text` to the process's stdin as it is (add the `\n` yourself). */
+  type(text: string): void;
+  /** Resolves with the exit code once the process has exited and its streams are closed. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `chatlab <args>` with the test's environment minus {@link SCRUBBED_ENV}, plus `env`:
+ * from source through tsx (`via: 'source'`, the default), or as users start it, through the
+ * published bin (`via: 'bin'`, which runs `server` from its prebuilt bundle).
+ * The caller kills the process when the test ends (e.g. in afterEach, if `child.exitCode` is null).
+ */
+export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS, via: 'source' | 'bin' = 'source'): CliRun {
+  const entry = via === 'bin' ? ['bin/chatlab.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const wakers = new Set<() => void>();
+  const collectLines = (into: string[]) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() as string;
+      into.push(...parts);
+      for (const wake of wakers) wake();
+    };
+  };
+  child.stdout.on('data', collectLines(stdout));
+  child.stderr.on('data', collectLines(stderr));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const line = (pattern: RegExp, from = 0) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const found = stdout.slice(from).find((l) => pattern.test(l));
+        if (found === undefined) return;
+        clearTimeout(timer);
+        wakers.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        wakers.delete(check);
+        reject(new Error(`no stdout line matching ${pattern} within ${waitMs} ms.\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+      }, waitMs);
+      wakers.add(check);
+      check();
+      void exited.then(() => setImmediate(check));
+    });
+  return { child, stdout, stderr, line, type: (text) => child.stdin.write(text), exited };
+}
