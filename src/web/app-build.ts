@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root (where package.json and node_modules are). */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The Vue app's sources. */
+export const APP_SOURCE_DIR = join(ROOT, 'src', 'web', 'app');
+/** Where built apps are kept, one folder per source hash. */
+export const APP_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'chatlab', 'web');
+
+/** Source folders the app bundle is made of (the app imports the protocol's pure modules and diagram-row.ts). */
+const SOURCE_DIRS = [APP_SOURCE_DIR, join(ROOT, 'src', 'protocol')];
+const SOURCE_FILES = [join(ROOT, 'src', 'web', 'diagram-row.ts'), join(ROOT, 'src', 'web', 'app-build.ts'), join(ROOT, 'package-lock.json')];
+
+function filesUnder(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...filesUnder(path));
+    else if (!entry.name.endsWith('.test.ts')) files.push(path);
+  }
+  return files;
+}
+
+/** A hash of every source of the app bundle, and of the locked dependency versions. */
+export function appSourceHash(): string {
+  const hash = createHash('sha256');
+  const files = [...SOURCE_DIRS.flatMap(filesUnder), ...SOURCE_FILES.filter((file) => existsSync(file))].sort();
+  for (const file of files) {
+    hash.update(file.slice(ROOT.length));
+    hash.update(readFileSync(file));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The folder of the built web app, building it first when its sources changed: Vite's build API
+ * compiles src/web/app (Vue single-file components) into node_modules/.cache/chatlab/web/<hash>/,
+ * so `npx chatlab web` needs no build command and an edited source is rebuilt on the next start.
+ * Built into a temporary folder and renamed, so two starts at once never serve half a build.
+ */
+export async function ensureAppBuilt(log: (line: string) => void = () => {}): Promise<string> {
+  const hash = appSourceHash();
+  const dir = join(APP_CACHE_DIR, hash);
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  log('building the web app (first run after a change; a few seconds)…');
+  mkdirSync(APP_CACHE_DIR, { recursive: true });
+  const temporary = join(APP_CACHE_DIR, `.build-${hash}-${process.pid}-${Date.now()}`);
+  const [{ build }, { default: vue }] = await Promise.all([import('vite'), import('@vitejs/plugin-vue')]);
+  await build({
+    root: APP_SOURCE_DIR,
+    base: './',
+    configFile: false,
+    logLevel: 'error',
+    plugins: [vue()],
+    // src/protocol/files.ts imports node:path for a function the page never calls.
+    resolve: { alias: { 'node:path': join(APP_SOURCE_DIR, 'shims', 'node-path.ts') } },
+    build: { outDir: temporary, emptyOutDir: true, reportCompressedSize: false, chunkSizeWarningLimit: 2_000 },
+  });
+  try {
+    renameSync(temporary, dir);
+  } catch {
+    // Another start built the same sources first: use its build.
+    rmSync(temporary, { recursive: true, force: true });
+  }
+  removeOldBuilds(hash);
+  return dir;
+}
+
+/** Builds older than this are removed when a new one is made (a running `chatlab web` may still serve a recent one). */
+const STALE_BUILD_MS = 24 * 60 * 60 * 1000;
+
+/** Removes stale builds of other source versions, and temporary folders a killed build left. */
+function removeOldBuilds(keep: string): void {
+  for (const entry of readdirSync(APP_CACHE_DIR)) {
+    const path = join(APP_CACHE_DIR, entry);
+    if (entry !== keep && Date.now() - statSync(path).mtimeMs > STALE_BUILD_MS) rmSync(path, { recursive: true, force: true });
+  }
+}
