@@ -55,8 +55,10 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
     configFile: false,
     logLevel: 'error',
     plugins: [vue()],
-    // src/protocol/files.ts imports node:path for a function the page never calls.
+    // The page reuses src/protocol/files.ts (chunk size, window, sanitizeFileName), which imports
+    // node:path for a function the page never calls and counts UTF-8 bytes with Node's Buffer.
     resolve: { alias: { 'node:path': join(APP_SOURCE_DIR, 'shims', 'node-path.ts') } },
+    define: { 'Buffer.byteLength': '((text) => new TextEncoder().encode(text).length)' },
     build: { outDir: temporary, emptyOutDir: true, reportCompressedSize: false, chunkSizeWarningLimit: 2_000 },
   });
   try {
