@@ -63,12 +63,13 @@ async function runWeb(options: WebOptions): Promise<void> {
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`--host ${options.host}: not an address of this machine`);
     throw new CliError(describeError(error));
   }
-  process.stdout.write(`chatlab web on ${web.url} → bridging to ${target.host}:${target.port} (Ctrl-C to stop)\n`);
-  const problem = await probe(target);
-  if (problem !== undefined) process.stdout.write(`note: ${target.host}:${target.port}: ${problem} yet; start a server (npx chatlab server) or pass --target\n`);
+  // Listen for Ctrl-C before saying anything: whoever reads the banner may stop it at once.
   const request = waitForStopRequest();
   keepRunningWhenOutputCloses();
   request.onRepeat(() => process.exit(130));
+  process.stdout.write(`chatlab web on ${web.url} → bridging to ${target.host}:${target.port} (Ctrl-C to stop)\n`);
+  const problem = await probe(target);
+  if (problem !== undefined) process.stdout.write(`note: ${target.host}:${target.port}: ${problem} yet; start a server (npx chatlab server) or pass --target\n`);
   await request.reason;
   request.dispose();
   await web.stop();
