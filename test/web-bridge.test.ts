@@ -73,6 +73,12 @@ function tcpFrames(tcp: Socket, count: number): Promise<RawFrame[]> {
   });
 }
 
+/**
+ * A moment for a bridge that ignores backpressure to show it (it would keep reading). Only ever
+ * used before asserting that something did NOT happen; correct code passes however long it is.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
 function flow(bridge: WebSocketBridge, side: 'server' | 'browser', paused: boolean): Promise<void> {
   return new Promise((resolve) => {
     const onFlow = (s: string, p: boolean) => {
@@ -185,12 +191,17 @@ describe('the web bridge', () => {
     const frames = 5_000;
     const line = (i: number) => `{"type":"message","from":"bob","text":"${String(i).padStart(4_000, '.')}"}\n`;
     let written = 0;
+    let writerDone = false;
     const writeAll = () => {
       while (written < frames) if (!tcp.write(line(written++))) return void tcp.once('drain', writeAll);
+      writerDone = true;
     };
     writeAll();
     await within(paused, 5_000, 'the bridge to pause the TCP side');
-    // What waits for the tab stays within the bound plus one read.
+    // Give a bridge that kept reading the time to show it: the server must stay blocked, and what
+    // waits for the tab within the bound plus one read.
+    await settle();
+    expect(writerDone).toBe(false);
     expect(bridge.browserBacklog).toBeLessThanOrEqual(high + 64 * 1024);
     expect(bridge.isServerPaused).toBe(true);
     const all = messages(ws, frames);
@@ -209,6 +220,7 @@ describe('the web bridge', () => {
     const text = 'y'.repeat(60_000);
     for (let i = 0; i < count; i++) ws.send(`{"type":"say","text":"${text}","id":${i}}`);
     await within(paused, 10_000, 'the bridge to pause the WebSocket side');
+    await settle();
     // The TCP write buffer holds at most its high-water mark plus the one frame that crossed it.
     expect(bridge.serverBacklog).toBeLessThanOrEqual(tcp.writableHighWaterMark + MAX_FRAME_BYTES);
     const all = tcpFrames(tcp, count);

@@ -213,7 +213,10 @@ export class ChatSession {
       this.addLine(this.lobby, { kind: 'error', text: `the server sent a line that is not JSON: ${event.data.slice(0, 200)}`, ts: Date.now() });
       return;
     }
-    if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame) || typeof frame.type !== 'string') {
+      this.addLine(this.lobby, { kind: 'error', text: `the server sent a line that is not a frame (no string "type"): ${event.data.slice(0, 200)}`, ts: Date.now() });
+      return;
+    }
     this.handle(frame);
   };
 
