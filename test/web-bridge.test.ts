@@ -5,6 +5,7 @@
  * the other; and an upgrade from a foreign Origin is refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameDecoder, MAX_FRAME_BYTES, type RawFrame } from '../src/protocol/index.ts';
-import { startWebServer, type WebServer, type WebSocketBridge } from '../src/web/index.ts';
+import { startWebServer, type DiagramUpdate, type WebServer, type WebSocketBridge } from '../src/web/index.ts';
 import { within } from './helpers/promises.ts';
 
 /** A TCP server standing in for a chatlab/1 server: it hands each accepted socket to the test. */
@@ -244,5 +245,55 @@ describe('the web bridge', () => {
     const own = new WebSocket(url.replace('0003', '0005'), { origin: `http://localhost:${web.address.port}` });
     clients.push(own);
     await within(new Promise((resolve, reject) => own.once('open', resolve).once('error', reject)), 5_000, 'its own origin to be let in');
+  });
+
+  it('feeds the session\'s diagram: a diagram socket opened late gets the rows so far, then the close', async () => {
+    const { ws, tcp } = await bridgeTo();
+    const hello = messages(ws, 1);
+    tcp.write('{"type":"hello","protocol":"chatlab/1"}\n');
+    await within(hello, 2_000, 'the hello');
+    const login = tcpFrames(tcp, 1);
+    ws.send('{"type":"login","user":"alice","password":"wonderland"}');
+    await within(login, 2_000, 'the login at the server');
+    // A second chat socket for the same session is refused.
+    const twice = new WebSocket(`ws://127.0.0.1:${web?.address.port}/chat?session=bridge-test-session-0001`);
+    clients.push(twice);
+    expect(await within(new Promise<number>((resolve) => twice.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))), 2_000, 'the refusal')).toBe(409);
+
+    const wire = new WebSocket(`ws://127.0.0.1:${web?.address.port}/wire?session=bridge-test-session-0001`);
+    clients.push(wire);
+    const [first] = await within(messages(wire, 1), 2_000, 'the rows so far');
+    const update = JSON.parse(first as string) as DiagramUpdate;
+    expect(update.lifelines?.map((l) => l.id)).toEqual([0, 1]);
+    expect(update.rows.map((r) => [r.type ?? r.kind, r.step])).toEqual([
+      ['listen', 1],
+      ['connect', 2],
+      ['hello', 3],
+      ['login', 4],
+    ]);
+    expect(update.rows[3]?.detail).toBe('{"type":"login","user":"alice","password":"wonderland"}');
+    // The server closes: the diagram shows its FIN.
+    const fin = new Promise<DiagramUpdate>((resolve) => {
+      wire.on('message', (data: WebSocket.RawData) => {
+        const next = JSON.parse(data.toString()) as DiagramUpdate;
+        if (next.rows.some((r) => r.kind === 'fin')) resolve(next);
+      });
+    });
+    tcp.end();
+    const closing = await within(fin, 2_000, 'the FIN row');
+    expect(closing.rows.find((r) => r.kind === 'fin')).toMatchObject({ dir: 's2c', step: 10, from: 0, to: 1 });
+  });
+
+  it('refuses a page request under a Host that is not its own (DNS rebinding)', async () => {
+    target = await fakeTarget();
+    web = await startWebServer({ port: 0, target: { host: '127.0.0.1', port: target.port }, appDir });
+    const answer = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: web?.address.port, path: '/', headers: { host: `rebound.example:${web?.address.port}` } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.once('error', reject).end();
+    });
+    expect(answer).toBe(403);
   });
 });

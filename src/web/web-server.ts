@@ -16,7 +16,7 @@ export const WIRE_PATH = '/wire';
 /** A session id, chosen by the page (crypto.randomUUID()), tying its chat and diagram sockets together. */
 export const SESSION_PATTERN = /^[A-Za-z0-9-]{16,64}$/;
 /** Browser sessions one web server keeps at once. */
-export const MAX_SESSIONS = 500;
+export const MAX_SESSIONS = 100;
 /**
  * Largest WebSocket message `ws` reads at all: bigger ones close the socket (1009) unread. Up to
  * it, a message over a frame is read and answered with the protocol's `frame_too_large`.
@@ -98,7 +98,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if ((url.pathname !== CHAT_PATH && url.pathname !== WIRE_PATH) || !SESSION_PATTERN.test(session)) return rejectUpgrade(socket, 404, 'Not Found');
     const feed = feedFor(session);
     if (!feed) return rejectUpgrade(socket, 503, 'Service Unavailable: too many browser sessions');
-    if (url.pathname === CHAT_PATH && (feed.chatOpen || feed.model.rows.length > 0)) return rejectUpgrade(socket, 409, 'Conflict: this session already has its chat');
+    if (url.pathname === CHAT_PATH && (feed.chatOpen || feed.rows.length > 0)) return rejectUpgrade(socket, 409, 'Conflict: this session already has its chat');
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
       ws.once('close', () => {

@@ -1,9 +1,14 @@
 import type { WebSocket } from 'ws';
 import { SessionModel, type WireEvent } from '../inspector/index.ts';
-import { toDiagramLifeline, toDiagramRow, type DiagramUpdate } from './diagram-row.ts';
+import { toDiagramLifeline, toDiagramRow, type DiagramRow, type DiagramUpdate } from './diagram-row.ts';
 
-/** Rows one browser session's diagram keeps (older ones are dropped, as in the inspector). */
-export const WIRE_FEED_MAX_ROWS = 5_000;
+/** Rows one browser session's diagram keeps for a diagram tab opened late (older ones are dropped). */
+export const WIRE_FEED_MAX_ROWS = 2_000;
+/**
+ * Rows the SessionModel itself keeps: each holds its frame's bytes (a file chunk is ~44 KB), so
+ * the feed keeps its own compact copies ({@link DiagramRow}, detail cut short) instead.
+ */
+const MODEL_MAX_ROWS = 20;
 /** A diagram tab with this many bytes unread is closed (it may reconnect and get the rows so far). */
 export const WIRE_FEED_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** WebSocket close code for a diagram tab that fell behind ("try again later"). */
@@ -15,7 +20,9 @@ export const CLOSE_FELL_BEHIND = 1013;
  * {@link DiagramUpdate} JSON — all rows so far when it subscribes, then each new batch.
  */
 export class WireFeed {
-  readonly model = new SessionModel({ framing: 'chatlab', maxRows: WIRE_FEED_MAX_ROWS });
+  readonly model = new SessionModel({ framing: 'chatlab', maxRows: MODEL_MAX_ROWS });
+  /** The rows so far, as pages get them (at most {@link WIRE_FEED_MAX_ROWS}). */
+  readonly rows: DiagramRow[] = [];
   private readonly subscribers = new Set<WebSocket>();
   private lifelineVersion = -1;
   /** The chat socket of this session is open (or was never opened yet). */
@@ -28,9 +35,11 @@ export class WireFeed {
 
   /** Applies one wire event and sends the rows it added to every subscriber. */
   apply(event: WireEvent): void {
-    const rows = this.model.apply(event);
+    const rows = this.model.apply(event).map(toDiagramRow);
     if (rows.length === 0 && this.lifelineVersion === this.model.lifelineVersion) return;
-    const update: DiagramUpdate = { rows: rows.map(toDiagramRow) };
+    this.rows.push(...rows);
+    if (this.rows.length > WIRE_FEED_MAX_ROWS) this.rows.splice(0, this.rows.length - WIRE_FEED_MAX_ROWS + WIRE_FEED_MAX_ROWS / 10);
+    const update: DiagramUpdate = { rows };
     if (this.lifelineVersion !== this.model.lifelineVersion) {
       this.lifelineVersion = this.model.lifelineVersion;
       update.lifelines = this.model.lifelines.map(toDiagramLifeline);
@@ -43,7 +52,7 @@ export class WireFeed {
   subscribe(socket: WebSocket): void {
     this.subscribers.add(socket);
     socket.once('close', () => this.subscribers.delete(socket));
-    const update: DiagramUpdate = { lifelines: this.model.lifelines.map(toDiagramLifeline), rows: this.model.rows.map(toDiagramRow) };
+    const update: DiagramUpdate = { lifelines: this.model.lifelines.map(toDiagramLifeline), rows: this.rows };
     this.sendTo(socket, JSON.stringify(update));
   }
 

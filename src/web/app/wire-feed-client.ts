@@ -7,7 +7,7 @@ import { reactive } from 'vue';
 import type { DiagramLifeline, DiagramRow, DiagramUpdate } from '../diagram-row.ts';
 
 /** Rows the page keeps (the server's model keeps as many). */
-const MAX_ROWS = 5_000;
+const MAX_ROWS = 2_000;
 
 /** A live diagram feed. */
 export class WireFeedClient {
