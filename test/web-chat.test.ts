@@ -198,6 +198,10 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
     await shows(bob, 'welcome carol');
     expect(carol.stdout.join('\n')).not.toContain('psst');
     await screenshot(bob, 'web-chat-bob-room');
+    // bob leaves: the room goes from his list, and alice sees him leave.
+    await bob.getByRole('button', { name: 'Leave room' }).click();
+    await bob.locator('[data-conversation="room:rust"]').waitFor({ state: 'detached' });
+    await shows(alice, 'bob left #rust');
   });
 
   it('sends a file from a page to the terminal client and back, SHA-256 checked on both ends', async () => {
@@ -227,6 +231,35 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
     expect(sha256(readFileSync(await download.path()))).toBe(sha256(back));
     await carol.line(/^~ reply-🎉\.bin delivered to alice \(sha256 ok\)$/);
     await screenshot(alice, 'web-chat-files');
+  });
+
+  it('drops a file on a conversation; a declined offer is said so on both sides', async () => {
+    const alice = page('alice');
+    const bob = page('bob');
+    await alice.locator('[data-conversation="user:bob"]').click();
+    const dropped = await alice.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    await alice.getByRole('region', { name: 'Chat' }).dispatchEvent('drop', { dataTransfer: dropped });
+    await bob.locator('[data-conversation="user:alice"]').click();
+    const offer = bob.locator('.file-card[data-status="incoming"]');
+    await offer.waitFor();
+    expect(await offer.locator('.file-name').textContent()).toBe('dropped.txt');
+    await offer.getByRole('button', { name: 'Decline' }).click();
+    await bob.locator('.file-card[data-status="declined"]').waitFor();
+    await alice.locator('.file-card[data-status="declined"]').waitFor();
+  });
+
+  it('registers a new account from the login form', async () => {
+    const erin = await openChat('erin', web.url);
+    await erin.getByLabel('User').fill('erin');
+    await erin.getByLabel('Password').fill('erin-secret');
+    await erin.getByRole('button', { name: 'Register' }).click();
+    await erin.getByText('logged in as erin').waitFor();
+    // alice sees erin come online, and may start a private chat with her.
+    await page('alice').getByRole('navigation').getByTitle('private chat with erin').waitFor();
   });
 
   it('chats in lobby on a core-only server (lesson 10), offering nothing the server lacks', async () => {
