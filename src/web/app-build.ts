@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,11 +44,11 @@ export function appSourceHash(): string {
  */
 export async function ensureAppBuilt(log: (line: string) => void = () => {}): Promise<string> {
   const hash = appSourceHash();
-  const dir = join(APP_CACHE_DIR, hash);
+  const cache = writableCacheDir();
+  const dir = join(cache, hash);
   if (existsSync(join(dir, 'index.html'))) return dir;
   log('building the web app (first run after a change; a few seconds)…');
-  mkdirSync(APP_CACHE_DIR, { recursive: true });
-  const temporary = join(APP_CACHE_DIR, `.build-${hash}-${process.pid}-${Date.now()}`);
+  const temporary = join(cache, `.build-${hash}-${process.pid}-${Date.now()}`);
   const [{ build }, { default: vue }] = await Promise.all([import('vite'), import('@vitejs/plugin-vue')]);
   await build({
     root: APP_SOURCE_DIR,
@@ -67,17 +68,30 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
     // Another start built the same sources first: use its build.
     rmSync(temporary, { recursive: true, force: true });
   }
-  removeOldBuilds(hash);
+  removeOldBuilds(cache, hash);
   return dir;
+}
+
+/** {@link APP_CACHE_DIR}, or a folder in the system's temporary directory when node_modules is read-only (a global install). */
+function writableCacheDir(): string {
+  try {
+    mkdirSync(APP_CACHE_DIR, { recursive: true });
+    accessSync(APP_CACHE_DIR, constants.W_OK);
+    return APP_CACHE_DIR;
+  } catch {
+    const fallback = join(tmpdir(), 'chatlab-web-cache');
+    mkdirSync(fallback, { recursive: true });
+    return fallback;
+  }
 }
 
 /** Builds older than this are removed when a new one is made (a running `chatlab web` may still serve a recent one). */
 const STALE_BUILD_MS = 24 * 60 * 60 * 1000;
 
 /** Removes stale builds of other source versions, and temporary folders a killed build left. */
-function removeOldBuilds(keep: string): void {
-  for (const entry of readdirSync(APP_CACHE_DIR)) {
-    const path = join(APP_CACHE_DIR, entry);
+function removeOldBuilds(cache: string, keep: string): void {
+  for (const entry of readdirSync(cache)) {
+    const path = join(cache, entry);
     if (entry !== keep && Date.now() - statSync(path).mtimeMs > STALE_BUILD_MS) rmSync(path, { recursive: true, force: true });
   }
 }

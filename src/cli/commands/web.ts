@@ -53,9 +53,15 @@ function probe(target: Endpoint): Promise<string | undefined> {
 
 async function runWeb(options: WebOptions): Promise<void> {
   const target = options.target ?? { host: '127.0.0.1', port: DEFAULT_PORT };
+  let appDir: string;
+  try {
+    appDir = await ensureAppBuilt((line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    // Vite's errors run over several lines (a code frame); the first says what and where.
+    throw new CliError(`could not build the web app: ${describeError(error).split('\n')[0]}`);
+  }
   let web: WebServer;
   try {
-    const appDir = await ensureAppBuilt((line) => process.stdout.write(`${line}\n`));
     web = await startWebServer({ host: options.host, port: options.port, target, appDir });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
