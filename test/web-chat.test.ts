@@ -252,8 +252,12 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
     await alice.locator('.file-card[data-status="declined"]').waitFor();
   });
 
-  it('registers a new account from the login form', async () => {
+  it('says why a login failed, and registers a new account from the login form', async () => {
     const erin = await openChat('erin', web.url);
+    await erin.getByLabel('User').fill('erin');
+    await erin.getByLabel('Password').fill('not-an-account');
+    await erin.getByRole('button', { name: 'Log in' }).click();
+    expect(await erin.getByRole('alert').textContent()).toMatch(/^auth_failed: /);
     await erin.getByLabel('User').fill('erin');
     await erin.getByLabel('Password').fill('erin-secret');
     await erin.getByRole('button', { name: 'Register' }).click();
