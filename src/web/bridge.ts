@@ -49,6 +49,13 @@ function withoutTerminator(bytes: Buffer): Buffer {
   return bytes.subarray(0, end);
 }
 
+/** A close reason cut to the 123 bytes a WebSocket close frame allows (ws throws on longer ones). */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= 123) return text;
+  return new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, '') + '…';
+}
+
 function asBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -229,8 +236,8 @@ export class WebSocketBridge extends EventEmitter<BridgeEvents> {
     this.record({ kind: 'close', t: now(), conn: 1, side: 'server', ...(this.tcpError !== undefined && { error: this.tcpError }) });
     if (this.browserGone) return;
     const { host, port } = this.options.target;
-    if (!this.connected) this.ws.close(CLOSE_CODES.failed, `could not reach ${host}:${port} (${this.tcpError ?? 'closed'})`);
-    else if (this.tcpError !== undefined) this.ws.close(CLOSE_CODES.failed, `connection to the server failed (${this.tcpError})`);
+    if (!this.connected) this.ws.close(CLOSE_CODES.failed, closeReason(`could not reach ${host}:${port} (${this.tcpError ?? 'closed'})`));
+    else if (this.tcpError !== undefined) this.ws.close(CLOSE_CODES.failed, closeReason(`connection to the server failed (${this.tcpError})`));
     else this.ws.close(CLOSE_CODES.normal, 'the server closed the connection');
   };
 
