@@ -302,7 +302,14 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
       // Bob leaves: alice sees him go, and her wire shows his presence offline as step 9.
       bob.send({ type: 'quit' });
       await shows(alice, 'bob is offline');
-      await alice.getByRole('complementary', { name: 'Wire' }).locator('[data-type="presence"][data-step="9"]').waitFor({ timeout: SHOW_MS });
+      const wire = alice.getByRole('complementary', { name: 'Wire' });
+      await wire.locator('[data-type="presence"][data-step="9"]').waitFor({ timeout: SHOW_MS });
+      // alice quits: quit (8), bye (9), and the server closing its side (10) are drawn; the page says so.
+      await alice.getByRole('button', { name: 'Quit' }).click();
+      for (const [type, step] of [['quit', '8'], ['bye', '9']] as const) await wire.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
+      // Both sides' FIN (the server's, then the bridge's for the tab) as step 10.
+      for (const dir of ['s2c', 'c2s']) await wire.locator(`[data-type="fin"][data-step="10"][data-dir="${dir}"]`).waitFor();
+      await alice.getByRole('status').getByText('you left the chat (bye)').waitFor();
       await screenshot(alice, 'web-chat-core');
       expect(problems).toEqual([]);
     } finally {

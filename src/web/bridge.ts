@@ -98,6 +98,7 @@ export class WebSocketBridge extends EventEmitter<BridgeEvents> {
   private readsFromServer = 0;
   private readsFromBrowser = 0;
   private tcpError?: string;
+  private clientFinRecorded = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -225,7 +226,15 @@ export class WebSocketBridge extends EventEmitter<BridgeEvents> {
   private readonly onServerEnd = (): void => {
     for (const result of this.decoder.end()) this.toBrowser(result);
     this.record({ kind: 'end', t: now(), conn: 1, dir: 's2c' });
+    // Node ends our side too right after this (allowHalfOpen is off): the client's FIN of step 10.
+    this.recordClientFin();
   };
+
+  private recordClientFin(): void {
+    if (this.clientFinRecorded || !this.connected) return;
+    this.clientFinRecorded = true;
+    this.record({ kind: 'end', t: now(), conn: 1, dir: 'c2s' });
+  }
 
   private readonly onServerError = (error: NodeJS.ErrnoException): void => {
     this.tcpError = error.code ?? error.message;
@@ -255,7 +264,7 @@ export class WebSocketBridge extends EventEmitter<BridgeEvents> {
   /** Half-closes the TCP side (FIN) as a client does, once what was written has gone out. */
   private closeServerSide(): void {
     if (this.serverGone || this.tcp.writableEnded) return;
-    if (this.connected) this.record({ kind: 'end', t: now(), conn: 1, dir: 'c2s' });
+    this.recordClientFin();
     this.tcp.end();
     // Read (and drop) what the server still sends, so its FIN is seen even when the tab had paused it.
     this.tcp.resume();
