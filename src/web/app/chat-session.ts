@@ -40,6 +40,9 @@ type Pending = { resolve: (frame: Frame) => void; reject: (error: Error) => void
 /** What the page shows of the connection. */
 export type Phase = 'connecting' | 'login' | 'chat' | 'closed';
 
+/** Requests waiting for their answer at most; the oldest gives up beyond it. */
+const MAX_PENDING = 1_000;
+
 /** Lines kept per conversation (older ones scroll away). */
 const MAX_LINES = 1_000;
 
@@ -98,6 +101,12 @@ export class ChatSession {
     const id = this.nextId++;
     return new Promise<Frame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      // A server that never answers (a learner's, say) must not grow this map for ever.
+      if (this.pending.size > MAX_PENDING) {
+        const [oldest, waiting] = this.pending.entries().next().value as [number, Pending];
+        this.pending.delete(oldest);
+        waiting.reject(new Error('no answer from the server'));
+      }
       this.send({ ...frame, id });
     });
   }
