@@ -25,15 +25,23 @@ function filesUnder(dir: string): string[] {
   return files;
 }
 
-/** A hash of every source of the app bundle, and of the locked dependency versions. */
-export function appSourceHash(): string {
+/**
+ * A hash of the files under `dirs` (tests left out) and of `files`, named relative to `root`: a
+ * change to any of them, or a file added or removed, gives another hash.
+ */
+export function sourceHash(root: string, dirs: readonly string[], files: readonly string[]): string {
   const hash = createHash('sha256');
-  const files = [...SOURCE_DIRS.flatMap(filesUnder), ...SOURCE_FILES.filter((file) => existsSync(file))].sort();
-  for (const file of files) {
-    hash.update(file.slice(ROOT.length));
+  for (const file of [...dirs.flatMap(filesUnder), ...files.filter((f) => existsSync(f))].sort()) {
+    hash.update(file.slice(root.length));
+    hash.update('\0');
     hash.update(readFileSync(file));
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/** The hash of every source of the app bundle, and of the locked dependency versions. */
+export function appSourceHash(): string {
+  return sourceHash(ROOT, SOURCE_DIRS, SOURCE_FILES);
 }
 
 /**

@@ -71,6 +71,8 @@ export class ChatSession {
     active: roomKey(LOBBY),
     /** Why the connection closed, or the last login error. */
     notice: '',
+    /** The server said `bye`: the user left on purpose (the notice is news, not an error). */
+    left: false,
   });
   readonly files: FileTransfers;
   private readonly ws: WebSocket;
@@ -242,7 +244,8 @@ export class ChatSession {
       case 'message':
         return this.onChatMessage(frame);
       case 'bye':
-        this.state.notice = 'you left the chat (bye)';
+        this.state.left = true;
+        this.state.notice = typeof frame.reason === 'string' ? `the server ended the chat (bye: ${frame.reason})` : 'you left the chat (bye)';
         return;
       case 'error':
         this.addLine(this.active ?? this.lobby, { kind: 'error', text: `${String(frame.code)}: ${String(frame.message)}`, ts: Date.now() });
