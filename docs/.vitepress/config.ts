@@ -26,6 +26,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Protocol extensions', link: '/protocol-extensions' },
       { text: 'Client', link: '/client' },
       { text: 'Inspector', link: '/inspector' },
+      { text: 'Web chat', link: '/web' },
       { text: 'Verifier', link: '/verifier' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
