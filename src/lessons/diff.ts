@@ -1,8 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lessonNumberLabel, previousLesson, type Lesson } from './catalogue.ts';
+import { lessonNumberLabel, type Lesson } from './catalogue.ts';
 import { paint } from './style.ts';
+import { previousTrackLesson as previousLesson, trackInfo, trackOf } from './tracks.ts';
 
 /** How one file of a lesson differs from the lesson before. */
 export interface FileChange {
@@ -60,13 +61,14 @@ function link(lesson: Lesson | undefined, file: string): string {
 /** The README's "what changed" section, as Markdown. */
 export function renderDiffSection(lesson: Lesson): string {
   const before = previousLesson(lesson);
+  const fence = trackInfo(trackOf(lesson)).fence;
   return lessonChanges(lesson)
     .map((change) => {
       switch (change.status) {
         case 'new':
           return before
-            ? `\`${change.file}\` is new in this lesson:\n\n\`\`\`js\n${change.text}\n\`\`\``
-            : `Everything is new: here is the whole \`${change.file}\`.\n\n\`\`\`js\n${change.text}\n\`\`\``;
+            ? `\`${change.file}\` is new in this lesson:\n\n\`\`\`${fence}\n${change.text}\n\`\`\``
+            : `Everything is new: here is the whole \`${change.file}\`.\n\n\`\`\`${fence}\n${change.text}\n\`\`\``;
         case 'unchanged':
           return `\`${change.file}\` is the same as in ${link(before, change.file)} (apart from its title line).`;
         case 'changed':
