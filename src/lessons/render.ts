@@ -5,6 +5,8 @@ import { colourDiff } from './diff.ts';
 import { lessonDiagramText } from './inspect.ts';
 import { readReadme } from './readme.ts';
 import { readSection, writeSection } from './sections.ts';
+import { readmeForTrack } from './track-readme.ts';
+import { trackOf } from './tracks.ts';
 import { paint, type Style } from './style.ts';
 
 /** Options of {@link renderReadme}. */
@@ -21,7 +23,8 @@ export interface RenderOptions {
  * recorded run drawn by the inspector's text exporter.
  */
 export async function renderReadme(lesson: Lesson, options: RenderOptions): Promise<string> {
-  let markdown = readReadme(lesson);
+  // The lesson's own track in place; the other track's code and transcript after it.
+  let markdown = readmeForTrack(readReadme(lesson), trackOf(lesson));
   if (readSection(markdown, 'diagram') !== null) {
     const diagram = await lessonDiagramText(lesson);
     markdown = writeSection(markdown, 'diagram', diagram ? `\`\`\`text\n${diagram}\n\`\`\`` : '_(no recorded run yet: `npm run lessons:diagrams`)_');

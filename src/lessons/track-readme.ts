@@ -32,22 +32,28 @@ export function trackSection(name: TrackSection, track: Track): SectionName {
   return track === 'node' ? name : (`${name}-${track}` as SectionName);
 }
 
-/** A `<details>` block that holds another track's section, with its markers. */
-const OTHER_TRACK_BLOCK = /\n*<details>\s*<summary>[^\n]*<\/summary>\s*<!-- (diff|fix|transcript)-python:start -->[\s\S]*?<!-- \1-python:end -->\s*<\/details>\n*/g;
+/** A folded block holding a Python section: its summary, the section's name, its text. */
+const PYTHON_BLOCK = /<details>\s*<summary>([^\n]*)<\/summary>\s*<!-- (diff|fix|transcript)-python:start -->([\s\S]*?)<!-- \2-python:end -->\s*<\/details>/g;
+
+/** A summary's HTML as Markdown, seen from the Node track when `node` (the files and commands renamed). */
+function summaryText(summary: string, node: boolean): string {
+  const text = summary.replace(/<\/?code>/g, '`');
+  return node ? text.replaceAll('Python', 'Node.js').replace(/python3 (\S+)\.py/g, 'node $1.mjs').replace(/\b([\w-]+)\.py\b/g, '$1.mjs') : text;
+}
 
 /**
- * The README as one track sees it: for Python, each Node section's text is replaced by its
- * Python twin; either way, the folded blocks of the other track are gone.
+ * The README for a terminal (`chatlab lesson show`), which has no tabs: the lesson's own track in
+ * place, the other track's text after it, under the block's summary as a bold line. For Python,
+ * each Node section's text and its Python twin change places.
  */
 export function readmeForTrack(markdown: string, track: Track): string {
-  let out = markdown;
-  if (track !== 'node') {
-    for (const name of TRACK_SECTIONS) {
-      const own = readSection(markdown, trackSection(name, track));
-      if (own !== null && hasSection(out, name)) out = writeSection(out, name, own);
-    }
-  }
-  return out.replace(OTHER_TRACK_BLOCK, '\n\n');
+  return markdown.replace(PYTHON_BLOCK, (_block, summary: string, name: TrackSection, python: string) => {
+    if (track === 'node') return `**${summaryText(summary, false)}**\n\n${python.trim()}`;
+    return `**${summaryText(summary, true)}**\n\n${readSection(markdown, name) ?? ''}`;
+  }).replace(/<!-- (diff|fix|transcript):start -->[\s\S]*?<!-- \1:end -->/g, (whole, name: TrackSection) => {
+    if (track === 'node') return whole;
+    return `<!-- ${name}:start -->\n${readSection(markdown, trackSection(name, track)) ?? ''}\n<!-- ${name}:end -->`;
+  });
 }
 
 /**
