@@ -199,7 +199,7 @@ export function readCheckCache(): Record<string, CachedCheck> {
 export function saveCheckResult(result: LessonCheckResult): void {
   const file = checkCacheFile();
   const cache = readCheckCache();
-  cache[checkCacheKey(result.dir, result.track)] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
+  cache[checkCacheKey(result.dir, result.track ?? 'node')] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
   mkdirSync(join(file, '..'), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(cache, null, 2) + '\n');

@@ -107,7 +107,7 @@ export function commandLine(file: string): string {
  * The key of a lesson's results in the `lesson list` cache: its folder for the Node track (as
  * before tracks existed), the folder with `#python` for the Python one, so both are remembered.
  */
-export function checkCacheKey(dir: string, track: Track): string {
+export function checkCacheKey(dir: string, track: Track = 'node'): string {
   return track === 'node' ? dir : `${dir}#${track}`;
 }
 
