@@ -226,12 +226,13 @@ export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, l
 
   lines.push('## The complete code', '');
   if (files.length) {
-    lines.push(`Every file of \`lessons/${lesson.slug}/\`, as it is in the repository:`, '', '::: code-group', '');
+    // In a div of its own: the page has other code groups (a tab per language), this is the one of the files.
+    lines.push(`Every file of \`lessons/${lesson.slug}/\`, as it is in the repository:`, '', '<div class="lesson-files">', '', '::: code-group', '');
     for (const file of files) {
       const broken = lesson.broken && [lesson.broken.file, lesson.broken.file.replace(/\.mjs$/, '.py')].includes(file);
       lines.push(`<<< @/../lessons/${lesson.slug}/${file} [${file}${broken ? ' (broken on purpose)' : ''}]`);
     }
-    lines.push('', ':::', '');
+    lines.push('', ':::', '', '</div>', '');
   } else {
     lines.push('This lesson has no code files.', '');
   }

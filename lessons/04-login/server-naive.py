@@ -40,10 +40,10 @@ def encode(frame):
 
 # A request id: a string of at most 64 characters, or a whole number within ±(2^53−1): larger
 # numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
-def is_request_id(id):
-    if isinstance(id, str):
-        return len(id) <= 64
-    return isinstance(id, int) and not isinstance(id, bool) and abs(id) <= MAX_SAFE_INTEGER
+def is_request_id(value):
+    if isinstance(value, str):
+        return len(value) <= 64
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_SAFE_INTEGER
 
 
 # A direct answer carries the request's id, when it has one, so the client can tell which
