@@ -45,11 +45,11 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(wrong.stderr).toContain('"ruby" is not a lesson track: choose node or python.');
     expect(python.code, python.stderr).toBe(0);
     expect(python.stdout).toMatch(/^The lessons in Python \(also in Node\.js: --lang node\)\.$/m);
-    expect(lessonLines(python.stdout)).toHaveLength(10);
+    expect(lessonLines(python.stdout)).toHaveLength(11);
 
     const remembered = await chatlab(['lesson', 'show', '13']);
     expect(remembered.code).not.toBe(0);
-    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 10 (see chatlab lesson list --lang python).');
+    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 11 (see chatlab lesson list --lang python).');
 
     const node = await chatlab(['lesson', 'list', '--lang', 'node']);
     expect(lessonLines(node.stdout)).toHaveLength(13);
