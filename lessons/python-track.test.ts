@@ -59,7 +59,8 @@ describe.concurrent('the Python lessons', () => {
     }
 
     it(`${lesson.slug}: README Python transcript is what a real run prints, line for line the Node one`, async () => {
-      const run = await recordRun(lesson);
+      // Waits end on the line they wait for: the bound only matters on a loaded machine.
+      const run = await recordRun(lesson, { timeoutMs: 15_000 });
       const readme = readReadme(lesson);
       expect(readSection(readme, trackSection('transcript', 'python')), 'run `npm run lessons:diagrams` to update the README').toBe(run.transcripts);
       expect(run.transcripts, 'the Python programs must print what the Node ones print').toBe(asPython(readSection(readme, 'transcript') ?? ''));
