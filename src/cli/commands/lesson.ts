@@ -253,7 +253,7 @@ export function registerLessonCommand(program: Command): void {
       const release = stopVerifierOnSignal('lesson');
       let results: LessonCheckResult[];
       if (chosen) {
-        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
+        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug}${track === 'node' ? '' : ` in ${trackInfo(track).label}`} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
         const result = await checkLesson(chosen, {
           // Live: the server's checks, and a client check only if it fails (the broken server is
           // meant to fail: its result is in the summary).
