@@ -30,7 +30,11 @@ function parseLang(value: string): Track {
 function chooseTrack(given: Track | undefined): Track {
   const file = trackSettingFile(checkCacheFile());
   if (given === undefined) return readRememberedTrack(file);
-  rememberTrack(file, given);
+  try {
+    rememberTrack(file, given);
+  } catch {
+    // A cache folder we cannot write to (read-only home): the choice holds for this command only.
+  }
   return given;
 }
 
