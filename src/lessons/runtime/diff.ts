@@ -1,8 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lessonNumberLabel, previousLesson, type Lesson } from './catalogue.ts';
+import type { Lesson } from './catalogue.ts';
 import { paint } from '../../terminal/index.ts';
+import { previousTrackLesson as previousLesson } from './tracks.ts';
 
 /** How one file of a lesson differs from the lesson before. */
 export interface FileChange {
