@@ -11,7 +11,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
-import { lessonTraces, unifiedDiff } from '../src/lessons/runtime/index.ts';
+import { lessonTraces, readSection, unifiedDiff } from '../src/lessons/runtime/index.ts';
+import { hasPythonTrack, trackChangesSection, trackFixSection, trackTranscriptSection, withoutPythonBlocks } from './docs-lesson-tracks.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
 
@@ -212,13 +213,20 @@ export function renderLessonPage(lesson: Lesson, before: Lesson | undefined, les
 
   // The README, its links made site links, its generated regions rebuilt from the files.
   let body = rewriteReadmeLinks(readmeBody(lesson.dir), lesson.dir, lessons);
+  // A lesson in two languages: its per-language parts become code groups, a tab per language.
+  const python = hasPythonTrack(lesson);
+  if (python) {
+    const [nodeRun, pythonRun] = [readSection(body, 'transcript'), readSection(body, 'transcript-python')];
+    body = withoutPythonBlocks(body);
+    if (nodeRun !== null && pythonRun !== null) body = replaceRegion(body, 'transcript', trackTranscriptSection(nodeRun, pythonRun)) ?? body;
+  }
   const withDiagram = replaceRegion(body, 'diagram', diagramSection(lesson));
   if (withDiagram !== null) body = withDiagram;
   // A cluster lesson's further nodes each have their own recording and diagram.
   for (const { file, section } of lessonTraces(lesson).slice(1)) body = replaceRegion(body, section, diagramSection(lesson, file)) ?? body;
-  const withChanges = replaceRegion(body, 'diff', changesSection(lesson, previous, files));
+  const withChanges = replaceRegion(body, 'diff', python ? trackChangesSection(lesson, previous) : changesSection(lesson, previous, files));
   if (withChanges !== null) body = withChanges;
-  const fix = fixSection(lesson, files);
+  const fix = python ? trackFixSection(lesson) : fixSection(lesson, files);
   if (fix !== null) body = replaceRegion(body, 'fix', fix) ?? body;
   if (body) lines.push('<div v-pre class="lesson-readme">', '', body, '', '</div>', '');
 
@@ -230,11 +238,13 @@ export function renderLessonPage(lesson: Lesson, before: Lesson | undefined, les
 
   lines.push('## The complete code', '');
   if (files.length) {
-    lines.push(`Every file of \`lessons/${lesson.slug}/\`, as it is in the repository:`, '', '::: code-group', '');
+    // In a div of its own: the page has other code groups (a tab per language), this is the one of the files.
+    lines.push(`Every file of \`lessons/${lesson.slug}/\`, as it is in the repository:`, '', '<div class="lesson-files">', '', '::: code-group', '');
     for (const file of files) {
-      lines.push(`<<< @/../lessons/${lesson.slug}/${file} [${file}${file === lesson.broken?.file ? ' (broken on purpose)' : ''}]`);
+      const broken = lesson.broken && [lesson.broken.file, lesson.broken.file.replace(/\.mjs$/, '.py')].includes(file);
+      lines.push(`<<< @/../lessons/${lesson.slug}/${file} [${file}${broken ? ' (broken on purpose)' : ''}]`);
     }
-    lines.push('', ':::', '');
+    lines.push('', ':::', '', '</div>', '');
   } else {
     lines.push('This lesson has no code files.', '');
   }

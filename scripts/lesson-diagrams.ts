@@ -12,14 +12,29 @@
  * (lessons/NN-slug/scenario.json) through the inspector, and writes between the README's markers:
  * the Mermaid sequence diagram exported from that trace, the transcript of every terminal, the
  * diff from the previous lesson (and from the broken version to the fix). lessons/README.md gets
- * the table of lessons, whichever lessons ran. Text and code cannot drift: the lesson tests
+ * the table of lessons, whichever lessons ran. The Python track (server.py/client.py beside the
+ * Node files) gets its own diff, fix and transcript sections, from a run of its programs on the
+ * same scenario (src/lessons/track-readme.ts). Text and code cannot drift: the lesson tests
  * compare them.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readTrace } from '../src/inspector/trace.ts';
-import { INDEX_README, nominaliseTraceFile, recordingInspector, recordRun, renderDiagramSection, renderIndex, stableDiagram, withFileSections } from '../src/lessons/readme/index.ts';
-import { type ClusterNode, exportTrace, findLesson, type Lesson, lessonTraces, listLessons, readmePath, tracePath, writeSection } from '../src/lessons/runtime/index.ts';
+import { INDEX_README, nominaliseTraceFile, recordingInspector, recordRun, renderDiagramSection, renderIndex, stableDiagram, withFileSections, withTrackFileSections } from '../src/lessons/readme/index.ts';
+import {
+  type ClusterNode,
+  exportTrace,
+  findLesson,
+  hasSection,
+  inTrack,
+  type Lesson,
+  lessonTraces,
+  listLessons,
+  readmePath,
+  tracePath,
+  trackSection,
+  writeSection,
+} from '../src/lessons/runtime/index.ts';
 
 const args = process.argv.slice(2);
 const run = !args.includes('--no-run');
@@ -49,8 +64,17 @@ function update(path: string, content: string, what: string): void {
 }
 
 for (const lesson of lessons) {
-  let readme = withFileSections(readFileSync(readmePath(lesson), 'utf8'), lesson);
+  let readme = withTrackFileSections(withFileSections(readFileSync(readmePath(lesson), 'utf8'), lesson), lesson, 'python');
   const parts = ['diff'];
+  const python = inTrack(lesson, 'python');
+  if (run && python && hasSection(readme, trackSection('transcript', 'python'))) {
+    try {
+      readme = writeSection(readme, trackSection('transcript', 'python'), (await recordRun(python)).transcripts);
+      parts.push('Python transcript');
+    } catch (error) {
+      fail(`${lesson.slug} (Python): ${(error as Error).message}`);
+    }
+  }
   if (run) {
     // Record to temporary files first: a failed run must not replace a good trace. A cluster
     // lesson has an inspector in front of each node, each with its own trace.

@@ -249,11 +249,16 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       // The code tabs hold the real files: the first line of each appears in its block.
       const files = lessonCodeFiles(lesson);
       expect(files.length).toBeGreaterThan(0);
-      const blocks = page.locator('.vp-code-group .blocks pre code');
+      const blocks = page.locator('.lesson-files .vp-code-group .blocks pre code');
       expect(await blocks.count(), 'one code tab per lesson file').toBe(files.length);
       for (const [n, file] of files.entries()) {
         const firstLine = readFileSync(join(lesson.dir, file), 'utf8').split('\n').find((line) => line.trim() !== '') ?? '';
         expect(await blocks.nth(n).textContent(), `${lesson.slug}/${file}`).toContain(firstLine.trim());
+      }
+      // A lesson with a Python track switches language by tabs: Node.js and Python.
+      if (files.some((file) => file.endsWith('.py'))) {
+        expect(await page.locator('.vp-code-group .tabs label', { hasText: /^Python$/ }).count(), 'a Python tab').toBeGreaterThan(0);
+        expect(await page.locator('.vp-code-group .tabs label', { hasText: /^server\.py$/ }).count(), 'server.py among the code tabs').toBeGreaterThan(0);
       }
       if (i > 0) {
         const diffs = await page.locator('.vp-doc div.language-diff').count();

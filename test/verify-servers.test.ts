@@ -44,7 +44,7 @@ interface Broken {
 const BROKEN: Broken[] = [
   { file: 'no_port_env.py', step: 1, check: '1.listens', hint: 'PORT environment variable', summary: 'exited with code 1 before accepting' },
   { file: 'wrong-port.ts', step: 1, check: '1.listens', hint: 'read the port from the PORT environment variable', summary: 'says it listens on port' },
-  { file: 'closes_on_accept.py', step: 2, check: '2.stays-open', hint: 'keep each accepted socket open', summary: 'closed the connection right after accepting it' },
+  { file: 'closes_on_accept.py', step: 2, check: '2.stays-open', hint: 'keep each accepted socket open', summary: 'closed the connection right after accepting it', quietMs: 3_000 },
   { file: 'crash-on-connect.ts', step: 2, check: '2.stays-open', hint: 'read its stderr', summary: 'exited with code 1', quietMs: 3_000 },
   { file: 'no-error-listener.ts', step: 2, check: '2.survives-reset', hint: "socket.on('error'", summary: 'when a client reset its connection', quietMs: 3_000 },
   { file: 'crashes_on_reset.py', step: 2, check: '2.survives-reset', hint: 'ConnectionResetError', summary: 'when a client reset its connection', quietMs: 1_000 },

@@ -18,6 +18,7 @@ export const COMMAND_LOADERS: Readonly<Record<string, () => Promise<Register>>> 
   inspect: async () => (await import('./commands/inspect.ts')).registerInspectCommand,
   lesson: async () => (await import('./commands/lesson.ts')).registerLessonCommand,
   demo: async () => (await import('./commands/demo.ts')).registerDemoCommand,
+  web: async () => (await import('./commands/web.ts')).registerWebCommand,
 };
 
 /**

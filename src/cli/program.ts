@@ -6,6 +6,7 @@ import { registerVerifyCommand } from './commands/verify.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
 import { registerLessonCommand } from './commands/lesson.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerWebCommand } from './commands/web.ts';
 import { createRootCommand } from './root-command.ts';
 
 /**
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerInspectCommand(program);
   registerLessonCommand(program);
   registerDemoCommand(program);
+  registerWebCommand(program);
   return program;
 }

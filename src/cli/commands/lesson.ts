@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
-import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonRunError, lessonVerifyFlags, listLessons, readCheckCache, renderReadme, saveCheckResult, startLessonSession } from '../../lessons/runtime/index.ts';
+import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonRunError, lessonVerifyFlags, listLessons, readCheckCache, renderReadme, saveCheckResult, startLessonSession, checkCacheFile, commandLine, findTrackLesson, inTrack, isTrack, listTrackLessons, readRememberedTrack, rememberTrack, trackInfo, trackOf, trackSettingFile, TRACKS, type Track, initLesson, InitTargetExistsError } from '../../lessons/runtime/index.ts';
 import { CliError, describeError } from '../errors.ts';
 import { millisecondsUpTo, parsePort, parsePositiveInt } from '../options.ts';
 import { colorEnabled, paint } from '../../terminal/index.ts';
@@ -16,6 +16,33 @@ function parseLesson(value: string): Lesson {
   }
   return lesson;
 }
+
+function parseLang(value: string): Track {
+  if (!isTrack(value)) throw new InvalidArgumentError(`"${value}" is not a lesson track: choose ${TRACKS.join(' or ')}.`);
+  return value;
+}
+
+/** The track to use: the one given with --lang (remembered for next time), else the one remembered. */
+function chooseTrack(given: Track | undefined): Track {
+  const file = trackSettingFile(checkCacheFile());
+  if (given === undefined) return readRememberedTrack(file);
+  try {
+    rememberTrack(file, given);
+  } catch {
+    // A cache folder we cannot write to (read-only home): the choice holds for this command only.
+  }
+  return given;
+}
+
+/** A lesson in the chosen track, or one clear line saying which lessons that track has. */
+function inChosenTrack(lesson: Lesson, track: Track): Lesson {
+  const view = inTrack(lesson, track);
+  if (view) return view;
+  const numbers = listTrackLessons(track).map((l) => l.number);
+  throw new CliError(`lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list --lang ${track}).`);
+}
+
+const LANG_OPTION = ['--lang <language>', `the lessons' language: ${TRACKS.join(' or ')} (remembered for the next lesson commands)`] as const;
 
 function useColor(): boolean {
   return colorEnabled(process.stdout);
@@ -89,9 +116,11 @@ async function checkMany(lessons: Lesson[], progress: (done: number) => void): P
   return results;
 }
 
-function printList(color: boolean): void {
+function printList(color: boolean, track: Track): void {
   const cache = readCheckCache();
-  const lessons = listLessons();
+  const lessons = listTrackLessons(track);
+  const others = TRACKS.filter((t) => t !== track).map((t) => `${trackInfo(t).label}: --lang ${t}`).join(', ');
+  write(paint('dim', `The lessons in ${trackInfo(track).label} (also in ${others}).`, color));
   const width = Math.max(...lessons.map((l) => l.title.length));
   // cachedStatus hashes the lesson's files: once per lesson is enough.
   const statuses = lessons.map((lesson) => cachedStatus(lesson, cache).status);
@@ -99,7 +128,7 @@ function printList(color: boolean): void {
     write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(statuses[index]!, color)}`);
   }
   const unchecked = statuses.filter((status) => status !== 'passed' && status !== 'failed').length;
-  if (unchecked > 0) write(paint('dim', `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`, color));
+  if (unchecked > 0) write(paint('dim', `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check${track === 'node' ? '' : ` --lang ${track}`}\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`, color));
 }
 
 const LIST_HELP = `
@@ -117,24 +146,28 @@ export function registerLessonCommand(program: Command): void {
     .command('list')
     .description('the lessons, numbered, with which ones pass')
     .option('--check', 'check every lesson now (two at a time) before listing')
+    .option(...LANG_OPTION, parseLang)
     .addHelpText('after', LIST_HELP)
-    .action(async (flags: { check?: boolean }) => {
+    .action(async (flags: { check?: boolean; lang?: Track }) => {
       const color = useColor();
+      const track = chooseTrack(flags.lang);
       if (flags.check) {
-        const lessons = listLessons();
+        const lessons = listTrackLessons(track);
         const release = stopVerifierOnSignal('lesson');
         showProgress(0, lessons.length);
         await checkMany(lessons, (done) => showProgress(done, lessons.length));
         release();
       }
-      printList(color);
+      printList(color, track);
     });
 
   lesson
     .command('show')
     .description("a lesson's README, rendered in the terminal")
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
-    .action(async (chosen: Lesson) => {
+    .option(...LANG_OPTION, parseLang)
+    .action(async (lesson: Lesson, flags: { lang?: Track }) => {
+      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
       write(await renderReadme(chosen, { color: useColor(), width: Math.min(process.stdout.columns ?? 80, 100) }));
     });
 
@@ -149,7 +182,9 @@ export function registerLessonCommand(program: Command): void {
     .option('--no-users', 'do not play the scripted users: connect your own')
     .option('--pace <ms>', 'pause before each scripted action, to follow along (0 = full speed)', millisecondsUpTo(60_000), 700)
     .option('--once', 'stop when the scripted users are done, instead of waiting for Ctrl-C')
-    .action(async (chosen: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean }) => {
+    .option(...LANG_OPTION, parseLang)
+    .action(async (lesson: Lesson, flags: { port: number; inspectPort: number; broken?: boolean; fragment?: number; users: boolean; pace: number; once?: boolean; lang?: Track }) => {
+      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
       const session = await startLessonSession(chosen, {
         port: flags.port,
         inspectPort: flags.inspectPort,
@@ -184,12 +219,15 @@ export function registerLessonCommand(program: Command): void {
     .description("the verifier on a lesson: its server through the lesson's step, its client, and that its broken version fails")
     .argument('[lesson]', 'the lesson number (or folder name); all lessons when left out', parseLesson)
     .option('--json', 'print the results as JSON')
-    .action(async (chosen: Lesson | undefined, flags: { json?: boolean }) => {
+    .option(...LANG_OPTION, parseLang)
+    .action(async (lesson: Lesson | undefined, flags: { json?: boolean; lang?: Track }) => {
+      const track = chooseTrack(flags.lang);
+      const chosen = lesson && inChosenTrack(lesson, track);
       const color = !flags.json && useColor();
       const release = stopVerifierOnSignal('lesson');
       let results: LessonCheckResult[];
       if (chosen) {
-        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
+        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug}${track === 'node' ? '' : ` in ${trackInfo(track).label}`} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
         const result = await checkLesson(chosen, {
           // Live: the server's checks, and a client check only if it fails (the broken server is
           // meant to fail: its result is in the summary).
@@ -205,7 +243,7 @@ export function registerLessonCommand(program: Command): void {
         saveCheckResult(result);
         results = [result];
       } else {
-        const lessons = listLessons();
+        const lessons = listTrackLessons(track);
         results = await checkMany(lessons, (done) => {
           if (!flags.json) showProgress(done, lessons.length);
         });
@@ -214,7 +252,7 @@ export function registerLessonCommand(program: Command): void {
       if (flags.json) {
         write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
       } else {
-        for (const result of results) write(summarise(findLesson(result.lesson) as Lesson, result, color));
+        for (const result of results) write(summarise(findTrackLesson(result.lesson, track) as Lesson, result, color));
       }
       if (results.some((r) => !r.passed)) process.exitCode = 1;
     });
@@ -224,7 +262,9 @@ export function registerLessonCommand(program: Command): void {
     .description('what changed in a lesson since the one before, coloured')
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
     .option('--fix', "for lessons with a broken version: the diff from it to the fixed server instead")
-    .action((chosen: Lesson, flags: { fix?: boolean }) => {
+    .option(...LANG_OPTION, parseLang)
+    .action((lesson: Lesson, flags: { fix?: boolean; lang?: Track }) => {
+      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
       const color = useColor();
       if (flags.fix) {
         const diff = fixDiff(chosen);
@@ -238,4 +278,38 @@ export function registerLessonCommand(program: Command): void {
         else write(`${color ? colourDiff(change.text) : change.text}\n`);
       }
     });
+
+  lesson
+    .command('init')
+    .description("a starting point for doing a lesson yourself: the previous lesson's code, in a folder of your own")
+    .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
+    .argument('[dir]', 'where to lay it out (created if needed)', 'chatlab-lessons')
+    .option(...LANG_OPTION, parseLang)
+    .addHelpText('after', INIT_HELP)
+    .action((lesson: Lesson, dir: string, flags: { lang?: Track }) => {
+      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
+      let result;
+      try {
+        result = initLesson(chosen, dir);
+      } catch (error) {
+        if (error instanceof InitTargetExistsError) throw new CliError(`${error.folder} already exists and is not empty: pick another folder (your work there is left as it is).`);
+        throw new CliError(describeError(error).split('\n')[0] ?? 'could not lay out the lesson');
+      }
+      const label = `lesson ${lessonNumberLabel(chosen)} (${trackInfo(trackOf(chosen)).label})`;
+      write(
+        result.from
+          ? `${label}: ${result.folder} holds lesson ${lessonNumberLabel(result.from)}'s ${result.copied.join(' and ')}; make them do step ${chosen.step}: ${chosen.idea}`
+          : `${label}: ${result.folder} is empty: lesson 1 starts from nothing. Write ${chosen.server}: ${chosen.idea}`,
+      );
+      const lang = trackOf(chosen) === 'node' ? '' : ` --lang ${trackOf(chosen)}`;
+      write(`  read the lesson:  npx chatlab lesson show ${chosen.number}${lang}`);
+      write(`  check the server: cd ${result.folder} && npx chatlab verify ${lessonVerifyFlags(chosen)} --accounts ../accounts.json -- ${commandLine(chosen.server)}`);
+      if (chosen.client) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
+    });
 }
+
+const INIT_HELP = `
+Lays out DIR like the lessons/ folder: DIR/accounts.json (the demo accounts) and DIR/NN-slug/ with
+the previous lesson's server and client, in the language of --lang (or the one remembered). Your
+task: change them until the verifier passes the lesson's step. An existing, non-empty
+DIR/NN-slug/ is never overwritten.`;

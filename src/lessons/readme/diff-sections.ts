@@ -1,4 +1,4 @@
-import { baseLesson, fixDiff, type Lesson, lessonChanges, lessonNumberLabel } from '../runtime/index.ts';
+import { fixDiff, type Lesson, lessonChanges, lessonNumberLabel, previousTrackLesson, trackInfo, trackOf } from '../runtime/index.ts';
 
 function link(lesson: Lesson | undefined, file: string): string {
   return lesson ? `[lesson ${lessonNumberLabel(lesson)}](../${lesson.slug}/${file})` : 'the previous lesson';
@@ -6,14 +6,15 @@ function link(lesson: Lesson | undefined, file: string): string {
 
 /** The README's "what changed" section, as Markdown. */
 export function renderDiffSection(lesson: Lesson): string {
-  const before = baseLesson(lesson);
+  const before = previousTrackLesson(lesson);
+  const fence = trackInfo(trackOf(lesson)).fence;
   return lessonChanges(lesson)
     .map((change) => {
       switch (change.status) {
         case 'new':
           return before
-            ? `\`${change.file}\` is new in this lesson:\n\n\`\`\`js\n${change.text}\n\`\`\``
-            : `Everything is new: here is the whole \`${change.file}\`.\n\n\`\`\`js\n${change.text}\n\`\`\``;
+            ? `\`${change.file}\` is new in this lesson:\n\n\`\`\`${fence}\n${change.text}\n\`\`\``
+            : `Everything is new: here is the whole \`${change.file}\`.\n\n\`\`\`${fence}\n${change.text}\n\`\`\``;
         case 'unchanged':
           return `\`${change.file}\` is the same as in ${link(before, change.file)} (apart from its title line).`;
         case 'changed':

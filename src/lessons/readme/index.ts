@@ -11,3 +11,4 @@ export { recordRun, type Middlebox, type RecordedRun } from './record.ts';
 export { stableDiagram } from './stable-diagram.ts';
 export { nominaliseTraceFile, recordingInspector, withNominalPorts } from './trace-recording.ts';
 export { renderTranscripts, terminalText, type RunPorts } from './transcript.ts';
+export { withTrackFileSections } from './track-sections.ts';

@@ -99,11 +99,6 @@ export function previousLesson(lesson: Lesson): Lesson | undefined {
   return index > 0 ? lessons[index - 1] : undefined;
 }
 
-/** The lesson whose code this one changes: {@link Lesson.builtOn}, else the one just before. */
-export function baseLesson(lesson: Lesson): Lesson | undefined {
-  return lesson.builtOn !== undefined ? findLesson(lesson.builtOn) : previousLesson(lesson);
-}
-
 /** Absolute path of lessons/accounts.json. */
 export function accountsFile(): string {
   return load().accountsFile;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLesson, type Lesson } from './catalogue.ts';
 import { cachedStatus, checkCacheFile, lessonHash, readCheckCache, saveCheckResult, type LessonCheckResult } from './check.ts';
+import { inTrack } from './tracks.ts';
 
 const lesson = findLesson(1) as Lesson;
 let dir: string;
@@ -47,6 +48,15 @@ describe('the lesson check cache', () => {
     } finally {
       rmSync(otherCheckout, { recursive: true, force: true });
     }
+  });
+
+  it("keeps each track's results apart: a Python pass says nothing about the Node files", () => {
+    const lesson2 = findLesson(2) as Lesson;
+    const python = inTrack(lesson2, 'python') as Lesson;
+    saveCheckResult({ lesson: 2, slug: python.slug, dir: python.dir, track: 'python', passed: true, hash: lessonHash(python) } as LessonCheckResult);
+    expect(cachedStatus(python).status).toBe('passed');
+    expect(cachedStatus(lesson2)).toEqual({ status: 'unchecked' });
+    expect(lessonHash(python)).not.toBe(lessonHash(lesson2));
   });
 
   it('changes the hash with the code', () => {

@@ -8,6 +8,7 @@ import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogu
 import { startLessonCluster, startRoundRobin } from './cluster.ts';
 import { LESSON_HOST, startLessonServer } from './processes.ts';
 import { startTlsTerminator } from './tls-bridge.ts';
+import { checkCacheKey, programCommand, trackOf, type Track } from './tracks.ts';
 
 /** The program that runs a TLS lesson's client behind a TLS front (see tls-client-front.ts). */
 const TLS_CLIENT_FRONT = fileURLToPath(new URL('tls-client-front.ts', import.meta.url));
@@ -18,6 +19,8 @@ export interface LessonCheckResult {
   slug: string;
   /** The lesson's folder (absolute): the cache behind `lesson list` keeps results per folder. */
   dir: string;
+  /** The track checked (`node`, `python`): the cache keeps each track's results apart. */
+  track: Track;
   /** The server passes steps 1..step, the client (if any) its checks, and the broken copy fails. */
   passed: boolean;
   /** The server through the lesson's step. */
@@ -85,7 +88,7 @@ export function verifyLessonServer(lesson: Lesson, file: string, options: CheckL
   if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
   if (lesson.cluster) return verifyClusterLessonServer(lesson, file, options, part);
   return verifyServer({
-    command: [process.execPath, file],
+    command: programCommand(file),
     cwd: lesson.dir,
     users: lessonUsers(),
     ...verifierOptions(lesson, options, part),
@@ -158,7 +161,7 @@ export function verifyLessonClient(lesson: Lesson, options: CheckLessonOptions =
   const [user, password] = Object.entries(loadAccounts())[0] ?? ['alice', 'wonderland'];
   const command = lesson.tls
     ? [process.execPath, '--import', 'tsx', TLS_CLIENT_FRONT, join(lesson.dir, lesson.tls.key), join(lesson.dir, lesson.tls.cert), lesson.client]
-    : [process.execPath, lesson.client];
+    : programCommand(lesson.client);
   return verifyClient({
     command,
     cwd: lesson.dir,
@@ -185,7 +188,7 @@ export async function checkLesson(lesson: Lesson, options: CheckLessonOptions = 
       ? { file: broken.file, report: brokenReport, failsAsExpected: !brokenReport.passed && brokenReport.failedStep === broken.failsAt }
       : undefined;
   const passed = server.passed && (client?.passed ?? true) && (brokenResult?.failsAsExpected ?? true);
-  const result: LessonCheckResult = { lesson: lesson.number, slug: lesson.slug, dir: lesson.dir, passed, server, hash };
+  const result: LessonCheckResult = { lesson: lesson.number, slug: lesson.slug, dir: lesson.dir, track: trackOf(lesson), passed, server, hash };
   if (client) result.client = client;
   if (brokenResult) result.broken = brokenResult;
   return result;
@@ -229,7 +232,7 @@ export function readCheckCache(): Record<string, CachedCheck> {
 export function saveCheckResult(result: LessonCheckResult): void {
   const file = checkCacheFile();
   const cache = readCheckCache();
-  cache[result.dir] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
+  cache[checkCacheKey(result.dir, result.track ?? 'node')] = { passed: result.passed, hash: result.hash, at: new Date().toISOString() };
   mkdirSync(join(file, '..'), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(cache, null, 2) + '\n');
@@ -241,7 +244,7 @@ export function saveCheckResult(result: LessonCheckResult): void {
  * files, `stale` when the files changed since, `unchecked` when never checked.
  */
 export function cachedStatus(lesson: Lesson, cache: Record<string, CachedCheck> = readCheckCache()): { status: 'passed' | 'failed' | 'stale' | 'unchecked'; at?: string } {
-  const entry = cache[lesson.dir];
+  const entry = cache[checkCacheKey(lesson.dir, trackOf(lesson))];
   if (!entry) return { status: 'unchecked' };
   if (entry.hash !== lessonHash(lesson)) return { status: 'stale', at: entry.at };
   return { status: entry.passed ? 'passed' : 'failed', at: entry.at };

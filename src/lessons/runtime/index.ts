@@ -6,7 +6,6 @@
  */
 export {
   accountsFile,
-  baseLesson,
   findLesson,
   lessonFiles,
   lessonNumberLabel,
@@ -57,3 +56,24 @@ export { loadScenario, runScenario, type RunScenarioOptions, type Scenario, type
 export { hasSection, readSection, writeSection, type SectionName } from './sections.ts';
 export { Terminal, type TranscriptLine } from './terminal.ts';
 export { exportTrace, lessonDiagramText, lessonTraces, SINGLE_NODE_PORTS, tracePath, type LessonTrace, type NominalPorts } from './trace.ts';
+export {
+  checkCacheKey,
+  commandLine,
+  findTrackLesson,
+  inTrack,
+  isTrack,
+  listTrackLessons,
+  previousTrackLesson,
+  programCommand,
+  readRememberedTrack,
+  rememberTrack,
+  trackInfo,
+  trackOf,
+  trackOfFile,
+  trackSettingFile,
+  TRACKS,
+  type Track,
+  type TrackInfo,
+} from './tracks.ts';
+export { initLesson, InitTargetExistsError, type InitResult } from './init.ts';
+export { readmeForTrack, TRACK_SECTIONS, trackSection, type TrackSection } from './track-readme.ts';

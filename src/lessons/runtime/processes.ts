@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Lesson } from './catalogue.ts';
 import { Terminal } from './terminal.ts';
+import { commandLine, programCommand } from './tracks.ts';
 
 /** Where every lesson server listens (they bind 127.0.0.1 only). */
 export const LESSON_HOST = '127.0.0.1';
@@ -22,9 +23,10 @@ export interface LessonServer extends LessonProcess {
   port: number;
 }
 
-/** Starts `node <file>` in a lesson's folder; its stdout and stderr feed a {@link Terminal}. */
+/** Starts `node <file>` (`python3 <file>` for a `.py`) in a lesson's folder; its stdout and stderr feed a {@link Terminal}. */
 export function startNodeProgram(lesson: Lesson, file: string, terminal: Terminal, env: Record<string, string>): LessonProcess {
-  const child = spawn(process.execPath, [join(lesson.dir, file)], {
+  const [interpreter = process.execPath] = programCommand(file);
+  const child = spawn(interpreter, [join(lesson.dir, file)], {
     cwd: lesson.dir,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -70,7 +72,7 @@ export async function startLessonServer(
   const port = options.port ?? 0;
   // The command shown above the transcript names the variables a learner sets besides PORT.
   const shown = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
-  const terminal = new Terminal(options.name ?? 'server', `${shown}node ${file}`);
+  const terminal = new Terminal(options.name ?? 'server', `${shown}${commandLine(file)}`);
   const program = startNodeProgram(lesson, file, terminal, { ...options.env, PORT: String(port), HOST: LESSON_HOST });
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {

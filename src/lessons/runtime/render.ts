@@ -6,6 +6,8 @@ import { lessonDiagramText } from './trace.ts';
 import { readReadme } from './catalogue.ts';
 import { readSection, writeSection } from './sections.ts';
 import { paint, type Style } from '../../terminal/index.ts';
+import { readmeForTrack } from './track-readme.ts';
+import { trackOf } from './tracks.ts';
 
 /** Options of {@link renderReadme}. */
 export interface RenderOptions {
@@ -21,7 +23,8 @@ export interface RenderOptions {
  * recorded run drawn by the inspector's text exporter.
  */
 export async function renderReadme(lesson: Lesson, options: RenderOptions): Promise<string> {
-  let markdown = readReadme(lesson);
+  // The lesson's own track in place; the other track's code and transcript after it.
+  let markdown = readmeForTrack(readReadme(lesson), trackOf(lesson));
   if (readSection(markdown, 'diagram') !== null) {
     const diagram = await lessonDiagramText(lesson);
     markdown = writeSection(markdown, 'diagram', diagram ? `\`\`\`text\n${diagram}\n\`\`\`` : '_(no recorded run yet: `npm run lessons:diagrams`)_');

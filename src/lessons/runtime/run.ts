@@ -7,6 +7,7 @@ import { CLUSTER_NODES, clusterNominalPorts, startLessonCluster, type LessonClus
 import { runScenario, type ScenarioNode, type ScenarioRun } from './scenario.ts';
 import { paint } from '../../terminal/index.ts';
 import type { Terminal, TranscriptLine } from './terminal.ts';
+import { commandLine } from './tracks.ts';
 
 /** Options of {@link runLesson}. */
 export interface RunLessonOptions {
@@ -218,5 +219,5 @@ function playing(lesson: Lesson, options: RunLessonOptions, stage: Stage): Runni
 export function joinCommand(lesson: Lesson, port: number): string {
   if (!lesson.client) return `nc 127.0.0.1 ${port}`;
   const [user, password] = Object.entries(loadAccounts()).at(-1) ?? ['dave', 'davesecret'];
-  return `cd ${relative(process.cwd(), lesson.dir) || '.'} && CHATLAB_USER=${user} CHATLAB_PASSWORD=${password} PORT=${port} node ${lesson.client}`;
+  return `cd ${relative(process.cwd(), lesson.dir) || '.'} && CHATLAB_USER=${user} CHATLAB_PASSWORD=${password} PORT=${port} ${commandLine(lesson.client)}`;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadAccounts, type Lesson } from './catalogue.ts';
 import { LESSON_HOST, startNodeProgram, type LessonProcess } from './processes.ts';
 import { Terminal } from './terminal.ts';
+import { commandLine } from './tracks.ts';
 import { NOMINAL_INSPECTOR_PORT, NOMINAL_SERVER_PORT, normalisePort, type PortRename } from './ports.ts';
 import { within } from './within.ts';
 
@@ -243,7 +244,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<Scenario
         const code = readFileSync(join(lesson.dir, lesson.client), 'utf8');
         const logsIn = code.includes('CHATLAB_USER');
         const credentials = logsIn ? `CHATLAB_USER=${user} CHATLAB_PASSWORD=${password} ` : '';
-        const terminal = new Terminal(user, `${credentials}PORT=${port} node ${lesson.client}`);
+        const terminal = new Terminal(user, `${credentials}PORT=${port} ${commandLine(lesson.client)}`);
         if (code.includes('CHATLAB_DOWNLOADS')) downloads ??= mkdtempSync(join(tmpdir(), 'chatlab-lesson-downloads-'));
         const program = startNodeProgram(lesson, lesson.client, terminal, {
           HOST: LESSON_HOST,

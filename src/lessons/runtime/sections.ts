@@ -9,7 +9,7 @@
  */
 
 /** The generated sections of a lesson README (`diagram-b`: a cluster lesson's second node). */
-export type SectionName = 'diagram' | 'diagram-b' | 'diff' | 'fix' | 'transcript' | 'index';
+export type SectionName = 'diagram' | 'diagram-b' | 'diff' | 'fix' | 'transcript' | 'index' | 'diff-python' | 'fix-python' | 'transcript-python';
 
 function markers(name: SectionName): { start: string; end: string } {
   return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` };

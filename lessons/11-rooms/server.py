@@ -1,0 +1,412 @@
+# Lesson 11 — private messages and rooms: say with `to`, say with `room`, join, leave, rooms.
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+# The port comes from the environment, so several servers (and tests) can run side by side.
+PORT = int(os.environ.get("PORT", 7070))
+HOST = "127.0.0.1"  # only this machine can connect: safe while we learn
+
+# The protocol's limit for one frame, newline included.
+MAX_FRAME_BYTES = 65536
+# A user name: 1–32 characters of A–Z a–z 0–9 _ -
+USER_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# A room name: 1–32 characters of a–z 0–9 _ - (lower case only, so #Rust and #rust are one room).
+ROOM_NAME = re.compile(r"[a-z0-9_-]{1,32}")
+# The room everyone is in from login on. It is not in `rooms`: its members are simply `online`.
+LOBBY = "lobby"
+# The largest whole number every JSON reader keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# The demo accounts, user name → password, shared by every lesson. Clear text keeps the lesson
+# short; a real server keeps only a salted hash of each password (see the exercises).
+ACCOUNTS = json.loads((Path(__file__).parent.parent / "accounts.json").read_text(encoding="utf-8"))
+
+# Who is logged in: user name → their session. Only these users hear about each other.
+# Every connection has its own thread, and they all read and change this table: the lock makes
+# each change, and the frames that announce it, happen as one step no other thread can cut into.
+online = {}
+online_lock = threading.Lock()
+# The other rooms: room name → the set of its members' names. A room exists while someone is in it.
+rooms = {}
+# Private messages waiting for a user who was offline: user name → their message frames.
+mailboxes = {}
+# Every relayed message gets the next number: clients can tell messages apart, and the reference
+# server stores them under it for history (a server restart here starts again from 1).
+last_msgid = 0
+# rooms, mailboxes and last_msgid change with who is online: online_lock guards them all.
+
+
+class Session:
+    """Everything we know about one connection. Later lessons add to it."""
+
+    def __init__(self, number, conn):
+        self.id = number
+        self.conn = conn
+        # The name this connection logged in as; None until then.
+        self.user = None
+        # The rooms it joined (lobby is implied).
+        self.rooms = set()
+        # Set once we hung up our side (quit, or a frame too large): what still arrives is ignored.
+        self.closing = False
+        # A reply (from this connection's thread) and a broadcast (from another's) may write to
+        # this socket at the same moment: one frame at a time, or their bytes could interleave.
+        self.write_lock = threading.Lock()
+
+    def write(self, data):
+        with self.write_lock:
+            try:
+                self.conn.sendall(data)
+            except OSError:
+                pass  # the client is gone: its own thread sees the connection end and cleans up
+
+    def send(self, frame):
+        self.write(encode(frame))
+
+    def hang_up(self):
+        """We have nothing more to say: close our side (a FIN), and keep reading until the client closes its."""
+        self.closing = True
+        try:
+            self.conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+# One frame on the wire = one JSON object on one line. json.dumps never writes a raw newline
+# (it escapes them as \n), so the "\n" we add is the only one: it ends the frame.
+def encode(frame):
+    # Compact, and UTF-8 as it is ("👋", not "\ud83d\udc4b"). A lone surrogate (a "\ud800" a
+    # client sent) cannot be UTF-8: backslashreplace writes it back as the same JSON escape.
+    text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8", "backslashreplace")
+
+
+# A request id: a string of at most 64 characters, or a whole number within ±(2^53−1): larger
+# numbers lose digits in JavaScript, and 1.5 or an object could not be matched reliably.
+def is_request_id(value):
+    if isinstance(value, str):
+        return len(value) <= 64
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_SAFE_INTEGER
+
+
+# A direct answer carries the request's id, when it has one, so the client can tell which
+# of its requests this answers.
+def reply(session, request, frame):
+    if is_request_id(request.get("id")):
+        frame["id"] = request["id"]
+    session.send(frame)
+
+
+def fail(session, request, code, message):
+    reply(session, request, {"type": "error", "code": code, "message": message})
+
+
+# Send one frame to every logged-in user except one (the user the news is about).
+# The caller holds online_lock, so nobody joins or leaves halfway through.
+def broadcast(frame, except_user=None):
+    data = encode(frame)  # encoded once: the same bytes for everyone
+    for user, session in online.items():
+        if user != except_user:
+            session.write(data)
+
+
+# The same, for the members of one room only (the caller holds online_lock).
+def broadcast_to_room(room, frame, except_user=None):
+    data = encode(frame)
+    for user in rooms[room]:
+        if user != except_user:
+            online[user].write(data)
+
+
+# The members of a room, sorted; lobby's members are everyone online.
+def members_of(room):
+    return sorted(online if room == LOBBY else rooms[room])
+
+
+def next_msgid():
+    global last_msgid
+    last_msgid += 1
+    return last_msgid
+
+
+# Steps 4 and 5: the client logs in; we check who it is, welcome it and tell the others.
+def login(session, frame):
+    user, password = frame.get("user"), frame.get("password")
+    # A client may send anything: check the fields before using them.
+    if not isinstance(user, str) or not USER_NAME.fullmatch(user):
+        return fail(session, frame, "bad_request", "a user name is 1–32 characters of A–Z a–z 0–9 _ -")
+    if not isinstance(password, str) or not 1 <= len(password) <= 1024:
+        return fail(session, frame, "bad_request", "a password is 1–1024 characters")
+    if session.user is not None:
+        return fail(session, frame, "already_logged_in", f"this connection is already logged in as {session.user}")
+    # The same answer for an unknown user and a wrong password, so nobody can probe which names exist.
+    if ACCOUNTS.get(user) != password:
+        print(f"#{session.id} failed to log in as {user}")  # never print the password
+        return fail(session, frame, "auth_failed", "wrong user name or password")
+    with online_lock:
+        # One session per user: a second login would leave two sockets fighting over one name.
+        if user in online:
+            return fail(session, frame, "already_online", f"{user} is already logged in elsewhere")
+        session.user = user
+        online[user] = session
+        print(f"#{session.id} is {user}")
+        # Welcome first, so the new user learns who is here before any news about them.
+        reply(session, frame, {"type": "welcome", "user": user, "users": sorted(online)})
+        broadcast({"type": "presence", "user": user, "status": "online"}, user)
+        # Private messages that came while this user was away, marked as history, then the end of them.
+        waiting = mailboxes.pop(user, [])  # delivered once: they are never "new" again
+        for message in waiting:
+            session.send({**message, "history": True, "queued": True})
+        if waiting:
+            session.send({"type": "history_end", "count": len(waiting), "last_msgid": waiting[-1]["msgid"]})
+
+
+# Steps 6 and 7: a user says something; the server relays it to everyone else in the room,
+# or to one user only when the say names one with `to`.
+def say(session, frame):
+    text, room = frame.get("text"), frame.get("room", LOBBY)
+    if not isinstance(text, str) or not 1 <= len(text) <= 4000:
+        return fail(session, frame, "bad_request", "a message is 1–4000 characters")
+    if "to" in frame:
+        return say_privately(session, frame)
+    if not isinstance(room, str) or not ROOM_NAME.fullmatch(room):
+        return fail(session, frame, "bad_request", "a room name is 1–32 characters of a–z 0–9 _ -")
+    with online_lock:
+        if room != LOBBY and room not in rooms:
+            return fail(session, frame, "unknown_room", f'there is no room "{room}"')
+        if room != LOBBY and session.user not in rooms[room]:
+            return fail(session, frame, "not_in_room", f'join "{room}" before speaking in it')
+        print(f"{session.user} says: {text}" if room == LOBBY else f"{session.user} says in #{room}: {text}")
+        # We build a new frame rather than pass the client's on: `from` is the name this connection
+        # logged in as, never a field the client wrote, so nobody can speak as someone else; `ts` is
+        # our clock. The sender gets no copy: its own screen already shows what it typed.
+        message = {"type": "message", "from": session.user, "room": room, "text": text, "ts": time.time_ns() // 1_000_000, "msgid": next_msgid()}
+        if room == LOBBY:
+            broadcast(message, session.user)
+        else:
+            broadcast_to_room(room, message, session.user)
+    # The sender hears back only if it asked to, by giving its say an id.
+    if "id" in frame:
+        reply(session, frame, {"type": "ok"})
+
+
+# A private message: to one user only, whoever else is online. Kept for later if they are away.
+def say_privately(session, frame):
+    text, to = frame["text"], frame["to"]
+    if "room" in frame:
+        return fail(session, frame, "bad_request", "a message goes to a user or to a room, not both")
+    if not isinstance(to, str) or not USER_NAME.fullmatch(to):
+        return fail(session, frame, "bad_request", '"to" is a user name')
+    if to == session.user:
+        return fail(session, frame, "bad_request", "you cannot send a private message to yourself")
+    # Only names that exist: a typo must not vanish into a mailbox nobody will ever read.
+    if to not in ACCOUNTS:
+        return fail(session, frame, "unknown_user", f'there is no user "{to}"')
+    with online_lock:
+        message = {"type": "message", "from": session.user, "to": to, "text": text, "ts": time.time_ns() // 1_000_000, "msgid": next_msgid()}
+        recipient = online.get(to)
+        if recipient:
+            print(f"{session.user} says to {to}: {text}")
+            recipient.send(message)
+        else:
+            print(f"{session.user} says to {to} (offline, kept for later): {text}")
+            mailboxes.setdefault(to, []).append(message)
+    if "id" in frame:
+        ok = {"type": "ok", "msgid": message["msgid"]}
+        if not recipient:
+            ok["queued"] = True  # the sender learns it will wait
+        reply(session, frame, ok)
+
+
+# A room name from a join or a leave, checked; None (after answering) when it is not one.
+def room_of(session, frame):
+    room = frame.get("room")
+    if isinstance(room, str) and ROOM_NAME.fullmatch(room):
+        return room
+    fail(session, frame, "bad_request", "a room name is 1–32 characters of a–z 0–9 _ -")
+    return None
+
+
+# Enter a room (it is created by the first one to join). The answer lists its members, self
+# included; the members already there are told who came in.
+def join(session, frame):
+    room = room_of(session, frame)
+    if room is None:
+        return
+    with online_lock:
+        # Joining a room you are in (lobby, always) changes nothing: the same answer again.
+        is_new = room != LOBBY and session.user not in rooms.get(room, ())
+        if is_new:
+            rooms.setdefault(room, set()).add(session.user)
+            session.rooms.add(room)
+            print(f"{session.user} joined #{room}")
+        # The answer first, so the newcomer learns who is there before any news about them.
+        reply(session, frame, {"type": "users", "room": room, "users": members_of(room)})
+        if is_new:
+            broadcast_to_room(room, {"type": "presence", "user": session.user, "status": "online", "room": room}, session.user)
+
+
+# Leave a room: the others in it are told; the last one out closes it. Nobody leaves lobby:
+# it is how everyone reaches everyone.
+def leave_room(session, frame):
+    room = room_of(session, frame)
+    if room is None:
+        return
+    if room == LOBBY:
+        return fail(session, frame, "bad_request", "everyone stays in lobby")
+    with online_lock:
+        if room not in rooms:
+            return fail(session, frame, "unknown_room", f'there is no room "{room}"')
+        if session.user not in rooms[room]:
+            return fail(session, frame, "not_in_room", f'you are not in "{room}"')
+        exit_room(session, room)
+        print(f"{session.user} left #{room}")
+        if "id" in frame:
+            reply(session, frame, {"type": "ok"})  # like say: only when asked
+        if room in rooms:
+            broadcast_to_room(room, {"type": "presence", "user": session.user, "status": "offline", "room": room})
+
+
+# Out of a room; the last one out closes it (the caller holds online_lock).
+def exit_room(session, room):
+    rooms[room].discard(session.user)
+    session.rooms.discard(room)
+    if not rooms[room]:
+        del rooms[room]
+
+
+# Which rooms exist, and how many are in each, sorted by name.
+def list_rooms(session, frame):
+    with online_lock:
+        listing = [{"room": room, "users": len(members_of(room))} for room in sorted([LOBBY, *rooms])]
+    reply(session, frame, {"type": "room_list", "rooms": listing})
+
+
+# Steps 8 and 9: a user asks to leave; the server lets them go and tells the others.
+def quit(session, frame):
+    print(f"{session.user} quit")
+    session.send({"type": "bye"})  # the last frame this user gets
+    leave(session)
+    # Step 10: we have nothing more to say, so close our side; the connection ends when the
+    # client closes its side too, and we ignore whatever it sends until then.
+    session.hang_up()
+
+
+# Forget who this connection was, and tell everyone still here that they went offline
+# (and why, when they did not say goodbye).
+def leave(session, reason=None):
+    presence = {"type": "presence", "user": session.user, "status": "offline"}
+    if reason:
+        presence["reason"] = reason
+    with online_lock:
+        # Out of every room, silently: the offline below, to everyone, says it all.
+        for room in list(session.rooms):
+            exit_room(session, room)
+        del online[session.user]
+        session.user = None
+        broadcast(presence)
+
+
+# What the server does with each type of frame. Each lesson adds one.
+HANDLERS = {"login": login, "say": say, "quit": quit, "join": join, "leave": leave_room, "rooms": list_rooms}
+
+
+def no_constants(name):
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; JSON has neither
+
+
+# One complete line (without its "\n") is one frame: decode it, check it, hand it on.
+def handle_line(session, line):
+    try:
+        text = line.decode("utf-8")  # strict: bytes that are not UTF-8 make a bad frame
+        if text.strip() == "":
+            return  # a blank line (Enter pressed twice in nc) is not a frame
+        frame = json.loads(text, parse_constant=no_constants)  # a "\r" before the "\n" (telnet, nc -C) is just whitespace to JSON
+    except ValueError:  # UnicodeDecodeError and json.JSONDecodeError are both ValueErrors
+        return session.send({"type": "error", "code": "bad_frame", "message": "a frame is one JSON object, in UTF-8, on one line"})
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return session.send({"type": "error", "code": "bad_frame", "message": 'a frame is a JSON object with a string "type"'})
+    if frame["type"] not in HANDLERS:
+        return fail(session, frame, "unknown_type", f'unknown frame type "{frame["type"]}"')
+    # Only login is allowed before logging in: nobody may speak before we know who they are.
+    if session.user is None and frame["type"] != "login":
+        return fail(session, frame, "not_logged_in", "log in first")
+    # An id must be something the client can match exactly. An invalid one is not echoed: the
+    # error goes out without an id.
+    if "id" in frame and not is_request_id(frame["id"]):
+        return session.send({"type": "error", "code": "bad_request", "message": 'an "id" is a string of at most 64 characters or a whole number within ±(2^53−1)'})
+    HANDLERS[frame["type"]](session, frame)
+
+
+# We cannot know where the next frame would start, so: say why, and hang up.
+def too_large(session):
+    session.send({"type": "error", "code": "frame_too_large", "message": f"a frame may not exceed {MAX_FRAME_BYTES} bytes"})
+    session.hang_up()
+
+
+# This function runs in a thread of its own for every client that connects; `conn` is our end
+# of that connection. One thread per connection: each can wait in recv() for its own client
+# without holding up the others (why threads and not asyncio: see lesson 03's README).
+def serve(number, conn):
+    session = Session(number, conn)
+    print(f"#{session.id} connected")
+
+    # The server talks first: the client learns it reached a chatlab/1 server, not something else.
+    # `features` tells clients which extensions beyond the core they may use here.
+    session.send({"type": "hello", "protocol": "chatlab/1", "features": ["private", "rooms"]})
+
+    # TCP delivers a stream of bytes, not messages: one recv() may hold half a frame, or three.
+    # So we add each read to what we kept, cut off every complete line, and keep the rest.
+    pending = b""
+    try:
+        while data := conn.recv(4096):  # b"" means the client closed its side
+            if session.closing:
+                continue  # we hung up: whatever still arrives is ignored
+            pending += data
+            while b"\n" in pending and not session.closing:
+                line, _, pending = pending.partition(b"\n")
+                # The frame is the line plus its "\n": one byte over the limit is too much.
+                if len(line) >= MAX_FRAME_BYTES:
+                    too_large(session)
+                else:
+                    handle_line(session, line)  # a quit ends the conversation: the loop stops
+            # No "\n" yet, and already too long to ever be a valid frame: don't wait for the rest.
+            if len(pending) >= MAX_FRAME_BYTES and not session.closing:
+                too_large(session)
+    except OSError:
+        pass  # a client that vanishes abruptly (crash, kill, cable pulled) resets the connection
+    # The connection is over, however it ended. A user still logged in here dropped without quit
+    # (crash, kill, network lost): tell the others all the same, or they would see a ghost,
+    # online forever.
+    if session.user is not None:
+        print(f"{session.user} dropped")
+        leave(session, "connection_lost")
+    conn.close()
+    print(f"#{session.id} disconnected")
+
+
+def main():
+    # Each print reaches the terminal at once, even when stdout is a pipe (tests, the inspector).
+    sys.stdout.reconfigure(encoding="utf-8", line_buffering=True)
+    with socket.create_server((HOST, PORT)) as server:
+        # Ask the socket for its real port: with PORT=0 the system picks a free one.
+        print(f"listening on {HOST}:{server.getsockname()[1]}")
+        # Number the connections, so the log can tell them apart.
+        connections = 0
+        while True:
+            conn, _ = server.accept()
+            connections += 1
+            # A daemon thread does not keep the program alive once the main thread stops (Ctrl-C).
+            threading.Thread(target=serve, args=(connections, conn), daemon=True).start()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C stops the server: no traceback

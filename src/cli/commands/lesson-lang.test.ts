@@ -1,0 +1,93 @@
+/**
+ * `chatlab lesson --lang`: the Python track from the command line, as a learner runs it. Each test
+ * has a cache folder of its own, since the chosen track is remembered there. Each runs several
+ * chatlab processes in turn: their bound is 60 s, for a loaded machine (they take ~10 s).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'chatlab-lesson-lang-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A `chatlab` runner with its own private cache folder (so its own remembered track). */
+function chatlabWithCache(name: string) {
+  const cache = join(scratch, name);
+  return (args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+}
+
+const lessonLines = (stdout: string): string[] => stdout.split('\n').filter((line) => /^\d\d {2}/.test(line));
+
+describe.concurrent('chatlab lesson --lang', () => {
+  it('lists the Python track, remembers the choice until another --lang, and says which lessons a track lacks', async () => {
+    const chatlab = chatlabWithCache('remember');
+    const [python, wrong] = await Promise.all([chatlab(['lesson', 'list', '--lang', 'python']), chatlab(['lesson', 'list', '--lang', 'ruby'])]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toContain('"ruby" is not a lesson track: choose node or python.');
+    expect(python.code, python.stderr).toBe(0);
+    expect(python.stdout).toMatch(/^The lessons in Python \(also in Node\.js: --lang node\)\.$/m);
+    expect(lessonLines(python.stdout)).toHaveLength(11);
+
+    const remembered = await chatlab(['lesson', 'show', '13']);
+    expect(remembered.code).not.toBe(0);
+    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 11 (see chatlab lesson list --lang python).');
+
+    const node = await chatlab(['lesson', 'list', '--lang', 'node']);
+    expect(lessonLines(node.stdout)).toHaveLength(13);
+  }, 60_000);
+
+  it('checks a Python lesson through the same steps, its broken copy failing at the same step', async () => {
+    const chatlab = chatlabWithCache('check');
+    const check = await chatlab(['lesson', 'check', '7', '--lang', 'python']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain('checking lesson 07 07-relay in Python (chatlab verify --through 7)…');
+    expect(check.stdout).toMatch(/^lesson 07 07-relay: passes\n {2}server\.py: passes steps 1–7 \(\d+ checks\)\n {2}client\.py: passes steps 1–7 \(\d+ checks\)\n {2}server-naive\.py: fails at step 7 \([^)]+\), as it should$/m);
+    const list = await chatlab(['lesson', 'list']);
+    expect(list.stdout).toMatch(/^07 {2}Relay: to everyone else, from the server +✓ passes$/m);
+  }, 60_000);
+
+  it('shows and diffs the Python code, with the Node code after it in show', async () => {
+    const chatlab = chatlabWithCache('show');
+    const [show, diff] = await Promise.all([chatlab(['lesson', 'show', '4', '--lang', 'python']), chatlab(['lesson', 'diff', '4', '--fix', '--lang', 'python'])]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('--- 04-login/server-naive.py');
+    expect(show.stdout).toContain('$ python3 server.py');
+    expect(show.stdout).toContain('What changed, in Node.js: server.mjs and client.mjs');
+    expect(show.stdout.indexOf('+++ 04-login/server.py')).toBeLessThan(show.stdout.indexOf('+++ 04-login/server.mjs'));
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain('--- 04-login/server-naive.py\n+++ 04-login/server.py');
+  }, 60_000);
+
+  it("init lays out the previous lesson's Python code and never overwrites it", async () => {
+    const chatlab = chatlabWithCache('init');
+    const dir = join(scratch, 'my-chat');
+    const init = await chatlab(['lesson', 'init', '6', dir, '--lang', 'python']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain(`lesson 06 (Python): ${join(dir, '06-say')} holds lesson 05's server.py and client.py`);
+    expect(init.stdout).toContain('npx chatlab verify --through 6 --accounts ../accounts.json -- python3 server.py');
+    expect(existsSync(join(dir, '06-say', 'client.py')) && existsSync(join(dir, 'accounts.json'))).toBe(true);
+    const again = await chatlab(['lesson', 'init', '6', dir]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim()).toBe(`chatlab: ${join(dir, '06-say')} already exists and is not empty: pick another folder (your work there is left as it is).`);
+  }, 60_000);
+});
