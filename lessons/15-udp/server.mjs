@@ -177,10 +177,15 @@ socket.on('message', (bytes, from) => {
   handlers[frame.type](peer, frame);
 });
 
-// A send to a port where nothing listens can come back as an error (ICMP "port unreachable"):
-// that concerns one peer, never the server.
-socket.on('error', (error) => console.log(`udp error: ${error.message}`));
+// Before we listen, an error is the bind failing (the port is taken): nothing can work, so stop.
+// Once we listen, an error concerns one send to one peer, never the whole server.
+let listening = false;
+socket.on('error', (error) => {
+  console.log(`udp error: ${error.message}`);
+  if (!listening) process.exit(1);
+});
 
 socket.bind(port, host, () => {
+  listening = true;
   console.log(`listening on ${host}:${socket.address().port}`);
 });
