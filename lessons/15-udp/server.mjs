@@ -88,7 +88,8 @@ function login(peer, frame) {
   peer.user = user;
   peers.set(peer.key, peer);
   online.set(user, peer);
-  console.log(`${peer.key} is ${user}`);
+  // The address (peer.key) changes with every run of a client: the log names the user only.
+  console.log(`${user} logged in`);
   reply(peer, frame, { type: 'welcome', user, users: [...online.keys()].sort() });
   broadcast({ type: 'presence', user, status: 'online' }, user);
 }

@@ -360,9 +360,15 @@ export class SessionModel {
       return;
     }
     if (event.fate === 'duplicate') this.counters.duplicates++;
+    // No accept to show that the server is up: its first answer does (step 1).
+    if (event.dir === 's2c' && !this.serverListening) {
+      this.serverListening = true;
+      const where = this.serverLifeline.address || 'the target';
+      this.push(added, { t: event.t, kind: 'listen', from: SERVER_LIFELINE, to: SERVER_LIFELINE, label: 'listening', summary: `server is listening on ${where} (it answered a datagram)`, step: 1 });
+    }
     const first = added.length;
     this.addItem(added, event.conn, state, item);
-    const row = added[first];
+    const row = added.find((r, index) => index >= first && r.item === item);
     if (!row) return;
     const notes = [event.fate === 'duplicate' ? `a second copy of datagram #${event.seq}` : '', late ? `late: datagram #${event.seq} arrives after a later one` : ''].filter(Boolean);
     if (notes.length > 0) row.summary = `${row.summary} (${notes.join('; ')})`;

@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lessonNumberLabel, previousLesson, type Lesson } from './catalogue.ts';
+import { diffBase, lessonNumberLabel, type Lesson } from './catalogue.ts';
 import { paint } from './style.ts';
 
 /** How one file of a lesson differs from the lesson before. */
@@ -32,7 +32,7 @@ export function unifiedDiff(oldName: string, newName: string, oldText: string, n
 
 /** What changed in a lesson's server and client since the previous lesson. */
 export function lessonChanges(lesson: Lesson): FileChange[] {
-  const before = previousLesson(lesson);
+  const before = diffBase(lesson);
   const files = [lesson.server, lesson.client].filter((file): file is string => file !== undefined);
   return files.map((file): FileChange => {
     const now = read(lesson.dir, file) ?? '';
@@ -59,7 +59,7 @@ function link(lesson: Lesson | undefined, file: string): string {
 
 /** The README's "what changed" section, as Markdown. */
 export function renderDiffSection(lesson: Lesson): string {
-  const before = previousLesson(lesson);
+  const before = diffBase(lesson);
   return lessonChanges(lesson)
     .map((change) => {
       switch (change.status) {

@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderText, type VerifyReport } from '../verify/index.ts';
 import { findLesson, type Lesson } from './catalogue.ts';
-import { lessonServerScope, lessonVerifyFlags, verifyLessonClient, verifyLessonServer } from './check.ts';
+import { hasCheckedClient, lessonServerScope, lessonVerifyFlags, verifyLessonClient, verifyLessonServer } from './check.ts';
 import { exportTrace, tracePath, withNominalPorts } from './inspect.ts';
 import { readReadme, renderDiagramSection, withFileSections } from './readme.ts';
 import { recordRun } from './record.ts';
 import { readSection } from './sections.ts';
+
+/** A UDP lesson's run waits for a silent peer to expire (5 s in lesson 15): each wait may take longer. */
+const UDP_RUN_TIMEOUT_MS = 10_000;
 
 /** What a failed verification looks like in a test failure: the verifier's own report. */
 function explain(report: VerifyReport): string {
@@ -40,7 +43,7 @@ export function describeLesson(number: number): void {
       if (scope.only) expect(report.extensions?.checked).toEqual(scope.only);
     });
 
-    if (lesson.client) {
+    if (hasCheckedClient(lesson)) {
       it(`client passes the client checks through step ${lesson.step}`, async () => {
         const report = await verifyLessonClient(lesson);
         expect(report.passed, explain(report)).toBe(true);
@@ -57,7 +60,7 @@ export function describeLesson(number: number): void {
     }
 
     it('README transcript is what a real run prints', async () => {
-      const run = await recordRun(lesson);
+      const run = await recordRun(lesson, lesson.transport === 'udp' ? { timeoutMs: UDP_RUN_TIMEOUT_MS } : {});
       expect(readSection(readReadme(lesson), 'transcript'), 'run `npm run lessons:diagrams` to update the README').toBe(run.transcripts);
     });
 
