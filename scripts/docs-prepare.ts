@@ -89,6 +89,13 @@ async function main(): Promise<void> {
     writeIfChanged(join(DIAGRAMS, 'lessons', `${lesson.slug}.jsonl`), readFileSync(trace, 'utf8'));
   }
   log(`${lessons.filter((l) => existsSync(join(l.dir, 'trace.jsonl'))).length} lesson diagrams exported`);
+  // docs/tcp-vs-udp.md: lesson 15's chat played over TCP too (scripts/tcp-vs-udp.ts recorded it).
+  const udpLesson = lessons.find((l) => l.transport === 'udp');
+  const tcpTwin = udpLesson ? join(udpLesson.dir, 'tcp-trace.jsonl') : undefined;
+  if (udpLesson && tcpTwin && existsSync(tcpTwin)) {
+    await exportTraceSvg(buildProgram, tcpTwin, join(DIAGRAMS, 'lessons', `${udpLesson.slug}-tcp.svg`));
+    writeIfChanged(join(DIAGRAMS, 'lessons', `${udpLesson.slug}-tcp.jsonl`), readFileSync(tcpTwin, 'utf8'));
+  }
   const coreTrace = await recordCoreFlow(join(DIAGRAMS, 'core-flow.jsonl'));
   await exportTraceSvg(buildProgram, coreTrace, join(DIAGRAMS, 'core-flow.svg'));
   // The inspector page shows the Mermaid export of the same session as source text.

@@ -27,6 +27,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Client', link: '/client' },
       { text: 'Inspector', link: '/inspector' },
       { text: 'Verifier', link: '/verifier' },
+      { text: 'TCP or UDP?', link: '/tcp-vs-udp' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
     ],

@@ -100,7 +100,7 @@ describe.concurrent('chatlab lesson', () => {
   it('says in one line what is wrong with the arguments', async () => {
     const [missing, broken] = await Promise.all([chatlab(['lesson', 'show', '99']), chatlab(['lesson', 'run', '1', '--broken'])]);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 13 \(see chatlab lesson list\)\.$/);
+    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 15 \(see chatlab lesson list\)\.$/);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe('chatlab: lesson 1 has no broken version (lessons 4 and 7 do).\n');
