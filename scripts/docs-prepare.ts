@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   const lessons = listLessons();
   removeStaleLessonFiles(lessons);
   writeIfChanged(join(DOCS, 'lessons', 'index.md'), renderLessonsIndex(lessons));
-  lessons.forEach((lesson, i) => writeIfChanged(join(DOCS, 'lessons', `${lesson.slug}.md`), renderLessonPage(lesson, lessons[i - 1], lessons)));
+  // A lesson's diff starts from its `diffFrom` lesson when it names one (lesson 15: from lesson 10), else from the one before.
+  const diffBaseOf = (lesson: (typeof lessons)[number], i: number) => (lesson.diffFrom !== undefined ? lessons.find((l) => Number(l.number) === lesson.diffFrom) : lessons[i - 1]);
+  lessons.forEach((lesson, i) => writeIfChanged(join(DOCS, 'lessons', `${lesson.slug}.md`), renderLessonPage(lesson, diffBaseOf(lesson, i), lessons)));
   log(`${lessons.length} lesson pages from ${relative(REPO_ROOT, LESSONS_DIR)}/`);
 
   // Architecture, from the imports under src/.
