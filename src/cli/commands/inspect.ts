@@ -99,7 +99,7 @@ function parseMs(value: string): number {
 export function registerInspectCommand(program: Command): void {
   const inspect = program
     .command('inspect')
-    .description('run the inspector: a transparent TCP proxy that draws every frame as a live sequence diagram (q or Ctrl-C to stop)')
+    .description('run the inspector: a transparent TCP proxy (or, with --udp, a UDP tap) that draws every frame as a live sequence diagram (q or Ctrl-C to stop)')
     .option('--listen <port>', `port (or host:port) clients connect to, 0 for any free one (default ${DEFAULT_INSPECT_PORT})`, parseListen)
     .option('--target <host:port>', `the server to forward to (default 127.0.0.1:${DEFAULT_PORT})`, parseHostPort)
     .option('--plain', 'print the diagram as text lines instead of the live terminal UI (automatic when stdout is not a terminal)')
