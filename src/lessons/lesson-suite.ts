@@ -8,9 +8,6 @@ import { readReadme, renderDiagramSection, withFileSections } from './readme.ts'
 import { recordRun } from './record.ts';
 import { readSection } from './sections.ts';
 
-/** A UDP lesson's run waits for a silent peer to expire (5 s in lesson 15): each wait may take longer. */
-const UDP_RUN_TIMEOUT_MS = 10_000;
-
 /** What a failed verification looks like in a test failure: the verifier's own report. */
 function explain(report: VerifyReport): string {
   return `\n${renderText(report)}`;
@@ -60,7 +57,7 @@ export function describeLesson(number: number): void {
     }
 
     it('README transcript is what a real run prints', async () => {
-      const run = await recordRun(lesson, lesson.transport === 'udp' ? { timeoutMs: UDP_RUN_TIMEOUT_MS } : {});
+      const run = await recordRun(lesson);
       expect(readSection(readReadme(lesson), 'transcript'), 'run `npm run lessons:diagrams` to update the README').toBe(run.transcripts);
     });
 
