@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
+import { startCliTerminal } from './helpers/cli-terminal.ts';
 
 const started: CliRun[] = [];
 const sockets: dgram.Socket[] = [];
@@ -53,6 +54,22 @@ describe('chatlab inspect --udp', () => {
       const stderr = run.stderr.filter((line) => line !== '');
       expect(stderr, stderr.join('\n')).toHaveLength(1);
       expect(stderr[0]).toMatch((cases[index] as [string[], RegExp])[1]);
+    }
+  });
+
+  it('draws the lost datagram in the terminal UI too, and quits on q', async () => {
+    const server = await udpSocket();
+    const tty = startCliTerminal(['inspect', '--udp', '--listen', '0', '--target', `127.0.0.1:${server.address().port}`, '--loss', '1', '--seed', '3'], { cols: 140, rows: 30 });
+    try {
+      await tty.shows(/\(UDP\) listening on 127\.0\.0\.1:\d+/, 'the title with the port');
+      const port = Number(/\(UDP\) listening on 127\.0\.0\.1:(\d+)/.exec(tty.screen().join('\n'))?.[1]);
+      const client = await udpSocket();
+      client.send('{"type":"say","text":"anyone?"}', port, '127.0.0.1');
+      await tty.shows(/✗ say ─*✗│/, 'a lost arrow ending in ✗');
+      tty.type('q');
+      expect(await tty.exited).toBe(0);
+    } finally {
+      tty.close();
     }
   });
 });

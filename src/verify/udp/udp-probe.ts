@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import type { RawFrame } from '../../protocol/index.ts';
+import { decodeDatagram, type RawFrame } from '../../protocol/index.ts';
 import type { Transcript } from '../transcript.ts';
 
 /** Frames a probe keeps unread before dropping the oldest: a server that floods cannot grow the verifier. */
@@ -93,7 +93,8 @@ export class UdpProbe {
   }
 
   private readonly onMessage = (raw: Buffer): void => {
-    const datagram = decodeDatagram(raw);
+    const decoded = decodeDatagram(raw);
+    const datagram: ReceivedDatagram = decoded.ok ? { raw, frame: decoded.frame } : { raw, problem: decoded.message };
     this.transcript.add({ conn: this.name, kind: 'recv', raw, ...(datagram.frame ? { frame: datagram.frame } : {}), ...(datagram.problem ? { problem: datagram.problem } : {}), reads: { first: 1, last: 1 } });
     this.inbox.push(datagram);
     if (this.inbox.length > UDP_INBOX_LIMIT) this.inbox.shift();
@@ -103,20 +104,4 @@ export class UdpProbe {
   private readonly onError = (error: Error): void => {
     this.transcript.add({ conn: this.name, kind: 'note', text: `socket error: ${error.message}` });
   };
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** A datagram as a frame: one JSON object with a string `type`, in UTF-8 (a trailing newline is tolerated). */
-export function decodeDatagram(raw: Buffer): ReceivedDatagram {
-  let value: unknown;
-  try {
-    value = JSON.parse(strictUtf8.decode(raw));
-  } catch {
-    return { raw, problem: 'not one JSON object in UTF-8' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { type?: unknown }).type !== 'string') {
-    return { raw, problem: 'not a JSON object with a string "type"' };
-  }
-  return { raw, frame: value as RawFrame };
 }
