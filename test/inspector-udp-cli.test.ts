@@ -65,7 +65,9 @@ describe('chatlab inspect --udp', () => {
       const port = Number(/\(UDP\) listening on 127\.0\.0\.1:(\d+)/.exec(tty.screen().join('\n'))?.[1]);
       const client = await udpSocket();
       client.send('{"type":"say","text":"anyone?"}', port, '127.0.0.1');
-      await tty.shows(/✗ say ─*✗│/, 'a lost arrow ending in ✗');
+      // The datagram goes from the client (right) to the server (left): the arrow ends in ✗ on the server's lifeline.
+      await tty.shows(/│✗─+ ✗ say ─+┤ +lost: datagram #1/, 'a lost arrow ending in ✗');
+      await tty.shows(/one datagram \(c2s\): #1, 31 B/, 'the datagram in the detail pane');
       tty.type('q');
       expect(await tty.exited).toBe(0);
     } finally {
