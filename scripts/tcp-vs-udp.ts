@@ -14,7 +14,7 @@
  *    bob. (What TCP does under the same loss is explained on the page, not simulated.)
  * It prints the table for the page; nothing here runs in the test suite.
  */
-import { writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startInspector } from '../src/inspector/inspector.ts';
 import { findLesson, type Lesson } from '../src/lessons/catalogue.ts';
@@ -150,4 +150,3 @@ for (const loss of [0.1, 0.3]) {
   const expected = ((1 - loss) ** 2 * 100).toFixed(0);
   console.log(`  UDP through --loss ${loss}: ${arrived}/${sent} messages arrived (${((arrived / sent) * 100).toFixed(1)} %; (1−p)² = ${expected} %)`);
 }
-rmSync(join(udpLesson.dir, 'tcp-trace.jsonl.tmp'), { force: true });
