@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCliProcess, type CliRun } from './helpers/cli-process.ts';
 import { startCliTerminal } from './helpers/cli-terminal.ts';
 
+/** Starting the CLI (tsx, the inspector) can take a while when the whole suite runs on two cores. */
+const WAIT_MS = 20_000;
+
 const started: CliRun[] = [];
 const sockets: dgram.Socket[] = [];
 afterEach(() => {
@@ -23,11 +26,11 @@ async function udpSocket(): Promise<dgram.Socket> {
 }
 
 describe('chatlab inspect --udp', () => {
-  it('prints its seed, draws a dropped datagram as lost, and counts it when stopped', async () => {
+  it('prints its seed, draws a dropped datagram as lost, and counts it when stopped', { timeout: 60_000 }, async () => {
     const server = await udpSocket();
     const received: string[] = [];
     server.on('message', (bytes) => received.push(String(bytes)));
-    const cli = startCliProcess(['inspect', '--udp', '--plain', '--listen', '0', '--target', `127.0.0.1:${server.address().port}`, '--loss', '1', '--seed', '3']);
+    const cli = startCliProcess(['inspect', '--udp', '--plain', '--listen', '0', '--target', `127.0.0.1:${server.address().port}`, '--loss', '1', '--seed', '3'], {}, WAIT_MS);
     started.push(cli);
     const banner = await cli.line(/^chatlab inspect \(UDP\) listening on 127\.0\.0\.1:\d+/);
     expect(banner).toContain('"loss":1,"seed":3');
@@ -41,13 +44,13 @@ describe('chatlab inspect --udp', () => {
     expect(received).toEqual([]);
   });
 
-  it('refuses UDP faults without --udp, TCP faults with it, and a probability above 1, in one line', async () => {
+  it('refuses UDP faults without --udp, TCP faults with it, and a probability above 1, in one line', { timeout: 60_000 }, async () => {
     const cases: Array<[string[], RegExp]> = [
       [['inspect', '--loss', '0.5'], /^chatlab: --loss, --reorder, --duplicate and --seed are UDP faults: add --udp/],
       [['inspect', '--udp', '--fragment', '2'], /^chatlab: --fragment, --drop-after and --show-reads are about TCP byte streams/],
       [['inspect', '--udp', '--loss', '1.5'], /"1\.5" is not a probability: give a number from 0 to 1/],
     ];
-    const runs = cases.map(([args]) => startCliProcess([...args, '--plain', '--listen', '0']));
+    const runs = cases.map(([args]) => startCliProcess([...args, '--plain', '--listen', '0'], {}, WAIT_MS));
     started.push(...runs);
     for (const [index, run] of runs.entries()) {
       expect(await run.exited).toBe(1);
@@ -57,9 +60,9 @@ describe('chatlab inspect --udp', () => {
     }
   });
 
-  it('draws the lost datagram in the terminal UI too, and quits on q', async () => {
+  it('draws the lost datagram in the terminal UI too, and quits on q', { timeout: 60_000 }, async () => {
     const server = await udpSocket();
-    const tty = startCliTerminal(['inspect', '--udp', '--listen', '0', '--target', `127.0.0.1:${server.address().port}`, '--loss', '1', '--seed', '3'], { cols: 140, rows: 30 });
+    const tty = startCliTerminal(['inspect', '--udp', '--listen', '0', '--target', `127.0.0.1:${server.address().port}`, '--loss', '1', '--seed', '3'], { cols: 140, rows: 30, waitMs: WAIT_MS });
     try {
       await tty.shows(/\(UDP\) listening on 127\.0\.0\.1:\d+/, 'the title with the port');
       const port = Number(/\(UDP\) listening on 127\.0\.0\.1:(\d+)/.exec(tty.screen().join('\n'))?.[1]);
