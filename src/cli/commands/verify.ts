@@ -140,7 +140,7 @@ export function registerVerifyCommand(program: Command): void {
               ...(flags.port !== undefined ? { port: flags.port } : {}),
               ...(flags.expiry !== undefined ? { expiryMs: flags.expiry * 1000 } : {}),
               users,
-              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through })),
+              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, udp: true })),
             })
           : flags.client
           ? await verifyClient({
