@@ -11,7 +11,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
-import { readSection, unifiedDiff } from '../src/lessons/runtime/index.ts';
+import { readSection } from '../src/lessons/runtime/index.ts';
+import { fileDiff, lessonFileDiff } from './docs-lesson-diffs.ts';
 import { hasPythonTrack, trackChangesSection, trackFixSection, trackTranscriptSection, withoutPythonBlocks } from './docs-lesson-tracks.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
@@ -49,23 +50,6 @@ function fenceFor(body: string): string {
 function diffBlock(patch: string): string[] {
   const fence = fenceFor(patch);
   return [`${fence}diff`, patch, fence, ''];
-}
-
-/**
- * The unified diff between two files (paths relative to the repository root), or null when
- * they are identical. A missing old file diffs from /dev/null.
- */
-export function fileDiff(oldFile: string, newFile: string): string | null {
-  const oldPath = join(REPO_ROOT, oldFile);
-  const oldText = existsSync(oldPath) ? readFileSync(oldPath, 'utf8') : '';
-  const newText = readFileSync(join(REPO_ROOT, newFile), 'utf8');
-  if (oldText === newText) return null;
-  return unifiedDiff(existsSync(oldPath) ? oldFile : '/dev/null', newFile, oldText, newText);
-}
-
-/** The unified diff of one file between two lessons, or null when it did not change. */
-export function lessonFileDiff(previous: Lesson, lesson: Lesson, file: string): string | null {
-  return fileDiff(`lessons/${previous.slug}/${file}`, `lessons/${lesson.slug}/${file}`);
 }
 
 /**

@@ -66,7 +66,9 @@ for (const lesson of lessons) {
     const trace = tracePath(lesson);
     const fresh = `${trace}.new`;
     try {
-      const recorded = await recordRun(lesson, { middlebox: recordingInspector(fresh) });
+      // A UDP lesson is recorded through the UDP tap.
+      const udp = lesson.transport === 'udp' ? { transport: 'udp' as const } : {};
+      const recorded = await recordRun(lesson, { middlebox: recordingInspector(fresh, udp) });
       readme = writeSection(readme, 'transcript', recorded.transcripts);
       // Every run has new ports, times and TLS bytes, and closings that race other traffic: keep
       // the committed trace unless the diagram really changed (see stableDiagram), so

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderText, type VerifyReport } from '../src/verify/index.ts';
 import { recordRun, renderDiagramSection, withFileSections, withNominalPorts } from '../src/lessons/readme/index.ts';
-import { exportTrace, findLesson, type Lesson, lessonServerScope, lessonVerifyFlags, readReadme, readSection, tracePath, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
+import { exportTrace, findLesson, hasCheckedClient, type Lesson, lessonServerScope, lessonVerifyFlags, readReadme, readSection, tracePath, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
 
 /** What a failed verification looks like in a test failure: the verifier's own report. */
 function explain(report: VerifyReport): string {
@@ -36,7 +36,7 @@ export function describeLesson(number: number): void {
       if (scope.only) expect(report.extensions?.checked).toEqual(scope.only);
     });
 
-    if (lesson.client) {
+    if (hasCheckedClient(lesson)) {
       it(`client passes the client checks through step ${lesson.step}`, async () => {
         const report = await verifyLessonClient(lesson);
         expect(report.passed, explain(report)).toBe(true);

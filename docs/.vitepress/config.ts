@@ -28,6 +28,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Inspector', link: '/inspector' },
       { text: 'Web chat', link: '/web' },
       { text: 'Verifier', link: '/verifier' },
+      { text: 'TCP or UDP?', link: '/tcp-vs-udp' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
     ],

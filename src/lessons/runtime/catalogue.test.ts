@@ -9,9 +9,9 @@ describe('the lessons catalogue', () => {
   const lessons = listLessons();
 
   it('lists the ten steps in order, one lesson each, then the bonus lessons on the whole core', () => {
-    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10]);
-    expect(lessons.map((l) => l.bonus === true)).toEqual([...Array(10).fill(false), true, true, true]);
+    expect(lessons.map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]);
+    expect(lessons.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 10]);
+    expect(lessons.map((l) => l.bonus === true)).toEqual([...Array(10).fill(false), true, true, true, true]);
     for (const lesson of lessons) expect(lesson.slug).toMatch(new RegExp(`^${String(lesson.number).padStart(2, '0')}-[a-z]+$`));
   });
 
@@ -22,6 +22,10 @@ describe('the lessons catalogue', () => {
     expect(lessons.filter((l) => l.tls).map((l) => l.slug)).toEqual(['13-tls']);
   });
 
+  it('marks the UDP lesson, the only one not on TCP', () => {
+    expect(lessons.filter((l) => l.transport === 'udp').map((l) => l.slug)).toEqual(['15-udp']);
+  });
+
   it('gives every lesson its files, README, scenario and test', () => {
     for (const lesson of lessons) {
       for (const file of ['README.md', 'scenario.json', 'lesson.test.ts', lesson.server, ...(lesson.client ? [lesson.client] : [])]) {
@@ -30,7 +34,7 @@ describe('the lessons catalogue', () => {
       if (lesson.broken) expect(lessonFiles(lesson)).toContain(lesson.broken.file);
     }
     // The client appears with the first step where it has something to do, and stays.
-    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(12).fill(true)]);
+    expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(13).fill(true)]);
   });
 
   it('uses only node: built-ins, and the PORT variable with 7070 as default', () => {

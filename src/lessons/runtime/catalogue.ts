@@ -47,6 +47,17 @@ export interface Lesson {
    * TLS bridge (src/lessons/runtime/tls-bridge.ts), since the verifier speaks plain TCP.
    */
   tls?: { key: string; cert: string };
+  /**
+   * `udp`: the lesson's server and client speak UDP, one frame per datagram (lesson 15). Its check
+   * is `chatlab verify --udp` (the client checks are TCP's, so they are not run), and its run is
+   * recorded through the inspector's UDP tap.
+   */
+  transport?: 'udp';
+  /**
+   * The lesson whose code this one's "what changed" diff starts from, when it is not the lesson
+   * just before (lesson 15 starts again from lesson 10's complete TCP chat, not from TLS).
+   */
+  diffFrom?: number;
   /** Absolute path of the lesson folder. */
   dir: string;
 }
@@ -86,6 +97,11 @@ export function previousLesson(lesson: Lesson): Lesson | undefined {
   const lessons = load().lessons;
   const index = lessons.findIndex((l) => l.slug === lesson.slug);
   return index > 0 ? lessons[index - 1] : undefined;
+}
+
+/** The lesson whose code a lesson's diff starts from: its `diffFrom`, else the lesson just before. */
+export function diffBase(lesson: Lesson): Lesson | undefined {
+  return lesson.diffFrom !== undefined ? findLesson(lesson.diffFrom) : previousLesson(lesson);
 }
 
 /** Absolute path of lessons/accounts.json. */

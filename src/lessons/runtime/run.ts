@@ -87,10 +87,11 @@ export async function runLesson(lesson: Lesson, options: RunLessonOptions): Prom
     inspector = await startInspector({
       listen: { port: options.inspectPort },
       target: { host: server.host, port: server.port },
+      ...(lesson.transport === 'udp' ? { transport: 'udp' as const } : {}),
       view: 'plain',
       output: options.output,
       color: options.color,
-      ...(options.fragment ? { faults: { fragment: options.fragment } } : {}),
+      ...(options.fragment && lesson.transport !== 'udp' ? { faults: { fragment: options.fragment } } : {}),
     });
   } catch (error) {
     await server.stop();

@@ -148,6 +148,14 @@ export interface RunScenarioOptions {
   paceMs?: number;
 }
 
+/**
+ * The default bound of each wait of a lesson's scripted run: 5 s, and 10 s for a UDP lesson,
+ * whose server notices a killed client only once it has been silent long enough (5 s in lesson 15).
+ */
+export function scenarioWaitMs(lesson: Lesson): number {
+  return lesson.transport === 'udp' ? 10_000 : 5_000;
+}
+
 /** The outcome of a scripted run: every terminal, in the order they opened (the server first). */
 export interface ScenarioRun {
   terminals: Terminal[];
@@ -163,7 +171,7 @@ export interface ScenarioRun {
 export async function runScenario(options: RunScenarioOptions): Promise<ScenarioRun> {
   const { lesson, port, server } = options;
   const scenario = options.scenario ?? loadScenario(lesson);
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? scenarioWaitMs(lesson);
   const accounts = loadAccounts();
   const actors = new Map<string, Actor>();
   const terminals: Terminal[] = [server];

@@ -84,6 +84,11 @@ export function findTrackLesson(number: number, track: Track): Lesson | undefine
 
 /** The lesson before this one in its track, or `undefined` for the first. */
 export function previousTrackLesson(lesson: Lesson): Lesson | undefined {
+  // A lesson may build on an earlier one than the one before it (lesson 15, UDP, on lesson 10).
+  if (lesson.diffFrom !== undefined) {
+    const base = findLesson(lesson.diffFrom);
+    return base && inTrack(base, trackOf(lesson));
+  }
   const lessons = listTrackLessons(trackOf(lesson));
   const index = lessons.findIndex((l) => l.slug === lesson.slug);
   return index > 0 ? lessons[index - 1] : undefined;
