@@ -21,7 +21,7 @@ import {
   type UsersFrame,
   type WhoFrame,
 } from '../protocol/index.ts';
-import { AccountError, type AccountStore } from './accounts.ts';
+import { AccountError, type AccountBook } from './accounts.ts';
 import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
 import type { HistoryStore, StoredMessage } from './history.ts';
@@ -35,7 +35,8 @@ import type { FileRelay, Refusal } from './transfers.ts';
 /** What the protocol logic needs from the server around it. */
 export interface ChatCoreDeps {
   hub: Hub;
-  accounts: AccountStore;
+  /** Where accounts are checked and created (SQLite on one process, Redis in a cluster). */
+  accounts: AccountBook;
   limits: ServerLimits;
   events: ChatServerEventStream;
   /** The `server` field of `hello`, e.g. "chatlab-server/0.1.0". */
@@ -273,7 +274,20 @@ export class ChatCore implements PeerHandler {
     if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const { hub, history } = this.deps;
     const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
-    if (!hub.join(member)) {
+    let joined: boolean;
+    try {
+      // Sync on one process (no await, no extra turn); a clustered hub claims the name in Redis first.
+      const admitted = hub.admit(member);
+      joined = typeof admitted === 'boolean' ? admitted : await admitted;
+    } catch (error) {
+      if (connection.state === 'open') this.loginRefused(connection, frame.id, error);
+      return;
+    }
+    if (joined && connection.state !== 'open') {
+      hub.leave(member); // the client left while the claim was on its way
+      return;
+    }
+    if (!joined) {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
     }
     let output: Buffer[];
@@ -300,6 +314,15 @@ export class ChatCore implements PeerHandler {
     } catch (error) {
       this.rollBackLogin(connection, member, frame.id, error, announced);
     }
+  }
+
+  /**
+   * A login the hub could not admit (a cluster's shared store is unreachable): `internal` with the
+   * hub's own message, which says why and that nothing changed; the connection may try again.
+   */
+  private loginRefused(connection: Peer, id: RequestId | undefined, error: unknown): void {
+    const detail = error instanceof Error ? error.message : String(error);
+    this.reply(connection, id, 'internal', `the server cannot log you in now: ${detail}; nothing changed, try again shortly`);
   }
 
   /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */
