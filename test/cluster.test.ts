@@ -2,6 +2,7 @@
  * Several server processes, one chat (issue 15): nodes joined through a real redis-server started
  * on a free port. Every rule of chatlab/1 must hold across nodes as on one process.
  */
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from './helpers/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from './helpers/cluster-node.ts';
@@ -12,7 +13,7 @@ const nodes: TestClusterNode[] = [];
 const sockets: FrameSocket[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  redis = await startRedis({ persist: true });
 });
 afterAll(async () => {
   await redis?.stop();
@@ -40,6 +41,7 @@ describe('a cluster of two nodes', () => {
     const b = await node('B');
     const alice = await login(a, 'alice');
     expect(alice.welcome).toMatchObject({ type: 'welcome', users: ['alice'] });
+    await heard(b, (hub) => hub.isOnline('alice'));
     const bob = await login(b, 'bob');
     expect(bob.welcome).toMatchObject({ type: 'welcome', users: ['alice', 'bob'] });
     expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'online' });
@@ -55,4 +57,113 @@ describe('a cluster of two nodes', () => {
     expect(await bob.next('presence')).toEqual({ type: 'presence', user: 'alice', status: 'offline' });
     alice.end();
   });
+
+  it('relays rooms and private messages across nodes, and their presences', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    await alice.next('presence');
+    alice.send({ type: 'join', room: 'dev', id: 'j1' });
+    expect(await alice.next('history_end')).toMatchObject({ room: 'dev' });
+    await heard(b, (hub) => hub.roomUsers('dev').includes('alice'));
+    bob.send({ type: 'join', room: 'dev', id: 'j2' });
+    expect(await bob.next('users')).toEqual({ type: 'users', room: 'dev', users: ['alice', 'bob'], id: 'j2' });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'online', room: 'dev' });
+    bob.send({ type: 'say', room: 'dev', text: 'in dev' });
+    expect(await alice.next('message')).toMatchObject({ from: 'bob', room: 'dev', text: 'in dev' });
+    alice.send({ type: 'say', to: 'bob', text: 'psst', id: 'p' });
+    expect(await alice.next('ok')).toMatchObject({ id: 'p', msgid: expect.any(Number) });
+    expect(await bob.next('message')).toMatchObject({ from: 'alice', to: 'bob', text: 'psst' });
+    alice.send({ type: 'rooms', id: 'r' });
+    expect(await alice.next('room_list')).toEqual({ type: 'room_list', rooms: [{ room: 'dev', users: 2 }, { room: 'lobby', users: 2 }], id: 'r' });
+    bob.send({ type: 'leave', room: 'dev', id: 'l' });
+    expect(await bob.next('ok')).toEqual({ type: 'ok', id: 'l' });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'offline', room: 'dev' });
+    await heard(a, (hub) => !hub.roomUsers('dev').includes('bob'));
+    // A node started later learns who is online, and in which room, from the store.
+    const c = await node('C');
+    const carol = await login(c, 'carol');
+    expect(carol.welcome).toMatchObject({ users: ['alice', 'bob', 'carol'] });
+    carol.send({ type: 'who', room: 'dev', id: 'w' });
+    expect(await carol.next('users')).toEqual({ type: 'users', room: 'dev', users: ['alice'], id: 'w' });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'carol', status: 'online' });
+    expect(await bob.next('presence')).toEqual({ type: 'presence', user: 'carol', status: 'online' });
+  });
+
+  it('lets exactly one of two simultaneous logins of one user win, on two nodes', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    for (const user of ['alice', 'bob', 'carol']) {
+      const [onA, onB] = await Promise.all([a.connect(), b.connect()]);
+      sockets.push(onA, onB);
+      onA.send({ type: 'login', user, password: passwordOf(user) });
+      onB.send({ type: 'login', user, password: passwordOf(user) });
+      const answers = await Promise.all([onA.next(['welcome', 'error']), onB.next(['welcome', 'error'])]);
+      expect(answers.map((frame) => frame.type).sort()).toEqual(['error', 'welcome']);
+      expect(answers.find((frame) => frame.type === 'error')).toMatchObject({ code: 'already_online' });
+    }
+  });
+
+  it('shares accounts: registered on node A, logs in on node B; look-alike names refused across nodes', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const onA = await a.connect();
+    sockets.push(onA);
+    onA.send({ type: 'register', user: 'erin', password: 'erinsecret', id: 1 });
+    expect(await onA.next()).toEqual({ type: 'ok', id: 1 });
+    const onB = await b.connect();
+    sockets.push(onB);
+    onB.send({ type: 'register', user: 'Erin', password: 'othersecret', id: 2 });
+    expect(await onB.next()).toMatchObject({ type: 'error', code: 'user_exists', id: 2, message: expect.stringContaining('too similar') });
+    onB.send({ type: 'login', user: 'erin', password: 'erinsecret' });
+    expect(await onB.next()).toMatchObject({ type: 'welcome', user: 'erin' });
+  });
 });
+
+describe('failures', () => {
+  it('refuses logins while Redis is away, keeps local users chatting, and recovers when it returns', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    const carol = await login(a, 'carol');
+    const bob = await login(b, 'bob');
+    await alice.next('presence');
+    await alice.next('presence');
+    await carol.next('presence');
+    await redis.kill();
+    const dave = await a.connect();
+    sockets.push(dave);
+    dave.send({ type: 'login', user: 'dave', password: 'davesecret', id: 'd' });
+    expect(await dave.next()).toMatchObject({ type: 'error', code: 'internal', id: 'd', message: expect.stringContaining('Redis') });
+    alice.send({ type: 'say', text: 'still here' });
+    expect(await carol.next('message')).toMatchObject({ from: 'alice', text: 'still here' });
+    await redis.start(); // with its append-only file: accounts and presence come back
+    // Each node re-claims its users in the new store; then the cluster's rules hold again.
+    await expect.poll(() => a.backplane.available && b.backplane.available, { timeout: 5_000, interval: 50 }).toBe(true);
+    const store = new Redis(redis.url);
+    try {
+      await expect.poll(() => store.hget('chatlab:online', 'bob'), { timeout: 5_000, interval: 100 }).toBe(b.backplane.incarnation);
+    } finally {
+      store.disconnect();
+    }
+    const again = await a.connect();
+    sockets.push(again);
+    again.send({ type: 'login', user: 'bob', password: 'builder' });
+    expect(await again.next(['welcome', 'error'])).toMatchObject({ type: 'error', code: 'already_online' });
+    bob.send({ type: 'say', text: 'B is back' });
+    expect(await alice.next((frame) => frame.type === 'message' && frame.text === 'B is back', 5_000)).toMatchObject({ from: 'bob' });
+  });
+});
+
+/**
+ * Waits until `node` has heard (over the backplane) what another node announced: a change made on
+ * one node reaches the others one pub/sub hop later, not at the same instant.
+ */
+async function heard(node: TestClusterNode, predicate: (hub: TestClusterNode['server']['hub']) => boolean): Promise<void> {
+  await expect.poll(() => predicate(node.server.hub), { timeout: 2_000, interval: 5 }).toBe(true);
+}
+
+function passwordOf(user: string): string {
+  return { alice: 'wonderland', bob: 'builder', carol: 'caroline', dave: 'davesecret' }[user] as string;
+}

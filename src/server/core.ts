@@ -30,6 +30,7 @@ import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { UnavailableError } from './unavailable.ts';
 import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */
@@ -266,7 +267,9 @@ export class ChatCore implements PeerHandler {
       // The accounts could not be read (a closed or broken database): nothing was tried, nothing
       // happened, so the reserved attempt is given back.
       this.deps.throttle.settle(connection, connection.address, true);
-      if (connection.state === 'open') this.loginFailed(connection, frame.id, error);
+      if (connection.state !== 'open') return;
+      if (error instanceof UnavailableError) this.loginRefused(connection, frame.id, error);
+      else this.loginFailed(connection, frame.id, error);
       return;
     }
     this.deps.throttle.settle(connection, connection.address, valid);
@@ -280,7 +283,9 @@ export class ChatCore implements PeerHandler {
       const admitted = hub.admit(member);
       joined = typeof admitted === 'boolean' ? admitted : await admitted;
     } catch (error) {
-      if (connection.state === 'open') this.loginRefused(connection, frame.id, error);
+      if (connection.state !== 'open') return;
+      if (error instanceof UnavailableError) this.loginRefused(connection, frame.id, error);
+      else this.loginFailed(connection, frame.id, error);
       return;
     }
     if (joined && connection.state !== 'open') {
@@ -317,12 +322,11 @@ export class ChatCore implements PeerHandler {
   }
 
   /**
-   * A login the hub could not admit (a cluster's shared store is unreachable): `internal` with the
-   * hub's own message, which says why and that nothing changed; the connection may try again.
+   * A login refused because a shared store is unreachable (a cluster's Redis): `internal` with the
+   * store's own message, which says why, and that nothing changed; the connection may try again.
    */
-  private loginRefused(connection: Peer, id: RequestId | undefined, error: unknown): void {
-    const detail = error instanceof Error ? error.message : String(error);
-    this.reply(connection, id, 'internal', `the server cannot log you in now: ${detail}; nothing changed, try again shortly`);
+  private loginRefused(connection: Peer, id: RequestId | undefined, error: UnavailableError): void {
+    this.reply(connection, id, 'internal', `the server cannot log you in now: ${error.message}; nothing changed, try again shortly`);
   }
 
   /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */

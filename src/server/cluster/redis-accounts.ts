@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { UnavailableError } from '../unavailable.ts';
 import { AccountError, checkNewAccount, type AccountBook } from '../accounts.ts';
 import { nameSkeleton } from '../name-skeleton.ts';
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, type ScryptParams } from '../password.ts';
@@ -50,6 +51,7 @@ export class RedisAccounts implements AccountBook {
     checkNewAccount(user, password);
     if (this.names.has(user)) throw new AccountError('user_exists', `the user "${user}" already exists`, user);
     const hash = await hashPassword(password, this.scrypt);
+    if (this.redis.status !== 'ready') throw new UnavailableError('the cluster store (Redis) is unreachable');
     const [outcome, name] = (await this.redis.eval(ADD, 2, ACCOUNTS, SKELETONS, user, nameSkeleton(user), hash)) as [string, string];
     if (outcome === 'user') throw new AccountError('user_exists', `the user "${user}" already exists`, user);
     if (outcome === 'skeleton') throw new AccountError('user_exists', `the name "${user}" is too similar to the existing user "${name}"`, name);
@@ -58,7 +60,7 @@ export class RedisAccounts implements AccountBook {
   }
 
   async verify(user: string, password: string): Promise<boolean> {
-    const stored = typeof user === 'string' ? await this.redis.hget(ACCOUNTS, user) : null;
+    const stored = typeof user === 'string' ? await this.read(user) : null;
     if (stored === null) {
       // The same work as a real check, so an unknown name is not faster than a wrong password.
       await verifyPassword(String(password), this.decoy);
@@ -66,6 +68,15 @@ export class RedisAccounts implements AccountBook {
     }
     this.names.add(user);
     return verifyPassword(password, stored);
+  }
+
+  private async read(user: string): Promise<string | null> {
+    if (this.redis.status !== 'ready') throw new UnavailableError('the cluster store (Redis) is unreachable');
+    try {
+      return await this.redis.hget(ACCOUNTS, user);
+    } catch (error) {
+      throw new UnavailableError(`the cluster store (Redis) failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   has(user: string): boolean {

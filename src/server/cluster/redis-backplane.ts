@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../unavailable.ts';
 import { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';
 import { decodeBusMessage, encodeBusMessage, type BusHeader } from './bus-message.ts';
 import type { Backplane, ClusterHub, OutgoingHeader } from './cluster-hub.ts';
@@ -63,7 +64,10 @@ return 1`;
 const HEARTBEAT = `${LUA_NOW}
 local alive = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if alive then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+local hold = tonumber(redis.call('GET', 'chatlab:reap-after') or '0')
+local expired = {}
+if now >= hold then expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now) end
+for _, node in ipairs(expired) do
   local gone = {}
   for _, user in ipairs(redis.call('SMEMBERS', 'chatlab:node-users:' .. node)) do
     if redis.call('HGET', KEYS[2], user) == node then
@@ -78,8 +82,17 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
 end
 if alive then return 1 else return 0 end`;
 
-/** The store could not be reached: no claim was made. */
-export class BackplaneUnavailableError extends Error {}
+/**
+ * ARGV: lease ms. After an outage no node could renew its lease: before anyone reaps, every node
+ * gets one more lease to come back (`reap-after`, only ever moved later).
+ */
+const HOLD_REAPING = `${LUA_NOW}
+local until_ms = now + tonumber(ARGV[1])
+if until_ms > tonumber(redis.call('GET', 'chatlab:reap-after') or '0') then redis.call('SET', 'chatlab:reap-after', until_ms) end
+return 1`;
+
+/** Redis could not be reached: nothing was claimed or changed. */
+export class BackplaneUnavailableError extends UnavailableError {}
 
 /** Options of {@link RedisBackplane.connect}. */
 export interface RedisBackplaneOptions {
@@ -316,6 +329,7 @@ export class RedisBackplane implements Backplane {
 
   private async recover(): Promise<void> {
     try {
+      await this.command.eval(HOLD_REAPING, 0, this.leaseMs);
       const epoch = await this.command.get(KEYS.epoch);
       if (epoch === null || epoch !== this.epoch) return await this.restore();
       await this.beat();
