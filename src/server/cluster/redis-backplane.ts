@@ -142,12 +142,20 @@ export class RedisBackplane implements Backplane {
   static async connect(hub: ClusterHub, options: RedisBackplaneOptions, accountNames: (user: string) => void = () => {}): Promise<RedisBackplane> {
     const command = redisClient(options.url);
     const subscriber = redisClient(options.url);
+    // connect() only says "Connection is closed."; the 'error' event before it says why.
+    let cause: unknown;
+    const remember = (error: unknown): void => void (cause ??= error);
+    command.on('error', remember);
+    subscriber.on('error', remember);
     try {
       await Promise.all([command.connect(), subscriber.connect()]);
     } catch (error) {
       command.disconnect();
       subscriber.disconnect();
-      throw new BackplaneUnavailableError(`cannot reach Redis at ${options.url}: ${describe(error)}`);
+      throw new BackplaneUnavailableError(`cannot reach Redis at ${options.url}: ${describe(cause ?? error)}`);
+    } finally {
+      command.off('error', remember);
+      subscriber.off('error', remember);
     }
     const backplane = new RedisBackplane(command, subscriber, hub, options, accountNames);
     await backplane.start();
