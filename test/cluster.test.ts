@@ -121,6 +121,18 @@ describe('a cluster of two nodes', () => {
   });
 });
 
+describe('file transfers in a cluster', () => {
+  it('refuses, with a clear error, an offer to a user on another node (the relay keeps a transfer on one node)', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    await login(b, 'bob');
+    await alice.next('presence');
+    alice.send({ type: 'file_offer', to: 'bob', name: 'a.txt', size: 3, sha256: 'a'.repeat(64), id: 'f' });
+    expect(await alice.next('error')).toMatchObject({ code: 'bad_request', id: 'f', message: expect.stringContaining('another server node') });
+  });
+});
+
 describe('failures', () => {
   it('refuses logins while Redis is away, keeps local users chatting, and recovers when it returns', async () => {
     const a = await node('A');

@@ -87,13 +87,15 @@ export class FileRelay {
       if (frame.to === sender.user) return refuse('bad_request', 'you cannot send a file to yourself');
       const target = this.hub.member(frame.to);
       if (!target) return refuse('unknown_user', `${frame.to} is not online (files go to online users only)`);
+      if (target.node !== undefined) return refuse('bad_request', `${frame.to} is on another server node; files go to users on this node only (for now)`);
       recipients = [target];
     } else {
       const room = frame.room as string;
       if (!this.hub.hasRoom(room)) return refuse('unknown_room', `there is no room "${room}"`);
       if (!this.hub.isInRoom(sender, room)) return refuse('not_in_room', `join "${room}" before offering files to it`);
-      recipients = [...this.hub.recipients({ room })].filter((member) => member !== sender);
-      if (recipients.length === 0) return refuse('bad_request', `nobody else is in "${room}" to receive the file`);
+      // In a cluster, only the room's members on this node (the ok's `users` says who that is).
+      recipients = [...this.hub.recipients({ room })].filter((member) => member !== sender && member.node === undefined);
+      if (recipients.length === 0) return refuse('bad_request', `nobody else is in "${room}" on this server node to receive the file`);
     }
     if ((this.offered.get(sender) ?? 0) >= this.limits.maxTransfersPerUser) {
       return refuse('rate_limited', `you have ${this.limits.maxTransfersPerUser} transfers in progress; finish or cancel one first`);
