@@ -8,7 +8,7 @@ import { startClusterNode, type TestClusterNode } from './helpers/cluster-node.t
 import { FrameSocket } from './helpers/frame-socket.ts';
 import { freePort, startRedis, type TestRedis } from './helpers/redis-server.ts';
 
-const LEASE_MS = 600;
+const LEASE_MS = 1_000;
 const LISTENING = /^chatlab server listening on 127\.0\.0\.1:(\d+) /;
 
 let redis: TestRedis;

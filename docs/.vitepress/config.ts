@@ -29,6 +29,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Verifier', link: '/verifier' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
+      { text: 'Several servers, one chat', link: '/clustering' },
     ],
   },
 ];

@@ -28,7 +28,7 @@ export interface TestClusterNode extends ClusterServer {
 }
 
 /** Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast). */
-export async function startClusterNode(url: string, nodeId: string, leaseMs = 600): Promise<TestClusterNode> {
+export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000): Promise<TestClusterNode> {
   const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url, nodeId, leaseMs, log: () => {} } });
   await Promise.all(Object.entries(TEST_USERS).map(([user, password]) => addOnce(cluster, user, password)));
   const { port } = await cluster.server.start();

@@ -28,7 +28,7 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one', 'chatlab.db')
+    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: this node\'s history only, :memory: unless given)', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
     .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
@@ -42,7 +42,13 @@ export function registerServerCommand(program: Command): void {
       parseLimit,
       {},
     )
-    .action((options: ServerCommandOptions) => runServer(options));
+    .action((options: ServerCommandOptions, command: Command) => {
+      // Nodes of a cluster started side by side must not share one SQLite file (each hands out
+      // msgids of its own): unless --db is given, a node keeps its history in memory.
+      const clustered = options.redis !== undefined || Boolean(process.env.CHATLAB_REDIS);
+      if (clustered && command.getOptionValueSource('db') === 'default') options.db = MEMORY_DATABASE;
+      return runServer(options);
+    });
 }
 
 async function runServer(options: ServerCommandOptions): Promise<void> {
