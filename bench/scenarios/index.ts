@@ -7,6 +7,7 @@
 import type { BenchArgs } from '../lib/args.ts';
 import type { Placement } from '../lib/environment.ts';
 import { burstScenario } from './burst.ts';
+import { clusterScenario } from './cluster.ts';
 import { bigRoomScenario } from './big-room.ts';
 import { deliveryPathScenario } from './delivery-path.ts';
 import { fanoutScenario } from './fanout.ts';
@@ -34,4 +35,4 @@ export interface Scenario {
 }
 
 /** Every scenario, in the order `all` runs them (those marked `onlyByName` only when named). */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario, burstScenario, bigRoomScenario];
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario, burstScenario, clusterScenario, bigRoomScenario];
