@@ -85,8 +85,9 @@ export function chatlabCluster(nodes: number, serverCpus: readonly number[]): Be
 
 /** Makes the accounts u0…u<n-1> in the cluster's Redis, at a negligible scrypt cost (not what is measured). */
 async function createAccounts(url: string, clients: number): Promise<void> {
-  const redis = new Redis(url);
+  const redis = new Redis(url, { lazyConnect: true });
   try {
+    await redis.connect();
     const accounts = new RedisAccounts(redis, { N: 16, r: 1, p: 1 });
     for (let first = 0; first < clients; first += 200) {
       const batch = [];
