@@ -150,6 +150,10 @@ describe('failures', () => {
     expect(await dave.next()).toMatchObject({ type: 'error', code: 'internal', id: 'd', message: expect.stringContaining('Redis') });
     alice.send({ type: 'say', text: 'still here' });
     expect(await carol.next('message')).toMatchObject({ from: 'alice', text: 'still here' });
+    // carol leaves while Redis is away: her release cannot be written now.
+    carol.send({ type: 'quit' });
+    expect(await carol.next('bye')).toEqual({ type: 'bye' });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'carol', status: 'offline' });
     await redis.start(); // with its append-only file: accounts and presence come back
     // Each node re-claims its users in the new store; then the cluster's rules hold again.
     await expect.poll(() => a.backplane.available && b.backplane.available, { timeout: 5_000, interval: 50 }).toBe(true);
@@ -163,6 +167,15 @@ describe('failures', () => {
     sockets.push(again);
     again.send({ type: 'login', user: 'bob', password: 'builder' });
     expect(await again.next(['welcome', 'error'])).toMatchObject({ type: 'error', code: 'already_online' });
+    // Node A said again what it holds: carol is no ghost, on B nor in the store.
+    expect(await bob.next((frame) => frame.type === 'presence' && frame.user === 'carol', 5_000)).toEqual({
+      type: 'presence',
+      user: 'carol',
+      status: 'offline',
+      reason: 'connection_lost',
+    });
+    const carolOnB = await login(b, 'carol');
+    expect(carolOnB.welcome).toMatchObject({ users: ['alice', 'bob', 'carol'] });
     bob.send({ type: 'say', text: 'B is back' });
     expect(await alice.next((frame) => frame.type === 'message' && frame.text === 'B is back', 5_000)).toMatchObject({ from: 'bob' });
   });

@@ -75,7 +75,20 @@ export class ClusterHub extends Hub {
     // The claim is the truth: a replica entry still naming the user (its logout not heard yet) goes.
     const stale = this.member(member.user);
     if (stale) this.leave(stale);
-    return this.join(member);
+    if (this.join(member)) return true;
+    backplane.release(member.user); // not reachable (the claim was exclusive), but never keep a claim for nobody
+    return false;
+  }
+
+  /** Forgets every other node's users, silently (a fenced node, whose own users are all gone, reloads them). */
+  dropRemotes(): void {
+    for (const [, users] of [...this.byNode]) {
+      for (const user of [...users]) {
+        const member = this.member(user);
+        if (member?.node !== undefined) this.leave(member);
+      }
+    }
+    this.byNode.clear();
   }
 
   override join(member: Member): boolean {

@@ -83,6 +83,39 @@ end
 if alive then return 1 else return 0 end`;
 
 /**
+ * ARGV: incarnation, JSON [[user, [rooms…]]…] of everyone the node holds now. Releases what it
+ * held but no longer does, claims what it holds (unless another node holds it now: those names
+ * are returned, for the node to end their sessions), and sets each user's rooms exactly.
+ */
+const REASSERT = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {} end
+local setKey = 'chatlab:node-users:' .. ARGV[1]
+local holds = {}
+for _, entry in ipairs(cjson.decode(ARGV[2])) do holds[entry[1]] = entry[2] end
+for _, user in ipairs(redis.call('SMEMBERS', setKey)) do
+  if holds[user] == nil then
+    if redis.call('HGET', KEYS[2], user) == ARGV[1] then
+      redis.call('HDEL', KEYS[2], user)
+      redis.call('DEL', 'chatlab:rooms:' .. user)
+    end
+    redis.call('SREM', setKey, user)
+  end
+end
+local lost = {}
+for user, rooms in pairs(holds) do
+  local owner = redis.call('HGET', KEYS[2], user)
+  if owner and owner ~= ARGV[1] then
+    table.insert(lost, user)
+  else
+    redis.call('HSET', KEYS[2], user, ARGV[1])
+    redis.call('SADD', setKey, user)
+    redis.call('DEL', 'chatlab:rooms:' .. user)
+    for _, room in ipairs(rooms) do redis.call('SADD', 'chatlab:rooms:' .. user, room) end
+  end
+end
+return lost`;
+
+/**
  * ARGV: lease ms. After an outage no node could renew its lease: before anyone reaps, every node
  * gets one more lease to come back (`reap-after`, only ever moved later).
  */
@@ -274,9 +307,11 @@ export class RedisBackplane implements Backplane {
   private readonly beat = async (): Promise<void> => {
     if (this.beating || this.closing || this.command.status !== 'ready') return;
     this.beating = true;
+    const incarnation = this.incarnation;
     try {
-      const alive = await this.command.eval(HEARTBEAT, 2, KEYS.nodes, KEYS.online, this.incarnation, this.leaseMs);
-      if (alive === 1) return;
+      const alive = await this.command.eval(HEARTBEAT, 2, KEYS.nodes, KEYS.online, incarnation, this.leaseMs);
+      // Fenced meanwhile (the `dead` message came first): that incarnation is already replaced.
+      if (alive === 1 || this.incarnation !== incarnation) return;
       const epoch = await this.command.get(KEYS.epoch);
       if (epoch === null || epoch !== this.epoch) await this.restore();
       else this.fenced();
@@ -298,7 +333,18 @@ export class RedisBackplane implements Backplane {
     this.hub.onFenced?.();
     this.incarnation = newIncarnation(this.options.nodeId);
     this.markDead(old);
-    this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs).catch(this.onDropped);
+    void this.rejoin();
+  }
+
+  /** A fenced node's new incarnation registers and reloads the others' users (it may have missed changes). */
+  private async rejoin(): Promise<void> {
+    try {
+      await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs);
+      this.hub.dropRemotes();
+      await this.loadSnapshot();
+    } catch (error) {
+      this.log(`chatlab cluster: rejoining failed (${describe(error)}); the next heartbeat retries`);
+    }
   }
 
   /**
@@ -313,13 +359,17 @@ export class RedisBackplane implements Backplane {
     this.log(`chatlab cluster: Redis lost its data; node ${this.incarnation} re-claimed its ${this.hub.localMembers().length} user(s)`);
   }
 
-  /** Claims each local user again (after an outage) and publishes what this node holds. */
+  /**
+   * After an outage, makes the store say exactly what this node holds (the claims, releases and
+   * room changes it could not write meanwhile), then publishes it (`sync`) for the other nodes.
+   */
   private async reassert(): Promise<void> {
-    for (const [user, rooms] of this.hub.localRooms()) {
-      await this.command.eval(CLAIM, 2, KEYS.nodes, KEYS.online, this.incarnation, user, this.announcement({ k: 'on', u: user }));
-      for (const room of rooms) this.roomChanged(user, room, true);
-    }
-    this.publish({ k: 'sync', u: this.hub.localRooms() });
+    const held = this.hub.localRooms();
+    const lost = (await this.command.eval(REASSERT, 2, KEYS.nodes, KEYS.online, this.incarnation, JSON.stringify(held))) as string[];
+    // Only possible if a name was claimed elsewhere while this node could not write (logins are
+    // refused then): reported, not resolved.
+    if (lost.length > 0) this.log(`chatlab cluster: ${lost.join(', ')} now held by another node; this node's session of them is a duplicate`);
+    this.publish({ k: 'sync', u: held });
   }
 
   private readonly onLost = (): void => {
