@@ -133,6 +133,33 @@ describe('file transfers in a cluster', () => {
   });
 });
 
+describe('login throttling in a cluster', () => {
+  it('counts failed attempts per address across nodes: guesses on node A make node B refuse too', async () => {
+    const store = new Redis(redis.url);
+    await store.del('chatlab:throttle:127.0.0.1');
+    try {
+      const limits = { loginAttemptsPerAddress: 3, loginAttemptsPerConnection: 100 };
+      const a = await startClusterNode(redis.url, 'A', 1_000, limits);
+      nodes.push(a);
+      const b = await startClusterNode(redis.url, 'B', 1_000, limits);
+      nodes.push(b);
+      const guesser = await a.connect();
+      sockets.push(guesser);
+      for (let i = 1; i <= 3; i++) {
+        guesser.send({ type: 'login', user: 'alice', password: `guess-${i}`, id: i });
+        expect(await guesser.next('error')).toMatchObject({ code: 'auth_failed', id: i });
+      }
+      const elsewhere = await b.connect();
+      sockets.push(elsewhere);
+      elsewhere.send({ type: 'login', user: 'alice', password: 'guess-4', id: 4 });
+      expect(await elsewhere.next('error')).toMatchObject({ code: 'rate_limited', id: 4 });
+    } finally {
+      await store.del('chatlab:throttle:127.0.0.1');
+      store.disconnect();
+    }
+  });
+});
+
 describe('failures', () => {
   it('refuses logins while Redis is away, keeps local users chatting, and recovers when it returns', async () => {
     const a = await node('A');

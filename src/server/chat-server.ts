@@ -69,6 +69,8 @@ export interface ClusterParts {
   hub: Hub & { onFenced: (() => void) | undefined };
   /** The shared accounts (the server's own SQLite store then only backs its local history). */
   accounts: AccountBook;
+  /** The login throttle, shared per address across the nodes (made with the server's limits). */
+  throttle?: (limits: ServerLimits) => LoginThrottle;
   /** Leaves the cluster, once every local session has ended. */
   close(): Promise<void>;
 }
@@ -143,7 +145,7 @@ export class ChatServer {
       serverName: SERVER_NAME,
       history: this.history,
       files: this.files,
-      throttle: new LoginThrottle(this.limits, SYSTEM_CLOCK),
+      throttle: options.cluster?.throttle?.(this.limits) ?? new LoginThrottle(this.limits, SYSTEM_CLOCK),
       clock: SYSTEM_CLOCK,
     });
     // A node the cluster declared dead must not keep (resurrect) the users the others saw leave.

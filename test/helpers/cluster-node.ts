@@ -11,7 +11,7 @@
  * ```
  */
 import { createClusterServer, type ClusterServer } from '../../src/server/cluster/index.ts';
-import { AccountError } from '../../src/server/index.ts';
+import { AccountError, type ServerLimits } from '../../src/server/index.ts';
 import type { RawFrame } from '../../src/protocol/index.ts';
 import { TEST_SCRYPT, TEST_USERS } from './chat-server.ts';
 import { FrameSocket } from './frame-socket.ts';
@@ -28,8 +28,8 @@ export interface TestClusterNode extends ClusterServer {
 }
 
 /** Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast). */
-export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000): Promise<TestClusterNode> {
-  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url, nodeId, leaseMs, log: () => {} } });
+export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000, limits: Partial<ServerLimits> = {}): Promise<TestClusterNode> {
+  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log: () => {} } });
   await Promise.all(Object.entries(TEST_USERS).map(([user, password]) => addOnce(cluster, user, password)));
   const { port } = await cluster.server.start();
   const connect = async (label = nodeId): Promise<FrameSocket> => {

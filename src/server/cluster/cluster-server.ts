@@ -4,7 +4,9 @@
  * accounts. The plain server never imports this module (nor ioredis).
  */
 import { ChatServer, type ChatServerOptions } from '../chat-server.ts';
+import type { ServerLimits } from '../limits.ts';
 import { ClusterHub } from './cluster-hub.ts';
+import { SharedLoginThrottle } from './shared-login-throttle.ts';
 import { RedisAccounts } from './redis-accounts.ts';
 import { RedisBackplane, type RedisBackplaneOptions } from './redis-backplane.ts';
 
@@ -39,6 +41,7 @@ export async function createClusterServer(options: ClusterServerOptions): Promis
     await backplane.close();
     throw error;
   }
-  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, close: () => backplane.close() } });
+  const throttle = (limits: ServerLimits): SharedLoginThrottle => new SharedLoginThrottle(backplane.redis, limits);
+  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, close: () => backplane.close() } });
   return { server, backplane, accounts };
 }
