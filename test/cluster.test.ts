@@ -161,6 +161,30 @@ describe('login throttling in a cluster', () => {
 });
 
 describe('failures', () => {
+  it('heals a node whose subscription was cut: what it missed meanwhile is read back from the store', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const carol = await login(a, 'carol');
+    await heard(b, (hub) => hub.isOnline('carol'));
+    const bob = await login(b, 'bob');
+    await carol.next('presence');
+    const store = new Redis(redis.url);
+    try {
+      const clients = String(await store.client('LIST'));
+      const id = /id=(\d+) [^\n]*name=chatlab:B:sub/.exec(clients)?.[1];
+      expect(id).toBeDefined();
+      await store.client('KILL', 'ID', id as string);
+    } finally {
+      store.disconnect();
+    }
+    // carol leaves while node B is not listening (it reconnects 250 ms later): B misses the news.
+    carol.send({ type: 'quit' });
+    await carol.next('bye');
+    expect(await bob.next('presence', 5_000)).toEqual({ type: 'presence', user: 'carol', status: 'offline', reason: 'connection_lost' });
+    bob.send({ type: 'who', id: 'w' });
+    expect(await bob.next('users')).toEqual({ type: 'users', users: ['bob'], id: 'w' });
+  });
+
   it('refuses logins while Redis is away, keeps local users chatting, and recovers when it returns', async () => {
     const a = await node('A');
     const b = await node('B');

@@ -174,6 +174,16 @@ export class ClusterHub extends Hub {
     }
   }
 
+  /**
+   * Makes the whole replica what the store says now (`snapshot`: each other node's users with
+   * their rooms), telling local users what changed: after this node's subscription was cut, the
+   * announcements made meanwhile were lost, and nodes may have died unseen.
+   */
+  reconcile(snapshot: ReadonlyMap<string, UserRooms[]>): void {
+    for (const node of [...this.byNode.keys()]) if (!snapshot.has(node)) this.syncNode(node, []);
+    for (const [node, users] of snapshot) this.syncNode(node, users);
+  }
+
   /** A dead node's users go offline here, told to the local users as `connection_lost`. */
   private dropNode(node: string, users: readonly string[]): void {
     const gone = new Set([...users, ...(this.byNode.get(node) ?? [])]);

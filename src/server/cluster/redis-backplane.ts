@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../unavailable.ts';
 import { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';
-import { decodeBusMessage, encodeBusMessage, type BusHeader } from './bus-message.ts';
+import { decodeBusMessage, encodeBusMessage, type BusHeader, type UserRooms } from './bus-message.ts';
 import type { Backplane, ClusterHub, OutgoingHeader } from './cluster-hub.ts';
 
 /** The channel of the cluster. */
@@ -173,8 +173,10 @@ export class RedisBackplane implements Backplane {
    * @throws BackplaneUnavailableError (one line: the URL and why) when Redis cannot be reached.
    */
   static async connect(hub: ClusterHub, options: RedisBackplaneOptions, accountNames: (user: string) => void = () => {}): Promise<RedisBackplane> {
-    const command = redisClient(options.url);
-    const subscriber = redisClient(options.url);
+    // Named, so `CLIENT LIST` on Redis tells which node each connection belongs to.
+    const name = (options.nodeId ?? `${hostname()}:${process.pid}`).replace(/\s/g, '_');
+    const command = redisClient(options.url, `chatlab:${name}:cmd`);
+    const subscriber = redisClient(options.url, `chatlab:${name}:sub`);
     // connect() only says "Connection is closed."; the 'error' event before it says why.
     let cause: unknown;
     const remember = (error: unknown): void => void (cause ??= error);
@@ -225,12 +227,25 @@ export class RedisBackplane implements Backplane {
   }
 
   private async loadSnapshot(): Promise<void> {
+    for (const [node, users] of await this.readSnapshot()) {
+      for (const [user, rooms] of users) this.hub.addRemote(user, node, rooms);
+    }
+  }
+
+  /** Who is online on the other nodes now, with their rooms, by node incarnation. */
+  private async readSnapshot(): Promise<Map<string, UserRooms[]>> {
     const online = await this.command.hgetall(KEYS.online);
-    const users = Object.entries(online).filter(([, node]) => node !== this.incarnation);
+    const users = Object.entries(online).filter(([, node]) => node !== this.incarnation && !this.dead.has(node));
     const pipeline = this.command.pipeline();
     for (const [user] of users) pipeline.smembers(`chatlab:rooms:${user}`);
     const rooms = users.length > 0 ? ((await pipeline.exec()) ?? []) : [];
-    users.forEach(([user, node], i) => this.hub.addRemote(user, node, (rooms[i]?.[1] as string[] | undefined) ?? []));
+    const byNode = new Map<string, UserRooms[]>();
+    users.forEach(([user, node], i) => {
+      let list = byNode.get(node);
+      if (!list) byNode.set(node, (list = []));
+      list.push([user, (rooms[i]?.[1] as string[] | undefined) ?? []]);
+    });
+    return byNode;
   }
 
   async claim(user: string): Promise<boolean> {
@@ -391,8 +406,10 @@ export class RedisBackplane implements Backplane {
       const epoch = await this.command.get(KEYS.epoch);
       if (epoch === null || epoch !== this.epoch) return await this.restore();
       await this.beat();
-      // What was announced while Redis was away is lost: say again who is here.
+      // What was announced while Redis was away is lost: say again who is here, and read again
+      // who is elsewhere (the store says who is online: the other nodes reassert theirs too).
       await this.reassert();
+      this.hub.reconcile(await this.readSnapshot());
     } catch (error) {
       this.log(`chatlab cluster: recovery failed (${describe(error)}); retrying at the next heartbeat`);
     }
@@ -407,8 +424,9 @@ export class RedisBackplane implements Backplane {
   }
 }
 
-function redisClient(url: string): Redis {
+function redisClient(url: string, connectionName: string): Redis {
   const client = new Redis(url, {
+    connectionName,
     lazyConnect: true,
     // While Redis is away, commands fail at once (a login is refused, a relay dropped) instead of
     // queueing without bound in this process; the client keeps reconnecting in the background.
