@@ -14,6 +14,9 @@ class RecordingBackplane implements Backplane {
     this.claimed.add(user);
     return Promise.resolve(true);
   }
+  joined(user: string): void {
+    this.published.push({ header: { k: 'on', u: user } as unknown as OutgoingHeader, frame: undefined });
+  }
   release(user: string): void {
     this.released.push(user);
   }
@@ -48,6 +51,7 @@ describe('ClusterHub', () => {
     for (const [user, node] of [['carol', 'n2/x'], ['dave', 'n2/x'], ['erin', 'n3/y']] as const) hub.receive({ n: node, k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
     expect(hub.users()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
 
+    backplane.published = []; // the two logins' announcements
     expect(hub.send(message, { room: 'lobby' }, alice)).toBe(4);
     expect(backplane.published).toHaveLength(1);
     expect(backplane.published[0]?.header).toEqual({ k: 'r', r: 'lobby' });
@@ -66,6 +70,7 @@ describe('ClusterHub', () => {
     hub.receive({ n: 'n2/x', k: 'on', u: 'carol' }, Buffer.alloc(0), 'n1/self');
     hub.enterRoom(alice, 'dev');
     hub.enterRoom(bob, 'dev');
+    backplane.published = []; // the two logins' announcements
     expect(hub.send(message, { room: 'dev' }, alice)).toBe(1);
     expect(backplane.published).toEqual([]);
     expect(backplane.rooms).toEqual(['alice in dev', 'bob in dev']);

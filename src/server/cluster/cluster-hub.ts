@@ -20,6 +20,8 @@ export interface Backplane {
    * user is online anywhere. Rejects (nothing claimed) when the store is unreachable.
    */
   claim(user: string): Promise<boolean>;
+  /** Announces a claimed user, now in this node's hub (fire and forget). */
+  joined(user: string): void;
   /** Gives the name back and announces the logout (fire and forget: failures are healed by `sync`). */
   release(user: string): void;
   /** Records and announces a room change of a local user (fire and forget). */
@@ -75,7 +77,10 @@ export class ClusterHub extends Hub {
     // The claim is the truth: a replica entry still naming the user (its logout not heard yet) goes.
     const stale = this.member(member.user);
     if (stale) this.leave(stale);
-    if (this.join(member)) return true;
+    if (this.join(member)) {
+      backplane.joined(member.user);
+      return true;
+    }
     backplane.release(member.user); // not reachable (the claim was exclusive), but never keep a claim for nobody
     return false;
   }

@@ -25,13 +25,16 @@ const KEYS = { nodes: 'chatlab:nodes', online: 'chatlab:online', epoch: 'chatlab
 /** `now` in ms from Redis's clock (one clock for every node: no skew between leases). */
 const LUA_NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** ARGV: incarnation, user, announcement. 1 claimed, 0 online elsewhere, -1 this node is fenced. */
+/**
+ * ARGV: incarnation, user. 1 claimed, 0 online elsewhere, -1 this node is fenced. The login is
+ * announced (`on`) only once the user is in the node's hub ({@link RedisBackplane.joined}): no
+ * other node may relay to a user its node cannot deliver to yet.
+ */
 const CLAIM = `
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -1 end
 if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[1]) == 0 then return 0 end
 redis.call('SADD', 'chatlab:node-users:' .. ARGV[1], ARGV[2])
 redis.call('DEL', 'chatlab:rooms:' .. ARGV[2])
-redis.call('PUBLISH', '${BUS_CHANNEL}', ARGV[3])
 return 1`;
 
 /** ARGV: incarnation, user, announcement. Only the holder releases (a fenced node's release is void). */
@@ -252,7 +255,7 @@ export class RedisBackplane implements Backplane {
     if (!this.available) throw new BackplaneUnavailableError('the cluster store (Redis) is unreachable');
     let result: unknown;
     try {
-      result = await this.command.eval(CLAIM, 2, KEYS.nodes, KEYS.online, this.incarnation, user, this.announcement({ k: 'on', u: user }));
+      result = await this.command.eval(CLAIM, 2, KEYS.nodes, KEYS.online, this.incarnation, user);
     } catch (error) {
       throw new BackplaneUnavailableError(`the cluster store (Redis) failed: ${describe(error)}`);
     }
@@ -261,6 +264,11 @@ export class RedisBackplane implements Backplane {
       throw new BackplaneUnavailableError('this node lost its lease and is rejoining the cluster');
     }
     return result === 1;
+  }
+
+  joined(user: string): void {
+    if (this.command.status !== 'ready') return void this.dropped++;
+    this.command.publish(BUS_CHANNEL, this.announcement({ k: 'on', u: user })).catch(this.onDropped);
   }
 
   release(user: string): void {
