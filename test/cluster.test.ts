@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from './helpers/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from './helpers/cluster-node.ts';
 import type { FrameSocket } from './helpers/frame-socket.ts';
+import { chunksOf, pseudoRandomBytes, sha256Hex } from './helpers/extensions.ts';
 
 let redis: TestRedis;
 const nodes: TestClusterNode[] = [];
@@ -122,14 +123,53 @@ describe('a cluster of two nodes', () => {
 });
 
 describe('file transfers in a cluster', () => {
-  it('refuses, with a clear error, an offer to a user on another node (the relay keeps a transfer on one node)', async () => {
+  it('relays a whole transfer between alice on node A and bob on node B (offer, accept, chunks, acks, end, result)', async () => {
     const a = await node('A');
     const b = await node('B');
     const alice = await login(a, 'alice');
+    await heard(b, (hub) => hub.isOnline('alice'));
+    const bob = await login(b, 'bob');
+    await alice.next('presence');
+    const bytes = pseudoRandomBytes(40_000, 7);
+    const sha256 = sha256Hex(bytes);
+    alice.send({ type: 'file_offer', to: 'bob', name: 'notes.bin', size: bytes.length, sha256, id: 'offer' });
+    const ok = await alice.next('ok');
+    expect(ok).toMatchObject({ id: 'offer', transfer: expect.any(String), users: ['bob'] });
+    const transfer = ok.transfer as string;
+    expect(await bob.next('file_offer')).toEqual({ type: 'file_offer', transfer, from: 'alice', to: 'bob', name: 'notes.bin', size: bytes.length, sha256 });
+    bob.send({ type: 'file_accept', transfer, id: 'acc' });
+    expect(await bob.next('ok')).toEqual({ type: 'ok', id: 'acc' }); // answered by node A, the transfer's relay
+    expect(await alice.next('file_accept')).toEqual({ type: 'file_accept', transfer, user: 'bob' });
+    const received: Buffer[] = [];
+    for (const [seq, piece] of chunksOf(bytes, 16_384).entries()) {
+      alice.send({ type: 'file_chunk', transfer, seq, data: piece.toString('base64') });
+      const chunk = await bob.next('file_chunk');
+      expect(chunk).toMatchObject({ transfer, seq, from: 'alice' });
+      received.push(Buffer.from(chunk.data as string, 'base64'));
+      bob.send({ type: 'file_ack', transfer, seq });
+      expect(await alice.next('file_ack')).toEqual({ type: 'file_ack', transfer, seq, user: 'bob' });
+    }
+    alice.send({ type: 'file_end', transfer });
+    expect(await bob.next('file_end')).toEqual({ type: 'file_end', transfer, from: 'alice' });
+    expect(sha256Hex(Buffer.concat(received))).toBe(sha256);
+    bob.send({ type: 'file_result', transfer, ok: true });
+    expect(await alice.next('file_result')).toEqual({ type: 'file_result', transfer, ok: true, user: 'bob' });
+    // A repeated result is refused by the relay on node A, and the error comes back to bob on B.
+    bob.send({ type: 'file_result', transfer, ok: true, id: 'again' });
+    expect(await bob.next('error')).toMatchObject({ code: 'unknown_transfer', id: 'again' });
+  });
+
+  it("cancels a transfer for its sender when the recipient's node dies", async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    await heard(b, (hub) => hub.isOnline('alice'));
     await login(b, 'bob');
     await alice.next('presence');
-    alice.send({ type: 'file_offer', to: 'bob', name: 'a.txt', size: 3, sha256: 'a'.repeat(64), id: 'f' });
-    expect(await alice.next('error')).toMatchObject({ code: 'bad_request', id: 'f', message: expect.stringContaining('another server node') });
+    alice.send({ type: 'file_offer', to: 'bob', name: 'x', size: 3, sha256: sha256Hex(Buffer.from('abc')), id: 'o' });
+    const transfer = (await alice.next('ok')).transfer;
+    await b.backplane.close(); // node B stops beating and goes silent (as if it died)
+    expect(await alice.next('file_cancel', 5_000)).toMatchObject({ type: 'file_cancel', transfer, user: 'bob' });
   });
 });
 

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { PACKAGE_VERSION } from '../package-version.ts';
-import { DEFAULT_PORT } from '../protocol/index.ts';
+import { DEFAULT_PORT, type ClientFrame } from '../protocol/index.ts';
 import { AccountStore, type AccountBook } from './accounts.ts';
 import { Connection } from './connection.ts';
 import { SYSTEM_CLOCK } from './clock.ts';
@@ -9,7 +9,7 @@ import { ChatCore, type AcceptRefusal } from './core.ts';
 import { MEMORY_DATABASE } from './database.ts';
 import { ChatServerEventStream } from './events.ts';
 import { HistoryStore } from './history.ts';
-import { Hub } from './hub.ts';
+import { Hub, type Member } from './hub.ts';
 import { resolveLimits, type ServerLimits } from './limits.ts';
 import { defaultListenBacklog } from './listen-backlog.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -66,7 +66,13 @@ export interface ChatServerOptions {
 /** What a cluster node brings to a {@link ChatServer} (see `src/server/cluster/cluster-server.ts`). */
 export interface ClusterParts {
   /** The clustered hub: local members plus a replica of the other nodes'. */
-  hub: Hub & { onFenced: (() => void) | undefined };
+  hub: Hub & {
+    onFenced: (() => void) | undefined;
+    onRemoteFile: ((member: Member, frame: ClientFrame) => void) | undefined;
+    onRemoteLeft: ((member: Member, reason: string) => void) | undefined;
+  };
+  /** Put before this node's transfer ids, unique in the cluster. */
+  transferPrefix: string;
   /** The shared accounts (the server's own SQLite store then only backs its local history). */
   accounts: AccountBook;
   /** The login throttle, shared per address across the nodes (made with the server's limits). */
@@ -136,7 +142,7 @@ export class ChatServer {
       retainPerConversation: this.limits.historyRetainPerConversation,
       scheduler: this.scheduler,
     });
-    this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event));
+    this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event), options.cluster?.transferPrefix);
     this.core = new ChatCore({
       hub: this.hub,
       accounts: options.cluster?.accounts ?? this.accounts,
@@ -149,7 +155,13 @@ export class ChatServer {
       clock: SYSTEM_CLOCK,
     });
     // A node the cluster declared dead must not keep (resurrect) the users the others saw leave.
-    if (options.cluster) options.cluster.hub.onFenced = () => this.endSessions();
+    if (options.cluster) {
+      const { hub } = options.cluster;
+      hub.onFenced = () => this.endSessions();
+      // Transfers relayed here may have recipients on other nodes: their answers come back here.
+      hub.onRemoteFile = (member, frame) => this.core.remoteFile(member, frame);
+      hub.onRemoteLeft = (member, reason) => this.files.departed(member, reason);
+    }
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
     this.net = options.tls

@@ -18,6 +18,7 @@ import {
   type RegisterFrame,
   type RequestId,
   type SayFrame,
+  type ServerFrame,
   type UsersFrame,
   type WhoFrame,
 } from '../protocol/index.ts';
@@ -572,13 +573,40 @@ export class ChatCore implements PeerHandler {
    * carry an id. Refused chunks and acks cost a rate-limit token (accepted ones are paced by the window).
    */
   private file(connection: Peer, member: Member, frame: ClientFrame): void {
+    const { files, hub } = this.deps;
+    // A transfer relayed by another node of a cluster: that node checks it and answers.
+    if ('transfer' in frame && !files.knows(frame.transfer) && hub.forwardFileFrame(member, frame)) return;
+    const answer = (reply: ServerFrame): void => void connection.send(reply);
+    const refused = (id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void =>
+      charged ? this.refuse(connection, id, code, message, true) : this.reply(connection, id, code, message);
+    this.relayFile(member, frame, answer, refused, () => this.admit(connection, frame.id));
+  }
+
+  /**
+   * Cluster: a file frame of a user on another node, for a transfer relayed here (forwarded by
+   * that user's node). Checked by the same relay; the answer goes back to the user through the hub.
+   */
+  remoteFile(member: Member, frame: ClientFrame): void {
+    const answer = (reply: ServerFrame): void => void this.deps.hub.sendTo(reply, [member]);
+    const refused = (id: RequestId | undefined, code: ErrorCode, message: string): void => answer({ type: 'error', code, message, ...idField(id) });
+    this.relayFile(member, frame, answer, refused, () => true);
+  }
+
+  /** The file relay's checks and answers, whoever carries them (see {@link file}, {@link remoteFile}). */
+  private relayFile(
+    member: Member,
+    frame: ClientFrame,
+    answer: (reply: ServerFrame) => void,
+    refused: (id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean) => void,
+    chargeRepeat: () => boolean,
+  ): void {
     const { files } = this.deps;
     let refusal: Refusal | undefined;
     switch (frame.type) {
       case 'file_offer': {
         const offered = files.offer(member, frame);
-        if ('code' in offered) return this.reply(connection, frame.id, offered.code, offered.message);
-        connection.send({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
+        if ('code' in offered) return refused(frame.id, offered.code, offered.message, false);
+        answer({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
         return;
       }
       case 'file_accept':
@@ -587,12 +615,12 @@ export class ChatCore implements PeerHandler {
         break;
       case 'file_chunk':
         refusal = files.chunk(member, frame);
-        if (refusal) return this.refuse(connection, frame.id, refusal.code, refusal.message, true);
+        if (refusal) return refused(frame.id, refusal.code, refusal.message, true);
         break;
       case 'file_ack': {
         const acked = files.ack(member, frame.transfer, frame.seq);
-        if (acked === false && !this.admit(connection, frame.id)) return; // a repeated ack is not free
-        if (typeof acked === 'object') return this.refuse(connection, frame.id, acked.code, acked.message, true);
+        if (acked === false && !chargeRepeat()) return; // a repeated ack is not free
+        if (typeof acked === 'object') return refused(frame.id, acked.code, acked.message, true);
         break;
       }
       case 'file_end':
@@ -607,8 +635,8 @@ export class ChatCore implements PeerHandler {
       default:
         return;
     }
-    if (refusal) return this.reply(connection, frame.id, refusal.code, refusal.message);
-    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
+    if (refusal) return refused(frame.id, refusal.code, refusal.message, false);
+    if (frame.id !== undefined) answer({ type: 'ok', id: frame.id });
   }
 
   // ------------------------------------------------------------ helpers

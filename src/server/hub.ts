@@ -1,4 +1,4 @@
-import { LOBBY, compareCodePoints, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
 export type { Audience, Member } from './recipients.ts';
@@ -97,6 +97,14 @@ export class Hub implements MemberDirectory {
   isInRoom(member: Member, room: string): boolean {
     if (room === LOBBY) return this.members.get(member.user) === member;
     return this.rooms.get(room)?.has(member) === true;
+  }
+
+  /**
+   * A file frame of `member` for a transfer this process does not relay: a cluster node hands it
+   * to the node that does (and returns true; that node answers). One process: false, nothing done.
+   */
+  forwardFileFrame(_member: Member, _frame: ClientFrame & { transfer: string }): boolean {
+    return false;
   }
 
   /** The rooms besides lobby a member is in (a fresh array, unsorted). */

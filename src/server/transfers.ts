@@ -67,7 +67,14 @@ export class FileRelay {
     private readonly hub: Hub,
     private readonly limits: FileRelayLimits,
     private readonly emit: (event: TransferEvent) => void = () => {},
+    /** Put before every transfer id: a cluster node's own, so ids are unique across nodes. */
+    private readonly idPrefix = '',
   ) {}
+
+  /** Whether a transfer of that id is relayed here. */
+  knows(id: string): boolean {
+    return this.transfers.has(id);
+  }
 
   /** Number of transfers in progress (offered and not finished). */
   get activeCount(): number {
@@ -87,21 +94,19 @@ export class FileRelay {
       if (frame.to === sender.user) return refuse('bad_request', 'you cannot send a file to yourself');
       const target = this.hub.member(frame.to);
       if (!target) return refuse('unknown_user', `${frame.to} is not online (files go to online users only)`);
-      if (target.node !== undefined) return refuse('bad_request', `${frame.to} is on another server node; files go to users on this node only (for now)`);
       recipients = [target];
     } else {
       const room = frame.room as string;
       if (!this.hub.hasRoom(room)) return refuse('unknown_room', `there is no room "${room}"`);
       if (!this.hub.isInRoom(sender, room)) return refuse('not_in_room', `join "${room}" before offering files to it`);
-      // In a cluster, only the room's members on this node (the ok's `users` says who that is).
-      recipients = [...this.hub.recipients({ room })].filter((member) => member !== sender && member.node === undefined);
-      if (recipients.length === 0) return refuse('bad_request', `nobody else is in "${room}" on this server node to receive the file`);
+      recipients = [...this.hub.recipients({ room })].filter((member) => member !== sender);
+      if (recipients.length === 0) return refuse('bad_request', `nobody else is in "${room}" to receive the file`);
     }
     if ((this.offered.get(sender) ?? 0) >= this.limits.maxTransfersPerUser) {
       return refuse('rate_limited', `you have ${this.limits.maxTransfersPerUser} transfers in progress; finish or cancel one first`);
     }
     const transfer: Transfer = {
-      id: `t${this.nextId++}`,
+      id: `${this.idPrefix}t${this.nextId++}`,
       sender,
       recipients: new Map(recipients.map((member) => [member.user, { member, state: 'offered', acked: -1 }])),
       size: frame.size,

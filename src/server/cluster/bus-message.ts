@@ -5,6 +5,8 @@
  * never overtakes the membership change it is about, and one sender's frames stay in order.
  */
 
+import type { ClientFrame } from '../../protocol/index.ts';
+
 /** A user's rooms besides lobby, as a node announces them in a `sync`. */
 export type UserRooms = [user: string, rooms: string[]];
 
@@ -24,6 +26,8 @@ export type BusHeader =
   | { n: string; k: 'r'; r: string }
   /** A frame for these users, wherever they are logged in. */
   | { n: string; k: 'u'; u: string[] }
+  /** A file frame `f` of user `u` (on node `n`) for transfer relayed by node `o`. */
+  | { n: string; k: 'f'; o: string; u: string; f: ClientFrame & { transfer: string } }
   /** A new account `u` exists (other nodes add it to their copy of the names). */
   | { n: string; k: 'acct'; u: string };
 

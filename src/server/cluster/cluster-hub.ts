@@ -5,13 +5,24 @@
  * not a peer: no socket, no outbox here). What changes locally is claimed or announced through the
  * {@link Backplane}; what other nodes announce is applied here by {@link ClusterHub.receive}.
  */
-import { LOBBY, encodeFrame, type ServerFrame } from '../../protocol/index.ts';
+import { LOBBY, encodeFrame, type ClientFrame, type ServerFrame } from '../../protocol/index.ts';
 import { Hub } from '../hub.ts';
 import type { Audience, Member, MemberDirectory, RecipientSet } from '../recipients.ts';
 import type { BusHeader, UserRooms } from './bus-message.ts';
 
 /** Header of a message a node publishes (the backplane adds its own incarnation, `n`). */
-export type OutgoingHeader = { k: 'r'; r: string } | { k: 'u'; u: string[] } | { k: 'sync'; u: UserRooms[] } | { k: 'acct'; u: string };
+export type OutgoingHeader =
+  | { k: 'r'; r: string }
+  | { k: 'u'; u: string[] }
+  | { k: 'sync'; u: UserRooms[] }
+  | { k: 'acct'; u: string }
+  | { k: 'f'; o: string; u: string; f: ClientFrame & { transfer: string } };
+
+/** Transfers offered to this node's users by other nodes remembered at most (the oldest forgotten first). */
+export const REMOTE_TRANSFERS_KEPT = 10_000;
+
+/** How a relayed `file_offer` starts (compact JSON from encodeFrame: `type` first). */
+const FILE_OFFER_START = Buffer.from('{"type":"file_offer"');
 
 /** What a clustered hub needs from the shared store and its channel (Redis: {@link RedisBackplane}). */
 export interface Backplane {
@@ -45,6 +56,12 @@ export class RemoteMember implements Member {
 export class ClusterHub extends Hub {
   /** Called when this node learns it was declared dead (fenced): it must end every local session. */
   onFenced: (() => void) | undefined;
+  /** A file frame of a user on another node, for a transfer relayed here (the server runs it through its relay). */
+  onRemoteFile: ((member: Member, frame: ClientFrame) => void) | undefined;
+  /** A user of another node left (its transfers relayed here end). */
+  onRemoteLeft: ((member: Member, reason: string) => void) | undefined;
+  /** Which node relays each transfer offered to this node's users by another node. */
+  private readonly remoteTransfers = new Map<string, string>();
   private backplane: Backplane | undefined;
   /** The remote users of each other node (by incarnation), to drop them when that node dies. */
   private readonly byNode = new Map<string, Set<string>>();
@@ -58,6 +75,13 @@ export class ClusterHub extends Hub {
   /** Connects the hub to its backplane (once the store is reachable). */
   attach(backplane: Backplane): void {
     this.backplane = backplane;
+  }
+
+  override forwardFileFrame(member: Member, frame: ClientFrame & { transfer: string }): boolean {
+    const owner = this.remoteTransfers.get(frame.transfer);
+    if (owner === undefined || !this.backplane) return false;
+    this.backplane.publish({ k: 'f', o: owner, u: member.user, f: frame });
+    return true;
   }
 
   /** This node's own members now. */
@@ -116,6 +140,7 @@ export class ClusterHub extends Hub {
       const users = this.byNode.get(member.node);
       users?.delete(member.user);
       if (users?.size === 0) this.byNode.delete(member.node);
+      this.onRemoteLeft?.(member, 'offline');
     }
     return true;
   }
@@ -169,13 +194,32 @@ export class ClusterHub extends Hub {
       case 'r':
         return this.deliverLocally(frame, this.recipients({ room: header.r }));
       case 'u':
+        if (frame.subarray(0, FILE_OFFER_START.length).equals(FILE_OFFER_START)) this.rememberTransfer(frame, header.n);
         for (const user of header.u) {
           const member = this.member(user);
           if (member && member.node === undefined) member.deliver(frame);
         }
         return;
+      case 'f': {
+        if (header.o !== self) return;
+        const member = this.member(header.u);
+        if (member?.node === header.n) this.onRemoteFile?.(member, header.f);
+        return;
+      }
       case 'acct':
         return;
+    }
+  }
+
+  /** Notes which node relays a transfer offered to local users, so their answers go there. */
+  private rememberTransfer(frame: Buffer, node: string): void {
+    try {
+      const transfer = (JSON.parse(frame.toString()) as { transfer?: unknown }).transfer;
+      if (typeof transfer !== 'string') return;
+      if (this.remoteTransfers.size >= REMOTE_TRANSFERS_KEPT) this.remoteTransfers.delete(this.remoteTransfers.keys().next().value as string);
+      this.remoteTransfers.set(transfer, node);
+    } catch {
+      // Not a frame we can read: its recipients will answer an unknown transfer.
     }
   }
 

@@ -42,6 +42,6 @@ export async function createClusterServer(options: ClusterServerOptions): Promis
     throw error;
   }
   const throttle = (limits: ServerLimits): SharedLoginThrottle => new SharedLoginThrottle(backplane.redis, limits);
-  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, close: () => backplane.close() } });
+  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, transferPrefix: `${backplane.incarnation}.`, close: () => backplane.close() } });
   return { server, backplane, accounts };
 }

@@ -293,12 +293,17 @@ export class RedisBackplane implements Backplane {
     this.publish({ k: 'acct', u: user });
   }
 
-  /** Stops beating and closes both connections (the node's users were released by the server's stop). */
+  /**
+   * Stops beating and closes both connections. The server's stop released its users first; the
+   * lease is ended now (expiry 0), so the next heartbeat anywhere reaps whatever is left of it
+   * (a release that could not be written) and tells the others: nothing stays online for nobody.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
     clearInterval(this.heartbeat);
     try {
-      if (this.command.status === 'ready') await this.command.zrem(KEYS.nodes, this.incarnation);
+      if (this.command.status === 'ready') await this.command.zadd(KEYS.nodes, 0, this.incarnation);
     } catch {
       // Its lease runs out instead.
     }
