@@ -239,8 +239,9 @@ describe('failures', () => {
     sockets.push(dave);
     dave.send({ type: 'login', user: 'dave', password: 'davesecret', id: 'd' });
     expect(await dave.next()).toMatchObject({ type: 'error', code: 'internal', id: 'd', message: expect.stringContaining('Redis') });
-    alice.send({ type: 'say', text: 'still here' });
-    expect(await carol.next('message')).toMatchObject({ from: 'alice', text: 'still here' });
+    // A burst while Redis is away (the sender's whole rate-limit burst): every message reaches the local users, in order.
+    for (let i = 0; i < 39; i++) alice.send({ type: 'say', text: `still here ${i}` });
+    for (let i = 0; i < 39; i++) expect(await carol.next('message')).toMatchObject({ from: 'alice', text: `still here ${i}` });
     // carol leaves while Redis is away: her release cannot be written now.
     carol.send({ type: 'quit' });
     expect(await carol.next('bye')).toEqual({ type: 'bye' });
