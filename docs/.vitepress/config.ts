@@ -31,6 +31,7 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'TCP or UDP?', link: '/tcp-vs-udp' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
+      { text: 'Several servers, one chat', link: '/clustering' },
     ],
   },
 ];
