@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lesson } from '../docs/.vitepress/lessons.ts';
-import { fileDiff, lessonFileDiff } from './docs-lessons.ts';
+import { fileDiff, lessonFileDiff } from './docs-lesson-diffs.ts';
 
 /** The Python twin of a Node program file: `server.mjs` → `server.py`. */
 function pythonTwin(file: string): string {

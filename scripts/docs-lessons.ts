@@ -11,7 +11,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { LESSONS_DIR, REPO_ROOT, firstHeading, type Lesson } from '../docs/.vitepress/lessons.ts';
-import { lessonTraces, readSection, unifiedDiff } from '../src/lessons/runtime/index.ts';
+import { lessonTraces, readSection } from '../src/lessons/runtime/index.ts';
+import { fileDiff, lessonFileDiff } from './docs-lesson-diffs.ts';
 import { hasPythonTrack, trackChangesSection, trackFixSection, trackTranscriptSection, withoutPythonBlocks } from './docs-lesson-tracks.ts';
 
 const CODE_EXTENSIONS = new Set(['.mjs', '.js', '.cjs', '.ts', '.py']);
@@ -57,23 +58,6 @@ function fenceFor(body: string): string {
 function diffBlock(patch: string): string[] {
   const fence = fenceFor(patch);
   return [`${fence}diff`, patch, fence, ''];
-}
-
-/**
- * The unified diff between two files (paths relative to the repository root), or null when
- * they are identical. A missing old file diffs from /dev/null.
- */
-export function fileDiff(oldFile: string, newFile: string): string | null {
-  const oldPath = join(REPO_ROOT, oldFile);
-  const oldText = existsSync(oldPath) ? readFileSync(oldPath, 'utf8') : '';
-  const newText = readFileSync(join(REPO_ROOT, newFile), 'utf8');
-  if (oldText === newText) return null;
-  return unifiedDiff(existsSync(oldPath) ? oldFile : '/dev/null', newFile, oldText, newText);
-}
-
-/** The unified diff of one file between two lessons, or null when it did not change. */
-export function lessonFileDiff(previous: Lesson, lesson: Lesson, file: string): string | null {
-  return fileDiff(`lessons/${previous.slug}/${file}`, `lessons/${lesson.slug}/${file}`);
 }
 
 /**
@@ -193,10 +177,8 @@ function escapeText(text: string): string {
 }
 
 /** The markdown page of one lesson. */
-export function renderLessonPage(lesson: Lesson, before: Lesson | undefined, lessons: Lesson[]): string {
+export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, lessons: Lesson[]): string {
   const files = lessonCodeFiles(lesson);
-  // A lesson that starts again from an earlier one (lesson 14 from 10) is compared with that one.
-  const previous = lesson.builtOn !== undefined ? lessons.find((l) => Number(l.number) === lesson.builtOn) : before;
   const label = lesson.bonus ? `Bonus ${lesson.number}` : `Lesson ${lesson.number}`;
   const lines: string[] = [
     '---',

@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   const lessons = listLessons();
   removeStaleLessonFiles(lessons);
   writeIfChanged(join(DOCS, 'lessons', 'index.md'), renderLessonsIndex(lessons));
-  lessons.forEach((lesson, i) => writeIfChanged(join(DOCS, 'lessons', `${lesson.slug}.md`), renderLessonPage(lesson, lessons[i - 1], lessons)));
+  // A lesson's diff starts from its `diffFrom` lesson when it names one (lesson 15: from lesson 10), else from the one before.
+  const diffBaseOf = (lesson: (typeof lessons)[number], i: number) => (lesson.diffFrom !== undefined ? lessons.find((l) => Number(l.number) === lesson.diffFrom) : lessons[i - 1]);
+  lessons.forEach((lesson, i) => writeIfChanged(join(DOCS, 'lessons', `${lesson.slug}.md`), renderLessonPage(lesson, diffBaseOf(lesson, i), lessons)));
   log(`${lessons.length} lesson pages from ${relative(REPO_ROOT, LESSONS_DIR)}/`);
 
   // Architecture, from the imports under src/.
@@ -92,6 +94,13 @@ async function main(): Promise<void> {
     }
   }
   log(`${lessons.filter((l) => existsSync(join(l.dir, 'trace.jsonl'))).length} lesson diagrams exported`);
+  // docs/tcp-vs-udp.md: lesson 15's chat played over TCP too (scripts/tcp-vs-udp.ts recorded it).
+  const udpLesson = lessons.find((l) => l.transport === 'udp');
+  const tcpTwin = udpLesson ? join(udpLesson.dir, 'tcp-trace.jsonl') : undefined;
+  if (udpLesson && tcpTwin && existsSync(tcpTwin)) {
+    await exportTraceSvg(buildProgram, tcpTwin, join(DIAGRAMS, 'lessons', `${udpLesson.slug}-tcp.svg`));
+    writeIfChanged(join(DIAGRAMS, 'lessons', `${udpLesson.slug}-tcp.jsonl`), readFileSync(tcpTwin, 'utf8'));
+  }
   const coreTrace = await recordCoreFlow(join(DIAGRAMS, 'core-flow.jsonl'));
   await exportTraceSvg(buildProgram, coreTrace, join(DIAGRAMS, 'core-flow.svg'));
   // The inspector page shows the Mermaid export of the same session as source text.

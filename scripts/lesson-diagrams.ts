@@ -81,7 +81,9 @@ for (const lesson of lessons) {
     const traces = lessonTraces(lesson);
     const fresh = (node?: ClusterNode): string => `${tracePath(lesson, (traces.find((t) => t.node === node) ?? traces[0])?.file)}.new`;
     try {
-      const recorded = await recordRun(lesson, { middlebox: (target, node) => recordingInspector(fresh(node))(target) });
+      // A UDP lesson is recorded through the UDP tap; a cluster lesson through an inspector per node.
+      const udp = lesson.transport === 'udp' ? { transport: 'udp' as const } : {};
+      const recorded = await recordRun(lesson, { middlebox: (target, node) => recordingInspector(fresh(node), udp)(target) });
       readme = writeSection(readme, 'transcript', recorded.transcripts);
       // Every run has new ports, times and TLS bytes, and closings that race other traffic: keep
       // the committed trace unless the diagram really changed (see stableDiagram), so

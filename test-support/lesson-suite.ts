@@ -5,6 +5,7 @@ import { recordRun, renderDiagramSection, withFileSections, withNominalPorts } f
 import {
   exportTrace,
   findLesson,
+  hasCheckedClient,
   type Lesson,
   lessonServerScope,
   lessonTraces,
@@ -48,7 +49,7 @@ export function describeLesson(number: number): void {
       if (scope.only) expect(report.extensions?.checked).toEqual(scope.only);
     });
 
-    if (lesson.client) {
+    if (hasCheckedClient(lesson)) {
       it(`client passes the client checks through step ${lesson.step}`, async () => {
         const report = await verifyLessonClient(lesson);
         expect(report.passed, explain(report)).toBe(true);

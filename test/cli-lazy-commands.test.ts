@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 describe('lazy command modules', () => {
-  it('`chatlab server` loads neither the client, the inspector, the verifier, the lessons nor their libraries', async () => {
+  it('`chatlab server` loads neither the client, the inspector, the verifier, the lessons, the cluster (without --redis) nor their libraries', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatlab-modules-'));
     dirs.push(dir);
     const log = join(dir, 'modules.txt');
@@ -33,7 +33,7 @@ describe('lazy command modules', () => {
     await cli.exited;
     const loaded = readFileSync(log, 'utf8').split('\n');
     expect(loaded.some((url) => url.includes('/src/server/chat-server.ts'))).toBe(true); // the log works
-    const unused = loaded.filter((url) => /\/node_modules\/(blessed|blessed-contrib|marked|marked-terminal|diff)\/|\/src\/(client|inspector|verify|lessons|demo)\//.test(url));
+    const unused = loaded.filter((url) => /\/node_modules\/(blessed|blessed-contrib|marked|marked-terminal|diff|ioredis)\/|\/src\/(client|inspector|verify|lessons|demo)\/|\/src\/server\/cluster\/(?!defaults\.ts)/.test(url));
     expect([...new Set(unused)]).toEqual([]);
   });
 

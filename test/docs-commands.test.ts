@@ -38,7 +38,7 @@ type Role = 'service' | 'client' | 'once';
 
 function roleOf(command: string): Role {
   if (command.includes('|')) return 'once'; // fed by a pipe: it ends with its input
-  if (/\bchatlab\.js (server|inspect --listen)\b|\bnode \S*server\S*\.mjs\b|^redis-server\b/.test(command)) return 'service';
+  if (/\bchatlab\.js (server|inspect (--udp )?--listen)\b|\bnode \S*server\S*\.mjs\b|^redis-server\b/.test(command)) return 'service';
   if (/\bchatlab\.js client\b|\bnode \S*client\.mjs\b|^nc /.test(command)) return 'client';
   return 'once';
 }
@@ -47,7 +47,8 @@ function roleOf(command: string): Role {
 function readyPattern(command: string): RegExp {
   if (command.startsWith('nc ')) return /"type":"hello"/;
   if (/\bchatlab\.js client\b/.test(command)) return /^\* connected to /;
-  return /^connected to /;
+  // A UDP client (lesson 15) connects nothing: it says where it sends.
+  return /^(connected|sending) to /;
 }
 
 /** Whether a lesson client's command logs in with a password that is not its demo account's. */

@@ -125,7 +125,8 @@ async function connectClients(
     for (let i = first; i < Math.min(options.clients, first + options.connectBatch); i++) {
       batch.push(
         (async () => {
-          const connection = await ClientConnection.open(proc.host, proc.port, timeoutMs);
+          const port = proc.ports ? (proc.ports[i % proc.ports.length] as number) : proc.port;
+          const connection = await ClientConnection.open(proc.host, port, timeoutMs);
           const leftover = await server.dialect.handshake(connection, `u${i}`, timeoutMs);
           const isSender = i < options.senders;
           meter.attach(i, connection, leftover, isSender ? server.dialect.refusalNeedle : null);

@@ -9,6 +9,11 @@ export interface ServerProcess {
   readonly pid: number;
   readonly host: string;
   readonly port: number;
+  /**
+   * Several listening ports (the nodes of a cluster): client i connects to `ports[i % length]`.
+   * Undefined for one process (everyone connects to `port`).
+   */
+  readonly ports?: readonly number[];
   /** The line the server printed when it became ready. */
   readonly readyLine: string;
   /** CPU time (user + system) the process has used so far, in ms; null when /proc is unavailable. */

@@ -5,6 +5,7 @@
  * open-loop senders, the meter, and runFanoutLadder() against any host:port (a proxy's, too).
  */
 import { burstScenario } from './burst.ts';
+import { clusterScenario } from './cluster.ts';
 import { bigRoomScenario } from './big-room.ts';
 import { deliveryPathScenario } from './delivery-path.ts';
 import { fanoutScenario } from './fanout.ts';
@@ -15,4 +16,4 @@ import type { Scenario } from './scenario.ts';
 export type { Scenario, ScenarioContext } from './scenario.ts';
 
 /** Every scenario, in the order `all` runs them (those marked `onlyByName` only when named). */
-export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario, burstScenario, bigRoomScenario];
+export const SCENARIOS: readonly Scenario[] = [fanoutScenario, deliveryPathScenario, footprintScenario, inspectorProxyScenario, burstScenario, clusterScenario, bigRoomScenario];

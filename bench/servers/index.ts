@@ -30,7 +30,7 @@ export interface StartOptions {
 /** One server under test. */
 export interface BenchServer {
   /** Short id used by --servers and in the table. */
-  readonly id: 'raw' | 'ngircd' | 'chatlab';
+  readonly id: 'raw' | 'ngircd' | 'chatlab' | `chatlab-cluster-${number}`;
   /** One-line description for the report. */
   readonly description: string;
   readonly dialect: Dialect;
@@ -40,7 +40,7 @@ export interface BenchServer {
 }
 
 /** Node run with the tsx loader, for the TypeScript server wrappers. */
-function nodeTs(file: string, profileDir?: string): { command: string; args: string[] } {
+export function nodeTs(file: string, profileDir?: string): { command: string; args: string[] } {
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(REPO_ROOT, profileDir)] : [];
   return { command: process.execPath, args: [...profile, '--import', 'tsx', file] };
 }

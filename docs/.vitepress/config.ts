@@ -28,9 +28,11 @@ const referenceSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Inspector', link: '/inspector' },
       { text: 'Web chat', link: '/web' },
       { text: 'Verifier', link: '/verifier' },
+      { text: 'TCP or UDP?', link: '/tcp-vs-udp' },
       { text: 'CLI reference', link: '/cli' },
       { text: 'Architecture', link: '/architecture' },
-      { text: 'Deploying (several nodes)', link: '/deploy' },
+      { text: 'Several servers, one chat', link: '/clustering' },
+      { text: 'Deploying behind a load balancer', link: '/deploy' },
     ],
   },
 ];

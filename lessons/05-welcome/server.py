@@ -17,6 +17,9 @@ MAX_FRAME_BYTES = 65536
 USER_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # The largest whole number every JSON reader keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER).
 MAX_SAFE_INTEGER = 2**53 - 1
+# The deepest a frame may nest objects and arrays; the frame object is level 1. No chatlab/1
+# frame needs more than 3, and the limit keeps a line of 30,000 "[" from wearing out the stack.
+MAX_NESTING_DEPTH = 32
 
 # The demo accounts, user name → password, shared by every lesson. Clear text keeps the lesson
 # short; a real server keeps only a salted hash of each password (see the exercises).
@@ -77,6 +80,16 @@ def is_request_id(value):
     if isinstance(value, str):
         return len(value) <= 64
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_SAFE_INTEGER
+
+
+# Whether a parsed value nests objects and arrays deeper than `limit` levels. It gives up as
+# soon as it is past the limit, so even a frame nested 900 levels deep costs 33 calls.
+def nests_deeper_than(value, limit):
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    return limit == 0 or any(nests_deeper_than(inner, limit - 1) for inner in value)
 
 
 # A direct answer carries the request's id, when it has one, so the client can tell which
@@ -141,8 +154,13 @@ def handle_line(session, line):
         if text.strip() == "":
             return  # a blank line (Enter pressed twice in nc) is not a frame
         frame = json.loads(text, parse_constant=no_constants)  # a "\r" before the "\n" (telnet, nc -C) is just whitespace to JSON
+        too_deep = nests_deeper_than(frame, MAX_NESTING_DEPTH)
     except ValueError:  # UnicodeDecodeError and json.JSONDecodeError are both ValueErrors
         return session.send({"type": "error", "code": "bad_frame", "message": "a frame is one JSON object, in UTF-8, on one line"})
+    except RecursionError:  # json.loads gives up at about 1,000 levels (a line of "[[[["): far too deep
+        too_deep = True
+    if too_deep:
+        return session.send({"type": "error", "code": "bad_frame", "message": f"a frame nests at most {MAX_NESTING_DEPTH} levels of objects and arrays"})
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         return session.send({"type": "error", "code": "bad_frame", "message": 'a frame is a JSON object with a string "type"'})
     if frame["type"] not in HANDLERS:

@@ -132,7 +132,7 @@ class Chat:
             case {"type": "message", "from": sender, "text": text}:
                 print(f"{where(frame)}{sender}: {text}")
             case {"type": "history_end", "count": count}:  # the messages that waited for us are all here
-                print(f"* {count} earlier message{'' if count == 1 else 's'} above")
+                print(f"* end of history ({count} message{'' if count == 1 else 's'})")
             case {"type": "presence", "user": user, "status": status, "room": room}:  # someone came into or went out of a room we are in
                 print(f"* {user} {'joined' if status == 'online' else 'left'} #{room}")
             case {"type": "presence", "user": user, "status": status}:

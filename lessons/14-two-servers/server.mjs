@@ -1,7 +1,7 @@
 // Lesson 14 — two servers, one chat: several nodes share presence and fan-out through Redis.
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 
 // The port comes from the environment, so several servers (and tests) can run side by side.
 const port = Number(process.env.PORT ?? 7070);
@@ -45,17 +45,19 @@ const online = new Map();
 
 // Two connections to Redis: a subscribed connection can do nothing but listen.
 let started = false;
-const redis = createClient({
-  url: redisUrl,
-  // At start-up, a Redis we cannot reach is a clear error; later, keep trying to reconnect.
-  socket: { reconnectStrategy: (retries, cause) => (started ? Math.min(100 * retries, 2000) : cause) },
+const redis = new Redis(redisUrl, {
+  lazyConnect: true, // connect below, where a failure is one clear line
+  // At start-up, a Redis we cannot reach is a clear error (null: stop trying); later, keep
+  // trying to reconnect.
+  retryStrategy: (times) => (started ? Math.min(100 * times, 2000) : null),
   // While Redis is away, fail at once (the user gets an error) instead of queueing without bound.
-  disableOfflineQueue: true,
+  enableOfflineQueue: false,
 });
 const subscriber = redis.duplicate();
 let redisDown = false;
+let startError; // why the first connection failed, for the one line below
 function redisError(error) {
-  if (!started) return; // at start-up, connect() fails with the error: one clear line, below
+  if (!started) return void (startError = error);
   if (!redisDown) console.log(`Redis unreachable (${error.message}); retrying`);
   redisDown = true;
 }
@@ -151,12 +153,12 @@ async function login(socket, session, frame) {
   }
   // One session per user, on any node. Checking, then setting, would let two nodes both see
   // "nobody" and both log alice in: HSETNX checks and sets in one step, so exactly one wins.
-  if (!(await redis.hSetNX(ONLINE, user, nodeId))) {
+  if (!(await redis.hsetnx(ONLINE, user, nodeId))) {
     return fail(socket, frame, 'already_online', `${user} is already logged in elsewhere`);
   }
   // The client may have gone while we waited for Redis: give the name back, or it stays taken.
-  if (socket.destroyed) return void (await redis.eval(RELEASE, { keys: [ONLINE], arguments: [user, nodeId] }));
-  const users = (await redis.hKeys(ONLINE)).sort();
+  if (socket.destroyed) return void (await redis.eval(RELEASE, 1, ONLINE, user, nodeId));
+  const users = (await redis.hkeys(ONLINE)).sort();
   session.user = user;
   online.set(user, socket);
   console.log(`#${session.id} is ${user}`);
@@ -211,14 +213,14 @@ async function leave(session, reason) {
   online.delete(session.user);
   const user = session.user;
   session.user = null;
-  await redis.eval(RELEASE, { keys: [ONLINE], arguments: [user, nodeId] });
+  await redis.eval(RELEASE, 1, ONLINE, user, nodeId);
   return presence;
 }
 
 // A node died (its lease expired): its users' connections died with it. Take them off the list
 // and tell everyone, or they would be ghosts, online forever.
 async function reap(node) {
-  const gone = await redis.eval(REAP, { keys: [ONLINE], arguments: [node] });
+  const gone = await redis.eval(REAP, 1, ONLINE, node);
   for (const user of gone) {
     console.log(`${user} was on ${node}, which stopped answering: offline`);
     await broadcast({ type: 'presence', user, status: 'offline', reason: 'connection_lost' }, user);
@@ -227,8 +229,8 @@ async function reap(node) {
 
 // Every HEARTBEAT_MS: renew this node's lease, and reap the nodes whose lease has expired.
 async function heartbeat() {
-  await redis.set(leaseKey(nodeId), String(Date.now()), { expiration: { type: 'PX', value: LEASE_MS } });
-  const owners = new Set(Object.values(await redis.hGetAll(ONLINE)));
+  await redis.set(leaseKey(nodeId), String(Date.now()), 'PX', LEASE_MS);
+  const owners = new Set(Object.values(await redis.hgetall(ONLINE)));
   owners.delete(nodeId);
   for (const node of owners) {
     if (!(await redis.exists(leaseKey(node)))) await reap(node);
@@ -347,11 +349,12 @@ try {
   await redis.connect();
   await subscriber.connect();
 } catch (error) {
-  console.log(`cannot reach Redis at ${redisUrl}: ${error.message}`);
+  console.log(`cannot reach Redis at ${redisUrl}: ${(startError ?? error).message}`);
   process.exit(1);
 }
 started = true;
-await subscriber.subscribe(EVENTS, deliver);
+subscriber.on('message', (channel, message) => deliver(message));
+await subscriber.subscribe(EVENTS);
 await heartbeat();
 await reap(nodeId); // users this node name held before a restart: their connections are long gone
 setInterval(() => heartbeat().catch(redisError), HEARTBEAT_MS);

@@ -20,7 +20,21 @@ export interface FaultOptions {
   delayMs?: number;
   /** Cut (reset) a connection once this many bytes, both directions counted, went through it. */
   dropAfter?: number;
+  /** UDP: drop each datagram with this probability (0–1). */
+  loss?: number;
+  /** UDP: hold back some datagrams (half of them, chosen by the seed) and send each after the next one: they arrive out of order. */
+  reorder?: boolean;
+  /** UDP: send each datagram a second time with this probability (0–1). */
+  duplicate?: number;
+  /** UDP: the seed of the fault decisions, so a run's losses can be replayed exactly. */
+  seed?: number;
 }
+
+/** The transports the inspector taps: TCP byte streams, or UDP datagrams (one frame each). */
+export type Transport = 'tcp' | 'udp';
+
+/** What became of a datagram at the UDP tap: forwarded, dropped (fault injection), or an extra copy the tap sent. */
+export type DatagramFate = 'delivered' | 'lost' | 'duplicate';
 
 /**
  * One thing the proxy saw on the wire. This is the whole input of the diagram model and the
@@ -30,8 +44,8 @@ export interface FaultOptions {
  */
 export type WireEvent =
   /** The inspector is listening and will forward every connection to `target`. */
-  | { kind: 'listening'; t: number; listen: Endpoint; target: Endpoint; framing: FramingMode; faults?: FaultOptions }
-  /** A client opened a TCP connection to the inspector (`peer` is its address). */
+  | { kind: 'listening'; t: number; listen: Endpoint; target: Endpoint; framing: FramingMode; faults?: FaultOptions; transport?: Transport }
+  /** A client opened a TCP connection to the inspector, or (UDP) a new address sent its first datagram (`peer` is its address). */
   | { kind: 'open'; t: number; conn: number; peer: string }
   /** The inspector's own connection to the server succeeded: the server accepted. */
   | { kind: 'upstream'; t: number; conn: number; local: string }
@@ -40,6 +54,12 @@ export type WireEvent =
    * direction from 1: one TCP read of the sender, or one piece when `--fragment` re-chunks them.
    */
   | { kind: 'data'; t: number; conn: number; dir: Direction; read: number; bytes: Buffer }
+  /**
+   * UDP: one datagram between a client address (`conn`, announced by an `open`) and the server.
+   * `seq` numbers the datagrams of that direction from 1 in the order they reached the tap, so a
+   * datagram delivered after a later one shows as late; `fate` says whether it went on.
+   */
+  | { kind: 'datagram'; t: number; conn: number; dir: Direction; seq: number; bytes: Buffer; fate: DatagramFate }
   /** The sender of `dir` half-closed (sent FIN): c2s = the client closed its side, s2c = the server did. */
   | { kind: 'end'; t: number; conn: number; dir: Direction }
   /**

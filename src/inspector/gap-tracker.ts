@@ -4,7 +4,7 @@ import type { WireEvent } from './events.ts';
 type GapEvent = Extract<WireEvent, { kind: 'gap' }>;
 
 /**
- * Bounds the bytes of `data` events waiting to be decoded. Past the bound, new data is counted
+ * Bounds the bytes of `data` (and `datagram`) events waiting to be decoded. Past the bound, new data is counted
  * instead of passed on, and the count comes out as one `gap` event per direction, ahead of that
  * connection's next event that is passed on. The proxy thread (proxy-worker.ts) bounds what it
  * ships to the main thread with it, so the diagram falling behind never slows the chat.
@@ -25,7 +25,7 @@ export class GapTracker {
    * bound, counts its bytes and passes nothing.
    */
   admit(event: WireEvent, pass: (event: WireEvent) => void): void {
-    if (event.kind === 'data') {
+    if (event.kind === 'data' || event.kind === 'datagram') {
       const key = gapKey(event.conn, event.dir);
       if (this.inFlight + event.bytes.length > this.maxBytes) {
         const gap = this.gaps.get(key) ?? { conn: event.conn, dir: event.dir, bytes: 0 };

@@ -25,3 +25,4 @@ export { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter }
 export { summarizeFrame } from './summary.ts';
 export type { TuiView, TuiOptions } from './views/tui.ts';
 export { loadTuiView } from './views/load-tui.ts';
+export { hasRandomFaults } from './udp/datagram-faults.ts';

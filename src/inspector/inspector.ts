@@ -1,12 +1,14 @@
 import type { Writable } from 'node:stream';
-import { now, type Endpoint, type FaultOptions, type FramingMode } from './events.ts';
+import type { EventSource } from './event-flow.ts';
+import { now, type Endpoint, type FaultOptions, type FramingMode, type Transport } from './events.ts';
 import { ModelWaiters } from './model-waiters.ts';
 import { EventPipeline } from './pipeline.ts';
 import type { InspectorProxy } from './proxy.ts';
-import { startProxyThread, type ProxyThread } from './proxy-thread.ts';
+import { startProxyThread } from './proxy-thread.ts';
 import { SessionModel } from './session-model.ts';
 import { PlainViewSink, settlesWithin, TraceSink, TuiSink, type EventSink } from './sinks.ts';
 import { TraceWriter } from './trace.ts';
+import { startUdpTap } from './udp/udp-tap.ts';
 import { PlainView } from './views/plain.ts';
 import type { TypeFilter } from './views/row-filter.ts';
 import type { TuiView } from './views/tui.ts';
@@ -20,6 +22,8 @@ export interface InspectorOptions {
   listen?: { host?: string; port: number };
   /** The server to forward to. */
   target: Endpoint;
+  /** `udp` taps datagrams (one frame each) with the UDP tap instead of proxying TCP (default `tcp`). */
+  transport?: Transport;
   framing?: FramingMode;
   /** Add a row per TCP read to the diagram. */
   showReads?: boolean;
@@ -107,16 +111,21 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   // Loaded before the proxy starts, created after: a busy port must not have taken the terminal.
   const createTuiView = options.view === 'tui' ? (await import('./views/tui.ts')).createTuiView : undefined;
   const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
-  let source: ProxyThread;
+  const transport = options.transport ?? 'tcp';
+  const maxInFlightBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+  let source: EventSource;
   try {
-    source = await startProxyThread({
-      listen: options.listen ?? { port: 0 },
-      target: options.target,
-      faults: options.faults,
-      helloTimeoutMs: options.helloTimeoutMs,
-      maxInFlightBytes: options.maxQueuedBytes ?? 32 * 1024 * 1024,
-      closeGraceMs: stopGraceMs,
-    });
+    source =
+      transport === 'udp'
+        ? await startUdpTap({ listen: options.listen ?? { port: 0 }, target: options.target, faults: options.faults, maxInFlightBytes })
+        : await startProxyThread({
+            listen: options.listen ?? { port: 0 },
+            target: options.target,
+            faults: options.faults,
+            helloTimeoutMs: options.helloTimeoutMs,
+            maxInFlightBytes,
+            closeGraceMs: stopGraceMs,
+          });
   } catch (error) {
     await recorder?.close().catch(ignoreError);
     throw error;
@@ -137,7 +146,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   ];
   const pipeline = new EventPipeline(model, source, sinks);
   // The `listening` event comes first; what the proxy observed meanwhile was held for this.
-  pipeline.push({ kind: 'listening', t: now(), listen: source.address, target: options.target, framing, ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}) });
+  pipeline.push({ kind: 'listening', t: now(), listen: source.address, target: options.target, framing, ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}), ...(transport === 'udp' ? { transport } : {}) });
   source.deliverTo(pipeline);
   return new RunningInspector({ target: options.target, model, source, pipeline, sinks, waiters, plain, tui, recording: recorder !== undefined, stopGraceMs });
 }
@@ -146,7 +155,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
 interface InspectorParts {
   target: Endpoint;
   model: SessionModel;
-  source: ProxyThread;
+  source: EventSource;
   pipeline: EventPipeline;
   sinks: readonly EventSink[];
   waiters: ModelWaiters;

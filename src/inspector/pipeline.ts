@@ -48,7 +48,7 @@ export class EventPipeline implements EventConsumer {
   push(event: WireEvent): void {
     if (this.abandoned) return;
     this.queue.push(event);
-    if (event.kind === 'data') this.queuedBytes += event.bytes.length;
+    if (event.kind === 'data' || event.kind === 'datagram') this.queuedBytes += event.bytes.length;
     this.schedule();
   }
 
@@ -61,7 +61,7 @@ export class EventPipeline implements EventConsumer {
     let bytes = 0;
     for (let i = this.head; i < this.queue.length; i++) {
       const event = this.queue[i] as WireEvent;
-      if (event.kind === 'data') bytes += event.bytes.length;
+      if (event.kind === 'data' || event.kind === 'datagram') bytes += event.bytes.length;
       else if (event.kind === 'gap') bytes += event.bytes;
     }
     const events = this.queue.length - this.head;
@@ -109,7 +109,7 @@ export class EventPipeline implements EventConsumer {
   private apply(event: WireEvent): void {
     const rows = this.model.apply(event);
     for (const sink of this.sinks) sink.applied(event, rows);
-    if (event.kind === 'data') {
+    if (event.kind === 'data' || event.kind === 'datagram') {
       this.queuedBytes -= event.bytes.length;
       this.source.consumed(event.bytes.length);
     }

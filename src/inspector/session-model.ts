@@ -1,6 +1,7 @@
 import { PagedListAssembler, STEPS, stepOf, type Direction, type RawFrame, type StepNumber } from '../protocol/index.ts';
-import type { Endpoint, FaultOptions, FramingMode, WireEvent } from './events.ts';
+import type { Endpoint, FaultOptions, FramingMode, Transport, WireEvent } from './events.ts';
 import { ConnectionFramer, type FramedItem, type ReadReport } from './framing.ts';
+import { datagramItem } from './udp/datagram-item.ts';
 import { describeItem } from './summary.ts';
 import { TLS_NOTE } from './tls-records.ts';
 
@@ -42,10 +43,11 @@ export type RowKind =
   | 'listen' // the server is listening (step 1)
   | 'rename' // a lifeline got its user name
   | 'tls' // a connection carries TLS records: its frames are encrypted (a note, once per connection)
-  | 'note'; // a remark on one lifeline from whoever built the rows (the verifier: a line typed into or printed by the client)
+  | 'note' // a remark on one lifeline from whoever built the rows (the verifier: a line typed into or printed by the client)
+  | 'lost'; // a UDP datagram the inspector dropped (fault injection): it never arrived
 
 /** Row kinds drawn as an arrow from `from` to `to`. */
-export const ARROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read']);
+export const ARROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read', 'lost']);
 
 /** One row of the diagram. */
 export interface Row {
@@ -94,6 +96,10 @@ export interface Counters {
   droppedRows: number;
   /** Bytes the view skipped because it fell behind (forwarding never skips). */
   skippedBytes: number;
+  /** UDP: datagrams the inspector dropped (`--loss`). */
+  lost: number;
+  /** UDP: extra copies the inspector sent (`--duplicate`). */
+  duplicates: number;
 }
 
 /** Options of {@link SessionModel}. */
@@ -121,6 +127,8 @@ interface ConnectionState {
   lists: PagedListAssembler;
   /** The first frame of the paged list in progress (`welcome` or `users`), if any. */
   listHead?: RawFrame;
+  /** UDP: the highest datagram `seq` seen so far per direction, to tell a late datagram. */
+  datagramsSeen: Record<Direction, number>;
 }
 
 const BUCKET_MS = 1000;
@@ -149,6 +157,8 @@ export class SessionModel {
     bad: 0,
     droppedRows: 0,
     skippedBytes: 0,
+    lost: 0,
+    duplicates: 0,
   };
   /** Time of the first event (the diagram's time zero). */
   startT?: number;
@@ -158,6 +168,8 @@ export class SessionModel {
   target?: Endpoint;
   faults?: FaultOptions;
   framing: FramingMode;
+  /** What the session was tapped on (a trace's `listening` event says; TCP when it does not). */
+  transport: Transport = 'tcp';
   /** Bumped whenever a lifeline is added, renamed or closed (views redraw headers on change). */
   lifelineVersion = 0;
 
@@ -230,6 +242,7 @@ export class SessionModel {
         this.target = event.target;
         this.faults = event.faults;
         this.framing = event.framing;
+        this.transport = event.transport ?? 'tcp';
         this.serverLifeline.address = `${event.target.host}:${event.target.port}`;
         this.lifelineVersion++;
         break;
@@ -245,6 +258,7 @@ export class SessionModel {
           upstream: false,
           tlsNoted: false,
           lists: new PagedListAssembler(),
+          datagramsSeen: { c2s: 0, s2c: 0 },
         });
         this.lifelineVersion++;
         break;
@@ -270,6 +284,9 @@ export class SessionModel {
         this.addFramed(added, event.conn, state, result.items, result.reads);
         break;
       }
+      case 'datagram':
+        this.onDatagram(added, event);
+        break;
       case 'end': {
         const state = this.connection(event.conn);
         const result = state.framer.end(event.dir);
@@ -320,6 +337,42 @@ export class SessionModel {
     // A trace cut at the front (or an event script) may start mid-connection: invent the lifeline.
     this.apply({ kind: 'open', t: this.lastT ?? 0, conn, peer: `#${conn}` });
     return this.connections.get(conn) as ConnectionState;
+  }
+
+  /**
+   * One UDP datagram is one whole frame: no framer, no reads to reassemble. A delivered one is a
+   * frame row like a TCP frame (steps, renames, paged lists); a lost one is a `lost` row, drawn
+   * as an arrow that ends in ✗ and lights no step, since it never arrived.
+   */
+  private onDatagram(added: Row[], event: Extract<WireEvent, { kind: 'datagram' }>): void {
+    const state = this.connection(event.conn);
+    this.counters.bytes[event.dir] += event.bytes.length;
+    this.counters.reads[event.dir]++;
+    const bucket = Math.floor(event.t / BUCKET_MS);
+    this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + event.bytes.length);
+    if (this.buckets.size > MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as number);
+    const item = datagramItem(event.dir, event.bytes, event.seq, event.t);
+    const late = event.fate !== 'lost' && event.seq < state.datagramsSeen[event.dir];
+    state.datagramsSeen[event.dir] = Math.max(state.datagramsSeen[event.dir], event.seq);
+    if (event.fate === 'lost') {
+      this.counters.lost++;
+      const { label, summary } = describeItem(item);
+      this.push(added, { t: event.t, kind: 'lost', conn: event.conn, dir: event.dir, ...arrowEnds(event.conn, event.dir), label: `✗ ${label}`, summary: `lost: datagram #${event.seq} (${summary}) was dropped by the inspector and never arrived`, step: null, item });
+      return;
+    }
+    if (event.fate === 'duplicate') this.counters.duplicates++;
+    // No accept to show that the server is up: its first answer does (step 1).
+    if (event.dir === 's2c' && !this.serverListening) {
+      this.serverListening = true;
+      const where = this.serverLifeline.address || 'the target';
+      this.push(added, { t: event.t, kind: 'listen', from: SERVER_LIFELINE, to: SERVER_LIFELINE, label: 'listening', summary: `server is listening on ${where} (it answered a datagram)`, step: 1 });
+    }
+    const first = added.length;
+    this.addItem(added, event.conn, state, item);
+    const row = added.find((r, index) => index >= first && r.item === item);
+    if (!row) return;
+    const notes = [event.fate === 'duplicate' ? `a second copy of datagram #${event.seq}` : '', late ? `late: datagram #${event.seq} arrives after a later one` : ''].filter(Boolean);
+    if (notes.length > 0) row.summary = `${row.summary} (${notes.join('; ')})`;
   }
 
   private onClose(added: Row[], event: Extract<WireEvent, { kind: 'close' }>): void {
@@ -484,7 +537,7 @@ export class SessionModel {
     const full: Row = { id: this.nextRowId++, ...row };
     this.rows.push(full);
     added.push(full);
-    if (full.step !== null && full.kind !== 'bad' && full.kind !== 'refused') {
+    if (full.step !== null && full.kind !== 'bad' && full.kind !== 'refused' && full.kind !== 'lost') {
       const state = this.steps[full.step - 1] as StepState;
       if (!state.seen) {
         state.seen = true;

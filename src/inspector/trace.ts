@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { FRAMING_MODES, type FramingMode, type WireEvent } from './events.ts';
+import { FRAMING_MODES, type DatagramFate, type FramingMode, type WireEvent } from './events.ts';
 import type { Row } from './session-model.ts';
 
 /** Version of the trace format written in the first line. */
@@ -39,7 +39,7 @@ interface DecodedRow {
  */
 export function serializeEvent(event: WireEvent, rows: Row[] = []): string {
   const record: Record<string, unknown> = { ...event };
-  if (event.kind === 'data') {
+  if (event.kind === 'data' || event.kind === 'datagram') {
     record.bytes = event.bytes.toString('base64');
     try {
       record.text = strictUtf8.decode(event.bytes);
@@ -96,6 +96,7 @@ export class TraceWriter {
 }
 
 const DIRECTIONS = new Set(['c2s', 's2c']);
+const DATAGRAM_FATES = new Set<string>(['delivered', 'lost', 'duplicate'] satisfies DatagramFate[]);
 
 function fail(where: string, message: string): never {
   throw new TraceError(`${where}: ${message}`);
@@ -124,6 +125,7 @@ function toEvent(record: Record<string, unknown>, where: string): WireEvent {
         target: { host: target.host, port: target.port },
         framing,
         ...(record.faults && typeof record.faults === 'object' ? { faults: record.faults as never } : {}),
+        ...(record.transport === 'udp' || record.transport === 'tcp' ? { transport: record.transport } : {}),
       };
     }
     case 'open':
@@ -134,6 +136,12 @@ function toEvent(record: Record<string, unknown>, where: string): WireEvent {
       if (typeof record.bytes !== 'string') fail(where, '"data" event has no base64 "bytes"');
       const read = Number.isSafeInteger(record.read) ? (record.read as number) : fail(where, '"data" event has no read number');
       return { kind, t, conn: needConn(), dir: needDir(), read, bytes: Buffer.from(record.bytes, 'base64') };
+    }
+    case 'datagram': {
+      if (typeof record.bytes !== 'string') fail(where, '"datagram" event has no base64 "bytes"');
+      const seq = Number.isSafeInteger(record.seq) ? (record.seq as number) : fail(where, '"datagram" event has no sequence number "seq"');
+      const fate = DATAGRAM_FATES.has(record.fate as string) ? (record.fate as DatagramFate) : fail(where, '"datagram" event has no "fate" (delivered, lost or duplicate)');
+      return { kind, t, conn: needConn(), dir: needDir(), seq, bytes: Buffer.from(record.bytes, 'base64'), fate };
     }
     case 'end':
       return { kind, t, conn: needConn(), dir: needDir() };

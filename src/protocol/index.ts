@@ -12,3 +12,4 @@ export * from './steps.ts';
 export * from './files.ts';
 export * from './user-pages.ts';
 export * from './code-point-order.ts';
+export * from './datagram.ts';

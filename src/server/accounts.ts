@@ -27,13 +27,23 @@ export interface AccountStoreOptions {
   mustExist?: boolean;
 }
 
+/** What the protocol rules need of an account store: {@link AccountStore} (SQLite) or a cluster's Redis one. */
+export interface AccountBook {
+  /** Whether the password is right for this user (false for an unknown user, after the same work). */
+  verify(user: string, password: string): Promise<boolean>;
+  /** Creates an account; throws {@link AccountError} (`bad_request`, `user_exists`). */
+  add(user: string, password: string): Promise<void>;
+  /** Whether the account exists (synchronous: a clustered store answers from its copy of the names). */
+  has(user: string): boolean;
+}
+
 /**
  * User accounts in SQLite. Passwords are only ever kept as salted scrypt hashes; a failed lookup
  * costs the same time as a wrong password, so response times do not tell who has an account.
  * Names are kept exactly as registered and a login must give the exact name, but a name whose
  * {@link nameSkeleton} is taken cannot be registered (a unique index in the database enforces it).
  */
-export class AccountStore {
+export class AccountStore implements AccountBook {
   /** The underlying database (other stores of the server add their tables to it). */
   readonly db: ChatDatabase;
   private readonly ownsDb: boolean;

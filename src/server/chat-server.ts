@@ -1,15 +1,15 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { PACKAGE_VERSION } from '../package-version.ts';
-import { DEFAULT_PORT } from '../protocol/index.ts';
-import { AccountStore } from './accounts.ts';
+import { DEFAULT_PORT, type ClientFrame } from '../protocol/index.ts';
+import { AccountStore, type AccountBook } from './accounts.ts';
 import { Connection } from './connection.ts';
 import { SYSTEM_CLOCK } from './clock.ts';
 import { ChatCore, type AcceptRefusal } from './core.ts';
 import { MEMORY_DATABASE } from './database.ts';
 import { ChatServerEventStream } from './events.ts';
 import { HistoryStore } from './history.ts';
-import { Hub } from './hub.ts';
+import { Hub, type Member } from './hub.ts';
 import { resolveLimits, type ServerLimits } from './limits.ts';
 import { defaultListenBacklog } from './listen-backlog.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -55,6 +55,30 @@ export interface ChatServerOptions {
   tls?: TlsCredentials;
   /** With `tls`: most ms a client may take to complete its handshake. Default {@link TLS_HANDSHAKE_TIMEOUT_MS}. */
   tlsHandshakeTimeoutMs?: number;
+  /**
+   * Run as one node of a cluster: its hub and accounts are shared with the other nodes (made by
+   * `startClusterServer` in `src/server/cluster/`, which connects to Redis first). Default: none,
+   * one process on its own.
+   */
+  cluster?: ClusterParts;
+}
+
+/** What a cluster node brings to a {@link ChatServer} (see `src/server/cluster/cluster-server.ts`). */
+export interface ClusterParts {
+  /** The clustered hub: local members plus a replica of the other nodes'. */
+  hub: Hub & {
+    onFenced: (() => void) | undefined;
+    onRemoteFile: ((member: Member, frame: ClientFrame) => void) | undefined;
+    onRemoteLeft: ((member: Member, reason: string) => void) | undefined;
+  };
+  /** Put before this node's transfer ids, unique in the cluster. */
+  transferPrefix: string;
+  /** The shared accounts (the server's own SQLite store then only backs its local history). */
+  accounts: AccountBook;
+  /** The login throttle, shared per address across the nodes (made with the server's limits). */
+  throttle?: (limits: ServerLimits) => LoginThrottle;
+  /** Leaves the cluster, once every local session has ended. */
+  close(): Promise<void>;
 }
 
 /**
@@ -77,8 +101,8 @@ export class ChatServer {
   readonly events = new ChatServerEventStream();
   /** The limits in force (defaults merged with the options). */
   readonly limits: ServerLimits;
-  /** Who is online, who is in which room, and how frames reach them. */
-  readonly hub = new Hub();
+  /** Who is online, who is in which room, and how frames reach them (across nodes, in a cluster). */
+  readonly hub: Hub;
   /** Stored messages: history replay, paging, offline private messages (same database as accounts). */
   readonly history: HistoryStore;
   /** The file-transfer relay. */
@@ -97,6 +121,7 @@ export class ChatServer {
   private readonly handshaking = new Map<string, Socket>();
   private readonly perAddress = new Map<string, number>();
   private readonly net: Server;
+  private readonly cluster: ClusterParts | undefined;
   private nextConnectionId = 1;
   private state: 'new' | 'starting' | 'listening' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
@@ -109,24 +134,34 @@ export class ChatServer {
     // Checked before the database is opened, so a bad certificate leaves nothing open.
     if (options.tls) checkTlsCredentials(options.tls);
     this.limits = resolveLimits(options.limits);
+    this.cluster = options.cluster;
+    this.hub = options.cluster?.hub ?? new Hub();
     this.budget = new OutputBudget(this.limits, SYSTEM_CLOCK);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
     this.history = new HistoryStore(this.accounts.db, {
       retainPerConversation: this.limits.historyRetainPerConversation,
       scheduler: this.scheduler,
     });
-    this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event));
+    this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event), options.cluster?.transferPrefix);
     this.core = new ChatCore({
       hub: this.hub,
-      accounts: this.accounts,
+      accounts: options.cluster?.accounts ?? this.accounts,
       limits: this.limits,
       events: this.events,
       serverName: SERVER_NAME,
       history: this.history,
       files: this.files,
-      throttle: new LoginThrottle(this.limits, SYSTEM_CLOCK),
+      throttle: options.cluster?.throttle?.(this.limits) ?? new LoginThrottle(this.limits, SYSTEM_CLOCK),
       clock: SYSTEM_CLOCK,
     });
+    // A node the cluster declared dead must not keep (resurrect) the users the others saw leave.
+    if (options.cluster) {
+      const { hub } = options.cluster;
+      hub.onFenced = () => this.endSessions();
+      // Transfers relayed here may have recipients on other nodes: their answers come back here.
+      hub.onRemoteFile = (member, frame) => this.core.remoteFile(member, frame);
+      hub.onRemoteLeft = (member, reason) => this.files.departed(member, reason);
+    }
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
     this.net = options.tls
@@ -186,6 +221,7 @@ export class ChatServer {
       this.state = 'stopped';
       this.history.close();
       this.accounts.close();
+      await this.cluster?.close();
       throw error;
     }
     this.state = 'listening';
@@ -212,10 +248,16 @@ export class ChatServer {
     for (const connection of this.connections) this.core.shutdown(connection);
     await Promise.all([...this.connections].map((connection) => connection.closed));
     await closed;
+    await this.cluster?.close();
     this.budget.dispose();
     this.history.close();
     this.accounts.close();
     this.state = 'stopped';
+  }
+
+  /** Ends every session (`bye`, reason "server_shutdown"); the server keeps listening. */
+  private endSessions(): void {
+    for (const connection of this.connections) this.core.shutdown(connection);
   }
 
   private trackHandshake(socket: Socket): void {

@@ -18,10 +18,11 @@ import {
   type RegisterFrame,
   type RequestId,
   type SayFrame,
+  type ServerFrame,
   type UsersFrame,
   type WhoFrame,
 } from '../protocol/index.ts';
-import { AccountError, type AccountStore } from './accounts.ts';
+import { AccountError, type AccountBook } from './accounts.ts';
 import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
 import type { HistoryStore, StoredMessage } from './history.ts';
@@ -30,12 +31,14 @@ import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
 import { TokenBucket } from '../rate-limit/index.ts';
+import { UnavailableError } from './unavailable.ts';
 import type { FileRelay, Refusal } from './transfers.ts';
 
 /** What the protocol logic needs from the server around it. */
 export interface ChatCoreDeps {
   hub: Hub;
-  accounts: AccountStore;
+  /** Where accounts are checked and created (SQLite on one process, Redis in a cluster). */
+  accounts: AccountBook;
   limits: ServerLimits;
   events: ChatServerEventStream;
   /** The `server` field of `hello`, e.g. "chatlab-server/0.1.0". */
@@ -265,7 +268,9 @@ export class ChatCore implements PeerHandler {
       // The accounts could not be read (a closed or broken database): nothing was tried, nothing
       // happened, so the reserved attempt is given back.
       this.deps.throttle.settle(connection, connection.address, true);
-      if (connection.state === 'open') this.loginFailed(connection, frame.id, error);
+      if (connection.state !== 'open') return;
+      if (error instanceof UnavailableError) this.loginRefused(connection, frame.id, error);
+      else this.loginFailed(connection, frame.id, error);
       return;
     }
     this.deps.throttle.settle(connection, connection.address, valid);
@@ -273,7 +278,22 @@ export class ChatCore implements PeerHandler {
     if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const { hub, history } = this.deps;
     const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
-    if (!hub.join(member)) {
+    let joined: boolean;
+    try {
+      // Sync on one process (no await, no extra turn); a clustered hub claims the name in Redis first.
+      const admitted = hub.admit(member);
+      joined = typeof admitted === 'boolean' ? admitted : await admitted;
+    } catch (error) {
+      if (connection.state !== 'open') return;
+      if (error instanceof UnavailableError) this.loginRefused(connection, frame.id, error);
+      else this.loginFailed(connection, frame.id, error);
+      return;
+    }
+    if (joined && connection.state !== 'open') {
+      hub.leave(member); // the client left while the claim was on its way
+      return;
+    }
+    if (!joined) {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
     }
     let output: Buffer[];
@@ -300,6 +320,14 @@ export class ChatCore implements PeerHandler {
     } catch (error) {
       this.rollBackLogin(connection, member, frame.id, error, announced);
     }
+  }
+
+  /**
+   * A login refused because a shared store is unreachable (a cluster's Redis): `internal` with the
+   * store's own message, which says why, and that nothing changed; the connection may try again.
+   */
+  private loginRefused(connection: Peer, id: RequestId | undefined, error: UnavailableError): void {
+    this.reply(connection, id, 'internal', `the server cannot log you in now: ${error.message}; nothing changed, try again shortly`);
   }
 
   /** A login that failed before anything was sent: `internal` with the login's id; the connection may try again. */
@@ -545,13 +573,40 @@ export class ChatCore implements PeerHandler {
    * carry an id. Refused chunks and acks cost a rate-limit token (accepted ones are paced by the window).
    */
   private file(connection: Peer, member: Member, frame: ClientFrame): void {
+    const { files, hub } = this.deps;
+    // A transfer relayed by another node of a cluster: that node checks it and answers.
+    if ('transfer' in frame && !files.knows(frame.transfer) && hub.forwardFileFrame(member, frame)) return;
+    const answer = (reply: ServerFrame): void => void connection.send(reply);
+    const refused = (id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean): void =>
+      charged ? this.refuse(connection, id, code, message, true) : this.reply(connection, id, code, message);
+    this.relayFile(member, frame, answer, refused, () => this.admit(connection, frame.id));
+  }
+
+  /**
+   * Cluster: a file frame of a user on another node, for a transfer relayed here (forwarded by
+   * that user's node). Checked by the same relay; the answer goes back to the user through the hub.
+   */
+  remoteFile(member: Member, frame: ClientFrame): void {
+    const answer = (reply: ServerFrame): void => void this.deps.hub.sendTo(reply, [member]);
+    const refused = (id: RequestId | undefined, code: ErrorCode, message: string): void => answer({ type: 'error', code, message, ...idField(id) });
+    this.relayFile(member, frame, answer, refused, () => true);
+  }
+
+  /** The file relay's checks and answers, whoever carries them (see {@link file}, {@link remoteFile}). */
+  private relayFile(
+    member: Member,
+    frame: ClientFrame,
+    answer: (reply: ServerFrame) => void,
+    refused: (id: RequestId | undefined, code: ErrorCode, message: string, charged: boolean) => void,
+    chargeRepeat: () => boolean,
+  ): void {
     const { files } = this.deps;
     let refusal: Refusal | undefined;
     switch (frame.type) {
       case 'file_offer': {
         const offered = files.offer(member, frame);
-        if ('code' in offered) return this.reply(connection, frame.id, offered.code, offered.message);
-        connection.send({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
+        if ('code' in offered) return refused(frame.id, offered.code, offered.message, false);
+        answer({ type: 'ok', ...idField(frame.id), transfer: offered.transfer, users: offered.users });
         return;
       }
       case 'file_accept':
@@ -560,12 +615,12 @@ export class ChatCore implements PeerHandler {
         break;
       case 'file_chunk':
         refusal = files.chunk(member, frame);
-        if (refusal) return this.refuse(connection, frame.id, refusal.code, refusal.message, true);
+        if (refusal) return refused(frame.id, refusal.code, refusal.message, true);
         break;
       case 'file_ack': {
         const acked = files.ack(member, frame.transfer, frame.seq);
-        if (acked === false && !this.admit(connection, frame.id)) return; // a repeated ack is not free
-        if (typeof acked === 'object') return this.refuse(connection, frame.id, acked.code, acked.message, true);
+        if (acked === false && !chargeRepeat()) return; // a repeated ack is not free
+        if (typeof acked === 'object') return refused(frame.id, acked.code, acked.message, true);
         break;
       }
       case 'file_end':
@@ -580,8 +635,8 @@ export class ChatCore implements PeerHandler {
       default:
         return;
     }
-    if (refusal) return this.reply(connection, frame.id, refusal.code, refusal.message);
-    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id });
+    if (refusal) return refused(frame.id, refusal.code, refusal.message, false);
+    if (frame.id !== undefined) answer({ type: 'ok', id: frame.id });
   }
 
   // ------------------------------------------------------------ helpers

@@ -1,4 +1,4 @@
-import { LOBBY, compareCodePoints, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
 export type { Audience, Member } from './recipients.ts';
@@ -49,6 +49,16 @@ export class Hub implements MemberDirectory {
   }
 
   /**
+   * Logs a member in: {@link join} here; a clustered hub first claims the name across every node
+   * (atomically, so of two simultaneous logins on two nodes exactly one wins), hence the promise.
+   * False if the user is already online; rejects if the claim cannot be made (the shared store is
+   * unreachable) — nothing changed then.
+   */
+  admit(member: Member): boolean | Promise<boolean> {
+    return this.join(member);
+  }
+
+  /**
    * Removes this member (only if it is the one registered under its name) from the chat and from
    * every room, silently; rooms left empty disappear. Returns whether it was registered.
    */
@@ -87,6 +97,19 @@ export class Hub implements MemberDirectory {
   isInRoom(member: Member, room: string): boolean {
     if (room === LOBBY) return this.members.get(member.user) === member;
     return this.rooms.get(room)?.has(member) === true;
+  }
+
+  /**
+   * A file frame of `member` for a transfer this process does not relay: a cluster node hands it
+   * to the node that does (and returns true; that node answers). One process: false, nothing done.
+   */
+  forwardFileFrame(_member: Member, _frame: ClientFrame & { transfer: string }): boolean {
+    return false;
+  }
+
+  /** The rooms besides lobby a member is in (a fresh array, unsorted). */
+  roomsOf(member: Member): string[] {
+    return [...(this.memberships.get(member) ?? [])];
   }
 
   /** How many rooms besides lobby a member is in. */

@@ -35,3 +35,4 @@ export {
   type DisconnectEvent,
   type ServerErrorEvent,
 } from './events.ts';
+export { DEFAULT_LEASE_MS } from './cluster/defaults.ts';

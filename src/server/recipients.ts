@@ -13,6 +13,12 @@ export interface Member {
   readonly user: string;
   /** Queues already-encoded frame bytes for this member (never throws). */
   deliver(bytes: Buffer): void;
+  /**
+   * Set only for a user logged in on another server process of a cluster: that node's incarnation.
+   * Such a member is known to the directory (who is online, rooms) but is not a peer here: frames
+   * for it travel over the backplane, once per node, not through `deliver`.
+   */
+  readonly node?: string;
 }
 
 /** Who a frame goes to: the members of a room (`lobby` is everyone online) or one user. */

@@ -67,7 +67,14 @@ export class FileRelay {
     private readonly hub: Hub,
     private readonly limits: FileRelayLimits,
     private readonly emit: (event: TransferEvent) => void = () => {},
+    /** Put before every transfer id: a cluster node's own, so ids are unique across nodes. */
+    private readonly idPrefix = '',
   ) {}
+
+  /** Whether a transfer of that id is relayed here. */
+  knows(id: string): boolean {
+    return this.transfers.has(id);
+  }
 
   /** Number of transfers in progress (offered and not finished). */
   get activeCount(): number {
@@ -99,7 +106,7 @@ export class FileRelay {
       return refuse('rate_limited', `you have ${this.limits.maxTransfersPerUser} transfers in progress; finish or cancel one first`);
     }
     const transfer: Transfer = {
-      id: `t${this.nextId++}`,
+      id: `${this.idPrefix}t${this.nextId++}`,
       sender,
       recipients: new Map(recipients.map((member) => [member.user, { member, state: 'offered', acked: -1 }])),
       size: frame.size,

@@ -26,3 +26,6 @@ export {
   type VerifyServerOptions,
 } from './types.ts';
 export { TRANSCRIPT_LIMITS, type TranscriptEventJson, type TranscriptOmitted } from './transcript.ts';
+export { verifyUdpServer, type VerifyUdpServerOptions } from './udp/verify-udp-server.ts';
+export { UDP_CHECKS } from './udp/checks.ts';
+export { DEFAULT_UDP_EXPIRY_MS } from './udp/context.ts';

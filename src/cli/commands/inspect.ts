@@ -11,6 +11,7 @@ import {
   EXPORT_FORMATS,
   exportModel,
   FRAMING_MODES,
+  hasRandomFaults,
   loadTuiView,
   modelFromEvents,
   parseTypeFilter,
@@ -48,6 +49,11 @@ interface InspectOptions {
   fragment?: number;
   delay?: number;
   dropAfter?: number;
+  udp?: boolean;
+  loss?: number;
+  reorder?: boolean;
+  duplicate?: number;
+  seed?: number;
   showKeepalive?: boolean;
   type?: TypeFilter;
   exportDir: string;
@@ -89,11 +95,24 @@ function parseType(value: string): TypeFilter {
 const SHOW_KEEPALIVE_HELP = 'draw keep-alive ping/pong rows (hidden and counted by default; the a key toggles them)';
 const TYPE_HELP = 'show only these types (say,message), or hide some (-ping,-pong or !ping)';
 
+/** `--loss 0.2`: a probability, from 0 to 1. */
+function parseProbability(value: string): number {
+  const p = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(p >= 0 && p <= 1)) throw new InvalidArgumentError(`"${value}" is not a probability: give a number from 0 to 1 (0.2 = one datagram in five).`);
+  return p;
+}
+
+function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(seed) || seed > 0xffffffff) throw new InvalidArgumentError(`"${value}" is not a seed: give a whole number from 0 to 4294967295.`);
+  return seed;
+}
+
 /** Registers `chatlab inspect` and its `replay` and `export` subcommands. */
 export function registerInspectCommand(program: Command): void {
   const inspect = program
     .command('inspect')
-    .description('run the inspector: a transparent TCP proxy that draws every frame as a live sequence diagram (q or Ctrl-C to stop)')
+    .description('run the inspector: a transparent TCP proxy (or, with --udp, a UDP tap) that draws every frame as a live sequence diagram (q or Ctrl-C to stop)')
     .option('--listen <port>', `port (or host:port) clients connect to, 0 for any free one (default ${DEFAULT_INSPECT_PORT})`, parseListen)
     .option('--target <host:port>', `the server to forward to (default 127.0.0.1:${DEFAULT_PORT})`, parseHostPort)
     .option('--plain', 'print the diagram as text lines instead of the live terminal UI (automatic when stdout is not a terminal)')
@@ -105,6 +124,11 @@ export function registerInspectCommand(program: Command): void {
     .option('--fragment <n>', 'fault: re-chunk forwarded bytes into pieces of at most n bytes', parsePositiveInt)
     .option('--delay <ms>', 'fault: hold every forwarded piece ms milliseconds', millisecondsUpTo())
     .option('--drop-after <n>', 'fault: reset a connection after n bytes went through it', parsePositiveInt)
+    .option('--udp', 'tap UDP instead of TCP: one frame per datagram, one lifeline per client address (lesson 15)')
+    .option('--loss <p>', 'fault (--udp): drop each datagram with probability p (0–1); drawn as lost ✗ arrows', parseProbability)
+    .option('--reorder', 'fault (--udp): hold back some datagrams and send each after the next one')
+    .option('--duplicate <p>', 'fault (--udp): send each datagram twice with probability p (0–1)', parseProbability)
+    .option('--seed <n>', 'fault (--udp): the seed of the random faults, to replay the same losses (default: a random one, printed)', parseSeed)
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .action((options: InspectOptions) => runInspect(options));
 
@@ -156,11 +180,19 @@ async function runInspect(options: InspectOptions): Promise<void> {
   const framing = options.framing ?? 'auto';
   const listen = { host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? DEFAULT_INSPECT_PORT };
   const target = options.target ?? { host: '127.0.0.1', port: DEFAULT_PORT };
+  const udpFaults = options.loss !== undefined || options.reorder === true || options.duplicate !== undefined || options.seed !== undefined;
+  if (udpFaults && !options.udp) throw new CliError('--loss, --reorder, --duplicate and --seed are UDP faults: add --udp (a TCP stream is never lost or reordered; try --fragment, --delay, --drop-after).');
+  if (options.udp && (options.fragment !== undefined || options.dropAfter !== undefined || options.showReads)) throw new CliError('--fragment, --drop-after and --show-reads are about TCP byte streams: a datagram arrives whole or not at all (try --loss, --reorder, --duplicate, --delay).');
   const faults: FaultOptions = {
     ...(options.fragment !== undefined && { fragment: options.fragment }),
     ...(options.delay !== undefined && { delayMs: options.delay }),
     ...(options.dropAfter !== undefined && { dropAfter: options.dropAfter }),
+    ...(options.loss !== undefined && { loss: options.loss }),
+    ...(options.reorder === true && { reorder: true }),
+    ...(options.duplicate !== undefined && { duplicate: options.duplicate }),
   };
+  // A random run can be replayed: its seed is in the banner (and the trace).
+  if (hasRandomFaults(faults)) faults.seed = options.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
   const tui = useTui(options.plain);
   const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
   const filterText = `${options.type ? `; ${describeTypeFilter(options.type)}` : ''}${options.showKeepalive ? '; keep-alive shown' : ''}`;
@@ -170,6 +202,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
     inspector = await startInspector({
       listen,
       target,
+      ...(options.udp ? { transport: 'udp' as const } : {}),
       framing,
       showReads: options.showReads === true,
       faults,
@@ -187,10 +220,10 @@ async function runInspect(options: InspectOptions): Promise<void> {
     throw new CliError(describeError(error));
   }
   const where = `${inspector.address.host}:${inspector.address.port}`;
-  const banner = `chatlab inspect listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
+  const banner = `chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
   const signal = waitForSignal('inspect');
   if (inspector.tui) {
-    inspector.tui.setTitle(`chatlab inspect listening on ${where} → ${target.host}:${target.port} (q to quit)`);
+    inspector.tui.setTitle(`chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → ${target.host}:${target.port} (q to quit)`);
     inspector.tui.setStatus(details);
     await Promise.race([inspector.tui.quit, signal.promise]);
     // The terminal first: quitting hands it back at once, then the proxy closes behind it.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLesson, type Lesson } from '../../lessons/runtime/index.ts';
+import { findLesson, listLessons, type Lesson } from '../../lessons/runtime/index.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
@@ -37,7 +37,7 @@ describe.concurrent('chatlab lesson', () => {
   it('check runs the verifier and remembers the result for list', async () => {
     const before = await chatlab(['lesson', 'list']);
     expect(before.code).toBe(0);
-    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(14);
+    expect(before.stdout.split('\n').filter((line) => /^\d\d {2}/.test(line))).toHaveLength(listLessons().length);
     expect(before.stdout).toMatch(/^01 {2}Listen: open a port +· not checked yet$/m);
 
     const check = await chatlab(['lesson', 'check', '1']);
@@ -141,7 +141,7 @@ describe.concurrent('chatlab lesson', () => {
   it('says in one line what is wrong with the arguments', async () => {
     const [missing, broken] = await Promise.all([chatlab(['lesson', 'show', '99']), chatlab(['lesson', 'run', '1', '--broken'])]);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 14 \(see chatlab lesson list\)\.$/);
+    expect(missing.stderr.trim()).toMatch(/there is no lesson "99": the lessons are 1 to 15 \(see chatlab lesson list\)\.$/);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe('chatlab: lesson 1 has no broken version (lessons 4, 7 and 14 do).\n');

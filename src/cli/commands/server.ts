@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { ChatServer, DEFAULT_SERVER_LIMITS, MEMORY_DATABASE, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
+import { DEFAULT_LEASE_MS } from '../../server/index.ts';
 import { CliError } from '../errors.ts';
 import { parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
@@ -16,6 +17,9 @@ interface ServerCommandOptions {
   backlog?: number;
   tlsCert?: string;
   tlsKey?: string;
+  redis?: string;
+  nodeId?: string;
+  leaseMs?: number;
 }
 
 /** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM / SIGHUP. */
@@ -25,10 +29,13 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one', 'chatlab.db')
+    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: this node\'s history only, :memory: unless given)', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
     .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--redis <url>', 'run as one node of a cluster sharing presence, relay and accounts through Redis, e.g. redis://127.0.0.1:6379 (default: $CHATLAB_REDIS; none: one process on its own)')
+    .option('--node-id <name>', 'with --redis: this node\'s name in logs and in the cluster (default: hostname:pid)')
+    .option('--lease-ms <ms>', `with --redis: a node silent this long is declared dead and its users go offline elsewhere (default ${DEFAULT_LEASE_MS})`, parsePositiveInt)
     .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
     .option(
       '--limit <name=value>',
@@ -36,15 +43,25 @@ export function registerServerCommand(program: Command): void {
       parseLimit,
       {},
     )
-    .action((options: ServerCommandOptions) => runServer(options));
+    .action((options: ServerCommandOptions, command: Command) => {
+      // Nodes of a cluster started side by side must not share one SQLite file (each hands out
+      // msgids of its own): unless --db is given, a node keeps its history in memory.
+      const clustered = options.redis !== undefined || Boolean(process.env.CHATLAB_REDIS);
+      if (clustered && command.getOptionValueSource('db') === 'default') options.db = MEMORY_DATABASE;
+      return runServer(options);
+    });
 }
 
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
   const port = options.port ?? portFromEnv(process.env.PORT, DEFAULT_PORT);
   const tls = readTlsCredentials(options);
-  // A bad database or a busy port throws here; main.ts prints it as one line (see describeError).
-  const server = createServer(options, { host, port, tls });
+  const redis = options.redis ?? (process.env.CHATLAB_REDIS || undefined);
+  if (redis === undefined && (options.nodeId !== undefined || options.leaseMs !== undefined)) {
+    throw new CliError('--node-id and --lease-ms need --redis (or CHATLAB_REDIS): they configure a cluster node');
+  }
+  // A bad database, a busy port or an unreachable Redis throws here; main.ts prints it as one line.
+  const server = redis === undefined ? createServer(options, { host, port, tls }) : await createClusterNode(options, redis, { host, port, tls });
   // Listening for a stop starts before the listening line, so a supervisor that signals as soon
   // as it sees that line is heard.
   const stop = waitForStopRequest();
@@ -52,7 +69,8 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
-  if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
+  if (redis !== undefined) process.stdout.write(`cluster node through ${redis}: presence, relay and accounts are shared; history stays in this node's db\n`);
+  else if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
   const reason = await stop.reason;
   stop.onRepeat((signal) => {
     process.stderr.write(`chatlab server: ${signal} again: stopping now, without waiting for clients to close\n`);
@@ -80,6 +98,28 @@ function createServer(options: ServerCommandOptions, where: { host: string; port
     if (!(error instanceof TlsCredentialsError)) throw error;
     const flags = { cert: `--tls-cert ${options.tlsCert}`, key: `--tls-key ${options.tlsKey}`, pair: `--tls-cert ${options.tlsCert} --tls-key ${options.tlsKey}` };
     throw new CliError(`${flags[error.part]}: ${error.message}`);
+  }
+}
+
+/**
+ * A cluster node: connects to Redis first (the module, and ioredis, load only here), so an
+ * unreachable Redis is one clear line and a non-zero exit before anything listens.
+ */
+async function createClusterNode(options: ServerCommandOptions, redis: string, where: { host: string; port: number; tls: TlsCredentials | undefined }): Promise<ChatServer> {
+  const { createClusterServer, BackplaneUnavailableError } = await import('../../server/cluster/index.ts');
+  try {
+    const node = await createClusterServer({
+      ...where,
+      db: options.db,
+      verbose: options.verbose === true,
+      limits: options.limit,
+      backlog: options.backlog,
+      redis: { url: redis, nodeId: options.nodeId, leaseMs: options.leaseMs },
+    });
+    return node.server;
+  } catch (error) {
+    if (error instanceof BackplaneUnavailableError) throw new CliError(`--redis: ${error.message}`);
+    throw error;
   }
 }
 

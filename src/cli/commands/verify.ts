@@ -14,6 +14,8 @@ import {
   renderJson,
   verifyClient,
   verifyServer,
+  verifyUdpServer,
+  DEFAULT_UDP_EXPIRY_MS,
   type Account,
   type VerifyReport,
 } from '../../verify/index.ts';
@@ -27,6 +29,8 @@ interface VerifyFlags {
   user?: Account[];
   accounts?: string;
   client?: boolean;
+  udp?: boolean;
+  expiry?: number;
   json?: boolean;
   timeout: number;
   startTimeout: number;
@@ -74,6 +78,7 @@ Examples:
   chatlab verify -- npx chatlab server --port {port} --db verify.db   {port} and {host} are replaced (a file: check 16.restart restarts it)
   chatlab verify --target 127.0.0.1:7070 --user alice:wonderland --user bob:builder
   chatlab verify --client -- python3 client.py     play the server and check a client
+  chatlab verify --udp --accounts accounts.json -- node server.mjs   a UDP server (lesson 15): login, relay, quit, expiry
 
 A client gets HOST, PORT, CHATLAB_USER and CHATLAB_PASSWORD in its environment; see docs/verifier.md.
 Exit code: 0 when every check passed, 1 otherwise.`;
@@ -91,12 +96,17 @@ export function registerVerifyCommand(program: Command): void {
     .option('--user <NAME:PASSWORD>', 'an account to log in with, when the server has no register (repeat it)', collectUser)
     .option('--accounts <file>', 'a JSON file {"user": "password", …} of accounts to log in with')
     .option('--client', 'verify a client: the verifier plays the server')
+    .option('--udp', 'verify a server that speaks UDP, one frame per datagram (lesson 15): login, relay to the others, quit, expiry of a silent peer')
+    .option('--expiry <seconds>', `with --udp: how long a silent peer may stay online before the expiry check fails (default ${DEFAULT_UDP_EXPIRY_MS / 1000})`, secondsUpTo(600))
     .option('--json', 'print the report as JSON (for machines)')
     .option('--timeout <seconds>', 'how long to wait for each answer', secondsUpTo(600), 5)
     .option('--start-timeout <seconds>', 'how long the command may take to listen (or, with --client, to connect)', secondsUpTo(600), 10)
     .addHelpText('after', EXAMPLES)
     .action(async (command: string[], flags: VerifyFlags) => {
       const users = [...(flags.user ?? []), ...(flags.accounts ? readAccounts(flags.accounts) : [])];
+      if (flags.udp && flags.client) throw new CliError('--udp checks a UDP server; there is no UDP client check: leave out --client.');
+      if (flags.udp && flags.only) throw new CliError('--udp has its own short list of checks (steps 1–10): --only is for the extension groups of a TCP server.');
+      if (flags.expiry !== undefined && !flags.udp) throw new CliError('--expiry is for UDP servers: add --udp.');
       if (flags.client) {
         if (!command.length) throw new CliError('--client needs the command that starts the client: chatlab verify --client -- python3 client.py');
         if (flags.target) throw new CliError('--target is for servers; with --client the verifier is the server and starts the client itself.');
@@ -112,7 +122,7 @@ export function registerVerifyCommand(program: Command): void {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };
       const release = stopVerifierOnSignal('verify');
-      const through = flags.through ?? (flags.client ? 10 : LAST_STEP);
+      const through = flags.through ?? (flags.client || flags.udp ? 10 : LAST_STEP);
       const common = {
         through,
         timeouts: { answerMs: flags.timeout * 1000, startMs: flags.startTimeout * 1000 },
@@ -120,7 +130,16 @@ export function registerVerifyCommand(program: Command): void {
       };
       let report: VerifyReport;
       try {
-        report = flags.client
+        report = flags.udp
+          ? await verifyUdpServer({
+              ...common,
+              ...(flags.target ? { target: flags.target } : { command }),
+              ...(flags.port !== undefined ? { port: flags.port } : {}),
+              ...(flags.expiry !== undefined ? { expiryMs: flags.expiry * 1000 } : {}),
+              users,
+              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, udp: true })),
+            })
+          : flags.client
           ? await verifyClient({
               ...common,
               command,

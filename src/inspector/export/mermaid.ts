@@ -37,6 +37,7 @@ function arrowFor(row: Row): string {
     case 'read':
       return '--)';
     case 'bad':
+    case 'lost':
       return '-x';
     default:
       return '->>';

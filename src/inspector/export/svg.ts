@@ -133,9 +133,9 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
     const summaryX = gridX + colW * lifelines.length + 8;
     if (x1 !== undefined && x2 !== undefined && x1 !== x2 && ARROW_KINDS.has(row.kind)) {
       const dir = x2 > x1 ? 1 : -1;
-      const end = row.kind === 'reset' || row.kind === 'refused' ? x2 - dir * 6 : x2 - dir * 2;
-      out.push(`<line x1="${x1}" y1="${y + 6}" x2="${end}" y2="${y + 6}" class="${cls}"${row.kind === 'reset' || row.kind === 'refused' ? '' : ` marker-end="url(#head-${cls})"`}/>`);
-      if (row.kind === 'reset' || row.kind === 'refused') out.push(`<path d="M${end - 5},${y + 1} l10,10 M${end - 5},${y + 11} l10,-10" class="${cls}" style="stroke-width:2"/>`);
+      const end = row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost' ? x2 - dir * 6 : x2 - dir * 2;
+      out.push(`<line x1="${x1}" y1="${y + 6}" x2="${end}" y2="${y + 6}" class="${cls}"${row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost' ? '' : ` marker-end="url(#head-${cls})"`}/>`);
+      if (row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost') out.push(`<path d="M${end - 5},${y + 1} l10,10 M${end - 5},${y + 11} l10,-10" class="${cls}" style="stroke-width:2"/>`);
       out.push(`<text x="${(x1 + x2) / 2}" y="${y + 1}" text-anchor="middle" class="label t-${cls}">${escapeXml((labels[index] as { shown: string }).shown)}</text>`);
       out.push(`<text x="${summaryX}" y="${y + 4}" class="t-${cls}">${summary}</text>`);
     } else if (x1 !== undefined) {

@@ -71,7 +71,7 @@ const DASHED_KINDS = new Set(['connect', 'refused', 'fin', 'close', 'reset']);
 
 /** How a row's arrow is drawn: errors, reads, connection events, or the direction of a frame. */
 export function arrowStyle(row: Row): 'error' | 'read' | 'event' | 'c2s' | 's2c' {
-  if (row.kind === 'bad' || row.kind === 'refused' || row.kind === 'reset') return 'error';
+  if (row.kind === 'bad' || row.kind === 'refused' || row.kind === 'reset' || row.kind === 'lost') return 'error';
   if (row.kind === 'read') return 'read';
   if (DASHED_KINDS.has(row.kind)) return 'event';
   if (row.kind === 'frame' && row.item?.kind === 'frame' && row.item.frame.type === 'error') return 'error';
@@ -116,7 +116,7 @@ export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number
     }
     chars[a] = rightward ? '├' : '┤';
     styles[a] = style;
-    const head = row.kind === 'refused' || row.kind === 'reset' ? '✕' : rightward ? '▶' : '◀';
+    const head = row.kind === 'refused' || row.kind === 'reset' ? '✕' : row.kind === 'lost' ? '✗' : rightward ? '▶' : '◀';
     chars[rightward ? hi : lo] = head;
     // Label inside the shaft, with a space either side, clear of tail and head.
     const room = hi - lo - 3;
@@ -152,7 +152,7 @@ export function drawGrid(row: Row, layout: ColumnLayout, lifelineOf: (id: number
   return { spans, labelShown };
 }
 
-const ERROR_KINDS = new Set(['bad', 'refused', 'reset', 'drop', 'gap', 'silent']);
+const ERROR_KINDS = new Set(['bad', 'refused', 'reset', 'drop', 'gap', 'silent', 'lost']);
 const PAYLOAD_KINDS = new Set(['frame', 'line', 'chunk']);
 
 /** How a row's summary is drawn: errors, reads, what went on the wire, connection events, notes. */

@@ -50,6 +50,8 @@ export function countersLine(model: SessionModel): string {
     `reads c2s ${c.reads.c2s} / s2c ${c.reads.s2c}`,
     `bad ${c.bad}`,
   ];
+  if (c.lost) parts.push(`lost ${c.lost}`);
+  if (c.duplicates) parts.push(`duplicated ${c.duplicates}`);
   if (c.skippedBytes) parts.push(`not decoded ${c.skippedBytes} B`);
   if (c.droppedRows) parts.push(`rows dropped ${c.droppedRows}`);
   return parts.join(' · ');

@@ -16,6 +16,7 @@ const EVENT_EXPLANATIONS: Partial<Record<Row['kind'], string>> = {
   gap: 'The view fell behind and skipped decoding these bytes. They were still forwarded, unchanged.',
   rename: 'The lifeline now shows the user name from the welcome frame.',
   tls: 'This connection carries TLS records. Their 5-byte headers (type, version, length) and the first handshake messages are in clear; everything after the handshake, frames included, is encrypted. So only the TCP events (connect, FIN) show steps for it.',
+  lost: 'Fault injection (--loss): the inspector dropped this datagram. It never reached the other side, and nothing told the sender: UDP does not notice a loss.',
   read: 'One TCP read: the bytes one recv() returned. TCP is a byte stream, so a read can hold part of a frame, or several.',
 };
 
@@ -39,7 +40,7 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
   out.push([
     { text: `#${row.id} `, style: 'dim' },
     { text: displayText(row.label), style: 'header' },
-    { text: `  ${row.dir ?? ''} ${displayText(route)}  ${relativeTime(row.t, model.startT)}${row.conn !== undefined ? `  connection #${row.conn}` : ''}`, style: 'plain' },
+    { text: `  ${row.dir ?? ''} ${displayText(route)}  ${relativeTime(row.t, model.startT)}${row.conn !== undefined ? `  ${model.transport === 'udp' ? 'address' : 'connection'} #${row.conn}` : ''}`, style: 'plain' },
   ]);
   if (row.step !== null) {
     const step = STEPS[row.step - 1];
@@ -56,7 +57,13 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
 
   const total = item.raw.length;
   const reads = item.parts.map((p) => `#${p.read} (${p.bytes} B at ${relativeTime(p.t, model.startT)})`).join(' + ');
-  out.push(line(`arrived in ${item.parts.length === 1 ? 'one TCP read' : `${item.parts.length} TCP reads`} (${item.dir}): ${reads || 'unknown'}`, item.parts.length > 1 ? 'step' : 'plain'));
+  if (model.transport === 'udp') {
+    // A datagram is a frame: the one part is its number in the stream, not a read.
+    const part = item.parts[0];
+    out.push(line(`one datagram (${item.dir}): #${part?.read ?? '?'}, ${total} B`));
+  } else {
+    out.push(line(`arrived in ${item.parts.length === 1 ? 'one TCP read' : `${item.parts.length} TCP reads`} (${item.dir}): ${reads || 'unknown'}`, item.parts.length > 1 ? 'step' : 'plain'));
+  }
 
   if (item.kind === 'frame') {
     out.push(line('── frame (JSON) ──', 'header'));

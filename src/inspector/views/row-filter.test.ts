@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionModel } from '../session-model.ts';
+import { SessionModel, type Row } from '../session-model.ts';
 import { EventScript } from '../../../test-support/event-script.ts';
 import { describeTypeFilter, isKeepAlive, keepAliveWanted, parseTypeFilter, passesTypeFilter, TypeFilterError } from './row-filter.ts';
 
@@ -17,6 +17,16 @@ function pingSession() {
 }
 
 describe('row filters', () => {
+  it('filters a lost datagram by the type of the frame it held', () => {
+    const model = new SessionModel();
+    model.apply({ kind: 'listening', t: 0, listen: { host: '127.0.0.1', port: 7071 }, target: { host: '127.0.0.1', port: 7070 }, framing: 'auto', transport: 'udp' });
+    model.apply({ kind: 'open', t: 1, conn: 1, peer: '127.0.0.1:50000' });
+    const lost = model.apply({ kind: 'datagram', t: 2, conn: 1, dir: 'c2s', seq: 1, bytes: Buffer.from('{"type":"say","text":"hi"}'), fate: 'lost' })[0] as Row;
+    expect(lost).toMatchObject({ kind: 'lost', label: '✗ say' });
+    expect(passesTypeFilter(lost, parseTypeFilter('say'))).toBe(true);
+    expect(passesTypeFilter(lost, parseTypeFilter('-say'))).toBe(false);
+  });
+
   it('tells keep-alive frames (ping, pong) from the rest', () => {
     const rows = pingSession();
     expect(rows.filter(isKeepAlive).map((r) => r.label)).toEqual(['ping', 'pong', 'ping', 'pong']);

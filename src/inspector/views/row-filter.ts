@@ -8,12 +8,14 @@ import type { Row } from '../session-model.ts';
 export const KEEPALIVE_TYPES: ReadonlySet<string> = new Set(['ping', 'pong']);
 
 /**
- * What the type filter compares: the frame type or event label; reads, raw chunks and TLS
- * records as one type each.
+ * What the type filter compares: the frame type or event label (a lost datagram: the type of the
+ * frame it held); reads, raw chunks and TLS records as one type each.
  */
 export function rowType(row: Row): string {
   if (row.kind === 'read') return 'read';
   if (row.kind === 'chunk') return row.item?.kind === 'chunk' && row.item.tls ? 'TLS records' : 'raw bytes';
+  // A lost datagram (labelled `✗ say`) is filtered as the frame it held.
+  if (row.kind === 'lost' && row.item?.kind === 'frame') return row.item.frame.type;
   return row.label;
 }
 

@@ -54,10 +54,16 @@ export interface Lesson {
    */
   cluster?: boolean;
   /**
-   * The lesson whose code this one builds on, when it is not the one just before (lesson 14
-   * starts again from lesson 10): "what changed" and `chatlab lesson diff` compare with it.
+   * `udp`: the lesson's server and client speak UDP, one frame per datagram (lesson 15). Its check
+   * is `chatlab verify --udp` (the client checks are TCP's, so they are not run), and its run is
+   * recorded through the inspector's UDP tap.
    */
-  builtOn?: number;
+  transport?: 'udp';
+  /**
+   * The lesson whose code this one's "what changed" diff starts from, when it is not the lesson
+   * just before (lessons 14 and 15 start again from lesson 10's complete TCP chat, not from TLS).
+   */
+  diffFrom?: number;
   /** Absolute path of the lesson folder. */
   dir: string;
 }
@@ -97,6 +103,11 @@ export function previousLesson(lesson: Lesson): Lesson | undefined {
   const lessons = load().lessons;
   const index = lessons.findIndex((l) => l.slug === lesson.slug);
   return index > 0 ? lessons[index - 1] : undefined;
+}
+
+/** The lesson whose code a lesson's diff starts from: its `diffFrom`, else the lesson just before. */
+export function diffBase(lesson: Lesson): Lesson | undefined {
+  return lesson.diffFrom !== undefined ? findLesson(lesson.diffFrom) : previousLesson(lesson);
 }
 
 /** Absolute path of lessons/accounts.json. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXTENSION_STEPS, verifyClient, verifyServer, type CheckResult, type VerifyReport } from '../../verify/index.ts';
+import { EXTENSION_STEPS, verifyClient, verifyServer, verifyUdpServer, type CheckResult, type VerifyReport } from '../../verify/index.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
 import { startLessonCluster, startRoundRobin } from './cluster.ts';
 import { LESSON_HOST, startLessonServer } from './processes.ts';
@@ -61,6 +61,7 @@ export function lessonUsers(): { user: string; password: string }[] {
  * extension groups it implements (up to the last of them, `only` those).
  */
 export function lessonServerScope(lesson: Lesson): { through: number; only?: string[] } {
+  if (lesson.transport === 'udp') return { through: lesson.step };
   const groups = lesson.extensions ?? [];
   const steps = EXTENSION_STEPS.filter((s) => groups.includes(s.feature)).map((s) => s.step);
   return steps.length ? { through: Math.max(...steps), only: groups } : { through: lesson.step };
@@ -68,6 +69,7 @@ export function lessonServerScope(lesson: Lesson): { through: number; only?: str
 
 /** The `chatlab verify` flags that check a lesson's server: `--through 15 --only private,rooms`. */
 export function lessonVerifyFlags(lesson: Lesson): string {
+  if (lesson.transport === 'udp') return '--udp';
   const { through, only } = lessonServerScope(lesson);
   return `--through ${through}${only ? ` --only ${only.join(',')}` : ''}`;
 }
@@ -87,6 +89,7 @@ function verifierOptions(lesson: Lesson, options: CheckLessonOptions, part: 'ser
 export function verifyLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions = {}, part: 'server' | 'broken' = 'server'): Promise<VerifyReport> {
   if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
   if (lesson.cluster) return verifyClusterLessonServer(lesson, file, options, part);
+  if (lesson.transport === 'udp') return verifyUdpServer({ command: [process.execPath, file], cwd: lesson.dir, users: lessonUsers(), ...verifierOptions(lesson, options, part) });
   return verifyServer({
     command: programCommand(file),
     cwd: lesson.dir,
@@ -117,6 +120,11 @@ async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string,
   } finally {
     await server.stop();
   }
+}
+
+/** Whether a lesson's client is checked: the client checks speak TCP, so a UDP lesson's client is not. */
+export function hasCheckedClient(lesson: Lesson): boolean {
+  return lesson.client !== undefined && lesson.transport !== 'udp';
 }
 
 /**
@@ -180,7 +188,7 @@ export async function checkLesson(lesson: Lesson, options: CheckLessonOptions = 
   const broken = options.includeBroken !== false ? lesson.broken : undefined;
   const [server, client, brokenReport] = await Promise.all([
     verifyLessonServer(lesson, lesson.server, options),
-    lesson.client ? verifyLessonClient(lesson, options) : Promise.resolve(undefined),
+    hasCheckedClient(lesson) ? verifyLessonClient(lesson, options) : Promise.resolve(undefined),
     broken ? verifyLessonServer(lesson, broken.file, options, 'broken') : Promise.resolve(undefined),
   ]);
   const brokenResult =

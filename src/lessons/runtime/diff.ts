@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lesson } from './catalogue.ts';
 import { paint } from '../../terminal/index.ts';
-import { previousTrackLesson as previousLesson } from './tracks.ts';
+import { previousTrackLesson } from './tracks.ts';
 
 /** How one file of a lesson differs from the lesson before. */
 export interface FileChange {
@@ -33,7 +33,7 @@ export function unifiedDiff(oldName: string, newName: string, oldText: string, n
 
 /** What changed in a lesson's server and client since the lesson it builds on (the previous one, unless it says). */
 export function lessonChanges(lesson: Lesson): FileChange[] {
-  const before = previousLesson(lesson);
+  const before = previousTrackLesson(lesson);
   const files = [lesson.server, lesson.client].filter((file): file is string => file !== undefined);
   return files.map((file): FileChange => {
     const now = read(lesson.dir, file) ?? '';

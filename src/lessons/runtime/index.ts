@@ -21,6 +21,7 @@ export {
 } from './catalogue.ts';
 export {
   cachedStatus,
+  hasCheckedClient,
   checkCacheFile,
   checkLesson,
   lessonHash,

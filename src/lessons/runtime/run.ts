@@ -90,7 +90,7 @@ export async function runLesson(lesson: Lesson, options: RunLessonOptions): Prom
   }
   let inspector: Inspector;
   try {
-    inspector = await startLiveInspector(server, options);
+    inspector = await startLiveInspector(lesson, server, options);
   } catch (error) {
     await server.stop();
     throw error;
@@ -99,15 +99,16 @@ export async function runLesson(lesson: Lesson, options: RunLessonOptions): Prom
 }
 
 /** The inspector with the live diagram, in front of `server` on `--inspect-port`. */
-async function startLiveInspector(server: LessonServer, options: RunLessonOptions): Promise<Inspector> {
+async function startLiveInspector(lesson: Lesson, server: LessonServer, options: RunLessonOptions): Promise<Inspector> {
   try {
     return await startInspector({
       listen: { port: options.inspectPort },
       target: { host: server.host, port: server.port },
+      ...(lesson.transport === 'udp' ? { transport: 'udp' as const } : {}),
       view: 'plain',
       output: options.output,
       color: options.color,
-      ...(options.fragment ? { faults: { fragment: options.fragment } } : {}),
+      ...(options.fragment && lesson.transport !== 'udp' ? { faults: { fragment: options.fragment } } : {}),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LessonPortBusyError('--inspect-port', `${LESSON_HOST}:${options.inspectPort}`);
@@ -132,7 +133,7 @@ async function runClusterLesson(lesson: Lesson, file: string, options: RunLesson
   const [server, nodeB] = cluster.nodes as [LessonServer, LessonServer];
   const started: Inspector[] = [];
   try {
-    const inspector = await startLiveInspector(server, options);
+    const inspector = await startLiveInspector(lesson, server, options);
     started.push(inspector);
     const silent = await startInspector({ listen: { port: up(options.inspectPort) }, target: { host: nodeB.host, port: nodeB.port }, view: 'none' });
     started.push(silent);

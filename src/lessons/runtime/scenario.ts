@@ -173,6 +173,15 @@ export interface ScenarioNode {
   crash(): Promise<void>;
 }
 
+/**
+ * The default bound of each wait of a lesson's scripted run: 5 s, and 10 s for a UDP lesson,
+ * whose server notices a killed client only once it has been silent long enough (5 s in lesson 15),
+ * or a cluster lesson, whose nodes call a dead node's users offline once its lease expired.
+ */
+export function scenarioWaitMs(lesson: Lesson): number {
+  return lesson.transport === 'udp' || lesson.cluster ? 10_000 : 5_000;
+}
+
 /** The outcome of a scripted run: every terminal, in the order they opened (the server first). */
 export interface ScenarioRun {
   terminals: Terminal[];
@@ -188,8 +197,7 @@ export interface ScenarioRun {
 export async function runScenario(options: RunScenarioOptions): Promise<ScenarioRun> {
   const { lesson, port, server } = options;
   const scenario = options.scenario ?? loadScenario(lesson);
-  // A cluster waits for leases to expire (a few seconds) before it calls a dead node's users offline.
-  const timeoutMs = options.timeoutMs ?? (lesson.cluster ? 10_000 : 5_000);
+  const timeoutMs = options.timeoutMs ?? scenarioWaitMs(lesson);
   const accounts = loadAccounts();
   const actors = new Map<string, Actor>();
   const nodes = options.nodes ?? [];

@@ -82,12 +82,13 @@ export function findTrackLesson(number: number, track: Track): Lesson | undefine
   return lesson && inTrack(lesson, track);
 }
 
-/**
- * The lesson this one builds on, in its track: the one before it, or the one its `builtOn` names
- * (lesson 14 starts again from lesson 10). `undefined` for the first.
- */
+/** The lesson before this one in its track (or the one its `diffFrom` names), or `undefined` for the first. */
 export function previousTrackLesson(lesson: Lesson): Lesson | undefined {
-  if (lesson.builtOn !== undefined) return findTrackLesson(lesson.builtOn, trackOf(lesson));
+  // A lesson may build on an earlier one than the one before it (lesson 15, UDP, on lesson 10).
+  if (lesson.diffFrom !== undefined) {
+    const base = findLesson(lesson.diffFrom);
+    return base && inTrack(base, trackOf(lesson));
+  }
   const lessons = listTrackLessons(trackOf(lesson));
   const index = lessons.findIndex((l) => l.slug === lesson.slug);
   return index > 0 ? lessons[index - 1] : undefined;

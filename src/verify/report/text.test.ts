@@ -3,7 +3,7 @@ import { Transcript } from '../transcript.ts';
 import type { VerifyReport } from '../types.ts';
 import { modelFromEvents, type Row } from '../../inspector/index.ts';
 import { renderDiagram, transcriptDiagram } from './diagram.ts';
-import { formatCheck, renderText } from './text.ts';
+import { formatCheck, formatHeader, renderText } from './text.ts';
 
 function sampleTranscript(): Transcript {
   const transcript = new Transcript();
@@ -136,5 +136,12 @@ describe('the text report', () => {
   test('colours only when asked', () => {
     expect(formatCheck(report.checks[0]!, false)).not.toContain('\u001b[');
     expect(formatCheck(report.checks[0]!, true)).toContain('\u001b[');
+  });
+});
+
+describe('formatHeader', () => {
+  test('says when the server is checked over UDP', () => {
+    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10, udp: true })).toBe('chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10, over UDP; Ctrl-C to stop)');
+    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10 })).toBe('chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10; Ctrl-C to stop)');
   });
 });

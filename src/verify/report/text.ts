@@ -9,8 +9,8 @@ const stepLabel = (step: number, name: string): string => `${String(step).padSta
 const STEP_LABEL_WIDTH = Math.max(...STEPS.map((s) => stepLabel(s.step, s.name).length), ...EXTENSION_STEPS.map((s) => stepLabel(s.step, s.feature).length));
 
 /** The first line of a run: what is verified, where. */
-export function formatHeader(info: { mode: 'server' | 'client'; host: string; port: number; command?: string[]; through: number; only?: string[] }): string {
-  const steps = stepsLabel(info.through, info.only);
+export function formatHeader(info: { mode: 'server' | 'client'; host: string; port: number; command?: string[]; through: number; only?: string[]; udp?: boolean }): string {
+  const steps = `${stepsLabel(info.through, info.only)}${info.udp ? ', over UDP' : ''}`;
   if (info.mode === 'client') {
     return `chatlab verify --client: playing the server on ${info.host}:${info.port} for ${info.command?.join(' ') ?? 'the client'} (${steps}; Ctrl-C to stop)`;
   }

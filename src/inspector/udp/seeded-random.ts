@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG, uniform in [0, 1). The UDP tap draws its fault decisions from
+ * it, so `--seed N` replays the very same losses, duplicates and reorderings.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

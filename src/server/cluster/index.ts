@@ -1,0 +1,10 @@
+/**
+ * Several server processes, one chat: a node's clustered hub, its Redis backplane and shared
+ * accounts. Loaded only by `chatlab server --redis` (the plain server never imports it).
+ */
+export { createClusterServer, type ClusterServer, type ClusterServerOptions } from './cluster-server.ts';
+export { ClusterHub, ClusterRecipients, RemoteMember, type Backplane, type OutgoingHeader } from './cluster-hub.ts';
+export { RedisBackplane, BackplaneUnavailableError, BUS_CHANNEL, type RedisBackplaneOptions } from './redis-backplane.ts';
+export { RedisAccounts } from './redis-accounts.ts';
+export { SharedLoginThrottle } from './shared-login-throttle.ts';
+export { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';

@@ -1,0 +1,61 @@
+/**
+ * Starts one in-process node of a cluster for a test: a real {@link ChatServer} on a free port of
+ * 127.0.0.1, joined to the Redis at `url`, with the test accounts in the shared store (added once,
+ * by whichever node comes first) and a cheap scrypt cost.
+ *
+ * ```ts
+ * const redis = await startRedis();
+ * const a = await startClusterNode(redis.url, 'A');
+ * const b = await startClusterNode(redis.url, 'B');
+ * const alice = await a.login('alice');
+ * ```
+ */
+import { createClusterServer, type ClusterServer } from '../src/server/cluster/index.ts';
+import { AccountError, type ServerLimits } from '../src/server/index.ts';
+import type { RawFrame } from '../src/protocol/index.ts';
+import { TEST_SCRYPT, TEST_USERS } from './chat-server.ts';
+import { FrameSocket } from './frame-socket.ts';
+
+/** A running cluster node and shortcuts to talk to it. */
+export interface TestClusterNode extends ClusterServer {
+  port: number;
+  /** Opens a raw connection and takes `hello`. */
+  connect(label?: string): Promise<FrameSocket>;
+  /** Connects, logs in, takes `welcome`; rejects if the login fails. */
+  login(user: string, password?: string): Promise<FrameSocket & { welcome: RawFrame }>;
+  /** Stops the node (every test must call it). */
+  stop(): Promise<void>;
+}
+
+/** Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast). */
+export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000, limits: Partial<ServerLimits> = {}): Promise<TestClusterNode> {
+  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log: () => {} } });
+  await Promise.all(Object.entries(TEST_USERS).map(([user, password]) => addOnce(cluster, user, password)));
+  const { port } = await cluster.server.start();
+  const connect = async (label = nodeId): Promise<FrameSocket> => {
+    const socket = await FrameSocket.connect(port, { label: label });
+    await socket.next('hello');
+    return socket;
+  };
+  return {
+    ...cluster,
+    port,
+    connect,
+    async login(user, password = TEST_USERS[user]) {
+      const socket = await connect(`${user}@${nodeId}`);
+      socket.send({ type: 'login', user, password });
+      const answer = await socket.next(['welcome', 'error']);
+      if (answer.type !== 'welcome') throw new Error(`login of ${user} on ${nodeId} failed: ${JSON.stringify(answer)}`);
+      return Object.assign(socket, { welcome: answer });
+    },
+    stop: () => cluster.server.stop(),
+  };
+}
+
+async function addOnce(cluster: ClusterServer, user: string, password: string | undefined): Promise<void> {
+  try {
+    await cluster.accounts.add(user, password ?? '');
+  } catch (error) {
+    if (!(error instanceof AccountError && error.code === 'user_exists')) throw error;
+  }
+}
