@@ -58,8 +58,9 @@ describe.concurrent('lesson clusters', () => {
     expect(clusterNominalPorts('B')).toEqual({ server: 7072, inspector: 7073 });
   });
 
-  it('starts a redis-server of its own on a free port, and stops it', async () => {
+  it('starts a redis-server of its own on a free port, and stops it', async (context) => {
     const redis = await startRedisServer();
+    context.onTestFinished(() => redis.stop()); // also when an expectation fails first
     expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
     // RESP inline command: Redis answers PING with +PONG.
     expect(await exchange(redis.port, 'PING\r\n', '\r\n')).toBe('+PONG\r\n');

@@ -25,8 +25,12 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
   const child = spawn('redis-server', ['--port', String(port), '--bind', LESSON_HOST, '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Redis is a daemon: if we exit first (an interrupted `chatlab lesson check`), it must not stay.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let output = '';
   const exited = new Promise<string>((resolve) => {
+    child.once('close', () => process.off('exit', killOnExit));
     child.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT' ? 'redis-server is not installed (apt-get install redis-server)' : error.message));
     child.on('close', (code, signal) => resolve(`redis-server exited (${code ?? signal})`));
   });
