@@ -1,14 +1,5 @@
 /**
- * mulberry32: a tiny seeded PRNG (uniform in [0, 1)), so a run's random traffic or bytes can be
- * replayed from the seed it prints.
+ * A tiny seeded PRNG (mulberry32, uniform in [0, 1)), so a run's random traffic or bytes can be
+ * replayed from the seed it prints: the very one the UDP tap draws its faults from.
  */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom as prng } from '../src/inspector/udp/seeded-random.ts';
