@@ -32,7 +32,7 @@ import {
 } from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError } from '../errors.ts';
-import { millisecondsUpTo, parseHostPort, parseListen, parsePositiveInt } from '../options.ts';
+import { millisecondsUpTo, parseHostPort, parseListen, parsePort, parsePositiveInt } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
 
@@ -57,6 +57,8 @@ interface InspectOptions {
   showKeepalive?: boolean;
   type?: TypeFilter;
   exportDir: string;
+  web?: number;
+  webHost: string;
 }
 
 interface ReplayOptions {
@@ -130,6 +132,8 @@ export function registerInspectCommand(program: Command): void {
     .option('--duplicate <p>', 'fault (--udp): send each datagram twice with probability p (0–1)', parseProbability)
     .option('--seed <n>', 'fault (--udp): the seed of the random faults, to replay the same losses (default: a random one, printed)', parseSeed)
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
+    .option('--web <port>', 'also draw the live diagram in a browser tab served on this port (0 for any free one); the URL is printed', parsePort)
+    .option('--web-host <host>', 'address the --web page listens on (default 127.0.0.1: this machine only)', '127.0.0.1')
     .action((options: InspectOptions) => runInspect(options));
 
   inspect
@@ -197,6 +201,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
   const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
   const filterText = `${options.type ? `; ${describeTypeFilter(options.type)}` : ''}${options.showKeepalive ? '; keep-alive shown' : ''}`;
   const details = `framing ${framing}${faultText}${filterText}${options.record ? `; recording ${options.record}` : ''}`;
+  const web = options.web === undefined ? undefined : await startWebView(options.web, options.webHost);
   let inspector: Inspector;
   try {
     inspector = await startInspector({
@@ -212,23 +217,28 @@ async function runInspect(options: InspectOptions): Promise<void> {
       showKeepAlive: options.showKeepalive === true,
       typeFilter: options.type,
       exportDir: options.exportDir,
+      ...(web && { sinks: [web.feed] }),
     });
   } catch (error) {
+    await web?.server.stop();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`address already in use (${listen.host}:${listen.port}): pick another --listen port`);
     if (options.record && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')) throw new CliError(`--record ${options.record}: cannot write (${code})`);
     throw new CliError(describeError(error));
   }
+  web?.feed.attach(inspector.model);
+  const webText = web ? `; web view ${web.server.url}` : '';
   const where = `${inspector.address.host}:${inspector.address.port}`;
-  const banner = `chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
+  const banner = `chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → forwarding to ${target.host}:${target.port} (${details}${webText}`;
   const signal = waitForSignal('inspect');
   if (inspector.tui) {
     inspector.tui.setTitle(`chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → ${target.host}:${target.port} (q to quit)`);
-    inspector.tui.setStatus(details);
+    inspector.tui.setStatus(`${details}${webText}`);
     await Promise.race([inspector.tui.quit, signal.promise]);
     // The terminal first: quitting hands it back at once, then the proxy closes behind it.
     inspector.tui.destroy();
     await inspector.stop();
+    await web?.server.stop();
     const undrawn = inspector.undrawn ? [`stopped before the diagram caught up: ${inspector.undrawn.events} events (${inspector.undrawn.bytes} bytes) not drawn`] : [];
     process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
     printExported(inspector.tui.exported);
@@ -236,6 +246,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
     inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
     await signal.promise;
     await inspector.stop();
+    await web?.server.stop();
   }
   if (options.record) process.stdout.write(`trace written to ${options.record}\n`);
   signal.dispose();
@@ -243,6 +254,24 @@ async function runInspect(options: InspectOptions): Promise<void> {
   if (tui) process.exit(0);
   // Everything is closed, but an output pipe nobody reads may still hold writes: never hang on it.
   setTimeout(() => process.exit(0), 1_000).unref();
+}
+
+/**
+ * `--web PORT`: builds the web app if needed and serves the inspector's page, before the
+ * inspector starts (a busy port fails before the terminal UI takes the screen). Loaded only then.
+ */
+async function startWebView(port: number, host: string) {
+  const { ensureAppBuilt, InspectorFeed, startInspectorWebServer } = await import('../../web/index.ts');
+  const feed = new InspectorFeed();
+  try {
+    const appDir = await ensureAppBuilt((line) => process.stderr.write(`${line}\n`));
+    return { feed, server: await startInspectorWebServer({ host, port, appDir, feed }) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`address already in use (${host}:${port}): pick another --web port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`--web-host ${host}: not an address of this machine`);
+    throw new CliError(`--web: ${describeError(error)}`);
+  }
 }
 
 async function loadTrace(path: string) {

@@ -1,0 +1,131 @@
+/**
+ * `chatlab inspect --web` end to end in Debian's Chromium (playwright-core, as test/web-chat.test.ts):
+ * a scripted session through the inspector shows up in the page frame by frame with its types and
+ * steps, a tab opened late gets the session so far, keep-alive is hidden until ticked, pause holds
+ * the diagram, a click shows the frame, and a WebSocket upgrade from another origin is refused.
+ *
+ * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startInspector, type Inspector } from '../src/inspector/index.ts';
+import { ensureAppBuilt, INSPECT_FEED_PATH, InspectorFeed, startInspectorWebServer, type InspectorWebServer } from '../src/web/index.ts';
+import { startTestServer, TEST_USERS, type TestServer } from '../test-support/chat-server.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const hasChromium = existsSync(CHROMIUM);
+const inCI = Boolean(process.env.CI);
+/** Bound of every wait for something to show on a page. */
+const SHOW_MS = 5_000;
+
+if (!hasChromium && !inCI) {
+  process.stderr.write(`inspector-web.test.ts: SKIPPED: ${CHROMIUM} not found (install it with "apt-get install chromium"; .ci/run does)\n`);
+}
+
+let browser: Browser;
+let chat: TestServer;
+let inspector: Inspector;
+let web: InspectorWebServer;
+const problems: string[] = [];
+
+async function openInspector(name: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  page.setDefaultTimeout(SHOW_MS);
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`${name}: console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
+  await page.goto(web.url);
+  return page;
+}
+
+/** Resolves with the HTTP status an upgrade to the feed gets when it says it comes from `origin`. */
+function upgradeStatus(origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${web.address.port}${INSPECT_FEED_PATH}`, { origin });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () => {
+  beforeAll(async () => {
+    let appDir: string;
+    [appDir, chat, browser] = await Promise.all([ensureAppBuilt(), startTestServer(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+    const feed = new InspectorFeed();
+    web = await startInspectorWebServer({ port: 0, appDir, feed });
+    inspector = await startInspector({ target: { host: '127.0.0.1', port: chat.port }, framing: 'chatlab', sinks: [feed] });
+    feed.attach(inspector.model);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await inspector?.stop();
+    await web?.stop();
+    await chat?.stop();
+  });
+
+  it('draws each frame of a scripted session with its type and step; a late tab gets the history', async () => {
+    const early = await openInspector('early');
+    await early.locator('.lifeline-head').first().waitFor();
+
+    const alice = await FrameSocket.connect(inspector.address.port, { label: 'alice' });
+    await alice.next('hello');
+    alice.send({ type: 'login', user: 'alice', password: TEST_USERS.alice });
+    await alice.next('welcome');
+    const bob = await FrameSocket.connect(inspector.address.port, { label: 'bob' });
+    await bob.next('hello');
+    bob.send({ type: 'login', user: 'bob', password: TEST_USERS.bob });
+    await bob.next('welcome');
+    alice.send({ type: 'say', text: 'hi through the web inspector' });
+    await bob.next('message');
+    await alice.sync();
+
+    const expected = [['connect', '2'], ['hello', '3'], ['login', '4'], ['welcome', '5'], ['say', '6'], ['message', '7']] as const;
+    for (const [type, step] of expected) await early.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
+    for (const step of ['2', '3', '4', '5', '6', '7']) await early.locator(`.checklist [data-step="${step}"].seen`).waitFor();
+
+    // Keep-alive is hidden by default, and shown when its type is ticked.
+    expect(await early.locator('.arrows [data-type="ping"]').count()).toBe(0);
+    await early.locator('[data-filter-type="ping"]').check();
+    await early.locator('.arrows [data-type="ping"]').first().waitFor();
+
+    // A click on an arrow shows its frame as JSON.
+    await early.locator('[data-type="say"]').first().click();
+    await early.locator('.row-detail pre', { hasText: '"text":"hi through the web inspector"' }).waitFor();
+
+    const late = await openInspector('late');
+    for (const [type, step] of expected) await late.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
+
+    // Pause holds the diagram: a frame sent meanwhile shows only after Resume.
+    await late.getByRole('button', { name: 'Pause' }).click();
+    alice.send({ type: 'quit' });
+    await alice.next('bye');
+    await late.locator('.paused-note', { hasText: /paused: [1-9]/ }).waitFor();
+    expect(await late.locator('[data-type="bye"]').count()).toBe(0);
+    await late.getByRole('button', { name: 'Resume' }).click();
+    await late.locator('[data-type="bye"][data-step="9"]').first().waitFor();
+    await alice.closed();
+    bob.send({ type: 'quit' });
+    await bob.next('bye');
+    bob.end();
+
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a feed upgrade from another origin, and lets its own page through', async () => {
+    expect(await upgradeStatus('http://evil.example')).toBe(403);
+    expect(await upgradeStatus(`http://127.0.0.1:${web.address.port}`)).toBe(101);
+  });
+});
