@@ -3,16 +3,19 @@
  * a scripted session through the inspector shows up in the page frame by frame with its types and
  * steps, a tab opened late gets the session so far, keep-alive is hidden until ticked, pause holds
  * the diagram, a click shows the frame, and a WebSocket upgrade from another origin is refused.
+ * The CLI flag (no browser needed): the URL in the banner serves the page; a busy port is one line.
  *
  * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
  */
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startInspector, type Inspector } from '../src/inspector/index.ts';
 import { ensureAppBuilt, INSPECT_FEED_PATH, InspectorFeed, startInspectorWebServer, type InspectorWebServer } from '../src/web/index.ts';
 import { startTestServer, TEST_USERS, type TestServer } from '../test-support/chat-server.ts';
+import { startCliProcess } from '../test-support/cli-process.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -128,4 +131,32 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     expect(await upgradeStatus('http://evil.example')).toBe(403);
     expect(await upgradeStatus(`http://127.0.0.1:${web.address.port}`)).toBe(101);
   });
+});
+
+describe('chatlab inspect --web (CLI)', () => {
+  it('prints the URL of the page in its banner and serves it; a busy --web port is one line, exit code 1', async () => {
+    const target = await startTestServer();
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    const cli = startCliProcess(['inspect', '--plain', '--listen', '0', '--web', '0', '--target', `127.0.0.1:${target.port}`], {}, 60_000);
+    const refused = startCliProcess(['inspect', '--plain', '--listen', '0', '--web', String(busyPort), '--target', `127.0.0.1:${target.port}`], {}, 60_000);
+    try {
+      const banner = await cli.line(/^chatlab inspect listening on .*; web view http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C to stop\)$/);
+      const url = (/web view (\S+);/.exec(banner) as RegExpExecArray)[1] as string;
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>chatlab inspect</title>');
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+
+      expect(await refused.exited).toBe(1);
+      expect(refused.stderr).toEqual([`chatlab: address already in use (127.0.0.1:${busyPort}): pick another --web port`]);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+      if (refused.child.exitCode === null) refused.child.kill('SIGKILL');
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+      await target.stop();
+    }
+  }, 60_000);
 });
