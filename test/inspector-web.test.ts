@@ -159,4 +159,28 @@ describe('chatlab inspect --web (CLI)', () => {
       await target.stop();
     }
   }, 60_000);
+
+  it('`chatlab demo --web 0` names the page in its intro, keeps it up after the demo with the whole session, and stops on Ctrl-C', async () => {
+    const cli = startCliProcess(['demo', '--web', '0'], {}, 60_000);
+    try {
+      const intro = await cli.line(/^chatlab demo: .*; web view http:\/\/127\.0\.0\.1:\d+\/$/);
+      const url = (/web view (\S+)$/.exec(intro) as RegExpExecArray)[1] as string;
+      await cli.line(/^the web view stays at /);
+      expect((await fetch(url)).status).toBe(200);
+      const history = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(new URL(INSPECT_FEED_PATH, url.replace('http:', 'ws:')).href);
+        ws.once('message', (data: Buffer) => {
+          resolve(data.toString());
+          ws.close();
+        });
+        ws.once('error', reject);
+      });
+      const types = new Set((JSON.parse(history) as { rows: { type?: string }[] }).rows.map((row) => row.type));
+      for (const type of ['hello', 'login', 'welcome', 'say', 'message', 'quit', 'bye']) expect(types).toContain(type);
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  }, 60_000);
 });

@@ -35,6 +35,7 @@ import { CliError, describeError } from '../errors.ts';
 import { millisecondsUpTo, parseHostPort, parseListen, parsePort, parsePositiveInt } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
+import { startWebView } from '../web-view.ts';
 
 /** Default port the inspector listens on: the one after the server's. */
 export const DEFAULT_INSPECT_PORT = DEFAULT_PORT + 1;
@@ -254,24 +255,6 @@ async function runInspect(options: InspectOptions): Promise<void> {
   if (tui) process.exit(0);
   // Everything is closed, but an output pipe nobody reads may still hold writes: never hang on it.
   setTimeout(() => process.exit(0), 1_000).unref();
-}
-
-/**
- * `--web PORT`: builds the web app if needed and serves the inspector's page, before the
- * inspector starts (a busy port fails before the terminal UI takes the screen). Loaded only then.
- */
-async function startWebView(port: number, host: string) {
-  const { ensureAppBuilt, InspectorFeed, startInspectorWebServer } = await import('../../web/index.ts');
-  const feed = new InspectorFeed();
-  try {
-    const appDir = await ensureAppBuilt((line) => process.stderr.write(`${line}\n`));
-    return { feed, server: await startInspectorWebServer({ host, port, appDir, feed }) };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CliError(`address already in use (${host}:${port}): pick another --web port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`--web-host ${host}: not an address of this machine`);
-    throw new CliError(`--web: ${describeError(error)}`);
-  }
 }
 
 async function loadTrace(path: string) {
