@@ -134,12 +134,13 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
 });
 
 describe('chatlab inspect --web (CLI)', () => {
-  it('prints the URL of the page in its banner and serves it; a busy --web port is one line, exit code 1', async () => {
+  it('prints the URL of the page in its banner and serves it, also --web-only (no terminal diagram); a busy --web port is one line, exit code 1', async () => {
     const target = await startTestServer();
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const busyPort = (busy.address() as net.AddressInfo).port;
     const cli = startCliProcess(['inspect', '--plain', '--listen', '0', '--web', '0', '--target', `127.0.0.1:${target.port}`], {}, 60_000);
+    const webOnly = startCliProcess(['inspect', '--web-only', '--listen', '0', '--web', '0', '--target', `127.0.0.1:${target.port}`], {}, 60_000);
     const refused = startCliProcess(['inspect', '--plain', '--listen', '0', '--web', String(busyPort), '--target', `127.0.0.1:${target.port}`], {}, 60_000);
     try {
       const banner = await cli.line(/^chatlab inspect listening on .*; web view http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C to stop\)$/);
@@ -150,11 +151,22 @@ describe('chatlab inspect --web (CLI)', () => {
       cli.child.kill('SIGINT');
       expect(await cli.exited).toBe(0);
 
+      // --web-only: the banner, then nothing drawn on the terminal; the page is served.
+      const onlyBanner = await webOnly.line(/^chatlab inspect listening on .*; web view http:\/\/127\.0\.0\.1:\d+\/; Ctrl-C to stop\)$/);
+      expect((await fetch((/web view (\S+);/.exec(onlyBanner) as RegExpExecArray)[1] as string)).status).toBe(200);
+      const through = await FrameSocket.connect(Number((/listening on 127\.0\.0\.1:(\d+) /.exec(onlyBanner) as RegExpExecArray)[1]));
+      await through.next('hello');
+      through.end();
+      webOnly.child.kill('SIGINT');
+      expect(await webOnly.exited).toBe(0);
+      expect(webOnly.stdout).toEqual([onlyBanner]);
+
       expect(await refused.exited).toBe(1);
       expect(refused.stderr).toEqual([`chatlab: address already in use (127.0.0.1:${busyPort}): pick another --web port`]);
     } finally {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
       if (refused.child.exitCode === null) refused.child.kill('SIGKILL');
+      if (webOnly.child.exitCode === null) webOnly.child.kill('SIGKILL');
       await new Promise<void>((resolve) => busy.close(() => resolve()));
       await target.stop();
     }

@@ -60,6 +60,7 @@ interface InspectOptions {
   exportDir: string;
   web?: number;
   webHost: string;
+  webOnly?: boolean;
 }
 
 interface ReplayOptions {
@@ -135,6 +136,7 @@ export function registerInspectCommand(program: Command): void {
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
     .option('--web <port>', 'also draw the live diagram in a browser tab served on this port (0 for any free one); the URL is printed', parsePort)
     .option('--web-host <host>', 'address the --web page listens on (default 127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--web-only', 'with --web: draw only in the browser (no terminal UI, no text diagram)')
     .action((options: InspectOptions) => runInspect(options));
 
   inspect
@@ -198,7 +200,8 @@ async function runInspect(options: InspectOptions): Promise<void> {
   };
   // A random run can be replayed: its seed is in the banner (and the trace).
   if (hasRandomFaults(faults)) faults.seed = options.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
-  const tui = useTui(options.plain);
+  if (options.webOnly && options.web === undefined) throw new CliError('--web-only needs --web PORT (the page it draws in).');
+  const tui = !options.webOnly && useTui(options.plain);
   const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
   const filterText = `${options.type ? `; ${describeTypeFilter(options.type)}` : ''}${options.showKeepalive ? '; keep-alive shown' : ''}`;
   const details = `framing ${framing}${faultText}${filterText}${options.record ? `; recording ${options.record}` : ''}`;
@@ -214,7 +217,7 @@ async function runInspect(options: InspectOptions): Promise<void> {
       faults,
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
-      view: tui ? 'tui' : 'plain',
+      view: options.webOnly ? 'none' : tui ? 'tui' : 'plain',
       showKeepAlive: options.showKeepalive === true,
       typeFilter: options.type,
       exportDir: options.exportDir,
@@ -244,7 +247,8 @@ async function runInspect(options: InspectOptions): Promise<void> {
     process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
     printExported(inspector.tui.exported);
   } else {
-    inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
+    if (inspector.plain) inspector.plain.print(`${banner}; Ctrl-C to stop)`);
+    else process.stdout.write(`${banner}; Ctrl-C to stop)\n`);
     await signal.promise;
     await inspector.stop();
     await web?.server.stop();
