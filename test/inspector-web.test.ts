@@ -161,6 +161,10 @@ describe('chatlab inspect --web (CLI)', () => {
       expect(await webOnly.exited).toBe(0);
       expect(webOnly.stdout).toEqual([onlyBanner]);
 
+      const noWeb = startCliProcess(['inspect', '--web-only', '--listen', '0']);
+      expect(await noWeb.exited).toBe(1);
+      expect(noWeb.stderr).toEqual(['chatlab: --web-only needs --web PORT (the page it draws in).']);
+
       expect(await refused.exited).toBe(1);
       expect(refused.stderr).toEqual([`chatlab: address already in use (127.0.0.1:${busyPort}): pick another --web port`]);
     } finally {
