@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { startInspector, type Inspector, type SessionModel } from '../inspector/index.ts';
+import { startInspector, type EventSink, type Inspector, type SessionModel } from '../inspector/index.ts';
 import { ChatServer } from '../server/index.ts';
 import { DEMO_ACCOUNTS, runScenario, untilAborted } from './scenario.ts';
 
@@ -20,6 +20,12 @@ export interface DemoOptions {
    * UI do the same. The script, the inspector and the server are stopped, and the result says so.
    */
   signal?: AbortSignal;
+  /** More outputs of the inspector (the `--web` page's feed). */
+  sinks?: EventSink[];
+  /** Called once the inspector runs (the `--web` feed attaches to its model). */
+  onInspector?: (inspector: Inspector) => void;
+  /** Named in the intro line: where the diagram is also drawn (the `--web` page's URL). */
+  webUrl?: string;
 }
 
 /** What the demo showed. */
@@ -79,11 +85,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       color: options.color,
       record: options.record,
       title: `chatlab demo: server ${target.host}:${target.port} ← inspector`,
+      ...(options.sinks && { sinks: options.sinks }),
     });
     const active = inspector;
+    options.onInspector?.(active);
     void active.tui?.quit.then(() => stop.abort(new Error('the demo was quit')));
     const where = `${active.address.host}:${active.address.port}`;
-    const intro = `chatlab demo: reference server on ${target.host}:${target.port}, inspector on ${where}; alice, bob and carol chat through it`;
+    const intro = `chatlab demo: reference server on ${target.host}:${target.port}, inspector on ${where}; alice, bob and carol chat through it${options.webUrl ? `; web view ${options.webUrl}` : ''}`;
     if (active.plain) active.plain.print(intro);
     active.tui?.setStatus(intro);
     try {

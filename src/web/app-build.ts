@@ -54,7 +54,7 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
   const hash = appSourceHash();
   const cache = writableCacheDir();
   const dir = join(cache, hash);
-  if (existsSync(join(dir, 'index.html'))) return dir;
+  if (existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'inspector.html'))) return dir;
   log('building the web app (first run after a change; a few seconds)…');
   const temporary = join(cache, `.build-${hash}-${process.pid}-${Date.now()}`);
   const [{ build }, { default: vue }] = await Promise.all([import('vite'), import('@vitejs/plugin-vue')]);
@@ -68,7 +68,14 @@ export async function ensureAppBuilt(log: (line: string) => void = () => {}): Pr
     // node:path for a function the page never calls and counts UTF-8 bytes with Node's Buffer.
     resolve: { alias: { 'node:path': join(APP_SOURCE_DIR, 'shims', 'node-path.ts') } },
     define: { 'Buffer.byteLength': '((text) => new TextEncoder().encode(text).length)' },
-    build: { outDir: temporary, emptyOutDir: true, reportCompressedSize: false, chunkSizeWarningLimit: 2_000 },
+    build: {
+      outDir: temporary,
+      emptyOutDir: true,
+      reportCompressedSize: false,
+      chunkSizeWarningLimit: 2_000,
+      // Two pages: the web chat, and the inspector's live diagram (`chatlab inspect --web`).
+      rollupOptions: { input: { chat: join(APP_SOURCE_DIR, 'index.html'), inspector: join(APP_SOURCE_DIR, 'inspector.html') } },
+    },
   });
   try {
     renameSync(temporary, dir);

@@ -24,8 +24,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
 };
 
-/** Answers one HTTP request with a file of the built app in `root` (`/` is index.html). */
-export async function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Answers one HTTP request with a file of the built app in `root` (`/` is `index`, index.html by default). */
+export async function serveStatic(root: string, request: IncomingMessage, response: ServerResponse, index = 'index.html'): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD' }).end();
     return;
@@ -37,7 +37,7 @@ export async function serveStatic(root: string, request: IncomingMessage, respon
     response.writeHead(400, SECURITY_HEADERS).end();
     return;
   }
-  const file = normalize(join(root, path === '/' ? 'index.html' : path));
+  const file = normalize(join(root, path === '/' ? index : path));
   if (!file.startsWith(root + sep)) {
     response.writeHead(403, SECURITY_HEADERS).end();
     return;

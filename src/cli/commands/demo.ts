@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/index.ts';
-import { checklistLines } from '../../inspector/index.ts';
+import { checklistLines, type Inspector } from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError } from '../errors.ts';
+import { parsePort } from '../options.ts';
 import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
+import { startWebView } from '../web-view.ts';
 
 interface DemoCommandOptions {
   fast?: boolean;
   plain?: boolean;
   record?: string;
+  web?: number;
+  webHost: string;
 }
 
 /** Pause between actions when a person is watching. */
@@ -22,6 +26,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--fast', 'no pauses between actions')
     .option('--plain', 'print the diagram as text instead of the live terminal UI (automatic when stdout is not a terminal)')
     .option('--record <file>', 'also write the session to a JSONL trace (replay it with "chatlab inspect replay")')
+    .option('--web <port>', 'also draw the diagram in a browser tab served on this port (0 for any free one); the URL is printed', parsePort)
+    .option('--web-host <host>', 'address the --web page listens on (default 127.0.0.1: this machine only)', '127.0.0.1')
     .action((options: DemoCommandOptions) => runDemoCommand(options));
 }
 
@@ -35,12 +41,23 @@ async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   void stopRequest.reason.then((reason) => stop.abort(new Error(`stopped by ${describeStopReason(reason)}`)));
   stopRequest.onRepeat(() => process.exit(130));
   let result;
+  let web;
   try {
-    result = await runDemo({ view: tui ? 'tui' : 'plain', paceMs, record: options.record, signal: stop.signal });
+    web = options.web === undefined ? undefined : await startWebView(options.web, options.webHost);
+    const feed = web?.feed;
+    const webOptions = web && feed && { sinks: [feed], onInspector: (inspector: Inspector) => feed.attach(inspector.model), webUrl: web.server.url };
+    result = await runDemo({ view: tui ? 'tui' : 'plain', paceMs, record: options.record, signal: stop.signal, ...webOptions });
+    if (web && !tui && !result.stopped) {
+      // The plain demo is over at once: the page stays up to be looked at.
+      process.stdout.write(`the web view stays at ${web.server.url}; Ctrl-C to stop\n`);
+      await stopRequest.reason;
+    }
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`demo failed: ${describeError(error)}`);
   } finally {
     stopRequest.dispose();
+    await web?.server.stop();
   }
   if (tui) process.stdout.write(checklistLines(result.model).join('\n') + '\n');
   if (options.record) process.stdout.write(`trace written to ${options.record}\n`);

@@ -32,9 +32,10 @@ import {
 } from '../../inspector/index.ts';
 import { canRunFullScreen } from '../../terminal/index.ts';
 import { CliError, describeError } from '../errors.ts';
-import { millisecondsUpTo, parseHostPort, parseListen, parsePositiveInt } from '../options.ts';
+import { millisecondsUpTo, parseHostPort, parseListen, parsePort, parsePositiveInt } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
 import { waitForStopRequest } from '../stop-request.ts';
+import { startWebView } from '../web-view.ts';
 
 /** Default port the inspector listens on: the one after the server's. */
 export const DEFAULT_INSPECT_PORT = DEFAULT_PORT + 1;
@@ -57,6 +58,9 @@ interface InspectOptions {
   showKeepalive?: boolean;
   type?: TypeFilter;
   exportDir: string;
+  web?: number;
+  webHost: string;
+  webOnly?: boolean;
 }
 
 interface ReplayOptions {
@@ -130,6 +134,9 @@ export function registerInspectCommand(program: Command): void {
     .option('--duplicate <p>', 'fault (--udp): send each datagram twice with probability p (0–1)', parseProbability)
     .option('--seed <n>', 'fault (--udp): the seed of the random faults, to replay the same losses (default: a random one, printed)', parseSeed)
     .option('--export-dir <dir>', `where the terminal UI's e key writes the diagram (.mmd, .svg, .txt); created if missing`, DEFAULT_EXPORT_DIR)
+    .option('--web <port>', 'also draw the live diagram in a browser tab served on this port (0 for any free one); the URL is printed', parsePort)
+    .option('--web-host <host>', 'address the --web page listens on (default 127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--web-only', 'with --web: draw only in the browser (no terminal UI, no text diagram)')
     .action((options: InspectOptions) => runInspect(options));
 
   inspect
@@ -193,10 +200,12 @@ async function runInspect(options: InspectOptions): Promise<void> {
   };
   // A random run can be replayed: its seed is in the banner (and the trace).
   if (hasRandomFaults(faults)) faults.seed = options.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
-  const tui = useTui(options.plain);
+  if (options.webOnly && options.web === undefined) throw new CliError('--web-only needs --web PORT (the page it draws in).');
+  const tui = !options.webOnly && useTui(options.plain);
   const faultText = Object.keys(faults).length > 0 ? `; faults ${JSON.stringify(faults)}` : '';
   const filterText = `${options.type ? `; ${describeTypeFilter(options.type)}` : ''}${options.showKeepalive ? '; keep-alive shown' : ''}`;
   const details = `framing ${framing}${faultText}${filterText}${options.record ? `; recording ${options.record}` : ''}`;
+  const web = options.web === undefined ? undefined : await startWebView(options.web, options.webHost);
   let inspector: Inspector;
   try {
     inspector = await startInspector({
@@ -208,34 +217,41 @@ async function runInspect(options: InspectOptions): Promise<void> {
       faults,
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       record: options.record,
-      view: tui ? 'tui' : 'plain',
+      view: options.webOnly ? 'none' : tui ? 'tui' : 'plain',
       showKeepAlive: options.showKeepalive === true,
       typeFilter: options.type,
       exportDir: options.exportDir,
+      ...(web && { sinks: [web.feed] }),
     });
   } catch (error) {
+    await web?.server.stop();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`address already in use (${listen.host}:${listen.port}): pick another --listen port`);
     if (options.record && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')) throw new CliError(`--record ${options.record}: cannot write (${code})`);
     throw new CliError(describeError(error));
   }
+  web?.feed.attach(inspector.model);
+  const webText = web ? `; web view ${web.server.url}` : '';
   const where = `${inspector.address.host}:${inspector.address.port}`;
-  const banner = `chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → forwarding to ${target.host}:${target.port} (${details}`;
+  const banner = `chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → forwarding to ${target.host}:${target.port} (${details}${webText}`;
   const signal = waitForSignal('inspect');
   if (inspector.tui) {
     inspector.tui.setTitle(`chatlab inspect${options.udp ? ' (UDP)' : ''} listening on ${where} → ${target.host}:${target.port} (q to quit)`);
-    inspector.tui.setStatus(details);
+    inspector.tui.setStatus(`${details}${webText}`);
     await Promise.race([inspector.tui.quit, signal.promise]);
     // The terminal first: quitting hands it back at once, then the proxy closes behind it.
     inspector.tui.destroy();
     await inspector.stop();
+    await web?.server.stop();
     const undrawn = inspector.undrawn ? [`stopped before the diagram caught up: ${inspector.undrawn.events} events (${inspector.undrawn.bytes} bytes) not drawn`] : [];
     process.stdout.write(`${banner})\n${[...checklistLines(inspector.model), countersLine(inspector.model), ...undrawn].join('\n')}\n`);
     printExported(inspector.tui.exported);
   } else {
-    inspector.plain?.print(`${banner}; Ctrl-C to stop)`);
+    if (inspector.plain) inspector.plain.print(`${banner}; Ctrl-C to stop)`);
+    else process.stdout.write(`${banner}; Ctrl-C to stop)\n`);
     await signal.promise;
     await inspector.stop();
+    await web?.server.stop();
   }
   if (options.record) process.stdout.write(`trace written to ${options.record}\n`);
   signal.dispose();

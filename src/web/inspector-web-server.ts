@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Endpoint } from '../inspector/index.ts';
+import type { InspectorFeed } from './inspector-feed.ts';
+import { allowedHosts, isAllowedOrigin } from './origin.ts';
+import { refuse, serveStatic } from './static-files.ts';
+
+/** Path of the inspector's diagram WebSocket: {@link DiagramUpdate} JSON of every connection. */
+export const INSPECT_FEED_PATH = '/inspect-feed';
+/** The page of the built app that draws the inspector's diagram. */
+export const INSPECTOR_PAGE = 'inspector.html';
+/** Largest message a tab may send (it sends none: anything bigger closes it). */
+const MAX_TAB_MESSAGE_BYTES = 1024;
+
+/** Options of {@link startInspectorWebServer}. */
+export interface InspectorWebServerOptions {
+  /** Where to listen (default 127.0.0.1). */
+  host?: string;
+  /** Port to listen on, 0 for any free one. */
+  port: number;
+  /** The built app's folder (see ensureAppBuilt). */
+  appDir: string;
+  /** The inspector's rows, as a sink given to startInspector. */
+  feed: InspectorFeed;
+}
+
+/** A running `chatlab inspect --web`. */
+export interface InspectorWebServer {
+  address: Endpoint;
+  /** The page's URL. */
+  url: string;
+  /** Closes every tab and stops listening. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the inspector's live diagram to browser tabs: the built app's inspector page over HTTP,
+ * and the {@link InspectorFeed} over a WebSocket at {@link INSPECT_FEED_PATH}. Like `chatlab web`,
+ * it refuses (403) requests under another Host and upgrades from another Origin.
+ */
+export async function startInspectorWebServer(options: InspectorWebServerOptions): Promise<InspectorWebServer> {
+  const host = options.host ?? '127.0.0.1';
+  const sockets = new Set<WebSocket>();
+  let hosts = new Set<string>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TAB_MESSAGE_BYTES });
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (!hosts.has((request.headers.host ?? '').toLowerCase())) {
+      refuse(response, 403, 'this server answers only under its own address (Host header refused)');
+      return;
+    }
+    void serveStatic(options.appDir, request, response, INSPECTOR_PAGE);
+  });
+
+  function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+  }
+
+  function forget(this: WebSocket): void {
+    sockets.delete(this);
+  }
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!isAllowedOrigin(request.headers.origin, hosts)) return rejectUpgrade(socket, 403, 'Forbidden: WebSocket from another origin');
+    if (!hosts.has((request.headers.host ?? '').toLowerCase())) return rejectUpgrade(socket, 403, 'Forbidden: Host header refused');
+    if (new URL(request.url ?? '/', 'http://x').pathname !== INSPECT_FEED_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.once('close', forget);
+      options.feed.subscribe(ws);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  hosts = allowedHosts(host, port);
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    address: { host, port },
+    url: `http://${shownHost === '0.0.0.0' || shownHost === '[::]' ? '127.0.0.1' : shownHost}:${port}/`,
+    async stop() {
+      options.feed.closeAll();
+      for (const ws of sockets) ws.close(1001, 'chatlab inspect is stopping');
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        // Tabs that do not answer the close handshake are cut after a moment.
+        setTimeout(() => {
+          for (const ws of sockets) ws.terminate();
+        }, 1_000).unref();
+      });
+      wss.close();
+    },
+  };
+}
