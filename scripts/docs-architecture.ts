@@ -146,7 +146,12 @@ export function moduleGraph(
       detail: detailOf(m),
       layer: layerOf(m.name),
     })),
-    edges: modules.flatMap((m) => [...m.imports].filter((dep) => known.has(dep)).sort().map((dep) => ({ from: m.name, to: dep }))),
+    edges: modules.flatMap((m) =>
+      [...m.imports]
+        .filter((dep) => known.has(dep))
+        .sort()
+        .map((dep) => ({ from: m.name, to: dep })),
+    ),
   };
 }
 
@@ -211,9 +216,7 @@ export function renderGraphSvg(graph: Graph, title: string): string {
     const y1 = sameRow ? from.y + BOX_H / 2 : from.y + BOX_H;
     const y2 = sameRow ? to.y + BOX_H / 2 : to.y;
     const bend = Math.max(30, Math.abs(y2 - y1) / 2);
-    const d = sameRow
-      ? `M${from.x + (from.x < to.x ? BOX_W : 0)},${y1} L${to.x + (from.x < to.x ? 0 : BOX_W)},${y2}`
-      : `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
+    const d = sameRow ? `M${from.x + (from.x < to.x ? BOX_W : 0)},${y1} L${to.x + (from.x < to.x ? 0 : BOX_W)},${y2}` : `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
     parts.push(`<path d="${d}" fill="none" stroke="#5c6370" stroke-width="1.4" marker-end="url(#arrow)"/>`);
     if (edge.label) {
       const lx = sameRow ? (from.x + to.x + BOX_W) / 2 : (x1 + x2) / 2 + 6;
@@ -226,9 +229,7 @@ export function renderGraphSvg(graph: Graph, title: string): string {
     parts.push(
       `<g><rect x="${x}" y="${y}" width="${BOX_W}" height="${BOX_H}" rx="8" fill="#eef2ff" stroke="#3451b2" stroke-width="1.4"/>`,
       `<text x="${x + BOX_W / 2}" y="${y + (node.detail ? 22 : 31)}" font-family="system-ui, sans-serif" font-size="14" font-weight="600" fill="#1f2328" text-anchor="middle">${escapeXml(node.label)}</text>`,
-      node.detail
-        ? `<text x="${x + BOX_W / 2}" y="${y + 40}" font-family="ui-monospace, monospace" font-size="11" fill="#57606a" text-anchor="middle">${escapeXml(node.detail)}</text>`
-        : '',
+      node.detail ? `<text x="${x + BOX_W / 2}" y="${y + 40}" font-family="ui-monospace, monospace" font-size="11" fill="#57606a" text-anchor="middle">${escapeXml(node.detail)}</text>` : '',
       '</g>',
     );
   }
@@ -242,6 +243,9 @@ export function moduleSummary(srcDir: string, name: string): string | undefined 
   if (!existsSync(index)) return undefined;
   const match = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(index, 'utf8'));
   if (!match?.[1]) return undefined;
-  const text = match[1].replace(/^\s*\*\s?/gm, ' ').replace(/\s+/g, ' ').trim();
+  const text = match[1]
+    .replace(/^\s*\*\s?/gm, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return /^(.+?[.:;])(\s|$)/.exec(text)?.[1] ?? text;
 }

@@ -6,13 +6,7 @@ import type { Argument, Command, Help, Option } from 'commander';
 
 /** Escapes text for a markdown table cell, or for prose that Vue must not interpret. */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\{\{/g, '&#123;&#123;')
-    .replace(/\r?\n/g, ' ');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\{\{/g, '&#123;&#123;').replace(/\r?\n/g, ' ');
 }
 
 /** Inline code that survives backticks inside it. */
@@ -31,7 +25,10 @@ export function commandPath(command: Command): string {
 
 /** The page anchor VitePress gives a heading made of the command path. */
 function anchorOf(command: Command): string {
-  return commandPath(command).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return commandPath(command)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** Every command of the tree, depth first, root included. */
@@ -81,7 +78,10 @@ export function extraHelpText(command: Command): string {
   command.configureOutput({ writeOut: (text) => void (full += text), writeErr: (text) => void (full += text), getOutHelpWidth: () => 100, getErrHelpWidth: () => 100 });
   command.outputHelp();
   const generated = command.helpInformation();
-  return full.replace(generated, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return full
+    .replace(generated, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /** The markdown section of one command. */

@@ -34,12 +34,7 @@ const EXPECTED_OUTPUT = { svg: /<svg[\s>]/, mermaid: /^sequenceDiagram$/m } as c
  * Exports one recorded trace (JSONL) as an SVG (default) or Mermaid sequence diagram.
  * @param makeProgram builds a fresh commander tree (commander keeps state between parses).
  */
-export async function exportTraceSvg(
-  makeProgram: () => Command,
-  trace: string,
-  out: string,
-  format: keyof typeof EXPECTED_OUTPUT = 'svg',
-): Promise<void> {
+export async function exportTraceSvg(makeProgram: () => Command, trace: string, out: string, format: keyof typeof EXPECTED_OUTPUT = 'svg'): Promise<void> {
   const program = makeProgram();
   if (!hasExporter(program)) {
     throw new DiagramExportError('`chatlab inspect export` is not available (src/inspector has not registered it yet)');
@@ -79,7 +74,8 @@ export function readableSvg(svg: string): string {
   const smallest = Math.min(...sizes);
   if (!Number.isFinite(smallest) || smallest >= MIN_DIAGRAM_FONT_PX) return svg;
   const scale = MIN_DIAGRAM_FONT_PX / smallest;
-  return svg.replace(/^(<svg\b[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"/, (_, start: string, width: string, height: string) =>
-    `${start} width="${Math.ceil(Number(width) * scale)}" height="${Math.ceil(Number(height) * scale)}"`,
+  return svg.replace(
+    /^(<svg\b[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"/,
+    (_, start: string, width: string, height: string) => `${start} width="${Math.ceil(Number(width) * scale)}" height="${Math.ceil(Number(height) * scale)}"`,
   );
 }

@@ -68,9 +68,7 @@ export function trackChangesSection(lesson: Lesson, previous: Lesson | undefined
     lines.push(`${names}, compared with [lesson ${previous!.number}](${previous!.link}#the-complete-code):`, '');
     lines.push(
       codeGroup(
-        files.map((file, i) =>
-          isNew(file) ? `<<< @/../lessons/${lesson.slug}/${file} [${file} (new)]` : tab('diff', file, diffs[i] ?? `(${file} is unchanged since lesson ${previous!.number})`),
-        ),
+        files.map((file, i) => (isNew(file) ? `<<< @/../lessons/${lesson.slug}/${file} [${file} (new)]` : tab('diff', file, diffs[i] ?? `(${file} is unchanged since lesson ${previous!.number})`))),
       ),
     );
   }

@@ -38,8 +38,7 @@ export function lessonTracePath(lesson: Lesson, file = 'trace.jsonl'): string {
 /** The lesson's code files: server, client, other server*, other client*, the rest; tests left out. */
 export function lessonCodeFiles(lesson: Lesson): string[] {
   const stem = (name: string): string => name.slice(0, name.lastIndexOf('.'));
-  const rank = (name: string): number =>
-    stem(name) === 'server' ? 0 : stem(name) === 'client' ? 1 : name.startsWith('server') ? 2 : name.startsWith('client') ? 3 : 4;
+  const rank = (name: string): number => (stem(name) === 'server' ? 0 : stem(name) === 'client' ? 1 : name.startsWith('server') ? 2 : name.startsWith('client') ? 3 : 4);
   return readdirSync(lesson.dir)
     .filter((name) => {
       const ext = name.slice(name.lastIndexOf('.'));
@@ -90,7 +89,12 @@ function rewriteLinks(markdown: string, baseDir: string, lessons: Lesson[]): str
       if (lessonCodeFiles(owner).includes(basename(target))) return `[${text}](${owner.link}#the-complete-code)`;
     }
     if (target.startsWith(docsDir + '/') && target.endsWith('.md')) {
-      const page = '/' + posix.normalize(relative(docsDir, target).replace(/\\/g, '/')).replace(/(^|\/)index\.md$/, '$1').replace(/\.md$/, '');
+      const page =
+        '/' +
+        posix
+          .normalize(relative(docsDir, target).replace(/\\/g, '/'))
+          .replace(/(^|\/)index\.md$/, '$1')
+          .replace(/\.md$/, '');
       return `[${text}](${page}${anchor})`;
     }
     return `${text} (\`${relative(REPO_ROOT, target).replace(/\\/g, '/')}\`)`;
@@ -232,12 +236,7 @@ export function renderLessonPage(lesson: Lesson, previous: Lesson | undefined, l
   }
   if (lesson.broken && files.includes(lesson.broken.file)) {
     const { file, bug, failsAt } = lesson.broken;
-    lines.push(
-      `::: warning ${file} is broken on purpose`,
-      `It ${escapeText(bug)}.${failsAt ? ` [The verifier](/verifier) stops it at step ${failsAt}.` : ''}`,
-      ':::',
-      '',
-    );
+    lines.push(`::: warning ${file} is broken on purpose`, `It ${escapeText(bug)}.${failsAt ? ` [The verifier](/verifier) stops it at step ${failsAt}.` : ''}`, ':::', '');
   }
   return lines.join('\n');
 }

@@ -79,7 +79,11 @@ async function main(): Promise<void> {
   writeIfChanged(join(DIAGRAMS, 'architecture-modules.svg'), renderGraphSvg(graph, 'Modules of src/ and what each imports (arrows point to the imported module)'));
   writeIfChanged(join(DIAGRAMS, 'architecture-runtime.svg'), renderGraphSvg(RUNTIME_GRAPH, 'At run time: who talks to whom'));
   const seam = scanFolder(join(srcDir, 'server'), Object.keys(SERVER_SEAM));
-  const seamGraph = moduleGraph(seam, (name) => SERVER_SEAM[name], (m) => `src/server/${m.name}.ts`);
+  const seamGraph = moduleGraph(
+    seam,
+    (name) => SERVER_SEAM[name],
+    (m) => `src/server/${m.name}.ts`,
+  );
   writeIfChanged(join(DIAGRAMS, 'architecture-server.svg'), renderGraphSvg(seamGraph, 'src/server: the rules and their seam (arrow: imports)'));
   log(`architecture diagrams from ${modules.length} modules under src/ and ${seam.length} files of src/server`);
 

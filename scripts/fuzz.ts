@@ -68,18 +68,21 @@ interface Case {
 /** The seeded mix one user sends: about 60 % valid requests, 40 % invalid lines. */
 function caseArbitrary(self: string, others: string[]): fc.Arbitrary<Case> {
   const line = (frame: object): Buffer => Buffer.from(`${JSON.stringify(frame)}\n`);
-  const lobbySay = fc.tuple(sayText, requestId).map(([text, id]): Case => ({
-    kind: 'say',
-    bytes: line({ type: 'say', text, id }),
-    expected: { answer: 'ok', id, relay: { from: self, text, seen: [], waiting: 0 } },
-  }));
-  const privateSay = fc.tuple(sayText, requestId, fc.constantFrom(...others)).map(([text, id, to]): Case => ({
-    kind: 'say to',
-    bytes: line({ type: 'say', text, to, id }),
-    expected: { answer: 'ok', id, relay: { from: self, text, to, seen: [], waiting: 0 } },
-  }));
-  const simple = (type: 'ping' | 'who' | 'rooms', answer: 'pong' | 'users' | 'room_list') =>
-    requestId.map((id): Case => ({ kind: type, bytes: line({ type, id }), expected: { answer, id } }));
+  const lobbySay = fc.tuple(sayText, requestId).map(
+    ([text, id]): Case => ({
+      kind: 'say',
+      bytes: line({ type: 'say', text, id }),
+      expected: { answer: 'ok', id, relay: { from: self, text, seen: [], waiting: 0 } },
+    }),
+  );
+  const privateSay = fc.tuple(sayText, requestId, fc.constantFrom(...others)).map(
+    ([text, id, to]): Case => ({
+      kind: 'say to',
+      bytes: line({ type: 'say', text, to, id }),
+      expected: { answer: 'ok', id, relay: { from: self, text, to, seen: [], waiting: 0 } },
+    }),
+  );
+  const simple = (type: 'ping' | 'who' | 'rooms', answer: 'pong' | 'users' | 'room_list') => requestId.map((id): Case => ({ kind: type, bytes: line({ type, id }), expected: { answer, id } }));
   const invalid = invalidClientLine.map(
     (bad: InvalidLine): Case => ({
       kind: bad.kind,

@@ -20,7 +20,17 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readTrace } from '../src/inspector/trace.ts';
-import { INDEX_README, nominaliseTraceFile, recordingInspector, recordRun, renderDiagramSection, renderIndex, stableDiagram, withFileSections, withTrackFileSections } from '../src/lessons/readme/index.ts';
+import {
+  INDEX_README,
+  nominaliseTraceFile,
+  recordingInspector,
+  recordRun,
+  renderDiagramSection,
+  renderIndex,
+  stableDiagram,
+  withFileSections,
+  withTrackFileSections,
+} from '../src/lessons/readme/index.ts';
 import {
   type ClusterNode,
   exportTrace,

@@ -145,8 +145,7 @@ class SoakClient {
       if (frame.type === 'message') {
         this.delivered++;
         this.check.receive(frame);
-      }
-      else if (frame.type === 'error' && frame.id === undefined) this.failures.add(`${this.user} got ${JSON.stringify(frame)}`);
+      } else if (frame.type === 'error' && frame.id === undefined) this.failures.add(`${this.user} got ${JSON.stringify(frame)}`);
       else if (typeof frame.id === 'number') {
         const resolve = this.waiting.get(frame.id);
         if (!resolve) continue; // a continuation of an answer already taken (e.g. history after join)

@@ -88,7 +88,10 @@ async function udpPair(port: number): Promise<{ alice: UdpProbe; bob: UdpProbe }
   const transcript = new Transcript();
   const alice = await UdpProbe.open('alice', '127.0.0.1', port, transcript);
   const bob = await UdpProbe.open('bob', '127.0.0.1', port, transcript);
-  for (const [probe, user] of [[alice, 'alice'], [bob, 'bob']] as const) {
+  for (const [probe, user] of [
+    [alice, 'alice'],
+    [bob, 'bob'],
+  ] as const) {
     probe.send({ type: 'login', user, password: ACCOUNTS[user] });
     if (!(await probe.waitFor((f) => f.type === 'welcome', 2_000))) throw new Error(`${user} got no welcome`);
   }
@@ -124,7 +127,10 @@ async function udpDelivery(loss: number): Promise<{ sent: number; arrived: numbe
     const alice = await UdpProbe.open('alice', '127.0.0.1', inspector.address.port, transcript);
     const bob = await UdpProbe.open('bob', '127.0.0.1', inspector.address.port, transcript);
     let arrived = 0;
-    for (const [probe, user] of [[alice, 'alice'], [bob, 'bob']] as const) {
+    for (const [probe, user] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
+    ] as const) {
       // A lost login or welcome: try again, as a patient user would.
       for (let attempt = 0; attempt < 20; attempt++) {
         probe.send({ type: 'login', user, password: ACCOUNTS[user] });

@@ -41,9 +41,7 @@ export interface TestServer {
 }
 
 /** Starts a server with `users` (name → password; default {@link TEST_USERS}). */
-export async function startTestServer(
-  options: Omit<ChatServerOptions, 'port'> & { users?: Readonly<Record<string, string>> } = {},
-): Promise<TestServer> {
+export async function startTestServer(options: Omit<ChatServerOptions, 'port'> & { users?: Readonly<Record<string, string>> } = {}): Promise<TestServer> {
   const { users = TEST_USERS, ...serverOptions } = options;
   const server = new ChatServer({ scrypt: TEST_SCRYPT, ...serverOptions, port: 0 });
   await Promise.all(Object.entries(users).map(([user, password]) => server.accounts.add(user, password)));

@@ -68,11 +68,16 @@ export function startCliTerminal(args: string[], options: CliTerminalOptions): C
   });
   // Resolves once the screen copy has drawn everything the child wrote: node-pty may report the
   // exit before its last data event, and xterm draws writes asynchronously, in order.
-  const exited = new Promise<number>((resolve) =>
-    child.onExit(({ exitCode }) => setImmediate(() => term.write('', () => resolve(exitCode)))),
-  );
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => setImmediate(() => term.write('', () => resolve(exitCode)))));
   const buffer = () => term.buffer.active;
-  const screen = () => Array.from({ length: rows }, (_, row) => buffer().getLine(buffer().viewportY + row)?.translateToString(true) ?? '');
+  const screen = () =>
+    Array.from(
+      { length: rows },
+      (_, row) =>
+        buffer()
+          .getLine(buffer().viewportY + row)
+          ?.translateToString(true) ?? '',
+    );
   const allRows = () => Array.from({ length: buffer().length }, (_, row) => buffer().getLine(row)?.translateToString(true) ?? '');
   const shows = (pattern: RegExp | ((rows: string[]) => boolean), what = String(pattern), rowsOf = screen) =>
     new Promise<void>((resolve, reject) => {
@@ -96,7 +101,11 @@ export function startCliTerminal(args: string[], options: CliTerminalOptions): C
     output: () => raw,
     screen,
     allRows,
-    cellAt: (row, column) => buffer().getLine(buffer().viewportY + row)?.getCell(column)?.getChars() ?? '',
+    cellAt: (row, column) =>
+      buffer()
+        .getLine(buffer().viewportY + row)
+        ?.getCell(column)
+        ?.getChars() ?? '',
     shows,
     type: (keys) => child.write(keys),
     exited,

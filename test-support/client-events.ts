@@ -13,12 +13,7 @@ type Listener = (...args: never[]) => void;
  * Resolves with the arguments of the first `event` for which `match` is true. Listens from the
  * moment it is called: call it BEFORE the action that causes the event.
  */
-export function nextEvent<A extends unknown[] = unknown[]>(
-  emitter: object,
-  event: string,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = EVENT_WAIT_MS,
-): Promise<A> {
+export function nextEvent<A extends unknown[] = unknown[]>(emitter: object, event: string, match: (...args: A) => boolean = () => true, timeoutMs = EVENT_WAIT_MS): Promise<A> {
   const target = emitter as unknown as { on(e: string, l: Listener): void; off(e: string, l: Listener): void };
   return new Promise((resolve, reject) => {
     const listener = (...args: never[]) => {

@@ -37,7 +37,10 @@ export function markedBlocks(markdown: string, file: string): DocBlock[] {
     if (lines[i + 1]?.trim() !== '```sh') throw new Error(`${file}:${i + 1}: ${RUN_MARKER} must be followed by a \`\`\`sh fence`);
     const end = lines.indexOf('```', i + 2);
     if (end === -1) throw new Error(`${file}:${i + 2}: the \`\`\`sh fence is not closed`);
-    const body = lines.slice(i + 2, end).map(toLine).filter((line): line is DocLine => line !== undefined);
+    const body = lines
+      .slice(i + 2, end)
+      .map(toLine)
+      .filter((line): line is DocLine => line !== undefined);
     blocks.push({ where: `${file}:${i + 3}`, lines: body });
     i = end;
   }
@@ -49,7 +52,10 @@ export function runItBlock(markdown: string, file: string): DocBlock {
   const section = /^## Run it\n([\s\S]*?)(?=^## )/m.exec(markdown);
   if (!section) throw new Error(`${file} has no "## Run it" section`);
   // The numbered items, each up to the next one (or the first paragraph after the list).
-  const items = (section[1] as string).split(/^(?=\d+\. )/m).filter((item) => /^\d+\. /.test(item)).map((item) => item.split('\n\n')[0] as string);
+  const items = (section[1] as string)
+    .split(/^(?=\d+\. )/m)
+    .filter((item) => /^\d+\. /.test(item))
+    .map((item) => item.split('\n\n')[0] as string);
   const commands = items.map((item) => ({ kind: 'command' as const, text: /`([^`]+)`/.exec(item)?.[1] ?? item }));
   if (commands.length === 0) throw new Error(`${file}: "## Run it" has no numbered commands`);
   return { where: `${file} (Run it)`, lines: commands };

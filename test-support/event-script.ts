@@ -11,7 +11,10 @@ export class EventScript {
   private t: number;
   private readonly reads = new Map<string, number>();
 
-  constructor(start = 1_764_000_000_000, readonly stepMs = 10) {
+  constructor(
+    start = 1_764_000_000_000,
+    readonly stepMs = 10,
+  ) {
     this.t = start;
   }
 

@@ -12,12 +12,7 @@ import type { FrameSocket } from './frame-socket.ts';
 import type { TestServer } from './chat-server.ts';
 
 /** {@link TestServer.login} with extra `login` fields first (e.g. `{ since: 0 }`). */
-export function loginWith(
-  chat: TestServer,
-  user: string,
-  extra: Record<string, unknown> = {},
-  password?: string,
-): Promise<FrameSocket & { welcome: RawFrame }> {
+export function loginWith(chat: TestServer, user: string, extra: Record<string, unknown> = {}, password?: string): Promise<FrameSocket & { welcome: RawFrame }> {
   return chat.login(user, password, extra);
 }
 

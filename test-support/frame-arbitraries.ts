@@ -12,38 +12,20 @@
  * and hold only fields their type knows, so validation returns them unchanged.
  */
 import fc from 'fast-check';
-import {
-  CLIENT_FRAME_SPECS,
-  CORE_ERROR_CODES,
-  EXTENSION_ERROR_CODES,
-  MAX_TEXT_CHARS,
-  encodeFrame,
-  type ClientFrame,
-  type RawFrame,
-  type RequestId,
-  type ServerFrame,
-} from '../src/protocol/index.ts';
+import { CLIENT_FRAME_SPECS, CORE_ERROR_CODES, EXTENSION_ERROR_CODES, MAX_TEXT_CHARS, encodeFrame, type ClientFrame, type RawFrame, type RequestId, type ServerFrame } from '../src/protocol/index.ts';
 
 // ---------------------------------------------------------------- field values
 
 /** Text of any kind: ASCII, any code point (4-byte UTF-8 included), whole graphemes (emoji, flags). */
 const anyText = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
-  fc.oneof(
-    fc.string({ unit: 'grapheme-ascii', minLength, maxLength }),
-    fc.string({ unit: 'binary', minLength, maxLength }),
-    fc.string({ unit: 'grapheme', minLength, maxLength }),
-  );
+  fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength, maxLength }), fc.string({ unit: 'binary', minLength, maxLength }), fc.string({ unit: 'grapheme', minLength, maxLength }));
 
 export const userName = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
 export const roomName = fc.stringMatching(/^[a-z0-9_-]{1,32}$/);
 /** A `say` text: 1 to 60 code points, or (rarely) the full 4,000. */
 export const sayText = fc.oneof({ weight: 20, arbitrary: anyText(1, 60) }, { weight: 1, arbitrary: fc.constant('👋'.repeat(MAX_TEXT_CHARS)) });
 /** A request id as the contract allows it: a string of at most 64 characters, or a safe integer. */
-export const requestId: fc.Arbitrary<RequestId> = fc.oneof(
-  fc.string({ unit: 'grapheme', maxLength: 16 }),
-  fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-  fc.nat(1_000),
-);
+export const requestId: fc.Arbitrary<RequestId> = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 16 }), fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), fc.nat(1_000));
 const count = fc.nat();
 const positive = fc.integer({ min: 1, max: 2 ** 31 });
 const timestamp = fc.integer({ min: 0, max: 4_102_444_800_000 });
@@ -94,11 +76,7 @@ export const serverFrames: Record<ServerFrame['type'], fc.Arbitrary<ServerFrame>
   hello: frame('hello', { protocol: fc.constant('chatlab/1') }, { server: anyString, motd: anyString }),
   welcome: frame('welcome', { user: userName, users: names }, { id: requestId }),
   presence: frame('presence', { user: userName, status: fc.constantFrom('online', 'offline') }, { reason: anyString, room: roomName }),
-  message: frame(
-    'message',
-    { from: userName, text: sayText, ts: timestamp },
-    { to: userName, room: roomName, msgid: positive, history: fc.boolean(), queued: fc.boolean() },
-  ),
+  message: frame('message', { from: userName, text: sayText, ts: timestamp }, { to: userName, room: roomName, msgid: positive, history: fc.boolean(), queued: fc.boolean() }),
   ok: frame('ok', {}, { id: requestId, msgid: positive, queued: fc.boolean(), transfer: transferId, users: names }),
   error: frame('error', { code: errorCode, message: anyString }, { id: requestId }),
   bye: frame('bye', {}, { reason: anyString }),
@@ -151,7 +129,10 @@ const frameLine = (value: unknown): Buffer => encodeFrame(value as RawFrame).sub
  * start with (everything but space, tab, CR, LF and `{`), so it can never be a frame.
  */
 const garbage: fc.Arbitrary<InvalidLine> = fc
-  .tuple(fc.integer({ min: 0, max: 255 }).filter((b) => ![0x20, 0x09, 0x0d, 0x0a, 0x7b].includes(b)), fc.uint8Array({ maxLength: 60 }))
+  .tuple(
+    fc.integer({ min: 0, max: 255 }).filter((b) => ![0x20, 0x09, 0x0d, 0x0a, 0x7b].includes(b)),
+    fc.uint8Array({ maxLength: 60 }),
+  )
   .map(([first, rest]) => ({ kind: 'garbage', line: Buffer.from([first, ...rest.filter((b) => b !== NEWLINE)]), code: 'bad_frame' }));
 
 const notAnObject: fc.Arbitrary<InvalidLine> = fc
@@ -177,7 +158,10 @@ const notUtf8: fc.Arbitrary<InvalidLine> = fc.tuple(fc.string({ maxLength: 10 })
 }));
 
 const unknownType: fc.Arbitrary<InvalidLine> = fc
-  .tuple(fc.string({ maxLength: 20 }).filter((t) => !Object.hasOwn(CLIENT_FRAME_SPECS, t)), fc.option(requestId, { nil: undefined }))
+  .tuple(
+    fc.string({ maxLength: 20 }).filter((t) => !Object.hasOwn(CLIENT_FRAME_SPECS, t)),
+    fc.option(requestId, { nil: undefined }),
+  )
   .map(([type, id]) => ({ kind: 'unknown type', line: frameLine({ type, ...(id !== undefined && { id }) }), code: 'unknown_type', ...(id !== undefined && { id }) }));
 
 /** A valid client frame with one known field given a wrong value, or a required field left out. */

@@ -24,19 +24,7 @@
  */
 import { afterEach, expect } from 'vitest';
 import { encodeFrame, type DecodeResult, type RawFrame } from '../src/protocol/index.ts';
-import {
-  AccountStore,
-  ChatCore,
-  ChatServerEventStream,
-  FileRelay,
-  HistoryStore,
-  Hub,
-  LoginThrottle,
-  resolveLimits,
-  SERVER_NAME,
-  type ScryptParams,
-  type ServerLimits,
-} from '../src/server/index.ts';
+import { AccountStore, ChatCore, ChatServerEventStream, FileRelay, HistoryStore, Hub, LoginThrottle, resolveLimits, SERVER_NAME, type ScryptParams, type ServerLimits } from '../src/server/index.ts';
 import { TEST_USERS } from './chat-server.ts';
 import { FakePeer } from './fake-peer.ts';
 import { ManualClock } from './manual-clock.ts';

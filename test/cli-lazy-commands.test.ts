@@ -33,7 +33,9 @@ describe('lazy command modules', () => {
     await cli.exited;
     const loaded = readFileSync(log, 'utf8').split('\n');
     expect(loaded.some((url) => url.includes('/src/server/chat-server.ts'))).toBe(true); // the log works
-    const unused = loaded.filter((url) => /\/node_modules\/(blessed|blessed-contrib|marked|marked-terminal|diff|ioredis)\/|\/src\/(client|inspector|verify|lessons|demo)\/|\/src\/server\/cluster\/(?!defaults\.ts)/.test(url));
+    const unused = loaded.filter((url) =>
+      /\/node_modules\/(blessed|blessed-contrib|marked|marked-terminal|diff|ioredis)\/|\/src\/(client|inspector|verify|lessons|demo)\/|\/src\/server\/cluster\/(?!defaults\.ts)/.test(url),
+    );
     expect([...new Set(unused)]).toEqual([]);
   });
 

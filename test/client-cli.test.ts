@@ -24,8 +24,7 @@ function startCli(args: string[], env: Record<string, string> = {}): CliRun {
 }
 
 /** The first `event` whose value passes `match`, or a clear failure after {@link WAIT_MS}. */
-const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match: (...args: ChatClientEvents[K]) => boolean) =>
-  nextClientEvent(client, event, match, WAIT_MS);
+const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match: (...args: ChatClientEvents[K]) => boolean) => nextClientEvent(client, event, match, WAIT_MS);
 
 let chat: TestServer;
 const clients: ChatClient[] = [];
@@ -139,9 +138,7 @@ describe('chatlab client (line mode)', () => {
     try {
       const cli = startCli(['--user', 'bob', '--password', 'builder', '--port', String(port)]);
       expect(await cli.exited).toBe(1);
-      expect(cli.stderr.filter((l) => l !== '')).toEqual([
-        `chatlab: connected to 127.0.0.1:${port} but no hello within 5 s — is it a chatlab/1 server? is it overloaded? does it speak TLS?`,
-      ]);
+      expect(cli.stderr.filter((l) => l !== '')).toEqual([`chatlab: connected to 127.0.0.1:${port} but no hello within 5 s — is it a chatlab/1 server? is it overloaded? does it speak TLS?`]);
     } finally {
       silent.close();
     }

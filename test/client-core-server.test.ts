@@ -65,7 +65,10 @@ describe('the client on a core-only server', () => {
       [alice.offerFile({ to: 'bob', name: 'a.txt', size: 1, sha256: '0'.repeat(64) }), 'this server does not support file transfer'],
     ];
     for (const [refused, message] of refusals) {
-      const error = await refused.then(() => null, (e: unknown) => e);
+      const error = await refused.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ClientError);
       expect(error).toMatchObject({ code: 'unsupported', message });
     }

@@ -57,7 +57,10 @@ function source(name: string, bytes: Buffer): string {
 }
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const kind = <K extends TransferEvent['kind']>(k: K) => (event: TransferEvent) => event.kind === k;
+const kind =
+  <K extends TransferEvent['kind']>(k: K) =>
+  (event: TransferEvent) =>
+    event.kind === k;
 /** Files in a download folder, temporary ones included (a failed transfer must leave none). */
 const listing = (folder: string) => (existsSync(folder) ? readdirSync(folder).sort() : []);
 

@@ -243,4 +243,3 @@ describe('chatlab client --plain: slash commands', () => {
     expect(await cli.exited).toBe(0);
   });
 });
-

@@ -231,7 +231,11 @@ describe('ChatSession: reconnect', () => {
 
     // Everything before the restart was shown once: neither the since replay nor the rust replay repeated it.
     const texts = seen.map((m) => m.text);
-    for (const text of ['one', 'r1', 'two', 'three (while alice was away)']) expect(texts.filter((t) => t === text), text).toHaveLength(1);
+    for (const text of ['one', 'r1', 'two', 'three (while alice was away)'])
+      expect(
+        texts.filter((t) => t === text),
+        text,
+      ).toHaveLength(1);
 
     // Live again.
     const live = nextEvent<[MessageFrame]>(bob2, 'message', isText('back'));

@@ -35,8 +35,7 @@ async function loggedIn(user: string, password: string): Promise<ChatClient> {
 }
 
 /** The first `event` whose value passes `match`, or a clear failure after {@link WAIT_MS}. */
-const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match?: (...args: ChatClientEvents[K]) => boolean) =>
-  nextClientEvent(client, event, match, WAIT_MS);
+const waitFor = <K extends keyof ChatClientEvents>(client: ChatClient, event: K, match?: (...args: ChatClientEvents[K]) => boolean) => nextClientEvent(client, event, match, WAIT_MS);
 
 describe('ChatClient with the reference server', () => {
   it('connects (hello), logs in (welcome with everyone online)', async () => {

@@ -77,7 +77,14 @@ describe('a cluster of two nodes', () => {
     expect(await alice.next('ok')).toMatchObject({ id: 'p', msgid: expect.any(Number) });
     expect(await bob.next('message')).toMatchObject({ from: 'alice', to: 'bob', text: 'psst' });
     alice.send({ type: 'rooms', id: 'r' });
-    expect(await alice.next('room_list')).toEqual({ type: 'room_list', rooms: [{ room: 'dev', users: 2 }, { room: 'lobby', users: 2 }], id: 'r' });
+    expect(await alice.next('room_list')).toEqual({
+      type: 'room_list',
+      rooms: [
+        { room: 'dev', users: 2 },
+        { room: 'lobby', users: 2 },
+      ],
+      id: 'r',
+    });
     bob.send({ type: 'leave', room: 'dev', id: 'l' });
     expect(await bob.next('ok')).toEqual({ type: 'ok', id: 'l' });
     expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'offline', room: 'dev' });

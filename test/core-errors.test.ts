@@ -84,9 +84,7 @@ describe('core error codes', () => {
       .expectExact('anon', { type: 'ok', id: 'r' });
     const extensionTypes = ['join', 'leave', 'rooms', 'history', 'file_offer', 'file_accept', 'file_decline', 'file_chunk', 'file_ack', 'file_end', 'file_result', 'file_cancel'];
     for (const type of extensionTypes) script.send('anon', { type, id: type }).expectExact('anon', error('not_logged_in', type));
-    await script
-      .send('anon', { type: 'login', user: 'erin', password: 'erinpass', since: 0, id: 'l' })
-      .expect('anon', { type: 'welcome', user: 'erin', id: 'l' }, { type: 'history_end', count: 0 });
+    await script.send('anon', { type: 'login', user: 'erin', password: 'erinpass', since: 0, id: 'l' }).expect('anon', { type: 'welcome', user: 'erin', id: 'l' }, { type: 'history_end', count: 0 });
   });
 
   it('auth_failed keeps the connection open: retry on the same connection succeeds', async () => {
@@ -113,10 +111,7 @@ describe('core error codes', () => {
   });
 
   it('a second login on a logged-in connection is refused', async () => {
-    await play()
-      .login('alice')
-      .send('alice', { type: 'login', user: 'bob', password: 'builder', id: 9 })
-      .expectExact('alice', error('already_logged_in', 9));
+    await play().login('alice').send('alice', { type: 'login', user: 'bob', password: 'builder', id: 9 }).expectExact('alice', error('already_logged_in', 9));
   });
 
   it('login checks in a fixed order: already_logged_in, then the password (auth_failed), then already_online', async () => {
@@ -184,12 +179,7 @@ describe('core error codes', () => {
       .connect('anon')
       .sendRaw('anon', '{"type":"ping"}\n'.repeat(30));
     for (let i = 0; i < 5; i++) script.expectExact('anon', { type: 'pong', ts: expect.any(Number) });
-    await script
-      .expectExact('anon', error('rate_limited'))
-      .expectNothing('anon')
-      .advance(50)
-      .send('anon', { type: 'ping', id: 'again' })
-      .expect('anon', { type: 'pong', id: 'again' });
+    await script.expectExact('anon', error('rate_limited')).expectNothing('anon').advance(50).send('anon', { type: 'ping', id: 'again' }).expect('anon', { type: 'pong', id: 'again' });
   });
 
   it('a connection that does not log in in time gets idle_timeout and is closed; a logged-in one is not timed out', async () => {

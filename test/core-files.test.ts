@@ -116,16 +116,13 @@ describe('file transfer rules', () => {
 
   it('maxTransfersPerUser bounds unfinished offers', async () => {
     const sha256 = sha256Hex(Buffer.alloc(0));
-    const script = play({ limits: { maxTransfersPerUser: 2 } }).login('alice').login('bob');
+    const script = play({ limits: { maxTransfersPerUser: 2 } })
+      .login('alice')
+      .login('bob');
     for (const id of [1, 2]) {
-      script
-        .send('alice', { type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id })
-        .expect('alice', { type: 'ok', id })
-        .expect('bob', { type: 'file_offer' });
+      script.send('alice', { type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id }).expect('alice', { type: 'ok', id }).expect('bob', { type: 'file_offer' });
     }
-    await script
-      .send('alice', { type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id: 3 })
-      .expectExact('alice', error('rate_limited', 3));
+    await script.send('alice', { type: 'file_offer', to: 'bob', name: 'f', size: 0, sha256, id: 3 }).expectExact('alice', error('rate_limited', 3));
   });
 
   it(`flow control: at most ${FILE_WINDOW_CHUNKS} unacknowledged chunks; the refused one goes through after an ack`, async () => {
@@ -149,7 +146,13 @@ describe('file transfer rules', () => {
   it('chunks are paced by the window, not the message rate limit', async () => {
     // 5 frames of burst and 1 per second, on a clock that never moves: 40 chunks and 40 acks pass all the same.
     const file = pseudoRandomBytes(40 * 100, 6);
-    const script = offerAccepted(play({ limits: { rateLimitBurst: 5, rateLimitPerSecond: 1 } }).login('alice').login('bob'), 't1', file);
+    const script = offerAccepted(
+      play({ limits: { rateLimitBurst: 5, rateLimitPerSecond: 1 } })
+        .login('alice')
+        .login('bob'),
+      't1',
+      file,
+    );
     for (const [seq, piece] of chunksOf(file, 100).entries()) {
       script
         .send('alice', chunk('t1', seq, piece))
@@ -163,7 +166,13 @@ describe('file transfer rules', () => {
   it('a repeated ack is not free: it costs a rate-limit token like any frame', async () => {
     const file = Buffer.from('ab');
     // A clock that never moves: no token comes back during the script.
-    await offerAccepted(play({ limits: { rateLimitBurst: 4, rateLimitPerSecond: 1 } }).login('alice').login('bob'), 't1', file)
+    await offerAccepted(
+      play({ limits: { rateLimitBurst: 4, rateLimitPerSecond: 1 } })
+        .login('alice')
+        .login('bob'),
+      't1',
+      file,
+    )
       .send('alice', chunk('t1', 0, file))
       .expect('bob', { type: 'file_chunk' })
       .send('bob', { type: 'file_ack', transfer: 't1', seq: 0 })

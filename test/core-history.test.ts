@@ -23,10 +23,7 @@ function replayed(...texts: string[]): Record<string, unknown>[] {
 
 describe('paging with history', () => {
   it('join has no since: the room’s last messages come whatever since it carries', async () => {
-    const script = play()
-      .login('alice')
-      .send('alice', { type: 'join', room: 'rust', id: 'j' })
-      .expect('alice', { type: 'users', id: 'j' }, { type: 'history_end', room: 'rust', count: 0 });
+    const script = play().login('alice').send('alice', { type: 'join', room: 'rust', id: 'j' }).expect('alice', { type: 'users', id: 'j' }, { type: 'history_end', room: 'rust', count: 0 });
     sayAll(script, 'alice', ['r1', 'r2'], 'rust');
     await script
       .send('alice', { type: 'join', room: 'rust', since: Number.MAX_SAFE_INTEGER, id: 'again' })

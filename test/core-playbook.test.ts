@@ -3,12 +3,7 @@ import { play } from '../test-support/playbook.ts';
 
 describe('the core playbook', () => {
   it('plays the issue’s example: a say reaches bob, not alice', async () => {
-    await play()
-      .login('alice')
-      .login('bob')
-      .send('alice', { type: 'say', text: 'hi' })
-      .expect('bob', { type: 'message', from: 'alice', text: 'hi' })
-      .expectNothing('alice');
+    await play().login('alice').login('bob').send('alice', { type: 'say', text: 'hi' }).expect('bob', { type: 'message', from: 'alice', text: 'hi' }).expectNothing('alice');
   });
 
   it('fails a script that leaves a frame unconsumed', async () => {

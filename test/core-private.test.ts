@@ -48,10 +48,7 @@ describe('private messages', () => {
       .send('alice', { type: 'say', to: 'bob', text: 'and another one', id: 2 })
       .expectExact('alice', { type: 'ok', id: 2, msgid: 2, queued: true })
       .check('message events', () =>
-        expect(events).toEqual([
-          expect.objectContaining({ from: 'alice', to: 'bob', recipients: 0, queued: true, msgid: 1 }),
-          expect.objectContaining({ to: 'bob', queued: true, msgid: 2 }),
-        ]),
+        expect(events).toEqual([expect.objectContaining({ from: 'alice', to: 'bob', recipients: 0, queued: true, msgid: 1 }), expect.objectContaining({ to: 'bob', queued: true, msgid: 2 })]),
       )
       // bob's first login: both arrive, in order, flagged queued, then history_end.
       .login('bob')

@@ -21,9 +21,7 @@ describe('request ids', () => {
   it('answers any other id with bad_request naming "id", without an id, and does nothing else', async () => {
     const script = play().login('alice').login('bob');
     for (const id of [{ n: 1 }, [1], true, null, 'x'.repeat(65), 1.5, 2 ** 53, -(2 ** 53)]) {
-      script
-        .send('alice', { type: 'say', text: `with id ${JSON.stringify(id)}`, id })
-        .expectExact('alice', { ...error('bad_request'), message: expect.stringContaining('"id"') });
+      script.send('alice', { type: 'say', text: `with id ${JSON.stringify(id)}`, id }).expectExact('alice', { ...error('bad_request'), message: expect.stringContaining('"id"') });
     }
     await script.expectNothing('bob');
   });

@@ -10,9 +10,7 @@ import { play, type Playbook } from '../test-support/playbook.ts';
 
 /** `name` joins an empty-history room: the `users` answer, then an empty replay. */
 function join(script: Playbook, name: string, room: string, id: string | number, users: string[]): Playbook {
-  return script
-    .send(name, { type: 'join', room, id })
-    .expectExact(name, { type: 'users', room, users, id }, { type: 'history_end', room, count: 0, last_msgid: 0 });
+  return script.send(name, { type: 'join', room, id }).expectExact(name, { type: 'users', room, users, id }, { type: 'history_end', room, count: 0, last_msgid: 0 });
 }
 
 function threeUsers(options?: Parameters<typeof play>[0]): Playbook {
@@ -109,7 +107,12 @@ describe('rooms', () => {
       .send('bob', { type: 'leave', room: 'rust' })
       .expectNothing('bob')
       .send('carol', { type: 'rooms', id: 'r2' })
-      .expect('carol', { rooms: [{ room: 'go', users: 1 }, { room: 'lobby', users: 3 }] })
+      .expect('carol', {
+        rooms: [
+          { room: 'go', users: 1 },
+          { room: 'lobby', users: 3 },
+        ],
+      })
       .send('carol', { type: 'who', room: 'rust', id: 'w2' })
       .expectExact('carol', error('unknown_room', 'w2'));
   });

@@ -236,7 +236,10 @@ class Reader {
       const shown = `${block.where}: \`${client.command}\`\nstdout:\n${client.out.join('\n')}\nstderr:\n${client.err.join('\n')}`;
       // A wrong password on purpose (lesson 05's carol) is answered auth_failed; nothing else may go wrong.
       const allowed = wrongPassword(client.command) ? /auth_failed/ : /$^/;
-      expect(client.out.filter((line) => /"type":"error"|^! |cannot talk to|auth_failed/.test(line) && !allowed.test(line)), shown).toEqual([]);
+      expect(
+        client.out.filter((line) => /"type":"error"|^! |cannot talk to|auth_failed/.test(line) && !allowed.test(line)),
+        shown,
+      ).toEqual([]);
     }
   }
 
@@ -257,7 +260,10 @@ class Reader {
   async stop(): Promise<void> {
     await Promise.all(this.services.map(interrupt));
     for (const service of this.services) {
-      expect(service.err.filter((line) => /Error|error:/.test(line)), `\`${service.command}\` stderr`).toEqual([]);
+      expect(
+        service.err.filter((line) => /Error|error:/.test(line)),
+        `\`${service.command}\` stderr`,
+      ).toEqual([]);
     }
   }
 }

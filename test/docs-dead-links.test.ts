@@ -40,10 +40,7 @@ describe('docs build and dead links', () => {
     mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
     fixture = mkdtempSync(join(REPO_ROOT, '.tmp', 'docs-dead-links-'));
     mkdirSync(join(fixture, '.vitepress'));
-    writeFileSync(
-      join(fixture, '.vitepress', 'config.ts'),
-      `export { default } from ${JSON.stringify(join(REPO_ROOT, 'docs', '.vitepress', 'config.ts'))};\n`,
-    );
+    writeFileSync(join(fixture, '.vitepress', 'config.ts'), `export { default } from ${JSON.stringify(join(REPO_ROOT, 'docs', '.vitepress', 'config.ts'))};\n`);
     writeFileSync(join(fixture, 'other.md'), '# Other\n');
   });
 

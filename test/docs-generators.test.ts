@@ -127,7 +127,14 @@ describe('architecture diagrams', () => {
       for (const tcp of ['connection', 'chat-server', 'outbox']) expect(byName.get(rule)?.has(tcp), `${rule} imports ${tcp}`).toBe(false);
     }
     expect(byName.get('connection')?.has('peer')).toBe(true);
-    const svg = renderGraphSvg(moduleGraph(seam, (name) => SERVER_SEAM[name], (m) => `src/server/${m.name}.ts`), 'seam');
+    const svg = renderGraphSvg(
+      moduleGraph(
+        seam,
+        (name) => SERVER_SEAM[name],
+        (m) => `src/server/${m.name}.ts`,
+      ),
+      'seam',
+    );
     for (const label of Object.values(SERVER_SEAM)) expect(svg).toContain(label);
   });
 

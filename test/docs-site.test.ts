@@ -20,16 +20,7 @@ import { REPO_ROOT, listLessons } from '../docs/.vitepress/lessons.ts';
 import { lessonCodeFiles } from '../scripts/docs-lessons.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const hasChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
@@ -252,7 +243,10 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       const blocks = page.locator('.lesson-files .vp-code-group .blocks pre code');
       expect(await blocks.count(), 'one code tab per lesson file').toBe(files.length);
       for (const [n, file] of files.entries()) {
-        const firstLine = readFileSync(join(lesson.dir, file), 'utf8').split('\n').find((line) => line.trim() !== '') ?? '';
+        const firstLine =
+          readFileSync(join(lesson.dir, file), 'utf8')
+            .split('\n')
+            .find((line) => line.trim() !== '') ?? '';
         expect(await blocks.nth(n).textContent(), `${lesson.slug}/${file}`).toContain(firstLine.trim());
       }
       // A lesson with a Python track switches language by tabs: Node.js and Python.

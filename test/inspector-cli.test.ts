@@ -106,7 +106,9 @@ describe('chatlab inspect (CLI)', () => {
     expect((badTarget as { stderr: string }).stderr).toMatch(/"nowhere" is not host:port/);
     const mixedType = await run(process.execPath, [CLI, 'inspect', '--type', 'say,-ping']).catch((e: { code: number; stderr: string }) => e);
     expect(mixedType).toMatchObject({ code: 1 });
-    expect((mixedType as { stderr: string }).stderr).toMatch(/^error: option '--type <types>' argument 'say,-ping' is invalid\. "say,-ping" mixes types to show and to hide: prefix every type with - \(or !\) to hide it, or none to show only those\.\n$/);
+    expect((mixedType as { stderr: string }).stderr).toMatch(
+      /^error: option '--type <types>' argument 'say,-ping' is invalid\. "say,-ping" mixes types to show and to hide: prefix every type with - \(or !\) to hide it, or none to show only those\.\n$/,
+    );
 
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));

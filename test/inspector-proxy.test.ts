@@ -81,8 +81,7 @@ async function waitForEvent(events: WireEvent[], predicate: (e: WireEvent) => bo
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const forwarded = (events: WireEvent[], conn: number, dir: 'c2s' | 's2c'): Buffer =>
-  Buffer.concat(events.flatMap((e) => (e.kind === 'data' && e.conn === conn && e.dir === dir ? [e.bytes] : [])));
+const forwarded = (events: WireEvent[], conn: number, dir: 'c2s' | 's2c'): Buffer => Buffer.concat(events.flatMap((e) => (e.kind === 'data' && e.conn === conn && e.dir === dir ? [e.bytes] : [])));
 
 describe('inspector proxy: forwarding', () => {
   it('forwards byte-exact in both directions on several connections at once', async () => {

@@ -45,7 +45,10 @@ describe('record → replay → export', () => {
   });
 
   it('the trace holds every event with its exact bytes and decoded frames', async () => {
-    const lines = (await readFile(tracePath, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await readFile(tracePath, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ kind: 'trace', version: 1 });
     expect(lines[1]).toMatchObject({ kind: 'listening', target: { host: '127.0.0.1', port: chat.port }, framing: 'auto' });
     const say = lines.find((l) => l.kind === 'data' && typeof l.text === 'string' && l.text.includes('"say"'));

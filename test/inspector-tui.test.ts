@@ -128,7 +128,7 @@ describe('the live terminal UI under a pseudo-terminal', () => {
     }
     expect(screen.line(0)).toContain('only say');
     screen.press('g');
-    await screen.waitFor((t) => t.includes('U+1F44B'), 'the detail pane to show alice\'s 👋');
+    await screen.waitFor((t) => t.includes('U+1F44B'), "the detail pane to show alice's 👋");
     const detail = screen.text();
     expect(detail).toContain('"text": "hello everyone 👋"');
     expect(detail).toMatch(/👋 +U\+1F44B {2}4 byte\(s\) F0 9F 91 8B/);
@@ -157,7 +157,7 @@ describe('the live terminal UI under a pseudo-terminal', () => {
 
     const bob = await ChatClient.connect({ port });
     await bob.login('bob', 'builder');
-    await screen.waitFor((t) => /\[5\] +├─+ welcome ─+▶│ +bob; online: bob/.test(t), 'bob\'s welcome arrow');
+    await screen.waitFor((t) => /\[5\] +├─+ welcome ─+▶│ +bob; online: bob/.test(t), "bob's welcome arrow");
     expect(screen.text()).toMatch(/server +bob/);
 
     // Keep-alive is hidden and counted; `a` draws it; `T` hides a type.

@@ -40,7 +40,10 @@ describe('chatlab inspect --udp', () => {
     await cli.line(/✗ say.*lost: datagram #1 \("anyone\?"\) was dropped by the inspector and never arrived/);
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
-    expect(cli.stdout.some((line) => /· lost 1/.test(line)), cli.stdout.join('\n')).toBe(true);
+    expect(
+      cli.stdout.some((line) => /· lost 1/.test(line)),
+      cli.stdout.join('\n'),
+    ).toBe(true);
     expect(received).toEqual([]);
   });
 

@@ -95,7 +95,14 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     await bob.next('message');
     await alice.sync();
 
-    const expected = [['connect', '2'], ['hello', '3'], ['login', '4'], ['welcome', '5'], ['say', '6'], ['message', '7']] as const;
+    const expected = [
+      ['connect', '2'],
+      ['hello', '3'],
+      ['login', '4'],
+      ['welcome', '5'],
+      ['say', '6'],
+      ['message', '7'],
+    ] as const;
     for (const [type, step] of expected) await early.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
     for (const step of ['2', '3', '4', '5', '6', '7']) await early.locator(`.checklist [data-step="${step}"].seen`).waitFor();
 

@@ -116,11 +116,7 @@ function pipeline(port: number, user: string, round: number, observed: Observed,
 it('keeps every acknowledged message and never reuses a msgid across kill -9 and restart', { timeout: 30_000 }, async () => {
   const observed: Observed = { acked: new Map(), issued: new Map(), reused: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const server = startCliProcess([
-      'server', '--port', '0', '--db', db,
-      '--limit', 'rateLimitPerSecond=10000000', '--limit', 'rateLimitBurst=10000000',
-      '--limit', 'historyRetainPerConversation=0',
-    ]);
+    const server = startCliProcess(['server', '--port', '0', '--db', db, '--limit', 'rateLimitPerSecond=10000000', '--limit', 'rateLimitBurst=10000000', '--limit', 'historyRetainPerConversation=0']);
     servers.push(server);
     const port = Number(LISTENING.exec(await server.line(LISTENING))?.[1]);
     let ready = 0;

@@ -20,7 +20,7 @@ describe('fuzz', () => {
   it('answers every one of 400 random frames (each with an id) and stays up', async () => {
     chat = await startTestServer({ limits: { rateLimitBurst: 1e6, rateLimitPerSecond: 1e6 } });
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const values = [null, true, 0, -1, 1e308, '', 'alice', 'lobby', 'x'.repeat(5000), '👋', [], ['alice'], {}, { user: 'bob' }];
     const socket = await anonymous(chat, 'fuzzer');
@@ -115,9 +115,7 @@ describe('containment: one client never disturbs the others', () => {
   it('output_overflow: a client that never reads is cut off; the others keep receiving', async () => {
     const maxOutputBytes = 512 * 1024; // above one turn's burst to a reader (10 × 16 KB)
     chat = await startTestServer({ limits: { maxOutputBytes, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6 } });
-    const overflow = new Promise<ServerErrorEvent>((resolve) =>
-      chat!.server.events.on('error', (e) => e.code === 'output_overflow' && resolve(e)),
-    );
+    const overflow = new Promise<ServerErrorEvent>((resolve) => chat!.server.events.on('error', (e) => e.code === 'output_overflow' && resolve(e)));
     let overflowed = false;
     void overflow.then(() => (overflowed = true));
     const alice = await chat.login('alice');

@@ -78,9 +78,7 @@ describe('output_overflow: the client is told why', () => {
     chat = await startTestServer({ limits: { maxOutputBytes: 256 * 1024, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6, closeGraceMs: graceMs } });
     const [alice, bob, carol] = await threeUsers(chat);
     carol.socket.pause(); // for good
-    const disconnected = new Promise<number>((resolve) =>
-      chat!.server.events.on('disconnect', (event) => event.user === 'carol' && resolve(Date.now())),
-    );
+    const disconnected = new Promise<number>((resolve) => chat!.server.events.on('disconnect', (event) => event.user === 'carol' && resolve(Date.now())));
     const cut = overflowOf(chat, 'carol');
     await floodUntilCut(alice, cut);
     const cutAt = Date.now();

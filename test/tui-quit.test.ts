@@ -67,7 +67,10 @@ function expectTerminalRestored(terminal: CliTerminal): void {
 }
 
 describe('quitting a terminal UI', () => {
-  for (const [name, keys] of [['q', 'q'], ['Ctrl-C', '\x03']] as const) {
+  for (const [name, keys] of [
+    ['q', 'q'],
+    ['Ctrl-C', '\x03'],
+  ] as const) {
     it(`${name} while the paced demo still plays stops the script, the inspector and the server at once`, async () => {
       tty = startCliTerminal(['demo'], { cols: 120, rows: 36, name: 'xterm-256color', waitMs: 20_000 });
       await tty.shows(/alice connects and waits for hello/, 'the first narration');

@@ -27,7 +27,9 @@ describe.concurrent('chatlab verify --udp', () => {
     const report = await verify(lessonServer);
     expect(report.passed, failureSummary(report)).toBe(true);
     expect(report.checks.map((c) => c.id)).toEqual(['1.udp-listens', '1.udp-answers', '5.udp-login', '7.udp-relay', '7.udp-no-echo', '9.udp-quit', '10.udp-expiry']);
-    expect(report.transcript.some((event) => event.kind === 'recv' && event.conn === 'alice' && event.frame?.type === 'presence' && event.frame.status === 'offline' && event.frame.user === 'carol')).toBe(true);
+    expect(
+      report.transcript.some((event) => event.kind === 'recv' && event.conn === 'alice' && event.frame?.type === 'presence' && event.frame.status === 'offline' && event.frame.user === 'carol'),
+    ).toBe(true);
   }, 30_000);
 
   test('a server that relays to the sender fails at 7.udp-no-echo', async () => {

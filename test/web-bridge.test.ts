@@ -247,7 +247,7 @@ describe('the web bridge', () => {
     await within(new Promise((resolve, reject) => own.once('open', resolve).once('error', reject)), 5_000, 'its own origin to be let in');
   });
 
-  it('feeds the session\'s diagram: a diagram socket opened late gets the rows so far, then the close', async () => {
+  it("feeds the session's diagram: a diagram socket opened late gets the rows so far, then the close", async () => {
     const { ws, tcp } = await bridgeTo();
     const hello = messages(ws, 1);
     tcp.write('{"type":"hello","protocol":"chatlab/1"}\n');

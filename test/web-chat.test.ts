@@ -147,7 +147,14 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
 
     // alice's wire: hello (3), login (4), welcome (5), say (6) drawn as arrows with their steps.
     const wire = alice.getByRole('complementary', { name: 'Wire' });
-    for (const [type, step] of [['hello', '3'], ['login', '4'], ['welcome', '5'], ['say', '6'], ['message', '7'], ['presence', '5']] as const) {
+    for (const [type, step] of [
+      ['hello', '3'],
+      ['login', '4'],
+      ['welcome', '5'],
+      ['say', '6'],
+      ['message', '7'],
+      ['presence', '5'],
+    ] as const) {
       await wire.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor({ timeout: SHOW_MS });
     }
     await wire.locator('[data-type="connect"][data-step="2"]').first().waitFor({ timeout: SHOW_MS });
@@ -307,7 +314,11 @@ describe.skipIf(!hasChromium && !inCI)('chatlab web in a browser', () => {
       await wire.locator('[data-type="presence"][data-step="9"]').waitFor({ timeout: SHOW_MS });
       // alice quits: quit (8), bye (9), and the server closing its side (10) are drawn; the page says so.
       await alice.getByRole('button', { name: 'Quit' }).click();
-      for (const [type, step] of [['quit', '8'], ['bye', '9']] as const) await wire.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
+      for (const [type, step] of [
+        ['quit', '8'],
+        ['bye', '9'],
+      ] as const)
+        await wire.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
       // Both sides' FIN (the server's, then the bridge's for the tab) as step 10.
       for (const dir of ['s2c', 'c2s']) await wire.locator(`[data-type="fin"][data-step="10"][data-dir="${dir}"]`).waitFor();
       await alice.getByRole('status').getByText('you left the chat (bye)').waitFor();

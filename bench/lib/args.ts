@@ -109,11 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
   const v = parsed.values;
   if (v.help) return null;
   const quick = v.quick ?? false;
-  const rates = v.rates
-    ? v.rates.split(',').map((r) => positiveInt('rates', r.trim(), 1_000_000))
-    : quick
-      ? QUICK_RATES
-      : DEFAULT_RATES;
+  const rates = v.rates ? v.rates.split(',').map((r) => positiveInt('rates', r.trim(), 1_000_000)) : quick ? QUICK_RATES : DEFAULT_RATES;
   const known = ['raw', 'ngircd', 'chatlab'];
   const servers = v.servers ? v.servers.split(',').map((s) => s.trim()) : known;
   for (const s of servers) {

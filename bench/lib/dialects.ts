@@ -30,12 +30,7 @@ export interface Dialect {
  * Reads lines from `connection` until `onLine(line)` returns true; `onLine` may write answers or
  * throw to fail the handshake. Returns (a copy of) the bytes after the matching line.
  */
-export function readLinesUntil(
-  connection: ClientConnection,
-  timeoutMs: number,
-  what: string,
-  onLine: (line: string) => boolean,
-): Promise<Buffer> {
+export function readLinesUntil(connection: ClientConnection, timeoutMs: number, what: string, onLine: (line: string) => boolean): Promise<Buffer> {
   const socket = connection.socket;
   return new Promise((resolve, reject) => {
     let pending: Buffer = Buffer.alloc(0);

@@ -24,9 +24,7 @@ function feed(connection: ClientConnection, bytes: Buffer, size: number): void {
 }
 
 function frames(step: number, sender: number, seqs: number[], sentUs: number): Buffer {
-  return Buffer.from(
-    seqs.map((seq) => JSON.stringify({ type: 'message', from: `u${sender}`, text: payloadText(step, sender, seq, sentUs), ts: 0 }) + '\n').join(''),
-  );
+  return Buffer.from(seqs.map((seq) => JSON.stringify({ type: 'message', from: `u${sender}`, text: payloadText(step, sender, seq, sentUs), ts: 0 }) + '\n').join(''));
 }
 
 describe('FanoutMeter', () => {

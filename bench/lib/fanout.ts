@@ -111,12 +111,7 @@ export interface LadderResult {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Connects and handshakes all clients, `batch` at a time; client i is user `u<i>`. */
-async function connectClients(
-  server: BenchServer,
-  proc: ServerProcess,
-  meter: FanoutMeter,
-  options: FanoutOptions,
-): Promise<ClientConnection[]> {
+async function connectClients(server: BenchServer, proc: ServerProcess, meter: FanoutMeter, options: FanoutOptions): Promise<ClientConnection[]> {
   const sockets: ClientConnection[] = [];
   const timeoutMs = 60_000;
   let lastReport = performance.now();
@@ -138,7 +133,11 @@ async function connectClients(
       sockets.push(...(await Promise.all(batch)));
     } catch (err) {
       for (const c of sockets) c.socket.destroy();
-      for (const p of batch) p.then((c) => c.socket.destroy(), () => {});
+      for (const p of batch)
+        p.then(
+          (c) => c.socket.destroy(),
+          () => {},
+        );
       throw err;
     }
     if (performance.now() - lastReport > 1000) {
@@ -231,7 +230,13 @@ async function runStep(
   meter.endStep();
 
   const wallMs = performance.now() - wallBefore;
-  if (process.env.BENCH_DEBUG) options.progress(`  debug: step ${step} delivered=${stepMeter.delivered} stale=${stepMeter.stale} bytesIn=${meter.bytesIn} refusals=${meter.refusals} backpressured=${sent.backpressuredWrites} senderQueued=${sockets.slice(0, options.senders).map((c) => c.socket.writableLength).join(',')}`);
+  if (process.env.BENCH_DEBUG)
+    options.progress(
+      `  debug: step ${step} delivered=${stepMeter.delivered} stale=${stepMeter.stale} bytesIn=${meter.bytesIn} refusals=${meter.refusals} backpressured=${sent.backpressuredWrites} senderQueued=${sockets
+        .slice(0, options.senders)
+        .map((c) => c.socket.writableLength)
+        .join(',')}`,
+    );
   const serverCpuAfter = proc.cpuMs();
   const genCpu = process.cpuUsage(genCpuBefore);
   const serverCoreAfter = readCpu(options.serverCpu);
@@ -274,12 +279,7 @@ async function runStep(
     lateSends: sent.lateSends,
     maxSendLagMs: sent.maxLagMs,
     backpressuredWrites: sent.backpressuredWrites,
-    ok:
-      missing === 0 &&
-      stepMeter.outOfOrder === 0 &&
-      clientsLost === 0 &&
-      drainMs !== null &&
-      drainMs <= DRAIN_LIMIT_MS,
+    ok: missing === 0 && stepMeter.outOfOrder === 0 && clientsLost === 0 && drainMs !== null && drainMs <= DRAIN_LIMIT_MS,
   };
 }
 
@@ -328,9 +328,7 @@ export async function runFanoutLadder(server: BenchServer, options: FanoutOption
     for (const rate of options.rates) {
       const previous = result.steps.at(-1);
       if (previous && (previous.drainMs === null || previous.clientsLost > 0)) {
-        const why = previous.clientsLost > 0
-          ? `the ${previous.offeredRate}/s step lost clients`
-          : `the ${previous.offeredRate}/s step left a backlog`;
+        const why = previous.clientsLost > 0 ? `the ${previous.offeredRate}/s step lost clients` : `the ${previous.offeredRate}/s step left a backlog`;
         result.skipped.push({ offeredRate: rate, reason: why });
         continue;
       }
@@ -375,4 +373,3 @@ export async function runFanoutLadder(server: BenchServer, options: FanoutOption
   result.capacity = Math.max(0, ...result.steps.filter((s) => s.ok).map((s) => s.offeredRate));
   return result;
 }
-

@@ -17,9 +17,17 @@ describe('runOpenLoop', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const senders: Socket[] = await Promise.all(
-      [0, 1].map(() => new Promise<Socket>((r) => { const s = connect(port, '127.0.0.1', () => r(s)); })),
+      [0, 1].map(
+        () =>
+          new Promise<Socket>((r) => {
+            const s = connect(port, '127.0.0.1', () => r(s));
+          }),
+      ),
     );
-    cleanup.push(() => { for (const s of senders) s.destroy(); server.close(); });
+    cleanup.push(() => {
+      for (const s of senders) s.destroy();
+      server.close();
+    });
 
     const report = await runOpenLoop({ senders, dialect: rawDialect, totalRate: 400, durationMs: 500, step: 3, epochMs: performance.now() });
     expect(report.sent).toEqual([100, 100]);

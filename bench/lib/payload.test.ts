@@ -13,11 +13,7 @@ describe('payload', () => {
 
   it('is found and decoded inside a chatlab frame, an IRC line and a raw line', () => {
     const text = payloadText(7, 3, 99_999_999, 999_999_999_999);
-    const lines = [
-      JSON.stringify({ type: 'message', from: 'u1', text, ts: 1, room: 'lobby' }) + '\n',
-      `:u1!~u1@127.0.0.1 PRIVMSG #bench :${text}\r\n`,
-      `${text}\n`,
-    ];
+    const lines = [JSON.stringify({ type: 'message', from: 'u1', text, ts: 1, room: 'lobby' }) + '\n', `:u1!~u1@127.0.0.1 PRIVMSG #bench :${text}\r\n`, `${text}\n`];
     for (const line of lines) {
       const buf = Buffer.from(line);
       const out = fresh();

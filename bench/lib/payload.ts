@@ -39,10 +39,7 @@ export interface PayloadFields {
 }
 
 /** The ASCII template every payload is copied from, with zeros in the numeric fields. */
-const TEMPLATE = Buffer.from(
-  ('|B00 s0 00000000 000000000000 ' + 'x'.repeat(PAYLOAD_BYTES)).slice(0, PAYLOAD_BYTES),
-  'latin1',
-);
+const TEMPLATE = Buffer.from(('|B00 s0 00000000 000000000000 ' + 'x'.repeat(PAYLOAD_BYTES)).slice(0, PAYLOAD_BYTES), 'latin1');
 
 function writeDigits(target: Buffer, at: number, width: number, value: number): void {
   let v = Math.floor(value);
@@ -62,14 +59,7 @@ function readDigits(source: Buffer, at: number, width: number): number {
  * Writes one payload into `target` at `offset` (PAYLOAD_BYTES bytes).
  * @param sentUs send time in µs (must fit 12 digits)
  */
-export function writePayload(
-  target: Buffer,
-  offset: number,
-  step: number,
-  sender: number,
-  seq: number,
-  sentUs: number,
-): void {
+export function writePayload(target: Buffer, offset: number, step: number, sender: number, seq: number, sentUs: number): void {
   TEMPLATE.copy(target, offset);
   writeDigits(target, offset + STEP_AT, 2, step % STEP_MODULO);
   writeDigits(target, offset + SENDER_AT, 1, sender);

@@ -40,7 +40,10 @@ function fmtMs(ms: number): string {
 function table(headers: string[], rows: string[][], rightAlign: boolean[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -60,8 +63,24 @@ function stepVerdict(s: StepResult): string {
 /** The per-step table of a set of ladders (one block per server). */
 export function formatStepTable(ladders: LadderResult[]): string {
   const headers = [
-    'server', 'offered/s', 'sent/s', 'deliveries/s', 'bcast/s', 'missing', 'reorder',
-    'p50 ms', 'p99 ms', 'p99.9 ms', 'drained ms', 'srv cpu', 'srv ns/dlv', 'srv MiB', 'gen cpu', 'other', 'gen lag ms', 'result',
+    'server',
+    'offered/s',
+    'sent/s',
+    'deliveries/s',
+    'bcast/s',
+    'missing',
+    'reorder',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'drained ms',
+    'srv cpu',
+    'srv ns/dlv',
+    'srv MiB',
+    'gen cpu',
+    'other',
+    'gen lag ms',
+    'result',
   ];
   const right = [false, ...Array<boolean>(16).fill(true), false];
   const pctOrQ = (p: number | null): string => (p === null ? '?' : `${Math.round(p)}`);
@@ -84,9 +103,7 @@ export function formatStepTable(ladders: LadderResult[]): string {
         s.serverNsPerDelivery === null ? '?' : fmtInt(s.serverNsPerDelivery),
         s.serverPeakMiB === null ? '?' : fmtInt(s.serverPeakMiB),
         `${Math.round(s.generatorCpuPct)}%`,
-        s.otherLoadServerCpuPct === null && s.otherLoadGeneratorCpuPct === null
-          ? '—'
-          : `${pctOrQ(s.otherLoadServerCpuPct)}/${pctOrQ(s.otherLoadGeneratorCpuPct)}%`,
+        s.otherLoadServerCpuPct === null && s.otherLoadGeneratorCpuPct === null ? '—' : `${pctOrQ(s.otherLoadServerCpuPct)}/${pctOrQ(s.otherLoadGeneratorCpuPct)}%`,
         fmtMs(s.maxSendLagMs),
         stepVerdict(s),
       ]);
@@ -122,9 +139,7 @@ export function formatRatio(a: LadderResult | undefined, b: LadderResult | undef
 
 /** One target line: [PASS]/[FAIL]/[n/a]. */
 export function formatTarget(t: TargetCheck): string {
-  const mark = t.info
-    ? paint('cyan', '[info]')
-    : t.pass === null ? paint('yellow', '[n/a ]') : t.pass ? paint('green', '[PASS]') : paint('red', '[FAIL]');
+  const mark = t.info ? paint('cyan', '[info]') : t.pass === null ? paint('yellow', '[n/a ]') : t.pass ? paint('green', '[PASS]') : paint('red', '[FAIL]');
   const verdict = t.info && t.pass !== null ? (t.pass ? ' (would pass)' : ' (would fail)') : '';
   return `  ${mark} ${t.label} — measured: ${t.measured}${verdict}`;
 }
@@ -160,11 +175,7 @@ export function formatPlot(ladders: LadderResult[], rates: number[], height = 12
   lines.push(`${''.padStart(6)} +${'-'.repeat(rates.length * colWidth)}`);
   lines.push(`${''.padStart(8)}${rates.map((r) => fmtRate(r).padEnd(colWidth)).join('')}`);
   const legend = ladders.map((l) => `${PLOT_SYMBOL[l.server] ?? '?'} = ${l.server}`).join(', ');
-  return [
-    'delivered broadcasts/s (y) vs offered broadcasts/s (x); · = ideal',
-    ...lines,
-    `${''.padStart(8)}${legend}`,
-  ].join('\n');
+  return ['delivered broadcasts/s (y) vs offered broadcasts/s (x); · = ideal', ...lines, `${''.padStart(8)}${legend}`].join('\n');
 }
 
 /**
@@ -188,8 +199,12 @@ export function formatEfficiency(ladders: LadderResult[], rates: number[], clien
   return [
     'Server CPU ns per delivery (lower is better). It falls as the rate rises (more messages per write), and a server starved',
     'by other processes batches more and looks cheaper: compare servers at the same rate, on rows not marked noisy.',
-    'The projection uses each server\'s highest rate:',
-    table(headers, rows, headers.map((_, i) => i > 0)),
+    "The projection uses each server's highest rate:",
+    table(
+      headers,
+      rows,
+      headers.map((_, i) => i > 0),
+    ),
   ].join('\n');
 }
 

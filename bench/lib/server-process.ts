@@ -104,10 +104,7 @@ export async function spawnServer(spec: SpawnSpec): Promise<ServerProcess> {
 
   let readyLine = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => fail(`did not report ready within ${spec.readyTimeoutMs ?? 15_000} ms`),
-      spec.readyTimeoutMs ?? 15_000,
-    );
+    const timer = setTimeout(() => fail(`did not report ready within ${spec.readyTimeoutMs ?? 15_000} ms`), spec.readyTimeoutMs ?? 15_000);
     let settled = false;
     const fail = (why: string): void => {
       if (settled) return;

@@ -24,7 +24,10 @@ const ms = (value: number | null): string => (value === null || Number.isNaN(val
 function formatTable(rows: BurstRow[]): string[] {
   const header = ['backlog', 'connects', 'hello', 'no hello', 'no connect', 'failed', 'p50 ms', 'p99 ms', 'max ms', 'all hellos ms'];
   const lines = rows.map((r) => {
-    const failed = Object.entries(r.failed).map(([code, n]) => `${n} ${code}`).join(', ') || '0';
+    const failed =
+      Object.entries(r.failed)
+        .map(([code, n]) => `${n} ${code}`)
+        .join(', ') || '0';
     return [r.backlog, String(r.connections), String(r.hellos), String(r.silent), String(r.unconnected), failed, ms(r.helloMs.p50), ms(r.helloMs.p99), ms(r.helloMs.max), ms(r.allHellosMs)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));

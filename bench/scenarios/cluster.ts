@@ -30,8 +30,7 @@ export const clusterScenario: Scenario = {
   async run(context) {
     const { args, placement, print } = context;
     // Nodes and Redis go on every CPU but the generator's (all of them when not pinned).
-    const serverCpus =
-      placement.generatorCpu === undefined ? [] : Array.from({ length: availableParallelism() }, (_, cpu) => cpu).filter((cpu) => cpu !== placement.generatorCpu);
+    const serverCpus = placement.generatorCpu === undefined ? [] : Array.from({ length: availableParallelism() }, (_, cpu) => cpu).filter((cpu) => cpu !== placement.generatorCpu);
     const rates = args.rates.length > 0 && process.argv.some((arg) => arg.startsWith('--rates')) ? args.rates : CLUSTER_RATES;
     const stepMs = process.argv.some((arg) => arg.startsWith('--step-ms')) ? args.stepMs : Math.min(args.stepMs, CLUSTER_STEP_MS);
     const setups: BenchServer[] = [chatlab, ...CLUSTER_NODES.map((nodes) => chatlabCluster(nodes, serverCpus))];

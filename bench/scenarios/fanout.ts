@@ -19,12 +19,7 @@ const SMALL_P99_TARGET_MS = 2;
 /** chatlab's capacity should be at least this many times ngircd's. */
 const CAPACITY_VS_NGIRCD_TARGET = 2;
 
-async function runLadders(
-  context: ScenarioContext,
-  servers: BenchServer[],
-  base: Omit<FanoutOptions, 'progress'>,
-  title: string,
-): Promise<LadderResult[]> {
+async function runLadders(context: ScenarioContext, servers: BenchServer[], base: Omit<FanoutOptions, 'progress'>, title: string): Promise<LadderResult[]> {
   const ladders: LadderResult[] = [];
   for (const server of servers) {
     const why = server.unavailable();
@@ -147,8 +142,7 @@ export const fanoutScenario: Scenario = {
       targets.push({
         label: `chatlab capacity ≥ ${CAPACITY_VS_NGIRCD_TARGET}× ngircd's at ${args.clients} clients`,
         measured:
-          `${chat.capacity}/s vs ${irc.capacity}/s (${formatRatio(chat, irc, topRate)})` +
-          (ircAtTop ? '; ngircd passed the top of the ladder, so the ratio is unknown: add higher --rates' : ''),
+          `${chat.capacity}/s vs ${irc.capacity}/s (${formatRatio(chat, irc, topRate)})` + (ircAtTop ? '; ngircd passed the top of the ladder, so the ratio is unknown: add higher --rates' : ''),
         pass: ircAtTop && !pass ? null : pass,
       });
     } else {

@@ -169,13 +169,7 @@ async function logIn(connection: ClientConnection, user: string): Promise<boolea
  * Opens clients `from`…`to − 1` (logged in for chatlab), keeps reading everything they receive,
  * and returns how many logins were refused.
  */
-async function addClients(
-  kind: 'bare' | 'chatlab',
-  server: ServerProcess,
-  clients: ClientConnection[],
-  to: number,
-  onBytes: () => void,
-): Promise<number> {
+async function addClients(kind: 'bare' | 'chatlab', server: ServerProcess, clients: ClientConnection[], to: number, onBytes: () => void): Promise<number> {
   let refused = 0;
   let next = clients.length;
   const worker = async (): Promise<void> => {
@@ -212,8 +206,7 @@ async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab'
       const setupMs = Date.now() - started;
       const now = await readMemory(server);
       const perUser = (field: keyof MemoryReading): number => (now[field] - before[field]) / users / 1024;
-      const marginal = (field: keyof MemoryReading): number | null =>
-        previous ? (now[field] - previous.memory[field]) / (users - previous.users) / 1024 : null;
+      const marginal = (field: keyof MemoryReading): number | null => (previous ? (now[field] - previous.memory[field]) / (users - previous.users) / 1024 : null);
       rows.push({
         server: kind,
         users,
@@ -256,10 +249,12 @@ export const footprintScenario: Scenario = {
     const { print } = context;
     print('');
     print('== Footprint (memory after a full GC; per user = growth ÷ users)');
-    print(`idle RSS: chatlab server (node bin/chatlab.js server, prebuilt bundle) ${mib(idle.chatlabMiB)} MiB; ` +
-      `from source through tsx ${mib(idle.fromSourceMiB)} MiB` +
-      (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
-      `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}× (target ≤ 60 MiB)`);
+    print(
+      `idle RSS: chatlab server (node bin/chatlab.js server, prebuilt bundle) ${mib(idle.chatlabMiB)} MiB; ` +
+        `from source through tsx ${mib(idle.fromSourceMiB)} MiB` +
+        (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
+        `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}× (target ≤ 60 MiB)`,
+    );
     print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
     print('-------  -------  ------------  -------------  -----------------  ---------------------  -------  ------------');
     for (const row of rows) {

@@ -24,9 +24,7 @@ import type * as ServerModule from '../../src/server/index.ts';
 import { BENCH_PASSWORD } from '../lib/dialects.ts';
 
 const modulePath = process.env.BENCH_CHATLAB_MODULE;
-const { ChatServer, DEFAULT_SERVER_LIMITS } = (await import(
-  modulePath ? pathToFileURL(modulePath).href : '../../src/server/index.ts'
-)) as typeof ServerModule;
+const { ChatServer, DEFAULT_SERVER_LIMITS } = (await import(modulePath ? pathToFileURL(modulePath).href : '../../src/server/index.ts')) as typeof ServerModule;
 
 const clients = Number(process.env.BENCH_CLIENTS ?? 1000);
 const maxConnections = Number(process.env.BENCH_MAX_CONNECTIONS ?? clients + 100);
@@ -61,9 +59,7 @@ const { port } = await server.start();
 const changed = Object.entries(limits)
   .map(([name, value]) => `${name}=${value}`)
   .join(' ');
-process.stdout.write(
-  `READY ${port} limits raised: ${changed}; scrypt N=16 r=1 p=1; db :memory:${backlog !== undefined ? `; backlog ${backlog}` : ''}${modulePath ? `; module ${modulePath}` : ''}\n`,
-);
+process.stdout.write(`READY ${port} limits raised: ${changed}; scrypt N=16 r=1 p=1; db :memory:${backlog !== undefined ? `; backlog ${backlog}` : ''}${modulePath ? `; module ${modulePath}` : ''}\n`);
 
 // The footprint scenario's probe: a full GC (when run with --expose-gc), then the memory figures.
 let memoryReports = 0;

@@ -9,10 +9,7 @@ import type { RawFrame, RequestId } from '../../src/protocol/index.ts';
 const MAX_SHOWN = 20;
 
 /** What the server must answer to one frame. */
-export type Expected =
-  | { answer: 'error'; code: string; id?: RequestId }
-  | { answer: 'ok'; id: RequestId; relay: Relay }
-  | { answer: 'pong' | 'users' | 'room_list'; id: RequestId };
+export type Expected = { answer: 'error'; code: string; id?: RequestId } | { answer: 'ok'; id: RequestId; relay: Relay } | { answer: 'pong' | 'users' | 'room_list'; id: RequestId };
 
 /** A say the oracle expects relayed: to everyone else (`to` absent) or to one user. */
 export interface Relay {

@@ -3,7 +3,10 @@
  * Throw it for anything the user can fix: a bad flag, a missing file, a busy port.
  */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = 1) {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -21,7 +21,6 @@
  */
 import { findNpmAncestor, isRunning } from './process-ancestry.ts';
 
-
 /** Why a command stops: the signal received, or `parent_exited` (see the module comment). */
 export type StopReason = NodeJS.Signals | 'parent_exited';
 

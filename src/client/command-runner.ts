@@ -50,8 +50,7 @@ export function startFailure(error: unknown, step: ChatSession['lastStep'], user
  * that asks again on the same connection; this one exits).
  */
 const START_ADVICE: Readonly<Record<string, string>> = {
-  auth_failed:
-    'wrong user name or password. Check --user and --password (or CHATLAB_USER and CHATLAB_PASSWORD); to create the account, add --register',
+  auth_failed: 'wrong user name or password. Check --user and --password (or CHATLAB_USER and CHATLAB_PASSWORD); to create the account, add --register',
 };
 
 /** The notice for partial downloads removed at start (left by a client that died mid-transfer). */

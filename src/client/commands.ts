@@ -53,7 +53,18 @@ export const COMMAND_HELP: readonly (readonly [usage: string, description: strin
 ];
 
 /** Names that mean the same command. */
-const ALIASES: Readonly<Record<string, string>> = { '/m': '/msg', '/w': '/msg', '/tell': '/msg', '/j': '/join', '/part': '/leave', '/exit': '/quit', '/q': '/quit', '/list': '/rooms', '/switch': '/room', '/?': '/help' };
+const ALIASES: Readonly<Record<string, string>> = {
+  '/m': '/msg',
+  '/w': '/msg',
+  '/tell': '/msg',
+  '/j': '/join',
+  '/part': '/leave',
+  '/exit': '/quit',
+  '/q': '/quit',
+  '/list': '/rooms',
+  '/switch': '/room',
+  '/?': '/help',
+};
 
 const USAGE: Readonly<Record<string, string>> = Object.fromEntries(COMMAND_HELP.map(([usage]) => [usage.split(' ')[0] as string, usage]));
 

@@ -33,10 +33,7 @@ export class FrameWriter {
       return;
     }
     if (this.queuedBytes + bytes.length > this.maxQueuedBytes) {
-      throw new ClientError(
-        'send_queue_full',
-        `the connection is congested: ${this.queuedBytes} bytes already wait to be sent (limit ${this.maxQueuedBytes})`,
-      );
+      throw new ClientError('send_queue_full', `the connection is congested: ${this.queuedBytes} bytes already wait to be sent (limit ${this.maxQueuedBytes})`);
     }
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;

@@ -126,7 +126,10 @@ describe('line format', () => {
     { event: { kind: 'incoming' as const, transfer: 't7', from: 'alice', name: 'cat.png', size: 12_390, sha256: 'x' }, line: '~ cat.png (12.1 KiB) offered by alice [t7]: /accept t7 or /decline t7' },
     { event: { kind: 'offered' as const, transfer: 't7', name: 'cat.png', size: 500, target: { room: 'rust' } }, line: '~ cat.png (500 B) offered to #rust [t7]' },
     { event: { kind: 'progress' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, bytes: 5_530, size: 12_390, percent: 44 }, line: '~ cat.png 44% (5.4 KiB of 12.1 KiB)' },
-    { event: { kind: 'received' as const, transfer: 't7', name: 'cat.png', from: 'alice', path: 'downloads/cat.png', size: 12_390 }, line: '~ cat.png received from alice: saved as downloads/cat.png (12.1 KiB, sha256 ok)' },
+    {
+      event: { kind: 'received' as const, transfer: 't7', name: 'cat.png', from: 'alice', path: 'downloads/cat.png', size: 12_390 },
+      line: '~ cat.png received from alice: saved as downloads/cat.png (12.1 KiB, sha256 ok)',
+    },
     { event: { kind: 'delivered' as const, transfer: 't7', name: 'cat.png', user: 'bob' }, line: '~ cat.png delivered to bob (sha256 ok)' },
     { event: { kind: 'rejected' as const, transfer: 't7', name: 'cat.png', user: 'bob', reason: 'checksum mismatch' }, line: '~ cat.png rejected by bob: checksum mismatch' },
     {
@@ -151,7 +154,17 @@ describe('line format', () => {
     },
     { event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'send' as const, reason: 'cancelled', interrupted: true }, line: '~ cat.png interrupted: you cancelled it' },
     {
-      event: { kind: 'failed' as const, transfer: 't7', name: 'cat.png', direction: 'receive' as const, reason: 'nobody accepted the file in time', interrupted: true, user: 'alice', cancelledBy: 'alice', withdrawn: true },
+      event: {
+        kind: 'failed' as const,
+        transfer: 't7',
+        name: 'cat.png',
+        direction: 'receive' as const,
+        reason: 'nobody accepted the file in time',
+        interrupted: true,
+        user: 'alice',
+        cancelledBy: 'alice',
+        withdrawn: true,
+      },
       line: '~ cat.png offer withdrawn: alice cancelled it: nobody accepted the file in time',
     },
     { event: { kind: 'complete' as const, transfer: 't7', name: 'cat.png', offered: 2, accepted: 0, delivered: 0 }, line: '~ cat.png not sent: nobody accepted' },

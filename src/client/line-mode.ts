@@ -108,9 +108,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     print(formatError(error, style));
   };
 
-  session.on('welcome', (welcome, { reconnected }) =>
-    print(formatInfo(`${reconnected ? 'reconnected' : 'connected'} to ${where} as ${welcome.user}; online: ${welcome.users.join(', ')}`, style)),
-  );
+  session.on('welcome', (welcome, { reconnected }) => print(formatInfo(`${reconnected ? 'reconnected' : 'connected'} to ${where} as ${welcome.user}; online: ${welcome.users.join(', ')}`, style)));
   session.on('message', (message) => print(formatMessage(message, style, { me: session.user, own: message.from === session.user })));
   session.on('presence', (presence) => print(formatPresence(presence, style)));
   session.on('joined', (room, users) => print(formatInfo(`joined #${room}: ${users.join(', ')}`, style)));

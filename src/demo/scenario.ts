@@ -186,7 +186,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await act(`${user} connects and waits for hello`);
     const connecting = ChatClient.connect({ host, port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
     // A connect the abort overtook still yields a client: close it when it comes.
-    connecting.then((late) => signal?.aborted && late.destroy(), () => undefined);
+    connecting.then(
+      (late) => signal?.aborted && late.destroy(),
+      () => undefined,
+    );
     const client = await step(connecting);
     clients.push(client);
     result.received[user] = [];

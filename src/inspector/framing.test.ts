@@ -101,7 +101,10 @@ describe('ConnectionFramer, TLS records', () => {
     const hello = tlsRecord(0x16, tlsHandshakeMessage(1, 100), 0x01);
     const items = feed(framer, 'c2s', [hello.subarray(0, 60), Buffer.concat([hello.subarray(60), tlsRecord(0x17, 20)])]);
     expect(framer.mode).toBe('raw');
-    expect(items.map((i) => (i.kind === 'chunk' ? i.tls?.map((s) => `${s.type.toString(16)}@${s.start}+${s.bytes}${s.complete ? '' : '…'}`) : i.kind))).toEqual([['16@0+60…'], ['16@60+49', '17@0+25']]);
+    expect(items.map((i) => (i.kind === 'chunk' ? i.tls?.map((s) => `${s.type.toString(16)}@${s.start}+${s.bytes}${s.complete ? '' : '…'}`) : i.kind))).toEqual([
+      ['16@0+60…'],
+      ['16@60+49', '17@0+25'],
+    ]);
   });
 
   it('raw bytes that are not TLS carry no records', () => {

@@ -11,8 +11,8 @@ export interface ReadPart {
 }
 
 /** Something the framer cut out of a byte stream. `raw` is always the exact bytes. */
-export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & (
-  /** A chatlab/1 frame (a JSON object with a string `type`). */
+export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & /** A chatlab/1 frame (a JSON object with a string `type`). */
+(
   | { kind: 'frame'; frame: RawFrame }
   /** Bytes that should have been a chatlab/1 frame but are not (or a line over the limit). */
   | { kind: 'bad'; code: 'bad_frame' | 'frame_too_large'; message: string }
@@ -139,7 +139,13 @@ class DirectionFramer {
       const parts = this.partsOf(span.start, span.end);
       const base = { dir: this.dir, parts };
       if (item.kind === 'overflow') {
-        out.push({ ...base, kind: 'bad', code: 'frame_too_large', raw: item.head, message: `${this.mode === 'lines' ? 'line' : 'frame'} exceeds ${MAX_FRAME_BYTES} bytes (newline included); the rest of it is skipped` });
+        out.push({
+          ...base,
+          kind: 'bad',
+          code: 'frame_too_large',
+          raw: item.head,
+          message: `${this.mode === 'lines' ? 'line' : 'frame'} exceeds ${MAX_FRAME_BYTES} bytes (newline included); the rest of it is skipped`,
+        });
         return;
       }
       if (item.kind === 'truncated') {

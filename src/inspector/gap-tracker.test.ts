@@ -14,7 +14,10 @@ describe('GapTracker', () => {
     tracker.admit(data(1, 's2c', 50, 3), pass); // over too, other direction
     tracker.admit(data(2, 'c2s', 30, 4), pass); // fits
     expect(tracker.pending).toBe(true);
-    expect(passed.map((e) => [e.kind, e.t])).toEqual([['data', 1], ['data', 4]]);
+    expect(passed.map((e) => [e.kind, e.t])).toEqual([
+      ['data', 1],
+      ['data', 4],
+    ]);
 
     tracker.release(90);
     tracker.admit({ kind: 'end', t: 5, conn: 1, dir: 'c2s' }, pass);

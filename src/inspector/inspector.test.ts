@@ -120,9 +120,7 @@ describe('the hello watch (helloTimeoutMs)', () => {
     await talking.ping();
     await inspector.waitFor((m) => m.rows.some((r) => r.kind === 'silent'), 5_000, 'the no-hello note');
     const notes = inspector.model.rows.filter((r) => r.kind === 'silent');
-    expect(notes).toEqual([
-      expect.objectContaining({ conn: 1, label: 'no hello', summary: `connected to ${where} but no hello within 300 ms — is it a chatlab/1 server? is it overloaded?` }),
-    ]);
+    expect(notes).toEqual([expect.objectContaining({ conn: 1, label: 'no hello', summary: `connected to ${where} but no hello within 300 ms — is it a chatlab/1 server? is it overloaded?` })]);
     silent.socket.destroy();
     talking.socket.destroy();
   });

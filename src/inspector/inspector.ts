@@ -107,7 +107,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const model = new SessionModel({ framing, showReads: options.showReads });
   const recorder = options.record ? new TraceWriter(options.record) : undefined;
   if (recorder) await recorder.opened;
-  const plain = options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter }) : undefined;
+  const plain =
+    options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter }) : undefined;
   // Loaded before the proxy starts, created after: a busy port must not have taken the terminal.
   const createTuiView = options.view === 'tui' ? (await import('./views/tui.ts')).createTuiView : undefined;
   const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
@@ -137,16 +138,18 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     ...(options.exportDir !== undefined && { exportDir: options.exportDir }),
   });
   const waiters = new ModelWaiters(model);
-  const sinks: EventSink[] = [
-    ...(recorder ? [new TraceSink(recorder)] : []),
-    ...(plain ? [new PlainViewSink(plain)] : []),
-    ...(tui ? [new TuiSink(tui)] : []),
-    ...(options.sinks ?? []),
-    waiters,
-  ];
+  const sinks: EventSink[] = [...(recorder ? [new TraceSink(recorder)] : []), ...(plain ? [new PlainViewSink(plain)] : []), ...(tui ? [new TuiSink(tui)] : []), ...(options.sinks ?? []), waiters];
   const pipeline = new EventPipeline(model, source, sinks);
   // The `listening` event comes first; what the proxy observed meanwhile was held for this.
-  pipeline.push({ kind: 'listening', t: now(), listen: source.address, target: options.target, framing, ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}), ...(transport === 'udp' ? { transport } : {}) });
+  pipeline.push({
+    kind: 'listening',
+    t: now(),
+    listen: source.address,
+    target: options.target,
+    framing,
+    ...(options.faults && Object.keys(options.faults).length > 0 ? { faults: options.faults } : {}),
+    ...(transport === 'udp' ? { transport } : {}),
+  });
   source.deliverTo(pipeline);
   return new RunningInspector({ target: options.target, model, source, pipeline, sinks, waiters, plain, tui, recording: recorder !== undefined, stopGraceMs });
 }

@@ -219,12 +219,19 @@ describe('SessionModel, TLS', () => {
     const model = run(s);
     expect(model.rows.filter((r) => r.kind === 'chunk').map((r) => r.label)).toEqual(['4 B', 'TLS handshake 19 B']);
     expect(model.rows.filter((r) => r.kind === 'tls')).toHaveLength(1);
-    const plain = new EventScript().listening(undefined, 'raw').connect(1).bytes(1, 'c2s', Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    const plain = new EventScript()
+      .listening(undefined, 'raw')
+      .connect(1)
+      .bytes(1, 'c2s', Buffer.from([0xde, 0xad, 0xbe, 0xef]));
     expect(run(plain).rows.some((r) => r.kind === 'tls')).toBe(false);
   });
 
   it('picks the records up again after a gap', () => {
-    const s = new EventScript().listening().connect(1).bytes(1, 'c2s', tlsRecord(0x16, tlsHandshakeMessage(1, 36))).bytes(1, 'c2s', tlsRecord(0x17, 3000).subarray(0, 1000));
+    const s = new EventScript()
+      .listening()
+      .connect(1)
+      .bytes(1, 'c2s', tlsRecord(0x16, tlsHandshakeMessage(1, 36)))
+      .bytes(1, 'c2s', tlsRecord(0x17, 3000).subarray(0, 1000));
     s.events.push({ kind: 'gap', t: 99, conn: 1, dir: 'c2s', bytes: 2005 });
     s.bytes(1, 'c2s', tlsRecord(0x17, 30));
     const rows = run(s).rows.filter((r) => r.conn === 1);

@@ -268,9 +268,27 @@ export class SessionModel {
         if (!this.serverListening) {
           this.serverListening = true;
           const where = this.serverLifeline.address || 'the target';
-          this.push(added, { t: event.t, kind: 'listen', from: SERVER_LIFELINE, to: SERVER_LIFELINE, label: 'listening', summary: `server is listening on ${where} (it accepted a connection)`, step: 1 });
+          this.push(added, {
+            t: event.t,
+            kind: 'listen',
+            from: SERVER_LIFELINE,
+            to: SERVER_LIFELINE,
+            label: 'listening',
+            summary: `server is listening on ${where} (it accepted a connection)`,
+            step: 1,
+          });
         }
-        this.push(added, { t: event.t, kind: 'connect', conn: event.conn, dir: 'c2s', from: event.conn, to: SERVER_LIFELINE, label: 'connect', summary: `TCP connection from ${this.lifeline(event.conn)?.address ?? '?'} accepted`, step: 2 });
+        this.push(added, {
+          t: event.t,
+          kind: 'connect',
+          conn: event.conn,
+          dir: 'c2s',
+          from: event.conn,
+          to: SERVER_LIFELINE,
+          label: 'connect',
+          summary: `TCP connection from ${this.lifeline(event.conn)?.address ?? '?'} accepted`,
+          step: 2,
+        });
         break;
       }
       case 'data': {
@@ -314,13 +332,32 @@ export class SessionModel {
       case 'silent': {
         const where = this.serverLifeline.address || 'the server';
         const seconds = event.ms % 1000 === 0 ? `${event.ms / 1000} s` : `${event.ms} ms`;
-        this.push(added, { t: event.t, kind: 'silent', conn: event.conn, from: SERVER_LIFELINE, to: SERVER_LIFELINE, label: 'no hello', summary: `connected to ${where} but no hello within ${seconds} — is it a chatlab/1 server? is it overloaded?`, step: null });
+        this.push(added, {
+          t: event.t,
+          kind: 'silent',
+          conn: event.conn,
+          from: SERVER_LIFELINE,
+          to: SERVER_LIFELINE,
+          label: 'no hello',
+          summary: `connected to ${where} but no hello within ${seconds} — is it a chatlab/1 server? is it overloaded?`,
+          step: null,
+        });
         break;
       }
       case 'gap': {
         this.counters.skippedBytes += event.bytes;
         this.connections.get(event.conn)?.framer.gap(event.dir);
-        this.push(added, { t: event.t, kind: 'gap', conn: event.conn, dir: event.dir, from: event.conn, to: event.conn, label: 'gap', summary: `${event.bytes} bytes (${event.dir}) forwarded but not decoded: the view fell behind`, step: null });
+        this.push(added, {
+          t: event.t,
+          kind: 'gap',
+          conn: event.conn,
+          dir: event.dir,
+          from: event.conn,
+          to: event.conn,
+          label: 'gap',
+          summary: `${event.bytes} bytes (${event.dir}) forwarded but not decoded: the view fell behind`,
+          step: null,
+        });
         break;
       }
     }
@@ -357,7 +394,17 @@ export class SessionModel {
     if (event.fate === 'lost') {
       this.counters.lost++;
       const { label, summary } = describeItem(item);
-      this.push(added, { t: event.t, kind: 'lost', conn: event.conn, dir: event.dir, ...arrowEnds(event.conn, event.dir), label: `✗ ${label}`, summary: `lost: datagram #${event.seq} (${summary}) was dropped by the inspector and never arrived`, step: null, item });
+      this.push(added, {
+        t: event.t,
+        kind: 'lost',
+        conn: event.conn,
+        dir: event.dir,
+        ...arrowEnds(event.conn, event.dir),
+        label: `✗ ${label}`,
+        summary: `lost: datagram #${event.seq} (${summary}) was dropped by the inspector and never arrived`,
+        step: null,
+        item,
+      });
       return;
     }
     if (event.fate === 'duplicate') this.counters.duplicates++;
@@ -381,13 +428,31 @@ export class SessionModel {
     const dir: Direction = client ? 'c2s' : 's2c';
     const { from, to } = arrowEnds(event.conn, dir);
     if (!client && !state.upstream && event.error) {
-      this.push(added, { t: event.t, kind: 'refused', conn: event.conn, dir: 'c2s', ...arrowEnds(event.conn, 'c2s'), label: 'connect ✗', summary: `could not reach the server: ${event.error}`, step: 2 });
+      this.push(added, {
+        t: event.t,
+        kind: 'refused',
+        conn: event.conn,
+        dir: 'c2s',
+        ...arrowEnds(event.conn, 'c2s'),
+        label: 'connect ✗',
+        summary: `could not reach the server: ${event.error}`,
+        step: 2,
+      });
     } else if (event.error || event.reset) {
       const who = client ? 'client' : 'server';
       this.push(added, { t: event.t, kind: 'reset', conn: event.conn, from, to, label: 'RST', summary: `${who} connection reset${event.error ? ` (${event.error})` : ''}`, step: 10 });
     } else if (!state.finSeen[dir]) {
       // A connection that never reached the server has no step 10 to show.
-      this.push(added, { t: event.t, kind: 'close', conn: event.conn, from, to, label: 'close', summary: `${client ? 'client' : 'server'} connection closed (no FIN seen)`, step: state.upstream ? 10 : null });
+      this.push(added, {
+        t: event.t,
+        kind: 'close',
+        conn: event.conn,
+        from,
+        to,
+        label: 'close',
+        summary: `${client ? 'client' : 'server'} connection closed (no FIN seen)`,
+        step: state.upstream ? 10 : null,
+      });
     }
     state.closed[event.side] = true;
     if (state.closed.client && state.closed.server) {

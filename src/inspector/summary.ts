@@ -5,7 +5,7 @@ import { tlsLabel, tlsSummary } from './tls-records.ts';
 
 /** A value from the wire as short text: strings as they are, anything else as JSON. */
 function text(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
 }
 
 function quoted(value: unknown): string {

@@ -120,9 +120,15 @@ describe('TLS records in raw chunks', () => {
         segments.push(...(got as TlsSegment[]));
       }
       const starts = segments.filter((s) => s.start === 0);
-      expect(starts.map((s) => s.type), `size ${size}`).toEqual(records.map((r) => r[0]));
+      expect(
+        starts.map((s) => s.type),
+        `size ${size}`,
+      ).toEqual(records.map((r) => r[0]));
       expect(segments.filter((s) => s.complete).map((s) => s.length)).toEqual(records.map((r) => r.length - 5));
-      expect(segments.filter((s) => s.handshake).map((s) => s.handshake), `size ${size}`).toEqual([['ClientHello'], ['ServerHello']]);
+      expect(
+        segments.filter((s) => s.handshake).map((s) => s.handshake),
+        `size ${size}`,
+      ).toEqual([['ClientHello'], ['ServerHello']]);
     }
   });
 
@@ -223,7 +229,8 @@ describe('a real TLS session through the inspector', () => {
     expect(first.s2c?.summary).toMatch(/^16 03 03 [0-9A-F ]{5} \+ \d+ B: ServerHello/);
     // The ciphertext never reaches a label or summary: only headers and sizes.
     for (const row of chunks) {
-      for (const part of row.summary.split(' | ')) expect(part, row.summary).toMatch(/^…?(?:[0-9A-F]{2}(?: [0-9A-F]{2})*)?(?:… \(header cut\)| \+ \d+ B(?: \(of \d+\))?(?:: [A-Za-z]+(?:, [A-Za-z]+)*)?)$/);
+      for (const part of row.summary.split(' | '))
+        expect(part, row.summary).toMatch(/^…?(?:[0-9A-F]{2}(?: [0-9A-F]{2})*)?(?:… \(header cut\)| \+ \d+ B(?: \(of \d+\))?(?:: [A-Za-z]+(?:, [A-Za-z]+)*)?)$/);
     }
 
     const notes = model.rows.filter((r) => r.kind === 'tls');

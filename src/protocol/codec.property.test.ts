@@ -6,15 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  anyClientFrame,
-  anyServerFrame,
-  badFrameLine,
-  clientFrames,
-  oversizedLine,
-  serverFrames,
-  type InvalidLine,
-} from '../../test-support/frame-arbitraries.ts';
+import { anyClientFrame, anyServerFrame, badFrameLine, clientFrames, oversizedLine, serverFrames, type InvalidLine } from '../../test-support/frame-arbitraries.ts';
 import { CORE_ERROR_CODES, FrameDecoder, MAX_FRAME_BYTES, encodeFrame, validateClientFrame, validateServerFrame, type DecodeResult, type Frame, type RawFrame } from './index.ts';
 
 /** Few runs per property: together they stay well under a second or two. */
@@ -52,13 +44,11 @@ function asciiEscaped(frame: Frame): Buffer {
 }
 
 /** One frame as a sender may write it: compact or escaped, ended by `\n` or `\r\n`, maybe after blank lines. */
-const writtenFrame = fc
-  .tuple(fc.oneof(anyClientFrame, anyServerFrame), fc.boolean(), fc.boolean(), fc.constantFrom('', '\n', '\r\n', ' \t\n', '\n\n'))
-  .map(([frame, escaped, crlf, blanks]) => {
-    let bytes = escaped ? asciiEscaped(frame) : encodeFrame(frame);
-    if (crlf) bytes = Buffer.concat([bytes.subarray(0, -1), Buffer.from('\r\n')]);
-    return { frame, bytes: Buffer.concat([Buffer.from(blanks), bytes]) };
-  });
+const writtenFrame = fc.tuple(fc.oneof(anyClientFrame, anyServerFrame), fc.boolean(), fc.boolean(), fc.constantFrom('', '\n', '\r\n', ' \t\n', '\n\n')).map(([frame, escaped, crlf, blanks]) => {
+  let bytes = escaped ? asciiEscaped(frame) : encodeFrame(frame);
+  if (crlf) bytes = Buffer.concat([bytes.subarray(0, -1), Buffer.from('\r\n')]);
+  return { frame, bytes: Buffer.concat([Buffer.from(blanks), bytes]) };
+});
 
 describe('codec properties', () => {
   it('a sequence of valid frames cut anywhere (CRLF, blank lines, mid-character) decodes to the same frames', () => {
@@ -119,7 +109,10 @@ function checkOneErrorThenResync(invalid: InvalidLine, before: Frame, after: Fra
   const stream = Buffer.concat([encodeFrame(before), invalid.line, Buffer.from('\n'), encodeFrame(after)]);
   const results = decodeAll(cut(stream, offsets), limit);
   const errors = results.filter((r) => !r.ok);
-  expect(errors.map((r) => !r.ok && r.code), invalid.kind).toEqual([invalid.code]);
+  expect(
+    errors.map((r) => !r.ok && r.code),
+    invalid.kind,
+  ).toEqual([invalid.code]);
   const [error] = errors;
   if (error && !error.ok) {
     expect(CORE_ERROR_CODES).toContain(error.code);

@@ -38,8 +38,7 @@ function sayLine(total: number, terminator: '\n' | '\r\n' = '\n'): string {
   return `{"type":"say","text":"${'a'.repeat(total - overhead)}"}${terminator}`;
 }
 
-const bytes = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 // ---------------------------------------------------------------- fixtures
 
@@ -108,7 +107,9 @@ describe('FrameDecoder fixtures', () => {
     for (const { label, chunks } of chunkings(input)) {
       const got = decode(chunks, limit);
       if (!sameResults(got.pushed, reference.pushed) || !sameResults(got.ended, reference.ended)) {
-        expect.fail(`${label}: got ${JSON.stringify(summary(got.pushed))} + end ${JSON.stringify(summary(got.ended))}, whole buffer gave ${JSON.stringify(summary(reference.pushed))} + end ${JSON.stringify(summary(reference.ended))}`);
+        expect.fail(
+          `${label}: got ${JSON.stringify(summary(got.pushed))} + end ${JSON.stringify(summary(got.ended))}, whole buffer gave ${JSON.stringify(summary(reference.pushed))} + end ${JSON.stringify(summary(reference.ended))}`,
+        );
       }
       for (const result of [...got.pushed, ...got.ended]) {
         if (result.reads.first < 1 || result.reads.first > result.reads.last || result.reads.last > chunks.length) {
@@ -190,9 +191,7 @@ describe('FrameDecoder details', () => {
     decoder.push(bytes('{"type":"ping"}\n{"type":'));
     decoder.push(bytes('"qu'));
     const ended = decoder.end();
-    expect(ended).toEqual([
-      { ok: false, code: 'bad_frame', message: 'stream ended inside a frame (11 bytes without a newline)', raw: bytes('{"type":"qu'), reads: { first: 1, last: 2 } },
-    ]);
+    expect(ended).toEqual([{ ok: false, code: 'bad_frame', message: 'stream ended inside a frame (11 bytes without a newline)', raw: bytes('{"type":"qu'), reads: { first: 1, last: 2 } }]);
     expect(decoder.end()).toEqual([]);
   });
 

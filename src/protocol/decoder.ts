@@ -122,11 +122,7 @@ export class FrameDecoder {
       if (item.kind !== 'line') continue;
       const parsed = parseFrameLine(item.line);
       if (parsed === null) continue;
-      results.push(
-        parsed.ok
-          ? { ok: true, frame: parsed.frame, raw: item.raw, reads: item.reads }
-          : { ok: false, code: 'bad_frame', message: parsed.message, raw: item.raw, reads: item.reads },
-      );
+      results.push(parsed.ok ? { ok: true, frame: parsed.frame, raw: item.raw, reads: item.reads } : { ok: false, code: 'bad_frame', message: parsed.message, raw: item.raw, reads: item.reads });
     }
     return results;
   }

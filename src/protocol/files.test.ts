@@ -1,13 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_FILE_CHUNK_BASE64,
-  MAX_FILE_CHUNK_BYTES,
-  MAX_SAFE_NAME_BYTES,
-  base64DecodedLength,
-  sanitizeFileName,
-  uniqueDownloadPath,
-} from './files.ts';
+import { MAX_FILE_CHUNK_BASE64, MAX_FILE_CHUNK_BYTES, MAX_SAFE_NAME_BYTES, base64DecodedLength, sanitizeFileName, uniqueDownloadPath } from './files.ts';
 
 describe('sanitizeFileName', () => {
   const cases: [string, string][] = [

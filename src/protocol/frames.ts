@@ -22,16 +22,7 @@ export const FEATURES = ['register', 'who', 'ping', 'private', 'rooms', 'history
 export type Feature = (typeof FEATURES)[number];
 
 /** Error codes of the contract (core) and of the reference server's extensions. */
-export const CORE_ERROR_CODES = [
-  'bad_frame',
-  'frame_too_large',
-  'unknown_type',
-  'bad_request',
-  'not_logged_in',
-  'auth_failed',
-  'already_online',
-  'rate_limited',
-] as const;
+export const CORE_ERROR_CODES = ['bad_frame', 'frame_too_large', 'unknown_type', 'bad_request', 'not_logged_in', 'auth_failed', 'already_online', 'rate_limited'] as const;
 
 /** Error codes the reference server adds for its extensions (same style as the core ones). */
 export const EXTENSION_ERROR_CODES = [
@@ -59,29 +50,74 @@ export type ErrorCode = CoreErrorCode | (typeof EXTENSION_ERROR_CODES)[number];
  * seen; the history replayed after `welcome` then holds only newer messages (and always ends with
  * `history_end`).
  */
-export interface LoginFrame { type: 'login'; user: string; password: string; since?: number; id?: RequestId }
+export interface LoginFrame {
+  type: 'login';
+  user: string;
+  password: string;
+  since?: number;
+  id?: RequestId;
+}
 /** Extension: create an account (answered `ok`, or `error` `user_exists`). Allowed before login. */
-export interface RegisterFrame { type: 'register'; user: string; password: string; id?: RequestId }
+export interface RegisterFrame {
+  type: 'register';
+  user: string;
+  password: string;
+  id?: RequestId;
+}
 /** Step 6: send a message; `to` makes it private, `room` targets a room (extensions). */
-export interface SayFrame { type: 'say'; text: string; to?: string; room?: string; id?: RequestId }
+export interface SayFrame {
+  type: 'say';
+  text: string;
+  to?: string;
+  room?: string;
+  id?: RequestId;
+}
 /** Step 8: leave the chat. */
-export interface QuitFrame { type: 'quit'; id?: RequestId }
+export interface QuitFrame {
+  type: 'quit';
+  id?: RequestId;
+}
 /** Extension: ask who is online (answered `users`). */
-export interface WhoFrame { type: 'who'; room?: string; id?: RequestId }
+export interface WhoFrame {
+  type: 'who';
+  room?: string;
+  id?: RequestId;
+}
 /** Extension: liveness and latency probe (answered `pong`). Allowed before login. */
-export interface PingFrame { type: 'ping'; id?: RequestId }
+export interface PingFrame {
+  type: 'ping';
+  id?: RequestId;
+}
 
 /** Extension: enter a room (created if needed); answered `users` with `room`, then its history. */
-export interface JoinFrame { type: 'join'; room: string; id?: RequestId }
+export interface JoinFrame {
+  type: 'join';
+  room: string;
+  id?: RequestId;
+}
 /** Extension: leave a room (not `lobby`); answered `ok`. */
-export interface LeaveFrame { type: 'leave'; room: string; id?: RequestId }
+export interface LeaveFrame {
+  type: 'leave';
+  room: string;
+  id?: RequestId;
+}
 /** Extension: list the rooms that exist (answered `room_list`). */
-export interface RoomsFrame { type: 'rooms'; id?: RequestId }
+export interface RoomsFrame {
+  type: 'rooms';
+  id?: RequestId;
+}
 /**
  * Extension: page back through a room's messages (`room`, default lobby) or a private conversation
  * (`to`): up to `limit` messages older than `before`, then `history_end`.
  */
-export interface HistoryFrame { type: 'history'; room?: string; to?: string; before?: number; limit?: number; id?: RequestId }
+export interface HistoryFrame {
+  type: 'history';
+  room?: string;
+  to?: string;
+  before?: number;
+  limit?: number;
+  id?: RequestId;
+}
 /** Extension: offer a file to one user (`to`) or to the other members of a room (`room`). */
 export interface FileOfferFrame {
   type: 'file_offer';
@@ -93,19 +129,53 @@ export interface FileOfferFrame {
   id?: RequestId;
 }
 /** Extension: a recipient takes the offered file. */
-export interface FileAcceptFrame { type: 'file_accept'; transfer: string; id?: RequestId }
+export interface FileAcceptFrame {
+  type: 'file_accept';
+  transfer: string;
+  id?: RequestId;
+}
 /** Extension: a recipient refuses the offered file. */
-export interface FileDeclineFrame { type: 'file_decline'; transfer: string; id?: RequestId }
+export interface FileDeclineFrame {
+  type: 'file_decline';
+  transfer: string;
+  id?: RequestId;
+}
 /** Extension: the offerer sends bytes `seq` (from 0, in order), base64, at most {@link MAX_FILE_CHUNK_BYTES} raw. */
-export interface FileChunkFrame { type: 'file_chunk'; transfer: string; seq: number; data: string; id?: RequestId }
+export interface FileChunkFrame {
+  type: 'file_chunk';
+  transfer: string;
+  seq: number;
+  data: string;
+  id?: RequestId;
+}
 /** Extension: a receiver has written chunk `seq` (flow control: the window is {@link FILE_WINDOW_CHUNKS}). */
-export interface FileAckFrame { type: 'file_ack'; transfer: string; seq: number; id?: RequestId }
+export interface FileAckFrame {
+  type: 'file_ack';
+  transfer: string;
+  seq: number;
+  id?: RequestId;
+}
 /** Extension: the offerer has sent every chunk. */
-export interface FileEndFrame { type: 'file_end'; transfer: string; id?: RequestId }
+export interface FileEndFrame {
+  type: 'file_end';
+  transfer: string;
+  id?: RequestId;
+}
 /** Extension: a receiver reports whether size and SHA-256 matched. */
-export interface FileResultFrame { type: 'file_result'; transfer: string; ok: boolean; reason?: string; id?: RequestId }
+export interface FileResultFrame {
+  type: 'file_result';
+  transfer: string;
+  ok: boolean;
+  reason?: string;
+  id?: RequestId;
+}
 /** Extension: either side stops a transfer. */
-export interface FileCancelFrame { type: 'file_cancel'; transfer: string; reason?: string; id?: RequestId }
+export interface FileCancelFrame {
+  type: 'file_cancel';
+  transfer: string;
+  reason?: string;
+  id?: RequestId;
+}
 
 export type ClientFrame =
   | LoginFrame
@@ -143,7 +213,13 @@ export interface HelloFrame {
  * fit in one frame, `more` is true and `users` frames with the same `id` continue it (the last one
  * without `more`), before any other frame to that client.
  */
-export interface WelcomeFrame { type: 'welcome'; user: string; users: string[]; more?: true; id?: RequestId }
+export interface WelcomeFrame {
+  type: 'welcome';
+  user: string;
+  users: string[];
+  more?: true;
+  id?: RequestId;
+}
 /** Steps 5 and 9: someone came online or went offline. */
 export interface PresenceFrame {
   type: 'presence';
@@ -174,19 +250,45 @@ export interface MessageFrame {
  * of a stored `say`, `queued` when a private message waits for its offline recipient, `transfer`
  * and `users` (who it was offered to) for a `file_offer`.
  */
-export interface OkFrame { type: 'ok'; id?: RequestId; msgid?: number; queued?: boolean; transfer?: string; users?: string[] }
+export interface OkFrame {
+  type: 'ok';
+  id?: RequestId;
+  msgid?: number;
+  queued?: boolean;
+  transfer?: string;
+  users?: string[];
+}
 /** Something went wrong; `id` echoes the request's id when there was one. */
-export interface ErrorFrame { type: 'error'; code: ErrorCode | (string & {}); message: string; id?: RequestId }
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode | (string & {});
+  message: string;
+  id?: RequestId;
+}
 /** Step 9: the server's last frame to a user who quit. */
-export interface ByeFrame { type: 'bye'; reason?: string; id?: RequestId }
+export interface ByeFrame {
+  type: 'bye';
+  reason?: string;
+  id?: RequestId;
+}
 /**
  * Answer to `who` and `join` (a room's members), or the continuation of a `welcome` that said
  * `more`. A list too long for one frame is paged: `more: true` on every frame but the last, all
  * with the same `id` (and `room`).
  */
-export interface UsersFrame { type: 'users'; users: string[]; room?: string; more?: true; id?: RequestId }
+export interface UsersFrame {
+  type: 'users';
+  users: string[];
+  room?: string;
+  more?: true;
+  id?: RequestId;
+}
 /** Answer to `ping`; `ts` is server time. */
-export interface PongFrame { type: 'pong'; ts: number; id?: RequestId }
+export interface PongFrame {
+  type: 'pong';
+  ts: number;
+  id?: RequestId;
+}
 
 /** Extension: the end of a history replay (after login, after join, or answering `history`). */
 export interface HistoryEndFrame {
@@ -200,9 +302,16 @@ export interface HistoryEndFrame {
   id?: RequestId;
 }
 /** One room of a `room_list`. */
-export interface RoomCount { room: string; users: number }
+export interface RoomCount {
+  room: string;
+  users: number;
+}
 /** Extension: answer to `rooms`, sorted by name. */
-export interface RoomListFrame { type: 'room_list'; rooms: RoomCount[]; id?: RequestId }
+export interface RoomListFrame {
+  type: 'room_list';
+  rooms: RoomCount[];
+  id?: RequestId;
+}
 /** Extension: a file offered to this user, relayed with the server's `transfer` id and `from`. */
 export interface FileOfferedFrame {
   type: 'file_offer';
@@ -215,19 +324,53 @@ export interface FileOfferedFrame {
   sha256: string;
 }
 /** Extension: to the offerer: `user` accepted. */
-export interface FileAcceptedFrame { type: 'file_accept'; transfer: string; user: string }
+export interface FileAcceptedFrame {
+  type: 'file_accept';
+  transfer: string;
+  user: string;
+}
 /** Extension: to the offerer: `user` declined. */
-export interface FileDeclinedFrame { type: 'file_decline'; transfer: string; user: string }
+export interface FileDeclinedFrame {
+  type: 'file_decline';
+  transfer: string;
+  user: string;
+}
 /** Extension: to a receiver that accepted: one chunk, relayed as sent. */
-export interface FileChunkRelayFrame { type: 'file_chunk'; transfer: string; seq: number; data: string; from: string }
+export interface FileChunkRelayFrame {
+  type: 'file_chunk';
+  transfer: string;
+  seq: number;
+  data: string;
+  from: string;
+}
 /** Extension: to the offerer: `user` has chunk `seq`. */
-export interface FileAckRelayFrame { type: 'file_ack'; transfer: string; seq: number; user: string }
+export interface FileAckRelayFrame {
+  type: 'file_ack';
+  transfer: string;
+  seq: number;
+  user: string;
+}
 /** Extension: to a receiver that accepted: every chunk was sent. */
-export interface FileEndRelayFrame { type: 'file_end'; transfer: string; from: string }
+export interface FileEndRelayFrame {
+  type: 'file_end';
+  transfer: string;
+  from: string;
+}
 /** Extension: to the offerer: `user`'s verdict on the file. */
-export interface FileResultRelayFrame { type: 'file_result'; transfer: string; ok: boolean; reason?: string; user: string }
+export interface FileResultRelayFrame {
+  type: 'file_result';
+  transfer: string;
+  ok: boolean;
+  reason?: string;
+  user: string;
+}
 /** Extension: the transfer is over for this party; `user` is who stopped it (or whose connection was lost). */
-export interface FileCancelRelayFrame { type: 'file_cancel'; transfer: string; reason: string; user?: string }
+export interface FileCancelRelayFrame {
+  type: 'file_cancel';
+  transfer: string;
+  reason: string;
+  user?: string;
+}
 
 export type ServerFrame =
   | HelloFrame
@@ -260,4 +403,7 @@ export type Direction = 'c2s' | 's2c';
  * A decoded but not yet validated frame: a JSON object with a string `type`.
  * Unknown fields are kept (and ignored by validation).
  */
-export interface RawFrame { type: string; [field: string]: unknown }
+export interface RawFrame {
+  type: string;
+  [field: string]: unknown;
+}

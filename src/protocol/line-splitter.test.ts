@@ -60,10 +60,24 @@ function fixtures(limit: number): Fixture[] {
   return [
     { name: 'one line', input: 'hello\n', expect: [{ line: 'hello' }] },
     { name: 'several lines in one read', input: 'a\nbb\nccc\n', expect: [{ line: 'a' }, { line: 'bb' }, { line: 'ccc' }] },
-    { name: 'CRLF: the \\r is not part of the line, but is in raw', input: 'a\r\nb\r\n', expect: [{ line: 'a', raw: 'a\r\n' }, { line: 'b', raw: 'b\r\n' }] },
+    {
+      name: 'CRLF: the \\r is not part of the line, but is in raw',
+      input: 'a\r\nb\r\n',
+      expect: [
+        { line: 'a', raw: 'a\r\n' },
+        { line: 'b', raw: 'b\r\n' },
+      ],
+    },
     { name: 'a lone \\r inside a line is kept', input: 'a\rb\n', expect: [{ line: 'a\rb' }] },
     { name: 'only the last \\r is stripped', input: 'a\r\r\n', expect: [{ line: 'a\r', raw: 'a\r\r\n' }] },
-    { name: 'empty lines are items (the decoder skips them)', input: '\n\r\n', expect: [{ line: '', raw: '\n' }, { line: '', raw: '\r\n' }] },
+    {
+      name: 'empty lines are items (the decoder skips them)',
+      input: '\n\r\n',
+      expect: [
+        { line: '', raw: '\n' },
+        { line: '', raw: '\r\n' },
+      ],
+    },
     { name: 'a tail without newline is truncated at end()', input: 'a\nbc', expect: [{ line: 'a' }, { truncated: 'bc' }] },
     { name: 'empty stream', input: '', expect: [] },
     { name: 'UTF-8 bytes pass through untouched', input: Buffer.from('👋é\n', 'utf8'), expect: [{ line: Buffer.from('👋é', 'utf8').toString('latin1') }] },

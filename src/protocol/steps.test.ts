@@ -4,18 +4,7 @@ import { STEPS, stepOf, type Direction, type RawFrame, type StepNumber } from '.
 describe('STEPS', () => {
   it('lists the ten steps in order with their names', () => {
     expect(STEPS.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(STEPS.map((s) => s.name)).toEqual([
-      'listen',
-      'connect',
-      'accept',
-      'login',
-      'verify + announce',
-      'send',
-      'relay',
-      'quit',
-      'remove + announce',
-      'disconnect',
-    ]);
+    expect(STEPS.map((s) => s.name)).toEqual(['listen', 'connect', 'accept', 'login', 'verify + announce', 'send', 'relay', 'quit', 'remove + announce', 'disconnect']);
     expect(STEPS.filter((s) => s.actor === 'client').map((s) => s.step)).toEqual([2, 4, 6, 8, 10]);
   });
 });
@@ -68,7 +57,13 @@ describe('stepOf', () => {
     { name: 'error to an unknown request', frame: { type: 'error', code: 'unknown_type', message: 'x' }, request: { type: 'dance' }, direction: 's2c', step: null },
     // a frame the server could not read answers no step, whatever came before it
     { name: 'error bad_frame after a login', frame: { type: 'error', code: 'bad_frame', message: 'x' }, request: { type: 'login', user: 'a', password: 'b' }, direction: 's2c', step: null },
-    { name: 'error frame_too_large after a login', frame: { type: 'error', code: 'frame_too_large', message: 'x' }, request: { type: 'login', user: 'a', password: 'b' }, direction: 's2c', step: null },
+    {
+      name: 'error frame_too_large after a login',
+      frame: { type: 'error', code: 'frame_too_large', message: 'x' },
+      request: { type: 'login', user: 'a', password: 'b' },
+      direction: 's2c',
+      step: null,
+    },
     { name: 'error bad_frame after a say', frame: { type: 'error', code: 'bad_frame', message: 'x' }, request: { type: 'say', text: 'x' }, direction: 's2c', step: null },
   ];
 

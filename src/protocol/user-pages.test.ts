@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES, PagedListAssembler, encodeFrame, pageUserList, pageWelcome, type RawFrame, type UsersFrame, type WelcomeFrame } from './index.ts';
 
-const names = (count: number, length = 32): string[] =>
-  Array.from({ length: count }, (_, i) => `u${String(i).padStart(length - 1, '0')}`);
+const names = (count: number, length = 32): string[] => Array.from({ length: count }, (_, i) => `u${String(i).padStart(length - 1, '0')}`);
 
 describe('pageUserList', () => {
   it('gives one frame without more when the list fits', () => {
-    expect(pageUserList<WelcomeFrame>({ type: 'welcome', user: 'alice', users: ['alice', 'bob'], id: 1 })).toEqual([
-      { type: 'welcome', user: 'alice', id: 1, users: ['alice', 'bob'] },
-    ]);
+    expect(pageUserList<WelcomeFrame>({ type: 'welcome', user: 'alice', users: ['alice', 'bob'], id: 1 })).toEqual([{ type: 'welcome', user: 'alice', id: 1, users: ['alice', 'bob'] }]);
   });
 
   it('gives one empty frame for an empty list', () => {

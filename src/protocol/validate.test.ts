@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CLIENT_FRAME_SPECS,
-  MAX_TEXT_CHARS,
-  SERVER_FRAME_SPECS,
-  allowedBeforeLogin,
-  codePointLength,
-  isRequestId,
-  validateClientFrame,
-  validateServerFrame,
-  type RawFrame,
-} from './index.ts';
+import { CLIENT_FRAME_SPECS, MAX_TEXT_CHARS, SERVER_FRAME_SPECS, allowedBeforeLogin, codePointLength, isRequestId, validateClientFrame, validateServerFrame, type RawFrame } from './index.ts';
 
 /** One validation case: `valid` gives the frame expected back (unknown fields dropped). */
 interface Case {
@@ -199,7 +189,14 @@ const serverCases: Case[] = [
   ok('history_end after login', { type: 'history_end', count: 2, last_msgid: 43 }),
   ok('history_end of a page', { type: 'history_end', room: 'rust', count: 0, id: 9 }),
   bad('history_end without count', { type: 'history_end' }, 'count'),
-  ok('room_list', { type: 'room_list', rooms: [{ room: 'lobby', users: 3 }, { room: 'rust', users: 2 }], id: 5 }),
+  ok('room_list', {
+    type: 'room_list',
+    rooms: [
+      { room: 'lobby', users: 3 },
+      { room: 'rust', users: 2 },
+    ],
+    id: 5,
+  }),
   bad('room_list with a bad entry', { type: 'room_list', rooms: [{ room: 'lobby' }] }, 'rooms'),
   ok('file_offer relayed', { type: 'file_offer', transfer: 't7', from: 'alice', to: 'bob', name: 'cat.png', size: 3, sha256: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }),
   bad('file_offer relayed without transfer', { type: 'file_offer', from: 'alice', name: 'x', size: 3, sha256: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }, 'transfer'),
@@ -342,23 +339,35 @@ describe('codePointLength', () => {
 describe('request ids (a string of ≤ 64 characters or an integer within ±(2^53−1))', () => {
   const LARGEST = Number.MAX_SAFE_INTEGER;
 
-  it.each([['a string', 'm-2'], ['the empty string', ''], ['64 characters (emoji count as one)', '👋'.repeat(64)], ['zero', 0], ['a negative integer', -7], ['2^53−1', LARGEST], ['−(2^53−1)', -LARGEST]])(
-    'accepts %s, kept unchanged',
-    (_name, id) => {
-      expect(isRequestId(id)).toBe(true);
-      expect(validateClientFrame({ type: 'say', text: 'hi', id })).toEqual({ ok: true, frame: { type: 'say', text: 'hi', id } });
-    },
-  );
+  it.each([
+    ['a string', 'm-2'],
+    ['the empty string', ''],
+    ['64 characters (emoji count as one)', '👋'.repeat(64)],
+    ['zero', 0],
+    ['a negative integer', -7],
+    ['2^53−1', LARGEST],
+    ['−(2^53−1)', -LARGEST],
+  ])('accepts %s, kept unchanged', (_name, id) => {
+    expect(isRequestId(id)).toBe(true);
+    expect(validateClientFrame({ type: 'say', text: 'hi', id })).toEqual({ ok: true, frame: { type: 'say', text: 'hi', id } });
+  });
 
-  it.each([['an object', {}], ['an array', [1]], ['true', true], ['null', null], ['65 characters', 'x'.repeat(65)], ['1.5', 1.5], ['2^53', 2 ** 53], ['−2^53', -(2 ** 53)], ['NaN', Number.NaN]])(
-    'refuses %s with bad_request naming "id"',
-    (_name, id) => {
-      expect(isRequestId(id)).toBe(false);
-      const result = validateClientFrame({ type: 'say', text: 'hi', id });
-      expect(result).toMatchObject({ ok: false, code: 'bad_request' });
-      expect(!result.ok && result.message).toContain('field "id" of "say"');
-    },
-  );
+  it.each([
+    ['an object', {}],
+    ['an array', [1]],
+    ['true', true],
+    ['null', null],
+    ['65 characters', 'x'.repeat(65)],
+    ['1.5', 1.5],
+    ['2^53', 2 ** 53],
+    ['−2^53', -(2 ** 53)],
+    ['NaN', Number.NaN],
+  ])('refuses %s with bad_request naming "id"', (_name, id) => {
+    expect(isRequestId(id)).toBe(false);
+    const result = validateClientFrame({ type: 'say', text: 'hi', id });
+    expect(result).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(!result.ok && result.message).toContain('field "id" of "say"');
+  });
 
   it('is allowed on the bye that answers a quit, and features on hello', () => {
     expect(validateServerFrame({ type: 'bye', id: 9 })).toEqual({ ok: true, frame: { type: 'bye', id: 9 } });

@@ -1,18 +1,9 @@
-import {
-  MAX_PASSWORD_CHARS,
-  MAX_TEXT_CHARS,
-  MIN_NEW_PASSWORD_CHARS,
-  ROOM_NAME_PATTERN,
-  USER_NAME_PATTERN,
-  codePointLength,
-} from './limits.ts';
+import { MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, MIN_NEW_PASSWORD_CHARS, ROOM_NAME_PATTERN, USER_NAME_PATTERN, codePointLength } from './limits.ts';
 import { MAX_FILE_CHUNK_BYTES, SHA256_PATTERN, base64DecodedLength, isOfferableFileName, MAX_FILE_NAME_CHARS } from './files.ts';
 import { MAX_REQUEST_ID_CHARS, type ClientFrame, type RawFrame, type RequestId, type ServerFrame } from './frames.ts';
 
 /** The outcome of validating a decoded frame's fields. */
-export type Validation<T> =
-  | { ok: true; frame: T }
-  | { ok: false; code: 'unknown_type' | 'bad_request'; message: string };
+export type Validation<T> = { ok: true; frame: T } | { ok: false; code: 'unknown_type' | 'bad_request'; message: string };
 
 /** Returns why a field's value is wrong, or `null` when it is fine. */
 type FieldCheck = (value: unknown) => string | null;
@@ -31,11 +22,9 @@ export interface FrameSpec {
 
 // ---------------------------------------------------------------- field checks
 
-const userName: FieldCheck = (v) =>
-  typeof v === 'string' && USER_NAME_PATTERN.test(v) ? null : 'must be a user name: 1–32 characters of A–Z a–z 0–9 _ -';
+const userName: FieldCheck = (v) => (typeof v === 'string' && USER_NAME_PATTERN.test(v) ? null : 'must be a user name: 1–32 characters of A–Z a–z 0–9 _ -');
 
-const roomName: FieldCheck = (v) =>
-  typeof v === 'string' && ROOM_NAME_PATTERN.test(v) ? null : 'must be a room name: 1–32 characters of a–z 0–9 _ -';
+const roomName: FieldCheck = (v) => (typeof v === 'string' && ROOM_NAME_PATTERN.test(v) ? null : 'must be a room name: 1–32 characters of a–z 0–9 _ -');
 
 const password =
   (min: number): FieldCheck =>
@@ -44,15 +33,11 @@ const password =
     return length >= min && length <= MAX_PASSWORD_CHARS ? null : `must be a string of ${min}–${MAX_PASSWORD_CHARS} characters`;
   };
 
-const text: FieldCheck = (v) =>
-  typeof v === 'string' && v.length > 0 && codePointLength(v) <= MAX_TEXT_CHARS
-    ? null
-    : `must be a string of 1–${MAX_TEXT_CHARS} characters`;
+const text: FieldCheck = (v) => (typeof v === 'string' && v.length > 0 && codePointLength(v) <= MAX_TEXT_CHARS ? null : `must be a string of 1–${MAX_TEXT_CHARS} characters`);
 
 const anyString: FieldCheck = (v) => (typeof v === 'string' ? null : 'must be a string');
 const finiteNumber: FieldCheck = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : 'must be a number');
-const stringList: FieldCheck = (v) =>
-  Array.isArray(v) && v.every((item) => typeof item === 'string') ? null : 'must be an array of strings';
+const stringList: FieldCheck = (v) => (Array.isArray(v) && v.every((item) => typeof item === 'string') ? null : 'must be an array of strings');
 const oneOf =
   (...allowed: string[]): FieldCheck =>
   (v) =>
@@ -62,10 +47,8 @@ const onlyTrue: FieldCheck = (v) => (v === true ? null : 'must be true when pres
 const boolean: FieldCheck = (v) => (typeof v === 'boolean' ? null : 'must be true or false');
 const count: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'must be a whole number ≥ 0');
 const positiveCount: FieldCheck = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? null : 'must be a whole number ≥ 1');
-const shortText: FieldCheck = (v) =>
-  typeof v === 'string' && codePointLength(v) <= MAX_REASON_CHARS ? null : `must be a string of at most ${MAX_REASON_CHARS} characters`;
-const transferId: FieldCheck = (v) =>
-  typeof v === 'string' && v.length > 0 && v.length <= 64 ? null : 'must be a transfer id (a string of 1–64 characters)';
+const shortText: FieldCheck = (v) => (typeof v === 'string' && codePointLength(v) <= MAX_REASON_CHARS ? null : `must be a string of at most ${MAX_REASON_CHARS} characters`);
+const transferId: FieldCheck = (v) => (typeof v === 'string' && v.length > 0 && v.length <= 64 ? null : 'must be a transfer id (a string of 1–64 characters)');
 const fileName: FieldCheck = (v) => (isOfferableFileName(v) ? null : `must be a string of 1–${MAX_FILE_NAME_CHARS} characters`);
 const sha256: FieldCheck = (v) => (typeof v === 'string' && SHA256_PATTERN.test(v) ? null : 'must be a SHA-256 digest: 64 lower-case hex digits');
 const chunkData: FieldCheck = (v) => {
@@ -74,12 +57,10 @@ const chunkData: FieldCheck = (v) => {
   return bytes > MAX_FILE_CHUNK_BYTES ? `must hold at most ${MAX_FILE_CHUNK_BYTES} bytes (it holds ${bytes})` : null;
 };
 const roomCounts: FieldCheck = (v) =>
-  Array.isArray(v) &&
-  v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
+  Array.isArray(v) && v.every((item) => typeof item === 'object' && item !== null && typeof item.room === 'string' && Number.isSafeInteger(item.users))
     ? null
     : 'must be an array of {"room": string, "users": number}';
-const requestId: FieldCheck = (v) =>
-  isRequestId(v) ? null : `must be a string of at most ${MAX_REQUEST_ID_CHARS} characters or a whole number within ±(2^53−1)`;
+const requestId: FieldCheck = (v) => (isRequestId(v) ? null : `must be a string of at most ${MAX_REQUEST_ID_CHARS} characters or a whole number within ±(2^53−1)`);
 
 const optional = (check: FieldCheck): FieldSpec => ({ check, optional: true });
 const required = (check: FieldCheck): FieldSpec => ({ check });

@@ -102,7 +102,11 @@ describe('AccountStore', () => {
   it('checks unknown users against a decoy with the cost of the newest stored hash', async () => {
     const path = join(dir, 'decoy.db');
     const first = new AccountStore({ db: path, scrypt: CHEAP });
-    const params = (hash: string) => /^scrypt\$(N=\d+,r=\d+,p=\d+)\$[^$]+\$([^$]+)$/.exec(hash)?.slice(1).map((part, i) => (i === 1 ? Buffer.from(part, 'base64').length : part));
+    const params = (hash: string) =>
+      /^scrypt\$(N=\d+,r=\d+,p=\d+)\$[^$]+\$([^$]+)$/
+        .exec(hash)
+        ?.slice(1)
+        .map((part, i) => (i === 1 ? Buffer.from(part, 'base64').length : part));
     expect(params(first.decoyHash())).toEqual(['N=1024,r=8,p=1', 32]); // no account yet: its own cost
     await first.add('alice', 'wonderland');
     first.close();
@@ -115,4 +119,3 @@ describe('AccountStore', () => {
     second.close();
   });
 });
-

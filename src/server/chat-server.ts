@@ -20,7 +20,6 @@ import type { ScryptParams } from './password.ts';
 import { checkTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import { attachVerboseLog } from './verbose-log.ts';
 
-
 /** The name and version the server announces in `hello`. */
 export const SERVER_NAME = `chatlab-server/${PACKAGE_VERSION}`;
 
@@ -165,7 +164,9 @@ export class ChatServer {
     if (options.verbose) attachVerboseLog(this.events, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     // A TLSSocket is a net.Socket: once the handshake is done, the connection is handled the same.
     this.net = options.tls
-      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true, handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => this.accept(socket))
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, allowHalfOpen: true, handshakeTimeout: options.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS }, (socket) =>
+          this.accept(socket),
+        )
       : createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
     // Sockets still in their TLS handshake are not connections yet; stop() ends them too.
     if (options.tls) this.net.on('connection', (socket: Socket) => this.trackHandshake(socket));

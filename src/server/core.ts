@@ -111,11 +111,7 @@ export class ChatCore implements PeerHandler {
     }
     if (refuse === 'too_many_from_address') {
       const { maxConnectionsPerAddress } = this.deps.limits;
-      return this.fatal(
-        connection,
-        'too_many_connections',
-        `too many connections from ${connection.address} (at most ${maxConnectionsPerAddress}); close one and try again`,
-      );
+      return this.fatal(connection, 'too_many_connections', `too many connections from ${connection.address} (at most ${maxConnectionsPerAddress}); close one and try again`);
     }
     connection.send({ type: 'hello', protocol: PROTOCOL, server: this.deps.serverName, features: [...SERVER_FEATURES] });
     const { loginTimeoutMs } = this.deps.limits;

@@ -74,4 +74,3 @@ describe('openDatabase', () => {
     db.close();
   });
 });
-

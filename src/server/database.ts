@@ -139,9 +139,7 @@ function checkPath(path: string): void {
 function migrate(db: ChatDatabase, label: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
-    throw new DatabaseError(
-      `cannot use ${label}: its schema version is ${version}, newer than this chatlab understands (${SCHEMA_VERSION}); upgrade chatlab`,
-    );
+    throw new DatabaseError(`cannot use ${label}: its schema version is ${version}, newer than this chatlab understands (${SCHEMA_VERSION}); upgrade chatlab`);
   }
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {

@@ -12,11 +12,21 @@ export type LogoutReason =
   | (string & {});
 
 /** `listening`: the server is bound. */
-export interface ListeningEvent { host: string; port: number }
+export interface ListeningEvent {
+  host: string;
+  port: number;
+}
 /** `connection`: a client connected (step 3); `id` names the connection in every later event. */
-export interface ConnectionEvent { id: number; remote: string }
+export interface ConnectionEvent {
+  id: number;
+  remote: string;
+}
 /** `login`: a user logged in (step 5). */
-export interface LoginEvent { id: number; remote: string; user: string }
+export interface LoginEvent {
+  id: number;
+  remote: string;
+  user: string;
+}
 /**
  * `message`: a message was relayed (step 7); `recipients` is how many users it was queued to.
  * A room message (lobby included) has `room`; a private one has `to` instead, and `queued` when
@@ -34,7 +44,12 @@ export interface MessageEvent {
   queued?: boolean;
 }
 /** `room`: a user entered or left a room other than lobby (going offline leaves rooms without this event). */
-export interface RoomEvent { id: number; user: string; room: string; action: 'join' | 'leave' }
+export interface RoomEvent {
+  id: number;
+  user: string;
+  room: string;
+  action: 'join' | 'leave';
+}
 /**
  * `transfer`: a step of a file transfer. `from` is the offerer; `user` the other party concerned
  * (who accepted, declined, reported, or cancelled — the offerer itself when it cancelled);
@@ -51,9 +66,17 @@ export interface TransferEvent {
   reason?: string;
 }
 /** `logout`: a user left the chat (step 9). */
-export interface LogoutEvent { id: number; user: string; reason: LogoutReason }
+export interface LogoutEvent {
+  id: number;
+  user: string;
+  reason: LogoutReason;
+}
 /** `disconnect`: a connection closed (step 10); `user` is who was logged in on it, if anyone. */
-export interface DisconnectEvent { id: number; remote: string; user?: string }
+export interface DisconnectEvent {
+  id: number;
+  remote: string;
+  user?: string;
+}
 /**
  * `error`: something went wrong on connection `id` (absent for the listening socket itself).
  * `code` is either the code of the `error` frame the server sent (`bad_frame`, `auth_failed`,
@@ -61,7 +84,14 @@ export interface DisconnectEvent { id: number; remote: string; user?: string }
  * server bug caught while handling a frame, or a socket error code such as `ECONNRESET`
  * (`fatal`: the socket is gone). `message` never contains a password.
  */
-export interface ServerErrorEvent { id?: number; remote?: string; user?: string; code: string; message: string; fatal: boolean }
+export interface ServerErrorEvent {
+  id?: number;
+  remote?: string;
+  user?: string;
+  code: string;
+  message: string;
+  fatal: boolean;
+}
 
 /** Every event of `server.events` and its payload. */
 export interface ChatServerEvents {

@@ -103,4 +103,3 @@ describe('HistoryStore', () => {
     db.close();
   });
 });
-

@@ -96,22 +96,15 @@ export class HistoryStore {
   ) {
     this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
     this.pruneEvery = Math.max(1, Math.ceil(this.retain * PRUNE_SHARE));
-    const last = db
-      .prepare<[], number>(`SELECT MAX(COALESCE((SELECT MAX(msgid) FROM messages), 0), COALESCE((SELECT value FROM counters WHERE name = '${LAST_MSGID}'), 0))`)
-      .pluck()
-      .get();
+    const last = db.prepare<[], number>(`SELECT MAX(COALESCE((SELECT MAX(msgid) FROM messages), 0), COALESCE((SELECT value FROM counters WHERE name = '${LAST_MSGID}'), 0))`).pluck().get();
     this.nextMsgid = (last ?? 0) + 1;
     this.statements = {
       raiseLastMsgid: db.prepare<[number]>(`UPDATE counters SET value = MAX(value, ?) WHERE name = '${LAST_MSGID}'`),
       insert: db.prepare<[number, number, string, string | null, string | null, string, number]>(
         'INSERT INTO messages (msgid, ts, sender, room, recipient, text, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      roomTail: db.prepare<[string, number, number], Row>(
-        `SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid > ? ORDER BY msgid DESC LIMIT ?`,
-      ),
-      roomPage: db.prepare<[string, number, number], Row>(
-        `SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid < ? ORDER BY msgid DESC LIMIT ?`,
-      ),
+      roomTail: db.prepare<[string, number, number], Row>(`SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid > ? ORDER BY msgid DESC LIMIT ?`),
+      roomPage: db.prepare<[string, number, number], Row>(`SELECT ${COLUMNS} FROM messages WHERE room = ? AND msgid < ? ORDER BY msgid DESC LIMIT ?`),
       privateTail: db.prepare<[string, number, string, number, number], Row>(
         `SELECT ${COLUMNS} FROM (
            SELECT ${COLUMNS} FROM messages WHERE sender = ? AND recipient IS NOT NULL AND msgid > ?
@@ -126,14 +119,10 @@ export class HistoryStore {
            SELECT ${COLUMNS} FROM messages WHERE sender = ? AND recipient = ? AND msgid < ?
          ) ORDER BY msgid DESC LIMIT ?`,
       ),
-      undelivered: db.prepare<[string, number], Row>(
-        `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND delivered = 0 ORDER BY msgid LIMIT ?`,
-      ),
+      undelivered: db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND delivered = 0 ORDER BY msgid LIMIT ?`),
       markDelivered: db.prepare<[number]>('UPDATE messages SET delivered = 1 WHERE msgid = ?'),
       // The (retain + 1)-th newest msgid of a conversation: it and everything older may go.
-      roomCutoff: db
-        .prepare<[string, number], number>('SELECT msgid FROM messages WHERE room = ? ORDER BY msgid DESC LIMIT 1 OFFSET ?')
-        .pluck(),
+      roomCutoff: db.prepare<[string, number], number>('SELECT msgid FROM messages WHERE room = ? ORDER BY msgid DESC LIMIT 1 OFFSET ?').pluck(),
       roomPrune: db.prepare<[string, number]>('DELETE FROM messages WHERE room = ? AND msgid <= ? AND delivered = 1'),
       pairCutoff: db
         .prepare<[string, string, string, string, number], number>(
@@ -143,9 +132,7 @@ export class HistoryStore {
            ORDER BY msgid DESC LIMIT 1 OFFSET ?`,
         )
         .pluck(),
-      pairPrune: db.prepare<[string, string, number]>(
-        'DELETE FROM messages WHERE sender = ? AND recipient = ? AND msgid <= ? AND delivered = 1',
-      ),
+      pairPrune: db.prepare<[string, string, number]>('DELETE FROM messages WHERE sender = ? AND recipient = ? AND msgid <= ? AND delivered = 1'),
     };
     const insertAll = db.transaction((rows: NewMessage[], ids: number[]) => {
       for (let i = 0; i < rows.length; i++) {

@@ -172,9 +172,7 @@ export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimi
     limits.outputLowWaterBytes = Math.floor(limits.outputHighWaterBytes / 2);
   }
   if (limits.outputLowWaterBytes > limits.outputHighWaterBytes) {
-    throw new RangeError(
-      `server limit "outputLowWaterBytes" (${limits.outputLowWaterBytes}) must not exceed "outputHighWaterBytes" (${limits.outputHighWaterBytes})`,
-    );
+    throw new RangeError(`server limit "outputLowWaterBytes" (${limits.outputLowWaterBytes}) must not exceed "outputHighWaterBytes" (${limits.outputHighWaterBytes})`);
   }
   return limits;
 }

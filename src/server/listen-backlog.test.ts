@@ -40,7 +40,7 @@ function kernelBacklog(port: number): number | undefined {
 const hasSs = kernelBacklog(1) !== undefined;
 
 describe.skipIf(!hasSs)('ChatServer listen backlog (read back from the kernel with ss)', () => {
-  it('defaults to the OS maximum instead of Node\'s 511, and takes the backlog option', async () => {
+  it("defaults to the OS maximum instead of Node's 511, and takes the backlog option", async () => {
     for (const [options, expected] of [
       [{}, Math.min(defaultListenBacklog(), 65_535)],
       [{ backlog: 77 }, 77],

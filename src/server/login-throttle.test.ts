@@ -37,4 +37,3 @@ describe('LoginThrottle', () => {
     expect(waits[4]).toBeGreaterThan(0);
   });
 });
-

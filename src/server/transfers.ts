@@ -1,11 +1,4 @@
-import {
-  FILE_WINDOW_CHUNKS,
-  base64DecodedLength,
-  type ErrorCode,
-  type FileChunkFrame,
-  type FileOfferFrame,
-  type ServerFrame,
-} from '../protocol/index.ts';
+import { FILE_WINDOW_CHUNKS, base64DecodedLength, type ErrorCode, type FileChunkFrame, type FileOfferFrame, type ServerFrame } from '../protocol/index.ts';
 import type { Hub, Member } from './hub.ts';
 import type { TransferEvent } from './events.ts';
 
@@ -212,7 +205,10 @@ export class FileRelay {
     this.closeOffer(transfer);
     transfer.ended = true;
     for (const recipient of receivers) recipient.state = 'ended';
-    this.hub.sendTo({ type: 'file_end', transfer: id, from: member.user }, receivers.map((recipient) => recipient.member));
+    this.hub.sendTo(
+      { type: 'file_end', transfer: id, from: member.user },
+      receivers.map((recipient) => recipient.member),
+    );
     this.emit({ transfer: id, action: 'end', from: member.user, size: transfer.bytes });
     return undefined;
   }

@@ -43,4 +43,3 @@ describe('cell fitting', () => {
     ]);
   });
 });
-

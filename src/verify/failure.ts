@@ -46,12 +46,9 @@ export function sentence(...parts: string[]): string {
 
 /** Hints shared by several checks (and quoted in docs/verifier.md). */
 export const HINTS = {
-  oneReadOneFrame:
-    'one read is not one frame: buffer until \\n. Append every read to a byte buffer, cut it at each \\n, and handle each complete line; keep the rest for the next read.',
-  severalFramesPerRead:
-    'one read can hold several frames: split the buffer on every \\n and handle each complete line, not just the first one.',
-  utf8Split:
-    'a read can end in the middle of a multi-byte UTF-8 character: keep raw bytes in the buffer and decode a line only once its \\n has arrived, never read by read.',
+  oneReadOneFrame: 'one read is not one frame: buffer until \\n. Append every read to a byte buffer, cut it at each \\n, and handle each complete line; keep the rest for the next read.',
+  severalFramesPerRead: 'one read can hold several frames: split the buffer on every \\n and handle each complete line, not just the first one.',
+  utf8Split: 'a read can end in the middle of a multi-byte UTF-8 character: keep raw bytes in the buffer and decode a line only once its \\n has arrived, never read by read.',
   newline: 'end every frame with \\n: one JSON object per line (JSON.stringify(frame) + "\\n" / json.dumps(frame) + "\\n").',
   jsonLine: 'send one JSON object per line, nothing else on the line: JSON.stringify(frame) + "\\n" in JS, json.dumps(frame) + "\\n" in Python.',
   serverExited: 'your server stopped: read its stderr below for the error. A problem with one connection must never stop the whole server.',

@@ -102,8 +102,7 @@ export class Probe {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // Writing to a connection the peer already closed is the verifier's own echo of that close.
       if (error.code === 'EPIPE' && this.peerEnded) return;
-      this.error =
-        error.code === 'ECONNRESET' ? 'reset the connection (RST)' : error.code === 'EPIPE' ? 'closed the connection while the verifier was writing' : error.message;
+      this.error = error.code === 'ECONNRESET' ? 'reset the connection (RST)' : error.code === 'EPIPE' ? 'closed the connection while the verifier was writing' : error.message;
       this.transcript.add({ conn: this.name, kind: 'close', by: 'peer', detail: this.error });
     });
     socket.on('close', () => {
@@ -196,11 +195,7 @@ export class Probe {
    * {@link CheckFailure} when the peer sends {@link FLOOD_LIMIT} frames without the one wanted
    * (`what` names it in the message).
    */
-  next(
-    match: (received: Received) => boolean,
-    timeoutMs: number,
-    options: { consume?: boolean; signal?: AbortSignal; what?: string } = {},
-  ): Promise<Wait> {
+  next(match: (received: Received) => boolean, timeoutMs: number, options: { consume?: boolean; signal?: AbortSignal; what?: string } = {}): Promise<Wait> {
     const consume = options.consume ?? true;
     const found = this.kept.find((received) => !received.consumed && match(received));
     if (found) {

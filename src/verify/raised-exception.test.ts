@@ -18,7 +18,14 @@ describe('lastRaisedException', () => {
   });
 
   test('takes the last of several, with a dotted name and no message', () => {
-    const lines = stderr('ValueError: first', 'Traceback (most recent call last):', '  File "x.py", line 1, in f', 'json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)', 'Traceback (most recent call last):', 'RecursionError');
+    const lines = stderr(
+      'ValueError: first',
+      'Traceback (most recent call last):',
+      '  File "x.py", line 1, in f',
+      'json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
+      'Traceback (most recent call last):',
+      'RecursionError',
+    );
     expect(lastRaisedException(lines)).toBe('RecursionError');
   });
 
@@ -26,7 +33,9 @@ describe('lastRaisedException', () => {
     expect(lastRaisedException(stderr('Exception in thread "Thread-3" java.lang.NullPointerException: Cannot invoke "String.length()"', '\tat Server.handle(Server.java:42)'))).toBe(
       'java.lang.NullPointerException: Cannot invoke "String.length()"',
     );
-    expect(lastRaisedException(stderr("TypeError: Cannot read properties of undefined (reading 'type')", '    at handle (server.js:10:5)'))).toBe("TypeError: Cannot read properties of undefined (reading 'type')");
+    expect(lastRaisedException(stderr("TypeError: Cannot read properties of undefined (reading 'type')", '    at handle (server.js:10:5)'))).toBe(
+      "TypeError: Cannot read properties of undefined (reading 'type')",
+    );
   });
 
   test('ignores stdout, ordinary log lines and indented lines, and shortens a long message', () => {

@@ -18,10 +18,7 @@ describe('printedListenPort', () => {
 
 describe('Supervisor output capture', () => {
   test('keeps the last lines of a command that prints without end, clips long lines, and says how much was cut', async () => {
-    const script = [
-      "process.stdout.write('listening on 127.0.0.1:1\\n' + 'x'.repeat(20000) + '\\n');",
-      "for (let i = 1; i <= 5000; i++) process.stdout.write(`line ${i}\\n`);",
-    ].join('');
+    const script = ["process.stdout.write('listening on 127.0.0.1:1\\n' + 'x'.repeat(20000) + '\\n');", 'for (let i = 1; i <= 5000; i++) process.stdout.write(`line ${i}\\n`);'].join('');
     const command = new Supervisor([process.execPath, '-e', script], {});
     await command.exited;
     await command.stop();

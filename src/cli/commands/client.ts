@@ -34,7 +34,7 @@ export function registerClientCommand(program: Command): void {
     .option('--host <host>', 'server host (default: $HOST, else 127.0.0.1)')
     .option('--port <port>', `server port (default: $PORT, else ${DEFAULT_PORT})`, parsePort)
     .option('--tls', 'connect with TLS, checking the server certificate against the system CAs (or --ca)')
-    .option('--ca <file>', 'with --tls: trust this PEM certificate (the server\'s own, or its CA) instead of the system CAs')
+    .option('--ca <file>', "with --tls: trust this PEM certificate (the server's own, or its CA) instead of the system CAs")
     .option('--register', 'create the account first, then log in')
     .option('--plain', 'line mode even in a terminal: one parseable line per event (the default when not a terminal)')
     .option('--downloads <dir>', 'folder where accepted files are written', 'downloads')
@@ -109,4 +109,3 @@ function clientTls(options: ClientCommandOptions): ClientTlsOptions | undefined 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
-

@@ -188,8 +188,10 @@ async function runInspect(options: InspectOptions): Promise<void> {
   const listen = { host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? DEFAULT_INSPECT_PORT };
   const target = options.target ?? { host: '127.0.0.1', port: DEFAULT_PORT };
   const udpFaults = options.loss !== undefined || options.reorder === true || options.duplicate !== undefined || options.seed !== undefined;
-  if (udpFaults && !options.udp) throw new CliError('--loss, --reorder, --duplicate and --seed are UDP faults: add --udp (a TCP stream is never lost or reordered; try --fragment, --delay, --drop-after).');
-  if (options.udp && (options.fragment !== undefined || options.dropAfter !== undefined || options.showReads)) throw new CliError('--fragment, --drop-after and --show-reads are about TCP byte streams: a datagram arrives whole or not at all (try --loss, --reorder, --duplicate, --delay).');
+  if (udpFaults && !options.udp)
+    throw new CliError('--loss, --reorder, --duplicate and --seed are UDP faults: add --udp (a TCP stream is never lost or reordered; try --fragment, --delay, --drop-after).');
+  if (options.udp && (options.fragment !== undefined || options.dropAfter !== undefined || options.showReads))
+    throw new CliError('--fragment, --drop-after and --show-reads are about TCP byte streams: a datagram arrives whole or not at all (try --loss, --reorder, --duplicate, --delay).');
   const faults: FaultOptions = {
     ...(options.fragment !== undefined && { fragment: options.fragment }),
     ...(options.delay !== undefined && { delayMs: options.delay }),

@@ -62,7 +62,9 @@ describe.concurrent('chatlab lesson --lang', () => {
     const check = await chatlab(['lesson', 'check', '7', '--lang', 'python']);
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('checking lesson 07 07-relay in Python (chatlab verify --through 7)…');
-    expect(check.stdout).toMatch(/^lesson 07 07-relay: passes\n {2}server\.py: passes steps 1–7 \(\d+ checks\)\n {2}client\.py: passes steps 1–7 \(\d+ checks\)\n {2}server-naive\.py: fails at step 7 \([^)]+\), as it should$/m);
+    expect(check.stdout).toMatch(
+      /^lesson 07 07-relay: passes\n {2}server\.py: passes steps 1–7 \(\d+ checks\)\n {2}client\.py: passes steps 1–7 \(\d+ checks\)\n {2}server-naive\.py: fails at step 7 \([^)]+\), as it should$/m,
+    );
     const list = await chatlab(['lesson', 'list']);
     expect(list.stdout).toMatch(/^07 {2}Relay: to everyone else, from the server +✓ passes$/m);
   }, 60_000);

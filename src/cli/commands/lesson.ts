@@ -1,6 +1,38 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatCheck, stepsLabel, type VerifyReport } from '../../verify/index.ts';
-import { cachedStatus, checkLesson, colourDiff, findLesson, fixDiff, type Lesson, lessonChanges, type LessonCheckResult, lessonNumberLabel, LessonRunError, lessonVerifyFlags, listLessons, readCheckCache, renderReadme, saveCheckResult, startLessonSession, checkCacheFile, commandLine, findTrackLesson, inTrack, isTrack, listTrackLessons, readRememberedTrack, rememberTrack, trackInfo, trackOf, trackSettingFile, TRACKS, type Track, initLesson, InitTargetExistsError } from '../../lessons/runtime/index.ts';
+import {
+  cachedStatus,
+  checkLesson,
+  colourDiff,
+  findLesson,
+  fixDiff,
+  type Lesson,
+  lessonChanges,
+  type LessonCheckResult,
+  lessonNumberLabel,
+  LessonRunError,
+  lessonVerifyFlags,
+  listLessons,
+  readCheckCache,
+  renderReadme,
+  saveCheckResult,
+  startLessonSession,
+  checkCacheFile,
+  commandLine,
+  findTrackLesson,
+  inTrack,
+  isTrack,
+  listTrackLessons,
+  readRememberedTrack,
+  rememberTrack,
+  trackInfo,
+  trackOf,
+  trackSettingFile,
+  TRACKS,
+  type Track,
+  initLesson,
+  InitTargetExistsError,
+} from '../../lessons/runtime/index.ts';
 import { CliError, describeError } from '../errors.ts';
 import { millisecondsUpTo, parsePort, parsePositiveInt } from '../options.ts';
 import { colorEnabled, paint } from '../../terminal/index.ts';
@@ -39,7 +71,9 @@ function inChosenTrack(lesson: Lesson, track: Track): Lesson {
   const view = inTrack(lesson, track);
   if (view) return view;
   const numbers = listTrackLessons(track).map((l) => l.number);
-  throw new CliError(`lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list --lang ${track}).`);
+  throw new CliError(
+    `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list --lang ${track}).`,
+  );
 }
 
 const LANG_OPTION = ['--lang <language>', `the lessons' language: ${TRACKS.join(' or ')} (remembered for the next lesson commands)`] as const;
@@ -119,7 +153,9 @@ async function checkMany(lessons: Lesson[], progress: (done: number) => void): P
 function printList(color: boolean, track: Track): void {
   const cache = readCheckCache();
   const lessons = listTrackLessons(track);
-  const others = TRACKS.filter((t) => t !== track).map((t) => `${trackInfo(t).label}: --lang ${t}`).join(', ');
+  const others = TRACKS.filter((t) => t !== track)
+    .map((t) => `${trackInfo(t).label}: --lang ${t}`)
+    .join(', ');
   write(paint('dim', `The lessons in ${trackInfo(track).label} (also in ${others}).`, color));
   const width = Math.max(...lessons.map((l) => l.title.length));
   // cachedStatus hashes the lesson's files: once per lesson is enough.
@@ -128,7 +164,14 @@ function printList(color: boolean, track: Track): void {
     write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(statuses[index]!, color)}`);
   }
   const unchecked = statuses.filter((status) => status !== 'passed' && status !== 'failed').length;
-  if (unchecked > 0) write(paint('dim', `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check${track === 'node' ? '' : ` --lang ${track}`}\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`, color));
+  if (unchecked > 0)
+    write(
+      paint(
+        'dim',
+        `\nstatus from the last \`chatlab lesson check\`; run \`chatlab lesson list --check${track === 'node' ? '' : ` --lang ${track}`}\` to check ${unchecked === lessons.length ? 'them all' : 'again'} now.`,
+        color,
+      ),
+    );
 }
 
 const LIST_HELP = `
@@ -261,7 +304,7 @@ export function registerLessonCommand(program: Command): void {
     .command('diff')
     .description('what changed in a lesson since the one before, coloured')
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
-    .option('--fix', "for lessons with a broken version: the diff from it to the fixed server instead")
+    .option('--fix', 'for lessons with a broken version: the diff from it to the fixed server instead')
     .option(...LANG_OPTION, parseLang)
     .action((lesson: Lesson, flags: { fix?: boolean; lang?: Track }) => {
       const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
@@ -274,7 +317,19 @@ export function registerLessonCommand(program: Command): void {
       }
       for (const change of lessonChanges(chosen)) {
         if (change.status === 'unchanged') write(paint('dim', `${change.file}: unchanged since the previous lesson`, color));
-        else if (change.status === 'new') write(`${paint('bold', `${change.file}: new in this lesson`, color)}\n${color ? colourDiff(change.text.split('\n').map((l) => `+${l}`).join('\n')) : change.text}\n`);
+        else if (change.status === 'new')
+          write(
+            `${paint('bold', `${change.file}: new in this lesson`, color)}\n${
+              color
+                ? colourDiff(
+                    change.text
+                      .split('\n')
+                      .map((l) => `+${l}`)
+                      .join('\n'),
+                  )
+                : change.text
+            }\n`,
+          );
         else write(`${color ? colourDiff(change.text) : change.text}\n`);
       }
     });

@@ -29,20 +29,15 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: this node\'s history only, :memory: unless given)', 'chatlab.db')
+    .option('--db <file>', "SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: this node's history only, :memory: unless given)", 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
     .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--redis <url>', 'run as one node of a cluster sharing presence, relay and accounts through Redis, e.g. redis://127.0.0.1:6379 (default: $CHATLAB_REDIS; none: one process on its own)')
-    .option('--node-id <name>', 'with --redis: this node\'s name in logs and in the cluster (default: hostname:pid)')
+    .option('--node-id <name>', "with --redis: this node's name in logs and in the cluster (default: hostname:pid)")
     .option('--lease-ms <ms>', `with --redis: a node silent this long is declared dead and its users go offline elsewhere (default ${DEFAULT_LEASE_MS})`, parsePositiveInt)
     .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
-    .option(
-      '--limit <name=value>',
-      `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`,
-      parseLimit,
-      {},
-    )
+    .option('--limit <name=value>', `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`, parseLimit, {})
     .action((options: ServerCommandOptions, command: Command) => {
       // Nodes of a cluster started side by side must not share one SQLite file (each hands out
       // msgids of its own): unless --db is given, a node keeps its history in memory.
@@ -87,7 +82,8 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
  * can only add to a file: for ':memory:' (a database inside this process) it would not work.
  */
 function noAccountsAdvice(db: string): string {
-  if (db === MEMORY_DATABASE) return 'no accounts yet: the in-memory database starts empty, so clients register their own (for fixed accounts, run with --db <file> after "chatlab users add <name> --db <file>")';
+  if (db === MEMORY_DATABASE)
+    return 'no accounts yet: the in-memory database starts empty, so clients register their own (for fixed accounts, run with --db <file> after "chatlab users add <name> --db <file>")';
   return `no accounts yet: add one with "chatlab users add <name> --db ${db}", or let clients register`;
 }
 
@@ -147,4 +143,3 @@ function parseLimit(text: string, previous: Partial<ServerLimits>): Partial<Serv
   }
   return { ...previous, [name]: value };
 }
-

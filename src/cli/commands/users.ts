@@ -42,7 +42,9 @@ export function registerUsersCommand(program: Command): void {
         for (const failure of result.failures) process.stderr.write(`line ${failure.line}: ${failure.message}\n`);
         const seconds = (result.elapsedMs / 1000).toFixed(1);
         const failed = result.failures.length;
-        process.stdout.write(`imported ${result.added} account${result.added === 1 ? '' : 's'} into ${options.db} in ${seconds} s${failed ? `; ${failed} line${failed === 1 ? '' : 's'} failed` : ''}\n`);
+        process.stdout.write(
+          `imported ${result.added} account${result.added === 1 ? '' : 's'} into ${options.db} in ${seconds} s${failed ? `; ${failed} line${failed === 1 ? '' : 's'} failed` : ''}\n`,
+        );
         if (failed) throw new CliError(`${failed} line${failed === 1 ? '' : 's'} of ${file === '-' ? 'stdin' : file} failed (see above); the other accounts were added`);
       });
     });

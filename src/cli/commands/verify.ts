@@ -43,7 +43,10 @@ function parseStep(value: string): number {
 }
 
 function parseGroups(value: string): string[] {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const known = EXTENSION_STEPS.map((s) => s.feature as string);
   const unknown = names.filter((name) => !known.includes(name));
   if (!names.length || unknown.length) throw new InvalidArgumentError(`"${value}" is not a list of extension groups: choose from ${known.join(', ')} (comma-separated).`);
@@ -89,7 +92,11 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description('check a chatlab/1 server (or with --client, a client) step by step, and explain the first failure')
     .argument('[command...]', 'the command that starts the server or client (put it after --)')
-    .option('--through <N>', `run the checks of steps 1..N only (1–10: the lessons; 11–${LAST_STEP}: the extension groups ${EXTENSION_STEPS.map((s) => `${s.step} ${s.feature}`).join(', ')}); default: all`, parseStep)
+    .option(
+      '--through <N>',
+      `run the checks of steps 1..N only (1–10: the lessons; 11–${LAST_STEP}: the extension groups ${EXTENSION_STEPS.map((s) => `${s.step} ${s.feature}`).join(', ')}); default: all`,
+      parseStep,
+    )
     .option('--only <groups>', 'after steps 1–10, check only these extension groups (comma-separated, e.g. private,rooms)', parseGroups)
     .option('--port <P>', 'port given to the server in PORT (server mode) or listened on (client mode); default: a free port', parsePort)
     .option('--target <host:port>', 'verify a server that is already running instead of starting one', parseHostPort)
@@ -140,21 +147,21 @@ export function registerVerifyCommand(program: Command): void {
               onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, udp: true })),
             })
           : flags.client
-          ? await verifyClient({
-              ...common,
-              command,
-              ...(flags.port !== undefined ? { port: flags.port } : {}),
-              ...(users[0] ? { user: users[0] } : {}),
-              onStart: (info) => print(formatHeader({ mode: 'client', ...info, through })),
-            })
-          : await verifyServer({
-              ...common,
-              ...(flags.target ? { target: flags.target } : { command }),
-              ...(flags.port !== undefined ? { port: flags.port } : {}),
-              users,
-              ...(flags.only ? { only: flags.only } : {}),
-              onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, ...(flags.only ? { only: flags.only } : {}) })),
-            });
+            ? await verifyClient({
+                ...common,
+                command,
+                ...(flags.port !== undefined ? { port: flags.port } : {}),
+                ...(users[0] ? { user: users[0] } : {}),
+                onStart: (info) => print(formatHeader({ mode: 'client', ...info, through })),
+              })
+            : await verifyServer({
+                ...common,
+                ...(flags.target ? { target: flags.target } : { command }),
+                ...(flags.port !== undefined ? { port: flags.port } : {}),
+                users,
+                ...(flags.only ? { only: flags.only } : {}),
+                onStart: (info) => print(formatHeader({ mode: 'server', ...info, through, ...(flags.only ? { only: flags.only } : {}) })),
+              });
       } finally {
         release();
       }

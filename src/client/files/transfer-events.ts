@@ -117,13 +117,4 @@ export interface CompleteEvent {
 }
 
 /** Any step of a transfer. */
-export type TransferEvent =
-  | IncomingOfferEvent
-  | OfferedEvent
-  | AnswerEvent
-  | ReceivingEvent
-  | ProgressEvent
-  | ReceivedEvent
-  | ResultEvent
-  | FailedEvent
-  | CompleteEvent;
+export type TransferEvent = IncomingOfferEvent | OfferedEvent | AnswerEvent | ReceivingEvent | ProgressEvent | ReceivedEvent | ResultEvent | FailedEvent | CompleteEvent;

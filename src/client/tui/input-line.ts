@@ -104,7 +104,10 @@ export class InputLine {
 
   /** Ctrl-W: deletes the word before the cursor (and the spaces after it). */
   deleteWord(): void {
-    const head = this.text.slice(0, this.cursor).replace(/\S+\s*$/u, '').replace(/\s+$/u, (spaces) => (this.text.slice(0, this.cursor).trim() === '' ? '' : spaces));
+    const head = this.text
+      .slice(0, this.cursor)
+      .replace(/\S+\s*$/u, '')
+      .replace(/\s+$/u, (spaces) => (this.text.slice(0, this.cursor).trim() === '' ? '' : spaces));
     this.text = head + this.text.slice(this.cursor);
     this.cursor = head.length;
   }

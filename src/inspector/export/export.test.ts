@@ -62,7 +62,9 @@ describe('Mermaid export', () => {
     // Raw binary that is not TLS is hex too, with nothing to escape.
     const s = new EventScript().listening(undefined, 'raw').connect(1);
     s.bytes(1, 's2c', Buffer.concat([Buffer.from([0x00, 0x3c, 0x3e, 0x3b, 0x23, 0x25, 0x22]), tlsRecord(0x17, 10)]));
-    const raw = exportMermaid(model(s)).split('\n').find((line) => line.startsWith('    S->>C1:'));
+    const raw = exportMermaid(model(s))
+      .split('\n')
+      .find((line) => line.startsWith('    S->>C1:'));
     expect(raw).toBe('    S->>C1: 22 B · 00 3C 3E 3B 23 25 22 17 03 03 00 0A A5 A5 A5 A5 A5 A5 A5 A5 A5 A5');
   });
 

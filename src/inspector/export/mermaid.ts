@@ -72,7 +72,16 @@ export function exportMermaid(model: SessionModel, options: MermaidExportOptions
   const seen = model.steps.filter((s) => s.seen).map((s) => s.step);
   if (model.lifelines.length > 1) {
     const last = participantId(model.lifelines[model.lifelines.length - 1]?.id ?? SERVER_LIFELINE);
-    lines.push(`    Note over S,${last}: 10-step checklist: ${seen.length}/10 seen${seen.length === 10 ? ' (all green)' : ` (missing ${model.steps.filter((s) => !s.seen).map((s) => s.step).join(', ')})`}`);
+    lines.push(
+      `    Note over S,${last}: 10-step checklist: ${seen.length}/10 seen${
+        seen.length === 10
+          ? ' (all green)'
+          : ` (missing ${model.steps
+              .filter((s) => !s.seen)
+              .map((s) => s.step)
+              .join(', ')})`
+      }`,
+    );
   }
   const body = lines.join('\n') + '\n';
   return options.fenced ? '```mermaid\n' + body + '```\n' : body;

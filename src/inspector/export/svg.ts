@@ -109,7 +109,13 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
         if (r.t <= (lifeline.closedAt as number)) lastIndex = i + 1;
       });
     }
-    const firstIndex = lifeline.id === SERVER_LIFELINE ? 0 : Math.max(0, model.rows.findIndex((r) => r.t >= lifeline.openedAt));
+    const firstIndex =
+      lifeline.id === SERVER_LIFELINE
+        ? 0
+        : Math.max(
+            0,
+            model.rows.findIndex((r) => r.t >= lifeline.openedAt),
+          );
     out.push(`<line x1="${x}" y1="${headerY + HEADER_H}" x2="${x}" y2="${lastIndex === model.rows.length ? checklistTop - 12 : yOf(Math.max(firstIndex, lastIndex - 1)) + 8}" class="life"/>`);
     out.push(`<rect x="${x - colW / 2 + 8}" y="${headerY}" width="${colW - 16}" height="${HEADER_H - 6}" class="box"/>`);
     out.push(`<text x="${x}" y="${headerY + 16}" text-anchor="middle" class="label">${escapeXml(displayText(lifeline.name))}</text>`);
@@ -124,7 +130,9 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
     out.push(`<text x="${MARGIN + TIME_W - 6}" y="${y + 4}" text-anchor="end" class="small">${relativeTime(row.t, model.startT)}</text>`);
     if (row.step !== null) {
       const cx = MARGIN + TIME_W + BADGE_W / 2;
-      out.push(`<circle cx="${cx}" cy="${y}" r="10" fill="${stepColor(row.step)}"/><text x="${cx}" y="${y + 4}" text-anchor="middle" style="fill:#fff;font-size:11px;font-weight:bold">${row.step}</text>`);
+      out.push(
+        `<circle cx="${cx}" cy="${y}" r="10" fill="${stepColor(row.step)}"/><text x="${cx}" y="${y + 4}" text-anchor="middle" style="fill:#fff;font-size:11px;font-weight:bold">${row.step}</text>`,
+      );
     }
     const x1 = xOf.get(row.from);
     const x2 = xOf.get(row.to);
@@ -134,8 +142,11 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
     if (x1 !== undefined && x2 !== undefined && x1 !== x2 && ARROW_KINDS.has(row.kind)) {
       const dir = x2 > x1 ? 1 : -1;
       const end = row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost' ? x2 - dir * 6 : x2 - dir * 2;
-      out.push(`<line x1="${x1}" y1="${y + 6}" x2="${end}" y2="${y + 6}" class="${cls}"${row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost' ? '' : ` marker-end="url(#head-${cls})"`}/>`);
-      if (row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost') out.push(`<path d="M${end - 5},${y + 1} l10,10 M${end - 5},${y + 11} l10,-10" class="${cls}" style="stroke-width:2"/>`);
+      out.push(
+        `<line x1="${x1}" y1="${y + 6}" x2="${end}" y2="${y + 6}" class="${cls}"${row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost' ? '' : ` marker-end="url(#head-${cls})"`}/>`,
+      );
+      if (row.kind === 'reset' || row.kind === 'refused' || row.kind === 'lost')
+        out.push(`<path d="M${end - 5},${y + 1} l10,10 M${end - 5},${y + 11} l10,-10" class="${cls}" style="stroke-width:2"/>`);
       out.push(`<text x="${(x1 + x2) / 2}" y="${y + 1}" text-anchor="middle" class="label t-${cls}">${escapeXml((labels[index] as { shown: string }).shown)}</text>`);
       out.push(`<text x="${summaryX}" y="${y + 4}" class="t-${cls}">${summary}</text>`);
     } else if (x1 !== undefined) {
@@ -154,7 +165,9 @@ ${['c2s', 's2c', 'evt', 'err', 'read'].map((c) => `<marker id="head-${c}" viewBo
     const cx = MARGIN + 10 + (i % 5) * cellW;
     const cy = checklistTop + 24 + Math.floor(i / 5) * 26;
     const name = STEPS[i]?.name ?? s.name;
-    out.push(`<g class="step${s.seen ? ' seen' : ''}"><circle cx="${cx}" cy="${cy}" r="10" fill="${s.seen ? '#1a7f37' : '#d0d7de'}"/><text x="${cx}" y="${cy + 4}" text-anchor="middle" style="fill:#fff;font-size:11px;font-weight:bold">${s.step}</text><text x="${cx + 15}" y="${cy + 4}" class="small">${s.seen ? '✔ ' : ''}${escapeXml(name)}</text></g>`);
+    out.push(
+      `<g class="step${s.seen ? ' seen' : ''}"><circle cx="${cx}" cy="${cy}" r="10" fill="${s.seen ? '#1a7f37' : '#d0d7de'}"/><text x="${cx}" y="${cy + 4}" text-anchor="middle" style="fill:#fff;font-size:11px;font-weight:bold">${s.step}</text><text x="${cx + 15}" y="${cy + 4}" class="small">${s.seen ? '✔ ' : ''}${escapeXml(name)}</text></g>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

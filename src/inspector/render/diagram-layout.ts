@@ -2,20 +2,7 @@ import { ARROW_KINDS, SERVER_LIFELINE, type Lifeline, type Row } from '../sessio
 import { cellWidth, displayText, padCells, truncateCells } from '../../terminal/index.ts';
 
 /** How a piece of a diagram line is drawn; each view maps these to its own colours. */
-export type SpanStyle =
-  | 'plain'
-  | 'time'
-  | 'step'
-  | 'lifeline'
-  | 'header'
-  | 'c2s'
-  | 's2c'
-  | 'event'
-  | 'error'
-  | 'note'
-  | 'read'
-  | 'summary'
-  | 'dim';
+export type SpanStyle = 'plain' | 'time' | 'step' | 'lifeline' | 'header' | 'c2s' | 's2c' | 'event' | 'error' | 'note' | 'read' | 'summary' | 'dim';
 
 /** A run of text drawn in one style. Text is already display-safe (see displayText). */
 export interface Span {
@@ -203,5 +190,8 @@ export function renderHeader(layout: ColumnLayout, lifelineOf: (id: number) => L
 
 /** The plain text of a styled line (no colours). */
 export function lineText(line: StyledLine): string {
-  return line.map((s) => s.text).join('').trimEnd();
+  return line
+    .map((s) => s.text)
+    .join('')
+    .trimEnd();
 }

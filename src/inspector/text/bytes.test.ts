@@ -4,7 +4,12 @@ import { bytesPreview, decodeUtf8Units, hexBytes, hexDump, incompleteUtf8Tail } 
 describe('bytes views', () => {
   it('decodes UTF-8 per code point with its bytes, and flags invalid bytes', () => {
     const units = decodeUtf8Units(Buffer.concat([Buffer.from('a👋'), Buffer.from([0xff, 0xc3])]));
-    expect(units.map((u) => (u.ok ? `${u.codePoint.toString(16)}:${u.bytes.toString('hex')}@${u.offset}` : `bad:${u.byte.toString(16)}@${u.offset}`))).toEqual(['61:61@0', '1f44b:f09f918b@1', 'bad:ff@5', 'bad:c3@6']);
+    expect(units.map((u) => (u.ok ? `${u.codePoint.toString(16)}:${u.bytes.toString('hex')}@${u.offset}` : `bad:${u.byte.toString(16)}@${u.offset}`))).toEqual([
+      '61:61@0',
+      '1f44b:f09f918b@1',
+      'bad:ff@5',
+      'bad:c3@6',
+    ]);
   });
 
   it('rejects overlong and surrogate encodings', () => {

@@ -1,7 +1,5 @@
 /** One code point decoded from UTF-8 bytes, or one byte that is not valid UTF-8. */
-export type Utf8Unit =
-  | { ok: true; codePoint: number; char: string; bytes: Buffer; offset: number }
-  | { ok: false; byte: number; offset: number };
+export type Utf8Unit = { ok: true; codePoint: number; char: string; bytes: Buffer; offset: number } | { ok: false; byte: number; offset: number };
 
 /** Length of the UTF-8 sequence a lead byte starts, or 0 when it cannot start one. */
 function sequenceLength(lead: number): number {

@@ -30,7 +30,7 @@ describe('the model of a UDP session', () => {
     expect(model.transport).toBe('udp');
   });
 
-  it('shows step 1 at the server\'s first answer, since there is no accept to show it', () => {
+  it("shows step 1 at the server's first answer, since there is no accept to show it", () => {
     const model = new SessionModel();
     model.applyAll([
       { kind: 'listening', t: 0, listen: { host: '127.0.0.1', port: 7071 }, target: { host: '127.0.0.1', port: 7070 }, framing: 'auto', transport: 'udp' },

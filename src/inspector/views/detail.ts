@@ -40,11 +40,17 @@ export function detailLines(model: SessionModel, row: Row | undefined): StyledLi
   out.push([
     { text: `#${row.id} `, style: 'dim' },
     { text: displayText(row.label), style: 'header' },
-    { text: `  ${row.dir ?? ''} ${displayText(route)}  ${relativeTime(row.t, model.startT)}${row.conn !== undefined ? `  ${model.transport === 'udp' ? 'address' : 'connection'} #${row.conn}` : ''}`, style: 'plain' },
+    {
+      text: `  ${row.dir ?? ''} ${displayText(route)}  ${relativeTime(row.t, model.startT)}${row.conn !== undefined ? `  ${model.transport === 'udp' ? 'address' : 'connection'} #${row.conn}` : ''}`,
+      style: 'plain',
+    },
   ]);
   if (row.step !== null) {
     const step = STEPS[row.step - 1];
-    out.push([{ text: `[${row.step}] `, style: 'step' }, { text: `${step?.name}: ${step?.summary}`, style: 'plain' }]);
+    out.push([
+      { text: `[${row.step}] `, style: 'step' },
+      { text: `${step?.name}: ${step?.summary}`, style: 'plain' },
+    ]);
   }
   const explanation = EVENT_EXPLANATIONS[row.kind];
   if (explanation) out.push(line(explanation, 'note'));

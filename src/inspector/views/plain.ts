@@ -82,9 +82,19 @@ export class PlainView {
       const signature = layout.ids.map((id) => `${id}:${this.model.lifeline(id)?.name}`).join('|');
       if (signature !== this.headerSignature) {
         this.headerSignature = signature;
-        this.enqueue(toAnsi(renderHeader(layout, (id) => this.model.lifeline(id)), this.color));
+        this.enqueue(
+          toAnsi(
+            renderHeader(layout, (id) => this.model.lifeline(id)),
+            this.color,
+          ),
+        );
       }
-      this.enqueue(toAnsi(renderRow(row, layout, (id) => this.model.lifeline(id), { startT: this.model.startT, summaryWidth: this.summaryWidth }), this.color));
+      this.enqueue(
+        toAnsi(
+          renderRow(row, layout, (id) => this.model.lifeline(id), { startT: this.model.startT, summaryWidth: this.summaryWidth }),
+          this.color,
+        ),
+      );
     }
   }
 

@@ -90,6 +90,8 @@ describe('titleBarText', () => {
   it('cuts the title, then leaves it out, so the flags and the status stay whole', () => {
     expect(titleBarText('chatlab inspect', 'live', 'ok', 80)).toBe(' chatlab inspect  [live]  ok');
     expect(titleBarText('chatlab inspect listening on 127.0.0.1:7071', 'live', 'bob says hi', 50)).toBe(' chatlab inspect listening o…  [live]  bob says hi');
-    expect(titleBarText('chatlab inspect listening on 127.0.0.1:7071', 'live', 'demo finished: all 10 steps seen. Press q to quit', 60)).toBe(' [live]  demo finished: all 10 steps seen. Press q to quit');
+    expect(titleBarText('chatlab inspect listening on 127.0.0.1:7071', 'live', 'demo finished: all 10 steps seen. Press q to quit', 60)).toBe(
+      ' [live]  demo finished: all 10 steps seen. Press q to quit',
+    );
   });
 });

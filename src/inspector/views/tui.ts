@@ -163,27 +163,24 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
   let layout = tuiLayout(screen.width as number, screen.height as number);
   const titleBar = blessed.box({ parent: screen, top: 0, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'cyan' } });
 
-  const diagram = cellPane(
-    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } },
-    (width, height) => {
-      const visible = Math.max(1, height - 1);
-      pageSize = visible;
-      if (follow) selected = filtered.length - 1;
-      if (selected >= 0) {
-        if (selected < top) top = selected;
-        if (selected >= top + visible) top = selected - visible + 1;
-      }
-      if (follow) top = Math.max(0, filtered.length - visible);
-      top = Math.max(0, Math.min(top, Math.max(0, filtered.length - visible)));
-      const windowRows = filtered.slice(top, top + visible);
-      const layout = columnsFor(windowRows, width);
-      const lookup = (id: number) => model.lifeline(id);
-      const lines: StyledLine[] = [renderHeader(layout, lookup)];
-      for (const row of windowRows) lines.push(renderRow(row, layout, lookup, { startT: model.startT, summaryWidth: width - PREFIX_WIDTH - gridWidth(layout) - 1 }));
-      if (filtered.length === 0) lines.push([{ text: paused ? '  (paused)' : '  waiting for the first connection…', style: 'dim' }]);
-      return { lines, highlight: selected >= 0 ? selected - top + 1 : undefined };
-    },
-  );
+  const diagram = cellPane({ parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' sequence diagram ', style: { border: { fg: 'cyan' } } }, (width, height) => {
+    const visible = Math.max(1, height - 1);
+    pageSize = visible;
+    if (follow) selected = filtered.length - 1;
+    if (selected >= 0) {
+      if (selected < top) top = selected;
+      if (selected >= top + visible) top = selected - visible + 1;
+    }
+    if (follow) top = Math.max(0, filtered.length - visible);
+    top = Math.max(0, Math.min(top, Math.max(0, filtered.length - visible)));
+    const windowRows = filtered.slice(top, top + visible);
+    const layout = columnsFor(windowRows, width);
+    const lookup = (id: number) => model.lifeline(id);
+    const lines: StyledLine[] = [renderHeader(layout, lookup)];
+    for (const row of windowRows) lines.push(renderRow(row, layout, lookup, { startT: model.startT, summaryWidth: width - PREFIX_WIDTH - gridWidth(layout) - 1 }));
+    if (filtered.length === 0) lines.push([{ text: paused ? '  (paused)' : '  waiting for the first connection…', style: 'dim' }]);
+    return { lines, highlight: selected >= 0 ? selected - top + 1 : undefined };
+  });
 
   const columnsFor = (windowRows: Row[], width: number): ColumnLayout => {
     let ids: number[];
@@ -204,17 +201,24 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     return { ids, columnWidth };
   };
 
-  const detail = cellPane(
-    { parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } },
-    (_width, height) => {
-      const lines = detailLines(model, filtered[selected]);
-      detailScroll = Math.max(0, Math.min(detailScroll, Math.max(0, lines.length - height)));
-      return { lines: lines.slice(detailScroll, detailScroll + height) };
-    },
-  );
+  const detail = cellPane({ parent: screen, top: 1, left: 0, width: 1, height: 1, border: { type: 'line' }, label: ' frame detail ', style: { border: { fg: 'cyan' } } }, (_width, height) => {
+    const lines = detailLines(model, filtered[selected]);
+    detailScroll = Math.max(0, Math.min(detailScroll, Math.max(0, lines.length - height)));
+    return { lines: lines.slice(detailScroll, detailScroll + height) };
+  });
 
   const checklist = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 12, border: { type: 'line' }, label: ' 10 steps ', tags: true, style: { border: { fg: 'cyan' } } });
-  const spark = new Sparkline({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 5, label: ' throughput ', tags: true, border: { type: 'line' }, style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } } });
+  const spark = new Sparkline({
+    parent: screen,
+    top: 1,
+    left: 0,
+    width: SIDE_WIDTH,
+    height: 5,
+    label: ' throughput ',
+    tags: true,
+    border: { type: 'line' },
+    style: { fg: 'blue', titleFg: 'white', border: { fg: 'cyan' } },
+  });
   const counters = blessed.box({ parent: screen, top: 1, left: 0, width: SIDE_WIDTH, height: 4, border: { type: 'line' }, label: ' counters ', tags: true, style: { border: { fg: 'cyan' } } });
   const keyBar = blessed.box({ parent: screen, top: 1, left: 0, width: 1, height: 1, style: { fg: 'black', bg: 'white' } });
   const help = blessed.box({
@@ -255,9 +259,7 @@ export function createTuiView(model: SessionModel, options: TuiOptions): TuiView
     const seenCount = model.steps.filter((s) => s.seen).length;
     checklist.setLabel(seenCount === 10 ? ' 10 steps: all green ' : ` 10 steps: ${seenCount}/10 `);
     checklist.setContent(
-      model.steps
-        .map((s) => (s.seen ? `{green-fg}{bold}✔{/bold} ${String(s.step).padStart(2)} ${s.name}{/green-fg}` : `{gray-fg}·  ${String(s.step).padStart(2)} ${s.name}{/gray-fg}`))
-        .join('\n'),
+      model.steps.map((s) => (s.seen ? `{green-fg}{bold}✔{/bold} ${String(s.step).padStart(2)} ${s.name}{/green-fg}` : `{gray-fg}·  ${String(s.step).padStart(2)} ${s.name}{/gray-fg}`)).join('\n'),
     );
     const endT = paused || options.clock === 'model' ? model.lastT : Math.max(model.lastT ?? 0, Date.now());
     const values = model.throughput(SIDE_WIDTH - 2, endT);

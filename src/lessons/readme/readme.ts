@@ -30,8 +30,6 @@ export function renderDiagramSection(mermaid: string, trace = 'trace.jsonl'): st
 
 /** The table of lessons in lessons/README.md. */
 export function renderIndex(lessons: Lesson[] = listLessons()): string {
-  const rows = lessons.map(
-    (lesson) => `| ${lessonNumberLabel(lesson)} | [${lesson.title}](${lesson.slug}/README.md) | ${lesson.idea} |`,
-  );
+  const rows = lessons.map((lesson) => `| ${lessonNumberLabel(lesson)} | [${lesson.title}](${lesson.slug}/README.md) | ${lesson.idea} |`);
   return ['| # | Lesson | The one new idea |', '|---|---|---|', ...rows].join('\n');
 }

@@ -13,7 +13,10 @@ const recorded = [
 describe('withNominalPorts', () => {
   it("puts a recorded trace on the README's ports, leaving the wire bytes and the clients' ports alone", () => {
     const nominal = withNominalPorts(recorded);
-    const events = nominal.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = nominal
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events[1]).toMatchObject({ listen: { port: 7071 }, target: { port: 7070 } });
     expect(events[2]).toMatchObject({ peer: '127.0.0.1:39406' });
     expect(events[3]).toMatchObject({ local: '127.0.0.1:50460', decoded: [{ summary: 'server is listening on 127.0.0.1:7070 (it accepted a connection)' }] });

@@ -14,4 +14,3 @@ export function withTrackFileSections(markdown: string, lesson: Lesson, track: T
   if (fix !== null && hasSection(out, trackSection('fix', track))) out = writeSection(out, trackSection('fix', track), fix);
   return out;
 }
-

@@ -34,9 +34,7 @@ export function renderTranscripts(terminals: Terminal[], ports: RunPorts): strin
   return terminals
     .map((terminal, index) => {
       const isServer = isServerTerminal(terminal);
-      const port = isServer
-        ? { actual: ports.server, nominal: NOMINAL_SERVER_PORT }
-        : { actual: ports.users, nominal: NOMINAL_INSPECTOR_PORT };
+      const port = isServer ? { actual: ports.server, nominal: NOMINAL_SERVER_PORT } : { actual: ports.users, nominal: NOMINAL_INSPECTOR_PORT };
       const title = isServer ? `the ${terminal.name}` : terminal.command.startsWith('nc ') ? `${terminal.name}, by hand with nc` : `${terminal.name}'s client`;
       return `Terminal ${index + 1}, ${title}:\n\n\`\`\`text\n${terminalText(terminal, port, ports.more)}\n\`\`\``;
     })

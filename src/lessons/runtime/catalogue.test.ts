@@ -44,14 +44,14 @@ describe('the lessons catalogue', () => {
     expect(lessons.map((l) => Boolean(l.client))).toEqual([false, ...Array(14).fill(true)]);
   });
 
-  it('uses only node: built-ins (a cluster lesson\'s server also the Redis client), and the PORT variable with 7070 as default', () => {
+  it("uses only node: built-ins (a cluster lesson's server also the Redis client), and the PORT variable with 7070 as default", () => {
     for (const lesson of lessons) {
       for (const file of lessonFiles(lesson)) {
         const code = readFileSync(join(lesson.dir, file), 'utf8');
         const imports = [...code.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
         const allowed = lesson.cluster && file !== lesson.client ? /^(node:.*|ioredis)$/ : /^node:/;
         for (const name of imports) expect(name, `${lesson.slug}/${file}`).toMatch(allowed);
-        expect(code, `${lesson.slug}/${file}`).toContain("Number(process.env.PORT ?? 7070)");
+        expect(code, `${lesson.slug}/${file}`).toContain('Number(process.env.PORT ?? 7070)');
       }
     }
   });

@@ -122,9 +122,7 @@ export function loadAccounts(): Accounts {
 
 /** The code files of a lesson that exist, in reading order: server, client, then the broken copy. */
 export function lessonFiles(lesson: Lesson): string[] {
-  return [lesson.server, lesson.client, lesson.broken?.file].filter(
-    (file): file is string => file !== undefined && existsSync(join(lesson.dir, file)),
-  );
+  return [lesson.server, lesson.client, lesson.broken?.file].filter((file): file is string => file !== undefined && existsSync(join(lesson.dir, file)));
 }
 
 /** The two-digit form used in folder names and headings: 4 → "04". */

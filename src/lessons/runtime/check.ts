@@ -46,7 +46,12 @@ export interface CheckLessonOptions {
 /** A hash of everything a lesson's check depends on: its code files and the demo accounts. */
 export function lessonHash(lesson: Lesson): string {
   const hash = createHash('sha256');
-  for (const file of lessonFiles(lesson)) hash.update(file).update('\0').update(readFileSync(join(lesson.dir, file))).update('\0');
+  for (const file of lessonFiles(lesson))
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(lesson.dir, file)))
+      .update('\0');
   hash.update(readFileSync(accountsFile()));
   return hash.digest('hex').slice(0, 16);
 }
@@ -191,10 +196,7 @@ export async function checkLesson(lesson: Lesson, options: CheckLessonOptions = 
     hasCheckedClient(lesson) ? verifyLessonClient(lesson, options) : Promise.resolve(undefined),
     broken ? verifyLessonServer(lesson, broken.file, options, 'broken') : Promise.resolve(undefined),
   ]);
-  const brokenResult =
-    broken && brokenReport
-      ? { file: broken.file, report: brokenReport, failsAsExpected: !brokenReport.passed && brokenReport.failedStep === broken.failsAt }
-      : undefined;
+  const brokenResult = broken && brokenReport ? { file: broken.file, report: brokenReport, failsAsExpected: !brokenReport.passed && brokenReport.failedStep === broken.failsAt } : undefined;
   const passed = server.passed && (client?.passed ?? true) && (brokenResult?.failsAsExpected ?? true);
   const result: LessonCheckResult = { lesson: lesson.number, slug: lesson.slug, dir: lesson.dir, track: trackOf(lesson), passed, server, hash };
   if (client) result.client = client;

@@ -34,7 +34,7 @@ describe('lesson diffs', () => {
   });
 
   it('diffs a broken server against its fix', () => {
-    expect(fixDiff(lesson(4))).toContain('-  socket.on(\'data\', (bytes) => handleLine(socket, session, bytes));');
+    expect(fixDiff(lesson(4))).toContain("-  socket.on('data', (bytes) => handleLine(socket, session, bytes));");
     expect(fixDiff(lesson(3))).toBeNull();
   });
 

@@ -12,10 +12,7 @@ export const NOMINAL_INSPECTOR_PORT = 7071;
  * `127.0.0.1:<port>`, `127.0.0.1 <port>` (nc) and `PORT=<port>`.
  */
 export function normalisePort(text: string, actual: number, nominal: number): string {
-  return text
-    .replaceAll(`127.0.0.1:${actual}`, `127.0.0.1:${nominal}`)
-    .replaceAll(`127.0.0.1 ${actual}`, `127.0.0.1 ${nominal}`)
-    .replaceAll(`PORT=${actual}`, `PORT=${nominal}`);
+  return text.replaceAll(`127.0.0.1:${actual}`, `127.0.0.1:${nominal}`).replaceAll(`127.0.0.1 ${actual}`, `127.0.0.1 ${nominal}`).replaceAll(`PORT=${actual}`, `PORT=${nominal}`);
 }
 
 /** A run's real port, and the one the README shows instead. */

@@ -64,14 +64,13 @@ export function startNodeProgram(lesson: Lesson, file: string, terminal: Termina
  * port. `name` names its terminal (default `server`; a cluster lesson has one per node).
  * Rejects, with what the server printed, if it exits or stays silent for `timeoutMs`.
  */
-export async function startLessonServer(
-  lesson: Lesson,
-  options: { port?: number; file?: string; timeoutMs?: number; env?: Record<string, string>; name?: string } = {},
-): Promise<LessonServer> {
+export async function startLessonServer(lesson: Lesson, options: { port?: number; file?: string; timeoutMs?: number; env?: Record<string, string>; name?: string } = {}): Promise<LessonServer> {
   const file = options.file ?? lesson.server;
   const port = options.port ?? 0;
   // The command shown above the transcript names the variables a learner sets besides PORT.
-  const shown = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
+  const shown = Object.entries(options.env ?? {})
+    .map(([key, value]) => `${key}=${value} `)
+    .join('');
   const terminal = new Terminal(options.name ?? 'server', `${shown}${commandLine(file)}`);
   const program = startNodeProgram(lesson, file, terminal, { ...options.env, PORT: String(port), HOST: LESSON_HOST });
   const timeoutMs = options.timeoutMs ?? 10_000;

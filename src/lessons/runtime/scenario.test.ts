@@ -18,7 +18,9 @@ describe('runScenario', () => {
           steps: [{ start: 'alice' }, { expect: 'alice', line: 'logged in as alice; online: alice' }],
         },
       });
-      await expect(run).rejects.toThrow(/lesson 03-accept, scripted run: alice did not print, within 2000 ms, "logged in as alice; online: alice"\. It showed:\n {4}connected to 127\.0\.0\.1:\d+\n {4}server sent: \{"type":"hello","protocol":"chatlab\/1"\}/);
+      await expect(run).rejects.toThrow(
+        /lesson 03-accept, scripted run: alice did not print, within 2000 ms, "logged in as alice; online: alice"\. It showed:\n {4}connected to 127\.0\.0\.1:\d+\n {4}server sent: \{"type":"hello","protocol":"chatlab\/1"\}/,
+      );
       // alice's client was stopped: the server saw her connection close.
       await server.terminal.expect('#1 disconnected', 5_000);
     } finally {
@@ -30,9 +32,9 @@ describe('runScenario', () => {
     const lesson = findLesson(1) as Lesson;
     const server = await startLessonServer(lesson);
     try {
-      await expect(
-        runScenario({ lesson, port: server.port, server: server.terminal, scenario: { description: '', steps: [{ type: 'bob', text: 'hi' }] } }),
-      ).rejects.toThrow('"bob" is used before it was started');
+      await expect(runScenario({ lesson, port: server.port, server: server.terminal, scenario: { description: '', steps: [{ type: 'bob', text: 'hi' }] } })).rejects.toThrow(
+        '"bob" is used before it was started',
+      );
     } finally {
       await server.stop();
     }

@@ -48,7 +48,9 @@ function firstLine(error: unknown): string {
  */
 export async function startLessonSession(lesson: Lesson, options: LessonSessionOptions): Promise<LessonSession> {
   if (options.broken && !lesson.broken) {
-    const numbers = listLessons().filter((l) => l.broken).map((l) => String(l.number));
+    const numbers = listLessons()
+      .filter((l) => l.broken)
+      .map((l) => String(l.number));
     const withBroken = numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers.join('');
     throw new LessonRunError(`lesson ${lesson.number} has no broken version (lessons ${withBroken} do).`);
   }
@@ -63,7 +65,13 @@ export async function startLessonSession(lesson: Lesson, options: LessonSessionO
   const { server, inspector } = running;
   const print = (text: string): void => inspector.plain?.print(text);
   const file = options.broken ? lesson.broken?.file : lesson.server;
-  print(paint('bold', `lesson ${lessonNumberLabel(lesson)} · ${lesson.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port} (Ctrl-C to stop)`, options.color));
+  print(
+    paint(
+      'bold',
+      `lesson ${lessonNumberLabel(lesson)} · ${lesson.title}: ${file} listening on ${server.host}:${server.port}, inspector on ${inspector.address.host}:${inspector.address.port} (Ctrl-C to stop)`,
+      options.color,
+    ),
+  );
   for (const note of running.notes) print(paint('bold', note, options.color));
   return {
     running,

@@ -36,7 +36,12 @@ const PYTHON_BLOCK = /<details>\s*<summary>([^\n]*)<\/summary>\s*<!-- (diff|fix|
 /** A summary's HTML as Markdown, seen from the Node track when `node` (the files and commands renamed). */
 function summaryText(summary: string, node: boolean): string {
   const text = summary.replace(/<\/?code>/g, '`');
-  return node ? text.replaceAll('Python', 'Node.js').replace(/python3 (\S+)\.py/g, 'node $1.mjs').replace(/\b([\w-]+)\.py\b/g, '$1.mjs') : text;
+  return node
+    ? text
+        .replaceAll('Python', 'Node.js')
+        .replace(/python3 (\S+)\.py/g, 'node $1.mjs')
+        .replace(/\b([\w-]+)\.py\b/g, '$1.mjs')
+    : text;
 }
 
 /**
@@ -45,11 +50,13 @@ function summaryText(summary: string, node: boolean): string {
  * each Node section's text and its Python twin change places.
  */
 export function readmeForTrack(markdown: string, track: Track): string {
-  return markdown.replace(PYTHON_BLOCK, (_block, summary: string, name: TrackSection, python: string) => {
-    if (track === 'node') return `**${summaryText(summary, false)}**\n\n${python.trim()}`;
-    return `**${summaryText(summary, true)}**\n\n${readSection(markdown, name) ?? ''}`;
-  }).replace(/<!-- (diff|fix|transcript):start -->[\s\S]*?<!-- \1:end -->/g, (whole, name: TrackSection) => {
-    if (track === 'node') return whole;
-    return `<!-- ${name}:start -->\n${readSection(markdown, trackSection(name, track)) ?? ''}\n<!-- ${name}:end -->`;
-  });
+  return markdown
+    .replace(PYTHON_BLOCK, (_block, summary: string, name: TrackSection, python: string) => {
+      if (track === 'node') return `**${summaryText(summary, false)}**\n\n${python.trim()}`;
+      return `**${summaryText(summary, true)}**\n\n${readSection(markdown, name) ?? ''}`;
+    })
+    .replace(/<!-- (diff|fix|transcript):start -->[\s\S]*?<!-- \1:end -->/g, (whole, name: TrackSection) => {
+      if (track === 'node') return whole;
+      return `<!-- ${name}:start -->\n${readSection(markdown, trackSection(name, track)) ?? ''}\n<!-- ${name}:end -->`;
+    });
 }

@@ -48,7 +48,12 @@ describe('ClusterHub', () => {
     const bob = localMember('bob');
     expect(await hub.admit(alice)).toBe(true);
     expect(await hub.admit(bob)).toBe(true);
-    for (const [user, node] of [['carol', 'n2/x'], ['dave', 'n2/x'], ['erin', 'n3/y']] as const) hub.receive({ n: node, k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
+    for (const [user, node] of [
+      ['carol', 'n2/x'],
+      ['dave', 'n2/x'],
+      ['erin', 'n3/y'],
+    ] as const)
+      hub.receive({ n: node, k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
     expect(hub.users()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
 
     backplane.published = []; // the two logins' announcements

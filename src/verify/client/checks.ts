@@ -49,7 +49,9 @@ const connects: Check<ClientContext> = {
       const spawn = ctx.process.exit?.spawnError;
       fail({
         summary: spawn ? `the command could not be started: ${spawn}` : `the client ${exit} without connecting`,
-        hint: spawn ? 'check the command after -- (is the program installed? is the path right?).' : 'connect to the HOST and PORT given in the environment and keep running; read the client\'s stderr below.',
+        hint: spawn
+          ? 'check the command after -- (is the program installed? is the path right?).'
+          : "connect to the HOST and PORT given in the environment and keep running; read the client's stderr below.",
       });
     }
     fail({
@@ -92,7 +94,13 @@ const login: Check<ClientContext> = {
     const frame = received.frame!;
     const validation = validateClientFrame(frame);
     if (frame.type !== 'login' || !validation.ok) {
-      fail({ summary: frame.type !== 'login' ? `the client sent "${frame.type}" instead of login` : `the client's login is malformed: ${validation.ok ? '' : validation.message}`, expected: example, received: showBytes(received.raw), hint, culprit: received.seq });
+      fail({
+        summary: frame.type !== 'login' ? `the client sent "${frame.type}" instead of login` : `the client's login is malformed: ${validation.ok ? '' : validation.message}`,
+        expected: example,
+        received: showBytes(received.raw),
+        hint,
+        culprit: received.seq,
+      });
     }
     for (const field of ['user', 'password'] as const) {
       const diff = byteDiff(`the "${field}" field of login`, ctx.account[field], String(frame[field]));
@@ -114,11 +122,22 @@ const welcomePresence: Check<ClientContext> = {
       { type: 'presence', user: OTHER, status: 'online' },
     ]);
     const expected = `* ${OTHER} is online`;
-    const line = await ctx.expectLine((l) => l.text.includes(expected), mark, (l) => l.text.includes(OTHER));
+    const line = await ctx.expectLine(
+      (l) => l.text.includes(expected),
+      mark,
+      (l) => l.text.includes(OTHER),
+    );
     if (line) return;
     const exit = await ctx.clientExit();
     if (exit) fail({ summary: `the client ${exit} after welcome`, hint: `${HINTS.severalFramesPerRead} Its stderr is below.` });
-    failOnLine(ctx, expected, mark, (l) => l.text.includes(OTHER), `print presence as "* <user> is online". Welcome and this presence arrived in ONE read: ${HINTS.severalFramesPerRead}`, `the client did not print "${expected}"`);
+    failOnLine(
+      ctx,
+      expected,
+      mark,
+      (l) => l.text.includes(OTHER),
+      `print presence as "* <user> is online". Welcome and this presence arrived in ONE read: ${HINTS.severalFramesPerRead}`,
+      `the client did not print "${expected}"`,
+    );
   },
 };
 
@@ -218,7 +237,13 @@ const rateLimitedLines: Check<ClientContext> = {
       const frame = received.frame;
       const text = typeof frame?.text === 'string' ? frame.text : undefined;
       if (frame?.type !== 'say' || text === undefined || !texts.includes(text)) {
-        fail({ summary: 'the client sent something else than the piped lines', expected: JSON.stringify({ type: 'say', text: texts[0] }), received: showBytes(received.raw), hint: 'send each stdin line as one say, unchanged.', culprit: received.seq });
+        fail({
+          summary: 'the client sent something else than the piped lines',
+          expected: JSON.stringify({ type: 'say', text: texts[0] }),
+          received: showBytes(received.raw),
+          hint: 'send each stdin line as one say, unchanged.',
+          culprit: received.seq,
+        });
       }
       says++;
       if (says > RATE_CHECK.burst && says <= texts.length) {
@@ -236,7 +261,12 @@ const rateLimitedLines: Check<ClientContext> = {
     const missing = lost().length - reports();
     if (accepted.size + refused.size < texts.length) {
       const never = texts.filter((text) => !accepted.has(text) && !refused.has(text));
-      fail({ summary: `no answer within ${seconds(ctx.timeouts.answerMs)}: ${never.length} of the ${texts.length} lines typed at once never came as say`, expected: JSON.stringify({ type: 'say', text: never[0] }), hint: 'send every stdin line, however fast they come.', timeoutSeconds: ctx.timeouts.answerMs / 1000 });
+      fail({
+        summary: `no answer within ${seconds(ctx.timeouts.answerMs)}: ${never.length} of the ${texts.length} lines typed at once never came as say`,
+        expected: JSON.stringify({ type: 'say', text: never[0] }),
+        hint: 'send every stdin line, however fast they come.',
+        timeoutSeconds: ctx.timeouts.answerMs / 1000,
+      });
     }
     if (missing > 0) {
       fail({
@@ -275,9 +305,7 @@ const printsMessage: Check<ClientContext> = {
       expected,
       mark,
       near,
-      intact
-        ? `print each message as "<from>: <text>", exactly: ${expected}`
-        : `print each message as "<from>: <text>". This one came in 3 reads, cut inside 👋 and 世: ${HINTS.utf8Split}`,
+      intact ? `print each message as "<from>: <text>", exactly: ${expected}` : `print each message as "<from>: <text>". This one came in 3 reads, cut inside 👋 and 世: ${HINTS.utf8Split}`,
       `the client did not print "${expected}"`,
     );
   },
@@ -291,8 +319,7 @@ const printsMultiline: Check<ClientContext> = {
     const mark = ctx.outputMark;
     const [first = '', second = ''] = ctx.texts.multiline.split('\n');
     await ctx.client!.send({ type: 'message', from: OTHER, text: ctx.texts.multiline, ts: Date.now() });
-    const hint =
-      'a message text may hold a newline ("\\n" in the JSON): print "<from>: <first line>" and the rest on the next line(s), or escaped on the same line, and keep running.';
+    const hint = 'a message text may hold a newline ("\\n" in the JSON): print "<from>: <first line>" and the rest on the next line(s), or escaped on the same line, and keep running.';
     const expected = `${OTHER}: ${first}`;
     const near = (l: OutputLine): boolean => l.text.includes(nonceOf(first)) || l.text.includes(OTHER);
     const start = await ctx.expectLine((l) => l.text.includes(expected), mark, near);
@@ -357,7 +384,11 @@ const showsOffline: Check<ClientContext> = {
     const client = ctx.client!;
     await client.send({ type: 'presence', user: OTHER, status: 'offline' });
     const expected = `* ${OTHER} is offline`;
-    const line = await ctx.expectLine((l) => l.text.includes(expected), mark, (l) => l.text.includes(OTHER));
+    const line = await ctx.expectLine(
+      (l) => l.text.includes(expected),
+      mark,
+      (l) => l.text.includes(OTHER),
+    );
     if (!line) failOnLine(ctx, expected, mark, (l) => l.text.includes(OTHER), 'print presence as "* <user> is offline".', `the client did not print "${expected}"`);
     if (client.finished) {
       fail({ summary: 'the client closed the connection after quit, before bye arrived', hint: 'after sending quit, keep reading until bye arrives, then close.' });
@@ -398,10 +429,29 @@ const exits: Check<ClientContext> = {
       });
     }
     if (exit.code !== 0) {
-      fail({ summary: `the client exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}, not 0`, hint: 'after bye and the close, exit with code 0; read the client\'s stderr below.' });
+      fail({
+        summary: `the client exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}, not 0`,
+        hint: "after bye and the close, exit with code 0; read the client's stderr below.",
+      });
     }
   },
 };
 
 /** Every client check, in the order they run (steps 1 → 10). */
-export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [listens, connects, waitsForHello, login, welcomePresence, sayFromStdin, emptyLineSendsNothing, rateLimitedLines, printsMessage, printsMultiline, quitFromStdin, nothingAfterQuit, showsOffline, closesAfterBye, exits];
+export const CLIENT_CHECKS: readonly Check<ClientContext>[] = [
+  listens,
+  connects,
+  waitsForHello,
+  login,
+  welcomePresence,
+  sayFromStdin,
+  emptyLineSendsNothing,
+  rateLimitedLines,
+  printsMessage,
+  printsMultiline,
+  quitFromStdin,
+  nothingAfterQuit,
+  showsOffline,
+  closesAfterBye,
+  exits,
+];

@@ -61,11 +61,7 @@ export class ClientContext {
   /** Resolves with the client's connection, or `null` if it does not come within `timeoutMs` or the client exits. */
   async waitForConnection(timeoutMs: number): Promise<Probe | null> {
     let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
-      this.accepted,
-      this.process.exited.then(() => null),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
-    ]);
+    const result = await Promise.race([this.accepted, this.process.exited.then(() => null), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)))]);
     clearTimeout(timer);
     return result ?? this.client ?? null;
   }

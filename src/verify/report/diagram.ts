@@ -77,7 +77,8 @@ export function transcriptDiagram(events: readonly TranscriptEventJson[], option
       case 'send':
       case 'recv': {
         const dir = event.kind === 'send' ? sent : received;
-        const how = event.kind === 'send' ? (event.writes > 1 ? ` (in ${event.writes} writes)` : '') : event.reads.first !== event.reads.last ? ` (reads ${event.reads.first}–${event.reads.last})` : '';
+        const how =
+          event.kind === 'send' ? (event.writes > 1 ? ` (in ${event.writes} writes)` : '') : event.reads.first !== event.reads.last ? ` (reads ${event.reads.first}–${event.reads.last})` : '';
         if (event.frame) {
           row = { t, kind: 'frame', ...arrow(dir), label: event.frame.type, summary: summarizeFrame(event.frame) + how, step: frameStep(requests.get(conn) as RequestLog, event.frame, dir) };
         } else if (event.kind === 'send') {

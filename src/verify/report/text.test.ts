@@ -11,13 +11,19 @@ function sampleTranscript(): Transcript {
   transcript.add({ conn: 'alice', kind: 'read', raw: Buffer.from('{"type":"hello","protocol":"chatlab/1"}\n'), index: 1 });
   transcript.add({ conn: 'alice', kind: 'recv', raw: Buffer.from('{"type":"hello","protocol":"chatlab/1"}\n'), frame: { type: 'hello', protocol: 'chatlab/1' }, reads: { first: 1, last: 1 } });
   transcript.add({ conn: 'alice', kind: 'send', raw: Buffer.from('{"type":"say","text":"hi 👋"}\n'), frame: { type: 'say', text: 'hi 👋' }, writes: 3, frames: 1 });
-  transcript.add({ conn: 'alice', kind: 'recv', raw: Buffer.from('{"type":"message","from":"alice","text":"hi 👋","ts":1}\n'), frame: { type: 'message', from: 'alice', text: 'hi 👋', ts: 1 }, reads: { first: 2, last: 3 } });
+  transcript.add({
+    conn: 'alice',
+    kind: 'recv',
+    raw: Buffer.from('{"type":"message","from":"alice","text":"hi 👋","ts":1}\n'),
+    frame: { type: 'message', from: 'alice', text: 'hi 👋', ts: 1 },
+    reads: { first: 2, last: 3 },
+  });
   transcript.add({ conn: 'alice', kind: 'close', by: 'peer', detail: 'closed its side (FIN)' });
   return transcript;
 }
 
 describe('the failure diagram', () => {
-  test('is the inspector\'s picture: a column per connection, one arrow per frame with its step and summary, the culprit marked', () => {
+  test("is the inspector's picture: a column per connection, one arrow per frame with its step and summary, the culprit marked", () => {
     const lines = renderDiagram(sampleTranscript().toJSON(), { mode: 'server', culprit: 5 });
     expect(lines[0]).toMatch(/^ +time step +server +alice$/);
     expect(lines[1]).toMatch(/^ +\+0\.\d{3}s \[2\] +│◀╌+ ?(connect)? ?╌*┤ +(connect )?TCP connection accepted$/);
@@ -48,13 +54,14 @@ describe('the failure diagram', () => {
       else transcript.add({ conn: 'alice', kind: 'recv', raw, frame, reads: { first: 1, last: 1 } });
     }
     transcript.add({ conn: 'alice', kind: 'close', by: 'peer', detail: 'closed its side (FIN)' });
-    const shape = (rows: readonly Row[]) => rows.filter((r) => r.kind !== 'listen' && r.kind !== 'rename').map(({ kind, label, summary, step, from, to }) => ({ kind, label, summary, step, from, to }));
+    const shape = (rows: readonly Row[]) =>
+      rows.filter((r) => r.kind !== 'listen' && r.kind !== 'rename').map(({ kind, label, summary, step, from, to }) => ({ kind, label, summary, step, from, to }));
     const adapted = transcriptDiagram(transcript.toJSON(), { mode: 'server' });
     expect(shape(adapted.rows)).toEqual(shape(model.rows).map((row) => (row.kind === 'connect' ? { ...row, summary: 'TCP connection accepted' } : row)));
     expect(adapted.rows.map((r) => r.step)).toEqual([2, 3, 4, 5, 8, 9, 10]);
   });
 
-  test('in client mode the verifier is the server column and the client\'s stdio are notes on its lifeline', () => {
+  test("in client mode the verifier is the server column and the client's stdio are notes on its lifeline", () => {
     const transcript = new Transcript();
     transcript.add({ conn: 'client', kind: 'connect' });
     transcript.add({ conn: 'client', kind: 'send', raw: Buffer.from('{"type":"hello","protocol":"chatlab/1"}\n'), frame: { type: 'hello', protocol: 'chatlab/1' }, writes: 1, frames: 1 });
@@ -141,7 +148,11 @@ describe('the text report', () => {
 
 describe('formatHeader', () => {
   test('says when the server is checked over UDP', () => {
-    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10, udp: true })).toBe('chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10, over UDP; Ctrl-C to stop)');
-    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10 })).toBe('chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10; Ctrl-C to stop)');
+    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10, udp: true })).toBe(
+      'chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10, over UDP; Ctrl-C to stop)',
+    );
+    expect(formatHeader({ mode: 'server', host: '127.0.0.1', port: 7070, command: ['node', 'server.mjs'], through: 10 })).toBe(
+      'chatlab verify: node server.mjs on 127.0.0.1:7070 (steps 1–10; Ctrl-C to stop)',
+    );
   });
 });

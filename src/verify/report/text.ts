@@ -129,7 +129,14 @@ export function formatLeftBehind(report: VerifyReport): string {
 /** The whole human-readable report (the CLI prints the same pieces as they come). */
 export function renderText(report: VerifyReport, color = false): string {
   const parts = [
-    formatHeader({ mode: report.mode, host: report.address.host, port: report.address.port, through: report.through, ...(report.only ? { only: report.only } : {}), ...(report.process ? { command: report.process.command } : {}) }),
+    formatHeader({
+      mode: report.mode,
+      host: report.address.host,
+      port: report.address.port,
+      through: report.through,
+      ...(report.only ? { only: report.only } : {}),
+      ...(report.process ? { command: report.process.command } : {}),
+    }),
     ...report.checks.filter((c) => c.status !== 'skipped').map((c) => formatCheck(c, color)),
   ];
   const failure = formatFailure(report, color);

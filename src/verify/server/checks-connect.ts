@@ -34,7 +34,10 @@ const listens: Check<ServerContext> = {
           fail({ summary: `the command could not be started: ${exit.spawnError}`, hint: 'check the command after -- (is the program installed and on PATH? is the file path right?).' });
         }
         const how = describeExit(exit);
-        const stderr = supervisor.output.filter((l) => l.stream === 'stderr').map((l) => l.text).join('\n');
+        const stderr = supervisor.output
+          .filter((l) => l.stream === 'stderr')
+          .map((l) => l.text)
+          .join('\n');
         fail({
           summary: `the server ${how} before accepting connections on ${where}`,
           hint: /EADDRINUSE|address already in use/i.test(stderr)

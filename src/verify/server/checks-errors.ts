@@ -94,7 +94,8 @@ async function stillAnswers(ctx: ServerContext, probe: Probe, after: string): Pr
   });
 }
 
-const BAD_FRAME_HINT = 'a line that is not a JSON object with a string "type" is answered {"type":"error","code":"bad_frame","message":"…"} (no id: the server could not read one), and the connection stays open.';
+const BAD_FRAME_HINT =
+  'a line that is not a JSON object with a string "type" is answered {"type":"error","code":"bad_frame","message":"…"} (no id: the server could not read one), and the connection stays open.';
 
 const notJson: Check<ServerContext> = {
   id: '4.not-json',
@@ -239,10 +240,16 @@ const bracketBomb: Check<ServerContext> = {
     const alice = ctx.alice!;
     const next = { type: 'verify_still_there', id: 'v-after-bomb' };
     await alice.send(next);
-    await ctx.expect(alice, (r) => r.frame?.type === 'error' && r.frame.id === next.id, `an answer to ${json(next)} on ${alice.name}'s connection, after another connection sent the nested lines`, ctx.timeouts.answerMs, {
-      timeout: sentence(`one connection's bad line must not disturb the others: answer ${json(next)} with error unknown_type and its id.`, HINTS.handlerDied),
-      close: `the server closed ${alice.name}'s connection after another connection sent a deeply nested line: one connection's bad frame never disturbs the others.`,
-    });
+    await ctx.expect(
+      alice,
+      (r) => r.frame?.type === 'error' && r.frame.id === next.id,
+      `an answer to ${json(next)} on ${alice.name}'s connection, after another connection sent the nested lines`,
+      ctx.timeouts.answerMs,
+      {
+        timeout: sentence(`one connection's bad line must not disturb the others: answer ${json(next)} with error unknown_type and its id.`, HINTS.handlerDied),
+        close: `the server closed ${alice.name}'s connection after another connection sent a deeply nested line: one connection's bad frame never disturbs the others.`,
+      },
+    );
   },
 };
 
@@ -350,7 +357,8 @@ const badUserName: Check<ServerContext> = {
   step: 5,
   title: 'a login whose user name breaks the rules (33 characters, a space) gets bad_request',
   async run(ctx) {
-    const hint = 'a user name is 1–32 characters of A–Z a–z 0–9 _ -: check it (re.fullmatch(r"[A-Za-z0-9_-]{1,32}", user) in Python, /^[A-Za-z0-9_-]{1,32}$/ in JS) and answer error bad_request, with the request\'s id.';
+    const hint =
+      'a user name is 1–32 characters of A–Z a–z 0–9 _ -: check it (re.fullmatch(r"[A-Za-z0-9_-]{1,32}", user) in Python, /^[A-Za-z0-9_-]{1,32}$/ in JS) and answer error bad_request, with the request\'s id.';
     await badLogin(ctx, { type: 'login', user: 'a'.repeat(33), password: 'password1', id: 'v-long-name' }, 'a login with a user name of 33 characters', hint);
     await badLogin(ctx, { type: 'login', user: 'ali ce', password: 'password1', id: 'v-space' }, 'a login with a space in the user name', hint);
   },
@@ -385,7 +393,7 @@ const sayTooLong: Check<ServerContext> = {
       what: 'a say whose text has 4,001 characters',
       code: 'bad_request',
       id: frame.id,
-      hint: 'a text is 1–4,000 characters (code points: len(text) in Python, [...text].length in JS): answer a longer one with error bad_request, with the request\'s id, and relay nothing.',
+      hint: "a text is 1–4,000 characters (code points: len(text) in Python, [...text].length in JS): answer a longer one with error bad_request, with the request's id, and relay nothing.",
     });
   },
 };
@@ -428,12 +436,20 @@ const saySurrogate: Check<ServerContext> = {
     });
     for (const probe of ctx.others(ctx.alice!)) {
       const leaked = probe.unconsumed((r) => r.raw.includes(Buffer.from(tag, 'utf8')))[0];
-      if (leaked) fail({ summary: `${probe.name} received the say with a lone surrogate, which was refused`, expected: 'nothing: a refused say is relayed to nobody', received: showBytes(leaked.raw), hint, culprit: leaked.seq });
+      if (leaked)
+        fail({
+          summary: `${probe.name} received the say with a lone surrogate, which was refused`,
+          expected: 'nothing: a refused say is relayed to nobody',
+          received: showBytes(leaked.raw),
+          hint,
+          culprit: leaked.seq,
+        });
     }
   },
 };
 
-const QUIT_HINT = 'before login, every frame but login (and the extensions register and ping) gets not_logged_in, quit included: there is nobody to say bye to or to announce offline, and the connection stays open. A client that has not logged in simply closes its socket.';
+const QUIT_HINT =
+  'before login, every frame but login (and the extensions register and ping) gets not_logged_in, quit included: there is nobody to say bye to or to announce offline, and the connection stays open. A client that has not logged in simply closes its socket.';
 
 const quitBeforeLogin: Check<ServerContext> = {
   id: '8.quit-before-login',
@@ -467,7 +483,7 @@ const loneCr: Check<ServerContext> = {
     await alice.send(bytes, { frames: [first, smuggled] });
     await alice.send({ type: 'say', text: nextToCr });
     const hint =
-      'a line ends only at \\n (a \\r just before the \\n is dropped); a \\r anywhere else is part of the line, so {…}\\r{…}\\n is one line that is not valid JSON: answer bad_frame and execute none of it. Java\'s readLine(), Python\'s text-mode files and str.splitlines() also end lines at a lone \\r: split the bytes at \\n yourself.';
+      "a line ends only at \\n (a \\r just before the \\n is dropped); a \\r anywhere else is part of the line, so {…}\\r{…}\\n is one line that is not valid JSON: answer bad_frame and execute none of it. Java's readLine(), Python's text-mode files and str.splitlines() also end lines at a lone \\r: split the bytes at \\n yourself.";
     const carriesAny = (r: Received): boolean =>
       r.frame?.type === 'message' && typeof r.frame.text === 'string' && [beforeCr, afterCr, nextToCr].some((text) => (r.frame!.text as string).includes(nonceOf(text)));
     for (const probe of ctx.others(alice)) {
@@ -488,10 +504,35 @@ const loneCr: Check<ServerContext> = {
     const example = json({ type: 'error', code: 'bad_frame', message: '…' });
     const answer = await ctx.expect(alice, answerOf('ok', 'welcome'), `${example} after a line with a lone \\r inside`, ctx.timeouts.answerMs, { timeout: hint });
     if (errorCode(answer) !== 'bad_frame') {
-      fail({ summary: `a line with a lone \\r inside was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not bad_frame`, expected: example, received: showBytes(answer.raw), hint, culprit: answer.seq });
+      fail({
+        summary: `a line with a lone \\r inside was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not bad_frame`,
+        expected: example,
+        received: showBytes(answer.raw),
+        hint,
+        culprit: answer.seq,
+      });
     }
   },
 };
 
 /** The error-rule checks of steps 4–7, in order (each runs after the other checks of its step). */
-export const errorChecks: Check<ServerContext>[] = [notJson, notObject, noType, unknownType, frameAtLimit, nestingDepth, bracketBomb, bomLine, blankLines, frameTooLarge, loginWithoutPassword, badUserName, sayBeforeLoginFirst, sayWithoutText, sayTooLong, saySurrogate, loneCr, quitBeforeLogin];
+export const errorChecks: Check<ServerContext>[] = [
+  notJson,
+  notObject,
+  noType,
+  unknownType,
+  frameAtLimit,
+  nestingDepth,
+  bracketBomb,
+  bomLine,
+  blankLines,
+  frameTooLarge,
+  loginWithoutPassword,
+  badUserName,
+  sayBeforeLoginFirst,
+  sayWithoutText,
+  sayTooLong,
+  saySurrogate,
+  loneCr,
+  quitBeforeLogin,
+];

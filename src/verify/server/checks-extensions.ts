@@ -109,7 +109,12 @@ async function signIn(ctx: ServerContext, account: Account, extra: Record<string
     timeout: 'answer a good login with welcome.',
   });
   if (welcome.frame!.type !== 'welcome') {
-    wrongFrame(welcome, `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`, { type: 'welcome', user: account.user, users: ['…'], id: request.id }, refusedHint ?? 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.');
+    wrongFrame(
+      welcome,
+      `${account.user}'s login (a good one, for the extension checks) was answered with ${named(welcome)}`,
+      { type: 'welcome', user: account.user, users: ['…'], id: request.id },
+      refusedHint ?? 'a login with the right password of an account that is not online gets welcome, also after earlier sessions of that user ended.',
+    );
   }
   // A long online list comes paged: its users frames are part of the welcome, not answers to later requests.
   const { last } = await wholeWelcome(ctx, probe, welcome);
@@ -123,7 +128,13 @@ async function signIn(ctx: ServerContext, account: Account, extra: Record<string
 
 /** Waits on `probe` for the global (room-less) presence of `user` with `status`. */
 async function globalPresence(ctx: ServerContext, probe: Probe, user: string, status: 'online' | 'offline', hint: string): Promise<Received> {
-  return ctx.expect(probe, (r) => r.frame?.type === 'presence' && r.frame.user === user && r.frame.status === status && r.frame.room === undefined, `${json({ type: 'presence', user, status })} on ${probe.name}'s connection`, ctx.timeouts.answerMs, { timeout: hint });
+  return ctx.expect(
+    probe,
+    (r) => r.frame?.type === 'presence' && r.frame.user === user && r.frame.status === status && r.frame.room === undefined,
+    `${json({ type: 'presence', user, status })} on ${probe.name}'s connection`,
+    ctx.timeouts.answerMs,
+    { timeout: hint },
+  );
 }
 
 /**
@@ -136,7 +147,7 @@ async function setUp(ctx: ServerContext): Promise<void> {
   const s = state(ctx);
   if (s.ready) return;
   const old = ctx.alice!;
-  await globalPresence(ctx, old, ctx.b.user, 'offline', 'when a user\'s connection ends, tell everyone else: presence offline.');
+  await globalPresence(ctx, old, ctx.b.user, 'offline', "when a user's connection ends, tell everyone else: presence offline.");
   await old.send({ type: 'quit' });
   await ctx.expect(old, (r) => r.frame?.type === 'bye', `bye on ${old.name}'s connection`, ctx.timeouts.answerMs, { timeout: 'answer quit with {"type":"bye"}.' });
   const { probe } = await signIn(ctx, ctx.a);
@@ -191,10 +202,20 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
   const frame = first.frame!;
   const names = (users: unknown): boolean => Array.isArray(users) && users.every((u) => typeof u === 'string');
   if (frame.type !== 'users' || frame.id !== request.id || !names(frame.users)) {
-    wrongFrame(first, `${json(request)} was answered with ${named(first)}${frame.type === 'users' ? ' without the request\'s id or a list of names' : ''}`, { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string }, hint);
+    wrongFrame(
+      first,
+      `${json(request)} was answered with ${named(first)}${frame.type === 'users' ? " without the request's id or a list of names" : ''}`,
+      { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string },
+      hint,
+    );
   }
   if (request.room !== undefined && frame.room !== request.room) {
-    wrongFrame(first, `the users answer to ${json(request)} does not name the room`, { type: 'users', room: request.room as string, users: ['…'], id: request.id as string }, 'a users frame that answers a join or a who with a room carries that "room".');
+    wrongFrame(
+      first,
+      `the users answer to ${json(request)} does not name the room`,
+      { type: 'users', room: request.room as string, users: ['…'], id: request.id as string },
+      'a users frame that answers a join or a who with a room carries that "room".',
+    );
   }
   const lists = new PagedListAssembler();
   let step = lists.take(frame);
@@ -202,10 +223,17 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
   while (step.kind === 'page') {
     const previous = page.seq;
     // The very next frame: pages come before any other frame (an older unread presence is not one).
-    page = await ctx.expect(probe, (r) => r.seq > previous, `the next users page of ${json(request)}`, ctx.timeouts.answerMs, { timeout: 'after a users frame with "more":true, send the next page at once.' });
+    page = await ctx.expect(probe, (r) => r.seq > previous, `the next users page of ${json(request)}`, ctx.timeouts.answerMs, {
+      timeout: 'after a users frame with "more":true, send the next page at once.',
+    });
     step = lists.take(page.frame!);
     if (step.kind === 'broken' || (step.kind !== 'whole' && !names(page.frame!.users))) {
-      wrongFrame(page, step.kind === 'broken' ? step.message : `a page of the users answer to ${json(request)} is not a list of names`, { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string }, hint);
+      wrongFrame(
+        page,
+        step.kind === 'broken' ? step.message : `a page of the users answer to ${json(request)} is not a list of names`,
+        { type: 'users', ...(request.room ? { room: request.room as string } : {}), users: ['…'], id: request.id as string },
+        hint,
+      );
     }
   }
   return (step.kind === 'complete' ? step.frame.users : frame.users) as string[];
@@ -216,7 +244,8 @@ async function usersAnswer(ctx: ServerContext, probe: Probe, first: Received, re
 const registerAccount: Check<ServerContext> = {
   id: '11.register',
   step: 11 satisfies ExtensionStepNumber,
-  title: 'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; a logged-in user may register too; the new account logs in',
+  title:
+    'register creates an account (ok with the id, allowed before login); the same name again gets user_exists; without an id it still gets ok; a logged-in user may register too; the new account logs in',
   async run(ctx) {
     const probe = await ctx.openWithHello('register');
     const account = { user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
@@ -226,12 +255,21 @@ const registerAccount: Check<ServerContext> = {
     ctx.registered.push(account.user);
     const again = { type: 'register', user: account.user, password: 'another-pw', id: 'reg-2' };
     const second = await ask(ctx, probe, again, `an answer to registering ${account.user} again`, 'answer a register of a taken name with error user_exists.');
-    requireError(second, again, 'user_exists', 'a register of a name that was just registered', 'a name that already has an account gets {"type":"error","code":"user_exists",…} with the request\'s id, and the account keeps its first password.');
+    requireError(
+      second,
+      again,
+      'user_exists',
+      'a register of a name that was just registered',
+      'a name that already has an account gets {"type":"error","code":"user_exists",…} with the request\'s id, and the account keeps its first password.',
+    );
     // Unlike a say, a register is answered even without an id: the client waits to know.
     const quiet = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}` };
     await probe.send(quiet);
-    const quietHint = 'register is always answered, id or not: {"type":"ok"} (no id when the request had none) or an error. Only say, leave and the file frames other than file_offer are silent on success without an id; the client of a register waits to know whether the account exists.';
-    const third = await ctx.expect(probe, (r) => r.frame?.type === 'ok' || r.frame?.type === 'error', `an answer to a register without an id (${quiet.user})`, ctx.timeouts.answerMs, { timeout: quietHint });
+    const quietHint =
+      'register is always answered, id or not: {"type":"ok"} (no id when the request had none) or an error. Only say, leave and the file frames other than file_offer are silent on success without an id; the client of a register waits to know whether the account exists.';
+    const third = await ctx.expect(probe, (r) => r.frame?.type === 'ok' || r.frame?.type === 'error', `an answer to a register without an id (${quiet.user})`, ctx.timeouts.answerMs, {
+      timeout: quietHint,
+    });
     if (third.frame!.type !== 'ok' || third.frame!.id !== undefined) {
       wrongFrame(third, `a register without an id was answered with ${third.frame!.type === 'ok' ? `an ok with id ${JSON.stringify(third.frame!.id)}` : named(third)}`, { type: 'ok' }, quietHint);
     }
@@ -241,7 +279,12 @@ const registerAccount: Check<ServerContext> = {
     const alice = ctx.alice!;
     const later = { type: 'register', user: freshName('vr'), password: `pw-${nonce().slice(1)}`, id: 'reg-after-login' };
     const fourth = await ask(ctx, alice, later, `an answer to ${alice.name}'s register, sent after logging in`, 'register is allowed after login too: answer {"type":"ok","id":…}.');
-    requireOk(fourth, later, `a register sent by ${alice.name}, who is logged in,`, 'register is allowed before and after login: a logged-in connection may register another account; it gets the same answers, and stays logged in as itself.');
+    requireOk(
+      fourth,
+      later,
+      `a register sent by ${alice.name}, who is logged in,`,
+      'register is allowed before and after login: a logged-in connection may register another account; it gets the same answers, and stays logged in as itself.',
+    );
     ctx.registered.push(later.user);
     const { probe: session } = await signIn(ctx, account);
     session.send({ type: 'quit' }).catch(() => undefined);
@@ -264,12 +307,25 @@ const whoOnline: Check<ServerContext> = {
     const expected = [ctx.a.user, ...(ctx.carol ? [ctx.c!.user] : [])];
     const missing = expected.filter((u) => !users.includes(u));
     if (missing.length || !sortedByCodePoint(users)) {
-      wrongFrame(first, missing.length ? `the who answer leaves out ${missing.join(' and ')}, who ${missing.length > 1 ? 'are' : 'is'} online${missing.includes(ctx.a.user) ? ' (the asker is included too)' : ''}` : `the who answer is not sorted by code point: ${JSON.stringify(users)}`, { type: 'users', users: [...new Set([...users, ...expected])].sort(compareCodePoints), id: request.id }, 'list every user online, the asker included, sorted by code point (as in welcome).');
+      wrongFrame(
+        first,
+        missing.length
+          ? `the who answer leaves out ${missing.join(' and ')}, who ${missing.length > 1 ? 'are' : 'is'} online${missing.includes(ctx.a.user) ? ' (the asker is included too)' : ''}`
+          : `the who answer is not sorted by code point: ${JSON.stringify(users)}`,
+        { type: 'users', users: [...new Set([...users, ...expected])].sort(compareCodePoints), id: request.id },
+        'list every user online, the asker included, sorted by code point (as in welcome).',
+      );
     }
     if (!ctx.advertises('rooms')) return `${users.length} online, sorted`;
     const unknown = { type: 'who', room: freshName('nosuch'), id: 'who-2' };
     const answer = await ask(ctx, alice, unknown, `an answer to ${json(unknown)}`, 'answer a who for a room that does not exist with error unknown_room.');
-    requireError(answer, unknown, 'unknown_room', 'a who for a room that does not exist', 'your hello lists "rooms": a who with a room that does not exist gets {"type":"error","code":"unknown_room",…} with the id.');
+    requireError(
+      answer,
+      unknown,
+      'unknown_room',
+      'a who for a room that does not exist',
+      'your hello lists "rooms": a who with a room that does not exist gets {"type":"error","code":"unknown_room",…} with the id.',
+    );
     return `${users.length} online, sorted; unknown_room for a room that does not exist`;
   },
 };
@@ -282,16 +338,29 @@ const ping: Check<ServerContext> = {
   title: 'ping is answered with pong (a number ts, the id), before login and after',
   async run(ctx) {
     const guest = await ctx.openWithHello('ping');
-    for (const [probe, when] of [[guest, 'before login'], [ctx.alice!, 'after login']] as const) {
+    for (const [probe, when] of [
+      [guest, 'before login'],
+      [ctx.alice!, 'after login'],
+    ] as const) {
       const request = { type: 'ping', id: `ping-${when.split(' ')[0]}` };
-      const answer = await ask(ctx, probe, request, `an answer to ${json(request)} ${when}`, `your hello lists "ping": answer {"type":"ping","id":…} with {"type":"pong","ts":…,"id":…} at once${when === 'before login' ? ', also before login' : ''}.`, ['pong']);
+      const answer = await ask(
+        ctx,
+        probe,
+        request,
+        `an answer to ${json(request)} ${when}`,
+        `your hello lists "ping": answer {"type":"ping","id":…} with {"type":"pong","ts":…,"id":…} at once${when === 'before login' ? ', also before login' : ''}.`,
+        ['pong'],
+      );
       const frame = answer.frame!;
       if (frame.type !== 'pong' || frame.id !== request.id || typeof frame.ts !== 'number' || !Number.isInteger(frame.ts)) {
         wrongFrame(
           answer,
           frame.type === 'pong' ? `the pong ${when} lacks ${frame.id !== request.id ? "the ping's id" : 'a whole-number "ts"'}` : `a ping ${when} was answered with ${named(answer)}, not pong`,
           { type: 'pong', ts: Date.now(), id: request.id },
-          sentence(`answer a ping with pong: "ts" is the server's clock in milliseconds, "id" the ping's.`, when === 'before login' ? 'ping needs no login (like register): do not answer it not_logged_in.' : ''),
+          sentence(
+            `answer a ping with pong: "ts" is the server's clock in milliseconds, "id" the ping's.`,
+            when === 'before login' ? 'ping needs no login (like register): do not answer it not_logged_in.' : '',
+          ),
         );
       }
     }
@@ -314,7 +383,12 @@ const privateMessage: Check<ServerContext> = {
     const answer = await ask(ctx, alice, request, `an answer to ${alice.name}'s private say`, 'your hello lists "private": answer a say with "to" and an id with {"type":"ok","id":…,"msgid":…}.');
     requireOk(answer, request, 'a private say to a user who is online', 'a say with "to" an online user is delivered to that user and answered {"type":"ok","id":…,"msgid":…}.');
     if (answer.frame!.queued !== undefined && answer.frame!.queued !== false) {
-      wrongFrame(answer, 'the ok of a private message to a user who is online says "queued"', { type: 'ok', id: request.id, msgid: 1 }, '"queued":true is only for a target who is offline (the message waits for the next login).');
+      wrongFrame(
+        answer,
+        'the ok of a private message to a user who is online says "queued"',
+        { type: 'ok', id: request.id, msgid: 1 },
+        '"queued":true is only for a target who is offline (the message waits for the next login).',
+      );
     }
     const got = await ctx.expect(bob, carries(text), `${alice.name}'s private message on ${bob.name}'s connection`, ctx.timeouts.answerMs, {
       timeout: `deliver a say with "to":"${ctx.b.user}" to that user as {"type":"message","from":…,"to":…,"text":…,"ts":…}.`,
@@ -323,11 +397,24 @@ const privateMessage: Check<ServerContext> = {
     if (frame.from !== ctx.a.user || frame.to !== ctx.b.user || frame.text !== text || typeof frame.ts !== 'number') {
       const field = frame.from !== ctx.a.user ? 'from' : frame.to !== ctx.b.user ? 'to' : frame.text !== text ? 'text' : 'ts';
       const want = { from: ctx.a.user, to: ctx.b.user, text, ts: '(the server clock, a number)' }[field];
-      wrongFrame(got, `the private message ${bob.name} received has a wrong "${field}"`, { ...frame, type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: typeof frame.ts === 'number' ? frame.ts : Date.now() }, field === 'from' ? 'the server sets "from" to the sender\'s login name, whatever the client sent.' : 'a private message carries "from" (the sender), "to" (the target), the text unchanged and "ts".', { label: `the "${field}" field`, expected: String(want), received: String(frame[field]) });
+      wrongFrame(
+        got,
+        `the private message ${bob.name} received has a wrong "${field}"`,
+        { ...frame, type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: typeof frame.ts === 'number' ? frame.ts : Date.now() },
+        field === 'from'
+          ? 'the server sets "from" to the sender\'s login name, whatever the client sent.'
+          : 'a private message carries "from" (the sender), "to" (the target), the text unchanged and "ts".',
+        { label: `the "${field}" field`, expected: String(want), received: String(frame[field]) },
+      );
     }
     const outsiders = [ctx.idle, ctx.guest, ...ctx.others(alice).filter((p) => p !== bob)].filter((p): p is Probe => p !== undefined && !p.finished);
     await barrier(ctx, [bob, ...ctx.others(alice).filter((p) => p !== bob)]);
-    requireNotReceived(outsiders, text, (probe) => `a private message to ${ctx.b.user} reached ${probe.name}`, 'deliver a say with "to" to the named user only; nobody else gets a copy, not even the sender.');
+    requireNotReceived(
+      outsiders,
+      text,
+      (probe) => `a private message to ${ctx.b.user} reached ${probe.name}`,
+      'deliver a say with "to" to the named user only; nobody else gets a copy, not even the sender.',
+    );
     requireNotReceived([alice], text, () => `the sender ${alice.name} got a copy of its own private message`, 'the sender gets no copy of its own message, only the ok.');
     return `delivered to ${bob.name} only, from "${ctx.a.user}"`;
   },
@@ -341,13 +428,25 @@ const privateErrors: Check<ServerContext> = {
     const alice = ctx.alice!;
     const unknown = { type: 'say', to: freshName('nobody'), text: `to nobody ${nonce()}`, id: 'pm-unknown' };
     const a1 = await ask(ctx, alice, unknown, 'an answer to a private say to a user with no account', 'answer a say "to" a name with no account with error unknown_user.');
-    requireError(a1, unknown, 'unknown_user', 'a private say to a name that has no account', 'a say whose "to" names no account gets {"type":"error","code":"unknown_user",…} with the id; nothing is stored or relayed.');
+    requireError(
+      a1,
+      unknown,
+      'unknown_user',
+      'a private say to a name that has no account',
+      'a say whose "to" names no account gets {"type":"error","code":"unknown_user",…} with the id; nothing is stored or relayed.',
+    );
     const self = { type: 'say', to: ctx.a.user, text: `to myself ${nonce()}`, id: 'pm-self' };
     const a2 = await ask(ctx, alice, self, 'an answer to a private say to oneself', 'answer a say "to" yourself with error bad_request.');
     requireError(a2, self, 'bad_request', 'a private say to the sender itself', 'a say whose "to" is the sender gets {"type":"error","code":"bad_request",…} with the id.');
     const order = { type: 'say', to: freshName('nobody'), id: 'pm-order' };
     const a3 = await ask(ctx, alice, order, 'an answer to a private say without text to a user with no account', 'answer a say without text with error bad_request, whoever it is for.');
-    requireError(a3, order, 'bad_request', 'a private say without text to a name that has no account', 'a say without text is a bad_request whoever it is for: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.');
+    requireError(
+      a3,
+      order,
+      'bad_request',
+      'a private say without text to a name that has no account',
+      'a say without text is a bad_request whoever it is for: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.',
+    );
     return 'unknown_user and bad_request, with the ids; the fields before the user';
   },
 };
@@ -364,10 +463,26 @@ const privateOffline: Check<ServerContext> = {
     state(ctx).bob = undefined;
     const text = `while you were away ${nonce()}`;
     const request = { type: 'say', to: ctx.b.user, text, id: 'pm-offline' };
-    const answer = await ask(ctx, alice, request, 'an answer to a private say to an offline user', 'answer a private say to an account that is offline with {"type":"ok","id":…,"msgid":…,"queued":true}.');
-    requireOk(answer, request, 'a private say to an account that is offline', 'a private message to an account that is not logged in is stored for it: answer {"type":"ok","id":…,"msgid":…,"queued":true}.');
+    const answer = await ask(
+      ctx,
+      alice,
+      request,
+      'an answer to a private say to an offline user',
+      'answer a private say to an account that is offline with {"type":"ok","id":…,"msgid":…,"queued":true}.',
+    );
+    requireOk(
+      answer,
+      request,
+      'a private say to an account that is offline',
+      'a private message to an account that is not logged in is stored for it: answer {"type":"ok","id":…,"msgid":…,"queued":true}.',
+    );
     if (answer.frame!.queued !== true) {
-      wrongFrame(answer, 'the ok of a private message to an offline user does not say "queued":true', { type: 'ok', id: request.id, msgid: 1, queued: true }, 'the target is offline, so the message is stored for its next login and the ok says so with "queued":true.');
+      wrongFrame(
+        answer,
+        'the ok of a private message to an offline user does not say "queued":true',
+        { type: 'ok', id: request.id, msgid: 1, queued: true },
+        'the target is offline, so the message is stored for its next login and the ok says so with "queued":true.',
+      );
     }
     const { probe: back, welcome } = await signIn(ctx, ctx.b, { since: Number.MAX_SAFE_INTEGER }, true);
     state(ctx).bob = back;
@@ -379,16 +494,31 @@ const privateOffline: Check<ServerContext> = {
     });
     const frame = replayed.frame!;
     if (frame.type === 'history_end') {
-      wrongFrame(replayed, 'history_end came before the message stored for the offline user', { type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: Date.now(), msgid: 1, history: true, queued: true }, 'replay the stored private messages after welcome and before history_end.');
+      wrongFrame(
+        replayed,
+        'history_end came before the message stored for the offline user',
+        { type: 'message', from: ctx.a.user, to: ctx.b.user, text, ts: Date.now(), msgid: 1, history: true, queued: true },
+        'replay the stored private messages after welcome and before history_end.',
+      );
     }
     if (frame.queued !== true || frame.from !== ctx.a.user || frame.to !== ctx.b.user) {
-      wrongFrame(replayed, `the replayed message ${frame.queued !== true ? 'lacks "queued":true' : 'has a wrong "from" or "to"'}`, { ...frame, from: ctx.a.user, to: ctx.b.user, text, history: true, queued: true }, 'a message stored for an offline user is replayed once, at its next login, with "from", "to" and "queued":true.');
+      wrongFrame(
+        replayed,
+        `the replayed message ${frame.queued !== true ? 'lacks "queued":true' : 'has a wrong "from" or "to"'}`,
+        { ...frame, from: ctx.a.user, to: ctx.b.user, text, history: true, queued: true },
+        'a message stored for an offline user is replayed once, at its next login, with "from", "to" and "queued":true.',
+      );
     }
     const end = await ctx.expect(back, (r) => r.frame?.type === 'history_end', `history_end after the replay on ${back.name}'s connection`, ctx.timeouts.answerMs, {
       timeout: 'end the replay after welcome with {"type":"history_end","count":…,"last_msgid":…}.',
     });
     if (typeof end.frame!.count !== 'number' || end.frame!.count < 1) {
-      wrongFrame(end, 'history_end after a replay with a queued message does not count it', { type: 'history_end', count: 1, last_msgid: 1 }, '"count" is the number of messages replayed (here at least the queued one).');
+      wrongFrame(
+        end,
+        'history_end after a replay with a queued message does not count it',
+        { type: 'history_end', count: 1, last_msgid: 1 },
+        '"count" is the number of messages replayed (here at least the queued one).',
+      );
     }
     return `queued, then delivered after ${back.name}'s welcome with "queued":true, then history_end`;
   },
@@ -408,12 +538,20 @@ const roomJoin: Check<ServerContext> = {
     const room = freshName('vroom');
     roomStates.set(ctx, room);
     const hint = 'your hello lists "rooms": answer {"type":"join","room":…,"id":…} with {"type":"users","room":…,"users":[…],"id":…}, then history_end with the room.';
-    for (const [probe, members] of [[alice, [ctx.a.user]], [bob, [ctx.a.user, ctx.b.user].sort(compareCodePoints)]] as const) {
+    for (const [probe, members] of [
+      [alice, [ctx.a.user]],
+      [bob, [ctx.a.user, ctx.b.user].sort(compareCodePoints)],
+    ] as const) {
       const request = { type: 'join', room, id: `join-${probe === alice ? 'a' : 'b'}` };
       const first = await ask(ctx, probe, request, `an answer to ${probe.name}'s ${json(request)}`, hint);
       const users = await usersAnswer(ctx, probe, first, request, hint);
       if (JSON.stringify(users) !== JSON.stringify(members)) {
-        wrongFrame(first, `the users answer to ${probe.name}'s join lists ${JSON.stringify(users)}`, { type: 'users', room, users: members, id: request.id }, 'list the room\'s members after the join, the joiner included, sorted by code point.');
+        wrongFrame(
+          first,
+          `the users answer to ${probe.name}'s join lists ${JSON.stringify(users)}`,
+          { type: 'users', room, users: members, id: request.id },
+          "list the room's members after the join, the joiner included, sorted by code point.",
+        );
       }
       // history_end after a join is a history frame: the features table lists it under neither
       // "rooms" nor "private". A server without "history" answers join with users only.
@@ -430,17 +568,34 @@ const roomJoin: Check<ServerContext> = {
         continue;
       }
       const end = await ctx.expect(probe, (r) => r.frame?.type === 'history_end' || r.frame?.type === 'error', `history_end with the room after ${probe.name}'s join`, ctx.timeouts.answerMs, {
-        timeout: 'after the users answer to a join, replay the room\'s last messages and end with {"type":"history_end","room":…,"count":…,"last_msgid":…}, always, even when there is nothing to replay.',
+        timeout:
+          'after the users answer to a join, replay the room\'s last messages and end with {"type":"history_end","room":…,"count":…,"last_msgid":…}, always, even when there is nothing to replay.',
       });
       if (end.frame!.type !== 'history_end' || end.frame!.room !== room) {
-        wrongFrame(end, `after ${probe.name}'s join came ${named(end)}${end.frame!.type === 'history_end' ? ' without the room' : ''}`, { type: 'history_end', room, count: 0, last_msgid: 0 }, 'a join always ends with history_end naming the room.');
+        wrongFrame(
+          end,
+          `after ${probe.name}'s join came ${named(end)}${end.frame!.type === 'history_end' ? ' without the room' : ''}`,
+          { type: 'history_end', room, count: 0, last_msgid: 0 },
+          'a join always ends with history_end naming the room.',
+        );
       }
     }
-    const presence = await ctx.expect(alice, (r) => r.frame?.type === 'presence' && r.frame.user === ctx.b.user && r.frame.room !== undefined, `${json({ type: 'presence', user: ctx.b.user, status: 'online', room })} on ${alice.name}'s connection`, ctx.timeouts.answerMs, {
-      timeout: 'when someone joins a room, send the other members {"type":"presence","user":…,"status":"online","room":…}.',
-    });
+    const presence = await ctx.expect(
+      alice,
+      (r) => r.frame?.type === 'presence' && r.frame.user === ctx.b.user && r.frame.room !== undefined,
+      `${json({ type: 'presence', user: ctx.b.user, status: 'online', room })} on ${alice.name}'s connection`,
+      ctx.timeouts.answerMs,
+      {
+        timeout: 'when someone joins a room, send the other members {"type":"presence","user":…,"status":"online","room":…}.',
+      },
+    );
     if (presence.frame!.room !== room || presence.frame!.status !== 'online') {
-      wrongFrame(presence, 'the room presence for bob\'s join is wrong', { type: 'presence', user: ctx.b.user, status: 'online', room }, 'a join gives the other members presence "online" with the room.');
+      wrongFrame(
+        presence,
+        "the room presence for bob's join is wrong",
+        { type: 'presence', user: ctx.b.user, status: 'online', room },
+        'a join gives the other members presence "online" with the room.',
+      );
     }
     return `${room}: users, history_end, presence to the other member`;
   },
@@ -457,12 +612,22 @@ const roomSay: Check<ServerContext> = {
     const text = `members only ${nonce()}`;
     const request = { type: 'say', room, text, id: 'room-say' };
     const answer = await ask(ctx, bob, request, `an answer to ${bob.name}'s say in ${room}`, 'answer a say with "room" and an id with {"type":"ok","id":…,"msgid":…}.');
-    requireOk(answer, request, `a say in ${room} by a member`, 'a member\'s say in a room is relayed to the other members and answered ok with the id.');
+    requireOk(answer, request, `a say in ${room} by a member`, "a member's say in a room is relayed to the other members and answered ok with the id.");
     const got = await ctx.expect(alice, carries(text), `${bob.name}'s room message on ${alice.name}'s connection`, ctx.timeouts.answerMs, {
       timeout: 'relay a say with "room" to every other member of the room as a message with that "room".',
     });
     if (got.frame!.room !== room || got.frame!.from !== ctx.b.user) {
-      wrongFrame(got, `the room message lacks ${got.frame!.room !== room ? 'its "room"' : 'the right "from"'}`, { type: 'message', from: ctx.b.user, room, text, ts: Date.now(), msgid: 1 }, 'a room message carries "room" and "from" (set by the server).', { label: got.frame!.room !== room ? 'the "room" field' : 'the "from" field', expected: got.frame!.room !== room ? room : ctx.b.user, received: String(got.frame!.room !== room ? got.frame!.room : got.frame!.from) });
+      wrongFrame(
+        got,
+        `the room message lacks ${got.frame!.room !== room ? 'its "room"' : 'the right "from"'}`,
+        { type: 'message', from: ctx.b.user, room, text, ts: Date.now(), msgid: 1 },
+        'a room message carries "room" and "from" (set by the server).',
+        {
+          label: got.frame!.room !== room ? 'the "room" field' : 'the "from" field',
+          expected: got.frame!.room !== room ? room : ctx.b.user,
+          received: String(got.frame!.room !== room ? got.frame!.room : got.frame!.from),
+        },
+      );
     }
     const outsiders = [ctx.idle, ctx.guest, ...ctx.others(alice).filter((p) => p !== bob)].filter((p): p is Probe => p !== undefined && !p.finished);
     await barrier(ctx, [bob, ...ctx.others(alice).filter((p) => p !== bob)]);
@@ -475,7 +640,8 @@ const roomSay: Check<ServerContext> = {
 const roomLeave: Check<ServerContext> = {
   id: '15.leave',
   step: 15 satisfies ExtensionStepNumber,
-  title: 'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room (but a say without text gets bad_request first); lobby cannot be left',
+  title:
+    'leave gets ok and presence offline with the room to the others; then say there gets not_in_room; unknown rooms get unknown_room (but a say without text gets bad_request first); lobby cannot be left',
   async run(ctx) {
     const alice = ctx.alice!;
     const bob = await bobOnline(ctx);
@@ -483,18 +649,54 @@ const roomLeave: Check<ServerContext> = {
     const leave = { type: 'leave', room, id: 'leave-1' };
     const answer = await ask(ctx, alice, leave, `an answer to ${json(leave)}`, 'answer a leave with an id with {"type":"ok","id":…}.');
     requireOk(answer, leave, `${alice.name}'s leave of ${room}`, 'a member who leaves a room gets {"type":"ok","id":…}.');
-    const presence = await ctx.expect(bob, (r) => r.frame?.type === 'presence' && r.frame.user === ctx.a.user && r.frame.room !== undefined, `${json({ type: 'presence', user: ctx.a.user, status: 'offline', room })} on ${bob.name}'s connection`, ctx.timeouts.answerMs, {
-      timeout: 'when someone leaves a room, send the remaining members {"type":"presence","user":…,"status":"offline","room":…}.',
-    });
+    const presence = await ctx.expect(
+      bob,
+      (r) => r.frame?.type === 'presence' && r.frame.user === ctx.a.user && r.frame.room !== undefined,
+      `${json({ type: 'presence', user: ctx.a.user, status: 'offline', room })} on ${bob.name}'s connection`,
+      ctx.timeouts.answerMs,
+      {
+        timeout: 'when someone leaves a room, send the remaining members {"type":"presence","user":…,"status":"offline","room":…}.',
+      },
+    );
     if (presence.frame!.room !== room || presence.frame!.status !== 'offline') {
-      wrongFrame(presence, `the room presence for ${alice.name}'s leave is wrong`, { type: 'presence', user: ctx.a.user, status: 'offline', room }, 'a leave gives the remaining members presence "offline" with the room.');
+      wrongFrame(
+        presence,
+        `the room presence for ${alice.name}'s leave is wrong`,
+        { type: 'presence', user: ctx.a.user, status: 'offline', room },
+        'a leave gives the remaining members presence "offline" with the room.',
+      );
     }
     const cases: { request: RawFrame; code: string; why: string; hint: string }[] = [
-      { request: { type: 'say', room, text: `not a member ${nonce()}`, id: 'room-not-in' }, code: 'not_in_room', why: `a say in ${room}, which exists, by a user who left it`, hint: 'a say in a room that exists but that you are not in gets {"type":"error","code":"not_in_room",…}.' },
-      { request: { type: 'say', room: freshName('nosuch'), text: `no such room ${nonce()}`, id: 'room-unknown' }, code: 'unknown_room', why: 'a say in a room that does not exist', hint: 'a say in a room that does not exist gets {"type":"error","code":"unknown_room",…} (checked before membership).' },
-      { request: { type: 'leave', room: freshName('nosuch'), id: 'leave-unknown' }, code: 'unknown_room', why: 'a leave of a room that does not exist', hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room",…}.' },
-      { request: { type: 'leave', room: 'lobby', id: 'leave-lobby' }, code: 'bad_request', why: 'a leave of lobby', hint: 'everyone is in lobby from login on and cannot leave it: answer bad_request.' },
-      { request: { type: 'say', room: freshName('nosuch'), id: 'room-order' }, code: 'bad_request', why: 'a say without text in a room that does not exist', hint: 'a say without text is a bad_request wherever it goes: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.' },
+      {
+        request: { type: 'say', room, text: `not a member ${nonce()}`, id: 'room-not-in' },
+        code: 'not_in_room',
+        why: `a say in ${room}, which exists, by a user who left it`,
+        hint: 'a say in a room that exists but that you are not in gets {"type":"error","code":"not_in_room",…}.',
+      },
+      {
+        request: { type: 'say', room: freshName('nosuch'), text: `no such room ${nonce()}`, id: 'room-unknown' },
+        code: 'unknown_room',
+        why: 'a say in a room that does not exist',
+        hint: 'a say in a room that does not exist gets {"type":"error","code":"unknown_room",…} (checked before membership).',
+      },
+      {
+        request: { type: 'leave', room: freshName('nosuch'), id: 'leave-unknown' },
+        code: 'unknown_room',
+        why: 'a leave of a room that does not exist',
+        hint: 'a leave of a room that does not exist gets {"type":"error","code":"unknown_room",…}.',
+      },
+      {
+        request: { type: 'leave', room: 'lobby', id: 'leave-lobby' },
+        code: 'bad_request',
+        why: 'a leave of lobby',
+        hint: 'everyone is in lobby from login on and cannot leave it: answer bad_request.',
+      },
+      {
+        request: { type: 'say', room: freshName('nosuch'), id: 'room-order' },
+        code: 'bad_request',
+        why: 'a say without text in a room that does not exist',
+        hint: 'a say without text is a bad_request wherever it goes: one error per frame, in order: the fields first (bad_request), then what they name (unknown_user, unknown_room, unknown_transfer), then your place in it (not_in_room), then the limits.',
+      },
     ];
     for (const c of cases) {
       const got = await ask(ctx, alice, c.request, `an answer to ${json(c.request)}`, c.hint);
@@ -525,7 +727,12 @@ async function sayWithMsgid(ctx: ServerContext, text: string, id: string): Promi
   requireOk(answer, request, 'a lobby say with an id', 'a say with an id is answered ok with that id.');
   const msgid = answer.frame!.msgid;
   if (typeof msgid !== 'number' || !Number.isInteger(msgid) || msgid < 1) {
-    wrongFrame(answer, 'the ok of a say lacks a "msgid" (a whole number ≥ 1)', { type: 'ok', id, msgid: 1 }, 'your hello lists "history": every stored message gets a msgid, and the sender\'s ok carries it, so a client can resume with since.');
+    wrongFrame(
+      answer,
+      'the ok of a say lacks a "msgid" (a whole number ≥ 1)',
+      { type: 'ok', id, msgid: 1 },
+      'your hello lists "history": every stored message gets a msgid, and the sender\'s ok carries it, so a client can resume with since.',
+    );
   }
   return msgid;
 }
@@ -534,7 +741,9 @@ async function sayWithMsgid(ctx: ServerContext, text: string, id: string): Promi
 async function readReplay(ctx: ServerContext, probe: Probe, what: string, hint: string): Promise<{ messages: Received[]; end: Received }> {
   const messages: Received[] = [];
   for (;;) {
-    const got = await ctx.expect(probe, (r) => (r.frame?.type === 'message' && r.frame.history === true) || r.frame?.type === 'history_end' || r.frame?.type === 'error', what, ctx.timeouts.answerMs, { timeout: hint });
+    const got = await ctx.expect(probe, (r) => (r.frame?.type === 'message' && r.frame.history === true) || r.frame?.type === 'history_end' || r.frame?.type === 'error', what, ctx.timeouts.answerMs, {
+      timeout: hint,
+    });
     if (got.frame!.type === 'error') wrongFrame(got, `${what}: the server answered ${named(got)}`, { type: 'history_end', count: 0 }, hint);
     if (got.frame!.type === 'history_end') return { messages, end: got };
     messages.push(got);
@@ -555,7 +764,11 @@ function requireEnd(end: Received, messages: Received[], withLast: boolean, extr
       bad === 'count' || bad === 'last_msgid'
         ? '"count" is the number of message frames replayed just before; after a login or a join, "last_msgid" is the highest msgid among them (0 when none).'
         : 'the history_end of a page echoes the request\'s id and names what was paged: "room" (also "lobby" when the history named no room) or "to".';
-    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, hint, { label: `the "${bad}" field`, expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]), received: frame[bad] === undefined ? '(absent)' : String(frame[bad]) });
+    wrongFrame(end, `history_end has a wrong "${bad}"`, { type: 'history_end', ...extra, count: messages.length, ...(withLast ? { last_msgid: last } : {}) }, hint, {
+      label: `the "${bad}" field`,
+      expected: String(bad === 'count' ? messages.length : bad === 'last_msgid' ? last : extra[bad]),
+      received: frame[bad] === undefined ? '(absent)' : String(frame[bad]),
+    });
   }
 }
 
@@ -567,16 +780,29 @@ const replaySince: Check<ServerContext> = {
     await bobOffline(ctx);
     const text = `for the record ${nonce()}`;
     const msgid = await sayWithMsgid(ctx, text, 'hist-1');
-    const hint = 'your hello lists "history": after welcome, replay the messages with msgid > since as message frames with "history":true, in msgid order, then send {"type":"history_end","count":…,"last_msgid":…} (always when the login has since).';
+    const hint =
+      'your hello lists "history": after welcome, replay the messages with msgid > since as message frames with "history":true, in msgid order, then send {"type":"history_end","count":…,"last_msgid":…} (always when the login has since).';
     const first = await signIn(ctx, ctx.b, { since: msgid - 1 }, true);
     const replay = await readReplay(ctx, first.probe, `the replay after ${first.probe.name}'s login with since ${msgid - 1}`, hint);
     const ours = replay.messages.find(carries(text));
     if (!ours) {
-      fail({ summary: `the replay after a login with since ${msgid - 1} does not hold the lobby message with msgid ${msgid}`, expected: json({ type: 'message', from: ctx.a.user, room: 'lobby', text, ts: 0, msgid, history: true }), received: showBytes(replay.end.raw), hint, culprit: replay.end.seq });
+      fail({
+        summary: `the replay after a login with since ${msgid - 1} does not hold the lobby message with msgid ${msgid}`,
+        expected: json({ type: 'message', from: ctx.a.user, room: 'lobby', text, ts: 0, msgid, history: true }),
+        received: showBytes(replay.end.raw),
+        hint,
+        culprit: replay.end.seq,
+      });
     }
     const ids = replay.messages.map((m) => Number(m.frame!.msgid));
     const early = replay.messages.find((m) => m.frame!.queued !== true && Number(m.frame!.msgid) <= msgid - 1);
-    if (early) wrongFrame(early, `a login with since ${msgid - 1} replayed a message with msgid ${String(early.frame!.msgid)}`, `only messages with msgid > ${msgid - 1}`, 'since is the highest msgid the client has seen: replay only messages after it (queued private messages excepted).');
+    if (early)
+      wrongFrame(
+        early,
+        `a login with since ${msgid - 1} replayed a message with msgid ${String(early.frame!.msgid)}`,
+        `only messages with msgid > ${msgid - 1}`,
+        'since is the highest msgid the client has seen: replay only messages after it (queued private messages excepted).',
+      );
     const disorder = replay.messages.find((m, i) => i > 0 && Number(m.frame!.msgid) <= (ids[i - 1] as number));
     if (disorder) wrongFrame(disorder, 'the replay is not in msgid order', 'messages in increasing msgid order', 'replay the messages oldest first, in msgid order.');
     requireEnd(replay.end, replay.messages, true);
@@ -587,7 +813,13 @@ const replaySince: Check<ServerContext> = {
     const again = await readReplay(ctx, second.probe, `the replay after ${second.probe.name}'s login with since ${seen}`, hint);
     state(ctx).bob = second.probe;
     const repeated = again.messages.find((m) => m.frame!.queued !== true && Number(m.frame!.msgid) <= seen);
-    if (repeated) wrongFrame(repeated, `a login with since ${seen} replayed a message with msgid ${String(repeated.frame!.msgid)} again`, `only messages with msgid > ${seen}`, 'a client that sends since has seen everything up to it: do not replay it again.');
+    if (repeated)
+      wrongFrame(
+        repeated,
+        `a login with since ${seen} replayed a message with msgid ${String(repeated.frame!.msgid)} again`,
+        `only messages with msgid > ${seen}`,
+        'a client that sends since has seen everything up to it: do not replay it again.',
+      );
     requireEnd(again.end, again.messages, true);
     return `since ${msgid - 1}: ${replay.messages.length} replayed; since ${seen}: ${again.messages.length}`;
   },
@@ -602,7 +834,8 @@ const historyPaging: Check<ServerContext> = {
     const msgids: number[] = [];
     for (const [i, text] of texts.entries()) msgids.push(await sayWithMsgid(ctx, text, `hist-page-${i}`));
     const alice = ctx.alice!;
-    const hint = 'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","room":"lobby","count":…,"id":…}.';
+    const hint =
+      'answer {"type":"history","limit":…,"id":…} with the newest limit lobby messages (before "before" when given), oldest first, as message frames with "history":true, then {"type":"history_end","room":"lobby","count":…,"id":…}.';
     const pages: { request: RawFrame; want: number[] }[] = [
       { request: { type: 'history', before: (msgids[1] as number) + 1, limit: 2, id: 'page-1' }, want: msgids },
       { request: { type: 'history', before: msgids[1] as number, limit: 1, id: 'page-2' }, want: [msgids[0] as number] },
@@ -612,7 +845,12 @@ const historyPaging: Check<ServerContext> = {
       const page = await readReplay(ctx, alice, `the answer to ${json(request)}`, hint);
       const got = page.messages.map((m) => Number(m.frame!.msgid));
       if (JSON.stringify(got) !== JSON.stringify(want)) {
-        wrongFrame(page.messages.find((m, i) => Number(m.frame!.msgid) !== want[i]) ?? page.end, `${json(request)} brought the msgids ${JSON.stringify(got)}, not ${JSON.stringify(want)}`, `messages with msgids ${JSON.stringify(want)}, then history_end`, 'history gives the newest "limit" messages with msgid < before, oldest first.');
+        wrongFrame(
+          page.messages.find((m, i) => Number(m.frame!.msgid) !== want[i]) ?? page.end,
+          `${json(request)} brought the msgids ${JSON.stringify(got)}, not ${JSON.stringify(want)}`,
+          `messages with msgids ${JSON.stringify(want)}, then history_end`,
+          'history gives the newest "limit" messages with msgid < before, oldest first.',
+        );
       }
       requireEnd(page.end, page.messages, false, { room: 'lobby', id: request.id });
     }
@@ -630,7 +868,8 @@ const restartKeepsHistory: Check<ServerContext> = {
     const msgid = await sayWithMsgid(ctx, text, 'hist-restart');
     await ctx.restartServer();
     state(ctx).bob = undefined;
-    const hint = 'keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart: your hello lists "history", and a client resuming with since relies on it.';
+    const hint =
+      'keep the messages, the msgid counter and the accounts in a file (sqlite3, or JSON lines), not in memory, so that they survive a restart: your hello lists "history", and a client resuming with since relies on it.';
     const { probe } = await signIn(ctx, ctx.a, { since: msgid - 1 }, true, `${ctx.a.user} had an account before the restart and must still have it after: ${hint}`);
     ctx.alice = probe;
     const replay = await readReplay(ctx, probe, `the replay after ${probe.name}'s login with since ${msgid - 1}, after the restart`, hint);
@@ -648,7 +887,10 @@ const restartKeepsHistory: Check<ServerContext> = {
     }
     const next = await sayWithMsgid(ctx, `after the restart ${nonce()}`, 'hist-restart-next');
     if (next <= msgid) {
-      fail({ summary: `after the restart, a new message got msgid ${next}, not above ${msgid}, the last one before it: msgids were handed out again`, hint: `msgids never go back and are never reused: ${hint}` });
+      fail({
+        summary: `after the restart, a new message got msgid ${next}, not above ${msgid}, the last one before it: msgids were handed out again`,
+        hint: `msgids never go back and are never reused: ${hint}`,
+      });
     }
     return `msgid ${msgid} kept across the restart; the next one is ${next}`;
   },
@@ -659,11 +901,23 @@ const restartKeepsHistory: Check<ServerContext> = {
 /** Waits on `probe` for a frame of `type` about `transfer`, and checks the fields in `want`. */
 async function expectFileFrame(ctx: ServerContext, probe: Probe, type: string, transfer: string, want: Record<string, unknown>, hint: string): Promise<Received> {
   const example = { type, transfer, ...want };
-  const got = await ctx.expect(probe, (r) => r.frame?.type === 'error' || (r.frame?.type === type && r.frame.transfer === transfer), `${json(example)} on ${probe.name}'s connection`, ctx.timeouts.answerMs, { timeout: hint });
+  const got = await ctx.expect(
+    probe,
+    (r) => r.frame?.type === 'error' || (r.frame?.type === type && r.frame.transfer === transfer),
+    `${json(example)} on ${probe.name}'s connection`,
+    ctx.timeouts.answerMs,
+    { timeout: hint },
+  );
   const frame = got.frame!;
   const bad = frame.type === 'error' ? 'type' : Object.keys(want).find((k) => JSON.stringify(frame[k]) !== JSON.stringify(want[k]));
   if (bad) {
-    wrongFrame(got, frame.type === 'error' ? `${probe.name} got ${named(got)} instead of ${type}` : `the ${type} on ${probe.name}'s connection has a wrong "${bad}"`, example, hint, frame.type === 'error' ? undefined : { label: `the "${bad}" field`, expected: JSON.stringify(want[bad]), received: JSON.stringify(frame[bad]) ?? '(absent)' });
+    wrongFrame(
+      got,
+      frame.type === 'error' ? `${probe.name} got ${named(got)} instead of ${type}` : `the ${type} on ${probe.name}'s connection has a wrong "${bad}"`,
+      example,
+      hint,
+      frame.type === 'error' ? undefined : { label: `the "${bad}" field`, expected: JSON.stringify(want[bad]), received: JSON.stringify(frame[bad]) ?? '(absent)' },
+    );
   }
   return got;
 }
@@ -681,9 +935,23 @@ async function offer(ctx: ServerContext, bob: Probe, name: string, bytes: Buffer
   const frame = answer.frame!;
   const transfer = frame.transfer;
   if (frame.type !== 'ok' || frame.id !== id || typeof transfer !== 'string' || transfer.length < 1 || transfer.length > 64 || JSON.stringify(frame.users) !== JSON.stringify([ctx.a.user])) {
-    wrongFrame(answer, frame.type === 'ok' ? 'the ok of a file_offer lacks its id, a transfer id (a string of 1–64 characters) or the recipients in "users"' : `a file_offer to an online user was answered with ${named(answer)}`, { type: 'ok', id, transfer: 't1', users: [ctx.a.user] }, 'answer a file_offer with ok carrying the id, the transfer id the others will use, and the recipients, sorted.');
+    wrongFrame(
+      answer,
+      frame.type === 'ok'
+        ? 'the ok of a file_offer lacks its id, a transfer id (a string of 1–64 characters) or the recipients in "users"'
+        : `a file_offer to an online user was answered with ${named(answer)}`,
+      { type: 'ok', id, transfer: 't1', users: [ctx.a.user] },
+      'answer a file_offer with ok carrying the id, the transfer id the others will use, and the recipients, sorted.',
+    );
   }
-  await expectFileFrame(ctx, alice, 'file_offer', transfer as string, { from: ctx.b.user, to: ctx.a.user, name, size: bytes.length, sha256 }, 'relay the offer to the recipient with the transfer id and "from" added, and the name, size and sha256 unchanged.');
+  await expectFileFrame(
+    ctx,
+    alice,
+    'file_offer',
+    transfer as string,
+    { from: ctx.b.user, to: ctx.a.user, name, size: bytes.length, sha256 },
+    'relay the offer to the recipient with the transfer id and "from" added, and the name, size and sha256 unchanged.',
+  );
   return transfer as string;
 }
 
@@ -702,13 +970,33 @@ const fileTransfer: Check<ServerContext> = {
     const received: Buffer[] = [];
     for (const [seq, chunk] of chunks.slice(0, 8).entries()) {
       await sender.send({ type: 'file_chunk', transfer, seq, data: chunk.toString('base64') });
-      const got = await expectFileFrame(ctx, receiver, 'file_chunk', transfer, { seq, from: ctx.b.user }, 'relay each file_chunk to the recipients who accepted, with "from" added and seq and data unchanged.');
+      const got = await expectFileFrame(
+        ctx,
+        receiver,
+        'file_chunk',
+        transfer,
+        { seq, from: ctx.b.user },
+        'relay each file_chunk to the recipients who accepted, with "from" added and seq and data unchanged.',
+      );
       received.push(Buffer.from(String(got.frame!.data), 'base64'));
     }
     // The window: a ninth chunk before any ack is refused, and relayed once chunk 0 is acknowledged.
     const early = { type: 'file_chunk', transfer, seq: 8, data: (chunks[8] as Buffer).toString('base64'), id: 'chunk-8-early' };
-    const refused = await ask(ctx, sender, early, 'an answer to a ninth chunk sent before any ack', 'at most 8 chunks may be unacknowledged per receiver: refuse chunk n while chunk n − 8 is not acknowledged, with rate_limited.', ['ok']);
-    requireError(refused, early, 'rate_limited', 'a ninth file_chunk while none of the first eight was acknowledged', 'the offerer keeps at most 8 chunks unacknowledged per receiver: refuse the ninth with {"type":"error","code":"rate_limited",…}; it is not relayed and may be sent again after an ack.');
+    const refused = await ask(
+      ctx,
+      sender,
+      early,
+      'an answer to a ninth chunk sent before any ack',
+      'at most 8 chunks may be unacknowledged per receiver: refuse chunk n while chunk n − 8 is not acknowledged, with rate_limited.',
+      ['ok'],
+    );
+    requireError(
+      refused,
+      early,
+      'rate_limited',
+      'a ninth file_chunk while none of the first eight was acknowledged',
+      'the offerer keeps at most 8 chunks unacknowledged per receiver: refuse the ninth with {"type":"error","code":"rate_limited",…}; it is not relayed and may be sent again after an ack.',
+    );
     await receiver.send({ type: 'file_ack', transfer, seq: 0 });
     await expectFileFrame(ctx, sender, 'file_ack', transfer, { seq: 0, user: ctx.a.user }, 'relay a file_ack to the offerer with "user" set to the recipient.');
     await sender.send({ type: 'file_chunk', transfer, seq: 8, data: (chunks[8] as Buffer).toString('base64') });
@@ -744,10 +1032,23 @@ const fileCancel: Check<ServerContext> = {
     await receiver.send({ type: 'file_accept', transfer });
     await expectFileFrame(ctx, sender, 'file_accept', transfer, { user: ctx.a.user }, 'relay a file_accept to the offerer with "user".');
     await sender.send({ type: 'file_cancel', transfer, reason: 'changed my mind' });
-    await expectFileFrame(ctx, receiver, 'file_cancel', transfer, { reason: 'changed my mind', user: ctx.b.user }, 'relay the offerer\'s file_cancel to every remaining recipient, with its reason and "user" set to the offerer.');
+    await expectFileFrame(
+      ctx,
+      receiver,
+      'file_cancel',
+      transfer,
+      { reason: 'changed my mind', user: ctx.b.user },
+      'relay the offerer\'s file_cancel to every remaining recipient, with its reason and "user" set to the offerer.',
+    );
     const after = { type: 'file_chunk', transfer, seq: 0, data: 'aGk=', id: 'chunk-after-cancel' };
     const answer = await ask(ctx, sender, after, 'an answer to a chunk of a cancelled transfer', 'a transfer cancelled by its offerer is over: answer its frames with unknown_transfer.', ['ok']);
-    requireError(answer, after, 'unknown_transfer', 'a file_chunk of a transfer its offerer cancelled', 'after file_cancel from the offerer the transfer is over: any frame about it gets {"type":"error","code":"unknown_transfer",…}.');
+    requireError(
+      answer,
+      after,
+      'unknown_transfer',
+      'a file_chunk of a transfer its offerer cancelled',
+      'after file_cancel from the offerer the transfer is over: any frame about it gets {"type":"error","code":"unknown_transfer",…}.',
+    );
     return `${transfer}: cancel relayed, then unknown_transfer`;
   },
 };

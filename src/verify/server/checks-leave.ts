@@ -100,7 +100,12 @@ const removed: Check<ServerContext> = {
     const whole = (await wholeWelcome(ctx, again, answer)).frame;
     const users = Array.isArray(whole.users) ? (whole.users as unknown[]) : [];
     if (users.filter((u) => u === ctx.b.user).length !== 1) {
-      fail({ summary: `welcome.users lists ${ctx.b.user} ${users.filter((u) => u === ctx.b.user).length} times`, received: showBytes(answer.raw), hint: 'on quit, remove the user from the online list; list each online user once.', culprit: answer.seq });
+      fail({
+        summary: `welcome.users lists ${ctx.b.user} ${users.filter((u) => u === ctx.b.user).length} times`,
+        received: showBytes(answer.raw),
+        hint: 'on quit, remove the user from the online list; list each online user once.',
+        culprit: answer.seq,
+      });
     }
     // The others are told bob is back; take those frames out of the way of step 10.
     for (const probe of ctx.stayers()) {
@@ -120,7 +125,13 @@ const closesAfterBye: Check<ServerContext> = {
     const closed = await bob.waitForClose(ctx.timeouts.answerMs);
     const after: Received | undefined = bob.inbox.find((r) => byeFrame && r.seq > byeFrame.seq);
     if (after) {
-      fail({ summary: `the server sent more after bye`, expected: 'bye as the last frame', received: showBytes(after.raw), hint: 'bye is the last frame to a user who quits: send it, then close.', culprit: after.seq });
+      fail({
+        summary: `the server sent more after bye`,
+        expected: 'bye as the last frame',
+        received: showBytes(after.raw),
+        hint: 'bye is the last frame to a user who quits: send it, then close.',
+        culprit: after.seq,
+      });
     }
     if (!closed) {
       fail({

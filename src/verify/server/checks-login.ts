@@ -105,10 +105,12 @@ const accounts: Check<ServerContext> = {
     }
     if (ctx.through < 5) {
       // Step 4 only checks that logins are read; any credentials do.
-      ctx.accounts = ctx.givenAccounts.length ? [...ctx.givenAccounts, { user: 'verify_b', password: 'not-a-real-password' }] : [
-        { user: 'verify_a', password: 'not-a-real-password' },
-        { user: 'verify_b', password: 'not-a-real-password' },
-      ];
+      ctx.accounts = ctx.givenAccounts.length
+        ? [...ctx.givenAccounts, { user: 'verify_b', password: 'not-a-real-password' }]
+        : [
+            { user: 'verify_a', password: 'not-a-real-password' },
+            { user: 'verify_b', password: 'not-a-real-password' },
+          ];
       return `no accounts (${refusal}); step 4 only checks that logins are read`;
     }
     fail({
@@ -188,12 +190,26 @@ async function checkWelcome(ctx: ServerContext, probe: Probe, received: Received
     });
   }
   if (frame.type !== 'welcome') {
-    fail({ summary: `a good login was answered with "${frame.type}", not "welcome"`, expected: example, received: showBytes(received.raw), hint: `answer a good login with ${example}.`, culprit: received.seq });
+    fail({
+      summary: `a good login was answered with "${frame.type}", not "welcome"`,
+      expected: example,
+      received: showBytes(received.raw),
+      hint: `answer a good login with ${example}.`,
+      culprit: received.seq,
+    });
   }
   ctx.requireValid(probe, received, `welcome is ${example}: "user" is the name, "users" an array of names.`);
   frame = (await wholeWelcome(ctx, probe, received)).frame;
   const diff = byteDiff('the "user" field of welcome', account.user, String(frame.user));
-  if (diff) fail({ summary: `welcome names "${String(frame.user)}" instead of "${account.user}"`, expected: example, received: showBytes(received.raw), diff, hint: 'welcome.user is the name that just logged in.', culprit: received.seq });
+  if (diff)
+    fail({
+      summary: `welcome names "${String(frame.user)}" instead of "${account.user}"`,
+      expected: example,
+      received: showBytes(received.raw),
+      diff,
+      hint: 'welcome.user is the name that just logged in.',
+      culprit: received.seq,
+    });
   const users = frame.users as string[];
   const missing = mustList.filter((name) => !users.includes(name));
   if (missing.length) {
@@ -246,7 +262,13 @@ const onlineList: Check<ServerContext> = {
       `an answer to ${ctx.b.user}'s login (sent in 6 pieces)`,
       sentence(`${ctx.b.user}'s login arrived in 6 TCP reads and was never answered.`, HINTS.oneReadOneFrame),
     );
-    await checkWelcome(ctx, ctx.bob!, answer, ctx.b, [ctx.a, ctx.b, ctx.c].filter((a): a is Account => a !== undefined).map((a) => a.user));
+    await checkWelcome(
+      ctx,
+      ctx.bob!,
+      answer,
+      ctx.b,
+      [ctx.a, ctx.b, ctx.c].filter((a): a is Account => a !== undefined).map((a) => a.user),
+    );
   },
 };
 
@@ -272,7 +294,14 @@ export async function expectPresence(ctx: ServerContext, probe: Probe, user: str
   ctx.requireValid(probe, received, `presence is ${example}.`);
   const diff = byteDiff('the "status" field of presence', status, String(received.frame!.status));
   if (diff) {
-    fail({ summary: `${probe.name} got presence about ${user} with status "${String(received.frame!.status)}"`, expected: example, received: showBytes(received.raw), diff, hint: `status is "online" when a user logs in, "offline" when it leaves.`, culprit: received.seq });
+    fail({
+      summary: `${probe.name} got presence about ${user} with status "${String(received.frame!.status)}"`,
+      expected: example,
+      received: showBytes(received.raw),
+      diff,
+      hint: `status is "online" when a user logs in, "offline" when it leaves.`,
+      culprit: received.seq,
+    });
   }
   return received;
 }
@@ -290,7 +319,12 @@ const presenceOnline: Check<ServerContext> = {
     }
     const self = ctx.bob!.unconsumed((r) => r.frame?.type === 'presence' && r.frame.user === ctx.b.user)[0];
     if (self) {
-      fail({ summary: `${ctx.b.user} got presence about itself`, received: showBytes(self.raw), hint: 'presence online goes to every *other* logged-in user; the new user learns who is online from welcome.users.', culprit: self.seq });
+      fail({
+        summary: `${ctx.b.user} got presence about itself`,
+        received: showBytes(self.raw),
+        hint: 'presence online goes to every *other* logged-in user; the new user learns who is online from welcome.users.',
+        culprit: self.seq,
+      });
     }
   },
 };
@@ -305,12 +339,15 @@ const authFailed: Check<ServerContext> = {
     const answer = await loginAnswer(ctx, guest, 0, `an answer to a login with a wrong password`, hint);
     if (errorCode(answer) !== 'auth_failed') {
       fail({
-        summary: answer.frame!.type === 'welcome' ? 'a login with a wrong password was accepted!' : `a wrong password was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not error auth_failed`,
+        summary:
+          answer.frame!.type === 'welcome'
+            ? 'a login with a wrong password was accepted!'
+            : `a wrong password was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not error auth_failed`,
         expected: json({ type: 'error', code: 'auth_failed', message: '…' }),
         received: showBytes(answer.raw),
         hint:
           answer.frame!.type === 'welcome'
-            ? 'compare the password with the account\'s before letting anyone in.'
+            ? "compare the password with the account's before letting anyone in."
             : errorCode(answer) === 'already_online'
               ? 'that user is online, but the password was wrong: check the password before whether the user is online, so already_online only ever reaches someone who gave the right password and a wrong one never reveals who is online (the order: the fields, already_logged_in, the password, then already_online).'
               : 'a wrong user name or password is answered with error code auth_failed.',
@@ -330,9 +367,20 @@ const bothAnswered: Check<ServerContext> = {
   step: 5,
   title: 'both logins of that one write are answered',
   async run(ctx) {
-    const answer = await loginAnswer(ctx, ctx.guest!, 1, 'an answer to the second frame of a write that held two frames', sentence('only the first frame of that write was answered.', HINTS.severalFramesPerRead));
+    const answer = await loginAnswer(
+      ctx,
+      ctx.guest!,
+      1,
+      'an answer to the second frame of a write that held two frames',
+      sentence('only the first frame of that write was answered.', HINTS.severalFramesPerRead),
+    );
     if (errorCode(answer) !== 'auth_failed') {
-      fail({ summary: `the second wrong login was answered with "${String(answer.frame!.code ?? answer.frame!.type)}", not error auth_failed`, received: showBytes(answer.raw), hint: HINTS.severalFramesPerRead, culprit: answer.seq });
+      fail({
+        summary: `the second wrong login was answered with "${String(answer.frame!.code ?? answer.frame!.type)}", not error auth_failed`,
+        received: showBytes(answer.raw),
+        hint: HINTS.severalFramesPerRead,
+        culprit: answer.seq,
+      });
     }
   },
 };
@@ -390,4 +438,17 @@ const noPasswordPrinted: Check<ServerContext> = {
   },
 };
 
-export const loginChecks: Check<ServerContext>[] = [accounts, loginRead, loginSplit, severalPerWrite, welcome, onlineList, pagedLists, presenceOnline, authFailed, bothAnswered, alreadyOnline, noPasswordPrinted];
+export const loginChecks: Check<ServerContext>[] = [
+  accounts,
+  loginRead,
+  loginSplit,
+  severalPerWrite,
+  welcome,
+  onlineList,
+  pagedLists,
+  presenceOnline,
+  authFailed,
+  bothAnswered,
+  alreadyOnline,
+  noPasswordPrinted,
+];

@@ -125,7 +125,12 @@ const sayLongestEmoji: Check<ServerContext> = {
     const refused = await refusalOf(ctx, sender, longest);
     if (!refused) return undefined;
     if (errorCode(refused) !== 'bad_request') {
-      fail({ summary: `the server answered error ${errorCode(refused)} to a valid say of 4,000 emoji`, received: showBytes(refused.raw), hint: 'accept {"type":"say","text":"…"} of 1–4,000 characters from a logged-in user.', culprit: refused.seq });
+      fail({
+        summary: `the server answered error ${errorCode(refused)} to a valid say of 4,000 emoji`,
+        received: showBytes(refused.raw),
+        hint: 'accept {"type":"say","text":"…"} of 1–4,000 characters from a logged-in user.',
+        culprit: refused.seq,
+      });
     }
     const half = { type: 'say', text: emojiText(MAX_TEXT_CHARS / 2) };
     if (await refusalOf(ctx, sender, half)) return 'refused 2,000 emoji too: the text is not read as UTF-8 characters (see 7.unicode)';
@@ -224,7 +229,7 @@ function checkMessage(probe: Probe, received: Received, from: string, text: stri
 }
 
 const TEXT_HINT = sentence(
-  'relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1 or Windows-1252 or the platform\'s default charset: name the encoding), and encode the frame as UTF-8.',
+  "relay the text exactly as received: decode each whole line as UTF-8 (never a read at a time, never Latin-1 or Windows-1252 or the platform's default charset: name the encoding), and encode the frame as UTF-8.",
   HINTS.utf8Split,
 );
 
@@ -308,7 +313,10 @@ const okWithId: Check<ServerContext> = {
     });
     if (answer.frame!.type !== 'ok' || answer.frame!.id !== ctx.sayId) {
       fail({
-        summary: answer.frame!.type === 'ok' ? `ok came back with id ${JSON.stringify(answer.frame!.id)}, not "${ctx.sayId}"` : `a say with an id was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}`,
+        summary:
+          answer.frame!.type === 'ok'
+            ? `ok came back with id ${JSON.stringify(answer.frame!.id)}, not "${ctx.sayId}"`
+            : `a say with an id was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}`,
         expected: example,
         received: showBytes(answer.raw),
         ...(answer.frame!.type === 'ok' ? { diff: byteDiff('the "id" field of ok', JSON.stringify(ctx.sayId), JSON.stringify(answer.frame!.id) ?? 'undefined') ?? undefined } : {}),
@@ -368,7 +376,12 @@ const onlyLoggedIn: Check<ServerContext> = {
     for (const probe of ctx.others(ctx.guest!)) {
       const leaked = probe.unconsumed(carries(ctx.texts.beforeLogin))[0];
       if (leaked) {
-        fail({ summary: `a say sent before login reached ${probe.name}`, received: showBytes(leaked.raw), hint: 'before login, refuse say with error not_logged_in and relay nothing.', culprit: leaked.seq });
+        fail({
+          summary: `a say sent before login reached ${probe.name}`,
+          received: showBytes(leaked.raw),
+          hint: 'before login, refuse say with error not_logged_in and relay nothing.',
+          culprit: leaked.seq,
+        });
       }
     }
     return `waited ${seconds(ctx.timeouts.quietMs)} for strays`;

@@ -21,7 +21,7 @@ const HINT =
 const garbageThenDrop: Check<ServerContext> = {
   id: '10.garbage-then-drop',
   step: 10,
-  title: 'a client that sends garbage and drops does not disturb another pair\'s chat',
+  title: "a client that sends garbage and drops does not disturb another pair's chat",
   async run(ctx) {
     const alice = ctx.alice!;
     // A fresh partner for alice: bob left at step 10.

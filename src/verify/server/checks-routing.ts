@@ -75,9 +75,14 @@ async function checkRouting(ctx: ServerContext, { field, feature, meaning }: Rou
   const value = field === 'to' ? ctx.b.user : advertised ? 'lobby' : 'verify-secret';
   const request = { type: 'say', text, [field]: value, id: `route-${field}` };
   await alice.send(request);
-  const answer = await answerTo(ctx, alice, request, advertised
-    ? `your hello advertises "${feature}": answer a say with "${field}" and an id with {"type":"ok","id":…}.`
-    : `a server without "${feature}" in hello.features must answer a say with "${field}" with {"type":"error","code":"bad_request","message":"… ${field} …"}.`);
+  const answer = await answerTo(
+    ctx,
+    alice,
+    request,
+    advertised
+      ? `your hello advertises "${feature}": answer a say with "${field}" and an id with {"type":"ok","id":…}.`
+      : `a server without "${feature}" in hello.features must answer a say with "${field}" with {"type":"error","code":"bad_request","message":"… ${field} …"}.`,
+  );
   const code = errorCode(answer);
   if (advertised) {
     if (code !== null) {
@@ -212,7 +217,10 @@ const requestIds: Check<ServerContext> = {
       const echoed = answer.frame!.id !== undefined;
       if (errorCode(answer) !== 'bad_request' || echoed) {
         fail({
-          summary: echoed && errorCode(answer) === 'bad_request' ? `the invalid id (${what}) was echoed in the error` : `a say whose id is ${what} was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not error bad_request`,
+          summary:
+            echoed && errorCode(answer) === 'bad_request'
+              ? `the invalid id (${what}) was echoed in the error`
+              : `a say whose id is ${what} was answered with ${errorCode(answer) ? `error ${errorCode(answer)}` : `"${answer.frame!.type}"`}, not error bad_request`,
           expected: json({ type: 'error', code: 'bad_request', message: 'field "id" must be a string of at most 64 characters or an integer within ±(2^53−1)' }),
           received: showBytes(answer.raw),
           hint: 'a valid id is a string of at most 64 characters or a whole number within ±(2^53−1) (9007199254740991); answer any other id with bad_request naming "id", without an id (an invalid id is never echoed), and do nothing else with the frame.',
@@ -222,7 +230,12 @@ const requestIds: Check<ServerContext> = {
     }
     await barrier(ctx, alice);
     for (const text of texts) {
-      requireNotReceived(ctx.others(alice), text, (probe) => `a say with an invalid id was refused but still reached ${probe.name}`, 'a refused frame has no effect: answer bad_request and relay nothing.');
+      requireNotReceived(
+        ctx.others(alice),
+        text,
+        (probe) => `a say with an invalid id was refused but still reached ${probe.name}`,
+        'a refused frame has no effect: answer bad_request and relay nothing.',
+      );
     }
     return `${GOOD_IDS.length} ids echoed, ${BAD_IDS.length} refused`;
   },

@@ -126,7 +126,12 @@ export class ServerContext {
     this.supervisor = await this.restarter();
     const wait = await waitForPort(this.host, this.port, this.timeouts.startMs, this.supervisor);
     if (wait.kind === 'ready') return;
-    const why = wait.kind === 'exited' ? `the new process ${describeExit(wait.exit)}` : wait.kind === 'wrong-port' ? `it says it listens on port ${wait.printedPort}` : `nothing accepted connections within ${seconds(this.timeouts.startMs)}`;
+    const why =
+      wait.kind === 'exited'
+        ? `the new process ${describeExit(wait.exit)}`
+        : wait.kind === 'wrong-port'
+          ? `it says it listens on port ${wait.printedPort}`
+          : `nothing accepted connections within ${seconds(this.timeouts.startMs)}`;
     fail({
       summary: `after the verifier stopped your server and started it again, it did not listen on ${this.host}:${this.port}: ${why}`,
       hint: 'a server must start again on the same port after it stopped: set SO_REUSEADDR on the listening socket, and read its stderr below.',

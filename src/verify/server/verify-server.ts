@@ -32,9 +32,7 @@ export const SERVER_CHECKS: readonly Check<ServerContext>[] = [
   ...robustnessChecks,
   ...rateChecks,
   ...extensionChecks,
-].sort(
-  (a, b) => a.step - b.step,
-);
+].sort((a, b) => a.step - b.step);
 
 /** Fails with a clear message unless every name is an extension group. */
 export function checkGroupNames(names: readonly string[]): void {
@@ -130,9 +128,7 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
 
 /** Which extension groups were checked and which were not run (not advertised); undefined when none was reached. */
 function extensionSummary(checks: readonly CheckResult[]): VerifyReport['extensions'] {
-  const groups = (status: (s: CheckResult['status']) => boolean): string[] => [
-    ...new Set(checks.filter((c) => featureOf(c.step) !== undefined && status(c.status)).map((c) => c.stepName)),
-  ];
+  const groups = (status: (s: CheckResult['status']) => boolean): string[] => [...new Set(checks.filter((c) => featureOf(c.step) !== undefined && status(c.status)).map((c) => c.stepName))];
   const checked = groups((s) => s === 'passed' || s === 'failed');
   const notAdvertised = groups((s) => s === 'not_run');
   return checked.length || notAdvertised.length ? { checked, notAdvertised } : undefined;

@@ -5,7 +5,10 @@ import type { Check } from '../runner.ts';
 import type { UdpContext } from './context.ts';
 import type { UdpProbe } from './udp-probe.ts';
 
-const isType = (type: string) => (frame: RawFrame): boolean => frame.type === type;
+const isType =
+  (type: string) =>
+  (frame: RawFrame): boolean =>
+    frame.type === type;
 
 /** Logs `probe` in as account `index`; fails unless the server answers welcome. */
 async function logIn(ctx: UdpContext, probe: UdpProbe, index: number): Promise<void> {
@@ -18,9 +21,14 @@ async function logIn(ctx: UdpContext, probe: UdpProbe, index: number): Promise<v
     'answer a login datagram with one datagram holding the welcome, sent to the address the login came from (rinfo.address and rinfo.port in Node, the address recvfrom() returned in Python).',
   );
   const frame = got.frame as RawFrame;
-  if (frame.type === 'error') fail({ summary: `the server refused ${user}'s login: ${String(frame.code)}`, received: got.raw.toString('utf8'), hint: 'check the accounts given to the verifier (--accounts or --user).' });
+  if (frame.type === 'error')
+    fail({ summary: `the server refused ${user}'s login: ${String(frame.code)}`, received: got.raw.toString('utf8'), hint: 'check the accounts given to the verifier (--accounts or --user).' });
   if (frame.user !== user || !Array.isArray(frame.users) || !frame.users.includes(user)) {
-    fail({ summary: `the welcome does not name ${user} among the users online`, received: got.raw.toString('utf8'), hint: 'the welcome carries "user" and "users": everyone online, sorted, the new user included.' });
+    fail({
+      summary: `the welcome does not name ${user} among the users online`,
+      received: got.raw.toString('utf8'),
+      hint: 'the welcome carries "user" and "users": everyone online, sorted, the new user included.',
+    });
   }
 }
 
@@ -86,7 +94,12 @@ export const UDP_CHECKS: readonly Check<UdpContext>[] = [
         `{"type":"message","from":"${ctx.account(0).user}","text":"${text}","ts":…}`,
         'relay each say to every other logged-in address as a message, with "from" set to the name the sending address logged in as.',
       );
-      if (got.frame?.from !== ctx.account(0).user) fail({ summary: 'the relayed message does not name its sender in "from"', received: got.raw.toString('utf8'), hint: 'set "from" to the user the sending address logged in as, never to a field of the say.' });
+      if (got.frame?.from !== ctx.account(0).user)
+        fail({
+          summary: 'the relayed message does not name its sender in "from"',
+          received: got.raw.toString('utf8'),
+          hint: 'set "from" to the user the sending address logged in as, never to a field of the say.',
+        });
     },
   },
   {
@@ -138,7 +151,12 @@ export const UDP_CHECKS: readonly Check<UdpContext>[] = [
       const name = ctx.account(2).user;
       ctx.carol = await ctx.probe('carol');
       await logIn(ctx, ctx.carol, 2);
-      await ctx.expectFrame(alice, (frame) => frame.type === 'presence' && frame.user === name && frame.status === 'online', `{"type":"presence","user":"${name}","status":"online"}`, 'announce every login to the others.');
+      await ctx.expectFrame(
+        alice,
+        (frame) => frame.type === 'presence' && frame.user === name && frame.status === 'online',
+        `{"type":"presence","user":"${name}","status":"online"}`,
+        'announce every login to the others.',
+      );
       // carol now says nothing at all, like a client that crashed; alice stays alive with pings.
       const silentSince = performance.now();
       const stop = ctx.keepAlive(alice);

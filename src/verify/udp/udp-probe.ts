@@ -95,7 +95,14 @@ export class UdpProbe {
   private readonly onMessage = (raw: Buffer): void => {
     const decoded = decodeDatagram(raw);
     const datagram: ReceivedDatagram = decoded.ok ? { raw, frame: decoded.frame } : { raw, problem: decoded.message };
-    this.transcript.add({ conn: this.name, kind: 'recv', raw, ...(datagram.frame ? { frame: datagram.frame } : {}), ...(datagram.problem ? { problem: datagram.problem } : {}), reads: { first: 1, last: 1 } });
+    this.transcript.add({
+      conn: this.name,
+      kind: 'recv',
+      raw,
+      ...(datagram.frame ? { frame: datagram.frame } : {}),
+      ...(datagram.problem ? { problem: datagram.problem } : {}),
+      reads: { first: 1, last: 1 },
+    });
     this.inbox.push(datagram);
     if (this.inbox.length > UDP_INBOX_LIMIT) this.inbox.shift();
     this.wake();

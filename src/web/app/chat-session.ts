@@ -23,7 +23,6 @@ const MAX_PENDING = 1_000;
 /** Lines kept per conversation (older ones scroll away). */
 const MAX_LINES = 1_000;
 
-
 /** A request refused by the server: its error code and sentence. */
 export class RequestError extends Error {
   constructor(
@@ -55,7 +54,10 @@ export class ChatSession {
   private nextId = 1;
   private nextLine = 1;
 
-  constructor(readonly sessionId: string, url: string) {
+  constructor(
+    readonly sessionId: string,
+    url: string,
+  ) {
     this.ws = new WebSocket(url);
     this.ws.addEventListener('message', this.onMessage);
     this.ws.addEventListener('close', this.onClose);

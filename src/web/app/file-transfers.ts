@@ -112,7 +112,18 @@ export class FileTransfers {
     line.transfer = transfer.id;
     const users = Array.isArray(answer.users) ? (answer.users as string[]) : [];
     Object.assign(transfer, { status: 'offered', detail: `offered to ${users.join(', ')}; waiting for an answer` });
-    this.outgoing.set(transfer.id, { transfer, bytes, users, accepted: new Set(), answered: new Set(), acked: new Map(), nextSeq: 0, chunks: Math.ceil(bytes.length / MAX_FILE_CHUNK_BYTES), started: false, ended: false });
+    this.outgoing.set(transfer.id, {
+      transfer,
+      bytes,
+      users,
+      accepted: new Set(),
+      answered: new Set(),
+      acked: new Map(),
+      nextSeq: 0,
+      chunks: Math.ceil(bytes.length / MAX_FILE_CHUNK_BYTES),
+      started: false,
+      ended: false,
+    });
   }
 
   accept(id: string): void {
