@@ -10,9 +10,9 @@ export interface ReadPart {
   bytes: number;
 }
 
-/** Something the framer cut out of a byte stream. `raw` is always the exact bytes. */
-export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & /** A chatlab/1 frame (a JSON object with a string `type`). */
-(
+/** What one item of a byte stream turned out to be. */
+type FramedContent =
+  /** A chatlab/1 frame (a JSON object with a string `type`). */
   | { kind: 'frame'; frame: RawFrame }
   /** Bytes that should have been a chatlab/1 frame but are not (or a line over the limit). */
   | { kind: 'bad'; code: 'bad_frame' | 'frame_too_large'; message: string }
@@ -22,8 +22,10 @@ export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & /*
    * Bytes of an unknown protocol, one item per read. `tls` lists the TLS records (or parts of
    * records) the read holds, when the stream is TLS.
    */
-  | { kind: 'chunk'; tls?: TlsSegment[] }
-);
+  | { kind: 'chunk'; tls?: TlsSegment[] };
+
+/** Something the framer cut out of a byte stream. `raw` is always the exact bytes. */
+export type FramedItem = { dir: Direction; raw: Buffer; parts: ReadPart[] } & FramedContent;
 
 /** What one read did to the framing: the teaching view of `--show-reads`. */
 export interface ReadReport {
