@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Endpoint } from '../inspector/index.ts';
 import type { InspectorFeed } from './inspector-feed.ts';
+import { listenForBrowsers } from './browser-listen.ts';
 import { allowedHosts, isAllowedOrigin } from './origin.ts';
 import { refuse, serveStatic } from './static-files.ts';
 
@@ -74,19 +74,11 @@ export async function startInspectorWebServer(options: InspectorWebServerOptions
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, url } = await listenForBrowsers(server, options.port, host);
   hosts = allowedHosts(host, port);
-  const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     address: { host, port },
-    url: `http://${shownHost === '0.0.0.0' || shownHost === '[::]' ? '127.0.0.1' : shownHost}:${port}/`,
+    url,
     async stop() {
       options.feed.closeAll();
       for (const ws of sockets) ws.close(1001, 'chatlab inspect is stopping');

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES } from '../protocol/index.ts';
 import type { Endpoint } from '../inspector/index.ts';
 import { WebSocketBridge } from './bridge.ts';
+import { listenForBrowsers } from './browser-listen.ts';
 import { allowedHosts, isAllowedOrigin } from './origin.ts';
 import { refuse, serveStatic } from './static-files.ts';
 import { WireFeed } from './wire-feed.ts';
@@ -127,19 +127,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, url } = await listenForBrowsers(server, options.port, host);
   hosts = allowedHosts(host, port);
-  const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     address: { host, port },
-    url: `http://${shownHost === '0.0.0.0' || shownHost === '[::]' ? '127.0.0.1' : shownHost}:${port}/`,
+    url,
     get sessionCount() {
       return sessions.size;
     },

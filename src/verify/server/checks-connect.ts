@@ -15,7 +15,7 @@ const listens: Check<ServerContext> = {
   async run(ctx) {
     const where = `${ctx.host}:${ctx.port}`;
     const { supervisor, timeouts } = ctx;
-    const wait = await waitForPort(ctx.host, ctx.port, timeouts.startMs, supervisor);
+    const wait = ctx.startWait ?? (await waitForPort(ctx.host, ctx.port, timeouts.startMs, supervisor));
     if (!supervisor) {
       // --target: the server is someone else's to start, so it can only be ready or late.
       if (wait.kind === 'ready') return `listening on ${where}`;

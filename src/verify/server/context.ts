@@ -3,7 +3,7 @@ import { showBytes } from '../bytes.ts';
 import { HINTS, fail, seconds, type FailureReport } from '../failure.ts';
 import { nonce } from '../nonce.ts';
 import { Probe, type Received, type Wait } from '../probe.ts';
-import { describeExit, waitForPort, type Supervisor } from '../supervisor.ts';
+import { describeExit, waitForPort, type PortWait, type Supervisor } from '../supervisor.ts';
 import type { Transcript } from '../transcript.ts';
 import type { Account, Timeouts } from '../types.ts';
 import type { VerifyStep } from '../steps.ts';
@@ -108,6 +108,9 @@ export class ServerContext {
    * (set by verifyServer; undefined with --target, where the server is someone else's).
    */
   restarter?: () => Promise<Supervisor>;
+
+  /** How the server's start went, when the verifier already waited for it (it picked the port). */
+  startWait?: PortWait;
 
   /** Whether {@link restartServer} can restart the server (the verifier started it). */
   get canRestart(): boolean {

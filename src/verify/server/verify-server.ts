@@ -1,7 +1,7 @@
 import type { Check } from '../runner.ts';
 import { runChecks, toStepWithin } from '../runner.ts';
 import { EXTENSION_STEPS, LAST_STEP, featureOf } from '../steps.ts';
-import { Supervisor, freePort } from '../supervisor.ts';
+import { Supervisor, freePort, waitForPort, type PortWait } from '../supervisor.ts';
 import { Transcript } from '../transcript.ts';
 import { DEFAULT_TIMEOUTS, type CheckResult, type VerifyReport, type VerifyServerOptions } from '../types.ts';
 import { buildReport } from '../build-report.ts';
@@ -41,6 +41,14 @@ export function checkGroupNames(names: readonly string[]): void {
   if (unknown.length) throw new Error(`unknown extension group ${unknown.map((n) => `"${n}"`).join(', ')}: the groups are ${known.join(', ')}`);
 }
 
+/** Ports the verifier tries when the one it picked is taken before the server binds it. */
+const PORT_ATTEMPTS = 3;
+
+/** Whether the server stopped because its port was already in use. */
+function lostPortRace(supervisor: Supervisor): boolean {
+  return supervisor.output.some((line) => line.stream === 'stderr' && /EADDRINUSE|address already in use/i.test(line.text));
+}
+
 /**
  * Verifies a chatlab/1 server, step by step: starts `command` (with PORT and HOST in its
  * environment) or connects to `target`, runs the checks of steps 1..through (then of the
@@ -58,22 +66,32 @@ export async function verifyServer(options: VerifyServerOptions): Promise<Verify
   let port: number;
   let supervisor: Supervisor | undefined;
   let startCommand: (() => Supervisor) | undefined;
+  let startWait: PortWait | undefined;
   if (options.target) {
     ({ host, port } = options.target);
     options.onStart?.({ host, port });
   } else if (options.command?.length) {
     host = options.host ?? '127.0.0.1';
-    port = options.port ?? (await freePort(host));
-    const command = options.command.map((arg) => arg.replaceAll('{port}', String(port)).replaceAll('{host}', host));
-    options.onStart?.({ host, port, command });
-    startCommand = () => new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(port), HOST: host } });
-    supervisor = startCommand();
+    // A port the verifier picked can be taken by another program between the pick and the
+    // server's bind: then the server exits with "address in use", and another free port is tried.
+    for (let attempt = 1; ; attempt++) {
+      const chosen = options.port ?? (await freePort(host));
+      const command = options.command.map((arg) => arg.replaceAll('{port}', String(chosen)).replaceAll('{host}', host));
+      options.onStart?.({ host, port: chosen, command });
+      startCommand = () => new Supervisor(command, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env, PORT: String(chosen), HOST: host } });
+      port = chosen;
+      supervisor = startCommand();
+      if (options.port !== undefined) break;
+      startWait = await waitForPort(host, port, timeouts.startMs, supervisor);
+      if (attempt === PORT_ATTEMPTS || startWait.kind !== 'exited' || !lostPortRace(supervisor)) break;
+    }
   } else {
     throw new Error('verifyServer needs a command to start the server, or a target address');
   }
   // The server's output line count when the running check began: its failure names an exception printed since.
   let outputMark = 0;
   const ctx = new ServerContext(host, port, through, timeouts, transcript, supervisor, options.users ?? []);
+  ctx.startWait = startWait;
   if (startCommand) {
     const start = startCommand;
     // The history check restarts the server: the report then shows the new process.
