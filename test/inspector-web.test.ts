@@ -1,18 +1,24 @@
 /**
  * `chatlab inspect --web` end to end in Debian's Chromium (playwright-core, as test/web-chat.test.ts):
  * a scripted session through the inspector shows up in the page frame by frame with its types and
- * steps, a tab opened late gets the session so far, keep-alive is hidden until ticked, pause holds
- * the diagram, a click shows the frame, and a WebSocket upgrade from another origin is refused.
+ * steps, a tab opened late gets the session so far, keep-alive is hidden until ticked (and
+ * counted), pause holds the diagram, a click shows the frame's JSON, code points, hex bytes and
+ * TCP reads, a connection can be hidden, the page's SVG/Mermaid/JSONL downloads are what the CLI's
+ * exporters make of the same session, scrolling up stops following until "Jump to latest", a UDP
+ * session shows its datagrams (lost ones too), and a request or WebSocket upgrade from another
+ * origin is refused.
  * The CLI flag (no browser needed): the URL in the banner serves the page; a busy port is one line.
  *
  * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
  */
+import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startInspector, type Inspector } from '../src/inspector/index.ts';
+import { exportMermaid, exportSvg, modelFromEvents, parseTrace, startInspector, type Inspector } from '../src/inspector/index.ts';
 import { ensureAppBuilt, INSPECT_FEED_PATH, InspectorFeed, startInspectorWebServer, type InspectorWebServer } from '../src/web/index.ts';
 import { startTestServer, TEST_USERS, type TestServer } from '../test-support/chat-server.ts';
 import { startCliProcess } from '../test-support/cli-process.ts';
@@ -35,15 +41,27 @@ let inspector: Inspector;
 let web: InspectorWebServer;
 const problems: string[] = [];
 
-async function openInspector(name: string): Promise<Page> {
+async function openInspector(name: string, url = web.url): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   page.setDefaultTimeout(SHOW_MS);
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`${name}: console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
-  await page.goto(web.url);
+  await page.goto(url);
   return page;
+}
+
+/** Clicks one of the page's export links and returns the downloaded file's name and text. */
+async function download(page: Page, name: string): Promise<{ file: string; text: string }> {
+  const [started] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name, exact: true }).click()]);
+  const path = await started.path();
+  return { file: started.suggestedFilename(), text: await readFile(path, 'utf8') };
+}
+
+/** How far `.rows` (the diagram's scroller) is scrolled: top, and the distance left to the bottom. */
+function scrollState(page: Page): Promise<{ top: number; fromBottom: number }> {
+  return page.locator('.rows').evaluate((el) => ({ top: el.scrollTop, fromBottom: el.scrollHeight - el.scrollTop - el.clientHeight }));
 }
 
 /** Resolves with the HTTP status an upgrade to the feed gets when it says it comes from `origin`. */
@@ -91,7 +109,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     await bob.next('hello');
     bob.send({ type: 'login', user: 'bob', password: TEST_USERS.bob });
     await bob.next('welcome');
-    alice.send({ type: 'say', text: 'hi through the web inspector' });
+    alice.send({ type: 'say', text: 'hi through the web inspector 👋' });
     await bob.next('message');
     await alice.sync();
 
@@ -111,9 +129,16 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     await early.locator('[data-filter-type="ping"]').check();
     await early.locator('.arrows [data-type="ping"]').first().waitFor();
 
-    // A click on an arrow shows its frame as JSON.
+    // A click on an arrow shows its frame as the terminal UI's detail pane does: the TCP read that
+    // carried it, the JSON, the code points of the text and the bytes in hex.
     await early.locator('[data-type="say"]').first().click();
-    await early.locator('.row-detail pre', { hasText: '"text":"hi through the web inspector"' }).waitFor();
+    const detail = early.locator('.row-detail .frame-detail');
+    await detail.locator('.detail-line', { hasText: '"text": "hi through the web inspector 👋"' }).waitFor();
+    await detail.locator('.detail-line', { hasText: /^arrived in one TCP read \(c2s\): #\d+ \(58 B at / }).waitFor();
+    await detail.locator('.detail-line', { hasText: /^👋 +U\+1F44B {2}4 byte\(s\) F0 9F 91 8B {2}at byte 51$/ }).waitFor();
+    // `{"type":"say","t` and, on the last line, the emoji's bytes, `"}` and the newline.
+    await detail.locator('.detail-line', { hasText: '0000  7B 22 74 79 70 65 22 3A  22 73 61 79 22 2C 22 74' }).waitFor();
+    await detail.locator('.detail-line', { hasText: /^0030 {2}6F 72 20 F0 9F 91 8B 22 {2}7D 0A/ }).waitFor();
 
     const late = await openInspector('late');
     for (const [type, step] of expected) await late.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
@@ -130,13 +155,122 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     bob.send({ type: 'quit' });
     await bob.next('bye');
     bob.end();
+    await bob.closed();
+    await inspector.waitFor((model) => model.counters.open === 0, SHOW_MS, 'both connections to close');
 
     expect(problems).toEqual([]);
   });
 
-  it('refuses a feed upgrade from another origin, and lets its own page through', async () => {
+  it("hides a connection's lifeline and rows, and counts the keep-alive it hides", async () => {
+    const page = await openInspector('filters');
+    await page.locator('[data-type="bye"]').nth(1).waitFor();
+    const keepAlive = inspector.model.rows.filter((row) => row.item?.kind === 'frame' && ['ping', 'pong'].includes(row.item.frame.type)).length;
+    expect(keepAlive).toBeGreaterThan(0);
+    await page.locator('.keepalive-note', { hasText: `${keepAlive} keep-alive hidden` }).waitFor();
+
+    expect(await page.locator('.lifeline-head', { hasText: 'bob' }).count()).toBe(1);
+    expect(await page.locator('.arrows [data-type="login"]').count()).toBe(2);
+    await page.getByRole('checkbox', { name: 'bob' }).uncheck();
+    await page.locator('.lifeline-head', { hasText: 'bob' }).waitFor({ state: 'detached' });
+    expect(await page.locator('.arrows [data-type="login"]').count()).toBe(1);
+    expect(await page.locator('.lifeline-head', { hasText: 'alice' }).count()).toBe(1);
+    await page.getByRole('checkbox', { name: 'bob' }).check();
+    await page.locator('.lifeline-head', { hasText: 'bob' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('downloads the session as SVG and Mermaid exactly as the CLI exports it, and as a JSONL trace that replays to the same diagram', async () => {
+    const page = await openInspector('exports');
+    await page.locator('[data-type="bye"]').nth(1).waitFor();
+    await inspector.idle();
+
+    const svg = await download(page, 'SVG');
+    expect(svg.file).toMatch(/^chatlab-session-\d{8}-\d{6}\.svg$/);
+    expect(svg.text).toBe(exportSvg(inspector.model));
+    expect(svg.text.match(/<g class="row"/g)).toHaveLength(inspector.model.rows.length);
+
+    const mermaid = await download(page, 'Mermaid');
+    expect(mermaid.file).toMatch(/^chatlab-session-\d{8}-\d{6}\.mmd$/);
+    expect(mermaid.text).toBe(exportMermaid(inspector.model));
+
+    const jsonl = await download(page, 'JSONL');
+    expect(jsonl.file).toMatch(/^chatlab-session-\d{8}-\d{6}\.jsonl$/);
+    const events = parseTrace(jsonl.text, jsonl.file);
+    expect(events.filter((event) => event.kind === 'open')).toHaveLength(2);
+    // What `chatlab inspect export` makes of the download is the live session's diagram.
+    expect(exportMermaid(modelFromEvents(events))).toBe(mermaid.text);
+    expect(problems).toEqual([]);
+  });
+
+  it('stops following when scrolled up, and jumps back to the latest rows on the button', async () => {
+    const page = await openInspector('scroll');
+    const carol = await FrameSocket.connect(inspector.address.port, { label: 'carol' });
+    try {
+      await carol.next('hello');
+      carol.send({ type: 'login', user: 'carol', password: TEST_USERS.carol });
+      await carol.next('welcome');
+      for (let n = 1; n <= 30; n++) carol.send({ type: 'say', text: `line ${n}` });
+      await carol.sync();
+      // alice's say, then carol's 30: the diagram follows them to the bottom.
+      await page.locator('.arrows [data-type="say"]').nth(30).waitFor();
+      expect(await page.getByRole('button', { name: /Jump to latest/ }).count()).toBe(0);
+      expect((await scrollState(page)).fromBottom).toBeLessThan(2);
+
+      await page.locator('.rows').evaluate((el) => el.scrollTo({ top: 0 }));
+      await page.getByRole('button', { name: /Jump to latest/ }).waitFor();
+      carol.send({ type: 'say', text: 'one more' });
+      await carol.sync();
+      await page.locator('.arrows [data-type="say"]').nth(31).waitFor();
+      expect((await scrollState(page)).top).toBe(0);
+
+      await page.getByRole('button', { name: /Jump to latest/ }).click();
+      await page.getByRole('button', { name: /Jump to latest/ }).waitFor({ state: 'detached' });
+      expect((await scrollState(page)).fromBottom).toBeLessThan(2);
+    } finally {
+      carol.end();
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('draws a UDP session (`inspect --udp --web`): delivered datagrams as arrows, dropped ones as lost ✗ arrows', async () => {
+    const server = dgram.createSocket('udp4');
+    const client = dgram.createSocket('udp4');
+    await Promise.all([new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve)), new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve))]);
+    const received: string[] = [];
+    server.on('message', (bytes) => received.push(String(bytes)));
+    const feed = new InspectorFeed();
+    const udpWeb = await startInspectorWebServer({ port: 0, appDir: await ensureAppBuilt(), feed });
+    // Seed 3 with loss 0.5 drops the 2nd and 3rd of four datagrams (the seeded random is replayable).
+    const udp = await startInspector({ target: { host: '127.0.0.1', port: server.address().port }, transport: 'udp', faults: { loss: 0.5, seed: 3 }, sinks: [feed] });
+    feed.attach(udp.model);
+    try {
+      const page = await openInspector('udp', udpWeb.url);
+      for (let n = 0; n < 4; n++) client.send(`{"type":"say","text":"n${n}"}\n`, udp.address.port, '127.0.0.1');
+      await page.locator('.arrows [data-type="say"]').nth(3).waitFor();
+      expect(await page.locator('.arrows .kind-frame[data-type="say"][data-step="6"]').count()).toBe(2);
+      const lost = page.locator('.arrows .kind-lost[data-type="say"]');
+      expect(await lost.count()).toBe(2);
+      expect(await lost.first().innerText()).toContain('✗ say');
+      await lost.first().click();
+      await page.locator('.row-detail .detail-line', { hasText: /^one datagram \(c2s\): #2, 27 B$/ }).waitFor();
+      expect(received).toEqual(['{"type":"say","text":"n0"}\n', '{"type":"say","text":"n3"}\n']);
+    } finally {
+      await udp.stop();
+      await udpWeb.stop();
+      server.close();
+      client.close();
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a feed upgrade, an export or a frame detail from another origin, and lets its own page through', async () => {
     expect(await upgradeStatus('http://evil.example')).toBe(403);
     expect(await upgradeStatus(`http://127.0.0.1:${web.address.port}`)).toBe(101);
+    for (const path of ['export.jsonl', 'row-detail?id=1']) {
+      expect((await fetch(new URL(path, web.url), { headers: { origin: 'http://evil.example' } })).status).toBe(403);
+      expect((await fetch(new URL(path, web.url), { headers: { origin: `http://127.0.0.1:${web.address.port}` } })).status).toBe(200);
+    }
+    expect((await fetch(new URL('row-detail?id=999999', web.url))).status).toBe(404);
   });
 });
 

@@ -59,3 +59,22 @@ export interface DiagramUpdate {
   lifelines?: DiagramLifeline[];
   rows: DiagramRow[];
 }
+
+/** One styled run of a frame's detail (the terminal UI's detail pane, as JSON): text, and how to draw it. */
+export interface DiagramDetailSpan {
+  text: string;
+  style: string;
+}
+
+/**
+ * What the inspector page gets for a clicked row (GET /row-detail?id=N): the lines the terminal
+ * UI's detail pane shows — route and step, which TCP reads carried it, the frame as JSON, its
+ * UTF-8 code points and its bytes in hex.
+ */
+export interface DiagramRowDetail {
+  id: number;
+  lines: DiagramDetailSpan[][];
+}
+
+/** The server's lifeline id (the SessionModel's SERVER_LIFELINE); client lifelines are numbered from 1. */
+export const SERVER_LIFELINE_ID = 0;

@@ -5,6 +5,7 @@ import type { Endpoint } from '../inspector/index.ts';
 import type { InspectorFeed } from './inspector-feed.ts';
 import { listenForBrowsers } from './browser-listen.ts';
 import { allowedHosts, isAllowedOrigin } from './origin.ts';
+import { answerInspectorRoute } from './inspector-routes.ts';
 import { refuse, serveStatic } from './static-files.ts';
 
 /** Path of the inspector's diagram WebSocket: {@link DiagramUpdate} JSON of every connection. */
@@ -37,8 +38,9 @@ export interface InspectorWebServer {
 
 /**
  * Serves the inspector's live diagram to browser tabs: the built app's inspector page over HTTP,
- * and the {@link InspectorFeed} over a WebSocket at {@link INSPECT_FEED_PATH}. Like `chatlab web`,
- * it refuses (403) requests under another Host and upgrades from another Origin.
+ * the session's exports and row details (inspector-routes.ts), and the {@link InspectorFeed} over
+ * a WebSocket at {@link INSPECT_FEED_PATH}. Like `chatlab web`, it refuses (403) requests under
+ * another Host, and requests and upgrades from another Origin.
  */
 export async function startInspectorWebServer(options: InspectorWebServerOptions): Promise<InspectorWebServer> {
   const host = options.host ?? '127.0.0.1';
@@ -51,6 +53,12 @@ export async function startInspectorWebServer(options: InspectorWebServerOptions
       refuse(response, 403, 'this server answers only under its own address (Host header refused)');
       return;
     }
+    // A script of another site sends its Origin; the exports and details are for this page only.
+    if (!isAllowedOrigin(request.headers.origin, hosts)) {
+      refuse(response, 403, 'Forbidden: request from another origin');
+      return;
+    }
+    if (answerInspectorRoute(options.feed, request, response)) return;
     void serveStatic(options.appDir, request, response, INSPECTOR_PAGE);
   });
 

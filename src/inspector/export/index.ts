@@ -37,4 +37,4 @@ export function modelFromEvents(events: Iterable<WireEvent>, options: { framing?
 }
 
 export { exportMermaid, exportSvg, exportText };
-export { DEFAULT_EXPORT_DIR, writeSessionExports } from './session-files.ts';
+export { DEFAULT_EXPORT_DIR, exportStamp, writeSessionExports } from './session-files.ts';

@@ -12,8 +12,8 @@ import { exportText } from './text.ts';
  */
 export const DEFAULT_EXPORT_DIR = 'chatlab-exports';
 
-/** `20261206-061503`: local time, sortable, safe in a file name. */
-function stamp(date: Date): string {
+/** `20261206-061503`: local time, sortable, safe in a file name (the e key's files and the web page's downloads). */
+export function exportStamp(date: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }
@@ -26,7 +26,7 @@ function stamp(date: Date): string {
 export function writeSessionExports(model: SessionModel, dir = DEFAULT_EXPORT_DIR, date = new Date()): string[] {
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true });
-  const base = join(folder, `chatlab-session-${stamp(date)}`);
+  const base = join(folder, `chatlab-session-${exportStamp(date)}`);
   const files: [string, string][] = [
     [`${base}.mmd`, exportMermaid(model)],
     [`${base}.svg`, exportSvg(model)],
