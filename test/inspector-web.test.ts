@@ -12,9 +12,11 @@
  * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
  */
 import dgram from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -30,6 +32,8 @@ const hasChromium = existsSync(CHROMIUM);
 const inCI = Boolean(process.env.CI);
 /** Bound of every wait for something to show on a page. */
 const SHOW_MS = 5_000;
+/** Where screenshots go, to look at (as test/web-chat.test.ts). */
+const ARTIFACTS = join(fileURLToPath(new URL('..', import.meta.url)), 'test-artifacts');
 
 if (!hasChromium && !inCI) {
   process.stderr.write(`inspector-web.test.ts: SKIPPED: ${CHROMIUM} not found (install it with "apt-get install chromium"; .ci/run does)\n`);
@@ -50,6 +54,11 @@ async function openInspector(name: string, url = web.url): Promise<Page> {
   page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
   await page.goto(url);
   return page;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
 /** Clicks one of the page's export links and returns the downloaded file's name and text. */
@@ -139,6 +148,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     // `{"type":"say","t` and, on the last line, the emoji's bytes, `"}` and the newline.
     await detail.locator('.detail-line', { hasText: '0000  7B 22 74 79 70 65 22 3A  22 73 61 79 22 2C 22 74' }).waitFor();
     await detail.locator('.detail-line', { hasText: /^0030 {2}6F 72 20 F0 9F 91 8B 22 {2}7D 0A/ }).waitFor();
+    await screenshot(early, 'inspector-web-detail');
 
     const late = await openInspector('late');
     for (const [type, step] of expected) await late.locator(`[data-type="${type}"][data-step="${step}"]`).first().waitFor();
@@ -254,6 +264,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
       await lost.first().click();
       await page.locator('.row-detail .detail-line', { hasText: /^one datagram \(c2s\): #2, 27 B$/ }).waitFor();
       expect(received).toEqual(['{"type":"say","text":"n0"}\n', '{"type":"say","text":"n3"}\n']);
+      await screenshot(page, 'inspector-web-udp');
     } finally {
       await udp.stop();
       await udpWeb.stop();
