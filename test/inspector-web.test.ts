@@ -61,6 +61,14 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
+let endedPage: Page | undefined;
+/** A page showing the first test's session, ended (both byes drawn); opened once for the tests that only read it. */
+async function ended(): Promise<Page> {
+  endedPage ??= await openInspector('ended');
+  await endedPage.locator('[data-type="bye"]').nth(1).waitFor();
+  return endedPage;
+}
+
 /** Clicks one of the page's export links and returns the downloaded file's name and text. */
 async function download(page: Page, name: string): Promise<{ file: string; text: string }> {
   const [started] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name, exact: true }).click()]);
@@ -172,8 +180,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
   });
 
   it("hides a connection's lifeline and rows, and counts the keep-alive it hides", async () => {
-    const page = await openInspector('filters');
-    await page.locator('[data-type="bye"]').nth(1).waitFor();
+    const page = await ended();
     const keepAlive = inspector.model.rows.filter((row) => row.item?.kind === 'frame' && ['ping', 'pong'].includes(row.item.frame.type)).length;
     expect(keepAlive).toBeGreaterThan(0);
     await page.locator('.keepalive-note', { hasText: `${keepAlive} keep-alive hidden` }).waitFor();
@@ -190,8 +197,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
   });
 
   it('downloads the session as SVG and Mermaid exactly as the CLI exports it, and as a JSONL trace that replays to the same diagram', async () => {
-    const page = await openInspector('exports');
-    await page.locator('[data-type="bye"]').nth(1).waitFor();
+    const page = await ended();
     await inspector.idle();
 
     const svg = await download(page, 'SVG');
