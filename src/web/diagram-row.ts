@@ -35,7 +35,7 @@ export interface DiagramRow {
 export const MAX_DETAIL_CHARS = 600;
 
 /** Row kinds drawn as arrows (the others are notes on one lifeline). */
-export const ARROW_ROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read']);
+export const ARROW_ROW_KINDS: ReadonlySet<RowKind> = new Set<RowKind>(['frame', 'line', 'chunk', 'bad', 'connect', 'refused', 'fin', 'close', 'reset', 'read', 'lost']);
 
 /** A SessionModel row as the JSON a page gets. */
 export function toDiagramRow(row: Row): DiagramRow {
