@@ -218,8 +218,12 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     expect(problems).toEqual([]);
   });
 
-  it('stops following when scrolled up, and jumps back to the latest rows on the button', async () => {
+  it("stops following when scrolled up, and jumps back to the latest rows on the button; a frame's detail is text, never HTML", async () => {
     const page = await openInspector('scroll');
+    page.on('dialog', (dialog) => {
+      problems.push(`scroll: a dialog opened: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
     const carol = await FrameSocket.connect(inspector.address.port, { label: 'carol' });
     try {
       await carol.next('hello');
@@ -234,7 +238,7 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
 
       await page.locator('.rows').evaluate((el) => el.scrollTo({ top: 0 }));
       await page.getByRole('button', { name: /Jump to latest/ }).waitFor();
-      carol.send({ type: 'say', text: 'one more' });
+      carol.send({ type: 'say', text: '<img src=x onerror=alert(1)>' });
       await carol.sync();
       await page.locator('.arrows [data-type="say"]').nth(31).waitFor();
       expect((await scrollState(page)).top).toBe(0);
@@ -242,6 +246,10 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
       await page.getByRole('button', { name: /Jump to latest/ }).click();
       await page.getByRole('button', { name: /Jump to latest/ }).waitFor({ state: 'detached' });
       expect((await scrollState(page)).fromBottom).toBeLessThan(2);
+
+      await page.locator('.arrows [data-type="say"]').nth(31).click();
+      await page.locator('.frame-detail .detail-line', { hasText: '"text": "<img src=x onerror=alert(1)>"' }).waitFor();
+      expect(await page.locator('.inspector-page img').count()).toBe(0);
     } finally {
       carol.end();
     }
