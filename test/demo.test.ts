@@ -7,12 +7,16 @@ import { runDemo } from '../src/demo/demo.ts';
 import { DEMO_MESSAGES, runScenario } from '../src/demo/scenario.ts';
 import { startInspector } from '../src/inspector/index.ts';
 import { startTestServer, type TestServer } from '../test-support/chat-server.ts';
+import { startCliTerminal, type CliTerminal } from '../test-support/cli-terminal.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'bin', 'chatlab.js');
 
 let chat: TestServer | undefined;
+let tty: CliTerminal | undefined;
 afterEach(async () => {
+  tty?.close();
+  tty = undefined;
   await chat?.stop();
   chat = undefined;
 });
@@ -125,6 +129,23 @@ describe('chatlab demo', () => {
     expect(stdout.split('\n')[0]).toMatch(/^chatlab demo: reference server on 127\.0\.0\.1:\d+, inspector on 127\.0\.0\.1:\d+; alice, bob and carol chat through it$/);
     expect(stdout).toContain('10-step checklist: 10/10 seen — all green');
     expect(stdout).not.toContain('\x1b[');
+  });
+});
+
+describe('`npm start` in a terminal offers the diagram in a browser too', () => {
+  it('names the web view in the terminal UI; the page is built when first opened and serves the inspector', { timeout: 60_000 }, async () => {
+    tty = startCliTerminal(['demo'], { cols: 200, rows: 60, name: 'xterm-256color', waitMs: 40_000 });
+    const url = /web view (http:\/\/127\.0\.0\.1:\d+\/)/;
+    await tty.shows((rows) => url.test(rows.join('')), 'the web view URL');
+    const page = await fetch(url.exec(tty.allRows().join(''))![1]!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>chatlab inspect</title>');
+  });
+
+  it('`--no-web` serves no page', async () => {
+    tty = startCliTerminal(['demo', '--no-web', '--fast'], { cols: 200, rows: 60, name: 'xterm-256color', waitMs: 20_000 });
+    await tty.shows(/alice connects and waits for hello/, 'the first narration');
+    expect(tty.allRows().join('')).not.toContain('web view');
   });
 });
 

@@ -21,8 +21,11 @@ export interface InspectorWebServerOptions {
   host?: string;
   /** Port to listen on, 0 for any free one. */
   port: number;
-  /** The built app's folder (see ensureAppBuilt). */
-  appDir: string;
+  /**
+   * The built app's folder (see ensureAppBuilt), or how to get it: called once, on the first
+   * request for the page, so a view nobody opens never pays for the build.
+   */
+  appDir: string | (() => Promise<string>);
   /** The inspector's rows, as a sink given to startInspector. */
   feed: InspectorFeed;
 }
@@ -47,6 +50,19 @@ export async function startInspectorWebServer(options: InspectorWebServerOptions
   const sockets = new Set<WebSocket>();
   let hosts = new Set<string>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TAB_MESSAGE_BYTES });
+  let appDir: Promise<string> | undefined;
+
+  async function servePage(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    appDir ??= typeof options.appDir === 'string' ? Promise.resolve(options.appDir) : options.appDir();
+    let dir: string;
+    try {
+      dir = await appDir;
+    } catch (error) {
+      refuse(response, 500, `the web app could not be built: ${(error as Error).message}`);
+      return;
+    }
+    await serveStatic(dir, request, response, INSPECTOR_PAGE);
+  }
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (!hosts.has((request.headers.host ?? '').toLowerCase())) {
@@ -59,7 +75,7 @@ export async function startInspectorWebServer(options: InspectorWebServerOptions
       return;
     }
     if (answerInspectorRoute(options.feed, request, response)) return;
-    void serveStatic(options.appDir, request, response, INSPECTOR_PAGE);
+    void servePage(request, response);
   });
 
   function rejectUpgrade(socket: Duplex, status: number, reason: string): void {

@@ -11,7 +11,8 @@ interface DemoCommandOptions {
   fast?: boolean;
   plain?: boolean;
   record?: string;
-  web?: number;
+  /** A port, false with --no-web, undefined when not given (the terminal UI then offers one on any free port). */
+  web?: number | false;
   webHost: string;
 }
 
@@ -26,7 +27,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--fast', 'no pauses between actions')
     .option('--plain', 'print the diagram as text instead of the live terminal UI (automatic when stdout is not a terminal)')
     .option('--record <file>', 'also write the session to a JSONL trace (replay it with "chatlab inspect replay")')
-    .option('--web <port>', 'also draw the diagram in a browser tab served on this port (0 for any free one); the URL is printed', parsePort)
+    .option('--web <port>', 'draw the diagram in a browser tab served on this port (0 for any free one); the URL is printed. The terminal UI offers one on a free port anyway', parsePort)
+    .option('--no-web', 'no browser view (by default the terminal UI serves one on a free port, built when first opened)')
     .option('--web-host <host>', 'address the --web page listens on (default 127.0.0.1: this machine only)', '127.0.0.1')
     .action((options: DemoCommandOptions) => runDemoCommand(options));
 }
@@ -43,7 +45,10 @@ async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   let result;
   let web;
   try {
-    web = options.web === undefined ? undefined : await startWebView(options.web, options.webHost);
+    // The terminal UI offers the browser view too (its URL is in the intro line); the app is built
+    // only if someone opens it. Asked for with --web, it is built before the demo starts.
+    if (options.web !== undefined && options.web !== false) web = await startWebView(options.web, options.webHost);
+    else if (options.web === undefined && tui) web = await startWebView(0, options.webHost, true);
     const feed = web?.feed;
     const webOptions = web && feed && { sinks: [feed], onInspector: (inspector: Inspector) => feed.attach(inspector.model), webUrl: web.server.url };
     result = await runDemo({ view: tui ? 'tui' : 'plain', paceMs, record: options.record, signal: stop.signal, ...webOptions });
