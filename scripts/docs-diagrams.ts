@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CommanderError, type Command } from 'commander';
+import { readTrace } from '../src/inspector/index.ts';
+import { recordedDiagram } from '../src/web/index.ts';
 
 /** Thrown when the exporter is missing or refuses a trace. */
 export class DiagramExportError extends Error {
@@ -78,4 +80,23 @@ export function readableSvg(svg: string): string {
     /^(<svg\b[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"/,
     (_, start: string, width: string, height: string) => `${start} width="${Math.ceil(Number(width) * scale)}" height="${Math.ceil(Number(height) * scale)}"`,
   );
+}
+
+/**
+ * Writes one recorded trace (JSONL) as the rows and lifelines JSON the docs' RecordedDiagram
+ * component draws (docs/.vitepress/theme/RecordedDiagram.vue, with the web inspector's own
+ * SequenceDiagram.vue): the rows an InspectorFeed gives a web inspector tab (src/web/recorded-diagram.ts).
+ * Returns the JSON written.
+ */
+export async function writeRecordedDiagram(trace: string, out: string): Promise<string> {
+  if (!existsSync(trace)) throw new DiagramExportError(`no recorded trace at ${trace}`);
+  let json: string;
+  try {
+    json = `${JSON.stringify(recordedDiagram(await readTrace(trace)))}\n`;
+  } catch (error) {
+    throw new DiagramExportError(`${trace}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  if (!existsSync(out) || readFileSync(out, 'utf8') !== json) writeFileSync(out, json);
+  return json;
 }

@@ -55,7 +55,13 @@ describe('lessons', () => {
     it(`renders ${lesson.slug} from its folder`, () => {
       const page = renderLessonPage(lesson, lessons[i - 1], lessons);
       for (const file of lessonCodeFiles(lesson)) expect(page).toContain(`<<< @/../lessons/${lesson.slug}/${file}`);
-      if (existsSync(join(lesson.dir, 'trace.jsonl'))) expect(page).toContain(`src="/diagrams/lessons/${lesson.slug}.svg"`);
+      if (existsSync(join(lesson.dir, 'trace.jsonl'))) {
+        // The interactive diagram, its rows imported at build time, its SVG to download.
+        expect(page).toContain(`import recording0 from '@diagrams/lessons/${lesson.slug}.json';`);
+        expect(page).toContain(`<RecordedDiagram class="lesson-diagram" :diagram="recording0"`);
+        expect(page).toContain(`svg="/diagrams/lessons/${lesson.slug}.svg"`);
+        expect(page).not.toContain('<img src="/diagrams/lessons/');
+      }
       // Regions generated into the README are rebuilt, not copied: no Mermaid, no markers left.
       expect(page).not.toMatch(/```mermaid/);
       expect(page).not.toMatch(/<!--\s*(diagram|diff|fix):(start|end)\s*-->/);

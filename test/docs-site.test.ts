@@ -2,9 +2,11 @@
  * The docs site, end to end: generate (scripts/docs-prepare.ts), build with VitePress into a
  * temporary folder (dead links fail the build), serve it over HTTP on a free port, and open the
  * main pages and every lesson page in headless Chromium (Debian's /usr/bin/chromium, driven by
- * playwright-core). Each lesson page must show its recorded diagram, with no text smaller than
- * 11 px as rendered in a 1280-px-wide window, and its real code; no page
- * may log a console error. A screenshot of the home page is kept in test-artifacts/.
+ * playwright-core). Each lesson page must show its recorded diagram — the web inspector's own
+ * SequenceDiagram.vue, in the server-rendered HTML — with no label smaller than 12 px as rendered
+ * in a 1280-px-wide window (and in a 390-px one, where it scrolls sideways instead), its frame
+ * detail on hover and focus, a zoom that widens it, and its real code; no page may log a console
+ * error. Screenshots of the home page and of a diagram are kept in test-artifacts/.
  *
  * Without Chromium the suite is skipped with a message, except in CI (`CI` set), where it fails.
  */
@@ -17,7 +19,8 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, listLessons } from '../docs/.vitepress/lessons.ts';
-import { lessonCodeFiles } from '../scripts/docs-lessons.ts';
+import { lessonCodeFiles, lessonTraceStem } from '../scripts/docs-lessons.ts';
+import { lessonTraces } from '../src/lessons/runtime/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -95,9 +98,9 @@ function serveStatic(root: string): Promise<{ server: Server; base: string }> {
   });
 }
 
-/** Opens a page and records every console error, page error and failed request on it. */
-async function open(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+/** Opens a page (1280 px wide unless told) and records every console error, page error and failed request on it. */
+async function open(browser: Browser, url: string, width = 1280): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
   const problems: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
@@ -126,30 +129,41 @@ async function expectImagesLoaded(page: Page, selector: string): Promise<void> {
   );
 }
 
+/** The smallest text a recorded diagram shows, in CSS pixels as rendered (issue 12: the old SVGs were ~6 px). */
+const MIN_LABEL_PX = 12;
+
 /**
- * The smallest font size, in CSS pixels as rendered, of the text in the first diagram image
- * inside `selector`: the SVG is laid out again in the page at the size its image is shown, and
- * each text's font size is multiplied by the scale from its drawing to the screen.
+ * Waits for the recorded diagram(s) matching `selector` (RecordedDiagram.vue) to be drawn and
+ * hydrated; returns how many there are. Each arrow is an element with data-type and data-step.
  */
-async function smallestDiagramFontPx(page: Page, selector: string): Promise<number> {
-  return page.evaluate(async (sel) => {
-    const img = document.querySelector<HTMLImageElement>(`${sel} img`);
-    if (!img) throw new Error(`no image in ${sel}`);
-    const shown = img.getBoundingClientRect();
-    const holder = document.createElement('div');
-    holder.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden';
-    holder.innerHTML = await (await fetch(img.currentSrc)).text();
-    const svg = holder.querySelector('svg') as SVGSVGElement;
-    svg.setAttribute('width', String(shown.width));
-    svg.setAttribute('height', String(shown.height));
-    document.body.append(holder);
-    try {
-      const texts = [...svg.querySelectorAll<SVGTextElement>('text')].filter((text) => (text.textContent ?? '').trim() !== '');
-      return Math.min(...texts.map((text) => parseFloat(getComputedStyle(text).fontSize) * (text.getScreenCTM()?.a ?? 0)));
-    } finally {
-      holder.remove();
-    }
+async function expectRecordedDiagrams(page: Page, selector: string): Promise<number> {
+  const diagrams = page.locator(`${selector}.recorded-diagram`);
+  await diagrams.first().locator('.arrow-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  const count = await diagrams.count();
+  for (let n = 0; n < count; n++) {
+    const diagram = diagrams.nth(n);
+    expect(await diagram.locator('.sequence-diagram .lifeline-head').count(), 'lifelines').toBeGreaterThan(1);
+    expect(await diagram.locator('.arrow-row[data-type][data-step]').count(), 'arrows with data-type and data-step').toBeGreaterThan(0);
+    expect(await diagram.locator('a.recorded-diagram-svg').getAttribute('href'), 'the SVG to download').toMatch(/\.svg$/);
+  }
+  return count;
+}
+
+/** The smallest font size, in CSS pixels as rendered, of any label, lifeline name or badge of the diagrams matching `selector`. */
+async function smallestLabelFontPx(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const texts = [...document.querySelectorAll<HTMLElement>(`${sel} .arrow-label, ${sel} .lifeline-head, ${sel} .step-badge`)];
+    if (texts.length === 0) throw new Error(`no diagram labels in ${sel}`);
+    return Math.min(...texts.map((text) => parseFloat(getComputedStyle(text).fontSize)));
   }, selector);
+}
+
+/** The rendered width of the first diagram's figure (SequenceDiagram.vue) inside `selector`. */
+async function figureWidth(page: Page, selector: string): Promise<number> {
+  return page
+    .locator(`${selector} .sequence-diagram`)
+    .first()
+    .evaluate((figure) => figure.getBoundingClientRect().width);
 }
 
 const lessons = listLessons();
@@ -187,7 +201,7 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
   it('renders the home page with its recorded diagram, and keeps a screenshot', async () => {
     const { page, problems } = await open(browser as Browser, `${site?.base}/`);
     expect(await page.locator('.VPHero .name').textContent()).toContain('chatlab');
-    await expectImagesLoaded(page, '.home-diagram');
+    expect(await expectRecordedDiagrams(page, '.home-diagram')).toBe(1);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'docs-home.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'docs-home.png'))).toBe(true);
@@ -201,6 +215,7 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
     ['By hand', '/guide/by-hand', /by hand/i],
     ['Inspector alongside', '/guide/inspector-alongside', /inspector/i],
     ['Protocol', '/protocol', /chatlab\/1/],
+    ['TCP or UDP?', '/tcp-vs-udp', /TCP or UDP/],
     ['Protocol extensions', '/protocol-extensions', /extensions/i],
     ['Client', '/client', /client/i],
     ['Inspector', '/inspector', /inspector/i],
@@ -216,9 +231,17 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       expect(await page.locator('.vp-doc h1').first().textContent()).toMatch(heading);
       if (path === '/architecture') await expectImagesLoaded(page, '.vp-doc .diagram');
       if (path === '/protocol') {
-        await expectImagesLoaded(page, '.vp-doc .diagram');
-        expect(await smallestDiagramFontPx(page, '.vp-doc .diagram'), 'smallest text of the diagram, rendered, in px').toBeGreaterThanOrEqual(11);
+        expect(await expectRecordedDiagrams(page, '.protocol-diagram')).toBe(1);
+        expect(await smallestLabelFontPx(page, '.protocol-diagram'), 'smallest text of the diagram, rendered, in px').toBeGreaterThanOrEqual(MIN_LABEL_PX);
         await page.locator('.vp-doc h2#errors').waitFor({ state: 'visible' });
+      }
+      if (path === '/tcp-vs-udp') {
+        // The same chat twice, side by side: each is the component, and scrolls in its own box.
+        expect(await expectRecordedDiagrams(page, '.tcp-diagram')).toBe(1);
+        expect(await expectRecordedDiagrams(page, '.udp-diagram')).toBe(1);
+        expect(await smallestLabelFontPx(page, '.side-by-side'), 'smallest text of the pair, rendered, in px').toBeGreaterThanOrEqual(MIN_LABEL_PX);
+        const [tcp, udp] = await Promise.all(['.tcp-diagram', '.udp-diagram'].map((sel) => page.locator(sel).evaluate((el) => el.getBoundingClientRect().toJSON() as DOMRect)));
+        expect((tcp as DOMRect).right, 'the TCP diagram stays left of the UDP one').toBeLessThanOrEqual((udp as DOMRect).left);
       }
       expect(problems).toEqual([]);
       await page.close();
@@ -235,8 +258,13 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       expect(existsSync(join(lesson.dir, 'trace.jsonl')), `lessons/${lesson.slug}/trace.jsonl is missing: its diagram is exported from it`).toBe(true);
       const { page, problems } = await open(browser as Browser, `${site?.base}${lesson.link}`);
       expect(await page.locator('.vp-doc h1').first().textContent()).toContain(lesson.title);
-      await expectImagesLoaded(page, '.lesson-diagram');
-      expect(await smallestDiagramFontPx(page, '.lesson-diagram'), 'smallest text of the diagram, rendered at 1280 px wide, in px').toBeGreaterThanOrEqual(11);
+      // One interactive diagram per recorded trace (lesson 14: one per node), in the HTML as served.
+      expect(await expectRecordedDiagrams(page, '.lesson-diagram'), 'one diagram per recorded trace').toBe(lessonTraces(lesson).length);
+      expect(readFileSync(join(outDir, 'lessons', `${lesson.slug}.html`), 'utf8'), 'the diagram is rendered on the server (readable without JavaScript)').toMatch(
+        /class="recorded-diagram[^"]*"[\s\S]*<li [^>]*arrow-row[^>]*data-type="[a-z_]+"/,
+      );
+      expect(await page.locator('.lesson-diagram img, .vp-doc img[src^="/diagrams/lessons/"]').count(), 'no static SVG image left').toBe(0);
+      expect(await smallestLabelFontPx(page, '.lesson-diagram'), 'smallest text of the diagram, rendered at 1280 px wide, in px').toBeGreaterThanOrEqual(MIN_LABEL_PX);
       // The code tabs hold the real files: the first line of each appears in its block.
       const files = lessonCodeFiles(lesson);
       expect(files.length).toBeGreaterThan(0);
@@ -263,6 +291,61 @@ describe.runIf(hasChromium || inCI)('docs site in headless Chromium', () => {
       await page.close();
     });
   }
+
+  it('draws the widest lesson diagram readable and interactive: breakout, hover and focus detail, zoom, 390 px', async () => {
+    // The lesson whose recording has the most lifelines: the widest diagram.
+    const lifelinesOf = (slug: string): number =>
+      (JSON.parse(readFileSync(join(REPO_ROOT, 'docs', '.vitepress', 'diagrams', 'lessons', `${slug}.json`), 'utf8')) as { lifelines: unknown[] }).lifelines.length;
+    const widest = [...lessons].sort((a, b) => lifelinesOf(lessonTraceStem(b)) - lifelinesOf(lessonTraceStem(a)))[0];
+    if (!widest) throw new Error('no lessons');
+    const { page, problems } = await open(browser as Browser, `${site?.base}${widest.link}`);
+    await expectRecordedDiagrams(page, '.lesson-diagram');
+    const diagram = page.locator('.lesson-diagram').first();
+    await diagram.scrollIntoViewIfNeeded();
+    // Wider than the text column where the window has room, never past the window.
+    const box = await diagram.evaluate((el) => ({ width: el.getBoundingClientRect().width, right: el.getBoundingClientRect().right, column: (el.parentElement as HTMLElement).clientWidth }));
+    expect(box.width, `${widest.slug}: the diagram breaks out of the text column`).toBeGreaterThan(box.column);
+    expect(box.right).toBeLessThanOrEqual(1280);
+    // Hovering a frame shows its detail: type, step, time and JSON.
+    const detail = diagram.locator('.recorded-diagram-detail .row-detail');
+    await diagram.locator('.arrow-row[data-type="login"]').first().hover();
+    await detail.waitFor({ state: 'visible', timeout: 5_000 });
+    expect(await detail.getAttribute('data-type')).toBe('login');
+    expect(await detail.textContent()).toMatch(/login · step 4: [\s\S]*\d\d:\d\d:\d\d\.\d{3}[\s\S]*"type":"login"/);
+    // The keyboard does the same: a focused frame shows its detail.
+    await diagram.locator('.arrow-row[data-type="welcome"]').first().focus();
+    await diagram.locator('.recorded-diagram-detail .row-detail[data-type="welcome"]').waitFor({ timeout: 5_000 });
+    expect(await detail.textContent()).toContain('"type":"welcome"');
+    // Zoom spreads the lifelines (+ button, then - key); the text keeps its size.
+    const before = await figureWidth(page, '.lesson-diagram');
+    await diagram.locator('button.zoom-in').click();
+    expect(await figureWidth(page, '.lesson-diagram'), 'zoomed in').toBeGreaterThan(before * 1.2);
+    expect(await smallestLabelFontPx(page, '.lesson-diagram')).toBeGreaterThanOrEqual(MIN_LABEL_PX);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await diagram.screenshot({ path: join(ARTIFACTS, 'docs-diagram-1280.png') });
+    await diagram.locator('.recorded-diagram-scroller').focus();
+    await page.keyboard.press('-');
+    expect(await figureWidth(page, '.lesson-diagram'), 'zoomed back out with the - key').toBeCloseTo(before, 0);
+    expect(problems).toEqual([]);
+    await page.close();
+
+    // A phone: the text stays as large, the diagram scrolls sideways, the page does not.
+    const narrow = await open(browser as Browser, `${site?.base}${widest.link}`, 390);
+    await expectRecordedDiagrams(narrow.page, '.lesson-diagram');
+    expect(await smallestLabelFontPx(narrow.page, '.lesson-diagram'), 'smallest text at 390 px wide, in px').toBeGreaterThanOrEqual(MIN_LABEL_PX);
+    const scroller = await narrow.page
+      .locator('.lesson-diagram .recorded-diagram-scroller')
+      .first()
+      .evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, page: document.documentElement.scrollWidth }));
+    expect(scroller.scrollWidth, 'the diagram scrolls sideways').toBeGreaterThan(scroller.clientWidth);
+    expect(scroller.page, 'the page itself does not scroll sideways').toBeLessThanOrEqual(390);
+    await narrow.page
+      .locator('.lesson-diagram')
+      .first()
+      .screenshot({ path: join(ARTIFACTS, 'docs-diagram-390.png') });
+    expect(narrow.problems).toEqual([]);
+    await narrow.page.close();
+  });
 
   it('finds pages with the local search', async () => {
     const { page, problems } = await open(browser as Browser, `${site?.base}/`);

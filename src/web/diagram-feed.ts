@@ -39,12 +39,16 @@ export class DiagramFeed {
     for (const socket of this.subscribers) this.sendTo(socket, json);
   }
 
+  /** Everything so far, as a new subscriber gets it: the lifelines and the rows kept. */
+  snapshot(): Required<DiagramUpdate> {
+    return { lifelines: this.currentLifelines(), rows: this.rows };
+  }
+
   /** Adds a diagram socket: it gets everything so far now, and each new batch later. */
   subscribe(socket: WebSocket): void {
     this.subscribers.add(socket);
     socket.once('close', () => this.subscribers.delete(socket));
-    const update: DiagramUpdate = { lifelines: this.currentLifelines(), rows: this.rows };
-    this.sendTo(socket, JSON.stringify(update));
+    this.sendTo(socket, JSON.stringify(this.snapshot()));
   }
 
   private sendTo(socket: WebSocket, json: string): void {

@@ -8,6 +8,7 @@ export { WebSocketBridge, BROWSER_HIGH_WATER_BYTES, BROWSER_LOW_WATER_BYTES, CLO
 export { WireFeed, WIRE_FEED_MAX_ROWS } from './wire-feed.ts';
 export { DiagramFeed, CLOSE_FELL_BEHIND, WIRE_FEED_MAX_BUFFERED_BYTES } from './diagram-feed.ts';
 export { InspectorFeed } from './inspector-feed.ts';
+export { recordedDiagram, RecordedDiagramTooLongError, type RecordedDiagram } from './recorded-diagram.ts';
 export { startInspectorWebServer, INSPECT_FEED_PATH, INSPECTOR_PAGE, type InspectorWebServer, type InspectorWebServerOptions } from './inspector-web-server.ts';
 export { ensureAppBuilt, appSourceHash, APP_CACHE_DIR } from './app-build.ts';
 export { allowedHosts, isAllowedOrigin } from './origin.ts';
