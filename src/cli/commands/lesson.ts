@@ -6,6 +6,7 @@ import {
   colourDiff,
   findLesson,
   fixDiff,
+  hasCheckedClient,
   type Lesson,
   lessonChanges,
   type LessonCheckResult,
@@ -66,13 +67,25 @@ function chooseTrack(given: Track | undefined): Track {
   return given;
 }
 
+/** Lesson numbers as runs, for people: [1, 2, …, 11, 15] → `1 to 11 and 15`. */
+function numberRuns(numbers: number[]): string {
+  const runs: [number, number][] = [];
+  for (const n of numbers) {
+    const last = runs.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  const parts = runs.map(([from, to]) => (from === to ? String(from) : `${from} to ${to}`));
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'none');
+}
+
 /** A lesson in the chosen track, or one clear line saying which lessons that track has. */
 function inChosenTrack(lesson: Lesson, track: Track): Lesson {
   const view = inTrack(lesson, track);
   if (view) return view;
   const numbers = listTrackLessons(track).map((l) => l.number);
   throw new CliError(
-    `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list --lang ${track}).`,
+    `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${numberRuns(numbers)} (see chatlab lesson list --lang ${track}).`,
   );
 }
 
@@ -359,7 +372,8 @@ export function registerLessonCommand(program: Command): void {
       const lang = trackOf(chosen) === 'node' ? '' : ` --lang ${trackOf(chosen)}`;
       write(`  read the lesson:  npx chatlab lesson show ${chosen.number}${lang}`);
       write(`  check the server: cd ${result.folder} && npx chatlab verify ${lessonVerifyFlags(chosen)} --accounts ../accounts.json -- ${commandLine(chosen.server)}`);
-      if (chosen.client) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
+      // A UDP lesson's client cannot be checked: the client checks speak TCP.
+      if (chosen.client && hasCheckedClient(chosen)) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
     });
 }
 
