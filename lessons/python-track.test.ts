@@ -23,6 +23,15 @@ describe('the Python track', () => {
     expect(listTrackLessons('python').map((l) => l.slug)).toEqual(expect.arrayContaining(core.map((l) => l.slug)));
     for (const lesson of core) expect(readSection(readReadme(lesson), 'diff-python'), lesson.slug).not.toBeNull();
   });
+
+  it('has the UDP lesson (15), and says in lesson 14 why the Redis one is Node.js only', () => {
+    const [cluster, udp] = [14, 15].map((number) => listLessons().find((l) => l.number === number)!);
+    expect(inTrack(udp!, 'python')?.server).toBe('server.py');
+    expect(readSection(readReadme(udp!), 'transcript-python')).not.toBeNull();
+    expect(inTrack(cluster!, 'python')).toBeUndefined();
+    expect(cluster!.notInTrack?.python).toMatch(/no Redis client.*redis-py/);
+    expect(readReadme(cluster!)).toMatch(/### In Python\n\nThis lesson is the one the Python track leaves out/);
+  });
 });
 
 describe.concurrent('the Python lessons', () => {

@@ -94,6 +94,26 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(again.stderr.trim()).toBe(`chatlab: ${join(dir, '06-say')} already exists and is not empty: pick another folder (your work there is left as it is).`);
   }, 60_000);
 
+  it('says in one line why lesson 14 is Node.js only in Python: show goes on with its README, check and run stop non-zero', async () => {
+    const chatlab = chatlabWithCache('node-only');
+    const why = /^lesson 14 is Node\.js only: .*has no Redis client.*redis-py \(pip install redis\).*\.$/;
+    const [show, check, run, list] = await Promise.all([
+      chatlab(['lesson', 'show', '14', '--lang', 'python']),
+      chatlab(['lesson', 'check', '14', '--lang', 'python']),
+      chatlab(['lesson', 'run', '14', '--lang', 'python', '--once']),
+      chatlab(['lesson', 'list', '--lang', 'python']),
+    ]);
+    for (const stopped of [check, run]) {
+      expect(stopped.code).not.toBe(0);
+      expect(stopped.stderr.trim().split('\n')).toHaveLength(1);
+      expect(stopped.stderr.trim().replace(/^chatlab: /, '')).toMatch(why);
+    }
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout.split('\n')[0]).toMatch(why);
+    expect(show.stdout).toContain('# Lesson 14 · Two servers, one chat');
+    expect(list.stdout).toMatch(/^Not in Python: 14 Two servers, one chat \(chatlab lesson show 14 says why\)\.$/m);
+  }, 60_000);
+
   it("init of the UDP lesson lays out lesson 10's Python code and points at verify --udp, with no TCP client check", async () => {
     const chatlab = chatlabWithCache('init-udp');
     const dir = join(scratch, 'my-udp-chat');

@@ -79,10 +79,21 @@ function numberRuns(numbers: number[]): string {
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'none');
 }
 
-/** A lesson in the chosen track, or one clear line saying which lessons that track has. */
+/** Why a lesson has no version in a track and never will, as one line; `undefined` when that is not so. */
+function notInTrackLine(lesson: Lesson, track: Track): string | undefined {
+  const reason = lesson.notInTrack?.[track];
+  return reason && `lesson ${lesson.number} is ${trackInfo(trackOf(lesson)).label} only: ${reason}.`;
+}
+
+/**
+ * A lesson in the chosen track, or one clear line saying why not: the reason a lesson stays out
+ * of a track (lesson 14 in Python), else which lessons that track has.
+ */
 function inChosenTrack(lesson: Lesson, track: Track): Lesson {
   const view = inTrack(lesson, track);
   if (view) return view;
+  const notInTrack = notInTrackLine(lesson, track);
+  if (notInTrack) throw new CliError(notInTrack);
   const numbers = listTrackLessons(track).map((l) => l.number);
   throw new CliError(
     `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${numberRuns(numbers)} (see chatlab lesson list --lang ${track}).`,
@@ -176,6 +187,9 @@ function printList(color: boolean, track: Track): void {
   for (const [index, lesson] of lessons.entries()) {
     write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(statuses[index]!, color)}`);
   }
+  const left = listLessons().filter((lesson) => notInTrackLine(lesson, track));
+  if (left.length > 0)
+    write(paint('dim', `Not in ${trackInfo(track).label}: ${left.map((l) => `${lessonNumberLabel(l)} ${l.title}`).join(', ')} (chatlab lesson show ${left[0]?.number} says why).`, color));
   const unchecked = statuses.filter((status) => status !== 'passed' && status !== 'failed').length;
   if (unchecked > 0)
     write(
@@ -223,7 +237,11 @@ export function registerLessonCommand(program: Command): void {
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
     .option(...LANG_OPTION, parseLang)
     .action(async (lesson: Lesson, flags: { lang?: Track }) => {
-      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
+      const track = chooseTrack(flags.lang);
+      // A lesson that stays out of the track is still worth reading: its README, after the reason.
+      const notInTrack = notInTrackLine(lesson, track);
+      if (notInTrack) write(paint('yellow', notInTrack, useColor()));
+      const chosen = notInTrack ? lesson : inChosenTrack(lesson, track);
       write(await renderReadme(chosen, { color: useColor(), width: Math.min(process.stdout.columns ?? 80, 100) }));
     });
 
