@@ -55,19 +55,29 @@ class Chat:
         self.send({"type": "quit"})
         self.wait_for("the bye")
 
+    # On a connected UDP socket, an ICMP "port unreachable" comes back as ConnectionRefusedError
+    # from a send() or recv(): nothing listens there. (Over a real network this ICMP is often
+    # filtered: then we only time out.)
+    def cannot_talk(self, error):
+        print(f"cannot talk to {HOST}:{PORT}: {error.strerror or error}")
+        self.exit_code = 1
+
     # Every line typed (or piped into stdin) is sent as a message. This runs in a thread of its
     # own, so reading the keyboard never stops us reading the server.
     def type_lines(self):
-        for line in sys.stdin:
-            if self.leaving:
-                return  # after /quit, the rest of the input is not ours to send
-            text = line.rstrip("\r\n")
-            if text == "/quit":
-                self.quit()
-            elif text != "":
-                self.send({"type": "say", "text": text})  # an empty message is not allowed
-        # Ctrl-D, or the end of a piped file, means the same as /quit.
-        self.quit()
+        try:
+            for line in sys.stdin:
+                if self.leaving:
+                    return  # after /quit, the rest of the input is not ours to send
+                text = line.rstrip("\r\n")
+                if text == "/quit":
+                    self.quit()
+                elif text != "":
+                    self.send({"type": "say", "text": text})  # an empty message is not allowed
+            # Ctrl-D, or the end of a piped file, means the same as /quit.
+            self.quit()
+        except OSError as error:
+            self.cannot_talk(error)  # the reading loop sees the exit code and ends
 
     # What the client does with each frame from the server.
     def handle(self, frame):
@@ -141,11 +151,7 @@ def main():
             print(f"sending to {HOST}:{PORT}")
             chat.read_frames()
         except OSError as error:
-            # On a connected UDP socket, an ICMP "port unreachable" comes back as
-            # ConnectionRefusedError: nothing listens there. (Over a real network this ICMP is
-            # often filtered: then we only time out.)
-            print(f"cannot talk to {HOST}:{PORT}: {error.strerror or error}")
-            chat.exit_code = 1
+            chat.cannot_talk(error)
     # Over, by bye or not. Returning from main ends the program: the typing thread is a daemon.
     print("disconnected")
     return chat.exit_code

@@ -179,7 +179,7 @@ def ping(peer, frame):
     reply(peer, frame, {"type": "pong"})
 
 
-# Forget who this connection was, and tell everyone still here that they went offline
+# Forget who this address was, and tell everyone still here that they went offline
 # (and why, when they did not say goodbye).
 def leave(peer, reason=None):
     presence = {"type": "presence", "user": peer.user, "status": "offline"}
@@ -257,11 +257,12 @@ def main():
             # 65,535 bytes: the largest a datagram can be, so a too large one arrives whole and is
             # refused, rather than cut to our size without a word.
             data, address = server.recvfrom(65535)
-            handle_datagram(data, address)
         except TimeoutError:
             pass  # a quiet second: time to look for the silent
         except ConnectionResetError:
             pass  # Windows reports here that an earlier datagram found nobody listening: one peer's problem
+        else:
+            handle_datagram(data, address)
         if time.monotonic() >= next_sweep:
             expire_silent_peers()
             next_sweep = time.monotonic() + 1
