@@ -5,7 +5,7 @@
 // ports, and Python programs start in a few tens of milliseconds, so the file takes ~10 s.
 import { describe, expect, it } from 'vitest';
 import { recordRun, withTrackFileSections } from '../src/lessons/readme/index.ts';
-import { inTrack, lessonServerScope, lessonVerifyFlags, listLessons, listTrackLessons, readReadme, readSection, trackSection, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
+import { hasCheckedClient, inTrack, lessonServerScope, lessonVerifyFlags, listLessons, listTrackLessons, readReadme, readSection, trackSection, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
 import { renderText, type VerifyReport } from '../src/verify/index.ts';
 
 function explain(report: VerifyReport): string {
@@ -23,6 +23,15 @@ describe('the Python track', () => {
     expect(listTrackLessons('python').map((l) => l.slug)).toEqual(expect.arrayContaining(core.map((l) => l.slug)));
     for (const lesson of core) expect(readSection(readReadme(lesson), 'diff-python'), lesson.slug).not.toBeNull();
   });
+
+  it('has the UDP lesson (15), and says in lesson 14 why the Redis one is Node.js only', () => {
+    const [cluster, udp] = [14, 15].map((number) => listLessons().find((l) => l.number === number)!);
+    expect(inTrack(udp!, 'python')?.server).toBe('server.py');
+    expect(readSection(readReadme(udp!), 'transcript-python')).not.toBeNull();
+    expect(inTrack(cluster!, 'python')).toBeUndefined();
+    expect(cluster!.notInTrack?.python).toMatch(/no Redis client.*redis-py/);
+    expect(readReadme(cluster!)).toMatch(/### In Python\n\nThis lesson is the one the Python track leaves out/);
+  });
 });
 
 describe.concurrent('the Python lessons', () => {
@@ -37,7 +46,8 @@ describe.concurrent('the Python lessons', () => {
       if (scope.only) expect(report.extensions?.checked).toEqual(scope.only);
     });
 
-    if (lesson.client) {
+    // A UDP lesson's client is not checked: the client checks speak TCP (as for its Node twin).
+    if (hasCheckedClient(lesson)) {
       it(`${lesson.slug}: ${lesson.client} passes the client checks through step ${lesson.step}`, async () => {
         const report = await verifyLessonClient(lesson);
         expect(report.passed, explain(report)).toBe(true);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listLessons } from '../../lessons/runtime/index.ts';
+import { listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-lesson-lang-'));
@@ -47,11 +47,11 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(wrong.stderr).toContain('"ruby" is not a lesson track: choose node or python.');
     expect(python.code, python.stderr).toBe(0);
     expect(python.stdout).toMatch(/^The lessons in Python \(also in Node\.js: --lang node\)\.$/m);
-    expect(lessonLines(python.stdout)).toHaveLength(11);
+    expect(lessonLines(python.stdout)).toHaveLength(listTrackLessons('python').length);
 
     const remembered = await chatlab(['lesson', 'show', '13']);
     expect(remembered.code).not.toBe(0);
-    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 11 (see chatlab lesson list --lang python).');
+    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 11 and 15 (see chatlab lesson list --lang python).');
 
     const node = await chatlab(['lesson', 'list', '--lang', 'node']);
     expect(lessonLines(node.stdout)).toHaveLength(listLessons().length);
@@ -92,5 +92,36 @@ describe.concurrent('chatlab lesson --lang', () => {
     const again = await chatlab(['lesson', 'init', '6', dir]);
     expect(again.code).not.toBe(0);
     expect(again.stderr.trim()).toBe(`chatlab: ${join(dir, '06-say')} already exists and is not empty: pick another folder (your work there is left as it is).`);
+  }, 60_000);
+
+  it('says in one line why lesson 14 is Node.js only in Python: show goes on with its README, check and run stop non-zero', async () => {
+    const chatlab = chatlabWithCache('node-only');
+    const why = /^lesson 14 is Node\.js only: .*has no Redis client.*redis-py \(pip install redis\).*\.$/;
+    const [show, check, run, list] = await Promise.all([
+      chatlab(['lesson', 'show', '14', '--lang', 'python']),
+      chatlab(['lesson', 'check', '14', '--lang', 'python']),
+      chatlab(['lesson', 'run', '14', '--lang', 'python', '--once']),
+      chatlab(['lesson', 'list', '--lang', 'python']),
+    ]);
+    for (const stopped of [check, run]) {
+      expect(stopped.code).not.toBe(0);
+      expect(stopped.stderr.trim().split('\n')).toHaveLength(1);
+      expect(stopped.stderr.trim().replace(/^chatlab: /, '')).toMatch(why);
+    }
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout.split('\n')[0]).toMatch(why);
+    expect(show.stdout).toContain('# Lesson 14 · Two servers, one chat');
+    expect(list.stdout).toMatch(/^Not in Python: 14 Two servers, one chat \(chatlab lesson show 14 says why\)\.$/m);
+  }, 60_000);
+
+  it("init of the UDP lesson lays out lesson 10's Python code and points at verify --udp, with no TCP client check", async () => {
+    const chatlab = chatlabWithCache('init-udp');
+    const dir = join(scratch, 'my-udp-chat');
+    const init = await chatlab(['lesson', 'init', '15', dir, '--lang', 'python']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain(`lesson 15 (Python): ${join(dir, '15-udp')} holds lesson 10's server.py and client.py`);
+    expect(init.stdout).toContain('npx chatlab verify --udp --accounts ../accounts.json -- python3 server.py');
+    // The client checks speak TCP: they cannot check a UDP client, so init must not suggest them.
+    expect(init.stdout).not.toContain('verify --client');
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import {
   colourDiff,
   findLesson,
   fixDiff,
+  hasCheckedClient,
   type Lesson,
   lessonChanges,
   type LessonCheckResult,
@@ -66,13 +67,36 @@ function chooseTrack(given: Track | undefined): Track {
   return given;
 }
 
-/** A lesson in the chosen track, or one clear line saying which lessons that track has. */
+/** Lesson numbers as runs, for people: [1, 2, …, 11, 15] → `1 to 11 and 15`. */
+function numberRuns(numbers: number[]): string {
+  const runs: [number, number][] = [];
+  for (const n of numbers) {
+    const last = runs.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  const parts = runs.map(([from, to]) => (from === to ? String(from) : `${from} to ${to}`));
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'none');
+}
+
+/** Why a lesson has no version in a track and never will, as one line; `undefined` when that is not so. */
+function notInTrackLine(lesson: Lesson, track: Track): string | undefined {
+  const reason = lesson.notInTrack?.[track];
+  return reason && `lesson ${lesson.number} is ${trackInfo(trackOf(lesson)).label} only: ${reason}.`;
+}
+
+/**
+ * A lesson in the chosen track, or one clear line saying why not: the reason a lesson stays out
+ * of a track (lesson 14 in Python), else which lessons that track has.
+ */
 function inChosenTrack(lesson: Lesson, track: Track): Lesson {
   const view = inTrack(lesson, track);
   if (view) return view;
+  const notInTrack = notInTrackLine(lesson, track);
+  if (notInTrack) throw new CliError(notInTrack);
   const numbers = listTrackLessons(track).map((l) => l.number);
   throw new CliError(
-    `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${Math.min(...numbers)} to ${Math.max(...numbers)} (see chatlab lesson list --lang ${track}).`,
+    `lesson ${lesson.number} has no ${trackInfo(track).label} version yet: the ${trackInfo(track).label} track has lessons ${numberRuns(numbers)} (see chatlab lesson list --lang ${track}).`,
   );
 }
 
@@ -163,6 +187,9 @@ function printList(color: boolean, track: Track): void {
   for (const [index, lesson] of lessons.entries()) {
     write(`${paint('bold', lessonNumberLabel(lesson), color)}  ${lesson.title.padEnd(width)}  ${statusText(statuses[index]!, color)}`);
   }
+  const left = listLessons().filter((lesson) => notInTrackLine(lesson, track));
+  if (left.length > 0)
+    write(paint('dim', `Not in ${trackInfo(track).label}: ${left.map((l) => `${lessonNumberLabel(l)} ${l.title}`).join(', ')} (chatlab lesson show ${left[0]?.number} says why).`, color));
   const unchecked = statuses.filter((status) => status !== 'passed' && status !== 'failed').length;
   if (unchecked > 0)
     write(
@@ -210,7 +237,11 @@ export function registerLessonCommand(program: Command): void {
     .argument('<lesson>', 'the lesson number (or folder name)', parseLesson)
     .option(...LANG_OPTION, parseLang)
     .action(async (lesson: Lesson, flags: { lang?: Track }) => {
-      const chosen = inChosenTrack(lesson, chooseTrack(flags.lang));
+      const track = chooseTrack(flags.lang);
+      // A lesson that stays out of the track is still worth reading: its README, after the reason.
+      const notInTrack = notInTrackLine(lesson, track);
+      if (notInTrack) write(paint('yellow', notInTrack, useColor()));
+      const chosen = notInTrack ? lesson : inChosenTrack(lesson, track);
       write(await renderReadme(chosen, { color: useColor(), width: Math.min(process.stdout.columns ?? 80, 100) }));
     });
 
@@ -359,7 +390,8 @@ export function registerLessonCommand(program: Command): void {
       const lang = trackOf(chosen) === 'node' ? '' : ` --lang ${trackOf(chosen)}`;
       write(`  read the lesson:  npx chatlab lesson show ${chosen.number}${lang}`);
       write(`  check the server: cd ${result.folder} && npx chatlab verify ${lessonVerifyFlags(chosen)} --accounts ../accounts.json -- ${commandLine(chosen.server)}`);
-      if (chosen.client) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
+      // A UDP lesson's client cannot be checked: the client checks speak TCP.
+      if (chosen.client && hasCheckedClient(chosen)) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
     });
 }
 

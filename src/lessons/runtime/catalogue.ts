@@ -64,6 +64,12 @@ export interface Lesson {
    * just before (lessons 14 and 15 start again from lesson 10's complete TCP chat, not from TLS).
    */
   diffFrom?: number;
+  /**
+   * Why the lesson has no version in a track, and never will (track name → the reason, with what
+   * to use instead): lesson 14 in Python, whose standard library has no Redis client. `chatlab
+   * lesson` says it in one line, where a lesson not written yet gets "no version yet".
+   */
+  notInTrack?: Record<string, string>;
   /** Absolute path of the lesson folder. */
   dir: string;
 }

@@ -94,7 +94,7 @@ function verifierOptions(lesson: Lesson, options: CheckLessonOptions, part: 'ser
 export function verifyLessonServer(lesson: Lesson, file: string, options: CheckLessonOptions = {}, part: 'server' | 'broken' = 'server'): Promise<VerifyReport> {
   if (lesson.tls) return verifyTlsLessonServer(lesson, lesson.tls.cert, file, options, part);
   if (lesson.cluster) return verifyClusterLessonServer(lesson, file, options, part);
-  if (lesson.transport === 'udp') return verifyUdpServer({ command: [process.execPath, file], cwd: lesson.dir, users: lessonUsers(), ...verifierOptions(lesson, options, part) });
+  if (lesson.transport === 'udp') return verifyUdpServer({ command: programCommand(file), cwd: lesson.dir, users: lessonUsers(), ...verifierOptions(lesson, options, part) });
   return verifyServer({
     command: programCommand(file),
     cwd: lesson.dir,

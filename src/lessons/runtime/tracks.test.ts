@@ -21,12 +21,14 @@ describe('lesson tracks', () => {
   it('leaves out a lesson whose program is missing in that track', () => {
     expect(inTrack(findLesson(13)!, 'python')).toBeUndefined();
     expect(findTrackLesson(13, 'python')).toBeUndefined();
-    expect(listTrackLessons('python').map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(listTrackLessons('python').map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15]);
   });
 
   it('finds the previous lesson in the same track', () => {
     expect(previousTrackLesson(findTrackLesson(5, 'python')!)).toMatchObject({ slug: '04-login', server: 'server.py' });
     expect(previousTrackLesson(findTrackLesson(1, 'python')!)).toBeUndefined();
+    // The UDP lesson builds on lesson 10 (its diffFrom), in Python as in Node.js.
+    expect(previousTrackLesson(findTrackLesson(15, 'python')!)).toMatchObject({ slug: '10-disconnect', server: 'server.py' });
   });
 
   it('runs each program with its interpreter, and shows the command a learner types', () => {
