@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
+import { inTrack, listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
 
 const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-lesson-lang-'));
@@ -47,11 +47,18 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(wrong.stderr).toContain('"ruby" is not a lesson track: choose node or python.');
     expect(python.code, python.stderr).toBe(0);
     expect(python.stdout).toMatch(/^The lessons in Python \(also in Node\.js: --lang node\)\.$/m);
-    expect(lessonLines(python.stdout)).toHaveLength(listTrackLessons('python').length);
+    const numbers = listTrackLessons('python').map((lesson) => lesson.number);
+    expect(lessonLines(python.stdout)).toHaveLength(numbers.length);
 
-    const remembered = await chatlab(['lesson', 'show', '13']);
-    expect(remembered.code).not.toBe(0);
-    expect(remembered.stderr.trim()).toBe('chatlab: lesson 13 has no Python version yet: the Python track has lessons 1 to 11 and 15 (see chatlab lesson list --lang python).');
+    // The first lesson the Python track lacks (while there is one), asked for with the remembered track.
+    const missing = listLessons().find((lesson) => !inTrack(lesson, 'python') && lesson.notInTrack?.python === undefined);
+    if (missing) {
+      const remembered = await chatlab(['lesson', 'show', String(missing.number)]);
+      expect(remembered.code).not.toBe(0);
+      expect(remembered.stderr.trim()).toMatch(
+        new RegExp(`^chatlab: lesson ${missing.number} has no Python version yet: the Python track has lessons 1 to \\d+.* \\(see chatlab lesson list --lang python\\)\\.$`),
+      );
+    }
 
     const node = await chatlab(['lesson', 'list', '--lang', 'node']);
     expect(lessonLines(node.stdout)).toHaveLength(listLessons().length);

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findLesson } from './catalogue.ts';
+import { findLesson, listLessons } from './catalogue.ts';
 import { checkCacheKey, commandLine, findTrackLesson, inTrack, listTrackLessons, previousTrackLesson, programCommand, readRememberedTrack, rememberTrack, trackOf } from './tracks.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-tracks-'));
@@ -19,9 +19,16 @@ describe('lesson tracks', () => {
   });
 
   it('leaves out a lesson whose program is missing in that track', () => {
-    expect(inTrack(findLesson(13)!, 'python')).toBeUndefined();
-    expect(findTrackLesson(13, 'python')).toBeUndefined();
-    expect(listTrackLessons('python').map((l) => l.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15]);
+    // A copy of lesson 13 in a folder that holds its Node program only.
+    const nodeOnly = join(scratch, 'node-only');
+    mkdirSync(nodeOnly);
+    writeFileSync(join(nodeOnly, 'server.mjs'), '');
+    expect(inTrack({ ...findLesson(13)!, dir: nodeOnly }, 'python')).toBeUndefined();
+    // The Python track lists exactly the lessons whose folder has a server.py.
+    const withPython = listLessons().filter((lesson) => existsSync(join(lesson.dir, 'server.py')));
+    expect(listTrackLessons('python').map((l) => l.number)).toEqual(withPython.map((l) => l.number));
+    expect(withPython.map((l) => l.number)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]));
+    for (const lesson of listLessons()) expect(findTrackLesson(lesson.number, 'python') !== undefined, lesson.slug).toBe(withPython.includes(lesson));
   });
 
   it('finds the previous lesson in the same track', () => {
