@@ -6,6 +6,8 @@ export default defineConfig({
     exclude: ['**/node_modules/**', 'docs/.vitepress/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Builds the CLI and the TypeScript sample programs once, so suites spawn them without tsx (test-support/test-build.ts).
+    globalSetup: ['test-support/global-setup.ts'],
     pool: 'forks',
     // Most tests wait on sockets, child processes and quiet windows rather than compute: on the
     // 2-core machines the default (one worker per core but one) runs every file in turn; with the
