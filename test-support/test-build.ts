@@ -16,7 +16,8 @@
  * ```
  */
 import { isAbsolute, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -48,5 +49,7 @@ export function builtEntry(source: string): string | undefined {
 /** The command that runs a TypeScript program of the repository: its build if there is one, else the source through tsx. */
 export function nodeCommand(source: string): string[] {
   const built = builtEntry(source);
-  return built ? [process.execPath, built] : [process.execPath, '--import', 'tsx', source];
+  if (built) return [process.execPath, built];
+  // tsx by its path: the command may run in another folder, where a bare `--import tsx` is not found.
+  return [process.execPath, '--import', pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('tsx')).href, isAbsolute(source) ? source : join(ROOT, source)];
 }
