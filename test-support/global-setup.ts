@@ -4,7 +4,7 @@
  * the test files (`inject('testBuildDir')`), and removes it when the run ends.
  */
 import { readFile } from 'node:fs/promises';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
@@ -51,10 +51,26 @@ async function build(outDir: string): Promise<void> {
   }
 }
 
+/** A build this old belongs to no running test run (a run that was killed left it behind). */
+const STALE_BUILD_MS = 24 * 60 * 60 * 1000;
+
+function removeStaleBuilds(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    const path = join(parent, name);
+    try {
+      if (name.startsWith('test-build-') && Date.now() - statSync(path).mtimeMs > STALE_BUILD_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile: nothing to do
+    }
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   // Inside the repository (.tmp/ is git-ignored), so the built files find its node_modules.
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  const dir = mkdtempSync(join(ROOT, '.tmp', 'test-build-'));
+  const parent = join(ROOT, '.tmp');
+  mkdirSync(parent, { recursive: true });
+  removeStaleBuilds(parent);
+  const dir = mkdtempSync(join(parent, 'test-build-'));
   await build(dir);
   project.provide('testBuildDir', dir);
   return () => rmSync(dir, { recursive: true, force: true });
