@@ -1,6 +1,7 @@
 /**
- * Runs the real `chatlab` CLI as a child process (through tsx, from the repo root) and collects
- * its stdout and stderr line by line, so a test can wait for a line instead of sleeping.
+ * Runs the real `chatlab` CLI as a child process (from the repo root: this run's build of the
+ * source, see test-build.ts) and collects its stdout and stderr line by line, so a test can wait
+ * for a line instead of sleeping.
  *
  * ```ts
  * const cli = startCliProcess(['client', '--user', 'bob', '--password', 'builder', '--port', String(port)]);
@@ -11,6 +12,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY, nodeCommand } from './test-build.ts';
 
 /** The repository root (the CLI runs from there). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,14 +54,28 @@ export interface CliRun {
 }
 
 /**
- * Starts `chatlab <args>` with the test's environment minus {@link SCRUBBED_ENV}, plus `env`:
- * from source through tsx (`via: 'source'`, the default), or as users start it, through the
- * published bin (`via: 'bin'`, which runs `server` from its prebuilt bundle).
+ * How to start the CLI: this run's build of the source (`'build'`, see test-build.ts; the source
+ * through tsx when there is no build), each module from source through tsx (`'source'`, for a test
+ * that looks at which source modules load), or as users start it, through the published bin
+ * (`'bin'`, which runs `server` from its prebuilt bundle).
+ */
+export type CliVia = 'build' | 'source' | 'bin';
+
+/** The command line (program first) that starts `chatlab` `via` a way of {@link CliVia}. */
+export function cliCommand(via: CliVia = 'build'): string[] {
+  if (via === 'bin') return [process.execPath, 'bin/chatlab.js'];
+  if (via === 'source') return [process.execPath, '--import', 'tsx', CLI_ENTRY];
+  return nodeCommand(CLI_ENTRY);
+}
+
+/**
+ * Starts `chatlab <args>` (see {@link CliVia}; the build by default) with the test's environment
+ * minus {@link SCRUBBED_ENV}, plus `env`.
  * The caller kills the process when the test ends (e.g. in afterEach, if `child.exitCode` is null).
  */
-export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS, via: 'source' | 'bin' = 'source'): CliRun {
-  const entry = via === 'bin' ? ['bin/chatlab.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
-  const child = spawn(process.execPath, [...entry, ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
+export function startCliProcess(args: string[], env: Record<string, string> = {}, waitMs = CLI_WAIT_MS, via: CliVia = 'build'): CliRun {
+  const [program, ...entry] = cliCommand(via) as [string, ...string[]];
+  const child = spawn(program, [...entry, ...args], { cwd: REPO_ROOT, env: { ...testEnv(), ...env } });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const wakers = new Set<() => void>();

@@ -13,7 +13,7 @@
  */
 import xterm from '@xterm/headless';
 import pty from 'node-pty';
-import { CLI_WAIT_MS, REPO_ROOT, testEnv } from './cli-process.ts';
+import { CLI_WAIT_MS, REPO_ROOT, cliCommand, testEnv } from './cli-process.ts';
 
 /** The size of the terminal, and what it calls itself. */
 export interface CliTerminalOptions {
@@ -51,7 +51,8 @@ export interface CliTerminal {
 }
 
 /**
- * Starts `chatlab <args>` in a pseudo-terminal from the repo root, with the test's environment
+ * Starts `chatlab <args>` (this run's build of the source, see test-build.ts) in a pseudo-terminal
+ * from the repo root, with the test's environment
  * minus what the client reads (HOST, PORT, CHATLAB_*) and the colour switches (NO_COLOR, FORCE_COLOR).
  */
 export function startCliTerminal(args: string[], options: CliTerminalOptions): CliTerminal {
@@ -59,7 +60,8 @@ export function startCliTerminal(args: string[], options: CliTerminalOptions): C
   const env = testEnv(['NO_COLOR']);
   if (name !== undefined) env.TERM = name;
   const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { ...(name !== undefined && { name }), cwd: REPO_ROOT, cols, rows, env });
+  const [program, ...entry] = cliCommand() as [string, ...string[]];
+  const child = pty.spawn(program, [...entry, ...args], { ...(name !== undefined && { name }), cwd: REPO_ROOT, cols, rows, env });
   let raw = '';
   const wakers = new Set<() => void>();
   child.onData((data) => {

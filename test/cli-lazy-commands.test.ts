@@ -26,7 +26,8 @@ describe('lazy command modules', () => {
     dirs.push(dir);
     const log = join(dir, 'modules.txt');
     const hook = join(REPO_ROOT, 'test/fixtures/record-module-urls.mjs');
-    const cli = startCliProcess(['server', '--port', '0', '--db', ':memory:'], { NODE_OPTIONS: `--import ${hook}`, CHATLAB_MODULE_LOG: log });
+    // From source, module by module: the log names each source file that loads.
+    const cli = startCliProcess(['server', '--port', '0', '--db', ':memory:'], { NODE_OPTIONS: `--import ${hook}`, CHATLAB_MODULE_LOG: log }, CLI_WAIT_MS, 'source');
     runs.push(cli);
     await cli.line(/^chatlab server listening on /);
     cli.child.kill('SIGTERM');

@@ -33,7 +33,9 @@ class Screen {
     this.term.unicode.activeVersion = 'string-width';
     this.process = pty.spawn(process.execPath, [CLI, ...args], { cols: COLS, rows: ROWS, cwd, env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '' } });
     this.process.onData((data) => this.term.write(data));
-    this.exited = new Promise((resolve) => this.process.onExit(({ exitCode }) => resolve(exitCode)));
+    // Resolves once the emulator has drawn everything the program wrote: node-pty may report the
+    // exit before its last data event, and xterm draws writes asynchronously, in order.
+    this.exited = new Promise((resolve) => this.process.onExit(({ exitCode }) => setImmediate(() => this.term.write('', () => resolve(exitCode)))));
   }
 
   cells(y: number): Cell[] {

@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AccountStore } from '../src/server/index.ts';
+import { cliCommand } from '../test-support/cli-process.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { within } from '../test-support/promises.ts';
 
 const CHATLAB = fileURLToPath(new URL('../bin/chatlab.js', import.meta.url));
+/** `chatlab server` as users start it (the bin, which runs it from its prebuilt bundle); `chatlab users` from this run's build of the source (test-support/test-build.ts), as the bin would run it from source. */
+const commandOf = (args: string[]): string[] => (args[0] === 'server' ? [process.execPath, CHATLAB] : cliCommand());
 const dir = mkdtempSync(join(tmpdir(), 'chatlab-cli-'));
 const children: ChildProcessWithoutNullStreams[] = [];
 
@@ -36,7 +39,8 @@ function run(args: string[], options: { env?: Record<string, string>; stdin?: st
   delete env.PORT;
   delete env.HOST;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, [CHATLAB, ...args], { cwd: dir, env });
+  const [program, ...entry] = commandOf(args) as [string, ...string[]];
+  const child = spawn(program, [...entry, ...args], { cwd: dir, env });
   children.push(child);
   let out = '';
   let err = '';

@@ -5,12 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { verifyClient } from '../src/verify/index.ts';
+import { nodeCommand } from '../test-support/test-build.ts';
 import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 
 const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/clients/${file}`, import.meta.url));
 
 function command(file: string): string[] {
-  return file.endsWith('.py') ? ['python3', fixture(file)] : [process.execPath, '--import', 'tsx', fixture(file)];
+  return file.endsWith('.py') ? ['python3', fixture(file)] : nodeCommand(fixture(file));
 }
 
 const BROKEN = [

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TRANSCRIPT_LIMITS, renderText, verifyServer } from '../src/verify/index.ts';
+import { nodeCommand } from '../test-support/test-build.ts';
 import { TEST_TIMEOUTS, failureSummary } from '../test-support/verify-runs.ts';
 
 const fixture = (path: string): string => fileURLToPath(new URL(`./fixtures/servers/${path}`, import.meta.url));
@@ -27,7 +28,7 @@ function storage(name: string): Record<string, string> {
 }
 
 function command(file: string): string[] {
-  return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : [process.execPath, '--import', 'tsx', fixture(`ts/${file}`)];
+  return file.endsWith('.py') ? ['python3', fixture(`py/${file}`)] : nodeCommand(fixture(`ts/${file}`));
 }
 
 /** Where a broken server must fail: the step, the check, and words of the hint. */

@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliCommand } from '../../../test-support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inTrack, listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
 
-const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
+/** `chatlab`: this run's build of the source (test-support/test-build.ts), what `npx chatlab lesson` runs from source. */
+const [NODE, ...CHATLAB] = cliCommand() as [string, ...string[]];
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-lesson-lang-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -20,7 +21,7 @@ function chatlabWithCache(name: string) {
   const cache = join(scratch, name);
   return (args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+      const child = spawn(NODE, [...CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));

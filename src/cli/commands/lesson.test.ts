@@ -6,18 +6,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliCommand } from '../../../test-support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findLesson, listLessons, type Lesson } from '../../lessons/runtime/index.ts';
 
-const CHATLAB = fileURLToPath(new URL('../../../bin/chatlab.js', import.meta.url));
+/** `chatlab`: this run's build of the source (test-support/test-build.ts), what `npx chatlab lesson` runs from source. */
+const [NODE, ...CHATLAB] = cliCommand() as [string, ...string[]];
 const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
 /** Runs `chatlab …` to its end (bounded), with colours off and the private cache, in `cwd` (default: here). */
 function chatlab(args: string[], timeoutMs = 30_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHATLAB, ...args], { cwd, env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+    const child = spawn(NODE, [...CHATLAB, ...args], { cwd, env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
@@ -110,7 +111,7 @@ describe.concurrent('chatlab lesson', () => {
   });
 
   it('run stops its server when the terminal closes (SIGHUP), as on Ctrl-C', async () => {
-    const child = spawn(process.execPath, [CHATLAB, 'lesson', 'run', '1', '--port', '0', '--inspect-port', '0', '--no-users'], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
+    const child = spawn(NODE, [...CHATLAB, 'lesson', 'run', '1', '--port', '0', '--inspect-port', '0', '--no-users'], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     let stdout = '';
     const serverPort = await new Promise<number>((resolve, reject) => {
