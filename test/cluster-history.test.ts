@@ -86,6 +86,28 @@ describe('history in a cluster', () => {
     expect(await bob.next('history_end')).toMatchObject({ room: 'dev', count: 1, last_msgid: inDev });
   });
 
+  it('neither loses nor repeats a message said on node A while bob logs in on node B with `since`', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    const texts = Array.from({ length: 30 }, (_, i) => `burst ${i}`);
+    // The burst is under way (committed, relayed) while bob's login reads its replay.
+    for (const text of texts) alice.send({ type: 'say', text, id: text });
+    const bob = await b.connect('bob@B');
+    sockets.push(bob);
+    bob.send({ type: 'login', user: 'bob', password: TEST_USERS.bob, since: 0 });
+    const last = await alice.next((frame) => frame.id === texts.at(-1));
+    const seen: RawFrame[] = [];
+    expect(await bob.nextFrame()).toMatchObject({ type: 'welcome' });
+    while (seen.at(-1)?.msgid !== last.msgid) {
+      const frame = await bob.nextFrame();
+      if (frame.type === 'message') seen.push(frame);
+    }
+    expect(seen.map((frame) => frame.text)).toEqual(texts);
+    const msgids = seen.map((frame) => frame.msgid as number);
+    for (let i = 1; i < msgids.length; i++) expect(msgids[i]).toBeGreaterThan(msgids[i - 1] as number);
+  });
+
   it('pages on node B (`history` with before/limit) through messages recorded on node A', async () => {
     const a = await node('A');
     const b = await node('B');
