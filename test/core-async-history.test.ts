@@ -1,0 +1,189 @@
+/**
+ * The core over a message store that answers later, as a cluster's Redis does (issue 15), played
+ * I/O-free with fake peers: the store's answers are released by the test, one at a time, so what
+ * the core sends before and after each one is seen exactly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame, type RawFrame } from '../src/protocol/index.ts';
+import {
+  AccountStore,
+  ChatCore,
+  ChatServerEventStream,
+  FileRelay,
+  HistoryStore,
+  Hub,
+  LoginThrottle,
+  SERVER_NAME,
+  UnavailableError,
+  resolveLimits,
+  type MessageStore,
+  type NewMessage,
+  type StoredMessage,
+} from '../src/server/index.ts';
+import { TEST_USERS } from '../test-support/chat-server.ts';
+import { FakePeer } from '../test-support/fake-peer.ts';
+import { ManualClock } from '../test-support/manual-clock.ts';
+import { PLAYBOOK_SCRYPT } from '../test-support/playbook.ts';
+
+/** A store call waiting for the test: run against SQLite when released, or failed. */
+interface Held {
+  name: string;
+  release(): void;
+  fail(error: Error): void;
+}
+
+/** {@link HistoryStore} behind promises that settle only when the test says so (each read sees the store as it is then). */
+class DeferredStore implements MessageStore {
+  readonly held: Held[] = [];
+  constructor(private readonly inner: HistoryStore) {}
+
+  private later<T>(name: string, run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.held.push({ name, release: () => resolve(run()), fail: reject });
+    });
+  }
+
+  /** Waits (turn by turn, bounded) until `count` calls are held. */
+  async waitFor(count: number): Promise<void> {
+    for (let turn = 0; turn < 1_000 && this.held.length < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(this.held.map((call) => call.name)).toHaveLength(count);
+  }
+
+  /** Releases every held call, oldest first, and lets the core go on. */
+  async releaseAll(): Promise<void> {
+    for (const call of this.held.splice(0)) call.release();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  record(message: NewMessage): Promise<number> {
+    return this.later('record', () => {
+      const msgid = this.inner.record(message);
+      this.inner.flush();
+      return msgid;
+    });
+  }
+  roomTail(room: string, limit: number, after?: number): Promise<StoredMessage[]> {
+    return this.later('roomTail', () => this.inner.roomTail(room, limit, after));
+  }
+  roomPage(room: string, before: number, limit: number): Promise<StoredMessage[]> {
+    return this.later('roomPage', () => this.inner.roomPage(room, before, limit));
+  }
+  privateTail(user: string, limit: number, after?: number): Promise<StoredMessage[]> {
+    return this.later('privateTail', () => this.inner.privateTail(user, limit, after));
+  }
+  conversationPage(a: string, b: string, before: number, limit: number): Promise<StoredMessage[]> {
+    return this.later('conversationPage', () => this.inner.conversationPage(a, b, before, limit));
+  }
+  undelivered(user: string, limit: number): Promise<StoredMessage[]> {
+    return this.later('undelivered', () => this.inner.undelivered(user, limit));
+  }
+  markDelivered(user: string, msgids: readonly number[]): Promise<void> {
+    return this.later('markDelivered', () => this.inner.markDelivered(user, msgids));
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
+const opened: AccountStore[] = [];
+afterEach(() => {
+  for (const accounts of opened.splice(0)) accounts.close();
+});
+
+async function setUp(): Promise<{ core: ChatCore; store: DeferredStore; connect(name: string): FakePeer }> {
+  const clock = new ManualClock();
+  const limits = resolveLimits({});
+  const hub = new Hub();
+  const accounts = new AccountStore({ scrypt: PLAYBOOK_SCRYPT });
+  opened.push(accounts);
+  for (const [user, password] of Object.entries(TEST_USERS)) await accounts.add(user, password);
+  const store = new DeferredStore(new HistoryStore(accounts.db));
+  const events = new ChatServerEventStream();
+  const files = new FileRelay(hub, limits, () => {});
+  const core = new ChatCore({ hub, accounts, limits, events, serverName: SERVER_NAME, history: store, files, throttle: new LoginThrottle(limits, clock), clock });
+  let id = 1;
+  const connect = (name: string): FakePeer => {
+    const peer = new FakePeer(name, id++, '127.0.0.1', core, clock, limits.closeGraceMs);
+    core.accept(peer);
+    peer.received.shift(); // hello
+    return peer;
+  };
+  return { core, store, connect };
+}
+
+/** Hands one frame to the core as a connection does (the returned promise is the connection's wait). */
+function input(core: ChatCore, peer: FakePeer, frame: RawFrame): Promise<void> {
+  const [item] = peer.decodeInput(encodeFrame(frame));
+  return Promise.resolve(core.receive(peer, item as NonNullable<typeof item>));
+}
+
+/** Logs in with every store call released as it comes. */
+async function login(core: ChatCore, store: DeferredStore, peer: FakePeer, user: string): Promise<void> {
+  const done = input(core, peer, { type: 'login', user, password: TEST_USERS[user] });
+  await store.waitFor(3); // lobby tail, private tail, queue
+  await store.releaseAll();
+  await store.waitFor(1); // markDelivered
+  await store.releaseAll();
+  await done;
+  expect(peer.received.shift()).toMatchObject({ type: 'welcome', user });
+}
+
+describe('the core over a store that answers later', () => {
+  it('sends no ok and no relay before the message is recorded; then both carry its msgid', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0); // bob's presence
+    const said = input(core, alice, { type: 'say', text: 'hi', id: 's' });
+    await store.waitFor(1);
+    expect({ alice: alice.received, bob: bob.received }).toEqual({ alice: [], bob: [] });
+    await store.releaseAll();
+    await said;
+    expect(alice.received).toEqual([{ type: 'ok', id: 's', msgid: 1 }]);
+    expect(bob.received).toEqual([{ type: 'message', from: 'alice', room: 'lobby', text: 'hi', ts: expect.any(Number), msgid: 1 }]);
+  });
+
+  it('answers a say the store cannot record with internal, and relays nothing', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0);
+    const said = input(core, alice, { type: 'say', text: 'hi', id: 's' });
+    await store.waitFor(1);
+    store.held.shift()?.fail(new UnavailableError('the cluster store (Redis) is unreachable'));
+    await said;
+    expect(alice.received).toEqual([
+      { type: 'error', code: 'internal', id: 's', message: 'your message was not sent: the cluster store (Redis) is unreachable; nothing was stored, try again shortly' },
+    ]);
+    expect(bob.received).toEqual([]);
+  });
+
+  it('holds the live frames of a user whose login replay is being read: after the replay, without repeating it', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    const loggingIn = input(core, bob, { type: 'login', user: 'bob', password: TEST_USERS.bob, since: 0 });
+    await store.waitFor(3); // bob is in the hub; his replay is on its way
+    const said = input(core, alice, { type: 'say', text: 'meanwhile', id: 's' });
+    await store.waitFor(4);
+    // Alice's record is committed first, then bob's reads run: the replay holds it, and so does the gate.
+    const [lobby, privates, queue, record] = store.held.splice(0) as [Held, Held, Held, Held];
+    record.release();
+    await said;
+    expect(bob.received).toEqual([]);
+    for (const call of [lobby, privates, queue]) call.release();
+    await store.waitFor(1);
+    await store.releaseAll();
+    await loggingIn;
+    expect(bob.received).toEqual([
+      expect.objectContaining({ type: 'welcome', user: 'bob', users: ['alice', 'bob'] }),
+      { type: 'message', from: 'alice', room: 'lobby', text: 'meanwhile', ts: expect.any(Number), msgid: 1, history: true },
+      { type: 'history_end', count: 1, last_msgid: 1 },
+    ]);
+  });
+});
