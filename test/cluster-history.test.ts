@@ -160,6 +160,22 @@ describe('history in a cluster', () => {
     expect(again.replay).toEqual([{ type: 'message', from: 'alice', to: 'carol', text: 'while you were out', ts: expect.any(Number), msgid: ok.msgid, history: true }]);
   });
 
+  it('never trims a queued private message before it is delivered, whatever the retention', async () => {
+    const a = await node('A', { historyRetainPerConversation: 2 });
+    const b = await node('B', { historyRetainPerConversation: 2 });
+    const alice = await login(a, 'alice');
+    for (const text of ['q1', 'q2', 'q3']) await say(alice, text, { to: 'carol' });
+    const { socket: carol, replay } = await loginReplay(b, 'carol');
+    expect(replay.map((frame) => [frame.text, frame.queued])).toEqual([
+      ['q1', true],
+      ['q2', true],
+      ['q3', true],
+    ]);
+    carol.send({ type: 'history', to: 'alice', id: 'h' });
+    expect([await carol.next('message'), await carol.next('message')].map((frame) => frame.text)).toEqual(['q2', 'q3']);
+    expect(await carol.next('history_end')).toEqual({ type: 'history_end', to: 'alice', count: 2, id: 'h' });
+  });
+
   it('hands out msgids from one counter: strictly increasing across nodes', async () => {
     const a = await node('A');
     const b = await node('B');
