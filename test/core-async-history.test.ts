@@ -162,6 +162,40 @@ describe('the core over a store that answers later', () => {
     expect(bob.received).toEqual([]);
   });
 
+  it('holds the live frames of a user whose join replay is being read: the room speaks after users, replay and history_end', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0);
+    const aliceJoins = input(core, alice, { type: 'join', room: 'dev', id: 'ja' });
+    await store.waitFor(1);
+    await store.releaseAll();
+    await aliceJoins;
+    alice.received.splice(0);
+    const bobJoins = input(core, bob, { type: 'join', room: 'dev', id: 'jb' });
+    await store.waitFor(1); // bob is in dev; the room's tail is on its way
+    expect(bob.received).toEqual([{ type: 'users', room: 'dev', users: ['alice', 'bob'], id: 'jb' }]);
+    const first = input(core, alice, { type: 'say', room: 'dev', text: 'early', id: 's1' });
+    await store.waitFor(2);
+    const [tail, record] = store.held.splice(0) as [Held, Held];
+    record.release(); // committed before the tail is read: in the replay, and held live
+    await first;
+    const second = input(core, alice, { type: 'say', room: 'dev', text: 'late', id: 's2' });
+    await store.waitFor(1);
+    tail.release(); // the tail is read now: "late" is not committed yet
+    await bobJoins;
+    await store.releaseAll();
+    await second;
+    expect(bob.received).toEqual([
+      { type: 'users', room: 'dev', users: ['alice', 'bob'], id: 'jb' },
+      { type: 'message', from: 'alice', room: 'dev', text: 'early', ts: expect.any(Number), msgid: 1, history: true },
+      { type: 'history_end', room: 'dev', count: 1, last_msgid: 1 },
+      { type: 'message', from: 'alice', room: 'dev', text: 'late', ts: expect.any(Number), msgid: 2 },
+    ]);
+  });
+
   it('holds the live frames of a user whose login replay is being read: after the replay, without repeating it', async () => {
     const { core, store, connect } = await setUp();
     const alice = connect('alice');
