@@ -29,7 +29,7 @@ import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { isPending, type Awaitable, type MessageStore, type StoredMessage } from './message-store.ts';
-import { PeerMember, ReplayGate } from './peer-member.ts';
+import { PeerMember, ReplayGate, type ConversationKey } from './peer-member.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
 import { TokenBucket } from '../rate-limit/index.ts';
 import { UnavailableError } from './unavailable.ts';
@@ -277,7 +277,7 @@ export class ChatCore implements PeerHandler {
     if (connection.state !== 'open') return;
     if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const { hub, history } = this.deps;
-    const member = new PeerMember(frame.user, connection);
+    const member = new PeerMember(frame.user, connection, this.clock);
     // Held from the moment the hub may deliver to the member until its replay is written.
     member.gate = new ReplayGate(this.deps.limits.maxOutputBytes);
     let joined: boolean;
@@ -299,7 +299,7 @@ export class ChatCore implements PeerHandler {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
     }
     let output: Buffer[];
-    let replayed: Set<number>;
+    let horizons: ReadonlyMap<ConversationKey, number> = NO_HORIZONS;
     try {
       // The list as the user joined: what changes after it reaches the member (held by its gate).
       const welcome = pageWelcome(member.user, hub.users(), frame.id, this.deps.limits.listFrameBytes);
@@ -307,7 +307,8 @@ export class ChatCore implements PeerHandler {
       const reads = this.readLoginReplay(member.user, frame.since);
       const lists = isPending(reads) ? await reads : reads;
       const replay = this.loginReplay(lists, frame.since);
-      replayed = replay.read;
+      // Only a replay read later can meet late relays of what it holds (see PeerMember).
+      if (isPending(reads)) horizons = loginHorizons(lists);
       output = [...welcome.map(encodeFrame), ...replay.frames];
       // The one write, before anything is sent: if it fails, the queued messages stay queued.
       const marked = history.markDelivered(member.user, replay.queued);
@@ -329,7 +330,7 @@ export class ChatCore implements PeerHandler {
     let announced = false;
     try {
       for (const bytes of output) connection.deliver(bytes);
-      this.openGate(connection, member, replayed);
+      this.openGate(connection, member, horizons);
       if (connection.state !== 'open') return; // cut off: too much arrived while the replay was read
       hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
       announced = true;
@@ -414,7 +415,7 @@ export class ChatCore implements PeerHandler {
    * delivered). `history_end` closes the replay when anything was replayed or the client asked with
    * `since`, so a core client that never asked sees nothing new when there is nothing to replay.
    */
-  private loginReplay(lists: readonly StoredMessage[][], since: number | undefined): { frames: Buffer[]; queued: number[]; read: Set<number> } {
+  private loginReplay(lists: readonly StoredMessage[][], since: number | undefined): { frames: Buffer[]; queued: number[] } {
     const replayed = new Map<number, StoredMessage>();
     // Lobby, then private, then the queue: a queued message's `queued` flag wins.
     for (const list of lists) for (const message of list) replayed.set(message.msgid, message);
@@ -424,7 +425,7 @@ export class ChatCore implements PeerHandler {
       frames.push(encodeFrame({ type: 'history_end', count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) }));
     }
     // Queued messages left out by the byte bound stay undelivered: the next login brings them.
-    return { frames, queued: sent.filter((message) => message.queued).map((message) => message.msgid), read: new Set(replayed.keys()) };
+    return { frames, queued: sent.filter((message) => message.queued).map((message) => message.msgid) };
   }
 
   /** What the replay after login reads: lobby's tail, the user's private tail, the user's queue. */
@@ -436,15 +437,13 @@ export class ChatCore implements PeerHandler {
 
   /**
    * Ends a member's {@link ReplayGate} once its replay is written: what the hub delivered meanwhile
-   * follows, minus the messages the replay held (`replayed`). A gate that overflowed means the
-   * client could not have taken it all either: it is cut off as a slow reader.
+   * follows, minus the messages the replay covered (`horizons`; see {@link PeerMember.openGate}).
+   * A gate that overflowed means the client could not have taken it all either: it is cut off as
+   * a slow reader.
    */
-  private openGate(connection: Peer, member: Member, replayed: ReadonlySet<number>): void {
-    if (!(member instanceof PeerMember) || !member.gate) return;
-    const gate = member.gate;
-    member.gate = undefined;
-    if (gate.overflowed) return this.overflowed(connection, { pendingBytes: this.deps.limits.maxOutputBytes });
-    for (const bytes of gate.release(replayed)) connection.deliver(bytes);
+  private openGate(connection: Peer, member: Member, horizons: ReadonlyMap<ConversationKey, number>): void {
+    if (!(member instanceof PeerMember)) return;
+    if (!member.openGate(horizons)) this.overflowed(connection, { pendingBytes: this.deps.limits.maxOutputBytes });
   }
 
   /**
@@ -618,13 +617,13 @@ export class ChatCore implements PeerHandler {
       messages = await tail;
     } catch (error) {
       if (!(error instanceof UnavailableError)) {
-        this.openGate(connection, member, new Set());
+        this.openGate(connection, member, NO_HORIZONS);
         throw error;
       }
       this.reply(connection, undefined, 'internal', `you joined "${room}", but its history cannot be read now: ${error.message}`);
     }
     this.joinReplay(connection, room, messages);
-    this.openGate(connection, member, new Set(messages.map((message) => message.msgid)));
+    this.openGate(connection, member, new Map<ConversationKey, number>([[`#${room}`, messages.at(-1)?.msgid ?? 0]]));
   }
 
   /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
@@ -778,6 +777,22 @@ export class ChatCore implements PeerHandler {
     this.depart(connection, code, true);
     connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
   }
+}
+
+/** No conversation covered by a replay read later (one process, or a replay that failed). */
+const NO_HORIZONS: ReadonlyMap<ConversationKey, number> = new Map();
+
+/**
+ * What a login replay read later covered: lobby, and the member's private conversations (the
+ * queue included), each up to the highest msgid it read. Not `since`: a client may send any
+ * number there (2^53 − 1 for "nothing old"), and nothing above what was read may be dropped.
+ */
+function loginHorizons([lobby = [], privates = [], queued = []]: readonly StoredMessage[][]): ReadonlyMap<ConversationKey, number> {
+  const highest = (messages: readonly StoredMessage[]): number => messages.reduce((top, message) => Math.max(top, message.msgid), 0);
+  return new Map<ConversationKey, number>([
+    [`#${LOBBY}`, highest(lobby)],
+    ['@', Math.max(highest(privates), highest(queued))],
+  ]);
 }
 
 /** A stored message as a replayed `message` frame. */

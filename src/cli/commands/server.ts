@@ -29,7 +29,7 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', "SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: unused, accounts and history live in Redis; :memory: unless given)", 'chatlab.db')
+    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: unused, accounts and history live in Redis; :memory: unless given)', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
     .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
