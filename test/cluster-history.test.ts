@@ -108,6 +108,25 @@ describe('history in a cluster', () => {
     for (let i = 1; i < msgids.length; i++) expect(msgids[i]).toBeGreaterThan(msgids[i - 1] as number);
   });
 
+  it('neither loses nor repeats a message said in a room on node A while bob joins it on node B', async () => {
+    const a = await node('A');
+    const b = await node('B');
+    const alice = await login(a, 'alice');
+    const bob = await login(b, 'bob');
+    alice.send({ type: 'join', room: 'dev', id: 'ja' });
+    await alice.next('history_end');
+    const texts = Array.from({ length: 30 }, (_, i) => `dev ${i}`);
+    for (const text of texts) alice.send({ type: 'say', room: 'dev', text, id: text });
+    bob.send({ type: 'join', room: 'dev', id: 'jb' });
+    const last = await alice.next((frame) => frame.id === texts.at(-1));
+    const seen: RawFrame[] = [];
+    while (seen.at(-1)?.msgid !== last.msgid) {
+      const frame = await bob.next('message');
+      if (frame.room === 'dev') seen.push(frame);
+    }
+    expect(seen.map((frame) => frame.text)).toEqual(texts);
+  });
+
   it('pages on node B (`history` with before/limit) through messages recorded on node A', async () => {
     const a = await node('A');
     const b = await node('B');
