@@ -52,6 +52,12 @@ for i = 2, #KEYS do
 end
 return id`;
 
+/** The name {@link RECORD} is defined under on the connection (ioredis sends EVALSHA, the script once). */
+const RECORD_COMMAND = 'chatlabRecordMessage';
+
+/** The connection with {@link RECORD} defined on it. */
+type RecordingRedis = Redis & { [RECORD_COMMAND]: (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown> };
+
 /** Options of {@link RedisHistory}. */
 export interface RedisHistoryOptions {
   /** Messages kept per room, per private pair and per user's private index (0 keeps all). */
@@ -71,13 +77,16 @@ export class RedisHistory implements MessageStore {
     options: RedisHistoryOptions = {},
   ) {
     this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
+    // By its SHA on every call: the script's text crosses the wire only the first time (and after a restart of Redis).
+    if (!(RECORD_COMMAND in redis)) redis.defineCommand(RECORD_COMMAND, { lua: RECORD });
   }
 
   async record(message: NewMessage): Promise<number> {
     const keys = message.room !== undefined ? [roomKey(message.room)] : privateKeys(message.from, message.to as string, !message.delivered);
     const fields = ['ts', String(message.ts), 'from', message.from, ...(message.room !== undefined ? ['room', message.room] : ['to', message.to as string]), 'text', message.text];
     const queued = message.room === undefined && !message.delivered ? '1' : '0';
-    const msgid = Number(await this.call(() => this.redis.eval(RECORD, keys.length + 1, MSGID_KEY, ...keys, this.highest, this.retain, queued, ...fields)));
+    const redis = this.redis as RecordingRedis;
+    const msgid = Number(await this.call(() => redis[RECORD_COMMAND](keys.length + 1, MSGID_KEY, ...keys, this.highest, this.retain, queued, ...fields)));
     this.saw(msgid);
     return msgid;
   }
