@@ -24,6 +24,7 @@ import { TEST_USERS } from '../test-support/chat-server.ts';
 import { FakePeer } from '../test-support/fake-peer.ts';
 import { ManualClock } from '../test-support/manual-clock.ts';
 import { PLAYBOOK_SCRYPT } from '../test-support/playbook.ts';
+import { within } from '../test-support/promises.ts';
 
 /** A store call waiting for the test: run against SQLite when released, or failed. */
 interface Held {
@@ -35,18 +36,23 @@ interface Held {
 /** {@link HistoryStore} behind promises that settle only when the test says so (each read sees the store as it is then). */
 class DeferredStore implements MessageStore {
   readonly held: Held[] = [];
+  private arrived: (() => void) | undefined;
   constructor(private readonly inner: HistoryStore) {}
 
   private later<T>(name: string, run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.held.push({ name, release: () => resolve(run()), fail: reject });
+      this.arrived?.();
     });
   }
 
-  /** Waits (turn by turn, bounded) until `count` calls are held. */
+  /** Resolves once `count` calls are held (the core got that far; a login waits for scrypt first). */
   async waitFor(count: number): Promise<void> {
-    for (let turn = 0; turn < 1_000 && this.held.length < count; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(this.held.map((call) => call.name)).toHaveLength(count);
+    while (this.held.length < count) {
+      await within(new Promise<void>((resolve) => (this.arrived = resolve)), 5_000, () => `${count} store calls held; got ${this.held.map((call) => call.name).join(', ')}`);
+    }
+    this.arrived = undefined;
+    expect(this.held).toHaveLength(count);
   }
 
   /** Releases every held call, oldest first, and lets the core go on. */
