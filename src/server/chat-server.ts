@@ -13,6 +13,7 @@ import { Hub, type Member } from './hub.ts';
 import { resolveLimits, type ServerLimits } from './limits.ts';
 import { defaultListenBacklog } from './listen-backlog.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import type { MessageStore } from './message-store.ts';
 import { FileRelay } from './transfers.ts';
 import { FlushScheduler } from './outbox.ts';
 import { OutputBudget, type OutputStats } from './output-budget.ts';
@@ -76,6 +77,8 @@ export interface ClusterParts {
   accounts: AccountBook;
   /** The login throttle, shared per address across the nodes (made with the server's limits). */
   throttle?: (limits: ServerLimits) => LoginThrottle;
+  /** The shared history and offline queue (made with the server's limits; its retention). */
+  history?: (limits: ServerLimits) => MessageStore;
   /** Leaves the cluster, once every local session has ended. */
   close(): Promise<void>;
 }
@@ -102,8 +105,11 @@ export class ChatServer {
   readonly limits: ServerLimits;
   /** Who is online, who is in which room, and how frames reach them (across nodes, in a cluster). */
   readonly hub: Hub;
-  /** Stored messages: history replay, paging, offline private messages (same database as accounts). */
-  readonly history: HistoryStore;
+  /**
+   * Stored messages: history replay, paging, offline private messages (SQLite, the same database
+   * as accounts; in a cluster, the shared store the cluster brings).
+   */
+  readonly history: MessageStore;
   /** The file-transfer relay. */
   readonly files: FileRelay;
   /** Whether connections speak TLS (the `tls` option). */
@@ -137,10 +143,12 @@ export class ChatServer {
     this.hub = options.cluster?.hub ?? new Hub();
     this.budget = new OutputBudget(this.limits, SYSTEM_CLOCK);
     this.accounts = new AccountStore({ db: options.db ?? MEMORY_DATABASE, scrypt: options.scrypt });
-    this.history = new HistoryStore(this.accounts.db, {
-      retainPerConversation: this.limits.historyRetainPerConversation,
-      scheduler: this.scheduler,
-    });
+    this.history =
+      options.cluster?.history?.(this.limits) ??
+      new HistoryStore(this.accounts.db, {
+        retainPerConversation: this.limits.historyRetainPerConversation,
+        scheduler: this.scheduler,
+      });
     this.files = new FileRelay(this.hub, this.limits, (event) => this.events.emit('transfer', event), options.cluster?.transferPrefix);
     this.core = new ChatCore({
       hub: this.hub,

@@ -25,10 +25,11 @@ import {
 import { AccountError, type AccountBook } from './accounts.ts';
 import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { ChatServerEventStream, LogoutReason } from './events.ts';
-import type { HistoryStore, StoredMessage } from './history.ts';
 import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import { isPending, type Awaitable, type MessageStore, type StoredMessage } from './message-store.ts';
+import { PeerMember, ReplayGate, type ConversationKey } from './peer-member.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
 import { TokenBucket } from '../rate-limit/index.ts';
 import { UnavailableError } from './unavailable.ts';
@@ -43,8 +44,11 @@ export interface ChatCoreDeps {
   events: ChatServerEventStream;
   /** The `server` field of `hello`, e.g. "chatlab-server/0.1.0". */
   serverName: string;
-  /** Stored messages (history, offline private messages). */
-  history: HistoryStore;
+  /**
+   * Stored messages (history, offline private messages): SQLite on one process (answers at once),
+   * Redis in a cluster (answers with promises: see {@link MessageStore}).
+   */
+  history: MessageStore;
   /** The file-transfer relay. */
   files: FileRelay;
   /** Failed-login throttling per connection and per address (on the same clock). */
@@ -273,7 +277,9 @@ export class ChatCore implements PeerHandler {
     if (connection.state !== 'open') return;
     if (!valid) return this.reply(connection, frame.id, 'auth_failed', 'wrong user name or password; try again');
     const { hub, history } = this.deps;
-    const member: Member = { user: frame.user, deliver: (bytes) => void connection.deliver(bytes) };
+    const member = new PeerMember(frame.user, connection, this.clock);
+    // Held from the moment the hub may deliver to the member until its replay is written.
+    member.gate = new ReplayGate(this.deps.limits.maxOutputBytes);
     let joined: boolean;
     try {
       // Sync on one process (no await, no extra turn); a clustered hub claims the name in Redis first.
@@ -293,16 +299,30 @@ export class ChatCore implements PeerHandler {
       return this.reply(connection, frame.id, 'already_online', `${frame.user} is already logged in on another connection`);
     }
     let output: Buffer[];
+    let horizons: ReadonlyMap<ConversationKey, number> = NO_HORIZONS;
     try {
+      // The list as the user joined: what changes after it reaches the member (held by its gate).
       const welcome = pageWelcome(member.user, hub.users(), frame.id, this.deps.limits.listFrameBytes);
-      const replay = this.loginReplay(member, frame.since);
+      // Read in this turn on one process; a cluster awaits Redis (the member's gate holds live frames).
+      const reads = this.readLoginReplay(member.user, frame.since);
+      const lists = isPending(reads) ? await reads : reads;
+      const replay = this.loginReplay(lists, frame.since);
+      // Only a replay read later can meet late relays of what it holds (see PeerMember).
+      if (isPending(reads)) horizons = loginHorizons(lists);
       output = [...welcome.map(encodeFrame), ...replay.frames];
       // The one write, before anything is sent: if it fails, the queued messages stay queued.
-      history.markDelivered(replay.queued);
+      const marked = history.markDelivered(member.user, replay.queued);
+      if (isPending(marked)) await marked;
     } catch (error) {
-      // Nothing was sent and nobody saw the user (the hub is only read synchronously in between).
+      // Nothing was sent and nobody saw the user (presence is announced only below).
       hub.leave(member);
+      if (connection.state !== 'open') return;
+      if (error instanceof UnavailableError) return this.loginRefused(connection, frame.id, error);
       return this.loginFailed(connection, frame.id, error);
+    }
+    if (connection.state !== 'open') {
+      hub.leave(member); // the client left while the replay was read
+      return;
     }
     connection.member = member;
     connection.lastUser = member.user;
@@ -310,6 +330,8 @@ export class ChatCore implements PeerHandler {
     let announced = false;
     try {
       for (const bytes of output) connection.deliver(bytes);
+      this.openGate(connection, member, horizons);
+      if (connection.state !== 'open') return; // cut off: too much arrived while the replay was read
       hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
       announced = true;
       this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
@@ -393,12 +415,10 @@ export class ChatCore implements PeerHandler {
    * delivered). `history_end` closes the replay when anything was replayed or the client asked with
    * `since`, so a core client that never asked sees nothing new when there is nothing to replay.
    */
-  private loginReplay(member: Member, since: number | undefined): { frames: Buffer[]; queued: number[] } {
-    const { history, limits } = this.deps;
+  private loginReplay(lists: readonly StoredMessage[][], since: number | undefined): { frames: Buffer[]; queued: number[] } {
     const replayed = new Map<number, StoredMessage>();
-    for (const message of history.roomTail(LOBBY, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
-    for (const message of history.privateTail(member.user, limits.historyReplayLimit, since)) replayed.set(message.msgid, message);
-    for (const message of history.undelivered(member.user, limits.offlineReplayLimit)) replayed.set(message.msgid, message);
+    // Lobby, then private, then the queue: a queued message's `queued` flag wins.
+    for (const list of lists) for (const message of list) replayed.set(message.msgid, message);
     const messages = [...replayed.values()].sort((a, b) => a.msgid - b.msgid);
     const { frames, sent, truncated } = this.encodeHistory(messages);
     if (messages.length > 0 || since !== undefined) {
@@ -406,6 +426,24 @@ export class ChatCore implements PeerHandler {
     }
     // Queued messages left out by the byte bound stay undelivered: the next login brings them.
     return { frames, queued: sent.filter((message) => message.queued).map((message) => message.msgid) };
+  }
+
+  /** What the replay after login reads: lobby's tail, the user's private tail, the user's queue. */
+  private readLoginReplay(user: string, since: number | undefined): Awaitable<StoredMessage[][]> {
+    const { history, limits } = this.deps;
+    const reads = [history.roomTail(LOBBY, limits.historyReplayLimit, since), history.privateTail(user, limits.historyReplayLimit, since), history.undelivered(user, limits.offlineReplayLimit)];
+    return reads.some(isPending) ? Promise.all(reads) : (reads as StoredMessage[][]);
+  }
+
+  /**
+   * Ends a member's {@link ReplayGate} once its replay is written: what the hub delivered meanwhile
+   * follows, minus the messages the replay covered (`horizons`; see {@link PeerMember.openGate}).
+   * A gate that overflowed means the client could not have taken it all either: it is cut off as
+   * a slow reader.
+   */
+  private openGate(connection: Peer, member: Member, horizons: ReadonlyMap<ConversationKey, number>): void {
+    if (!(member instanceof PeerMember)) return;
+    if (!member.openGate(horizons)) this.overflowed(connection, { pendingBytes: this.deps.limits.maxOutputBytes });
   }
 
   /**
@@ -454,14 +492,25 @@ export class ChatCore implements PeerHandler {
    * Steps 6–7: relay to everyone else in the room (lobby unless `room` says otherwise), `from`,
    * `ts` and `msgid` set here; the message is stored for history; `ok` if asked.
    */
-  private say(connection: Peer, member: Member, frame: SayFrame): void {
+  private say(connection: Peer, member: Member, frame: SayFrame): void | Promise<void> {
     if (frame.to !== undefined) return this.sayPrivately(connection, member, frame, frame.to);
     const { hub, history } = this.deps;
     const room = frame.room ?? LOBBY;
     if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
     if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" before speaking in it`);
     const ts = this.clock.now();
-    const msgid = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
+    const recorded = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
+    // A cluster commits in Redis first: nothing naming the msgid leaves before it answered.
+    if (!isPending(recorded)) return this.relayMessage(connection, member, frame, room, ts, recorded);
+    return recorded.then(
+      (msgid) => this.relayMessage(connection, member, frame, room, ts, msgid),
+      (error: unknown) => this.notRecorded(connection, frame.id, error),
+    );
+  }
+
+  /** Step 7 once the message is stored: the relay to the room, `ok` with the msgid, the event. */
+  private relayMessage(connection: Peer, member: Member, frame: SayFrame, room: string, ts: number, msgid: number): void {
+    const { hub } = this.deps;
     const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
     const recipients = hub.send(message, { room }, member);
     // The msgid lets the sender count its own message as seen, so a reconnect (`since`) skips it.
@@ -470,7 +519,7 @@ export class ChatCore implements PeerHandler {
   }
 
   /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
-  private sayPrivately(connection: Peer, member: Member, frame: SayFrame, to: string): void {
+  private sayPrivately(connection: Peer, member: Member, frame: SayFrame, to: string): void | Promise<void> {
     const { hub, history } = this.deps;
     if (frame.room !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'a say has "to" (private) or "room", not both');
@@ -479,11 +528,30 @@ export class ChatCore implements PeerHandler {
     const target = hub.member(to);
     if (!target && this.refuseOfflineTarget(connection, frame.id, to)) return;
     const ts = this.clock.now();
-    const msgid = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
+    const recorded = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
+    if (!isPending(recorded)) return this.deliverPrivately(connection, member, frame, to, target, ts, recorded);
+    return recorded.then(
+      (msgid) => this.deliverPrivately(connection, member, frame, to, target, ts, msgid),
+      (error: unknown) => this.notRecorded(connection, frame.id, error),
+    );
+  }
+
+  /** A private message once stored: to its recipient if online (else it waits, `queued`), `ok`, the event. */
+  private deliverPrivately(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number, msgid: number): void {
+    const { hub } = this.deps;
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
     const queued = target === undefined;
     if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid, ...(queued && { queued }) });
     this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, msgid, recipients, ...(queued && { queued }) });
+  }
+
+  /**
+   * A message the store could not record (a cluster's Redis is away): `internal`, saying that
+   * nothing was stored or sent, so the client may send it again. Anything else is a server bug.
+   */
+  private notRecorded(connection: Peer, id: RequestId | undefined, error: unknown): void {
+    if (!(error instanceof UnavailableError)) throw error;
+    this.reply(connection, id, 'internal', `your message was not sent: ${error.message}; nothing was stored, try again shortly`);
   }
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
@@ -514,7 +582,7 @@ export class ChatCore implements PeerHandler {
    * messages and `history_end` with the room; the other members get `presence` with the room.
    * Joining a room one is in (lobby included) changes nothing but answers the same way.
    */
-  private join(connection: Peer, member: Member, room: string, id: RequestId | undefined): void {
+  private join(connection: Peer, member: Member, room: string, id: RequestId | undefined): void | Promise<void> {
     const { hub, limits } = this.deps;
     if (!hub.isInRoom(member, room)) {
       if (hub.roomCount(member) >= limits.maxRoomsPerUser) {
@@ -525,8 +593,37 @@ export class ChatCore implements PeerHandler {
       this.deps.events.emit('room', { id: connection.id, user: member.user, room, action: 'join' });
     }
     this.sendUsers(connection, { type: 'users', room, users: hub.roomUsers(room), ...idField(id) });
-    const { sent, truncated } = this.sendHistory(connection, this.deps.history.roomTail(room, limits.historyReplayLimit));
+    const tail = this.deps.history.roomTail(room, limits.historyReplayLimit);
+    if (!isPending(tail)) return this.joinReplay(connection, room, tail);
+    // Read in the same turn as the member entered the room: from here its live frames are held.
+    if (member instanceof PeerMember) member.gate ??= new ReplayGate(limits.maxOutputBytes);
+    return this.lateJoinReplay(connection, member, room, tail);
+  }
+
+  /** The room's last messages after `join`, then `history_end` with the room. */
+  private joinReplay(connection: Peer, room: string, messages: readonly StoredMessage[]): void {
+    const { sent, truncated } = this.sendHistory(connection, messages);
     connection.send({ type: 'history_end', room, count: sent.length, last_msgid: sent.at(-1)?.msgid ?? 0, ...(truncated && { truncated }) });
+  }
+
+  /**
+   * The join replay read from a shared store: written when it comes, then the frames held
+   * meanwhile. If the store is away the user is in the room all the same: an empty replay, and an
+   * `error` saying the history could not be read.
+   */
+  private async lateJoinReplay(connection: Peer, member: Member, room: string, tail: Promise<StoredMessage[]>): Promise<void> {
+    let messages: StoredMessage[] = [];
+    try {
+      messages = await tail;
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) {
+        this.openGate(connection, member, NO_HORIZONS);
+        throw error;
+      }
+      this.reply(connection, undefined, 'internal', `you joined "${room}", but its history cannot be read now: ${error.message}`);
+    }
+    this.joinReplay(connection, room, messages);
+    this.openGate(connection, member, new Map<ConversationKey, number>([[`#${room}`, messages.at(-1)?.msgid ?? 0]]));
   }
 
   /** Extension: leave a room (never lobby); `ok`; the remaining members get `presence` offline with the room. */
@@ -541,7 +638,7 @@ export class ChatCore implements PeerHandler {
   }
 
   /** Extension: page back through a room (member only) or a private conversation; then `history_end`. */
-  private history(connection: Peer, member: Member, frame: HistoryFrame): void {
+  private history(connection: Peer, member: Member, frame: HistoryFrame): void | Promise<void> {
     const { hub, history, limits } = this.deps;
     if (frame.room !== undefined && frame.to !== undefined) {
       return this.reply(connection, frame.id, 'bad_request', 'history is of a room or of a private conversation ("to"), not both');
@@ -552,15 +649,27 @@ export class ChatCore implements PeerHandler {
       const to = frame.to;
       if (to === member.user) return this.reply(connection, frame.id, 'bad_request', 'there is no private conversation with yourself');
       if (!hub.isOnline(to) && this.refuseOfflineTarget(connection, frame.id, to)) return;
-      const { sent, truncated } = this.sendHistory(connection, history.conversationPage(member.user, to, before, limit));
-      connection.send({ type: 'history_end', to, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
-      return;
+      return this.historyPage(connection, frame.id, { to }, history.conversationPage(member.user, to, before, limit));
     }
     const room = frame.room ?? LOBBY;
     if (!hub.hasRoom(room)) return this.reply(connection, frame.id, 'unknown_room', `there is no room "${room}"`);
     if (!hub.isInRoom(member, room)) return this.reply(connection, frame.id, 'not_in_room', `join "${room}" to read its history`);
-    const { sent, truncated } = this.sendHistory(connection, history.roomPage(room, before, limit));
-    connection.send({ type: 'history_end', room, count: sent.length, ...(truncated && { truncated }), ...idField(frame.id) });
+    return this.historyPage(connection, frame.id, { room }, history.roomPage(room, before, limit));
+  }
+
+  /** A `history` page as read (now, or once a shared store answers), then `history_end`; `internal` if the store is away. */
+  private historyPage(connection: Peer, id: RequestId | undefined, of: { room: string } | { to: string }, page: Awaitable<StoredMessage[]>): void | Promise<void> {
+    if (isPending(page)) {
+      return page.then(
+        (messages) => this.historyPage(connection, id, of, messages),
+        (error: unknown) => {
+          if (!(error instanceof UnavailableError)) throw error;
+          this.reply(connection, id, 'internal', `the history cannot be read now: ${error.message}; try again shortly`);
+        },
+      );
+    }
+    const { sent, truncated } = this.sendHistory(connection, page);
+    connection.send({ type: 'history_end', ...of, count: sent.length, ...(truncated && { truncated }), ...idField(id) });
   }
 
   /**
@@ -668,6 +777,22 @@ export class ChatCore implements PeerHandler {
     this.depart(connection, code, true);
     connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
   }
+}
+
+/** No conversation covered by a replay read later (one process, or a replay that failed). */
+const NO_HORIZONS: ReadonlyMap<ConversationKey, number> = new Map();
+
+/**
+ * What a login replay read later covered: lobby, and the member's private conversations (the
+ * queue included), each up to the highest msgid it read. Not `since`: a client may send any
+ * number there (2^53 − 1 for "nothing old"), and nothing above what was read may be dropped.
+ */
+function loginHorizons([lobby = [], privates = [], queued = []]: readonly StoredMessage[][]): ReadonlyMap<ConversationKey, number> {
+  const highest = (messages: readonly StoredMessage[]): number => messages.reduce((top, message) => Math.max(top, message.msgid), 0);
+  return new Map<ConversationKey, number>([
+    [`#${LOBBY}`, highest(lobby)],
+    ['@', Math.max(highest(privates), highest(queued))],
+  ]);
 }
 
 /** A stored message as a replayed `message` frame. */

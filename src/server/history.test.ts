@@ -38,7 +38,7 @@ describe('HistoryStore', () => {
     store = new HistoryStore(db);
     expect(store.upcomingMsgid).toBe(queued + 1);
     expect(store.undelivered('bob', 10)).toEqual([{ msgid: queued, ts: 1, from: 'alice', to: 'bob', text: 'psst', queued: true }]);
-    store.markDelivered([queued]);
+    store.markDelivered('bob', [queued]);
     expect(store.undelivered('bob', 10)).toEqual([]);
     expect(store.privateTail('bob', 10).map((m) => m.text)).toEqual(['psst']);
     expect(store.privateTail('alice', 10).map((m) => m.text)).toEqual(['psst']);

@@ -1,28 +1,8 @@
 import type { ChatDatabase } from './database.ts';
+import type { MessageStore, NewMessage, StoredMessage } from './message-store.ts';
+
+export type { NewMessage, StoredMessage } from './message-store.ts';
 import type { FlushScheduler } from './outbox.ts';
-
-/** A message as history keeps it: a room message has `room`, a private one `to`. */
-export interface StoredMessage {
-  msgid: number;
-  ts: number;
-  from: string;
-  room?: string;
-  to?: string;
-  text: string;
-  /** A private message that was waiting for its offline recipient (only in {@link HistoryStore.undelivered}). */
-  queued?: boolean;
-}
-
-/** What {@link HistoryStore.record} needs: the message and whether its recipient has it already. */
-export interface NewMessage {
-  ts: number;
-  from: string;
-  room?: string;
-  to?: string;
-  text: string;
-  /** False for a private message whose recipient is offline: it waits for the next login. */
-  delivered: boolean;
-}
 
 interface Row {
   msgid: number;
@@ -76,7 +56,7 @@ const PRUNE_SHARE = 0.1;
  * conversation). So a conversation may briefly hold up to a tenth more; undelivered private
  * messages are never deleted.
  */
-export class HistoryStore {
+export class HistoryStore implements MessageStore {
   private nextMsgid: number;
   private pending: NewMessage[] = [];
   private pendingIds: number[] = [];
@@ -259,8 +239,8 @@ export class HistoryStore {
     return toMessages(this.statements.undelivered.all(user, limit)).map((message) => ({ ...message, queued: true }));
   }
 
-  /** Marks private messages as delivered: they are never flagged `queued` again. */
-  markDelivered(msgids: readonly number[]): void {
+  /** Marks private messages (of `_user`'s queue) as delivered: they are never flagged `queued` again. */
+  markDelivered(_user: string, msgids: readonly number[]): void {
     if (msgids.length === 0) return;
     this.db.transaction(() => {
       for (const msgid of msgids) this.statements.markDelivered.run(msgid);

@@ -6,7 +6,9 @@
 export { ChatServer, SERVER_NAME, TLS_HANDSHAKE_TIMEOUT_MS, isLoopback, type ChatServerOptions } from './chat-server.ts';
 export { defaultListenBacklog, FALLBACK_LISTEN_BACKLOG } from './listen-backlog.ts';
 export { TlsCredentialsError, checkTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
-export { HistoryStore, type StoredMessage, type NewMessage } from './history.ts';
+export { HistoryStore, type HistoryOptions } from './history.ts';
+export { isPending, type Awaitable, type MessageStore, type StoredMessage, type NewMessage } from './message-store.ts';
+export { UnavailableError } from './unavailable.ts';
 export { FileRelay, type Refusal, type OfferAccepted, type FileRelayLimits } from './transfers.ts';
 export { LoginThrottle } from './login-throttle.ts';
 export { HISTORY_PAGE_DEFAULT } from './core.ts';

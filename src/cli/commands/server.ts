@@ -29,7 +29,7 @@ export function registerServerCommand(program: Command): void {
     .description('run the chatlab/1 reference server (accounts in SQLite; stop with Ctrl-C, SIGTERM or SIGHUP)')
     .option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)')
     .option('--port <port>', `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`, parsePort)
-    .option('--db <file>', "SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: this node's history only, :memory: unless given)", 'chatlab.db')
+    .option('--db <file>', 'SQLite database for accounts and history, or :memory: for a throwaway one (with --redis: unused, accounts and history live in Redis; :memory: unless given)', 'chatlab.db')
     .option('--verbose', 'print one line per connection event (connect, login, logout, disconnect, errors)')
     .option('--tls-cert <file>', 'speak TLS with this PEM certificate (chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
@@ -39,8 +39,8 @@ export function registerServerCommand(program: Command): void {
     .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
     .option('--limit <name=value>', `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`, parseLimit, {})
     .action((options: ServerCommandOptions, command: Command) => {
-      // Nodes of a cluster started side by side must not share one SQLite file (each hands out
-      // msgids of its own): unless --db is given, a node keeps its history in memory.
+      // A cluster keeps accounts and history in Redis: a node's SQLite database is not used, so
+      // unless --db is given it is a throwaway one in memory (no file left beside each node).
       const clustered = options.redis !== undefined || Boolean(process.env.CHATLAB_REDIS);
       if (clustered && command.getOptionValueSource('db') === 'default') options.db = MEMORY_DATABASE;
       return runServer(options);
@@ -64,7 +64,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
   process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
-  if (redis !== undefined) process.stdout.write(`cluster node through ${redis}: presence, relay and accounts are shared; history stays in this node's db\n`);
+  if (redis !== undefined) process.stdout.write(`cluster node through ${redis}: presence, relay, accounts and history are shared\n`);
   else if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
   const reason = await stop.reason;
   stop.onRepeat((signal) => {

@@ -289,8 +289,8 @@ export class ClusterHub extends Hub {
 
 /**
  * A cluster node's recipient set: the frame is encoded once; local members get the buffer in their
- * outboxes, and if the audience reaches anyone on another node, the same bytes are published ONCE
- * (not once per remote member): each node fans them out to its own members.
+ * outboxes, and if the audience is a room or reaches anyone on another node, the same bytes are
+ * published ONCE (not once per remote member): each node fans them out to its own members.
  */
 export class ClusterRecipients implements RecipientSet {
   constructor(
@@ -312,7 +312,11 @@ export class ClusterRecipients implements RecipientSet {
       bytes ??= encodeFrame(frame);
       member.deliver(bytes);
     }
-    if (remote) {
+    // A room's broadcast (lobby's too) goes out even when this node's replica names nobody there
+    // elsewhere: the replica lags by a pub/sub hop, and a user who has just logged in or joined on
+    // another node must get what is committed after its replay was read (docs/clustering.md,
+    // "History across nodes"). Each node delivers to its own members of the room, if any.
+    if (remote || 'room' in audience) {
       bytes ??= encodeFrame(frame);
       this.backplane()?.publish('room' in audience ? { k: 'r', r: audience.room } : { k: 'u', u: [audience.user] }, bytes);
     }

@@ -1,13 +1,14 @@
 /**
  * Starts a {@link ChatServer} as one node of a cluster over Redis: connects first (one clear error
  * when Redis cannot be reached), then builds the server around the clustered hub and the shared
- * accounts. The plain server never imports this module (nor ioredis).
+ * accounts, history and offline queue. The plain server never imports this module (nor ioredis).
  */
 import { ChatServer, type ChatServerOptions } from '../chat-server.ts';
 import type { ServerLimits } from '../limits.ts';
 import { ClusterHub } from './cluster-hub.ts';
 import { SharedLoginThrottle } from './shared-login-throttle.ts';
 import { RedisAccounts } from './redis-accounts.ts';
+import { RedisHistory } from './redis-history.ts';
 import { RedisBackplane, type RedisBackplaneOptions } from './redis-backplane.ts';
 
 /** Options of {@link createClusterServer}: the server's own, plus where Redis is. */
@@ -42,6 +43,7 @@ export async function createClusterServer(options: ClusterServerOptions): Promis
     throw error;
   }
   const throttle = (limits: ServerLimits): SharedLoginThrottle => new SharedLoginThrottle(backplane.redis, limits);
-  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, transferPrefix: `${backplane.incarnation}.`, close: () => backplane.close() } });
+  const history = (limits: ServerLimits): RedisHistory => new RedisHistory(backplane.redis, { retainPerConversation: limits.historyRetainPerConversation });
+  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, history, transferPrefix: `${backplane.incarnation}.`, close: () => backplane.close() } });
   return { server, backplane, accounts };
 }

@@ -6,5 +6,6 @@ export { createClusterServer, type ClusterServer, type ClusterServerOptions } fr
 export { ClusterHub, ClusterRecipients, RemoteMember, type Backplane, type OutgoingHeader } from './cluster-hub.ts';
 export { RedisBackplane, BackplaneUnavailableError, BUS_CHANNEL, type RedisBackplaneOptions } from './redis-backplane.ts';
 export { RedisAccounts } from './redis-accounts.ts';
+export { RedisHistory, MSGID_KEY, type RedisHistoryOptions } from './redis-history.ts';
 export { SharedLoginThrottle } from './shared-login-throttle.ts';
 export { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';
