@@ -120,8 +120,11 @@ describe('ChatClient.connect', () => {
     expect(await rejection(second)).toMatchObject({ code: 'bad_server_frame' });
   });
 
-  it('rejects bad options with one clear error', async () => {
+  it('rejects bad options with one clear error, and leaves no connect timer behind (it fired later on a socket never made)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
     expect(await rejection(ChatClient.connect({ port: 70_000 }))).toMatchObject({ code: 'connect_failed' });
+    expect(timers()).toBe(before);
   });
 });
 

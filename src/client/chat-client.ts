@@ -242,11 +242,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.usesTls = options.tls !== undefined && options.tls !== false;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    // The socket first: a bad port or host throws here, and must leave no connect timer behind.
+    this.socket = this.usesTls ? this.openTls(options.tls === true ? {} : (options.tls as ClientTlsOptions)) : openSocket({ host: this.host, port: this.port });
     this.opening = new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.failOpening(this.connectTimeout()), this.connectTimeoutMs);
       this.settleOpening = { resolve, reject, timer };
     });
-    this.socket = this.usesTls ? this.openTls(options.tls === true ? {} : (options.tls as ClientTlsOptions)) : openSocket({ host: this.host, port: this.port });
     this.socket.setNoDelay(true);
     this.writer = new FrameWriter(this.socket, options.maxQueuedBytes ?? 1024 * 1024);
     this.socket.on('connect', () => this.tcpOpened());
