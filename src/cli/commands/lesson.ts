@@ -382,9 +382,10 @@ export function registerLessonCommand(program: Command): void {
         throw new CliError(describeError(error).split('\n')[0] ?? 'could not lay out the lesson');
       }
       const label = `lesson ${lessonNumberLabel(chosen)} (${trackInfo(trackOf(chosen)).label})`;
+      const data = result.data.length > 0 ? `, with the ${result.data.length === 1 ? 'file' : 'files'} they read (${result.data.join(', ')})` : '';
       write(
         result.from
-          ? `${label}: ${result.folder} holds lesson ${lessonNumberLabel(result.from)}'s ${result.copied.join(' and ')}; make them do step ${chosen.step}: ${chosen.idea}`
+          ? `${label}: ${result.folder} holds lesson ${lessonNumberLabel(result.from)}'s ${result.copied.join(' and ')}${data}; make them do step ${chosen.step}: ${chosen.idea}`
           : `${label}: ${result.folder} is empty: lesson 1 starts from nothing. Write ${chosen.server}: ${chosen.idea}`,
       );
       const lang = trackOf(chosen) === 'node' ? '' : ` --lang ${trackOf(chosen)}`;
@@ -397,6 +398,7 @@ export function registerLessonCommand(program: Command): void {
 
 const INIT_HELP = `
 Lays out DIR like the lessons/ folder: DIR/accounts.json (the demo accounts) and DIR/NN-slug/ with
-the previous lesson's server and client, in the language of --lang (or the one remembered). Your
+the previous lesson's server and client, in the language of --lang (or the one remembered), and
+the data files the programs read (lesson 13's demo key and certificate, lesson 12's postcard). Your
 task: change them until the verifier passes the lesson's step. An existing, non-empty
 DIR/NN-slug/ is never overwritten.`;
