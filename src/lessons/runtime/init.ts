@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { accountsFile, type Lesson } from './catalogue.ts';
 import { previousTrackLesson } from './tracks.ts';
 
@@ -48,6 +48,30 @@ export function initLesson(lesson: Lesson, dir: string): InitResult {
   const copied = [from.server, from.client].filter((file): file is string => file !== undefined && existsSync(join(from.dir, file)));
   for (const file of copied) copyFileSync(join(from.dir, file), join(folder, file));
   return { folder, from, copied, data };
+}
+
+/** A folder given to `chatlab lesson check --dir` does not hold the lesson's server. */
+export class NotALessonFolderError extends Error {
+  constructor(
+    readonly folder: string,
+    readonly server: string,
+  ) {
+    super(`${folder} has no ${server}`);
+    this.name = 'NotALessonFolderError';
+  }
+}
+
+/**
+ * A lesson with its programs taken from a learner's folder (as {@link initLesson} lays it out):
+ * the same step, scenario and checks (TLS through the folder's own demo key, UDP with --udp), so
+ * `chatlab lesson check N --dir FOLDER` checks the learner's work exactly as the lesson's own
+ * code is checked. The broken copy stays the lesson's business: it is left out.
+ */
+export function lessonInFolder(lesson: Lesson, folder: string): Lesson {
+  const dir = resolve(folder);
+  if (!existsSync(join(dir, lesson.server))) throw new NotALessonFolderError(folder, lesson.server);
+  const { broken: _broken, ...rest } = lesson;
+  return { ...rest, dir };
 }
 
 /** What in a lesson folder is the lesson's own material, not data its programs read. */
