@@ -151,8 +151,7 @@ function inFolder(lesson: Lesson, dir: string | undefined): Lesson {
   try {
     return lessonInFolder(lesson, dir);
   } catch (error) {
-    if (error instanceof NotALessonFolderError)
-      throw new CliError(`${error.message}: --dir is a folder with your ${error.server} (chatlab lesson init ${lesson.number} lays one out).`);
+    if (error instanceof NotALessonFolderError) throw new CliError(`${error.message}: --dir is a folder with your ${error.server} (chatlab lesson init ${lesson.number} lays one out).`);
     throw error;
   }
 }
@@ -305,7 +304,7 @@ export function registerLessonCommand(program: Command): void {
     .description("the verifier on a lesson: its server through the lesson's step, its client, and that its broken version fails")
     .argument('[lesson]', 'the lesson number (or folder name); all lessons when left out', parseLesson)
     .option('--json', 'print the results as JSON')
-    .option('--dir <folder>', 'check your own code in this folder (as `chatlab lesson init` laid it out) instead of the lesson\'s')
+    .option('--dir <folder>', "check your own code in this folder (as `chatlab lesson init` laid it out) instead of the lesson's")
     .option(...LANG_OPTION, parseLang)
     .action(async (lesson: Lesson | undefined, flags: { json?: boolean; dir?: string; lang?: Track }) => {
       const track = chooseTrack(flags.lang);

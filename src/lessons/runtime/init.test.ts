@@ -35,7 +35,11 @@ describe('lesson init', () => {
       const tls = initLesson(findTrackLesson(13, track)!, dir);
       // Lesson 13's step needs its demo key and certificate; the copied lesson 12 code, its postcard.
       expect(tls.data).toEqual(['demo-cert.pem', 'demo-key.pem', 'postcard.txt']);
-      for (const [file, source] of [['demo-key.pem', 13], ['demo-cert.pem', 13], ['postcard.txt', 12]] as const)
+      for (const [file, source] of [
+        ['demo-key.pem', 13],
+        ['demo-cert.pem', 13],
+        ['postcard.txt', 12],
+      ] as const)
         expect(readFileSync(join(tls.folder, file), 'utf8'), file).toBe(readFileSync(join(findTrackLesson(source, track)!.dir, file), 'utf8'));
       // Neither tests, traces, scenarios nor READMEs: those are the lesson's, not the programs'.
       expect(readdirSync(tls.folder).sort()).toEqual([...tls.copied, ...tls.data].sort());
