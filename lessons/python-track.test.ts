@@ -3,10 +3,30 @@
 // sections match the files and a real run (which must print what the Node run prints).
 // Every lesson runs at once (describe.concurrent): each part starts its own processes on free
 // ports, and Python programs start in a few tens of milliseconds, so the file takes ~10 s.
+import { createSocket } from 'node:dgram';
+import { createServer, type AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { recordRun, withTrackFileSections } from '../src/lessons/readme/index.ts';
-import { hasCheckedClient, inTrack, lessonServerScope, lessonVerifyFlags, listLessons, listTrackLessons, readReadme, readSection, trackSection, verifyLessonClient, verifyLessonServer } from '../src/lessons/runtime/index.ts';
+import {
+  findTrackLesson,
+  hasCheckedClient,
+  inTrack,
+  LESSON_HOST,
+  lessonServerScope,
+  lessonVerifyFlags,
+  listLessons,
+  listTrackLessons,
+  readReadme,
+  readSection,
+  startLessonServer,
+  startLessonSession,
+  trackSection,
+  verifyLessonClient,
+  verifyLessonServer,
+} from '../src/lessons/runtime/index.ts';
 import { renderText, type VerifyReport } from '../src/verify/index.ts';
+import { rejection } from '../test-support/promises.ts';
 
 function explain(report: VerifyReport): string {
   return `\n${renderText(report)}`;
@@ -79,6 +99,38 @@ describe.concurrent('the Python lessons', () => {
     it(`${lesson.slug}: is the Node lesson seen through the Python track`, () => {
       expect(inTrack(node, 'python')).toEqual(lesson);
       expect(lesson.dir).toBe(node.dir);
+    });
+  }
+});
+
+/** Takes a free port on 127.0.0.1 as another program would: a TCP listener, or a bound UDP socket. */
+async function holdPort(transport: 'tcp' | 'udp'): Promise<{ port: number; release: () => Promise<void> }> {
+  if (transport === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, LESSON_HOST, resolve));
+    return { port: socket.address().port, release: () => new Promise((resolve) => socket.close(() => resolve())) };
+  }
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, LESSON_HOST, resolve));
+  return { port: (server.address() as AddressInfo).port, release: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe.concurrent('a Python lesson server on a port that is taken', () => {
+  for (const number of [10, 15]) {
+    const lesson = findTrackLesson(number, 'python')!;
+    it(`${lesson.slug}: server.py says in one line that the port is busy and exits 1, no traceback; lesson run names the port`, async () => {
+      const { port, release } = await holdPort(lesson.transport === 'udp' ? 'udp' : 'tcp');
+      try {
+        const failure = await rejection(startLessonServer(lesson, { port }));
+        expect(failure.message).not.toContain('Traceback');
+        expect(failure.message).toBe(
+          `lesson ${lesson.slug}: server.py exited (1) before listening. It printed:\n    port ${port} is busy: address already in use ${LESSON_HOST}:${port} (EADDRINUSE)`,
+        );
+        const run = await rejection(startLessonSession(lesson, { port, inspectPort: 0, output: new PassThrough(), color: false, paceMs: 0 }));
+        expect(run.message).toBe(`${LESSON_HOST}:${port} is already in use: is another lesson running? Pick another --port (0 = any free port).`);
+      } finally {
+        await release();
+      }
     });
   }
 });

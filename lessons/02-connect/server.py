@@ -1,4 +1,5 @@
 # Lesson 02 — connect: a client opens a TCP connection, and the server sees it arrive.
+import errno
 import os
 import socket
 import sys
@@ -43,3 +44,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

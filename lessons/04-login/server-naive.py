@@ -1,6 +1,7 @@
 # Lesson 04, THE BROKEN VERSION: it treats every recv() as exactly one frame, like most socket
 # tutorials. It works on your machine, most of the time. Run it behind `chatlab inspect --fragment 5`
 # to see it fail, then read server.py for the fix.
+import errno
 import json
 import os
 import socket
@@ -152,3 +153,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

@@ -1,6 +1,7 @@
 # Lesson 07, THE BROKEN VERSION: it relays the client's frame as it came, to everyone.
 # Two bugs: a `from` written by the client is believed, and the sender gets its own copy.
 # Compare with server.py.
+import errno
 import json
 import os
 import re
@@ -269,3 +270,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

@@ -1,4 +1,5 @@
 # Lesson 07 — relay: pass each message on to everyone else, stamped by the server.
+import errno
 import json
 import os
 import re
@@ -268,3 +269,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

@@ -1,6 +1,7 @@
 # Lesson 12 — file transfer: the server relays offers, chunks and acks; it never stores a file.
 import base64
 import binascii
+import errno
 import json
 import os
 import re
@@ -676,3 +677,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

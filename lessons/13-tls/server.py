@@ -1,6 +1,7 @@
 # Lesson 13 — TLS: the same chat, encrypted. Only the transport changes: the socket is wrapped by ssl.
 import base64
 import binascii
+import errno
 import hashlib
 import itertools
 import json
@@ -727,3 +728,8 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         pass  # Ctrl-C stops the server: no traceback
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Another program holds the port (often a lesson server still running): one line, not a traceback.
+        sys.exit(f"port {PORT} is busy: address already in use {HOST}:{PORT} (EADDRINUSE)")

@@ -4,12 +4,12 @@
  * chatlab processes in turn: their bound is 60 s, for a loaded machine (they take ~10 s).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand } from '../../../test-support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inTrack, listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
+import { findTrackLesson, inTrack, listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
 
 /** `chatlab`: this run's build of the source (test-support/test-build.ts), what `npx chatlab lesson` runs from source. */
 const [NODE, ...CHATLAB] = cliCommand() as [string, ...string[]];
@@ -95,7 +95,7 @@ describe.concurrent('chatlab lesson --lang', () => {
     const init = await chatlab(['lesson', 'init', '6', dir, '--lang', 'python']);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`lesson 06 (Python): ${join(dir, '06-say')} holds lesson 05's server.py and client.py`);
-    expect(init.stdout).toContain('npx chatlab verify --through 6 --accounts ../accounts.json -- python3 server.py');
+    expect(init.stdout).toContain(`check your work:  npx chatlab lesson check 6 --lang python --dir ${join(dir, '06-say')}`);
     expect(existsSync(join(dir, '06-say', 'client.py')) && existsSync(join(dir, 'accounts.json'))).toBe(true);
     const again = await chatlab(['lesson', 'init', '6', dir]);
     expect(again.code).not.toBe(0);
@@ -122,14 +122,52 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(list.stdout).toMatch(/^Not in Python: 14 Two servers, one chat \(chatlab lesson show 14 says why\)\.$/m);
   }, 60_000);
 
-  it("init of the UDP lesson lays out lesson 10's Python code and points at verify --udp, with no TCP client check", async () => {
+  it("init of the UDP lesson lays out lesson 10's Python code and points at the lesson's own check, not a TCP one", async () => {
     const chatlab = chatlabWithCache('init-udp');
     const dir = join(scratch, 'my-udp-chat');
     const init = await chatlab(['lesson', 'init', '15', dir, '--lang', 'python']);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`lesson 15 (Python): ${join(dir, '15-udp')} holds lesson 10's server.py and client.py`);
-    expect(init.stdout).toContain('npx chatlab verify --udp --accounts ../accounts.json -- python3 server.py');
+    expect(init.stdout).toContain(`check your work:  npx chatlab lesson check 15 --lang python --dir ${join(dir, '15-udp')}`);
     // The client checks speak TCP: they cannot check a UDP client, so init must not suggest them.
     expect(init.stdout).not.toContain('verify --client');
   }, 60_000);
+
+  it('check --dir says in one line when the folder holds no server of the lesson', async () => {
+    const chatlab = chatlabWithCache('check-dir-empty');
+    const empty = join(scratch, 'nothing-here');
+    mkdirSync(empty, { recursive: true });
+    const check = await chatlab(['lesson', 'check', '12', '--lang', 'python', '--dir', empty]);
+    expect(check.code).not.toBe(0);
+    expect(check.stderr.trim()).toBe(`chatlab: ${empty} has no server.py: --dir is a folder with your server.py (chatlab lesson init 12 lays one out).`);
+  }, 60_000);
+});
+
+/**
+ * The command `lesson init` prints to check the learner's work must check the lesson's step as the
+ * lesson's own check does, whatever its kind: plain (12, with the extension groups), TLS (13: a
+ * plain `chatlab verify` cannot even get a hello from it) and UDP (15). Each printed command is run
+ * as printed, on the folder once the step is done (the lesson's own programs put there).
+ */
+describe.concurrent('the check lesson init prints', () => {
+  for (const track of ['node', 'python'] as const) {
+    for (const number of [12, 13, 15]) {
+      it(`checks lesson ${number} (${track}) in the learner's folder, past step 1 and through the step`, async () => {
+        const chatlab = chatlabWithCache(`init-check-${track}-${number}`);
+        const dir = join(scratch, `done-${track}-${number}`);
+        const init = await chatlab(['lesson', 'init', String(number), dir, '--lang', track]);
+        expect(init.code, init.stderr).toBe(0);
+        const printed = /^ {2}check your work: {2}npx chatlab (.+)$/m.exec(init.stdout)?.[1];
+        expect(printed, init.stdout).toBeDefined();
+        const lesson = findTrackLesson(number, track)!;
+        const folder = join(dir, lesson.slug);
+        for (const file of [lesson.server, lesson.client!]) copyFileSync(join(lesson.dir, file), join(folder, file));
+        const check = await chatlab(printed!.split(' '), 60_000);
+        // Past step 1: a check of a later step passed (UDP has no step 2 or 3: its next is 5).
+        expect(check.stdout, check.stderr).toMatch(/^ ✓ +([2-9]|1\d) /m);
+        expect(check.stdout).toMatch(new RegExp(`^lesson ${number} ${lesson.slug}: passes$`, 'm'));
+        expect(check.code, check.stdout).toBe(0);
+      }, 90_000);
+    }
+  }
 });

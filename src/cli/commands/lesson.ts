@@ -6,7 +6,6 @@ import {
   colourDiff,
   findLesson,
   fixDiff,
-  hasCheckedClient,
   type Lesson,
   lessonChanges,
   type LessonCheckResult,
@@ -19,7 +18,6 @@ import {
   saveCheckResult,
   startLessonSession,
   checkCacheFile,
-  commandLine,
   findTrackLesson,
   inTrack,
   isTrack,
@@ -33,6 +31,8 @@ import {
   type Track,
   initLesson,
   InitTargetExistsError,
+  lessonInFolder,
+  NotALessonFolderError,
 } from '../../lessons/runtime/index.ts';
 import { CliError, describeError } from '../errors.ts';
 import { millisecondsUpTo, parsePort, parsePositiveInt } from '../options.ts';
@@ -143,6 +143,17 @@ function summarise(lesson: Lesson, result: LessonCheckResult, color: boolean): s
   if (result.client && lesson.client) lines.push(`  ${partLine(lesson.client, result.client)}`);
   if (result.broken && lesson.broken) lines.push(`  ${partLine(lesson.broken.file, result.broken.report, lesson.broken.failsAt)}`);
   return lines.join('\n');
+}
+
+/** `--dir`: the lesson with its programs from the learner's folder, or one clear line why not. */
+function inFolder(lesson: Lesson, dir: string | undefined): Lesson {
+  if (dir === undefined) return lesson;
+  try {
+    return lessonInFolder(lesson, dir);
+  } catch (error) {
+    if (error instanceof NotALessonFolderError) throw new CliError(`${error.message}: --dir is a folder with your ${error.server} (chatlab lesson init ${lesson.number} lays one out).`);
+    throw error;
+  }
 }
 
 /** What `lesson run` prints when it cannot go on: one line. */
@@ -293,15 +304,18 @@ export function registerLessonCommand(program: Command): void {
     .description("the verifier on a lesson: its server through the lesson's step, its client, and that its broken version fails")
     .argument('[lesson]', 'the lesson number (or folder name); all lessons when left out', parseLesson)
     .option('--json', 'print the results as JSON')
+    .option('--dir <folder>', "check your own code in this folder (as `chatlab lesson init` laid it out) instead of the lesson's")
     .option(...LANG_OPTION, parseLang)
-    .action(async (lesson: Lesson | undefined, flags: { json?: boolean; lang?: Track }) => {
+    .action(async (lesson: Lesson | undefined, flags: { json?: boolean; dir?: string; lang?: Track }) => {
       const track = chooseTrack(flags.lang);
-      const chosen = lesson && inChosenTrack(lesson, track);
+      if (flags.dir !== undefined && !lesson) throw new CliError('--dir checks one lesson: say which (chatlab lesson check N --dir FOLDER).');
+      const chosen = lesson && inFolder(inChosenTrack(lesson, track), flags.dir);
       const color = !flags.json && useColor();
       const release = stopVerifierOnSignal('lesson');
       let results: LessonCheckResult[];
       if (chosen) {
-        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug}${track === 'node' ? '' : ` in ${trackInfo(track).label}`} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
+        const where = `${track === 'node' ? '' : ` in ${trackInfo(track).label}`}${flags.dir === undefined ? '' : `, your code in ${flags.dir}`}`;
+        if (!flags.json) write(`checking lesson ${lessonNumberLabel(chosen)} ${chosen.slug}${where} (chatlab verify ${lessonVerifyFlags(chosen)})…`);
         const result = await checkLesson(chosen, {
           // Live: the server's checks, and a client check only if it fails (the broken server is
           // meant to fail: its result is in the summary).
@@ -314,7 +328,8 @@ export function registerLessonCommand(program: Command): void {
                 },
               }),
         });
-        saveCheckResult(result);
+        // The cache behind `lesson list` is about the lessons' own code, not a learner's copy.
+        if (flags.dir === undefined) saveCheckResult(result);
         results = [result];
       } else {
         const lessons = listTrackLessons(track);
@@ -326,7 +341,7 @@ export function registerLessonCommand(program: Command): void {
       if (flags.json) {
         write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
       } else {
-        for (const result of results) write(summarise(findTrackLesson(result.lesson, track) as Lesson, result, color));
+        for (const result of results) write(summarise(chosen ?? (findTrackLesson(result.lesson, track) as Lesson), result, color));
       }
       if (results.some((r) => !r.passed)) process.exitCode = 1;
     });
@@ -382,21 +397,23 @@ export function registerLessonCommand(program: Command): void {
         throw new CliError(describeError(error).split('\n')[0] ?? 'could not lay out the lesson');
       }
       const label = `lesson ${lessonNumberLabel(chosen)} (${trackInfo(trackOf(chosen)).label})`;
+      const data = result.data.length > 0 ? `, with the ${result.data.length === 1 ? 'file' : 'files'} they read (${result.data.join(', ')})` : '';
       write(
         result.from
-          ? `${label}: ${result.folder} holds lesson ${lessonNumberLabel(result.from)}'s ${result.copied.join(' and ')}; make them do step ${chosen.step}: ${chosen.idea}`
+          ? `${label}: ${result.folder} holds lesson ${lessonNumberLabel(result.from)}'s ${result.copied.join(' and ')}${data}; make them do step ${chosen.step}: ${chosen.idea}`
           : `${label}: ${result.folder} is empty: lesson 1 starts from nothing. Write ${chosen.server}: ${chosen.idea}`,
       );
       const lang = trackOf(chosen) === 'node' ? '' : ` --lang ${trackOf(chosen)}`;
       write(`  read the lesson:  npx chatlab lesson show ${chosen.number}${lang}`);
-      write(`  check the server: cd ${result.folder} && npx chatlab verify ${lessonVerifyFlags(chosen)} --accounts ../accounts.json -- ${commandLine(chosen.server)}`);
-      // A UDP lesson's client cannot be checked: the client checks speak TCP.
-      if (chosen.client && hasCheckedClient(chosen)) write(`  check the client: cd ${result.folder} && npx chatlab verify --client --through ${chosen.step} -- ${commandLine(chosen.client)}`);
+      // The lesson's own check, on the learner's folder: a plain `chatlab verify` cannot reach a
+      // TLS server, and the check knows each lesson's flags (--udp, extension groups) and clients.
+      write(`  check your work:  npx chatlab lesson check ${chosen.number}${lang} --dir ${result.folder}`);
     });
 }
 
 const INIT_HELP = `
 Lays out DIR like the lessons/ folder: DIR/accounts.json (the demo accounts) and DIR/NN-slug/ with
-the previous lesson's server and client, in the language of --lang (or the one remembered). Your
-task: change them until the verifier passes the lesson's step. An existing, non-empty
-DIR/NN-slug/ is never overwritten.`;
+the previous lesson's server and client, in the language of --lang (or the one remembered), and
+the data files the programs read (lesson 13's demo key and certificate, lesson 12's postcard). Your
+task: change them until \`chatlab lesson check N --dir DIR/NN-slug\` (the lesson's own check, on
+your folder) passes. An existing, non-empty DIR/NN-slug/ is never overwritten.`;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EXTENSION_STEPS, verifyClient, verifyServer, verifyUdpServer, type CheckResult, type VerifyReport } from '../../verify/index.ts';
 import { accountsFile, lessonFiles, loadAccounts, type Lesson } from './catalogue.ts';
 import { startLessonCluster, startRoundRobin } from './cluster.ts';
@@ -12,6 +13,11 @@ import { checkCacheKey, programCommand, trackOf, type Track } from './tracks.ts'
 
 /** The program that runs a TLS lesson's client behind a TLS front (see tls-client-front.ts). */
 const TLS_CLIENT_FRONT = fileURLToPath(new URL('tls-client-front.ts', import.meta.url));
+/**
+ * tsx's loader, by its full address: a bare `--import tsx` is looked up from the working folder,
+ * and a learner's folder (`chatlab lesson check --dir`) has no node_modules.
+ */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** What `chatlab lesson check N` found. */
 export interface LessonCheckResult {
@@ -173,7 +179,7 @@ export function verifyLessonClient(lesson: Lesson, options: CheckLessonOptions =
   if (!lesson.client) throw new Error(`lesson ${lesson.slug} has no client`);
   const [user, password] = Object.entries(loadAccounts())[0] ?? ['alice', 'wonderland'];
   const command = lesson.tls
-    ? [process.execPath, '--import', 'tsx', TLS_CLIENT_FRONT, join(lesson.dir, lesson.tls.key), join(lesson.dir, lesson.tls.cert), lesson.client]
+    ? [process.execPath, '--import', TSX_LOADER, TLS_CLIENT_FRONT, join(lesson.dir, lesson.tls.key), join(lesson.dir, lesson.tls.cert), lesson.client]
     : programCommand(lesson.client);
   return verifyClient({
     command,

@@ -76,5 +76,5 @@ export {
   type Track,
   type TrackInfo,
 } from './tracks.ts';
-export { initLesson, InitTargetExistsError, type InitResult } from './init.ts';
+export { initLesson, InitTargetExistsError, lessonDataFiles, lessonInFolder, NotALessonFolderError, type InitResult } from './init.ts';
 export { readmeForTrack, TRACK_SECTIONS, trackSection, type TrackSection } from './track-readme.ts';

@@ -29,6 +29,26 @@ describe('lesson init', () => {
     expect(readdirSync(first.folder)).toEqual([]);
   });
 
+  for (const track of ['node', 'python'] as const) {
+    it(`lays out the data files the programs read beside them, in the ${track} track: the demo key for TLS, the postcard for files`, () => {
+      const dir = join(scratch, `data-${track}`);
+      const tls = initLesson(findTrackLesson(13, track)!, dir);
+      // Lesson 13's step needs its demo key and certificate; the copied lesson 12 code, its postcard.
+      expect(tls.data).toEqual(['demo-cert.pem', 'demo-key.pem', 'postcard.txt']);
+      for (const [file, source] of [
+        ['demo-key.pem', 13],
+        ['demo-cert.pem', 13],
+        ['postcard.txt', 12],
+      ] as const)
+        expect(readFileSync(join(tls.folder, file), 'utf8'), file).toBe(readFileSync(join(findTrackLesson(source, track)!.dir, file), 'utf8'));
+      // Neither tests, traces, scenarios nor READMEs: those are the lesson's, not the programs'.
+      expect(readdirSync(tls.folder).sort()).toEqual([...tls.copied, ...tls.data].sort());
+      expect(tls.copied).toHaveLength(2);
+      expect(initLesson(findTrackLesson(12, track)!, dir).data).toEqual(['postcard.txt']);
+      expect(initLesson(findTrackLesson(15, track)!, dir).data).toEqual([]);
+    });
+  }
+
   it('never overwrites a folder that holds work', () => {
     const dir = join(scratch, 'busy');
     mkdirSync(join(dir, '06-say'), { recursive: true });
