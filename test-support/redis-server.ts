@@ -69,9 +69,9 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<T
       };
       started.stdout?.on('data', onData);
       started.stderr?.on('data', onData);
-      started.once('error', (error) => {
+      started.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(error);
+        reject(error.code === 'ENOENT' ? new Error('redis-server not found: install it ("apt-get install redis-server"; .ci/run does) to run the cluster tests', { cause: error }) : error);
       });
       started.once('exit', (code) => {
         clearTimeout(timer);
