@@ -86,7 +86,36 @@ async function expectInOrder(alice: FrameSocket, receivers: FrameSocket[]): Prom
   }
 }
 
+/** The largest query buffer (bytes received, not yet run) among the Redis clients. */
+async function largestQueryBuffer(admin: Redis): Promise<number> {
+  const list = (await admin.call('CLIENT', 'LIST')) as string;
+  return Math.max(0, ...[...list.matchAll(/ qbuf=(\d+) /g)].map((match) => Number(match[1])));
+}
+
 describe('a cluster node relays pipelined says in order', () => {
+  it('issues the records of a pipelined burst without waiting for each other', async () => {
+    const { alice, bob } = await threeUsers();
+    const admin = new Redis(redis.url);
+    try {
+      // Redis holds every write (the records) while paused: what the node issued meanwhile piles
+      // up unread in its query buffer. One record at a time would leave at most one command there.
+      await admin.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+      await alice.sendRaw(burst());
+      const deadline = Date.now() + 5_000;
+      let largest = await largestQueryBuffer(admin);
+      while (largest < 10_000 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        largest = await largestQueryBuffer(admin);
+      }
+      expect(largest, 'bytes of records waiting in Redis at once').toBeGreaterThanOrEqual(10_000);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
+    }
+    await expectInOrder(alice, [bob]);
+  });
+
+
   it(`relays ${BURST} says written at once in their order, with increasing msgids, and answers them in order`, async () => {
     const { alice, bob, carol } = await threeUsers();
     await alice.sendRaw(burst());
