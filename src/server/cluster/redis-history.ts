@@ -19,7 +19,7 @@
  * script cache, and ioredis then sends that command again as EVAL, behind records issued after it,
  * which may already have run (the script loaded again by a retry, or by another node): their
  * msgids would come before it. With EVAL there is no retry and no NOSCRIPT; the price is the
- * script's ~0.6 KB on the Redis link per message (see bench/README.md).
+ * script's ~0.5 KB more on the Redis link per message (see bench/README.md).
  * Retention is by count, as in SQLite: `XADD … MAXLEN <retainPerConversation>` on the room, pair
  * and user streams; the queue is never trimmed (a waiting message is never deleted undelivered).
  */
