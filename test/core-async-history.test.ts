@@ -192,6 +192,28 @@ describe('the core over a store that answers later', () => {
     expect(bob.received.map((frame) => frame.text)).toEqual(['one', 'two', 'three']);
   });
 
+  it('answers an overlapping say the store cannot record with internal, in its turn; the later ones still go through', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0);
+    const answers = ['one', 'two', 'three'].map((text, i) => core.receive(alice, alice.decodeInput(encodeFrame({ type: 'say', text, id: `s${i + 1}` }))[0] as NonNullable<ReturnType<FakePeer['decodeInput']>[number]>));
+    await store.waitFor(3);
+    const [one, two, three] = store.held.splice(0) as [Held, Held, Held];
+    three.release();
+    two.fail(new UnavailableError('the cluster store (Redis) failed: NOSCRIPT'));
+    one.release();
+    await Promise.all(answers);
+    expect(alice.received.map((frame) => [frame.type, frame.id, frame.code])).toEqual([
+      ['ok', 's1', undefined],
+      ['error', 's2', 'internal'],
+      ['ok', 's3', undefined],
+    ]);
+    expect(bob.received.map((frame) => frame.text)).toEqual(['one', 'three']);
+  });
+
   it('answers a say the store cannot record with internal, and relays nothing', async () => {
     const { core, store, connect } = await setUp();
     const alice = connect('alice');

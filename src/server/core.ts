@@ -601,6 +601,8 @@ export class ChatCore implements PeerHandler {
   /**
    * A message the store could not record (a cluster's Redis is away): `internal`, saying that
    * nothing was stored or sent, so the client may send it again. Anything else is a server bug.
+   * Only that say fails: the says issued after it (overlapping) are answered in their turn and may
+   * well have been recorded, so a client resending it sees it after them.
    */
   private notRecorded(connection: Peer, id: RequestId | undefined, error: unknown): void {
     if (!(error instanceof UnavailableError)) throw error;
