@@ -151,6 +151,69 @@ describe('the core over a store that answers later', () => {
     expect(bob.received).toEqual([{ type: 'message', from: 'alice', room: 'lobby', text: 'hi', ts: expect.any(Number), msgid: 1 }]);
   });
 
+  it('overlaps a logged-in user\'s says: the next record is issued before the first resolves, the answers leave in the frames\' order', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    const [hello] = alice.decodeInput(encodeFrame({ type: 'say', text: 'too early' }));
+    expect(core.overlaps(alice, hello as NonNullable<typeof hello>)).toBe(false); // not logged in yet
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0);
+    const frames: RawFrame[] = [
+      { type: 'say', text: 'one', id: 's1' },
+      { type: 'say', text: 'two', id: 's2', to: 'bob' },
+      { type: 'say', text: 'nowhere', id: 's3', room: 'dev' },
+      { type: 'say', text: 'three', id: 's4' },
+    ];
+    const items = frames.map((frame) => alice.decodeInput(encodeFrame(frame))[0] as NonNullable<ReturnType<FakePeer['decodeInput']>[number]>);
+    for (const item of items) expect(core.overlaps(alice, item)).toBe(true);
+    expect(core.overlaps(alice, alice.decodeInput(encodeFrame({ type: 'quit' }))[0] as (typeof items)[number])).toBe(false);
+    // As the transport hands them over: each while the earlier ones are pending.
+    const answers = items.map((item) => core.receive(alice, item));
+    await store.waitFor(3); // three records issued at once (the say to "dev" is refused: there is no such room)
+    expect(store.held.map((call) => call.name)).toEqual(['record', 'record', 'record']);
+    expect(answers.every((answer) => answer instanceof Promise)).toBe(true);
+    expect({ alice: alice.received, bob: bob.received }).toEqual({ alice: [], bob: [] });
+    // The store answers the last record first: its answer still waits for the earlier ones.
+    const [one, two, three] = store.held.splice(0) as [Held, Held, Held];
+    three.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alice.received).toEqual([]);
+    two.release();
+    one.release();
+    await Promise.all(answers);
+    expect(alice.received.map((frame) => [frame.type, frame.id, frame.code])).toEqual([
+      ['ok', 's1', undefined],
+      ['ok', 's2', undefined],
+      ['error', 's3', 'unknown_room'],
+      ['ok', 's4', undefined],
+    ]);
+    expect(bob.received.map((frame) => frame.text)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('answers an overlapping say the store cannot record with internal, in its turn; the later ones still go through', async () => {
+    const { core, store, connect } = await setUp();
+    const alice = connect('alice');
+    const bob = connect('bob');
+    await login(core, store, alice, 'alice');
+    await login(core, store, bob, 'bob');
+    alice.received.splice(0);
+    const answers = ['one', 'two', 'three'].map((text, i) => core.receive(alice, alice.decodeInput(encodeFrame({ type: 'say', text, id: `s${i + 1}` }))[0] as NonNullable<ReturnType<FakePeer['decodeInput']>[number]>));
+    await store.waitFor(3);
+    const [one, two, three] = store.held.splice(0) as [Held, Held, Held];
+    three.release();
+    two.fail(new UnavailableError('the cluster store (Redis) failed: NOSCRIPT'));
+    one.release();
+    await Promise.all(answers);
+    expect(alice.received.map((frame) => [frame.type, frame.id, frame.code])).toEqual([
+      ['ok', 's1', undefined],
+      ['error', 's2', 'internal'],
+      ['ok', 's3', undefined],
+    ]);
+    expect(bob.received.map((frame) => frame.text)).toEqual(['one', 'three']);
+  });
+
   it('answers a say the store cannot record with internal, and relays nothing', async () => {
     const { core, store, connect } = await setUp();
     const alice = connect('alice');

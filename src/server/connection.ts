@@ -18,6 +18,13 @@ export type ConnectionHandler = PeerHandler;
  */
 export const CLOSING_FRAME_RESERVE = 1024;
 
+/**
+ * How many overlapping items (a cluster's `say`s, each waiting for its Redis record) one connection
+ * may have in flight; past it the socket is paused as for any pending item. Enough to fill a Redis
+ * round trip with a pipelining client's burst, small enough to bound what one client holds.
+ */
+export const MAX_OVERLAPPING = 64;
+
 const END_OF_INPUT = Symbol('end of input');
 type InboxItem = DecodeResult | typeof END_OF_INPUT;
 
@@ -50,7 +57,10 @@ export class Connection implements Peer, InputConsumer {
   private readonly decoder = new FrameDecoder();
   private inbox: InboxItem[] = [];
   private inboxHead = 0;
-  private busy = false;
+  /** Items handed to the handler whose promise has not settled yet. */
+  private inFlight = 0;
+  /** Whether what is in flight overlaps (then later overlapping items may join it, up to {@link MAX_OVERLAPPING}). */
+  private overlapping = false;
   /** Waiting in the output budget's queue for room (input paused). */
   private parked = false;
   private peerHasEnded = false;
@@ -279,16 +289,22 @@ export class Connection implements Peer, InputConsumer {
   }
 
   /**
-   * Hands queued items to the handler, one at a time, pausing the socket while one is async or
-   * while the output budget is paused (then the rest waits in the inbox).
+   * Hands queued items to the handler in order. While one's promise is pending, the next waits
+   * (the socket paused) unless everything in flight overlaps and so does the next, within
+   * {@link MAX_OVERLAPPING}; while the output budget is paused everything waits in the inbox.
    */
   private pump(): void {
-    while (!this.busy && this.stateValue === 'open' && this.inboxHead < this.inbox.length) {
+    while (this.stateValue === 'open' && this.inboxHead < this.inbox.length) {
       if (this.parked || this.budget.paused) {
         this.park();
         break;
       }
-      const item = this.inbox[this.inboxHead++] as InboxItem;
+      const item = this.inbox[this.inboxHead] as InboxItem;
+      if (this.inFlight > 0 && !this.mayOverlap(item)) {
+        this.socket.pause();
+        break;
+      }
+      this.inboxHead++;
       let pending: void | Promise<void>;
       try {
         pending = item === END_OF_INPUT ? this.handler.peerEnded(this) : this.handler.receive(this, item);
@@ -296,16 +312,7 @@ export class Connection implements Peer, InputConsumer {
         this.guard(() => this.handler.failed(this, error));
         continue;
       }
-      if (pending) {
-        this.busy = true;
-        this.socket.pause();
-        pending
-          .catch((error: unknown) => this.guard(() => this.handler.failed(this, error)))
-          .finally(() => {
-            this.busy = false;
-            this.pumpAndRead();
-          });
-      }
+      if (pending) this.hold(item, pending);
     }
     if (this.inboxHead >= this.inbox.length) {
       this.inbox = [];
@@ -313,10 +320,34 @@ export class Connection implements Peer, InputConsumer {
     }
   }
 
-  /** Hands on what the inbox holds, then reads the socket again unless the handler or the budget still holds it. */
+  /** Whether `item` may join what is in flight (see {@link pump}). */
+  private mayOverlap(item: InboxItem): boolean {
+    return this.overlapping && this.inFlight < MAX_OVERLAPPING && item !== END_OF_INPUT && this.handler.overlaps?.(this, item) === true;
+  }
+
+  /** Counts a pending item until it settles; the first one in flight decides whether later ones may overlap it. */
+  private hold(item: InboxItem, pending: Promise<void>): void {
+    if (this.inFlight === 0) this.overlapping = item !== END_OF_INPUT && this.handler.overlaps?.(this, item) === true;
+    this.inFlight++;
+    if (!this.overlapping || this.inFlight >= MAX_OVERLAPPING) this.socket.pause();
+    pending.catch(this.onHandlerRejected).finally(this.onSettled);
+  }
+
+  private readonly onHandlerRejected = (error: unknown): void => {
+    this.guard(() => this.handler.failed(this, error));
+  };
+
+  private readonly onSettled = (): void => {
+    this.inFlight--;
+    this.pumpAndRead();
+  };
+
+  /** Hands on what the inbox holds, then reads the socket again unless a pending item or the budget still holds it. */
   private pumpAndRead(): void {
     this.pump();
-    if (!this.busy && !this.parked && this.stateValue === 'open') this.socket.resume();
+    if (this.parked || this.stateValue !== 'open') return;
+    const held = this.inFlight > 0 && (!this.overlapping || this.inFlight >= MAX_OVERLAPPING || this.inboxHead < this.inbox.length);
+    if (!held) this.socket.resume();
   }
 
   private park(): void {

@@ -93,6 +93,12 @@ export class ChatCore implements PeerHandler {
   private readonly buckets = new WeakMap<Peer, TokenBucket>();
   /** Connections whose client was told about a rate limit and has not been served since. */
   private readonly throttled = new WeakSet<Peer>();
+  /**
+   * Per connection, the answer of its last `say` still waiting for the store (a cluster's Redis):
+   * every later say's answer (ok, relay or error) is chained after it, so answers leave in the
+   * frames' order while their records overlap. Settles without rejecting; gone once it settled.
+   */
+  private readonly lastAnswers = new WeakMap<Peer, Promise<void>>();
 
   private readonly clock: Clock;
 
@@ -169,6 +175,22 @@ export class ChatCore implements PeerHandler {
   // ------------------------------------------------------------ input
 
   receive(connection: Peer, item: DecodeResult): void | Promise<void> {
+    const pending = this.handle(connection, item);
+    // A say answered at once while earlier says wait for the store had its answer queued behind
+    // theirs (see reply): the transport holds it like theirs.
+    return pending ?? this.lastAnswers.get(connection);
+  }
+
+  /**
+   * Overlapping frames (see {@link PeerHandler.overlaps}): a logged-in user's `say`. Its checks run
+   * at once and its record is issued at once (a cluster's one Redis connection runs the records in
+   * that order, so msgids increase in the frames' order); its answer waits for the earlier ones.
+   */
+  overlaps(connection: Peer, item: DecodeResult): boolean {
+    return item.ok && item.frame.type === 'say' && connection.member !== undefined;
+  }
+
+  private handle(connection: Peer, item: DecodeResult): void | Promise<void> {
     if (!item.ok) {
       if (item.code === 'frame_too_large') return this.fatal(connection, 'frame_too_large', `${item.message}; closing (the stream cannot be resynchronised)`);
       if (!this.admit(connection, undefined)) return;
@@ -502,9 +524,12 @@ export class ChatCore implements PeerHandler {
     const recorded = history.record({ ts, from: member.user, room, text: frame.text, delivered: true });
     // A cluster commits in Redis first: nothing naming the msgid leaves before it answered.
     if (!isPending(recorded)) return this.relayMessage(connection, member, frame, room, ts, recorded);
-    return recorded.then(
-      (msgid) => this.relayMessage(connection, member, frame, room, ts, msgid),
-      (error: unknown) => this.notRecorded(connection, frame.id, error),
+    return this.answerInTurn(
+      connection,
+      this.afterEarlierAnswers(connection, recorded).then(
+        (msgid) => this.relayMessage(connection, member, frame, room, ts, msgid),
+        (error: unknown) => this.notRecorded(connection, frame.id, error),
+      ),
     );
   }
 
@@ -530,10 +555,38 @@ export class ChatCore implements PeerHandler {
     const ts = this.clock.now();
     const recorded = history.record({ ts, from: member.user, to, text: frame.text, delivered: target !== undefined });
     if (!isPending(recorded)) return this.deliverPrivately(connection, member, frame, to, target, ts, recorded);
-    return recorded.then(
-      (msgid) => this.deliverPrivately(connection, member, frame, to, target, ts, msgid),
-      (error: unknown) => this.notRecorded(connection, frame.id, error),
+    return this.answerInTurn(
+      connection,
+      this.afterEarlierAnswers(connection, recorded).then(
+        (msgid) => this.deliverPrivately(connection, member, frame, to, target, ts, msgid),
+        (error: unknown) => this.notRecorded(connection, frame.id, error),
+      ),
     );
+  }
+
+  /**
+   * `recorded` once every earlier answer of this connection has left: the record itself was issued
+   * already (overlapping the earlier ones), only its answer waits.
+   */
+  private afterEarlierAnswers<T>(connection: Peer, recorded: Promise<T>): Promise<T> {
+    const earlier = this.lastAnswers.get(connection);
+    if (earlier === undefined) return recorded;
+    recorded.catch(ignoreHere); // its failure is answered in turn, not an unhandled rejection meanwhile
+    return earlier.then(() => recorded);
+  }
+
+  /** Makes `answer` the connection's last pending answer (see {@link lastAnswers}) and returns it. */
+  private answerInTurn(connection: Peer, answer: Promise<void>): Promise<void> {
+    const settled: Promise<void> = answer.then(
+      () => this.forgetAnswer(connection, settled),
+      () => this.forgetAnswer(connection, settled),
+    );
+    this.lastAnswers.set(connection, settled);
+    return answer;
+  }
+
+  private forgetAnswer(connection: Peer, settled: Promise<void>): void {
+    if (this.lastAnswers.get(connection) === settled) this.lastAnswers.delete(connection);
   }
 
   /** A private message once stored: to its recipient if online (else it waits, `queued`), `ok`, the event. */
@@ -548,10 +601,13 @@ export class ChatCore implements PeerHandler {
   /**
    * A message the store could not record (a cluster's Redis is away): `internal`, saying that
    * nothing was stored or sent, so the client may send it again. Anything else is a server bug.
+   * Only that say fails: the says issued after it (overlapping) are answered in their turn and may
+   * well have been recorded, so a client resending it sees it after them.
    */
   private notRecorded(connection: Peer, id: RequestId | undefined, error: unknown): void {
     if (!(error instanceof UnavailableError)) throw error;
-    this.reply(connection, id, 'internal', `your message was not sent: ${error.message}; nothing was stored, try again shortly`);
+    // Its turn has come (it is the answer being chained): sent now, not behind later says.
+    this.replyNow(connection, id, 'internal', `your message was not sent: ${error.message}; nothing was stored, try again shortly`);
   }
 
   /** Steps 8–9: `bye` to the user, `presence offline` to the others; the client closes first (10). */
@@ -766,6 +822,18 @@ export class ChatCore implements PeerHandler {
    * the message in the `error` event when the client's message might quote what the client sent.
    */
   private reply(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
+    // Only an overlapping say is handled while earlier says wait for the store: its refusal (not
+    // in the room, rate limited, …) waits for their answers, so the client sees them in order.
+    const earlier = this.lastAnswers.get(connection);
+    if (earlier === undefined) return this.replyNow(connection, id, code, message, logged);
+    this.answerInTurn(
+      connection,
+      earlier.then(() => this.replyNow(connection, id, code, message, logged)),
+    );
+  }
+
+  /** {@link reply}, now, whatever is pending. */
+  private replyNow(connection: Peer, id: RequestId | undefined, code: ErrorCode, message: string, logged = message): void {
     connection.send({ type: 'error', code, message, ...idField(id) });
     this.deps.events.emit('error', { id: connection.id, remote: connection.remote, user: connection.member?.user, code, message: logged, fatal: false });
   }
@@ -778,6 +846,9 @@ export class ChatCore implements PeerHandler {
     connection.close({ last: { type: 'error', code, message }, flush: options.flush ?? true, drainMs: options.drainMs });
   }
 }
+
+/** A rejection handled elsewhere (further down the same chain). */
+function ignoreHere(): void {}
 
 /** No conversation covered by a replay read later (one process, or a replay that failed). */
 const NO_HORIZONS: ReadonlyMap<ConversationKey, number> = new Map();

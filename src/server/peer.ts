@@ -70,9 +70,17 @@ export interface Peer {
 export interface PeerHandler {
   /**
    * One decoded frame (or framing error), in arrival order. If it returns a promise, the transport
-   * holds the next item until it settles, so a peer's frames are always handled in order.
+   * holds the next item until it settles, so a peer's frames are always handled in order; only
+   * items the handler says {@link overlaps} may be handed over meanwhile (a bounded number).
    */
   receive(peer: Peer, item: DecodeResult): void | Promise<void>;
+  /**
+   * Whether `item` may be handed over while earlier items' promises are still pending, all of them
+   * overlapping too (a logged-in `say`: its checks are synchronous, its record is issued at once,
+   * and the handler answers overlapping items in their order). Asked only when a promise is pending
+   * or was just returned, so a handler that answers at once never pays for it. Absent: never.
+   */
+  overlaps?(peer: Peer, item: DecodeResult): boolean;
   /** The client closed its sending side (after every earlier frame was handled). */
   peerEnded(peer: Peer): void;
   /**

@@ -13,6 +13,13 @@
  *
  * A message is recorded by ONE Lua script: the id and every entry it makes (room, or pair + both
  * users + queue) are written atomically, and nothing names the msgid before Redis has answered.
+ * A node issues a user's records one after another without waiting (pipelined `say`s overlap), so
+ * Redis must run them in the order they were issued: the script is sent whole with EVAL every time,
+ * never by its SHA (EVALSHA). EVALSHA fails with NOSCRIPT after Redis restarted or flushed its
+ * script cache, and ioredis then sends that command again as EVAL, behind records issued after it,
+ * which may already have run (the script loaded again by a retry, or by another node): their
+ * msgids would come before it. With EVAL there is no retry and no NOSCRIPT; the price is the
+ * script's ~0.5 KB more on the Redis link per message (see bench/README.md).
  * Retention is by count, as in SQLite: `XADD … MAXLEN <retainPerConversation>` on the room, pair
  * and user streams; the queue is never trimmed (a waiting message is never deleted undelivered).
  */
@@ -52,11 +59,6 @@ for i = 2, #KEYS do
 end
 return id`;
 
-/** The name {@link RECORD} is defined under on the connection (ioredis sends EVALSHA, the script once). */
-const RECORD_COMMAND = 'chatlabRecordMessage';
-
-/** The connection with {@link RECORD} defined on it. */
-type RecordingRedis = Redis & { [RECORD_COMMAND]: (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown> };
 
 /** Options of {@link RedisHistory}. */
 export interface RedisHistoryOptions {
@@ -77,16 +79,14 @@ export class RedisHistory implements MessageStore {
     options: RedisHistoryOptions = {},
   ) {
     this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
-    // By its SHA on every call: the script's text crosses the wire only the first time (and after a restart of Redis).
-    if (!(RECORD_COMMAND in redis)) redis.defineCommand(RECORD_COMMAND, { lua: RECORD });
   }
 
   async record(message: NewMessage): Promise<number> {
     const keys = message.room !== undefined ? [roomKey(message.room)] : privateKeys(message.from, message.to as string, !message.delivered);
     const fields = ['ts', String(message.ts), 'from', message.from, ...(message.room !== undefined ? ['room', message.room] : ['to', message.to as string]), 'text', message.text];
     const queued = message.room === undefined && !message.delivered ? '1' : '0';
-    const redis = this.redis as RecordingRedis;
-    const msgid = Number(await this.call(() => redis[RECORD_COMMAND](keys.length + 1, MSGID_KEY, ...keys, this.highest, this.retain, queued, ...fields)));
+    // Issued in this turn, before any await: records run in Redis in the order record() was called.
+    const msgid = Number(await this.call(() => this.redis.eval(RECORD, keys.length + 1, MSGID_KEY, ...keys, this.highest, this.retain, queued, ...fields)));
     this.saw(msgid);
     return msgid;
   }
