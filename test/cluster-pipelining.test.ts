@@ -115,7 +115,6 @@ describe('a cluster node relays pipelined says in order', () => {
     await expectInOrder(alice, [bob]);
   });
 
-
   it(`relays ${BURST} says written at once in their order, with increasing msgids, and answers them in order`, async () => {
     const { alice, bob, carol } = await threeUsers();
     await alice.sendRaw(burst());

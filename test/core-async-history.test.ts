@@ -151,7 +151,7 @@ describe('the core over a store that answers later', () => {
     expect(bob.received).toEqual([{ type: 'message', from: 'alice', room: 'lobby', text: 'hi', ts: expect.any(Number), msgid: 1 }]);
   });
 
-  it('overlaps a logged-in user\'s says: the next record is issued before the first resolves, the answers leave in the frames\' order', async () => {
+  it("overlaps a logged-in user's says: the next record is issued before the first resolves, the answers leave in the frames' order", async () => {
     const { core, store, connect } = await setUp();
     const alice = connect('alice');
     const bob = connect('bob');
@@ -199,7 +199,9 @@ describe('the core over a store that answers later', () => {
     await login(core, store, alice, 'alice');
     await login(core, store, bob, 'bob');
     alice.received.splice(0);
-    const answers = ['one', 'two', 'three'].map((text, i) => core.receive(alice, alice.decodeInput(encodeFrame({ type: 'say', text, id: `s${i + 1}` }))[0] as NonNullable<ReturnType<FakePeer['decodeInput']>[number]>));
+    const answers = ['one', 'two', 'three'].map((text, i) =>
+      core.receive(alice, alice.decodeInput(encodeFrame({ type: 'say', text, id: `s${i + 1}` }))[0] as NonNullable<ReturnType<FakePeer['decodeInput']>[number]>),
+    );
     await store.waitFor(3);
     const [one, two, three] = store.held.splice(0) as [Held, Held, Held];
     three.release();

@@ -59,7 +59,6 @@ for i = 2, #KEYS do
 end
 return id`;
 
-
 /** Options of {@link RedisHistory}. */
 export interface RedisHistoryOptions {
   /** Messages kept per room, per private pair and per user's private index (0 keeps all). */
