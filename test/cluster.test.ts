@@ -2,12 +2,17 @@
  * Several server processes, one chat (issue 15): nodes joined through a real redis-server started
  * on a free port. Every rule of chatlab/1 must hold across nodes as on one process.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
-import type { FrameSocket } from '../test-support/frame-socket.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
+import { within } from '../test-support/promises.ts';
+import { nodeCommand } from '../test-support/test-build.ts';
 
 let redis: TestRedis;
 const nodes: TestClusterNode[] = [];
@@ -210,6 +215,75 @@ describe('login throttling in a cluster', () => {
     } finally {
       await store.del('chatlab:throttle:127.0.0.1');
       store.disconnect();
+    }
+  });
+});
+
+describe('connections per address in a cluster', () => {
+  // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
+  const LIMITS = { maxConnectionsPerAddress: 3, exemptLoopback: false };
+
+  async function limitedNode(name: string): Promise<TestClusterNode> {
+    const started = await startClusterNode(redis.url, name, 1_000, LIMITS);
+    nodes.push(started);
+    return started;
+  }
+
+  async function open(on: { port: number }, label: string): Promise<FrameSocket> {
+    const socket = await FrameSocket.connect(on.port, { label });
+    sockets.push(socket);
+    return socket;
+  }
+
+  async function expectRefused(on: { port: number }, label: string): Promise<void> {
+    const socket = await open(on, label);
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+    await socket.closed();
+  }
+
+  it('counts them over the nodes: 2 on node A and 1 on node B, the 4th is refused on either; closing one lets one in', async () => {
+    const a = await limitedNode('A');
+    const b = await limitedNode('B');
+    const held = [await open(a, 'a1'), await open(a, 'a2'), await open(b, 'b1')];
+    for (const socket of held) await socket.next('hello');
+    await expectRefused(a, 'a4');
+    await expectRefused(b, 'b4');
+    // Node A counts the close out (in order, on its one Redis connection) before it asks again.
+    held[0]?.destroy();
+    await expect.poll(() => a.server.connectionCount, { timeout: 2_000, interval: 5 }).toBe(1);
+    const again = await open(a, 'a3');
+    expect(await again.next()).toMatchObject({ type: 'hello' });
+    await expectRefused(b, 'b4-again');
+  });
+
+  it("frees a node's count when it is killed (SIGKILL), within the lease bound", async () => {
+    const leaseMs = 1_000;
+    const [command = process.execPath, ...args] = nodeCommand('test/fixtures/cluster/node-process.ts');
+    const killed = spawn(command, [...args, redis.url, 'K', String(leaseMs), JSON.stringify(LIMITS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => killed.once('exit', resolve));
+    try {
+      const [line] = (await within(once(createInterface({ input: killed.stdout }), 'line'), 10_000, 'the node process to listen')) as [string];
+      const k = { port: Number(/^listening (\d+)$/.exec(line)?.[1]) };
+      const b = await limitedNode('B');
+      for (const label of ['k1', 'k2']) await (await open(k, label)).next('hello');
+      await (await open(b, 'b1')).next('hello');
+      await expectRefused(b, 'b2');
+      const killedAt = Date.now();
+      killed.kill('SIGKILL');
+      await exited;
+      // The bound: one lease, plus one heartbeat of the node that reaps, plus scheduling slack.
+      const bound = leaseMs + leaseMs / 3 + 1_000;
+      const freed = async (): Promise<boolean> => {
+        const socket = await open(b, 'b-after');
+        const first = await socket.next();
+        socket.destroy();
+        return first.type === 'hello';
+      };
+      await expect.poll(freed, { timeout: bound, interval: 50 }).toBe(true);
+      expect(Date.now() - killedAt).toBeLessThan(bound);
+    } finally {
+      if (killed.exitCode === null && killed.signalCode === null) killed.kill('SIGKILL');
+      await exited;
     }
   });
 });
