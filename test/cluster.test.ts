@@ -223,8 +223,8 @@ describe('connections per address in a cluster', () => {
   // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
   const LIMITS = { maxConnectionsPerAddress: 3, exemptLoopback: false };
 
-  async function limitedNode(name: string): Promise<TestClusterNode> {
-    const started = await startClusterNode(redis.url, name, 1_000, LIMITS);
+  async function limitedNode(name: string, log?: (line: string) => void): Promise<TestClusterNode> {
+    const started = await startClusterNode(redis.url, name, 1_000, LIMITS, log);
     nodes.push(started);
     return started;
   }
@@ -254,6 +254,30 @@ describe('connections per address in a cluster', () => {
     const again = await open(a, 'a3');
     expect(await again.next()).toMatchObject({ type: 'hello' });
     await expectRefused(b, 'b4-again');
+  });
+
+  it("falls back to the node's own count while Redis is away (said once), and writes its true count when Redis returns", async () => {
+    const said: string[] = [];
+    const a = await limitedNode('A', (line) => said.push(line));
+    const b = await limitedNode('B');
+    for (const [on, label] of [[a, 'a1'], [a, 'a2'], [b, 'b1']] as const) await (await open(on, label)).next('hello');
+    await redis.kill();
+    // Node A alone holds 2 of its 3: one more gets in, then its own count refuses.
+    expect(await (await open(a, 'a3')).next()).toMatchObject({ type: 'hello' });
+    await expectRefused(a, 'a4');
+    expect(said.filter((line) => line.includes('connections per address'))).toEqual([
+      expect.stringMatching(/cannot count connections per address across nodes .*; counting this node's only until Redis is back$/),
+    ]);
+    await redis.start();
+    await expect.poll(() => a.backplane.available && b.backplane.available, { timeout: 5_000, interval: 50 }).toBe(true);
+    const store = new Redis(redis.url);
+    try {
+      await expect.poll(() => store.hget(`chatlab:conns:${a.backplane.incarnation}`, '127.0.0.1'), { timeout: 5_000, interval: 50 }).toBe('3');
+    } finally {
+      store.disconnect();
+    }
+    // 3 on A and 1 on B: the cluster is over the limit again.
+    await expectRefused(b, 'b2');
   });
 
   it("frees a node's count when it is killed (SIGKILL), within the lease bound", async () => {
