@@ -30,7 +30,7 @@ declare module 'vitest' {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The folders whose TypeScript programs the suites spawn: each of their files is built. */
-export const BUILT_PROGRAM_FOLDERS = ['test/fixtures/servers/ts', 'test/fixtures/clients', 'test/fixtures/cluster'];
+export const BUILT_PROGRAM_FOLDERS = ['test/fixtures/servers/ts', 'test/fixtures/clients'];
 
 /** The CLI's entry point, built with the programs. */
 export const CLI_ENTRY = 'src/cli/main.ts';

@@ -76,6 +76,36 @@ describe('chatlab server --redis', () => {
     expect(bobAgain.welcome).toMatchObject({ users: ['alice', 'bob'] });
   });
 
+  it("frees a killed node's connections per address within the lease bound: the others count them no more", async () => {
+    // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
+    const limits = { maxConnectionsPerAddress: 3, exemptLoopback: false };
+    const a = await startClusterNode(redis.url, 'A', LEASE_MS, limits);
+    cleanups.push(() => a.stop());
+    const b = cliNode(['--redis', redis.url, '--node-id', 'B', '--lease-ms', String(LEASE_MS), '--limit', 'maxConnectionsPerAddress=3', '--limit', 'exemptLoopback=false']);
+    const port = Number(LISTENING.exec(await b.line(LISTENING))?.[1]);
+    const open = async (on: number, label: string): Promise<FrameSocket> => {
+      const socket = await FrameSocket.connect(on, { label });
+      cleanups.push(() => socket.destroy());
+      return socket;
+    };
+    for (const label of ['b1', 'b2']) await (await open(port, label)).next('hello');
+    await (await open(a.port, 'a1')).next('hello');
+    expect(await (await open(a.port, 'a2')).next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+
+    const killedAt = Date.now();
+    b.child.kill('SIGKILL');
+    await b.exited;
+    const bound = LEASE_MS + LEASE_MS / 3 + 1_000;
+    const admitted = async (): Promise<boolean> => {
+      const socket = await open(a.port, 'a-after');
+      const first = await socket.next();
+      socket.destroy();
+      return first.type === 'hello';
+    };
+    await expect.poll(admitted, { timeout: bound, interval: 50 }).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(bound);
+  });
+
   it('fences a node that was declared dead and comes back: its users end, none is resurrected', async () => {
     const a = await startClusterNode(redis.url, 'A', LEASE_MS);
     cleanups.push(() => a.stop());

@@ -2,17 +2,12 @@
  * Several server processes, one chat (issue 15): nodes joined through a real redis-server started
  * on a free port. Every rule of chatlab/1 must hold across nodes as on one process.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
-import { within } from '../test-support/promises.ts';
-import { nodeCommand } from '../test-support/test-build.ts';
 
 let redis: TestRedis;
 const nodes: TestClusterNode[] = [];
@@ -260,7 +255,9 @@ describe('connections per address in a cluster', () => {
     const said: string[] = [];
     const a = await limitedNode('A', (line) => said.push(line));
     const b = await limitedNode('B');
-    for (const [on, label] of [[a, 'a1'], [a, 'a2'], [b, 'b1']] as const) await (await open(on, label)).next('hello');
+    await (await open(a, 'a1')).next('hello');
+    await (await open(a, 'a2')).next('hello');
+    await (await open(b, 'b1')).next('hello');
     await redis.kill();
     // Node A alone holds 2 of its 3: one more gets in, then its own count refuses.
     expect(await (await open(a, 'a3')).next()).toMatchObject({ type: 'hello' });
@@ -278,37 +275,6 @@ describe('connections per address in a cluster', () => {
     }
     // 3 on A and 1 on B: the cluster is over the limit again.
     await expectRefused(b, 'b2');
-  });
-
-  it("frees a node's count when it is killed (SIGKILL), within the lease bound", async () => {
-    const leaseMs = 1_000;
-    const [command = process.execPath, ...args] = nodeCommand('test/fixtures/cluster/node-process.ts');
-    const killed = spawn(command, [...args, redis.url, 'K', String(leaseMs), JSON.stringify(LIMITS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise((resolve) => killed.once('exit', resolve));
-    try {
-      const [line] = (await within(once(createInterface({ input: killed.stdout }), 'line'), 10_000, 'the node process to listen')) as [string];
-      const k = { port: Number(/^listening (\d+)$/.exec(line)?.[1]) };
-      const b = await limitedNode('B');
-      for (const label of ['k1', 'k2']) await (await open(k, label)).next('hello');
-      await (await open(b, 'b1')).next('hello');
-      await expectRefused(b, 'b2');
-      const killedAt = Date.now();
-      killed.kill('SIGKILL');
-      await exited;
-      // The bound: one lease, plus one heartbeat of the node that reaps, plus scheduling slack.
-      const bound = leaseMs + leaseMs / 3 + 1_000;
-      const freed = async (): Promise<boolean> => {
-        const socket = await open(b, 'b-after');
-        const first = await socket.next();
-        socket.destroy();
-        return first.type === 'hello';
-      };
-      await expect.poll(freed, { timeout: bound, interval: 50 }).toBe(true);
-      expect(Date.now() - killedAt).toBeLessThan(bound);
-    } finally {
-      if (killed.exitCode === null && killed.signalCode === null) killed.kill('SIGKILL');
-      await exited;
-    }
   });
 });
 
