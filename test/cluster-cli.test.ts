@@ -106,6 +106,29 @@ describe('chatlab server --redis', () => {
     expect(Date.now() - killedAt).toBeLessThan(bound);
   });
 
+  it("resets a killed node's connection counts when a node starts under its name, before its lease runs out", async () => {
+    const limitArgs = ['--limit', 'maxConnectionsPerAddress=3', '--limit', 'exemptLoopback=false'];
+    // A lease far longer than the test: only the restart under the same name can free the counts.
+    const longLease = ['--redis', redis.url, '--node-id', 'R', '--lease-ms', '30000', ...limitArgs];
+    const first = cliNode(longLease);
+    const firstPort = Number(LISTENING.exec(await first.line(LISTENING))?.[1]);
+    const open = async (on: number, label: string): Promise<FrameSocket> => {
+      const socket = await FrameSocket.connect(on, { label });
+      cleanups.push(() => socket.destroy());
+      return socket;
+    };
+    for (const label of ['r1', 'r2', 'r3']) await (await open(firstPort, label)).next('hello');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = cliNode(longLease);
+    const port = Number(LISTENING.exec(await second.line(LISTENING))?.[1]);
+    for (const label of ['again1', 'again2', 'again3']) expect(await (await open(port, label)).next()).toMatchObject({ type: 'hello' });
+    expect(await (await open(port, 'again4')).next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+    // A clean stop ends its lease: its counts do not outlive the test.
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('fences a node that was declared dead and comes back: its users end, none is resurrected', async () => {
     const a = await startClusterNode(redis.url, 'A', LEASE_MS);
     cleanups.push(() => a.stop());
