@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
+import { ADMIT_WAIT_MS } from '../src/server/cluster/shared-connection-count.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
 
@@ -218,8 +219,8 @@ describe('connections per address in a cluster', () => {
   // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
   const LIMITS = { maxConnectionsPerAddress: 3, exemptLoopback: false };
 
-  async function limitedNode(name: string, log?: (line: string) => void): Promise<TestClusterNode> {
-    const started = await startClusterNode(redis.url, name, 1_000, LIMITS, log);
+  async function limitedNode(name: string, log?: (line: string) => void, leaseMs = 1_000): Promise<TestClusterNode> {
+    const started = await startClusterNode(redis.url, name, leaseMs, LIMITS, log);
     nodes.push(started);
     return started;
   }
@@ -249,6 +250,21 @@ describe('connections per address in a cluster', () => {
     const again = await open(a, 'a3');
     expect(await again.next()).toMatchObject({ type: 'hello' });
     await expectRefused(b, 'b4-again');
+  });
+
+  it('greets a connection within a bound when Redis hangs: the node counts it alone meanwhile', async () => {
+    const said: string[] = [];
+    // A lease longer than the freeze: the node must not be declared dead meanwhile.
+    const a = await limitedNode('A', (line) => said.push(line), 10_000);
+    await (await open(a, 'a1')).next('hello');
+    redis.pause();
+    try {
+      const waiting = await open(a, 'a2');
+      expect(await waiting.next('hello', ADMIT_WAIT_MS + 2_000)).toMatchObject({ type: 'hello' });
+      expect(said).toEqual([expect.stringMatching(/cannot count connections per address across nodes \(Redis did not answer within \d+ ms\)/)]);
+    } finally {
+      redis.resume();
+    }
   });
 
   it("falls back to the node's own count while Redis is away (said once), and writes its true count when Redis returns", async () => {

@@ -307,7 +307,8 @@ export class ChatServer {
     if (this.tls) this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
     const shared = this.cluster?.addresses;
     // A cluster asks the other nodes only about a connection this node alone would let in.
-    if (shared && this.state === 'listening' && this.connections.size < this.limits.maxConnections) {
+    // Sockets waiting for that answer count towards maxConnections: the wait is bounded, not free.
+    if (shared && this.state === 'listening' && this.connections.size + this.admitting.size < this.limits.maxConnections) {
       const address = socket.remoteAddress ?? '?';
       const limited = !(this.limits.exemptLoopback && isLoopback(address));
       if (limited && (this.perAddress.get(address) ?? 0) < this.limits.maxConnectionsPerAddress) return this.admitAcrossNodes(socket, address, shared);

@@ -5,9 +5,10 @@
  * connection, one script sums that address over the nodes whose lease is alive and counts it in,
  * or says it is over the limit. A dead node's hash goes with its lease (the reaper deletes it).
  *
- * While Redis is away the node falls back to its own count (the server's local rule still holds),
- * and says so once in the log; when Redis is back (the backplane's `onRestored`) the node writes
- * its true counts again.
+ * While Redis is away (or does not answer within {@link ADMIT_WAIT_MS}: a connection must not
+ * wait for its `hello` without bound) the node falls back to its own count (the server's local
+ * rule still holds), and says so once in the log; when Redis is back (the backplane's
+ * `onRestored`) the node writes its true counts again.
  */
 import type { Redis } from 'ioredis';
 import type { AddressCount } from '../chat-server.ts';
@@ -42,6 +43,9 @@ return 1`;
 
 const NODES_KEY = 'chatlab:nodes';
 
+/** Most ms a connection waits for the count across nodes before the node's own count decides. */
+export const ADMIT_WAIT_MS = 1_000;
+
 /** Where the counter finds the node's current incarnation and reports (a {@link RedisBackplane}). */
 export interface CountingNode {
   readonly redis: Redis;
@@ -60,11 +64,18 @@ export class SharedConnectionCount implements AddressCount {
 
   async admit(address: string, limit: number): Promise<boolean> {
     let result: unknown;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ADMIT_WAIT_MS} ms`)), ADMIT_WAIT_MS);
+    });
     try {
-      result = await this.node.redis.eval(ADMIT, 1, NODES_KEY, this.node.incarnation, address, limit);
+      // A late answer still counted it there: its release then evens it out.
+      result = await Promise.race([this.node.redis.eval(ADMIT, 1, NODES_KEY, this.node.incarnation, address, limit), late]);
     } catch (error) {
       this.fallBack(error);
       result = -1;
+    } finally {
+      clearTimeout(timer);
     }
     if (result === 0) return false;
     if (result === 1) this.fallingBack = false;
