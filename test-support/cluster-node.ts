@@ -27,9 +27,12 @@ export interface TestClusterNode extends ClusterServer {
   stop(): Promise<void>;
 }
 
-/** Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast). */
-export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000, limits: Partial<ServerLimits> = {}): Promise<TestClusterNode> {
-  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log: () => {} } });
+/**
+ * Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast);
+ * what the backplane reports goes to `log` (default: nowhere).
+ */
+export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000, limits: Partial<ServerLimits> = {}, log: (line: string) => void = () => {}): Promise<TestClusterNode> {
+  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log } });
   await Promise.all(Object.entries(TEST_USERS).map(([user, password]) => addOnce(cluster, user, password)));
   const { port } = await cluster.server.start();
   const connect = async (label = nodeId): Promise<FrameSocket> => {

@@ -30,6 +30,10 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again after {@link kill}, on the same port. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered (a hung Redis). */
+  pause(): void;
+  /** Lets it go on after {@link pause} (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its directory (every test must call it, e.g. in afterAll). */
   stop(): Promise<void>;
 }
@@ -94,6 +98,8 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<T
     url: `redis://127.0.0.1:${port}`,
     start,
     kill,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async restart() {
       await kill();
       await start();

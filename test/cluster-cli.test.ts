@@ -76,6 +76,59 @@ describe('chatlab server --redis', () => {
     expect(bobAgain.welcome).toMatchObject({ users: ['alice', 'bob'] });
   });
 
+  it("frees a killed node's connections per address within the lease bound: the others count them no more", async () => {
+    // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
+    const limits = { maxConnectionsPerAddress: 3, exemptLoopback: false };
+    const a = await startClusterNode(redis.url, 'A', LEASE_MS, limits);
+    cleanups.push(() => a.stop());
+    const b = cliNode(['--redis', redis.url, '--node-id', 'B', '--lease-ms', String(LEASE_MS), '--limit', 'maxConnectionsPerAddress=3', '--limit', 'exemptLoopback=false']);
+    const port = Number(LISTENING.exec(await b.line(LISTENING))?.[1]);
+    const open = async (on: number, label: string): Promise<FrameSocket> => {
+      const socket = await FrameSocket.connect(on, { label });
+      cleanups.push(() => socket.destroy());
+      return socket;
+    };
+    for (const label of ['b1', 'b2']) await (await open(port, label)).next('hello');
+    await (await open(a.port, 'a1')).next('hello');
+    expect(await (await open(a.port, 'a2')).next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+
+    const killedAt = Date.now();
+    b.child.kill('SIGKILL');
+    await b.exited;
+    const bound = LEASE_MS + LEASE_MS / 3 + 1_000;
+    const admitted = async (): Promise<boolean> => {
+      const socket = await open(a.port, 'a-after');
+      const first = await socket.next();
+      socket.destroy();
+      return first.type === 'hello';
+    };
+    await expect.poll(admitted, { timeout: bound, interval: 50 }).toBe(true);
+    expect(Date.now() - killedAt).toBeLessThan(bound);
+  });
+
+  it("resets a killed node's connection counts when a node starts under its name, before its lease runs out", async () => {
+    const limitArgs = ['--limit', 'maxConnectionsPerAddress=3', '--limit', 'exemptLoopback=false'];
+    // A lease far longer than the test: only the restart under the same name can free the counts.
+    const longLease = ['--redis', redis.url, '--node-id', 'R', '--lease-ms', '30000', ...limitArgs];
+    const first = cliNode(longLease);
+    const firstPort = Number(LISTENING.exec(await first.line(LISTENING))?.[1]);
+    const open = async (on: number, label: string): Promise<FrameSocket> => {
+      const socket = await FrameSocket.connect(on, { label });
+      cleanups.push(() => socket.destroy());
+      return socket;
+    };
+    for (const label of ['r1', 'r2', 'r3']) await (await open(firstPort, label)).next('hello');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = cliNode(longLease);
+    const port = Number(LISTENING.exec(await second.line(LISTENING))?.[1]);
+    for (const label of ['again1', 'again2', 'again3']) expect(await (await open(port, label)).next()).toMatchObject({ type: 'hello' });
+    expect(await (await open(port, 'again4')).next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+    // A clean stop ends its lease: its counts do not outlive the test.
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('fences a node that was declared dead and comes back: its users end, none is resurrected', async () => {
     const a = await startClusterNode(redis.url, 'A', LEASE_MS);
     cleanups.push(() => a.stop());

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
-import type { FrameSocket } from '../test-support/frame-socket.ts';
+import { ADMIT_WAIT_MS } from '../src/server/cluster/shared-connection-count.ts';
+import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
 
 let redis: TestRedis;
@@ -211,6 +212,85 @@ describe('login throttling in a cluster', () => {
       await store.del('chatlab:throttle:127.0.0.1');
       store.disconnect();
     }
+  });
+});
+
+describe('connections per address in a cluster', () => {
+  // One address (the tests' 127.0.0.1, not exempt here) may hold 3 connections on the whole cluster.
+  const LIMITS = { maxConnectionsPerAddress: 3, exemptLoopback: false };
+
+  async function limitedNode(name: string, log?: (line: string) => void, leaseMs = 1_000): Promise<TestClusterNode> {
+    const started = await startClusterNode(redis.url, name, leaseMs, LIMITS, log);
+    nodes.push(started);
+    return started;
+  }
+
+  async function open(on: { port: number }, label: string): Promise<FrameSocket> {
+    const socket = await FrameSocket.connect(on.port, { label });
+    sockets.push(socket);
+    return socket;
+  }
+
+  async function expectRefused(on: { port: number }, label: string): Promise<void> {
+    const socket = await open(on, label);
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'too_many_connections' });
+    await socket.closed();
+  }
+
+  it('counts them over the nodes: 2 on node A and 1 on node B, the 4th is refused on either; closing one lets one in', async () => {
+    const a = await limitedNode('A');
+    const b = await limitedNode('B');
+    const held = [await open(a, 'a1'), await open(a, 'a2'), await open(b, 'b1')];
+    for (const socket of held) await socket.next('hello');
+    await expectRefused(a, 'a4');
+    await expectRefused(b, 'b4');
+    // Node A counts the close out (in order, on its one Redis connection) before it asks again.
+    held[0]?.destroy();
+    await expect.poll(() => a.server.connectionCount, { timeout: 2_000, interval: 5 }).toBe(1);
+    const again = await open(a, 'a3');
+    expect(await again.next()).toMatchObject({ type: 'hello' });
+    await expectRefused(b, 'b4-again');
+  });
+
+  it('greets a connection within a bound when Redis hangs: the node counts it alone meanwhile', async () => {
+    const said: string[] = [];
+    // A lease longer than the freeze: the node must not be declared dead meanwhile.
+    const a = await limitedNode('A', (line) => said.push(line), 10_000);
+    await (await open(a, 'a1')).next('hello');
+    redis.pause();
+    try {
+      const waiting = await open(a, 'a2');
+      expect(await waiting.next('hello', ADMIT_WAIT_MS + 2_000)).toMatchObject({ type: 'hello' });
+      expect(said).toEqual([expect.stringMatching(/cannot count connections per address across nodes \(Redis did not answer within \d+ ms\)/)]);
+    } finally {
+      redis.resume();
+    }
+  });
+
+  it("falls back to the node's own count while Redis is away (said once), and writes its true count when Redis returns", async () => {
+    const said: string[] = [];
+    const a = await limitedNode('A', (line) => said.push(line));
+    const b = await limitedNode('B');
+    await (await open(a, 'a1')).next('hello');
+    await (await open(a, 'a2')).next('hello');
+    await (await open(b, 'b1')).next('hello');
+    await redis.kill();
+    // Node A alone holds 2 of its 3: one more gets in, then its own count refuses.
+    expect(await (await open(a, 'a3')).next()).toMatchObject({ type: 'hello' });
+    await expectRefused(a, 'a4');
+    expect(said.filter((line) => line.includes('connections per address'))).toEqual([
+      expect.stringMatching(/cannot count connections per address across nodes .*; counting this node's only until Redis is back$/),
+    ]);
+    await redis.start();
+    await expect.poll(() => a.backplane.available && b.backplane.available, { timeout: 5_000, interval: 50 }).toBe(true);
+    const store = new Redis(redis.url);
+    try {
+      await expect.poll(() => store.hget(`chatlab:conns:${a.backplane.incarnation}`, '127.0.0.1'), { timeout: 5_000, interval: 50 }).toBe('3');
+    } finally {
+      store.disconnect();
+    }
+    // 3 on A and 1 on B: the cluster is over the limit again.
+    await expectRefused(b, 'b2');
   });
 });
 

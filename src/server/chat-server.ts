@@ -79,8 +79,25 @@ export interface ClusterParts {
   throttle?: (limits: ServerLimits) => LoginThrottle;
   /** The shared history and offline queue (made with the server's limits; its retention). */
   history?: (limits: ServerLimits) => MessageStore;
+  /** Connections per address counted across the nodes, for `maxConnectionsPerAddress`. */
+  addresses?: AddressCount;
   /** Leaves the cluster, once every local session has ended. */
   close(): Promise<void>;
+}
+
+/**
+ * A count of open connections per address kept beyond this process (a cluster's, across nodes).
+ * The server asks it before it greets a connection from an address the limit applies to.
+ */
+export interface AddressCount {
+  /**
+   * Counts one more connection from `address` if the address has fewer than `limit` open
+   * (false: not counted, over the limit). Never rejects: when the shared count cannot be
+   * reached it counts on this node only (the server's own count has already been checked).
+   */
+  admit(address: string, limit: number): Promise<boolean>;
+  /** A connection counted in by {@link admit} closed. */
+  release(address: string): void;
 }
 
 /**
@@ -125,6 +142,8 @@ export class ChatServer {
   /** TLS only: the TCP sockets whose handshake is not done yet, by remote `address:port`. */
   private readonly handshaking = new Map<string, Socket>();
   private readonly perAddress = new Map<string, number>();
+  /** Cluster only: sockets held paused (no `hello` yet) while the count across nodes answers. */
+  private readonly admitting = new Set<Socket>();
   private readonly net: Server;
   private readonly cluster: ClusterParts | undefined;
   private nextConnectionId = 1;
@@ -254,6 +273,7 @@ export class ChatServer {
     this.state = 'stopping';
     const closed = wasListening ? new Promise<void>((resolve) => this.net.close(() => resolve())) : Promise.resolve();
     for (const socket of this.handshaking.values()) socket.destroy();
+    for (const socket of this.admitting) socket.destroy();
     for (const connection of this.connections) this.core.shutdown(connection);
     await Promise.all([...this.connections].map((connection) => connection.closed));
     await closed;
@@ -285,6 +305,40 @@ export class ChatServer {
   private accept(socket: Socket): void {
     // A finished handshake: from now on the connection's own shutdown (bye first) applies.
     if (this.tls) this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
+    const shared = this.cluster?.addresses;
+    // A cluster asks the other nodes only about a connection this node alone would let in.
+    // Sockets waiting for that answer count towards maxConnections: the wait is bounded, not free.
+    if (shared && this.state === 'listening' && this.connections.size + this.admitting.size < this.limits.maxConnections) {
+      const address = socket.remoteAddress ?? '?';
+      const limited = !(this.limits.exemptLoopback && isLoopback(address));
+      if (limited && (this.perAddress.get(address) ?? 0) < this.limits.maxConnectionsPerAddress) return this.admitAcrossNodes(socket, address, shared);
+    }
+    this.open(socket, undefined);
+  }
+
+  /** Holds the socket paused (nothing read, no `hello`) for the one round trip to the shared count. */
+  private admitAcrossNodes(socket: Socket, address: string, shared: AddressCount): void {
+    socket.pause();
+    // Until a Connection owns the socket, an error (a reset) must not go unhandled.
+    socket.on('error', ignoreEarlyError);
+    this.admitting.add(socket);
+    void shared.admit(address, this.limits.maxConnectionsPerAddress).then((admitted) => {
+      this.admitting.delete(socket);
+      socket.off('error', ignoreEarlyError);
+      if (socket.destroyed) {
+        if (admitted) shared.release(address);
+        return;
+      }
+      this.open(socket, admitted ? 'counted' : 'over_limit');
+      socket.resume();
+    });
+  }
+
+  /**
+   * Makes the connection and greets it, or turns it away. `acrossNodes` (cluster only): the
+   * address was counted in across the nodes (released when the connection closes), or is over.
+   */
+  private open(socket: Socket, acrossNodes: 'counted' | 'over_limit' | undefined): void {
     const connection = new Connection(socket, this.nextConnectionId++, this.limits, this.scheduler, this.core, this.budget, SYSTEM_CLOCK);
     const { address } = connection;
     this.connections.add(connection);
@@ -295,6 +349,7 @@ export class ChatServer {
       const left = (this.perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.perAddress.set(address, left);
       else this.perAddress.delete(address);
+      if (acrossNodes === 'counted') this.cluster?.addresses?.release(address);
     });
     const addressLimited = !(this.limits.exemptLoopback && isLoopback(address));
     const refuse: AcceptRefusal | undefined =
@@ -302,12 +357,14 @@ export class ChatServer {
         ? 'server_shutdown'
         : this.connections.size > this.limits.maxConnections
           ? 'too_many_connections'
-          : addressLimited && fromAddress > this.limits.maxConnectionsPerAddress
+          : addressLimited && (fromAddress > this.limits.maxConnectionsPerAddress || acrossNodes === 'over_limit')
             ? 'too_many_from_address'
             : undefined;
     this.core.accept(connection, refuse);
   }
 }
+
+function ignoreEarlyError(): void {}
 
 /** Whether an IP address is a loopback one (127.0.0.0/8, ::1, or IPv4 127.x mapped into IPv6). */
 export function isLoopback(address: string): boolean {

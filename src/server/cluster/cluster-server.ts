@@ -6,6 +6,7 @@
 import { ChatServer, type ChatServerOptions } from '../chat-server.ts';
 import type { ServerLimits } from '../limits.ts';
 import { ClusterHub } from './cluster-hub.ts';
+import { SharedConnectionCount } from './shared-connection-count.ts';
 import { SharedLoginThrottle } from './shared-login-throttle.ts';
 import { RedisAccounts } from './redis-accounts.ts';
 import { RedisHistory } from './redis-history.ts';
@@ -44,6 +45,8 @@ export async function createClusterServer(options: ClusterServerOptions): Promis
   }
   const throttle = (limits: ServerLimits): SharedLoginThrottle => new SharedLoginThrottle(backplane.redis, limits);
   const history = (limits: ServerLimits): RedisHistory => new RedisHistory(backplane.redis, { retainPerConversation: limits.historyRetainPerConversation });
-  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, history, transferPrefix: `${backplane.incarnation}.`, close: () => backplane.close() } });
+  const addresses = new SharedConnectionCount(backplane);
+  backplane.onRestored(() => addresses.reset());
+  const server = new ChatServer({ ...serverOptions, cluster: { hub, accounts, throttle, history, addresses, transferPrefix: `${backplane.incarnation}.`, close: () => backplane.close() } });
   return { server, backplane, accounts };
 }

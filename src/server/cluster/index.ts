@@ -8,4 +8,5 @@ export { RedisBackplane, BackplaneUnavailableError, BUS_CHANNEL, type RedisBackp
 export { RedisAccounts } from './redis-accounts.ts';
 export { RedisHistory, MSGID_KEY, type RedisHistoryOptions } from './redis-history.ts';
 export { SharedLoginThrottle } from './shared-login-throttle.ts';
+export { SharedConnectionCount, type CountingNode } from './shared-connection-count.ts';
 export { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';

@@ -4,7 +4,8 @@
  *
  * Keys (all under `chatlab:`): `online` (hash user → incarnation of the node holding the user),
  * `nodes` (sorted set incarnation → lease expiry, Redis time in ms), `node-users:<incarnation>`
- * (set), `rooms:<user>` (set), `epoch` (a random value set once: if it changes or vanishes, Redis
+ * (set), `rooms:<user>` (set), `conns:<incarnation>` (hash address → open connections, see
+ * `shared-connection-count.ts`; deleted with the node's lease), `epoch` (a random value set once: if it changes or vanishes, Redis
  * lost its data and every node re-claims what it holds). Channel: `chatlab:bus`.
  */
 import { randomBytes } from 'node:crypto';
@@ -54,8 +55,18 @@ else redis.call('SREM', 'chatlab:rooms:' .. ARGV[2], ARGV[3]) end
 redis.call('PUBLISH', '${BUS_CHANNEL}', ARGV[5])
 return 1`;
 
-/** ARGV: incarnation, lease ms. Adds the node (a new incarnation) with a fresh lease. */
+/**
+ * ARGV: incarnation, lease ms, node id. Adds the node (a new incarnation) with a fresh lease. A node
+ * starting under the name of an earlier incarnation still leased (killed, restarted before its
+ * lease ran out) resets that one's connection counts: the old process holds no socket any more.
+ */
 const REGISTER = `${LUA_NOW}
+local prefix = ARGV[3] .. '/'
+for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if node ~= ARGV[1] and string.sub(node, 1, #prefix) == prefix and not string.find(node, '/', #prefix + 1, true) then
+    redis.call('DEL', 'chatlab:conns:' .. node)
+  end
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 1`;
 
@@ -80,6 +91,7 @@ for _, node in ipairs(expired) do
     end
   end
   redis.call('DEL', 'chatlab:node-users:' .. node)
+  redis.call('DEL', 'chatlab:conns:' .. node)
   redis.call('ZREM', KEYS[1], node)
   redis.call('PUBLISH', '${BUS_CHANNEL}', cjson.encode({n = node, k = 'dead', u = gone}) .. '\\n')
 end
@@ -156,6 +168,10 @@ export class RedisBackplane implements Backplane {
   private beating = false;
   /** Incarnations known dead (reaped or replaced): their late messages are ignored. Bounded. */
   private readonly dead = new Set<string>();
+  /** This node's name (the part of {@link incarnation} before the slash). */
+  private readonly nodeId: string;
+  /** Told when this node's entries in the store were written again (a new incarnation, an outage). */
+  private readonly restoredListeners: Array<() => Promise<void>> = [];
 
   private constructor(
     private readonly command: Redis,
@@ -165,6 +181,7 @@ export class RedisBackplane implements Backplane {
     private readonly accountNames: (user: string) => void,
   ) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.nodeId = defaultNodeId(options.nodeId);
     this.incarnation = newIncarnation(options.nodeId);
     this.heartbeat = setInterval(this.beat, Math.max(50, Math.floor(this.leaseMs / HEARTBEATS_PER_LEASE)));
     this.heartbeat.unref();
@@ -205,6 +222,15 @@ export class RedisBackplane implements Backplane {
     return this.command;
   }
 
+  /**
+   * Runs `listener` each time this node must write its own entries again: after it rejoined as a
+   * new incarnation (fenced), after Redis lost its data, and after an outage (what it could not
+   * write meanwhile). Its failure is logged; the next such event retries.
+   */
+  onRestored(listener: () => Promise<void>): void {
+    this.restoredListeners.push(listener);
+  }
+
   /** Whether Redis is reachable now (logins are refused while it is not). */
   get available(): boolean {
     return this.command.status === 'ready' && this.subscriber.status === 'ready';
@@ -218,7 +244,7 @@ export class RedisBackplane implements Backplane {
     await this.subscriber.subscribe(BUS_CHANNEL);
     await this.command.set(KEYS.epoch, randomBytes(8).toString('hex'), 'NX');
     this.epoch = (await this.command.get(KEYS.epoch)) ?? undefined;
-    await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs);
+    await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs, this.nodeId);
     await this.loadSnapshot();
     loaded = true;
     for (const message of pending) this.onMessage(message);
@@ -367,9 +393,10 @@ export class RedisBackplane implements Backplane {
   /** A fenced node's new incarnation registers and reloads the others' users (it may have missed changes). */
   private async rejoin(): Promise<void> {
     try {
-      await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs);
+      await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs, this.nodeId);
       this.hub.dropRemotes();
       await this.loadSnapshot();
+      await this.restored();
     } catch (error) {
       this.log(`chatlab cluster: rejoining failed (${describe(error)}); the next heartbeat retries`);
     }
@@ -382,9 +409,14 @@ export class RedisBackplane implements Backplane {
   private async restore(): Promise<void> {
     await this.command.set(KEYS.epoch, randomBytes(8).toString('hex'), 'NX');
     this.epoch = (await this.command.get(KEYS.epoch)) ?? undefined;
-    await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs);
+    await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs, this.nodeId);
     await this.reassert();
+    await this.restored();
     this.log(`chatlab cluster: Redis lost its data; node ${this.incarnation} re-claimed its ${this.hub.localMembers().length} user(s)`);
+  }
+
+  private async restored(): Promise<void> {
+    for (const listener of this.restoredListeners) await listener();
   }
 
   /**
@@ -422,6 +454,7 @@ export class RedisBackplane implements Backplane {
       // What was announced while Redis was away is lost: say again who is here, and read again
       // who is elsewhere (the store says who is online: the other nodes reassert theirs too).
       await this.reassert();
+      await this.restored();
       this.hub.reconcile(await this.readSnapshot());
     } catch (error) {
       this.log(`chatlab cluster: recovery failed (${describe(error)}); retrying at the next heartbeat`);
@@ -432,7 +465,8 @@ export class RedisBackplane implements Backplane {
     this.dropped++;
   };
 
-  private log(line: string): void {
+  /** Writes one line where the backplane reports (the `log` option; standard error by default). */
+  log(line: string): void {
     (this.options.log ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
   }
 }
@@ -455,8 +489,12 @@ function redisClient(url: string, connectionName: string): Redis {
 
 function ignoreError(): void {}
 
+function defaultNodeId(nodeId: string | undefined): string {
+  return nodeId ?? `${hostname()}:${process.pid}`;
+}
+
 function newIncarnation(nodeId: string | undefined): string {
-  return `${nodeId ?? `${hostname()}:${process.pid}`}/${randomBytes(4).toString('hex')}`;
+  return `${defaultNodeId(nodeId)}/${randomBytes(4).toString('hex')}`;
 }
 
 function describe(error: unknown): string {
