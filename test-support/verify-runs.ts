@@ -4,8 +4,8 @@
  */
 import type { Timeouts, VerifyReport } from '../src/verify/index.ts';
 
-/** Short waits keep the suites fast; still generous for a correct program on a busy machine. */
-export const TEST_TIMEOUTS: Timeouts = { answerMs: 2_000, quietMs: 150, startMs: 10_000 };
+/** Short waits keep the suites fast; an answer is awaited 5 s, which only a broken server spends in full (a correct Python server on a machine running the whole suite took over 2 s). */
+export const TEST_TIMEOUTS: Timeouts = { answerMs: 5_000, quietMs: 150, startMs: 10_000 };
 
 /** The failed check, its summary and hint (or "all passed"): the message of a failing `expect`. */
 export function failureSummary(report: VerifyReport): string {
