@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The published entry point: runs the TypeScript CLI directly through tsx, so `npx chatlab`
-// works right after `npm install` with no build step. `chatlab server`, the one long-running
-// command, runs from a bundle built on first use instead (see prebuilt-server.js).
-import { prebuiltServerEntry } from './prebuilt-server.js';
+// The published entry point: runs the CLI from a bundle of the TypeScript sources, built on first
+// use (see prebuilt-cli.js), so `npx chatlab` works right after `npm install` with no build step;
+// through tsx from the sources themselves when CHATLAB_FROM_SOURCE is set or no bundle can be had.
+import { prebuiltCliEntry } from './prebuilt-cli.js';
 
-const prebuilt = await prebuiltServerEntry(process.argv);
+const prebuilt = await prebuiltCliEntry();
 if (prebuilt) {
   await import(prebuilt);
 } else {

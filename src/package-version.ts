@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * chatlab's version, from the package.json of the checkout or install this module runs from.
  * Found by walking up from this module rather than by a fixed relative path, so the same code
- * works from src/ (through tsx) and from the prebuilt server bundle under node_modules/.cache
- * (see bin/prebuilt-server.js).
+ * works from src/ (through tsx) and from the prebuilt CLI bundle under node_modules/.cache
+ * (see bin/prebuilt-cli.js).
  */
 export const PACKAGE_VERSION: string = readPackageVersion();
 

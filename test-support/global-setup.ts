@@ -3,26 +3,14 @@
  * once for the whole run (see test-support/test-build.ts for why and how), gives the folder to
  * the test files (`inject('testBuildDir')`), and removes it when the run ends.
  */
-import { readFile } from 'node:fs/promises';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { sourceImportMetaUrl } from '../bin/source-import-meta-url.js';
 import { BUILT_PROGRAM_FOLDERS, CLI_ENTRY } from './test-build.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Keeps each module's `import.meta.url` the URL of its source file (see test-support/test-build.ts). */
-const sourceImportMetaUrl: Plugin = {
-  name: 'source-import-meta-url',
-  setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader: 'ts' };
-    });
-  },
-};
 
 /** Builds every entry point into `outDir` with the repository's layout (src/cli/main.ts becomes `outDir`/src/cli/main.js). */
 async function build(outDir: string): Promise<void> {

@@ -53,7 +53,7 @@ describe('lazy command modules', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    expect(loaded.some((url) => url.includes('/node_modules/.cache/chatlab/server-'))).toBe(true);
+    expect(loaded.some((url) => url.includes('/node_modules/.cache/chatlab/cli-'))).toBe(true);
     expect(loaded.filter((url) => url.endsWith('.ts') || url.includes('/node_modules/tsx/'))).toEqual([]);
   });
 

@@ -1,9 +1,10 @@
-// `chatlab server` from a prebuilt JavaScript bundle, so the long-running server does not carry
-// tsx's module-loader thread (a second V8 isolate: ~30 MiB of an idle server's ~85 MiB). The
-// bundle is built on first use with esbuild (what tsx itself compiles with) into
-// node_modules/.cache/chatlab/, keyed by a hash of the sources, so an edited src/ is rebuilt on
-// the next start and `npm install && npx chatlab server` still needs no build step. Every other
-// command keeps running from source through tsx. Anything that goes wrong here (a read-only
+// `chatlab` from a prebuilt JavaScript bundle, so no command carries tsx's module-loader thread
+// (a second V8 isolate: ~30 MiB of an idle server's ~85 MiB) or compiles TypeScript on every
+// start (~0.5 s of CPU per `chatlab client`, `inspect`, `verify` …). The bundle is built on first
+// use with esbuild (what tsx itself compiles with) into node_modules/.cache/chatlab/, keyed by a
+// hash of the sources, so an edited src/ is rebuilt on the next start and `npm install && npx
+// chatlab …` still needs no build step. Each module keeps its source file's import.meta.url, so
+// the paths it finds from it are the repository's. Anything that goes wrong here (a read-only
 // node_modules, a build error) returns undefined and the caller runs from source instead, which
 // then reports real errors the usual way.
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sourceImportMetaUrl } from './source-import-meta-url.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SOURCES = join(ROOT, 'src');
@@ -19,15 +21,14 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'chatlab');
 const STALE_BUILD_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The file URL of the prebuilt CLI entry for this `argv`, building it first if needed; undefined
- * when the command is not `server`, when CHATLAB_FROM_SOURCE is set, or when no build can be had.
- * @param {string[]} argv process.argv
+ * The file URL of the prebuilt CLI entry, building it first if needed; undefined when
+ * CHATLAB_FROM_SOURCE is set or when no build can be had.
  * @returns {Promise<string | undefined>}
  */
-export async function prebuiltServerEntry(argv) {
-  if (argv[2] !== 'server' || process.env.CHATLAB_FROM_SOURCE) return undefined;
+export async function prebuiltCliEntry() {
+  if (process.env.CHATLAB_FROM_SOURCE) return undefined;
   try {
-    const dir = join(CACHE, `server-${sourceHash()}`);
+    const dir = join(CACHE, `cli-${sourceHash()}`);
     // Built in a child process, so the server itself never loads esbuild (its memory stays the server's).
     if (!existsSync(join(dir, 'main.js'))) spawnSync(process.execPath, [fileURLToPath(import.meta.url), dir], { stdio: 'ignore' });
     return existsSync(join(dir, 'main.js')) ? pathToFileURL(join(dir, 'main.js')).href : undefined;
@@ -78,6 +79,7 @@ async function build(dir) {
       target: 'node20',
       packages: 'external',
       logLevel: 'silent',
+      plugins: [sourceImportMetaUrl],
     });
     try {
       renameSync(staging, dir);
@@ -106,5 +108,5 @@ function removeStaleBuilds(current) {
   }
 }
 
-// `node prebuilt-server.js DIR`: the child process that builds into DIR.
+// `node prebuilt-cli.js DIR`: the child process that builds into DIR.
 if (process.argv[1] === fileURLToPath(import.meta.url)) await build(process.argv[2]);
