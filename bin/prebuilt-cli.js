@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sourceImportMetaUrl } from './source-import-meta-url.js';
+import { SOURCE_BUNDLE_OPTIONS } from './source-bundle.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SOURCES = join(ROOT, 'src');
@@ -37,10 +37,11 @@ export async function prebuiltCliEntry() {
   }
 }
 
-/** A hash of every TypeScript source (tests left out) and of package.json. */
+/** A hash of every TypeScript source (tests left out), of package.json and of how they are bundled. */
 function sourceHash() {
   const hash = createHash('sha256');
   hash.update(readFileSync(join(ROOT, 'package.json')));
+  hash.update(readFileSync(join(ROOT, 'bin', 'source-bundle.js')));
   for (const file of sourceFiles(SOURCES).sort()) {
     hash.update(file);
     hash.update(readFileSync(file));
@@ -72,14 +73,7 @@ async function build(dir) {
     await esbuild.build({
       entryPoints: [join(SOURCES, 'cli', 'main.ts')],
       outdir: staging,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'silent',
-      plugins: [sourceImportMetaUrl],
+      ...SOURCE_BUNDLE_OPTIONS,
     });
     try {
       renameSync(staging, dir);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { sourceImportMetaUrl } from '../bin/source-import-meta-url.js';
+import { SOURCE_BUNDLE_OPTIONS } from '../bin/source-bundle.js';
 import { BUILT_PROGRAM_FOLDERS, CLI_ENTRY } from './test-build.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -25,14 +25,7 @@ async function build(outDir: string): Promise<void> {
       entryPoints: [join(ROOT, CLI_ENTRY), ...programs],
       outbase: ROOT,
       outdir: outDir,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'silent',
-      plugins: [sourceImportMetaUrl],
+      ...SOURCE_BUNDLE_OPTIONS,
     });
   } finally {
     await esbuild.stop();

@@ -4,33 +4,21 @@
  * and delivers a queued private message once, at its recipient's next login on any node.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
 import type { ServerLimits } from '../src/server/index.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import type { FrameSocket } from '../test-support/frame-socket.ts';
-import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
+import { redisPerFile } from '../test-support/redis-per-file.ts';
 import { TEST_USERS } from '../test-support/chat-server.ts';
 
-let redis: TestRedis;
+const redis = redisPerFile({ persist: true });
 const nodes: TestClusterNode[] = [];
 const sockets: FrameSocket[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis({ persist: true });
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(nodes.splice(0).map((node) => node.stop()));
-  const store = new Redis(redis.url);
-  try {
-    await store.flushall();
-  } finally {
-    store.disconnect();
-  }
 });
 
 async function node(name: string, limits: Partial<ServerLimits> = {}): Promise<TestClusterNode> {

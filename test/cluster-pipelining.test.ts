@@ -5,35 +5,23 @@
  * cache (NOSCRIPT), and with a `quit` right behind the burst (its `bye` comes after every ok).
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import type { FrameSocket } from '../test-support/frame-socket.ts';
-import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
+import { redisPerFile } from '../test-support/redis-per-file.ts';
 
 /** Says in one burst: well past the node's overlap bound (64), so it also pauses and resumes. */
 const BURST = 200;
 
-let redis: TestRedis;
+const redis = redisPerFile();
 let node: TestClusterNode | undefined;
 const sockets: FrameSocket[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
   await node?.stop();
   node = undefined;
-  const store = new Redis(redis.url);
-  try {
-    await store.flushall();
-  } finally {
-    store.disconnect();
-  }
 });
 
 async function login(user: string): Promise<FrameSocket> {

@@ -3,33 +3,20 @@
  * on a free port. Every rule of chatlab/1 must hold across nodes as on one process.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../test-support/redis-server.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { redisPerFile } from '../test-support/redis-per-file.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { ADMIT_WAIT_MS } from '../src/server/cluster/shared-connection-count.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
 
-let redis: TestRedis;
+const redis = redisPerFile({ persist: true });
 const nodes: TestClusterNode[] = [];
 const sockets: FrameSocket[] = [];
 
-beforeAll(async () => {
-  redis = await startRedis({ persist: true });
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(nodes.splice(0).map((node) => node.stop()));
-  // Each test starts with an empty store: history said in one test is no replay in the next.
-  const store = new Redis(redis.url);
-  try {
-    await store.flushall();
-  } finally {
-    store.disconnect();
-  }
 });
 
 async function node(name: string): Promise<TestClusterNode> {
