@@ -141,6 +141,15 @@ describe.concurrent('chatlab lesson --lang', () => {
     expect(check.code).not.toBe(0);
     expect(check.stderr.trim()).toBe(`chatlab: ${empty} has no server.py: --dir is a folder with your server.py (chatlab lesson init 12 lays one out).`);
   }, 60_000);
+
+  it('check --dir of the TLS lesson, on the plain-text server init laid out, says the TLS handshake with it failed', async () => {
+    const chatlab = chatlabWithCache('check-dir-plain-tls');
+    const dir = join(scratch, 'not-tls-yet');
+    expect((await chatlab(['lesson', 'init', '13', dir, '--lang', 'node'])).code).toBe(0);
+    const check = await chatlab(['lesson', 'check', '13', '--lang', 'node', '--dir', join(dir, '13-tls')], 60_000);
+    expect(check.code).not.toBe(0);
+    expect(check.stdout).toMatch(/^ {2}server\.mjs: fails at 2\.\S+: .*; the TLS handshake with your server failed \(ERR_SSL_WRONG_VERSION_NUMBER\)$/m);
+  }, 90_000);
 });
 
 /**

@@ -120,17 +120,32 @@ async function verifyTlsLessonServer(lesson: Lesson, cert: string, file: string,
   try {
     const bridge = await startTlsTerminator({ target: { host: server.host, port: server.port }, ca: readFileSync(join(lesson.dir, cert)) });
     try {
-      return await verifyServer({
+      const report = await verifyServer({
         target: { host: LESSON_HOST, port: bridge.port },
         users: lessonUsers(),
         ...verifierOptions(lesson, options, part),
       });
+      return withHandshakeErrors(report, bridge.handshakeErrors);
     } finally {
       await bridge.stop();
     }
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * A failed check of a TLS lesson's server says so when the TLS handshakes with it failed: a
+ * server that still speaks plain text sees the handshake as a bad frame and hangs up, which
+ * alone reads as "closed the connection right after accepting it".
+ */
+function withHandshakeErrors(report: VerifyReport, errors: readonly string[]): VerifyReport {
+  const failed = report.checks.find((check) => check.status === 'failed');
+  if (!failed?.failure || errors.length === 0) return report;
+  const why = `the TLS handshake with your server failed (${[...new Set(errors)].join(', ')})`;
+  failed.failure.summary = `${failed.failure.summary}; ${why}`;
+  failed.failure.hint = `${why}: does it speak TLS on its port, with the lesson's key and certificate (tls.createServer in Node, ssl.SSLContext.wrap_socket in Python)? ${failed.failure.hint}`;
+  return report;
 }
 
 /** Whether a lesson's client is checked: the client checks speak TCP, so a UDP lesson's client is not. */

@@ -19,14 +19,31 @@ export type BridgeTarget = RelayTarget;
  * certificate `ca` (the lesson's own, as its client does). The verifier checks a TLS lesson
  * server through it.
  */
-export function startTlsTerminator(options: { target: BridgeTarget; ca: Buffer }): Promise<TlsBridge> {
+export async function startTlsTerminator(options: { target: BridgeTarget; ca: Buffer }): Promise<TlsTerminator> {
   const sockets = new Set<net.Socket>();
+  const handshakeErrors: string[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (plain) => {
     track(sockets, plain);
-    const secure = track(sockets, tls.connect({ host: options.target.host, port: options.target.port, ca: options.ca }));
+    const secure = tls.connect({ host: options.target.host, port: options.target.port, ca: options.ca });
+    track(sockets, secure);
+    // Before the handshake is done, an error means the server does not speak TLS (or not with this certificate).
+    let secured = false;
+    secure.once('secureConnect', () => (secured = true));
+    secure.once('error', (error: NodeJS.ErrnoException) => {
+      if (!secured && handshakeErrors.length < MAX_HANDSHAKE_ERRORS) handshakeErrors.push(error.code ?? error.message);
+    });
     splice(plain, secure);
   });
-  return listenRelay(server, sockets);
+  return Object.assign(await listenRelay(server, sockets), { handshakeErrors });
+}
+
+/** How many failed handshakes a terminator remembers (the first say enough). */
+const MAX_HANDSHAKE_ERRORS = 8;
+
+/** A {@link startTlsTerminator} bridge, which also tells of handshakes with the server that failed. */
+export interface TlsTerminator extends TlsBridge {
+  /** The error codes of TLS handshakes with the server that failed (e.g. `ERR_SSL_WRONG_VERSION_NUMBER`: it answered in plain text). */
+  readonly handshakeErrors: readonly string[];
 }
 
 /**
