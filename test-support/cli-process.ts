@@ -110,3 +110,35 @@ export function startCliProcess(args: string[], env: Record<string, string> = {}
     });
   return { child, stdout, stderr, line, type: (text) => child.stdin.write(text), exited };
 }
+
+/** What a `chatlab` command that ran to its end printed, and its exit code. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `chatlab …` (this run's build) to its end, with colours off and the lesson cache in
+ * `cacheDir` (CHATLAB_CACHE_DIR: results and the remembered track stay the test's own), in `cwd`
+ * (default: here); rejects with what it printed when it is still running after `timeoutMs`.
+ */
+export function runChatlab(args: string[], options: { cacheDir: string; timeoutMs?: number; cwd?: string }): Promise<CliResult> {
+  const [node, ...cli] = cliCommand() as [string, ...string[]];
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [...cli, ...args], { cwd: options.cwd, env: { ...process.env, CHATLAB_CACHE_DIR: options.cacheDir, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Endpoint } from '../inspector/index.ts';
 import type { InspectorFeed } from './inspector-feed.ts';
-import { listenForBrowsers } from './browser-listen.ts';
+import { listenForBrowsers, stopForBrowsers } from './browser-listen.ts';
 import { allowedHosts, isAllowedOrigin } from './origin.ts';
 import { answerInspectorRoute } from './inspector-routes.ts';
 import { refuse, serveStatic } from './static-files.ts';
@@ -105,16 +105,7 @@ export async function startInspectorWebServer(options: InspectorWebServerOptions
     url,
     async stop() {
       options.feed.closeAll();
-      for (const ws of sockets) ws.close(1001, 'chatlab inspect is stopping');
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        // Tabs that do not answer the close handshake are cut after a moment.
-        setTimeout(() => {
-          for (const ws of sockets) ws.terminate();
-        }, 1_000).unref();
-      });
-      wss.close();
+      await stopForBrowsers(server, wss, sockets, 'chatlab inspect is stopping');
     },
   };
 }

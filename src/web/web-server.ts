@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES } from '../protocol/index.ts';
 import type { Endpoint } from '../inspector/index.ts';
 import { WebSocketBridge } from './bridge.ts';
-import { listenForBrowsers } from './browser-listen.ts';
+import { listenForBrowsers, stopForBrowsers } from './browser-listen.ts';
 import { allowedHosts, isAllowedOrigin } from './origin.ts';
 import { refuse, serveStatic } from './static-files.ts';
 import { WireFeed } from './wire-feed.ts';
@@ -138,16 +138,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     bridges,
     async stop() {
       for (const feed of sessions.values()) feed.closeAll();
-      for (const ws of sockets) ws.close(1001, 'chatlab web is stopping');
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        // Sockets that do not answer the close handshake are cut after a moment.
-        setTimeout(() => {
-          for (const ws of sockets) ws.terminate();
-        }, 1_000).unref();
-      });
-      wss.close();
+      await stopForBrowsers(server, wss, sockets, 'chatlab web is stopping');
     },
   };
 }

@@ -3,38 +3,20 @@
  * has a cache folder of its own, since the chosen track is remembered there. Each runs several
  * chatlab processes in turn: their bound is 60 s, for a loaded machine (they take ~10 s).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliCommand } from '../../../test-support/cli-process.ts';
+import { runChatlab, type CliResult } from '../../../test-support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findTrackLesson, inTrack, listLessons, listTrackLessons } from '../../lessons/runtime/index.ts';
 
-/** `chatlab`: this run's build of the source (test-support/test-build.ts), what `npx chatlab lesson` runs from source. */
-const [NODE, ...CHATLAB] = cliCommand() as [string, ...string[]];
 const scratch = mkdtempSync(join(tmpdir(), 'chatlab-lesson-lang-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A `chatlab` runner with its own private cache folder (so its own remembered track). */
 function chatlabWithCache(name: string) {
-  const cache = join(scratch, name);
-  return (args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(NODE, [...CHATLAB, ...args], { env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }, timeoutMs);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const cacheDir = join(scratch, name);
+  return (args: string[], timeoutMs = 30_000): Promise<CliResult> => runChatlab(args, { cacheDir, timeoutMs });
 }
 
 const lessonLines = (stdout: string): string[] => stdout.split('\n').filter((line) => /^\d\d {2}/.test(line));

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliCommand } from '../../../test-support/cli-process.ts';
+import { cliCommand, runChatlab, type CliResult } from '../../../test-support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findLesson, listLessons, type Lesson } from '../../lessons/runtime/index.ts';
 
@@ -16,22 +16,8 @@ const cache = mkdtempSync(join(tmpdir(), 'chatlab-lesson-cli-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
 /** Runs `chatlab …` to its end (bounded), with colours off and the private cache, in `cwd` (default: here). */
-function chatlab(args: string[], timeoutMs = 30_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [...CHATLAB, ...args], { cwd, env: { ...process.env, CHATLAB_CACHE_DIR: cache, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`chatlab ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function chatlab(args: string[], timeoutMs = 30_000, cwd?: string): Promise<CliResult> {
+  return runChatlab(args, { cacheDir: cache, timeoutMs, ...(cwd !== undefined && { cwd }) });
 }
 
 describe.concurrent('chatlab lesson', () => {
