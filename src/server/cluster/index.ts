@@ -4,7 +4,7 @@
  */
 export { createClusterServer, type ClusterServer, type ClusterServerOptions } from './cluster-server.ts';
 export { ClusterHub, ClusterRecipients, RemoteMember, type Backplane, type OutgoingHeader } from './cluster-hub.ts';
-export { RedisBackplane, BackplaneUnavailableError, BUS_CHANNEL, type RedisBackplaneOptions } from './redis-backplane.ts';
+export { RedisBackplane, BackplaneUnavailableError, BUS_CHANNEL, COMMAND_TIMEOUT_MS, type RedisBackplaneOptions } from './redis-backplane.ts';
 export { RedisAccounts } from './redis-accounts.ts';
 export { RedisHistory, MSGID_KEY, type RedisHistoryOptions } from './redis-history.ts';
 export { SharedLoginThrottle } from './shared-login-throttle.ts';

@@ -68,16 +68,27 @@ for _, node in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('SET', 'chatlab:last-beat', now)
 return 1`;
 
 /**
  * ARGV: incarnation, lease ms. Renews this node's lease (1), or says it was reaped (0: fenced), and
  * reaps every node whose lease ran out: its users leave `online`, one `dead` message tells the others.
  * Whichever node beats first reaps; the script runs atomically, so a node is reaped once.
+ * A stall: no node at all beat (nor registered) for a whole lease (Redis itself hung — stopped,
+ * stuck on its disk — or every node did), so every lease ran out at once though no node died. Then, as after an
+ * outage, nobody is reaped for one more lease: every node gets the time to renew.
  */
 const HEARTBEAT = `${LUA_NOW}
+local lease = tonumber(ARGV[2])
+local last = tonumber(redis.call('GET', 'chatlab:last-beat') or '0')
+redis.call('SET', 'chatlab:last-beat', now)
+if last > 0 and now - last > lease then
+  local until_ms = now + lease
+  if until_ms > tonumber(redis.call('GET', 'chatlab:reap-after') or '0') then redis.call('SET', 'chatlab:reap-after', until_ms) end
+end
 local alive = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if alive then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
+if alive then redis.call('ZADD', KEYS[1], now + lease, ARGV[1]) end
 local hold = tonumber(redis.call('GET', 'chatlab:reap-after') or '0')
 local expired = {}
 if now >= hold then expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now) end
@@ -152,7 +163,16 @@ export interface RedisBackplaneOptions {
   leaseMs?: number;
   /** Where the backplane reports what happens to it (lost, back, fenced). */
   log?: (line: string) => void;
+  /** How long a command may wait for Redis's answer (see {@link COMMAND_TIMEOUT_MS}). */
+  commandTimeoutMs?: number;
 }
+
+/**
+ * A command Redis has not answered within this many ms fails as if Redis were away: a Redis that
+ * hangs (stopped, stalled on its disk, cut off without a reset) must not hold a login, a `say` or
+ * a `history` read forever. Longer than any answer of a Redis that is merely busy.
+ */
+export const COMMAND_TIMEOUT_MS = 5_000;
 
 /** A cluster node's connection to Redis (see the module comment); made by {@link RedisBackplane.connect}. */
 export class RedisBackplane implements Backplane {
@@ -195,7 +215,8 @@ export class RedisBackplane implements Backplane {
   static async connect(hub: ClusterHub, options: RedisBackplaneOptions, accountNames: (user: string) => void = () => {}): Promise<RedisBackplane> {
     // Named, so `CLIENT LIST` on Redis tells which node each connection belongs to.
     const name = (options.nodeId ?? `${hostname()}:${process.pid}`).replace(/\s/g, '_');
-    const command = redisClient(options.url, `chatlab:${name}:cmd`);
+    const command = redisClient(options.url, `chatlab:${name}:cmd`, options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+    // The subscription only listens: nothing on it waits for an answer.
     const subscriber = redisClient(options.url, `chatlab:${name}:sub`);
     // connect() only says "Connection is closed."; the 'error' event before it says why.
     let cause: unknown;
@@ -283,6 +304,10 @@ export class RedisBackplane implements Backplane {
     try {
       result = await this.command.eval(CLAIM, 2, KEYS.nodes, KEYS.online, this.incarnation, user);
     } catch (error) {
+      // Unanswered (Redis hangs, or went away after the claim was sent): it may still run, later.
+      // A release sent now runs after it on this connection, so no claim outlives a refused login.
+      const session = this.hub.member(user);
+      if (session === undefined || session.node !== undefined) this.release(user);
       throw new BackplaneUnavailableError(`the cluster store (Redis) failed: ${describe(error)}`);
     }
     if (result === -1) {
@@ -471,9 +496,10 @@ export class RedisBackplane implements Backplane {
   }
 }
 
-function redisClient(url: string, connectionName: string): Redis {
+function redisClient(url: string, connectionName: string, commandTimeout?: number): Redis {
   const client = new Redis(url, {
     connectionName,
+    ...(commandTimeout !== undefined && { commandTimeout }),
     lazyConnect: true,
     // While Redis is away, commands fail at once (a login is refused, a relay dropped) instead of
     // queueing without bound in this process; the client keeps reconnecting in the background.
