@@ -3,8 +3,6 @@
 // sections match the files and a real run (which must print what the Node run prints).
 // Every lesson runs at once (describe.concurrent): each part starts its own processes on free
 // ports, and Python programs start in a few tens of milliseconds, so the file takes ~10 s.
-import { createSocket } from 'node:dgram';
-import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { recordRun, withTrackFileSections } from '../src/lessons/readme/index.ts';
@@ -26,6 +24,7 @@ import {
   verifyLessonServer,
 } from '../src/lessons/runtime/index.ts';
 import { renderText, type VerifyReport } from '../src/verify/index.ts';
+import { holdPort } from '../test-support/held-port.ts';
 import { rejection } from '../test-support/promises.ts';
 
 function explain(report: VerifyReport): string {
@@ -102,18 +101,6 @@ describe.concurrent('the Python lessons', () => {
     });
   }
 });
-
-/** Takes a free port on 127.0.0.1 as another program would: a TCP listener, or a bound UDP socket. */
-async function holdPort(transport: 'tcp' | 'udp'): Promise<{ port: number; release: () => Promise<void> }> {
-  if (transport === 'udp') {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, LESSON_HOST, resolve));
-    return { port: socket.address().port, release: () => new Promise((resolve) => socket.close(() => resolve())) };
-  }
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, LESSON_HOST, resolve));
-  return { port: (server.address() as AddressInfo).port, release: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 describe.concurrent('a Python lesson server on a port that is taken', () => {
   for (const number of [10, 15]) {
