@@ -545,6 +545,13 @@ const server = net.createServer((socket) => {
   });
 });
 
+// The usual stumble is a port still taken (a lesson server left running): one line, not a stack trace.
+server.on('error', (error) => {
+  if (error.code === 'EADDRINUSE') console.error(`port ${port} is busy: address already in use ${host}:${port} (EADDRINUSE)`);
+  else console.error(`cannot listen on ${host}:${port}: ${error.message}`);
+  process.exit(1);
+});
+
 server.listen(port, host, () => {
   // Ask the server for its real port: with PORT=0 the system picks a free one.
   console.log(`listening on ${host}:${server.address().port}`);

@@ -178,12 +178,15 @@ socket.on('message', (bytes, from) => {
   handlers[frame.type](peer, frame);
 });
 
-// Before we listen, an error is the bind failing (the port is taken): nothing can work, so stop.
+// Before we listen, an error is the bind failing: nothing can work, so say why and stop.
 // Once we listen, an error concerns one send to one peer, never the whole server.
 let listening = false;
 socket.on('error', (error) => {
-  console.log(`udp error: ${error.message}`);
-  if (!listening) process.exit(1);
+  if (listening) return void console.log(`udp error: ${error.message}`);
+  // The usual stumble is a port still taken (a lesson server left running): one line, not a stack trace.
+  if (error.code === 'EADDRINUSE') console.error(`port ${port} is busy: address already in use ${host}:${port} (EADDRINUSE)`);
+  else console.error(`cannot listen on ${host}:${port}: ${error.message}`);
+  process.exit(1);
 });
 
 socket.bind(port, host, () => {
