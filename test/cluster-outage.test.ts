@@ -9,8 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RawFrame } from '../src/protocol/index.ts';
+import { ChatClient } from '../src/client/index.ts';
+import { DEFERRED_INFO } from '../src/client/command-runner.ts';
+import type { MessageFrame, RawFrame } from '../src/protocol/index.ts';
 import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { nextEvent } from '../test-support/client-events.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { redisPerFile } from '../test-support/redis-per-file.ts';
@@ -127,7 +130,24 @@ describe('a cluster while Redis is away', () => {
     expect(await dave.next('message')).toMatchObject({ from: 'alice', to: 'dave', text: 'psst dave', msgid: (toBob.msgid as number) + 1, history: true, queued: true });
   });
 
-  it("records the spool of a node killed during the outage when a node starts again on it", async () => {
+  it('tells the line-mode client its message was deferred; a ChatClient takes a message without msgid', async () => {
+    const a = await node('A');
+    const carol = await ChatClient.connect({ port: a.port });
+    cleanups.push(() => carol.destroy());
+    await carol.login('carol', TEST_USERS.carol as string);
+    const client = startCliProcess(['client', '--plain', '--user', 'alice', '--password', TEST_USERS.alice as string, '--port', String(a.port)]);
+    cleanups.push(() => {
+      if (client.child.exitCode === null) client.child.kill();
+    });
+    await client.line(/^\* connected to .* as alice/);
+    await redisAway(a);
+    const received = nextEvent<[MessageFrame]>(carol, 'message');
+    client.type('still chatting\n');
+    await client.line(new RegExp(`^\\* ${DEFERRED_INFO}$`));
+    expect((await received)[0]).toEqual({ type: 'message', from: 'alice', room: 'lobby', text: 'still chatting', ts: expect.any(Number) });
+  });
+
+  it('records the spool of a node killed during the outage when a node starts again on it', async () => {
     const spool = join(spoolDir(), 'spool.db');
     const b = await node('B');
     const first = cliNode(['--spool', spool]);
@@ -156,6 +176,21 @@ describe('a cluster while Redis is away', () => {
       ts: expect.any(Number),
       msgid: expect.any(Number),
     });
+  });
+});
+
+describe('chatlab server --spool', () => {
+  it('says in one line that the spool cannot be used, and exits non-zero', async () => {
+    const missing = join(spoolDir(), 'no-such-dir', 'spool.db');
+    const run = cliNode(['--spool', missing]);
+    expect(await run.exited).not.toBe(0);
+    expect(run.stderr.filter((line) => line !== '')).toEqual([`chatlab: --spool: cannot use spool "${missing}": the directory ${join(missing, '..')} does not exist`]);
+  });
+
+  it('refuses --spool without --redis', async () => {
+    const run = startCliProcess(['server', '--port', '0', '--db', ':memory:', '--spool', 'x.db']);
+    expect(await run.exited).not.toBe(0);
+    expect(run.stderr.filter((line) => line !== '')).toEqual(['chatlab: --spool needs --redis (or CHATLAB_REDIS): only a cluster node defers messages']);
   });
 });
 

@@ -270,7 +270,10 @@ export class OutageSpool {
   }
 
   private recount(): void {
-    const { rows, bytes } = (this.db as Database.Database).prepare('SELECT count(*) AS rows, total(bytes) AS bytes FROM messages WHERE owner = ?').get(this.options.owner) as { rows: number; bytes: number };
+    const { rows, bytes } = (this.db as Database.Database).prepare('SELECT count(*) AS rows, total(bytes) AS bytes FROM messages WHERE owner = ?').get(this.options.owner) as {
+      rows: number;
+      bytes: number;
+    };
     this.rows = rows;
     this.bytes = bytes;
   }
