@@ -39,7 +39,7 @@ export function registerServerCommand(program: Command): void {
     .option('--lease-ms <ms>', `with --redis: a node silent this long is declared dead and its users go offline elsewhere (default ${DEFAULT_LEASE_MS})`, parsePositiveInt)
     .option(
       '--spool <file>',
-      'with --redis: the SQLite file where messages said while Redis is away wait to be stored (created at the first one; shared by the nodes started in one directory, so a node started again there stores what a killed one left)',
+      'with --redis: the SQLite file where messages said while Redis is away wait to be stored (created at the first one; the default is in the directory the node is started in, shared by the nodes started there, so a node started again there stores what a killed one left)',
       DEFAULT_SPOOL_FILE,
     )
     .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
