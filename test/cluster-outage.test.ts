@@ -5,7 +5,7 @@
  * then) and relayed to the other nodes, once. A node killed meanwhile loses none of them: the
  * next node started on its spool records them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -101,20 +101,26 @@ describe('a cluster while Redis is away', () => {
     expect(await bob.next('message')).toMatchObject({ text: 'back to normal' });
   });
 
-  it('keeps private says in order: to a user on this node at once, to one elsewhere after recovery, to one offline queued', async () => {
+  it('keeps says in order: private to a user on this node at once, to one elsewhere after recovery, to one offline queued; a room', async () => {
     const a = await node('A');
     const b = await node('B');
     const alice = await login(a, 'alice');
     const carol = await login(a, 'carol');
     const bob = await login(b, 'bob');
     await alice.next((frame) => frame.type === 'presence' && frame.user === 'bob');
+    for (const socket of [alice, bob]) {
+      socket.send({ type: 'join', room: 'dev', id: 'j' });
+      await socket.next('history_end');
+    }
+    for (const on of [a, b]) await heard(on, (hub) => hub.roomUsers('dev').length === 2);
     await redisAway(a, b);
 
     alice.send({ type: 'say', to: 'carol', text: 'psst carol', id: 'p1' });
     alice.send({ type: 'say', to: 'bob', text: 'psst bob', id: 'p2' });
     alice.send({ type: 'say', to: 'dave', text: 'psst dave', id: 'p3' });
     alice.send({ type: 'say', text: 'in lobby', id: 'p4' });
-    for (const id of ['p1', 'p2', 'p3', 'p4']) expect(await alice.next('ok')).toEqual({ type: 'ok', id, deferred: true });
+    alice.send({ type: 'say', room: 'dev', text: 'in dev', id: 'p5' });
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) expect(await alice.next('ok')).toEqual({ type: 'ok', id, deferred: true });
     expect(await carol.next('message')).toEqual({ type: 'message', from: 'alice', to: 'carol', text: 'psst carol', ts: expect.any(Number) });
     expect(await carol.next('message')).toMatchObject({ text: 'in lobby' });
 
@@ -122,12 +128,29 @@ describe('a cluster while Redis is away', () => {
     const toBob = await bob.next('message', RECOVERY_MS);
     expect(toBob).toEqual({ type: 'message', from: 'alice', to: 'bob', text: 'psst bob', ts: expect.any(Number), msgid: expect.any(Number) });
     expect(await bob.next('message')).toMatchObject({ text: 'in lobby', msgid: (toBob.msgid as number) + 2 });
+    expect(await bob.next('message')).toEqual({ type: 'message', from: 'alice', room: 'dev', text: 'in dev', ts: expect.any(Number), msgid: (toBob.msgid as number) + 3 });
     // dave was offline: his message waits for his next login, on any node.
     const dave = await b.connect('dave@B');
     cleanups.push(() => dave.destroy());
     dave.send({ type: 'login', user: 'dave', password: TEST_USERS.dave, since: toBob.msgid });
     await dave.next('welcome');
     expect(await dave.next('message')).toMatchObject({ from: 'alice', to: 'dave', text: 'psst dave', msgid: (toBob.msgid as number) + 1, history: true, queued: true });
+  });
+
+  it('refuses a say as before (internal, nothing sent) when the spool cannot keep it', async () => {
+    const dir = spoolDir();
+    mkdirSync(join(dir, 'gone'));
+    const a = await node('A', join(dir, 'gone', 'spool.db'));
+    const alice = await login(a, 'alice');
+    const carol = await login(a, 'carol');
+    await alice.next((frame) => frame.type === 'presence' && frame.user === 'carol');
+    rmSync(join(dir, 'gone'), { recursive: true, force: true }); // checked at start, gone by the first deferral
+    await redisAway(a);
+    alice.send({ type: 'say', text: 'lost?', id: 's' });
+    expect(await alice.next((frame) => frame.id === 's')).toMatchObject({ type: 'error', code: 'internal', message: expect.stringMatching(/not sent: .*Redis.*nothing was stored/) });
+    // Nothing reached carol: the answer to her ping is the next frame she gets.
+    carol.send({ type: 'ping', id: 'p' });
+    expect(await carol.nextFrame()).toMatchObject({ type: 'pong', id: 'p' });
   });
 
   it('tells the line-mode client its message was deferred; a ChatClient takes a message without msgid', async () => {
@@ -193,6 +216,11 @@ describe('chatlab server --spool', () => {
     expect(run.stderr.filter((line) => line !== '')).toEqual(['chatlab: --spool needs --redis (or CHATLAB_REDIS): only a cluster node defers messages']);
   });
 });
+
+/** Waits until `node` has heard (over the backplane) what another node announced. */
+async function heard(node: TestClusterNode, predicate: (hub: TestClusterNode['server']['hub']) => boolean): Promise<void> {
+  await expect.poll(() => predicate(node.server.hub), { timeout: 2_000, interval: 5 }).toBe(true);
+}
 
 function cliNode(args: string[]): CliRun {
   const run = startCliProcess(['server', '--port', '0', '--redis', redis.url, '--node-id', 'A', '--lease-ms', String(LEASE_MS), ...args]);
