@@ -62,7 +62,9 @@ export class SpoolFlusher {
   /** Flushes now if Redis is reachable (nothing if a flush is running: it goes on until the spool is empty). */
   flush(): Promise<void> {
     if (this.closed || !this.channel.available) return Promise.resolve();
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    this.running ??= this.drain()
+      .catch(this.failed)
+      .finally(() => (this.running = undefined));
     return this.running;
   }
 
@@ -73,8 +75,17 @@ export class SpoolFlusher {
   }
 
   private readonly tick = (): void => {
-    this.spool.renew();
-    if (this.spool.holds || this.spool.hasOthers()) void this.flush();
+    try {
+      this.spool.renew();
+      if (this.spool.holds || this.spool.hasOthers()) void this.flush();
+    } catch (error) {
+      this.failed(error);
+    }
+  };
+
+  /** The spool file failed (busy beyond its timeout, a disk error): said once per attempt; the next tick retries. */
+  private readonly failed = (error: unknown): void => {
+    this.channel.log(`chatlab cluster: the spool of deferred messages failed: ${error instanceof Error ? error.message : String(error)}; retrying shortly`);
   };
 
   private async drain(): Promise<void> {
