@@ -601,20 +601,10 @@ export class ChatCore implements PeerHandler {
     if (this.lastAnswers.get(connection) === settled) this.lastAnswers.delete(connection);
   }
 
-  /**
-   * A private message once stored: to its recipient if online (else it waits, `queued`), `ok`, the
-   * event. Deferred (a cluster node while Redis is away): to its recipient only if on this node,
-   * without a msgid; `ok` with `deferred` (see {@link relayDeferred}).
-   */
+  /** A private message once stored (or deferred): to its recipient if online (else it waits, `queued`), `ok`, the event. */
   private deliverPrivately(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number, msgid: Recorded): void {
+    if (msgid === DEFERRED) return this.deliverDeferred(connection, member, frame, to, target, ts);
     const { hub } = this.deps;
-    if (msgid === DEFERRED) {
-      const local = target?.node === undefined ? target : undefined;
-      const recipients = local ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts }, [local]) : 0;
-      if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, deferred: true });
-      this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, recipients, deferred: true });
-      return;
-    }
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
     const queued = target === undefined;
     if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid, ...(queued && { queued }) });
@@ -622,8 +612,20 @@ export class ChatCore implements PeerHandler {
   }
 
   /**
-   * A message the store could not record (a cluster's Redis is away): `internal`, saying that
-   * nothing was stored or sent, so the client may send it again. Anything else is a server bug.
+   * A private message a cluster node kept to store later (see {@link relayDeferred}): to its
+   * recipient only if on this node, without a msgid; `ok` with `deferred`.
+   */
+  private deliverDeferred(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number): void {
+    const local = target?.node === undefined ? target : undefined;
+    const recipients = local ? this.deps.hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts }, [local]) : 0;
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, deferred: true });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, recipients, deferred: true });
+  }
+
+  /**
+   * A message the store could neither record nor keep for later (a cluster's Redis is away and
+   * its spool is full or failing): `internal`, saying that nothing was stored or sent, so the
+   * client may send it again. Anything else is a server bug.
    * Only that say fails: the says issued after it (overlapping) are answered in their turn and may
    * well have been recorded, so a client resending it sees it after them.
    */
