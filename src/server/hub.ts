@@ -1,4 +1,4 @@
-import { LOBBY, compareCodePoints, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, encodeFrame, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
 export type { Audience, Member } from './recipients.ts';
@@ -186,6 +186,23 @@ export class Hub implements MemberDirectory {
   /** Encodes a frame once (only if someone gets it) and queues it to each of `members` but `except`; returns how many. */
   sendTo(frame: ServerFrame, members: Iterable<Member>, except?: Member): number {
     return this.delivery.sendTo(frame, members, except);
+  }
+
+  /**
+   * Like {@link send}, but only to the members on this process (never through a cluster's
+   * backplane): what a cluster node relays while it cannot reach the other nodes, so that the
+   * same message is not delivered twice when it reaches them later. Returns how many.
+   */
+  sendLocally(frame: ServerFrame, audience: Audience, except?: Member): number {
+    let bytes: Buffer | undefined;
+    let count = 0;
+    for (const member of this.recipients(audience)) {
+      if (member === except || member.node !== undefined) continue;
+      bytes ??= encodeFrame(frame);
+      member.deliver(bytes);
+      count++;
+    }
+    return count;
   }
 }
 

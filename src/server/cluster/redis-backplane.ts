@@ -192,6 +192,8 @@ export class RedisBackplane implements Backplane {
   private readonly nodeId: string;
   /** Told when this node's entries in the store were written again (a new incarnation, an outage). */
   private readonly restoredListeners: Array<() => Promise<void>> = [];
+  /** Told when this node's view of the cluster is whole again (see {@link onRecovered}). */
+  private readonly recoveredListeners: Array<() => void> = [];
 
   private constructor(
     private readonly command: Redis,
@@ -250,6 +252,15 @@ export class RedisBackplane implements Backplane {
    */
   onRestored(listener: () => Promise<void>): void {
     this.restoredListeners.push(listener);
+  }
+
+  /**
+   * Runs `listener` once this node's entries are written again and its replica of the other nodes
+   * read back: after an outage, after Redis lost its data, after a rejoin (after the
+   * {@link onRestored} listeners). The spool of deferred messages is flushed then.
+   */
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
   }
 
   /** Whether Redis is reachable now (logins are refused while it is not). */
@@ -422,6 +433,7 @@ export class RedisBackplane implements Backplane {
       this.hub.dropRemotes();
       await this.loadSnapshot();
       await this.restored();
+      this.recovered();
     } catch (error) {
       this.log(`chatlab cluster: rejoining failed (${describe(error)}); the next heartbeat retries`);
     }
@@ -437,11 +449,16 @@ export class RedisBackplane implements Backplane {
     await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs, this.nodeId);
     await this.reassert();
     await this.restored();
+    this.recovered();
     this.log(`chatlab cluster: Redis lost its data; node ${this.incarnation} re-claimed its ${this.hub.localMembers().length} user(s)`);
   }
 
   private async restored(): Promise<void> {
     for (const listener of this.restoredListeners) await listener();
+  }
+
+  private recovered(): void {
+    for (const listener of this.recoveredListeners) listener();
   }
 
   /**
@@ -481,6 +498,7 @@ export class RedisBackplane implements Backplane {
       await this.reassert();
       await this.restored();
       this.hub.reconcile(await this.readSnapshot());
+      this.recovered();
     } catch (error) {
       this.log(`chatlab cluster: recovery failed (${describe(error)}); retrying at the next heartbeat`);
     }
