@@ -25,7 +25,7 @@ afterEach(async () => {
 async function impatientNode(nodeId: string, commandTimeoutMs: number, leaseMs: number): Promise<{ port: number; backplane: RedisBackplane }> {
   const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url: redis.url, nodeId, leaseMs, commandTimeoutMs } });
   stops.push(() => cluster.server.stop());
-  await cluster.accounts.add('alice', TEST_USERS.alice as string);
+  for (const user of ['alice', 'carol']) await cluster.accounts.add(user, TEST_USERS[user] as string);
   return { port: (await cluster.server.start()).port, backplane: cluster.backplane };
 }
 
@@ -54,6 +54,31 @@ describe('a cluster whose Redis hangs', () => {
     redis.resume();
     alice.send({ type: 'login', user: 'alice', password: TEST_USERS.alice, id: 2 });
     expect(await alice.next(['welcome', 'error'])).toMatchObject({ type: 'welcome', user: 'alice', id: 2 });
+  });
+
+  it("defers a say within the command bound: the node's users get it at once, the store once Redis resumes", async () => {
+    const { port } = await impatientNode('A', 400, 20_000);
+    const [alice, carol] = [await connect(port, 'alice'), await connect(port, 'carol')];
+    for (const [socket, user] of [
+      [alice, 'alice'],
+      [carol, 'carol'],
+    ] as const) {
+      socket.send({ type: 'login', user, password: TEST_USERS[user] });
+      await socket.next('welcome');
+    }
+    await alice.next('presence');
+    redis.pause();
+    alice.send({ type: 'say', text: 'is anyone storing this?', id: 's' });
+    expect(await alice.next(['ok', 'error'], 5_000)).toEqual({ type: 'ok', id: 's', deferred: true });
+    expect(await carol.next('message')).not.toHaveProperty('msgid');
+    redis.resume();
+    const store = new Redis(redis.url);
+    try {
+      const texts = async (): Promise<string[]> => ((await store.xrange('chatlab:history:room:lobby', '-', '+')) as Array<[string, string[]]>).map(([, fields]) => fields.at(-1) as string);
+      await expect.poll(texts, { timeout: 5_000, interval: 50 }).toContain('is anyone storing this?');
+    } finally {
+      store.disconnect();
+    }
   });
 
   it('leaves no claim held for nobody: a claim Redis answers too late is released behind it', async () => {
