@@ -70,7 +70,9 @@ async function runServer(options: ServerCommandOptions & { spoolGiven: boolean }
   keepRunningWhenOutputCloses();
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
-  process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
+  // A cluster node uses no database of its own: its line names the spool, the one file it may write.
+  const where = redis === undefined ? `db ${options.db}` : `cluster node; spool ${options.spool}`;
+  process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (${where}; Ctrl-C to stop)\n`);
   if (redis !== undefined) process.stdout.write(`cluster node through ${redis}: presence, relay, accounts and history are shared\n`);
   else if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
   const reason = await stop.reason;
