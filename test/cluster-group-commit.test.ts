@@ -3,7 +3,9 @@
  * record call is on its way go to Redis together, as one script call that records them all in
  * order. Each connection still gets its oks in its frames' order with increasing msgids, every
  * listener gets every message once, in each sender's order; and when Redis goes away under a batch,
- * every say of it is answered `internal` (none acknowledged) and the node recovers.
+ * every say of it is answered `internal` (none acknowledged) and the node recovers. The relays a
+ * node publishes in one turn go to the other nodes as one bus message, still in order, and before
+ * what the node announces next (a logout).
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,22 +21,26 @@ const BURST = 60;
 const SENDERS = ['alice', 'bob', 'carol'] as const;
 
 const redis = redisPerFile();
+/** The node the test started first (where `login` logs in). */
 let node: TestClusterNode | undefined;
+const nodes: TestClusterNode[] = [];
 const sockets: FrameSocket[] = [];
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await node?.stop();
+  await Promise.all(nodes.splice(0).map((started) => started.stop()));
   node = undefined;
 });
 
-async function startNode(): Promise<TestClusterNode> {
-  node = await startClusterNode(redis.url, 'A', 1_000, { rateLimitBurst: 4 * BURST, rateLimitPerSecond: 4 * BURST });
-  return node;
+async function startNode(name = 'A'): Promise<TestClusterNode> {
+  const started = await startClusterNode(redis.url, name, 1_000, { rateLimitBurst: 4 * BURST, rateLimitPerSecond: 4 * BURST });
+  nodes.push(started);
+  node ??= started;
+  return started;
 }
 
-async function login(user: string): Promise<FrameSocket> {
-  const socket = await (node as TestClusterNode).login(user);
+async function login(user: string, on = node as TestClusterNode): Promise<FrameSocket> {
+  const socket = await on.login(user);
   sockets.push(socket);
   return socket;
 }
@@ -129,5 +135,24 @@ describe('group commit of records on a cluster node', () => {
     alice.send({ type: 'say', text: 'back', id: 'b' });
     expect(await alice.next('ok', 5_000)).toMatchObject({ id: 'b', msgid: expect.any(Number) });
     expect(await bob.nextFrame()).toMatchObject({ type: 'message', from: 'alice', text: 'back' });
+  });
+
+  it("relays a burst to another node in a few bus messages, in order, and the sender's logout after it", async () => {
+    const a = await startNode('A');
+    const b = await startNode('B');
+    const bob = await login('bob', b);
+    const alice = await login('alice', a);
+    expect(await bob.next('presence')).toMatchObject({ user: 'alice', status: 'online' });
+    await resetCommandStats(redis.url);
+    await alice.sendRaw(`${burst('alice')}${JSON.stringify({ type: 'quit', id: 'q' })}\n`);
+    const answers = await collect(alice, (frames) => frames.length === BURST + 1);
+    expect(answers.map((frame) => frame.type)).toEqual([...Array.from({ length: BURST }, () => 'ok'), 'bye']);
+    const msgids = answers.slice(0, BURST).map((frame) => frame.msgid as number);
+    expectIncreasing(msgids, 'msgid');
+    const heard = await collect(bob, (frames) => frames.length === BURST + 1);
+    expect(heard.slice(0, BURST).map((frame) => [frame.type, frame.text, frame.msgid])).toEqual(msgids.map((msgid, i) => ['message', `alice${i}`, msgid]));
+    expect(heard[BURST]).toEqual({ type: 'presence', user: 'alice', status: 'offline' });
+    // One PUBLISH per relay would be 60, plus the logout's (published by its script).
+    expect(await commandCalls(redis.url, 'publish')).toBeLessThanOrEqual(6);
   });
 });
