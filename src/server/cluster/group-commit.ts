@@ -31,11 +31,10 @@ interface Waiting<Item, Result> {
 
 /** Gathers items into batches sent one at a time (see the module comment). */
 export class GroupCommit<Item, Result> {
-  /** Batches sent so far (for statistics and tests). */
-  batches = 0;
   private waiting: Array<Waiting<Item, Result>> = [];
   private inFlight = 0;
   private scheduled = false;
+  private sent = 0;
 
   /**
    * @param send sends one batch (see {@link SendBatch}).
@@ -47,6 +46,11 @@ export class GroupCommit<Item, Result> {
     private readonly sizeOf: (item: Item) => number,
     private readonly bounds: BatchBounds,
   ) {}
+
+  /** Batches sent so far (for statistics and tests). */
+  get batches(): number {
+    return this.sent;
+  }
 
   /** Adds an item; the promise settles with its batch (its result, or the batch's failure). */
   add(item: Item): Promise<Result> {
@@ -80,14 +84,14 @@ export class GroupCommit<Item, Result> {
     }
     const batch = this.waiting.splice(0, count);
     this.inFlight++;
-    this.batches++;
-    let sent: Promise<readonly Result[]>;
+    this.sent++;
+    let answer: Promise<readonly Result[]>;
     try {
-      sent = this.send(batch.map((waiting) => waiting.item));
+      answer = this.send(batch.map((waiting) => waiting.item));
     } catch (error) {
-      sent = Promise.reject(error);
+      answer = Promise.reject(error);
     }
-    sent.then(
+    answer.then(
       (results) => this.answered(batch, results),
       (error: unknown) => this.failed(batch, error),
     );
