@@ -207,6 +207,7 @@ export class ClusterHub extends Hub {
         return;
       }
       case 'acct':
+      case 'many': // split into its messages by the backplane
         return;
     }
   }

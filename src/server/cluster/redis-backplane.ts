@@ -13,11 +13,15 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../unavailable.ts';
 import { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';
-import { decodeBusMessage, encodeBusMessage, type BusHeader, type UserRooms } from './bus-message.ts';
+import { decodeBusMessage, encodeBusBatch, encodeBusMessage, splitBusBatch, type BusHeader, type UserRooms } from './bus-message.ts';
 import type { Backplane, ClusterHub, OutgoingHeader } from './cluster-hub.ts';
 
 /** The channel of the cluster. */
 export const BUS_CHANNEL = 'chatlab:bus';
+/** Messages one published bus message carries at most (those of one turn; more go in another). */
+export const MAX_PUBLISH_BATCH = 256;
+/** Bytes one published bus message carries at most (a turn's messages beyond it go in another). */
+export const MAX_PUBLISH_BATCH_BYTES = 512 * 1024;
 /** How long the client waits between attempts to reach Redis again. */
 const RECONNECT_MS = 250;
 
@@ -194,6 +198,10 @@ export class RedisBackplane implements Backplane {
   private readonly restoredListeners: Array<() => Promise<void>> = [];
   /** Told when this node's view of the cluster is whole again (see {@link onRecovered}). */
   private readonly recoveredListeners: Array<() => void> = [];
+  /** Messages published in this turn, not sent yet (see {@link sendPublished}). */
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
+  private sendScheduled = false;
 
   private constructor(
     private readonly command: Redis,
@@ -329,26 +337,57 @@ export class RedisBackplane implements Backplane {
   }
 
   joined(user: string): void {
+    this.sendPublished();
     if (this.command.status !== 'ready') return void this.dropped++;
     this.command.publish(BUS_CHANNEL, this.announcement({ k: 'on', u: user })).catch(this.onDropped);
   }
 
   release(user: string): void {
+    this.sendPublished();
     this.command.eval(RELEASE, 1, KEYS.online, this.incarnation, user, this.announcement({ k: 'off', u: user })).catch(this.onDropped);
   }
 
   roomChanged(user: string, room: string, entered: boolean): void {
+    this.sendPublished();
     const k = entered ? 'in' : 'out';
     this.command.eval(ROOM, 1, KEYS.online, this.incarnation, user, room, k, this.announcement({ k, u: user, r: room })).catch(this.onDropped);
   }
 
+  /**
+   * Publishes at the end of this turn, with whatever else this node publishes in it, as one bus
+   * message (bounded: {@link MAX_PUBLISH_BATCH}, {@link MAX_PUBLISH_BATCH_BYTES}). The claims,
+   * releases and room changes, which publish from Redis, first send what waits: the channel
+   * keeps this node's messages in the order they were made.
+   */
   publish(header: OutgoingHeader, frame?: Buffer): void {
     if (this.command.status !== 'ready') {
       this.dropped++;
       return;
     }
-    this.command.publish(BUS_CHANNEL, encodeBusMessage({ ...header, n: this.incarnation } as BusHeader, frame)).catch(this.onDropped);
+    const message = encodeBusMessage({ ...header, n: this.incarnation } as BusHeader, frame);
+    if (this.outgoing.length >= MAX_PUBLISH_BATCH || (this.outgoing.length > 0 && this.outgoingBytes + message.length > MAX_PUBLISH_BATCH_BYTES)) this.sendPublished();
+    this.outgoing.push(message);
+    this.outgoingBytes += message.length;
+    if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      setImmediate(this.sendPublished);
+    }
   }
+
+  /** Sends what was published and not sent yet: one message alone, several as one `many`. */
+  private readonly sendPublished = (): void => {
+    this.sendScheduled = false;
+    const messages = this.outgoing;
+    if (messages.length === 0) return;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    if (this.command.status !== 'ready') {
+      this.dropped += messages.length;
+      return;
+    }
+    const message = messages.length === 1 ? (messages[0] as Buffer) : encodeBusBatch(this.incarnation, messages);
+    this.command.publish(BUS_CHANNEL, message).catch(() => void (this.dropped += messages.length));
+  };
 
   /** Tells the other nodes a new account exists (they add it to their copy of the names). */
   announceAccount(user: string): void {
@@ -362,6 +401,7 @@ export class RedisBackplane implements Backplane {
    */
   async close(): Promise<void> {
     if (this.closing) return;
+    this.sendPublished();
     this.closing = true;
     clearInterval(this.heartbeat);
     try {
@@ -380,6 +420,12 @@ export class RedisBackplane implements Backplane {
     const decoded = decodeBusMessage(message);
     if (!decoded) return;
     const { header, frame } = decoded;
+    if (header.k === 'many') {
+      // This node's own batch is dropped unread (its messages are never for itself).
+      if (header.n === this.incarnation || this.dead.has(header.n)) return;
+      for (const part of splitBusBatch(header.l, frame) ?? []) this.onMessage(part);
+      return;
+    }
     if (header.k === 'acct') return this.accountNames(header.u);
     if (header.n === this.incarnation && header.k !== 'dead') return;
     if (this.dead.has(header.n)) return;
