@@ -3,6 +3,9 @@
  * A login must not wait for it without bound, must not leave a claim held for nobody, and when
  * Redis resumes no node may be reaped for the leases that ran out while nobody could renew them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterServer, type RedisBackplane } from '../src/server/cluster/index.ts';
@@ -23,8 +26,12 @@ afterEach(async () => {
 
 /** A node whose Redis commands wait at most `commandTimeoutMs`. */
 async function impatientNode(nodeId: string, commandTimeoutMs: number, leaseMs: number): Promise<{ port: number; backplane: RedisBackplane }> {
-  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url: redis.url, nodeId, leaseMs, commandTimeoutMs } });
-  stops.push(() => cluster.server.stop());
+  const spoolDir = mkdtempSync(join(tmpdir(), 'chatlab-spool-'));
+  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url: redis.url, nodeId, leaseMs, commandTimeoutMs }, spool: join(spoolDir, 'spool.db') });
+  stops.push(async () => {
+    await cluster.server.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
   for (const user of ['alice', 'carol']) await cluster.accounts.add(user, TEST_USERS[user] as string);
   return { port: (await cluster.server.start()).port, backplane: cluster.backplane };
 }

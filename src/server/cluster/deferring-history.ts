@@ -21,7 +21,8 @@ import type { SpoolFlusher } from './spool-flusher.ts';
 /** The store a cluster node's core uses (see the module comment). */
 export class DeferringHistory implements MessageStore {
   constructor(
-    private readonly store: MessageStore,
+    /** The shared store it records in while that answers (Redis). */
+    readonly store: MessageStore,
     private readonly spool: OutageSpool,
     private readonly flusher: SpoolFlusher,
     private readonly hub: Hub,
