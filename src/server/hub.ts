@@ -17,15 +17,22 @@ export interface HubOptions {
  * that knows recipients; delivery goes through its {@link RecipientSet}, which encodes a frame
  * once however many members receive it. Everyone online is in `lobby`; other rooms exist while
  * they have members.
+ *
+ * A member is **reachable** from its admission (frames reach it, {@link isOnline} is true) and
+ * **listed** (in {@link users}, lobby's {@link roomUsers} and {@link roomList}) once its
+ * `presence online` went out ({@link announceOnline}): a welcome or `who` never names a user whose
+ * presence is still to come. On one process both happen in one turn; a cluster node reads the
+ * login's replay from Redis in between.
  */
 export class Hub implements MemberDirectory {
   /** How frames reach an audience (see {@link RecipientSet}). */
   readonly delivery: RecipientSet;
   private readonly members = new Map<string, Member>();
   /**
-   * Everyone online in code-point order, kept sorted as members come and go (a binary search and
+   * Everyone listed in code-point order, kept sorted as members come and go (a binary search and
    * one splice each) rather than re-sorted after every change: in a 10,000-user chat every login
    * asks for the list (welcome), and a full sort each time was n log n per login, n² log n in all.
+   * A member admitted but not announced yet is not in it (see the class comment).
    */
   private readonly sortedNames: string[] = [];
   /** Rooms other than lobby, with their members. A room is deleted when its last member leaves. */
@@ -40,22 +47,51 @@ export class Hub implements MemberDirectory {
     this.delivery = options.recipients?.(this) ?? new LocalRecipients(this);
   }
 
-  /** Adds a member (into lobby); returns false (and changes nothing) if that user is already online. */
-  join(member: Member): boolean {
+  /**
+   * Adds a member (into lobby), listed at once unless `listed` is false (then {@link list} lists it
+   * later); returns false (and changes nothing) if that user is already online.
+   */
+  join(member: Member, listed = true): boolean {
     if (this.members.has(member.user)) return false;
     this.members.set(member.user, member);
-    this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 0, member.user);
+    if (listed) this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 0, member.user);
     return true;
+  }
+
+  /** Lists a member joined unlisted (see the class comment); false if it is not online or listed already. */
+  list(member: Member): boolean {
+    if (this.members.get(member.user) !== member) return false;
+    const at = insertionPoint(this.sortedNames, member.user);
+    if (this.sortedNames[at] === member.user) return false;
+    this.sortedNames.splice(at, 0, member.user);
+    return true;
+  }
+
+  /** Whether this member is online and listed (its `presence online` went out). */
+  isListed(member: Member): boolean {
+    return this.members.get(member.user) === member && this.sortedNames[insertionPoint(this.sortedNames, member.user)] === member.user;
+  }
+
+  /**
+   * Tells everyone else that an admitted member is online (`presence` to lobby) and lists it, in
+   * one step: from now on welcomes and `who` answers name it. Returns how many members the
+   * presence was queued to.
+   */
+  announceOnline(member: Member): number {
+    const count = this.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
+    this.list(member);
+    return count;
   }
 
   /**
    * Logs a member in: {@link join} here; a clustered hub first claims the name across every node
    * (atomically, so of two simultaneous logins on two nodes exactly one wins), hence the promise.
    * False if the user is already online; rejects if the claim cannot be made (the shared store is
-   * unreachable) — nothing changed then.
+   * unreachable) — nothing changed then. The member is reachable, not listed: {@link announceOnline}
+   * lists it.
    */
   admit(member: Member): boolean | Promise<boolean> {
-    return this.join(member);
+    return this.join(member, false);
   }
 
   /**
@@ -67,7 +103,8 @@ export class Hub implements MemberDirectory {
     for (const room of this.memberships.get(member) ?? []) this.removeFromRoom(member, room);
     this.memberships.delete(member);
     this.members.delete(member.user);
-    this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 1);
+    const at = insertionPoint(this.sortedNames, member.user);
+    if (this.sortedNames[at] === member.user) this.sortedNames.splice(at, 1);
     return true;
   }
 
@@ -123,9 +160,12 @@ export class Hub implements MemberDirectory {
     return [...(this.rooms.get(room) ?? [])].map((member) => member.user).sort(compareCodePoints);
   }
 
-  /** Every room with its number of members, sorted by name. */
+  /**
+   * Every room with its number of members, sorted by name (lobby: the listed ones). A member
+   * enters other rooms only once listed (its `join` comes after its login's presence).
+   */
   roomList(): RoomCount[] {
-    const list: RoomCount[] = [{ room: LOBBY, users: this.members.size }];
+    const list: RoomCount[] = [{ room: LOBBY, users: this.sortedNames.length }];
     for (const [room, members] of this.rooms) list.push({ room, users: members.size });
     return list.sort((a, b) => compareCodePoints(a.room, b.room));
   }
@@ -147,14 +187,25 @@ export class Hub implements MemberDirectory {
     return this.members.get(user);
   }
 
-  /** Number of users online. */
+  /** Number of users online (reachable, listed or not yet). */
   get size(): number {
     return this.members.size;
   }
 
-  /** Everyone online, sorted (code-point order, the same in every language), as a fresh array. */
+  /** Everyone listed, sorted (code-point order, the same in every language), as a fresh array. */
   users(): string[] {
     return this.sortedNames.slice();
+  }
+
+  /**
+   * {@link users} with `user` in its place even if not listed yet: a welcome, computed before the
+   * member's own presence goes out, names its user.
+   */
+  usersWith(user: string): string[] {
+    const names = this.sortedNames.slice();
+    const at = insertionPoint(names, user);
+    if (names[at] !== user) names.splice(at, 0, user);
+    return names;
   }
 
   /** Whether a room exists: lobby always, any other room while it has members. */
