@@ -325,7 +325,7 @@ export class ChatCore implements PeerHandler {
     try {
       // The list as the user joined: what changes after it reaches the member (held by its gate).
       // The member itself is listed only with its presence, below, but its own welcome names it.
-      const welcome = pageWelcome(member.user, hub.usersWith(member.user), frame.id, this.deps.limits.listFrameBytes);
+      const welcome = pageWelcome(member.user, hub.usersWith(member), frame.id, this.deps.limits.listFrameBytes);
       // Read in this turn on one process; a cluster awaits Redis (the member's gate holds live frames).
       const reads = this.readLoginReplay(member.user, frame.since);
       const lists = isPending(reads) ? await reads : reads;

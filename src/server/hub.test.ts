@@ -107,8 +107,13 @@ describe('Hub recipient set', () => {
     expect(hub.users()).toEqual(['alice']);
     expect(hub.roomUsers('lobby')).toEqual(['alice']);
     expect(hub.roomList()).toEqual([{ room: 'lobby', users: 1 }]);
-    expect(hub.usersWith('bob')).toEqual(['alice', 'bob']); // its own welcome names it
-    expect(hub.usersWith('alice')).toEqual(['alice']);
+    expect(hub.usersWith(bob)).toEqual(['alice', 'bob']); // its own welcome names it
+    expect(hub.usersWith(alice)).toEqual(['alice']);
+    const carol = member('carol');
+    hub.admit(carol);
+    expect(hub.usersWith(bob)).toEqual(['alice', 'bob']); // not carol, admitted meanwhile
+    expect(hub.users()).toEqual(['alice']);
+    hub.leave(carol);
     expect(hub.send({ type: 'ok' }, { user: 'bob' })).toBe(1);
 
     expect(hub.announceOnline(bob)).toBe(1);

@@ -29,12 +29,18 @@ export class Hub implements MemberDirectory {
   readonly delivery: RecipientSet;
   private readonly members = new Map<string, Member>();
   /**
-   * Everyone listed in code-point order, kept sorted as members come and go (a binary search and
+   * Everyone online in code-point order, kept sorted as members come and go (a binary search and
    * one splice each) rather than re-sorted after every change: in a 10,000-user chat every login
    * asks for the list (welcome), and a full sort each time was n log n per login, n² log n in all.
-   * A member admitted but not announced yet is not in it (see the class comment).
    */
   private readonly sortedNames: string[] = [];
+  /**
+   * The names in {@link sortedNames} not listed yet (admitted, presence still to come; see the
+   * class comment). Kept apart rather than out of the sorted list, so that a login costs what it
+   * did on one process (one splice, one copy for the welcome) and this set is empty whenever
+   * anyone else asks there; a cluster node's lists skip these names while a login is in flight.
+   */
+  private readonly unlisted = new Set<string>();
   /** Rooms other than lobby, with their members. A room is deleted when its last member leaves. */
   private readonly rooms = new Map<string, Set<Member>>();
   /**
@@ -54,22 +60,19 @@ export class Hub implements MemberDirectory {
   join(member: Member, listed = true): boolean {
     if (this.members.has(member.user)) return false;
     this.members.set(member.user, member);
-    if (listed) this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 0, member.user);
+    this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 0, member.user);
+    if (!listed) this.unlisted.add(member.user);
     return true;
   }
 
   /** Lists a member joined unlisted (see the class comment); false if it is not online or listed already. */
   list(member: Member): boolean {
-    if (this.members.get(member.user) !== member) return false;
-    const at = insertionPoint(this.sortedNames, member.user);
-    if (this.sortedNames[at] === member.user) return false;
-    this.sortedNames.splice(at, 0, member.user);
-    return true;
+    return this.members.get(member.user) === member && this.unlisted.delete(member.user);
   }
 
   /** Whether this member is online and listed (its `presence online` went out). */
   isListed(member: Member): boolean {
-    return this.members.get(member.user) === member && this.sortedNames[insertionPoint(this.sortedNames, member.user)] === member.user;
+    return this.members.get(member.user) === member && !this.unlisted.has(member.user);
   }
 
   /**
@@ -103,8 +106,8 @@ export class Hub implements MemberDirectory {
     for (const room of this.memberships.get(member) ?? []) this.removeFromRoom(member, room);
     this.memberships.delete(member);
     this.members.delete(member.user);
-    const at = insertionPoint(this.sortedNames, member.user);
-    if (this.sortedNames[at] === member.user) this.sortedNames.splice(at, 1);
+    this.unlisted.delete(member.user);
+    this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 1);
     return true;
   }
 
@@ -165,7 +168,7 @@ export class Hub implements MemberDirectory {
    * enters other rooms only once listed (its `join` comes after its login's presence).
    */
   roomList(): RoomCount[] {
-    const list: RoomCount[] = [{ room: LOBBY, users: this.sortedNames.length }];
+    const list: RoomCount[] = [{ room: LOBBY, users: this.members.size - this.unlisted.size }];
     for (const [room, members] of this.rooms) list.push({ room, users: members.size });
     return list.sort((a, b) => compareCodePoints(a.room, b.room));
   }
@@ -194,17 +197,23 @@ export class Hub implements MemberDirectory {
 
   /** Everyone listed, sorted (code-point order, the same in every language), as a fresh array. */
   users(): string[] {
-    return this.sortedNames.slice();
+    return this.unlisted.size === 0 ? this.sortedNames.slice() : this.listedNames(undefined);
   }
 
   /**
-   * {@link users} with `user` in its place even if not listed yet: a welcome, computed before the
-   * member's own presence goes out, names its user.
+   * {@link users}, and `member` in its place if it is online but not listed yet: a welcome,
+   * computed before the member's own presence goes out, names its user.
    */
-  usersWith(user: string): string[] {
-    const names = this.sortedNames.slice();
-    const at = insertionPoint(names, user);
-    if (names[at] !== user) names.splice(at, 0, user);
+  usersWith(member: Member): string[] {
+    const own = this.members.get(member.user) === member && this.unlisted.has(member.user);
+    if (this.unlisted.size === (own ? 1 : 0)) return this.sortedNames.slice();
+    return this.listedNames(own ? member.user : undefined);
+  }
+
+  /** The listed names in order, and `also` (a cluster node's lists while logins are in flight). */
+  private listedNames(also: string | undefined): string[] {
+    const names: string[] = [];
+    for (const name of this.sortedNames) if (name === also || !this.unlisted.has(name)) names.push(name);
     return names;
   }
 
