@@ -324,7 +324,8 @@ export class ChatCore implements PeerHandler {
     let horizons: ReadonlyMap<ConversationKey, number> = NO_HORIZONS;
     try {
       // The list as the user joined: what changes after it reaches the member (held by its gate).
-      const welcome = pageWelcome(member.user, hub.users(), frame.id, this.deps.limits.listFrameBytes);
+      // The member itself is listed only with its presence, below, but its own welcome names it.
+      const welcome = pageWelcome(member.user, hub.usersWith(member), frame.id, this.deps.limits.listFrameBytes);
       // Read in this turn on one process; a cluster awaits Redis (the member's gate holds live frames).
       const reads = this.readLoginReplay(member.user, frame.since);
       const lists = isPending(reads) ? await reads : reads;
@@ -354,7 +355,9 @@ export class ChatCore implements PeerHandler {
       for (const bytes of output) connection.deliver(bytes);
       this.openGate(connection, member, horizons);
       if (connection.state !== 'open') return; // cut off: too much arrived while the replay was read
-      hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
+      // Listed from here, not from its admission: no welcome or `who` names a user whose presence
+      // is still to come (a cluster node reads the replay in between).
+      hub.announceOnline(member);
       announced = true;
       this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
     } catch (error) {

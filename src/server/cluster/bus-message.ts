@@ -20,6 +20,11 @@ export type UserRooms = [user: string, rooms: string[]];
 export type BusHeader =
   /** A user logged in on node `n` (published by the claim script, atomically with the claim). */
   | { n: string; k: 'on'; u: string }
+  /**
+   * A user of node `n` is listed from now on (in welcomes, `who`, `rooms`): published right after
+   * its `presence online`, in the same turn; until then it is reachable (`on`) but not listed.
+   */
+  | { n: string; k: 'listed'; u: string }
   /** A user of node `n` logged out (published by the release script). */
   | { n: string; k: 'off'; u: string }
   /** A user of node `n` entered (`in`) or left (`out`) room `r`. */
