@@ -18,7 +18,7 @@ export type UserRooms = [user: string, rooms: string[]];
 
 /** The header of a backplane message; `n` is the incarnation of the node that published it. */
 export type BusHeader =
-  /** A user logged in on node `n` (published by the claim script, atomically with the claim). */
+  /** A user logged in on node `n`: reachable there from now on (published once the user is in that node's hub; listed only at `listed`). */
   | { n: string; k: 'on'; u: string }
   /**
    * A user of node `n` is listed from now on (in welcomes, `who`, `rooms`): published right after
