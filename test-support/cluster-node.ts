@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { createClusterServer, type ClusterServer } from '../src/server/cluster/index.ts';
 import { AccountError, type ServerLimits } from '../src/server/index.ts';
 import type { RawFrame } from '../src/protocol/index.ts';
@@ -86,4 +87,24 @@ async function addOnce(cluster: ClusterServer, user: string, password: string | 
   } catch (error) {
     if (!(error instanceof AccountError && error.code === 'user_exists')) throw error;
   }
+}
+
+/**
+ * The nodes and sockets a test file's tests open, put in these lists: after each test the sockets
+ * are destroyed and the nodes stopped. Call it at the top of the file, after `redisPerFile` (so
+ * this cleanup runs before Redis is emptied).
+ *
+ * ```ts
+ * const redis = redisPerFile();
+ * const { nodes, sockets } = stoppedAfterEach();
+ * ```
+ */
+export function stoppedAfterEach(): { nodes: TestClusterNode[]; sockets: FrameSocket[] } {
+  const nodes: TestClusterNode[] = [];
+  const sockets: FrameSocket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+  });
+  return { nodes, sockets };
 }

@@ -6,22 +6,16 @@
  * test holds carol's replay read on node A, so that window stays open while welcomes and `who`
  * answers are computed on both nodes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
 import type { StoredMessage } from '../src/server/index.ts';
 import { redisPerFile } from '../test-support/redis-per-file.ts';
-import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
+import { startClusterNode, stoppedAfterEach, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { within } from '../test-support/promises.ts';
 
 const redis = redisPerFile();
-const nodes: TestClusterNode[] = [];
-const sockets: FrameSocket[] = [];
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(nodes.splice(0).map((node) => node.stop()));
-});
+const { nodes, sockets } = stoppedAfterEach();
 
 async function node(name: string): Promise<TestClusterNode> {
   const started = await startClusterNode(redis.url, name);

@@ -3,21 +3,15 @@
  * on a free port. Every rule of chatlab/1 must hold across nodes as on one process.
  */
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisPerFile } from '../test-support/redis-per-file.ts';
-import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
+import { startClusterNode, stoppedAfterEach, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { ADMIT_WAIT_MS } from '../src/server/cluster/shared-connection-count.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
 import { chunksOf, pseudoRandomBytes, sha256Hex } from '../test-support/extensions.ts';
 
 const redis = redisPerFile({ persist: true });
-const nodes: TestClusterNode[] = [];
-const sockets: FrameSocket[] = [];
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(nodes.splice(0).map((node) => node.stop()));
-});
+const { nodes, sockets } = stoppedAfterEach();
 
 async function node(name: string): Promise<TestClusterNode> {
   const started = await startClusterNode(redis.url, name);
