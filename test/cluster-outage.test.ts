@@ -71,14 +71,20 @@ function isMessage(text: string): (frame: RawFrame) => boolean {
   return (frame) => frame.type === 'message' && frame.text === text;
 }
 
+/** Two nodes: alice and carol on node A, bob on node B, once alice has heard of bob. */
+async function aliceAndCarolOnABobOnB(): Promise<{ a: TestClusterNode; b: TestClusterNode; alice: FrameSocket; carol: FrameSocket; bob: FrameSocket }> {
+  const a = await node('A');
+  const b = await node('B');
+  const alice = await login(a, 'alice');
+  const carol = await login(a, 'carol');
+  const bob = await login(b, 'bob');
+  await alice.next((frame) => frame.type === 'presence' && frame.user === 'bob');
+  return { a, b, alice, carol, bob };
+}
+
 describe('a cluster while Redis is away', () => {
   it('relays a lobby say to the users of its node at once (no msgid, ok deferred), and to the other nodes once Redis is back', async () => {
-    const a = await node('A');
-    const b = await node('B');
-    const alice = await login(a, 'alice');
-    const carol = await login(a, 'carol');
-    const bob = await login(b, 'bob');
-    await alice.next((frame) => frame.type === 'presence' && frame.user === 'bob');
+    const { a, b, alice, carol, bob } = await aliceAndCarolOnABobOnB();
     await carol.next((frame) => frame.type === 'presence' && frame.user === 'bob');
     await redisAway(a, b);
 
@@ -102,12 +108,7 @@ describe('a cluster while Redis is away', () => {
   });
 
   it('keeps says in order: private to a user on this node at once, to one elsewhere after recovery, to one offline queued; a room', async () => {
-    const a = await node('A');
-    const b = await node('B');
-    const alice = await login(a, 'alice');
-    const carol = await login(a, 'carol');
-    const bob = await login(b, 'bob');
-    await alice.next((frame) => frame.type === 'presence' && frame.user === 'bob');
+    const { a, b, alice, carol, bob } = await aliceAndCarolOnABobOnB();
     for (const socket of [alice, bob]) {
       socket.send({ type: 'join', room: 'dev', id: 'j' });
       await socket.next('history_end');
