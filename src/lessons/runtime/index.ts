@@ -52,7 +52,7 @@ export { LESSON_HOST, startLessonServer, startNodeProgram, type LessonProcess, t
 export { renderMarkdown, renderReadme, type RenderOptions } from './render.ts';
 export { joinCommand, LessonPortBusyError, runLesson, type RunLessonOptions, type RunningLesson } from './run.ts';
 export { LessonRunError, startLessonSession, type LessonSession, type LessonSessionOptions } from './session.ts';
-export { startRedisServer, type RedisServer } from './redis-server.ts';
+export { startRedisServer, RedisNotInstalledError, type RedisServer } from './redis-server.ts';
 export { loadScenario, runScenario, type RunScenarioOptions, type Scenario, type ScenarioNode, type ScenarioRun, type ScenarioStep } from './scenario.ts';
 export { hasSection, readSection, writeSection, type SectionName } from './sections.ts';
 export { Terminal, type TranscriptLine } from './terminal.ts';

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../../verify/index.ts';
 import { LESSON_HOST } from './processes.ts';
 import { within } from './within.ts';
 
-/** A redis-server started for one check or test, on a free port of 127.0.0.1, keeping nothing on disk. */
+/** A redis-server started for one check, test or demo, on a free port of 127.0.0.1, keeping nothing on disk. */
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>`, for REDIS_URL. */
   url: string;
@@ -15,23 +18,40 @@ export interface RedisServer {
 /** What the server prints once it accepts connections. */
 const READY = 'Ready to accept connections';
 
+/** `redis-server` is not on PATH: the message names the package that provides it. */
+export class RedisNotInstalledError extends Error {
+  constructor() {
+    super('redis-server is not installed (apt-get install redis-server)');
+    this.name = 'RedisNotInstalledError';
+  }
+}
+
 /**
- * Starts `redis-server` on a free port with persistence off (`--save ''`, `--appendonly no`) and
- * resolves once it prints that it is ready. Rejects with a clear message when redis-server is not
- * installed, exits, or stays silent for `timeoutMs`.
+ * Starts `redis-server` on a free port with persistence off (`--save ''`, `--appendonly no`), its
+ * working directory a temporary one (removed by `stop`: a stray SAVE writes nowhere else), and
+ * resolves once it prints that it is ready. Rejects with {@link RedisNotInstalledError} when
+ * redis-server is not on PATH, with a clear message when it exits or stays silent for `timeoutMs`.
  */
 export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer> {
   const port = await freePort(LESSON_HOST);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', LESSON_HOST, '--save', '', '--appendonly', 'no'], {
+  const dir = mkdtempSync(join(tmpdir(), 'chatlab-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', LESSON_HOST, '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Redis is a daemon: if we exit first (an interrupted `chatlab lesson check`), it must not stay.
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';
+  let notInstalled = false;
   const exited = new Promise<string>((resolve) => {
-    child.once('close', () => process.off('exit', killOnExit));
-    child.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT' ? 'redis-server is not installed (apt-get install redis-server)' : error.message));
+    child.once('close', () => {
+      process.off('exit', killOnExit);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      notInstalled = error.code === 'ENOENT';
+      resolve(error.message);
+    });
     child.on('close', (code, signal) => resolve(`redis-server exited (${code ?? signal})`));
   });
   const ready = new Promise<void>((resolve) => {
@@ -42,7 +62,7 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
     });
   });
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null || notInstalled) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
     await exited;
@@ -52,6 +72,7 @@ export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer>
     await within(Promise.race([ready, exited.then((why) => Promise.reject(new Error(why)))]), timeoutMs, `redis-server did not print "${READY}"`);
   } catch (error) {
     await stop();
+    if (notInstalled) throw new RedisNotInstalledError();
     throw new Error(`${(error as Error).message}${output ? `. It printed:\n${output.trimEnd()}` : ''}`);
   }
   return { url: `redis://${LESSON_HOST}:${port}`, port, stop };
