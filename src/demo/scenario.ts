@@ -10,6 +10,9 @@ export const DEMO_ACCOUNTS = [
   { user: 'carol', password: 'caroline' },
 ] as const;
 
+/** A user of the scenario. */
+export type DemoUser = (typeof DEMO_ACCOUNTS)[number]['user'];
+
 /** The messages the scenario sends (emoji and CJK on purpose: the inspector shows their bytes). */
 export const DEMO_MESSAGES = {
   alice: 'hello everyone 👋',
@@ -22,6 +25,11 @@ export interface ScenarioOptions {
   /** The server (or the inspector in front of it). */
   host: string;
   port: number;
+  /**
+   * Where a user connects instead of `host`:`port` (the cluster demo: alice through node A's
+   * inspector, bob and carol through node B's). Users not named here use `host`:`port`.
+   */
+  targets?: Partial<Record<DemoUser, { host: string; port: number }>>;
   /** Pause between actions, in ms, so a person can follow (default 0). */
   paceMs?: number;
   /**
@@ -182,9 +190,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }
 
   const clients: ChatClient[] = [];
-  const connect = async (user: string): Promise<ChatClient> => {
+  const connect = async (user: DemoUser): Promise<ChatClient> => {
     await act(`${user} connects and waits for hello`);
-    const connecting = ChatClient.connect({ host, port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+    const target = options.targets?.[user] ?? { host, port };
+    const connecting = ChatClient.connect({ host: target.host, port: target.port, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
     // A connect the abort overtook still yields a client: close it when it comes.
     connecting.then(
       (late) => signal?.aborted && late.destroy(),
