@@ -20,7 +20,7 @@ export { replayEvents, withFraming, type ReplayOptions } from './replay.ts';
 export { DEFAULT_EXPORT_DIR, EXPORT_FORMATS, exportModel, exportMermaid, exportSvg, exportText, exportStamp, modelFromEvents, writeSessionExports, type ExportFormat } from './export/index.ts';
 export { PlainView, type PlainViewOptions } from './views/plain.ts';
 export { detailLines } from './views/detail.ts';
-export type { Span, StyledLine } from './render/diagram-layout.ts';
+export { gridWidth, PREFIX_WIDTH, type Span, type StyledLine } from './render/diagram-layout.ts';
 export { diagramTextLines, type DiagramTextOptions } from './render/diagram-text.ts';
 export { checklistLines, countersLine } from './render/styles.ts';
 export { describeTypeFilter, parseTypeFilter, TypeFilterError, type TypeFilter } from './views/row-filter.ts';

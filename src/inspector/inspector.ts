@@ -9,7 +9,7 @@ import { SessionModel } from './session-model.ts';
 import { PlainViewSink, settlesWithin, TraceSink, TuiSink, type EventSink } from './sinks.ts';
 import { TraceWriter } from './trace.ts';
 import { startUdpTap } from './udp/udp-tap.ts';
-import { PlainView } from './views/plain.ts';
+import { PlainView, type PlainViewOptions } from './views/plain.ts';
 import type { TypeFilter } from './views/row-filter.ts';
 import type { TuiView } from './views/tui.ts';
 
@@ -41,6 +41,11 @@ export interface InspectorOptions {
   output?: Writable;
   /** Colours in the plain view (default: when the output is a TTY). */
   color?: boolean;
+  /**
+   * Cells per lifeline column and most cells of a row's summary in the plain view (defaults: see
+   * {@link PlainViewOptions}); the cluster demo narrows both so its two diagrams fit 80 columns.
+   */
+  plainWidths?: Pick<PlainViewOptions, 'columnWidth' | 'summaryWidth'>;
   /** Title of the TUI window. */
   title?: string;
   /** Draw keep-alive `ping`/`pong` rows in the views (default: hidden and counted). The model and the trace keep them. */
@@ -108,7 +113,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const recorder = options.record ? new TraceWriter(options.record) : undefined;
   if (recorder) await recorder.opened;
   const plain =
-    options.view === 'plain' ? new PlainView(model, options.output ?? process.stdout, { color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter }) : undefined;
+    options.view === 'plain'
+      ? new PlainView(model, options.output ?? process.stdout, { ...options.plainWidths, color: options.color, showKeepAlive: options.showKeepAlive, typeFilter: options.typeFilter })
+      : undefined;
   // Loaded before the proxy starts, created after: a busy port must not have taken the terminal.
   const createTuiView = options.view === 'tui' ? (await import('./views/tui.ts')).createTuiView : undefined;
   const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
