@@ -40,6 +40,20 @@ describe('lazy command modules', () => {
     expect([...new Set(unused)]).toEqual([]);
   });
 
+  it('`chatlab demo` without --cluster loads neither the cluster demo, the cluster nor ioredis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatlab-modules-'));
+    dirs.push(dir);
+    const log = join(dir, 'modules.txt');
+    const hook = join(REPO_ROOT, 'test/fixtures/record-module-urls.mjs');
+    const cli = startCliProcess(['demo', '--fast', '--plain'], { NODE_OPTIONS: `--import ${hook}`, CHATLAB_MODULE_LOG: log }, CLI_WAIT_MS, 'source');
+    runs.push(cli);
+    expect(await cli.exited).toBe(0);
+    const loaded = readFileSync(log, 'utf8').split('\n');
+    expect(loaded.some((url) => url.includes('/src/demo/demo.ts'))).toBe(true); // the log works
+    const unused = loaded.filter((url) => /\/node_modules\/ioredis\/|\/src\/demo\/cluster-demo\.ts|\/src\/server\/cluster\/(?!defaults\.ts)/.test(url));
+    expect([...new Set(unused)]).toEqual([]);
+  });
+
   it('`chatlab server` as users start it (bin/chatlab.js) runs from the prebuilt bundle, without tsx', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chatlab-modules-'));
     dirs.push(dir);

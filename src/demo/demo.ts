@@ -37,8 +37,8 @@ export interface DemoResult {
   stopped: boolean;
 }
 
-// The accounts live in a throwaway in-memory database, so a cheap scrypt cost is fine here.
-const DEMO_SCRYPT = { N: 1024, r: 8, p: 1 };
+/** The accounts live in a throwaway database (in memory, or the demo's own Redis), so a cheap scrypt cost is fine. */
+export const DEMO_SCRYPT = { N: 1024, r: 8, p: 1 };
 
 const CLOSING_ROWS = new Set(['fin', 'reset', 'close']);
 
@@ -52,7 +52,7 @@ function closingsDone(model: SessionModel): boolean {
  * printed after it: every event the proxy has seen (a barrier through its thread), and each
  * connection that started closing closed on both sides (its FINs drawn, its lifeline ended).
  */
-async function caughtUp(inspector: Inspector, signal: AbortSignal): Promise<void> {
+export async function caughtUp(inspector: Inspector, signal: AbortSignal): Promise<void> {
   await untilAborted(inspector.idle(), signal);
   await inspector.waitFor(closingsDone, 5_000, 'the closing demo connections to close', signal);
 }

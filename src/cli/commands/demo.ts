@@ -8,6 +8,7 @@ import { describeStopReason, waitForStopRequest } from '../stop-request.ts';
 import { startWebView } from '../web-view.ts';
 
 interface DemoCommandOptions {
+  cluster?: boolean;
   fast?: boolean;
   plain?: boolean;
   record?: string;
@@ -24,6 +25,10 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('watch a scripted chat (alice, bob, carol) go through all 10 steps in the inspector; q to quit')
+    .option(
+      '--cluster',
+      "the same chat on two cluster nodes sharing it through a throwaway Redis (Debian's redis-server, from PATH; nothing kept), an inspector in front of each: alice on node A, bob and carol on node B, so every say crosses the nodes. Both diagrams in one terminal, each line labelled [A] or [B]: implies --plain (the terminal UI draws one diagram), no --web. With --record <file>, one trace per node: <file>-a and <file>-b",
+    )
     .option('--fast', 'no pauses between actions')
     .option('--plain', 'print the diagram as text instead of the live terminal UI (automatic when stdout is not a terminal)')
     .option('--record <file>', 'also write the session to a JSONL trace (replay it with "chatlab inspect replay")')
@@ -34,6 +39,7 @@ export function registerDemoCommand(program: Command): void {
 }
 
 async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
+  if (options.cluster) return runClusterDemoCommand(options);
   const tty = Boolean(process.stdout.isTTY);
   const tui = canRunFullScreen(process.stdin, process.stdout, options.plain);
   const paceMs = options.fast || !tty ? 0 : WATCH_PACE_MS;
@@ -72,4 +78,35 @@ async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   } else if (!result.allGreen) throw new CliError('demo finished without seeing all 10 steps');
   // blessed keeps stdin referenced after the terminal UI closed; a TTY write is synchronous.
   if (tui) process.exit(0);
+}
+
+/**
+ * `chatlab demo --cluster`: the plain view only, and the cluster code (with ioredis) loaded only
+ * here, so the plain demo never pays for it.
+ */
+async function runClusterDemoCommand(options: DemoCommandOptions): Promise<void> {
+  if (options.web !== undefined && options.web !== false) throw new CliError('--web draws one diagram; --cluster draws two (one per node): leave --web out');
+  const { runClusterDemo, clusterTraceFiles } = await import('../../demo/cluster-demo.ts');
+  const { RedisNotInstalledError } = await import('../../lessons/runtime/redis-server.ts');
+  const paceMs = options.fast || !process.stdout.isTTY ? 0 : WATCH_PACE_MS;
+  const stopRequest = waitForStopRequest();
+  const stop = new AbortController();
+  void stopRequest.reason.then((reason) => stop.abort(new Error(`stopped by ${describeStopReason(reason)}`)));
+  // A second Ctrl-C exits at once; redis-server is killed on the way out (see startRedisServer).
+  stopRequest.onRepeat(() => process.exit(130));
+  let result;
+  try {
+    result = await runClusterDemo({ paceMs, record: options.record, signal: stop.signal });
+  } catch (error) {
+    if (error instanceof RedisNotInstalledError) throw new CliError(`demo --cluster: ${error.message}`);
+    throw new CliError(`demo --cluster failed: ${describeError(error)}`);
+  } finally {
+    stopRequest.dispose();
+  }
+  if (options.record) {
+    const traces = clusterTraceFiles(options.record);
+    process.stdout.write(`traces written to ${traces.A} (node A) and ${traces.B} (node B)\n`);
+  }
+  if (result.stopped) process.stdout.write('demo stopped before the end; run it again to watch it all\n');
+  else if (!result.allGreen) throw new CliError('demo --cluster finished without seeing all 10 steps on both nodes and a say crossing each way');
 }
