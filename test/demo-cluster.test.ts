@@ -11,12 +11,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runClusterDemo } from '../src/demo/cluster-demo.ts';
 import { cellWidth } from '../src/terminal/index.ts';
 import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
+import { startCliTerminal, type CliTerminal } from '../test-support/cli-terminal.ts';
 import { within } from '../test-support/promises.ts';
 
 const runs: CliRun[] = [];
+const terminals: CliTerminal[] = [];
 const dirs: string[] = [];
-afterEach(() => {
+/** Stops an in-process demo a failed test left running (its redis-server would outlive the test). */
+const demoStops: AbortController[] = [];
+const demos: Promise<unknown>[] = [];
+afterEach(async () => {
+  for (const stop of demoStops.splice(0)) stop.abort(new Error('the test ended'));
+  await Promise.allSettled(demos.splice(0));
   for (const run of runs.splice(0)) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  for (const terminal of terminals.splice(0)) terminal.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,6 +94,7 @@ describe('chatlab demo --cluster', () => {
     const out = new PassThrough();
     let text = '';
     const stop = new AbortController();
+    demoStops.push(stop);
     const introduced = new Promise<void>((resolve) => {
       out.on('data', (chunk: Buffer) => {
         text += chunk.toString();
@@ -94,6 +103,7 @@ describe('chatlab demo --cluster', () => {
     });
     // A minute before each action: the script is in its first pause when the stop comes.
     const played = runClusterDemo({ paceMs: 60_000, output: out, color: false, signal: stop.signal });
+    demos.push(played);
     await within(introduced, 10_000, 'the intro lines');
     const ports = [...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
     expect(ports).toHaveLength(5); // Redis, node A and its inspector, node B and its inspector
@@ -101,6 +111,28 @@ describe('chatlab demo --cluster', () => {
     stop.abort(new Error('stopped by Ctrl-C'));
     const result = await within(played, 5_000, 'the demo to stop');
     expect(result.stopped).toBe(true);
+    expect(await Promise.all(ports.map(listening))).toEqual([false, false, false, false, false]);
+  });
+
+  it('Ctrl-C in a terminal stops it where it is: no stack trace, exit 0, Redis and the nodes gone', async () => {
+    // A terminal: the watching pace (an action every 0.7 s), and Ctrl-C reaches the whole foreground process group.
+    const tty = startCliTerminal(['demo', '--cluster'], { cols: 80, rows: 40 });
+    terminals.push(tty);
+    await tty.shows(/── alice logs in with a wrong password/, 'the second narration line', () => tty.allRows());
+    const ports = [
+      ...tty
+        .allRows()
+        .join('\n')
+        .matchAll(/127\.0\.0\.1:(\d+)/g),
+    ]
+      .slice(0, 5)
+      .map((m) => Number(m[1]));
+    expect(ports).toHaveLength(5);
+    tty.type('\x03');
+    expect(await within(tty.exited, 10_000, 'demo --cluster to exit after Ctrl-C')).toBe(0);
+    const text = tty.allRows().join('\n');
+    expect(text).toContain('demo stopped before the end; run it again to watch it all');
+    expect(text).not.toMatch(/Error|\n +at |lost Redis/);
     expect(await Promise.all(ports.map(listening))).toEqual([false, false, false, false, false]);
   });
 });

@@ -85,7 +85,8 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
   else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const started: { redis?: RedisServer; spoolDir?: string; servers: ChatServer[]; inspectors: Inspector[] } = { servers: [], inspectors: [] };
   try {
-    const redis = await startRedisServer();
+    // Out of reach of the terminal's Ctrl-C: it is stopped last, once the nodes have left it.
+    const redis = await startRedisServer({ ownProcessGroup: true });
     started.redis = redis;
     // The spool (messages said while Redis is away) is created only if that happens; never here, but it needs a place.
     const spoolDir = mkdtempSync(join(tmpdir(), 'chatlab-demo-spool-'));

@@ -26,17 +26,33 @@ export class RedisNotInstalledError extends Error {
   }
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** Most ms to wait for its ready line (default 10,000). */
+  timeoutMs?: number;
+  /**
+   * Start it in a process group of its own, so the terminal's Ctrl-C (sent to the whole
+   * foreground group) does not reach it: for a caller that stops what uses Redis first and Redis
+   * last (the cluster demo), which a Redis dying at the same moment would race. Default false: it
+   * then ends with the caller's group when that one is interrupted.
+   */
+  ownProcessGroup?: boolean;
+}
+
 /**
  * Starts `redis-server` on a free port with persistence off (`--save ''`, `--appendonly no`), its
- * working directory a temporary one (removed by `stop`: a stray SAVE writes nowhere else), and
+ * working directory a temporary one (removed once it exits: a stray SAVE writes nowhere else), and
  * resolves once it prints that it is ready. Rejects with {@link RedisNotInstalledError} when
  * redis-server is not on PATH, with a clear message when it exits or stays silent for `timeoutMs`.
+ * It is killed when this process exits, if still running.
  */
-export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const port = await freePort(LESSON_HOST);
   const dir = mkdtempSync(join(tmpdir(), 'chatlab-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', LESSON_HOST, '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup === true,
   });
   // Redis is a daemon: if we exit first (an interrupted `chatlab lesson check`), it must not stay.
   const killOnExit = (): void => void child.kill('SIGKILL');
