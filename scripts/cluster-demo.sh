@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Two chatlab server nodes, one chat, over Redis — with an inspector in front of each node, so one
-# `say` can be watched crossing from node A to node B (docs/clustering.md, "Try it").
+# `say` can be watched crossing from node A to node B (docs/clustering.md, "Try it"). Separate
+# processes you can kill -9, and you type the chat; `npx chatlab demo --cluster` does it in one
+# process with the scripted chat, on free ports.
 #
 #   scripts/cluster-demo.sh            # Redis on 6399, nodes on 7170/7270, inspectors on 7171/7271
 #   then, in two more terminals:

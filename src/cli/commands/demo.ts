@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
     .description('watch a scripted chat (alice, bob, carol) go through all 10 steps in the inspector; q to quit')
     .option(
       '--cluster',
-      "the same chat on two cluster nodes sharing it through a throwaway Redis (Debian's redis-server, from PATH; nothing kept), an inspector in front of each: alice on node A, bob and carol on node B, so every say crosses the nodes. Both diagrams in one terminal, each line labelled [A] or [B]: implies --plain (the terminal UI draws one diagram), no --web. With --record <file>, one trace per node: <file>-a and <file>-b",
+      "the same chat on two cluster nodes sharing it through a throwaway Redis (Debian's redis-server, from PATH; nothing kept), an inspector in front of each: alice on node A, bob and carol on node B, so every say crosses the nodes. Both diagrams in one terminal, each line labelled [A] or [B]: implies --plain (the terminal UI draws one diagram), no --web. With --record chat.jsonl, one trace per node: chat-a.jsonl and chat-b.jsonl",
     )
     .option('--fast', 'no pauses between actions')
     .option('--plain', 'print the diagram as text instead of the live terminal UI (automatic when stdout is not a terminal)')
