@@ -91,14 +91,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     // The spool (messages said while Redis is away) is created only if that happens; never here, but it needs a place.
     const spoolDir = mkdtempSync(join(tmpdir(), 'chatlab-demo-spool-'));
     started.spoolDir = spoolDir;
-    const targets: Array<{ host: string; port: number }> = [];
-    for (const name of NODE_NAMES) {
-      const node = await createClusterServer({ host: '127.0.0.1', port: 0, scrypt: DEMO_SCRYPT, redis: { url: redis.url, nodeId: name }, spool: join(spoolDir, `spool-${name}.db`) });
-      started.servers.push(node.server);
-      // Added once, through A; B reads them from Redis as it starts.
-      if (name === 'A') for (const { user, password } of DEMO_ACCOUNTS) await node.accounts.add(user, password);
-      targets.push(await node.server.start());
-    }
+    const targets = await startNodes(redis.url, spoolDir, started.servers);
     const traces = options.record === undefined ? undefined : clusterTraceFiles(options.record);
     const starting = NODE_NAMES.map((name, index) => startNodeInspector(name, targets[index] as { host: string; port: number }, output, color, traces?.[name]));
     const settled = await Promise.allSettled(starting);
@@ -110,16 +103,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     const startT = Math.min(...nodes.map(({ inspector }) => inspector.model.startT ?? Infinity));
     for (const { inspector } of nodes) inspector.model.startT = startT;
     const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-    const where = (endpoint: { host: string; port: number }): string => `${endpoint.host}:${endpoint.port}`;
-    output.write(
-      [
-        `chatlab demo --cluster: two nodes, one chat, shared through Redis; Ctrl-C to stop`,
-        `  Redis   ${redis.url.replace('redis://', '')} (throwaway: nothing kept, removed at the end)`,
-        `  node A  ${where(a.inspector.target)}, inspector [A] on ${where(a.inspector.address)}: alice`,
-        `  node B  ${where(b.inspector.target)}, inspector [B] on ${where(b.inspector.address)}: bob, carol`,
-        '',
-      ].join('\n'),
-    );
+    output.write(introLines(redis, a.inspector, b.inspector).join('\n') + '\n');
     const inspectors = nodes.map((node) => node.inspector);
     const userTargets = Object.fromEntries(Object.entries(NODE_OF).map(([user, node]) => [user, (node === 'A' ? a : b).inspector.address]));
     try {
@@ -136,27 +120,56 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
           output.write(`── ${text}\n`);
         },
       });
-      await Promise.all(
-        inspectors.map((inspector) => inspector.waitFor((m) => m.counters.open === 0, 5_000, `every demo connection through node ${inspector === a.inspector ? 'A' : 'B'} to close`, stop.signal)),
-      );
+      // Let the last FINs and closes reach both diagrams before summing up.
+      await Promise.all(nodes.map(({ name, inspector }) => inspector.waitFor((m) => m.counters.open === 0, 5_000, `every demo connection through node ${name} to close`, stop.signal)));
     } catch (error) {
       if (!stop.signal.aborted) throw error;
     }
     const seen = nodes.map(({ name, inspector }) => ({ name, model: inspector.model }));
     if (stop.signal.aborted) return { nodes: seen, crossings: [], allGreen: false, stopped: true };
-    // Each inspector prints its checklist as it stops, one after the other so they do not interleave.
     for (const inspector of inspectors) await inspector.stop();
-    const crossings = [...crossingsBetween(seen[0] as ClusterDemoNode, seen[1] as ClusterDemoNode), ...crossingsBetween(seen[1] as ClusterDemoNode, seen[0] as ClusterDemoNode)];
-    const crossedBothWays = crossings.some((c) => c.includes(' on node A reached ')) && crossings.some((c) => c.includes(' on node B reached '));
+    const [seenA, seenB] = seen as [ClusterDemoNode, ClusterDemoNode];
+    const aToB = crossingsBetween(seenA, seenB);
+    const bToA = crossingsBetween(seenB, seenA);
+    const crossings = [...aToB, ...bToA];
+    const crossedBothWays = aToB.length > 0 && bToA.length > 0;
     output.write(['', ...seen.map(stepsLine), ...crossingLines(crossings)].join('\n') + '\n');
     return { nodes: seen, crossings, allGreen: crossedBothWays && seen.every((node) => node.model.allStepsSeen), stopped: false };
   } finally {
     options.signal?.removeEventListener('abort', onCallerAbort);
-    await Promise.all(started.inspectors.map((inspector) => inspector.stop().catch(() => undefined)));
+    // One after the other: each prints its checklist as it stops (once), and they must not interleave.
+    for (const inspector of started.inspectors) await inspector.stop().catch(() => undefined);
     await Promise.all(started.servers.map((server) => server.stop().catch(() => undefined)));
     await started.redis?.stop();
     if (started.spoolDir) rmSync(started.spoolDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Creates and starts nodes A and B on free ports (each put in `servers` at once, to be stopped
+ * whatever happens next) and answers where they listen. The demo accounts are added once,
+ * through A; B reads them from Redis as it starts.
+ */
+async function startNodes(redisUrl: string, spoolDir: string, servers: ChatServer[]): Promise<Array<{ host: string; port: number }>> {
+  const targets: Array<{ host: string; port: number }> = [];
+  for (const name of NODE_NAMES) {
+    const node = await createClusterServer({ host: '127.0.0.1', port: 0, scrypt: DEMO_SCRYPT, redis: { url: redisUrl, nodeId: name }, spool: join(spoolDir, `spool-${name}.db`) });
+    servers.push(node.server);
+    if (name === 'A') for (const { user, password } of DEMO_ACCOUNTS) await node.accounts.add(user, password);
+    targets.push(await node.server.start());
+  }
+  return targets;
+}
+
+/** Where Redis, the nodes and their inspectors listen, who connects where, and how to stop. */
+function introLines(redis: RedisServer, a: Inspector, b: Inspector): string[] {
+  const where = (endpoint: { host: string; port: number }): string => `${endpoint.host}:${endpoint.port}`;
+  return [
+    'chatlab demo --cluster: two nodes, one chat, shared through Redis; Ctrl-C to stop',
+    `  Redis   ${new URL(redis.url).host} (throwaway: nothing kept, removed at the end)`,
+    `  node A  ${where(a.target)}, inspector [A] on ${where(a.address)}: alice`,
+    `  node B  ${where(b.target)}, inspector [B] on ${where(b.address)}: bob, carol`,
+  ];
 }
 
 /** Node `name`'s inspector, in front of `target`: its plain diagram goes to `output`, each line labelled `[name]`. */
