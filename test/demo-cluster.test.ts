@@ -2,7 +2,7 @@
  * `chatlab demo --cluster`: a real redis-server, two cluster nodes and an inspector in front of
  * each, all on free ports; alice through node A, bob and carol through node B.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,18 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A temporary directory of the test's own, for the demo's TMPDIR: what it leaves there is visible. */
+function privateTmp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chatlab-demo-tmp-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** What the demo left in `dir` (tsx's compile cache, `tsx-<uid>`, is not the demo's). */
+function leftIn(dir: string): string[] {
+  return readdirSync(dir).filter((name) => !name.startsWith('tsx-'));
+}
+
 /** Whether something listens on 127.0.0.1:`port`. */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -41,9 +53,11 @@ function listening(port: number): Promise<boolean> {
 
 describe('chatlab demo --cluster', () => {
   it('plays the chat across two nodes: alice’s say drawn by inspector A, the message bob gets by inspector B, all 10 steps on each', async () => {
-    const cli = startCliProcess(['demo', '--cluster', '--fast', '--plain']);
+    const tmp = privateTmp();
+    const cli = startCliProcess(['demo', '--cluster', '--fast', '--plain'], { TMPDIR: tmp });
     runs.push(cli);
     expect(await within(cli.exited, 15_000, 'demo --cluster to finish')).toBe(0);
+    expect(leftIn(tmp)).toEqual([]); // Redis's directory and the nodes' spool directory are gone
     const { stdout, stderr } = cli;
     expect(stderr).toEqual([]);
     expect(stdout[0]).toBe('chatlab demo --cluster: two nodes, one chat, shared through Redis; Ctrl-C to stop');
@@ -88,6 +102,17 @@ describe('chatlab demo --cluster', () => {
     expect(await within(cli.exited, 10_000, 'demo --cluster to exit')).toBe(1);
     expect(cli.stderr).toEqual(['chatlab: demo --cluster: redis-server is not installed (apt-get install redis-server)']);
     expect(cli.stdout).toEqual([]);
+  });
+
+  it('its output closed (`| head`): it exits at once and leaves neither Redis running nor its directories', async () => {
+    const tmp = privateTmp();
+    const cli = startCliProcess(['demo', '--cluster', '--fast'], { TMPDIR: tmp });
+    runs.push(cli);
+    const redisPort = Number(/:(\d+) /.exec(await cli.line(/^ {2}Redis {3}/))?.[1]);
+    cli.child.stdout.destroy();
+    expect(await within(cli.exited, 10_000, 'demo --cluster to exit')).toBe(0);
+    expect(leftIn(tmp)).toEqual([]);
+    expect(await listening(redisPort)).toBe(false);
   });
 
   it('stopped midway (Ctrl-C, a signal), it stops everything it started: Redis, both nodes, both inspectors', async () => {

@@ -83,14 +83,17 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
   const onCallerAbort = (): void => stop.abort(options.signal?.reason);
   if (options.signal?.aborted) onCallerAbort();
   else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  const started: { redis?: RedisServer; spoolDir?: string; servers: ChatServer[]; inspectors: Inspector[] } = { servers: [], inspectors: [] };
+  let removeSpoolDir: (() => void) | undefined;
+  const started: { redis?: RedisServer; servers: ChatServer[]; inspectors: Inspector[] } = { servers: [], inspectors: [] };
   try {
     // Out of reach of the terminal's Ctrl-C: it is stopped last, once the nodes have left it.
     const redis = await startRedisServer({ ownProcessGroup: true });
     started.redis = redis;
     // The spool (messages said while Redis is away) is created only if that happens; never here, but it needs a place.
     const spoolDir = mkdtempSync(join(tmpdir(), 'chatlab-demo-spool-'));
-    started.spoolDir = spoolDir;
+    // Removed at the end, or when the process exits under the demo (its output closed: `chatlab demo --cluster | head`).
+    removeSpoolDir = () => rmSync(spoolDir, { recursive: true, force: true });
+    process.once('exit', removeSpoolDir);
     const targets = await startNodes(redis.url, spoolDir, started.servers);
     const traces = options.record === undefined ? undefined : clusterTraceFiles(options.record);
     const starting = NODE_NAMES.map((name, index) => startNodeInspector(name, targets[index] as { host: string; port: number }, output, color, traces?.[name]));
@@ -141,7 +144,10 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     for (const inspector of started.inspectors) await inspector.stop().catch(() => undefined);
     await Promise.all(started.servers.map((server) => server.stop().catch(() => undefined)));
     await started.redis?.stop();
-    if (started.spoolDir) rmSync(started.spoolDir, { recursive: true, force: true });
+    if (removeSpoolDir) {
+      process.off('exit', removeSpoolDir);
+      removeSpoolDir();
+    }
   }
 }
 

@@ -54,8 +54,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.ownProcessGroup === true,
   });
-  // Redis is a daemon: if we exit first (an interrupted `chatlab lesson check`), it must not stay.
-  const killOnExit = (): void => void child.kill('SIGKILL');
+  // Redis is a daemon: if we exit first (an interrupted `chatlab lesson check`, `chatlab demo
+  // --cluster | head`), it must not stay, nor its directory.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.once('exit', killOnExit);
   let output = '';
   let notInstalled = false;
