@@ -107,6 +107,9 @@ async function runClusterDemoCommand(options: DemoCommandOptions): Promise<void>
     const traces = clusterTraceFiles(options.record);
     process.stdout.write(`traces written to ${traces.A} (node A) and ${traces.B} (node B)\n`);
   }
-  if (result.stopped) process.stdout.write('demo stopped before the end; run it again to watch it all\n');
+  if (result.stopped) {
+    const seen = result.nodes.map(({ name, model }) => `node ${name} ${model.steps.filter((s) => s.seen).length}/10`).join(', ');
+    process.stdout.write(`demo stopped before the end (steps seen: ${seen}); run it again to watch it all\n`);
+  }
   else if (!result.allGreen) throw new CliError('demo --cluster finished without seeing all 10 steps on both nodes and a say crossing each way');
 }
