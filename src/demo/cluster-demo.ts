@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, parse } from 'node:path';
 import type { Writable } from 'node:stream';
 import { gridWidth, PREFIX_WIDTH, startInspector, type Inspector, type SessionModel } from '../inspector/index.ts';
-import { startRedisServer, type RedisServer } from '../lessons/runtime/redis-server.ts';
+import { startRedisServer, type RedisServer } from '../lessons/runtime/index.ts';
+
+/** What {@link runClusterDemo} throws when `redis-server` is not on PATH (the CLI says so in one line). */
+export { RedisNotInstalledError } from '../lessons/runtime/index.ts';
 import type { ChatServer } from '../server/index.ts';
 import { createClusterServer } from '../server/cluster/index.ts';
 import { colorEnabled } from '../terminal/index.ts';

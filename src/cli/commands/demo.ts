@@ -86,8 +86,7 @@ async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
  */
 async function runClusterDemoCommand(options: DemoCommandOptions): Promise<void> {
   if (options.web !== undefined && options.web !== false) throw new CliError('--web draws one diagram; --cluster draws two (one per node): leave --web out');
-  const { runClusterDemo, clusterTraceFiles } = await import('../../demo/cluster-demo.ts');
-  const { RedisNotInstalledError } = await import('../../lessons/runtime/redis-server.ts');
+  const { runClusterDemo, clusterTraceFiles, RedisNotInstalledError } = await import('../../demo/cluster-demo.ts');
   const paceMs = options.fast || !process.stdout.isTTY ? 0 : WATCH_PACE_MS;
   const stopRequest = waitForStopRequest();
   const stop = new AbortController();
@@ -110,6 +109,5 @@ async function runClusterDemoCommand(options: DemoCommandOptions): Promise<void>
   if (result.stopped) {
     const seen = result.nodes.map(({ name, model }) => `node ${name} ${model.steps.filter((s) => s.seen).length}/10`).join(', ');
     process.stdout.write(`demo stopped before the end (steps seen: ${seen}); run it again to watch it all\n`);
-  }
-  else if (!result.allGreen) throw new CliError('demo --cluster finished without seeing all 10 steps on both nodes and a say crossing each way');
+  } else if (!result.allGreen) throw new CliError('demo --cluster finished without seeing all 10 steps on both nodes and a say crossing each way');
 }
