@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
 import { FrameSocket } from '../test-support/frame-socket.ts';
+import { within } from '../test-support/promises.ts';
 import { freePort, startRedis, type TestRedis } from '../test-support/redis-server.ts';
 
 const LEASE_MS = 1_000;
@@ -160,5 +161,18 @@ describe('chatlab server --redis', () => {
     expect(await bobAgain.next(['welcome', 'error'], 3 * LEASE_MS)).toMatchObject({ type: 'welcome', users: ['alice', 'bob'] });
     expect(await alice.next('presence')).toEqual({ type: 'presence', user: 'bob', status: 'online' });
     expect(alice.pending()).toEqual([]);
+  });
+
+  it('stops on SIGTERM while Redis is away: the node exits instead of reconnecting for ever', async () => {
+    const node = cliNode(['--redis', redis.url, '--node-id', 'Z', '--lease-ms', String(LEASE_MS)]);
+    await node.line(LISTENING);
+    await redis.kill();
+    try {
+      await expect.poll(() => node.stderr.some((line) => line.includes('lost Redis')), { timeout: 5_000, interval: 20 }).toBe(true);
+      node.child.kill('SIGTERM');
+      expect(await within(node.exited, 5_000, 'the node to exit after SIGTERM')).toBe(0);
+    } finally {
+      await redis.start();
+    }
   });
 });

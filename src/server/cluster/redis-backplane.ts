@@ -409,7 +409,7 @@ export class RedisBackplane implements Backplane {
     } catch {
       // Its lease runs out instead.
     }
-    await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
+    await Promise.allSettled([closeClient(this.command), closeClient(this.subscriber)]);
   }
 
   private announcement(header: { k: 'on' | 'off'; u: string } | { k: 'in' | 'out'; u: string; r: string }): string {
@@ -578,6 +578,16 @@ function redisClient(url: string, connectionName: string, commandTimeout?: numbe
 }
 
 function ignoreError(): void {}
+
+/**
+ * Ends a connection for good: QUIT when Redis is there (its replies come first), else a plain
+ * disconnect. A QUIT cannot be sent while Redis is away (no offline queue), and ioredis would
+ * then go on reconnecting for ever, keeping a stopped server's process alive.
+ */
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'ready') await client.quit();
+  else client.disconnect();
+}
 
 function defaultNodeId(nodeId: string | undefined): string {
   return nodeId ?? `${hostname()}:${process.pid}`;
