@@ -273,7 +273,7 @@ describe('FlushScheduler: holding the next run after a long one', () => {
     return { pairs, scheduler, order, written, outboxes, received, pushAll };
   }
 
-  it('holds the run after a slow one for as long as it took, then writes several turns\' frames as ONE write per socket, in order, after a commit', async () => {
+  it("holds the run after a slow one for as long as it took, then writes several turns' frames as ONE write per socket, in order, after a commit", async () => {
     const clock = new ManualClock();
     const { scheduler, order, written, received, pushAll } = await twoClients(clock, 5);
     pushAll('a');
@@ -407,4 +407,3 @@ describe('FlushScheduler: holding the next run after a long one', () => {
     expect(budget.queuedBytes).toBe(0);
   });
 });
-

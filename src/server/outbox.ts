@@ -21,8 +21,10 @@ export const FLUSH_HOLD_FLOOR_MS = 1;
 
 /**
  * The longest the next run waits after a long one (ms), whatever that run took: the latency a
- * held frame may gain. A run of 10,000 sockets takes tens of ms, so up to this the hold equals
- * the run and flushing takes at most about half the time.
+ * held frame may gain. Up to this the hold equals the run, so flushing takes at most about half
+ * the time. A run over 10,000 sockets can take 50–150 ms on a busy machine; a longer cap (50 ms)
+ * then halved the CPU of a 10,000-user login storm again, but nearly doubled the server's RSS
+ * (more logins' welcomes and queues alive per run): see bench/README.md, big-room.
  */
 export const FLUSH_HOLD_MAX_MS = 20;
 
@@ -60,6 +62,10 @@ export interface FlushSchedulerOptions {
  * first calls {@link commit}, which runs the {@link BeforeOutputHook}s (history's one
  * transaction for what was recorded since the last commit: per run, so a held run commits
  * several turns at once). Writing anything any other way is a bug.
+ *
+ * A held run needs no stop of its own: its timer never keeps the process alive, and a closing
+ * connection writes its queue and last frame at once (see {@link Outbox.close}), so a run that
+ * comes after the server stopped finds nothing to write and nothing to commit.
  */
 export class FlushScheduler {
   // An array, not a Set: each outbox registers once per run (its own `inSchedule` flag), so the
