@@ -10,6 +10,10 @@
  * const alice = await a.login('alice');
  * ```
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { createClusterServer, type ClusterServer } from '../src/server/cluster/index.ts';
 import { AccountError, type ServerLimits } from '../src/server/index.ts';
 import type { RawFrame } from '../src/protocol/index.ts';
@@ -29,10 +33,29 @@ export interface TestClusterNode extends ClusterServer {
 
 /**
  * Starts a node named `nodeId` (lease `leaseMs`, short by default so tests of dead nodes stay fast);
- * what the backplane reports goes to `log` (default: nowhere).
+ * what the backplane reports goes to `log` (default: nowhere). Its spool of messages deferred
+ * while Redis is away is `spool` (default: a file of its own in a temporary directory, removed
+ * when the node stops).
  */
-export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_000, limits: Partial<ServerLimits> = {}, log: (line: string) => void = () => {}): Promise<TestClusterNode> {
-  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log } });
+export async function startClusterNode(
+  url: string,
+  nodeId: string,
+  leaseMs = 1_000,
+  limits: Partial<ServerLimits> = {},
+  log: (line: string) => void = () => {},
+  spool?: string,
+): Promise<TestClusterNode> {
+  const spoolDir = spool === undefined ? mkdtempSync(join(tmpdir(), 'chatlab-spool-')) : undefined;
+  const removeSpoolDir = (): void => {
+    if (spoolDir !== undefined) rmSync(spoolDir, { recursive: true, force: true });
+  };
+  let cluster: ClusterServer;
+  try {
+    cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, limits, redis: { url, nodeId, leaseMs, log }, spool: spool ?? join(spoolDir as string, 'spool.db') });
+  } catch (error) {
+    removeSpoolDir();
+    throw error;
+  }
   await Promise.all(Object.entries(TEST_USERS).map(([user, password]) => addOnce(cluster, user, password)));
   const { port } = await cluster.server.start();
   const connect = async (label = nodeId): Promise<FrameSocket> => {
@@ -51,7 +74,10 @@ export async function startClusterNode(url: string, nodeId: string, leaseMs = 1_
       if (answer.type !== 'welcome') throw new Error(`login of ${user} on ${nodeId} failed: ${JSON.stringify(answer)}`);
       return Object.assign(socket, { welcome: answer });
     },
-    stop: () => cluster.server.stop(),
+    async stop() {
+      await cluster.server.stop();
+      removeSpoolDir();
+    },
   };
 }
 
@@ -61,4 +87,24 @@ async function addOnce(cluster: ClusterServer, user: string, password: string | 
   } catch (error) {
     if (!(error instanceof AccountError && error.code === 'user_exists')) throw error;
   }
+}
+
+/**
+ * The nodes and sockets a test file's tests open, put in these lists: after each test the sockets
+ * are destroyed and the nodes stopped. Call it at the top of the file, after `redisPerFile` (so
+ * this cleanup runs before Redis is emptied).
+ *
+ * ```ts
+ * const redis = redisPerFile();
+ * const { nodes, sockets } = stoppedAfterEach();
+ * ```
+ */
+export function stoppedAfterEach(): { nodes: TestClusterNode[]; sockets: FrameSocket[] } {
+  const nodes: TestClusterNode[] = [];
+  const sockets: FrameSocket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+  });
+  return { nodes, sockets };
 }

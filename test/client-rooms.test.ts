@@ -47,7 +47,7 @@ describe('private messages', () => {
     const result = await alice.privateSay('bob', 'psst');
     const [message] = await received;
     expect(message).toMatchObject({ from: 'alice', to: 'bob', text: 'psst', msgid: result.msgid });
-    expect(result).toEqual({ msgid: expect.any(Number), queued: false });
+    expect(result).toEqual({ msgid: expect.any(Number), queued: false, deferred: false });
     expect(alice.lastMsgid).toBe(result.msgid);
 
     expect(await rejection(alice.privateSay('nobody', 'hi'))).toMatchObject({ code: 'unknown_user' });

@@ -52,7 +52,10 @@ describe('chatlab server --redis', () => {
     const a: TestClusterNode = await startClusterNode(redis.url, 'A', LEASE_MS);
     cleanups.push(() => a.stop());
     const b = cliNode(['--node-id', 'B', '--lease-ms', String(LEASE_MS)], { CHATLAB_REDIS: redis.url });
-    const port = Number(LISTENING.exec(await b.line(LISTENING))?.[1]);
+    const listening = await b.line(LISTENING);
+    // A node has no database of its own: its line names its spool instead.
+    expect(listening).toMatch(/ \(cluster node; spool chatlab-spool\.db; Ctrl-C to stop\)$/);
+    const port = Number(LISTENING.exec(listening)?.[1]);
     const alice = await a.login('alice');
     cleanups.push(() => alice.destroy());
     const bob = await FrameSocket.connect(port, { label: 'bob@B' });

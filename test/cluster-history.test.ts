@@ -4,22 +4,16 @@
  * and delivers a queued private message once, at its recipient's next login on any node.
  */
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
 import type { ServerLimits } from '../src/server/index.ts';
-import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
+import { startClusterNode, stoppedAfterEach, type TestClusterNode } from '../test-support/cluster-node.ts';
 import type { FrameSocket } from '../test-support/frame-socket.ts';
 import { redisPerFile } from '../test-support/redis-per-file.ts';
 import { TEST_USERS } from '../test-support/chat-server.ts';
 
 const redis = redisPerFile({ persist: true });
-const nodes: TestClusterNode[] = [];
-const sockets: FrameSocket[] = [];
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(nodes.splice(0).map((node) => node.stop()));
-});
+const { nodes, sockets } = stoppedAfterEach();
 
 async function node(name: string, limits: Partial<ServerLimits> = {}): Promise<TestClusterNode> {
   const started = await startClusterNode(redis.url, name, 1_000, limits);

@@ -6,20 +6,14 @@
  * on node B never gets a message twice or out of order. Neither node crashes.
  */
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawFrame } from '../src/protocol/index.ts';
-import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
+import { startClusterNode, stoppedAfterEach } from '../test-support/cluster-node.ts';
 import type { FrameSocket } from '../test-support/frame-socket.ts';
 import { redisPerFile } from '../test-support/redis-per-file.ts';
 
 const redis = redisPerFile({ persist: true });
-const nodes: TestClusterNode[] = [];
-const sockets: FrameSocket[] = [];
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(nodes.splice(0).map((node) => node.stop()));
-});
+const { nodes, sockets } = stoppedAfterEach();
 
 const ROUND = 16;
 

@@ -3,6 +3,9 @@
  * A login must not wait for it without bound, must not leave a claim held for nobody, and when
  * Redis resumes no node may be reaped for the leases that ran out while nobody could renew them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClusterServer, type RedisBackplane } from '../src/server/cluster/index.ts';
@@ -23,9 +26,13 @@ afterEach(async () => {
 
 /** A node whose Redis commands wait at most `commandTimeoutMs`. */
 async function impatientNode(nodeId: string, commandTimeoutMs: number, leaseMs: number): Promise<{ port: number; backplane: RedisBackplane }> {
-  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url: redis.url, nodeId, leaseMs, commandTimeoutMs } });
-  stops.push(() => cluster.server.stop());
-  await cluster.accounts.add('alice', TEST_USERS.alice as string);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'chatlab-spool-'));
+  const cluster = await createClusterServer({ port: 0, scrypt: TEST_SCRYPT, redis: { url: redis.url, nodeId, leaseMs, commandTimeoutMs }, spool: join(spoolDir, 'spool.db') });
+  stops.push(async () => {
+    await cluster.server.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+  for (const user of ['alice', 'carol']) await cluster.accounts.add(user, TEST_USERS[user] as string);
   return { port: (await cluster.server.start()).port, backplane: cluster.backplane };
 }
 
@@ -54,6 +61,31 @@ describe('a cluster whose Redis hangs', () => {
     redis.resume();
     alice.send({ type: 'login', user: 'alice', password: TEST_USERS.alice, id: 2 });
     expect(await alice.next(['welcome', 'error'])).toMatchObject({ type: 'welcome', user: 'alice', id: 2 });
+  });
+
+  it("defers a say within the command bound: the node's users get it at once, the store once Redis resumes", async () => {
+    const { port } = await impatientNode('A', 400, 20_000);
+    const [alice, carol] = [await connect(port, 'alice'), await connect(port, 'carol')];
+    for (const [socket, user] of [
+      [alice, 'alice'],
+      [carol, 'carol'],
+    ] as const) {
+      socket.send({ type: 'login', user, password: TEST_USERS[user] });
+      await socket.next('welcome');
+    }
+    await alice.next('presence');
+    redis.pause();
+    alice.send({ type: 'say', text: 'is anyone storing this?', id: 's' });
+    expect(await alice.next(['ok', 'error'], 5_000)).toEqual({ type: 'ok', id: 's', deferred: true });
+    expect(await carol.next('message')).not.toHaveProperty('msgid');
+    redis.resume();
+    const store = new Redis(redis.url);
+    try {
+      const texts = async (): Promise<string[]> => ((await store.xrange('chatlab:history:room:lobby', '-', '+')) as Array<[string, string[]]>).map(([, fields]) => fields.at(-1) as string);
+      await expect.poll(texts, { timeout: 5_000, interval: 50 }).toContain('is anyone storing this?');
+    } finally {
+      store.disconnect();
+    }
   });
 
   it('leaves no claim held for nobody: a claim Redis answers too late is released behind it', async () => {

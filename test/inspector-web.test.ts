@@ -169,6 +169,8 @@ describe.skipIf(!hasChromium && !inCI)('chatlab inspect --web in a browser', () 
     expect(await late.locator('[data-type="bye"]').count()).toBe(0);
     await late.getByRole('button', { name: 'Resume' }).click();
     await late.locator('[data-type="bye"][data-step="9"]').first().waitFor();
+    // Step 10: the client closes after bye (not left to the server's grace period).
+    alice.end();
     await alice.closed();
     bob.send({ type: 'quit' });
     await bob.next('bye');

@@ -2,8 +2,8 @@
  * End to end: nothing acknowledged is lost when the real `chatlab server` is killed with SIGKILL,
  * and no msgid is ever handed out twice. Two clients pipeline `say` frames with ids (a `ping`
  * first in every batch, so output is already queued when the messages are recorded) into a
- * server on a file database; the server is killed at a random moment and restarted, a few
- * times. Then every msgid an `ok` acknowledged must be in the database exactly once with its
+ * server on a file database; the server is killed after a random number of acknowledgements
+ * and restarted, a few times. Then every msgid an `ok` acknowledged must be in the database exactly once with its
  * text, and no msgid may have named two different messages across all runs (acks, relays and
  * replays alike).
  */
@@ -125,7 +125,9 @@ it('keeps every acknowledged message and never reuses a msgid across kill -9 and
     const onReady = () => ++ready === 2 && bothReady();
     const clients = [pipeline(port, 'alice', round, observed, onReady), pipeline(port, 'bob', round, observed, onReady)];
     await within(Promise.race([readyPromise, ...clients.map((c) => c.then(() => Promise.reject(new Error('a client closed before login'))))]), 10_000, 'both clients to log in');
-    await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 600));
+    // Killed at a random point of the traffic: after a random number of acknowledgements, not a time.
+    const killAt = observed.acked.size + 300 + Math.floor(Math.random() * 1_200);
+    await expect.poll(() => observed.acked.size, { timeout: 10_000, interval: 2 }).toBeGreaterThanOrEqual(killAt);
     server.child.kill('SIGKILL');
     await within(Promise.all(clients), 10_000, 'the clients to see the server go');
     await server.exited;

@@ -24,7 +24,9 @@ const BROKEN = [
   { file: 'wrong-format.ts', step: 7, check: '7.prints-message', hint: 'print each message as "<from>: <text>"' },
   { file: 'dies_on_newline.py', step: 7, check: '7.prints-multiline', hint: 'a message text may hold a newline' },
   { file: 'never_quits.py', step: 8, check: '8.quit-from-stdin', hint: 'send {"type":"quit"}' },
-  { file: 'sends_after_quit.py', step: 8, check: '8.nothing-after-quit', hint: 'do not send quit again when the input ends' },
+  // Found by what arrives within the quiet wait: a Python client on a loaded machine may take more
+  // than the tests' 150 ms to read the typed line, and the frame then comes as soon as it does.
+  { file: 'sends_after_quit.py', step: 8, check: '8.nothing-after-quit', hint: 'do not send quit again when the input ends', quietMs: 3_000 },
   { file: 'no_close.py', step: 10, check: '10.closes-after-bye', hint: 'after bye, close the socket' },
 ];
 
@@ -56,8 +58,8 @@ describe('chatlab verify --client on sample clients', () => {
     expect(rate?.detail).toBe('7 of 10 lines refused: 7 sent again, 0 reported');
   });
 
-  test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint }) => {
-    const report = await verifyClient({ command: command(file), timeouts: TEST_TIMEOUTS });
+  test.concurrent.each(BROKEN)('$file fails at step $step ($check)', async ({ file, step, check, hint, quietMs }) => {
+    const report = await verifyClient({ command: command(file), timeouts: { ...TEST_TIMEOUTS, ...(quietMs !== undefined && { quietMs }) } });
     const failed = report.checks.find((c) => c.status === 'failed');
     expect(failed?.id, failureSummary(report)).toBe(check);
     expect(report.failedStep).toBe(step);

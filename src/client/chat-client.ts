@@ -78,6 +78,11 @@ export interface SayResult {
   msgid?: number;
   /** A private message to a user who is offline: stored, delivered at their next login. */
   queued: boolean;
+  /**
+   * A server of a cluster could not store the message now (its shared store is away): it reached
+   * the users of that server at once, and reaches the others once it is stored (no `msgid` yet).
+   */
+  deferred: boolean;
 }
 
 /** Which messages {@link ChatClient.history} pages back through. */
@@ -331,7 +336,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const frame = { type: 'say' as const, text, ...(options.to !== undefined && { to: options.to }), ...(options.room !== undefined && { room: options.room }) };
     const ok = (await this.request(frame, (f) => f.type === 'ok')) as OkFrame;
     this.noteMsgid(ok.msgid);
-    return { ...(ok.msgid !== undefined && { msgid: ok.msgid }), queued: ok.queued === true };
+    return { ...(ok.msgid !== undefined && { msgid: ok.msgid }), queued: ok.queued === true, deferred: ok.deferred === true };
   }
 
   /** A private message to `user` (stored for later if they are offline: see {@link SayResult.queued}). */

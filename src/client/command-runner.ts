@@ -89,6 +89,9 @@ export async function runCommand(command: ChatCommand, ctx: CommandContext): Pro
   }
 }
 
+/** What a user is told of an `ok` with `deferred` (a cluster server whose shared store is away). */
+export const DEFERRED_INFO = 'the server could not store that message yet: it reached the users on the same server, the others get it once it is stored';
+
 async function execute(command: ChatCommand, ctx: CommandContext): Promise<void> {
   const { session, files } = ctx;
   const text = (raw: string) => (ctx.transform ? ctx.transform(raw) : raw);
@@ -103,12 +106,14 @@ async function execute(command: ChatCommand, ctx: CommandContext): Promise<void>
       const room = ctx.room;
       const result = await session.say(body, roomTarget(room));
       own({ text: body, room }, result.msgid);
+      if (result.deferred) ctx.info(DEFERRED_INFO);
       return;
     }
     case 'room_say': {
       const body = text(command.text);
       const result = await session.say(body, roomTarget(command.room));
       own({ text: body, room: command.room }, result.msgid);
+      if (result.deferred) ctx.info(DEFERRED_INFO);
       return;
     }
     case 'msg': {
@@ -116,6 +121,7 @@ async function execute(command: ChatCommand, ctx: CommandContext): Promise<void>
       const result = await session.privateSay(command.to, body);
       own({ text: body, to: command.to }, result.msgid);
       if (result.queued) ctx.info(`${command.to} is offline: the message waits for their next login`);
+      if (result.deferred) ctx.info(DEFERRED_INFO);
       return;
     }
     case 'join': {

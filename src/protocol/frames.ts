@@ -247,14 +247,16 @@ export interface MessageFrame {
 }
 /**
  * The direct answer to a request that succeeded and has nothing else to say. Extensions: `msgid`
- * of a stored `say`, `queued` when a private message waits for its offline recipient, `transfer`
- * and `users` (who it was offered to) for a `file_offer`.
+ * of a stored `say`, `queued` when a private message waits for its offline recipient, `deferred`
+ * when a cluster node could not store a `say` now (its shared store is away) but kept it to store
+ * later (no `msgid` then), `transfer` and `users` (who it was offered to) for a `file_offer`.
  */
 export interface OkFrame {
   type: 'ok';
   id?: RequestId;
   msgid?: number;
   queued?: boolean;
+  deferred?: boolean;
   transfer?: string;
   users?: string[];
 }

@@ -115,7 +115,7 @@ export const SERVER_FRAME_SPECS: Record<ServerFrame['type'], FrameSpec> = {
       queued: optional(boolean),
     },
   },
-  ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
+  ok: { fields: { id, msgid: optional(finiteNumber), queued: optional(boolean), deferred: optional(boolean), transfer: optional(anyString), users: optional(stringList) } },
   error: { fields: { code: required(anyString), message: required(anyString), id } },
   bye: { fields: { reason: optional(anyString), id } },
   users: { fields: { users: required(stringList), room: optional(anyString), more: optional(onlyTrue), id } },

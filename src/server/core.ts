@@ -28,7 +28,7 @@ import type { ChatServerEventStream, LogoutReason } from './events.ts';
 import type { Hub, Member } from './hub.ts';
 import type { ServerLimits } from './limits.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import { isPending, type Awaitable, type MessageStore, type StoredMessage } from './message-store.ts';
+import { DEFERRED, isPending, type Awaitable, type MessageStore, type Recorded, type StoredMessage } from './message-store.ts';
 import { PeerMember, ReplayGate, type ConversationKey } from './peer-member.ts';
 import type { CloseOptions, OverflowInfo, Peer, PeerHandler } from './peer.ts';
 import { TokenBucket } from '../rate-limit/index.ts';
@@ -324,7 +324,8 @@ export class ChatCore implements PeerHandler {
     let horizons: ReadonlyMap<ConversationKey, number> = NO_HORIZONS;
     try {
       // The list as the user joined: what changes after it reaches the member (held by its gate).
-      const welcome = pageWelcome(member.user, hub.users(), frame.id, this.deps.limits.listFrameBytes);
+      // The member itself is listed only with its presence, below, but its own welcome names it.
+      const welcome = pageWelcome(member.user, hub.usersWith(member), frame.id, this.deps.limits.listFrameBytes);
       // Read in this turn on one process; a cluster awaits Redis (the member's gate holds live frames).
       const reads = this.readLoginReplay(member.user, frame.since);
       const lists = isPending(reads) ? await reads : reads;
@@ -354,7 +355,9 @@ export class ChatCore implements PeerHandler {
       for (const bytes of output) connection.deliver(bytes);
       this.openGate(connection, member, horizons);
       if (connection.state !== 'open') return; // cut off: too much arrived while the replay was read
-      hub.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
+      // Listed from here, not from its admission: no welcome or `who` names a user whose presence
+      // is still to come (a cluster node reads the replay in between).
+      hub.announceOnline(member);
       announced = true;
       this.deps.events.emit('login', { id: connection.id, remote: connection.remote, user: member.user });
     } catch (error) {
@@ -533,14 +536,26 @@ export class ChatCore implements PeerHandler {
     );
   }
 
-  /** Step 7 once the message is stored: the relay to the room, `ok` with the msgid, the event. */
-  private relayMessage(connection: Peer, member: Member, frame: SayFrame, room: string, ts: number, msgid: number): void {
+  /** Step 7 once the message is stored (or deferred): the relay to the room, `ok` with the msgid, the event. */
+  private relayMessage(connection: Peer, member: Member, frame: SayFrame, room: string, ts: number, msgid: Recorded): void {
+    if (msgid === DEFERRED) return this.relayDeferred(connection, member, frame, room, ts);
     const { hub } = this.deps;
     const message: MessageFrame = { type: 'message', from: member.user, room, text: frame.text, ts, msgid };
     const recipients = hub.send(message, { room }, member);
     // The msgid lets the sender count its own message as seen, so a reconnect (`since`) skips it.
     if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, msgid });
     this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, msgid, recipients });
+  }
+
+  /**
+   * A message a cluster node could not store now (Redis away) but kept to store later: relayed
+   * at once to the room's members on this node only, without a msgid (the other nodes get it, with
+   * its msgid, once it is stored), and `ok` with `deferred`.
+   */
+  private relayDeferred(connection: Peer, member: Member, frame: SayFrame, room: string, ts: number): void {
+    const recipients = this.deps.hub.sendLocally({ type: 'message', from: member.user, room, text: frame.text, ts }, { room }, member);
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, deferred: true });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, room, recipients, deferred: true });
   }
 
   /** Extension: a private message to `to` only; stored, and kept for `to`'s next login if offline. */
@@ -589,8 +604,9 @@ export class ChatCore implements PeerHandler {
     if (this.lastAnswers.get(connection) === settled) this.lastAnswers.delete(connection);
   }
 
-  /** A private message once stored: to its recipient if online (else it waits, `queued`), `ok`, the event. */
-  private deliverPrivately(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number, msgid: number): void {
+  /** A private message once stored (or deferred): to its recipient if online (else it waits, `queued`), `ok`, the event. */
+  private deliverPrivately(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number, msgid: Recorded): void {
+    if (msgid === DEFERRED) return this.deliverDeferred(connection, member, frame, to, target, ts);
     const { hub } = this.deps;
     const recipients = target ? hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts, msgid }, [target]) : 0;
     const queued = target === undefined;
@@ -599,8 +615,20 @@ export class ChatCore implements PeerHandler {
   }
 
   /**
-   * A message the store could not record (a cluster's Redis is away): `internal`, saying that
-   * nothing was stored or sent, so the client may send it again. Anything else is a server bug.
+   * A private message a cluster node kept to store later (see {@link relayDeferred}): to its
+   * recipient only if on this node, without a msgid; `ok` with `deferred`.
+   */
+  private deliverDeferred(connection: Peer, member: Member, frame: SayFrame, to: string, target: Member | undefined, ts: number): void {
+    const local = target?.node === undefined ? target : undefined;
+    const recipients = local ? this.deps.hub.sendTo({ type: 'message', from: member.user, to, text: frame.text, ts }, [local]) : 0;
+    if (frame.id !== undefined) connection.send({ type: 'ok', id: frame.id, deferred: true });
+    this.deps.events.emit('message', { id: connection.id, from: member.user, text: frame.text, ts, to, recipients, deferred: true });
+  }
+
+  /**
+   * A message the store could neither record nor keep for later (a cluster's Redis is away and
+   * its spool is full or failing): `internal`, saying that nothing was stored or sent, so the
+   * client may send it again. Anything else is a server bug.
    * Only that say fails: the says issued after it (overlapping) are answered in their turn and may
    * well have been recorded, so a client resending it sees it after them.
    */

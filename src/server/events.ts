@@ -30,7 +30,9 @@ export interface LoginEvent {
 /**
  * `message`: a message was relayed (step 7); `recipients` is how many users it was queued to.
  * A room message (lobby included) has `room`; a private one has `to` instead, and `queued` when
- * its recipient was offline (it waits in history for the next login). `msgid` is its history id.
+ * its recipient was offline (it waits in history for the next login). `msgid` is its history id;
+ * a cluster node that could not store it (Redis away) relayed it to its own users only, without a
+ * msgid, and kept it to store later: `deferred` then, and no `msgid`.
  */
 export interface MessageEvent {
   id: number;
@@ -39,9 +41,10 @@ export interface MessageEvent {
   ts: number;
   room?: string;
   to?: string;
-  msgid: number;
+  msgid?: number;
   recipients: number;
   queued?: boolean;
+  deferred?: boolean;
 }
 /** `room`: a user entered or left a room other than lobby (going offline leaves rooms without this event). */
 export interface RoomEvent {

@@ -95,4 +95,45 @@ describe('Hub recipient set', () => {
     expect(bob.got[0]).toBe(carol.got[0]);
     expect([alice.got.length, bob.got.length, carol.got.length]).toEqual([1, 2, 2]);
   });
+
+  it('lists an admitted member only once it is announced online; it is reachable from its admission', () => {
+    const hub = new Hub();
+    const [alice, bob] = [member('alice'), member('bob')];
+    hub.join(alice);
+    expect(hub.admit(bob)).toBe(true);
+    expect(hub.admit(member('bob'))).toBe(false);
+    expect(hub.isOnline('bob')).toBe(true);
+    expect(hub.isListed(bob)).toBe(false);
+    expect(hub.users()).toEqual(['alice']);
+    expect(hub.roomUsers('lobby')).toEqual(['alice']);
+    expect(hub.roomList()).toEqual([{ room: 'lobby', users: 1 }]);
+    expect(hub.usersWith(bob)).toEqual(['alice', 'bob']); // its own welcome names it
+    expect(hub.usersWith(alice)).toEqual(['alice']);
+    const carol = member('carol');
+    hub.admit(carol);
+    expect(hub.usersWith(bob)).toEqual(['alice', 'bob']); // not carol, admitted meanwhile
+    expect(hub.users()).toEqual(['alice']);
+    hub.leave(carol);
+    expect(hub.send({ type: 'ok' }, { user: 'bob' })).toBe(1);
+
+    expect(hub.announceOnline(bob)).toBe(1);
+    expect(alice.got.map((bytes) => JSON.parse(bytes.toString()))).toEqual([{ type: 'presence', user: 'bob', status: 'online' }]);
+    expect(hub.isListed(bob)).toBe(true);
+    expect(hub.users()).toEqual(['alice', 'bob']);
+    expect(hub.roomList()).toEqual([{ room: 'lobby', users: 2 }]);
+    expect(hub.list(bob)).toBe(false); // once
+    expect(hub.users()).toEqual(['alice', 'bob']);
+  });
+
+  it('takes out a member that was never listed without touching the list', () => {
+    const hub = new Hub();
+    const [alice, bob, carol] = [member('alice'), member('bob'), member('carol')];
+    hub.join(alice);
+    hub.join(carol);
+    hub.admit(bob);
+    expect(hub.leave(bob)).toBe(true);
+    expect(hub.users()).toEqual(['alice', 'carol']);
+    expect(hub.list(bob)).toBe(false); // gone: never listed
+    expect(hub.users()).toEqual(['alice', 'carol']);
+  });
 });

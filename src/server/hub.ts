@@ -1,4 +1,4 @@
-import { LOBBY, compareCodePoints, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
+import { LOBBY, compareCodePoints, encodeFrame, type ClientFrame, type RoomCount, type ServerFrame } from '../protocol/index.ts';
 import { LocalRecipients, type Audience, type Member, type MemberDirectory, type RecipientSet } from './recipients.ts';
 
 export type { Audience, Member } from './recipients.ts';
@@ -17,6 +17,12 @@ export interface HubOptions {
  * that knows recipients; delivery goes through its {@link RecipientSet}, which encodes a frame
  * once however many members receive it. Everyone online is in `lobby`; other rooms exist while
  * they have members.
+ *
+ * A member is **reachable** from its admission (frames reach it, {@link isOnline} is true) and
+ * **listed** (in {@link users}, lobby's {@link roomUsers} and {@link roomList}) once its
+ * `presence online` went out ({@link announceOnline}): a welcome or `who` never names a user whose
+ * presence is still to come. On one process both happen in one turn; a cluster node reads the
+ * login's replay from Redis in between.
  */
 export class Hub implements MemberDirectory {
   /** How frames reach an audience (see {@link RecipientSet}). */
@@ -28,6 +34,13 @@ export class Hub implements MemberDirectory {
    * asks for the list (welcome), and a full sort each time was n log n per login, n² log n in all.
    */
   private readonly sortedNames: string[] = [];
+  /**
+   * The names in {@link sortedNames} not listed yet (admitted, presence still to come; see the
+   * class comment). Kept apart rather than out of the sorted list, so that a login costs what it
+   * did on one process (one splice, one copy for the welcome) and this set is empty whenever
+   * anyone else asks there; a cluster node's lists skip these names while a login is in flight.
+   */
+  private readonly unlisted = new Set<string>();
   /** Rooms other than lobby, with their members. A room is deleted when its last member leaves. */
   private readonly rooms = new Map<string, Set<Member>>();
   /**
@@ -40,22 +53,48 @@ export class Hub implements MemberDirectory {
     this.delivery = options.recipients?.(this) ?? new LocalRecipients(this);
   }
 
-  /** Adds a member (into lobby); returns false (and changes nothing) if that user is already online. */
-  join(member: Member): boolean {
+  /**
+   * Adds a member (into lobby), listed at once unless `listed` is false (then {@link list} lists it
+   * later); returns false (and changes nothing) if that user is already online.
+   */
+  join(member: Member, listed = true): boolean {
     if (this.members.has(member.user)) return false;
     this.members.set(member.user, member);
     this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 0, member.user);
+    if (!listed) this.unlisted.add(member.user);
     return true;
+  }
+
+  /** Lists a member joined unlisted (see the class comment); false if it is not online or listed already. */
+  list(member: Member): boolean {
+    return this.members.get(member.user) === member && this.unlisted.delete(member.user);
+  }
+
+  /** Whether this member is online and listed (its `presence online` went out). */
+  isListed(member: Member): boolean {
+    return this.members.get(member.user) === member && !this.unlisted.has(member.user);
+  }
+
+  /**
+   * Tells everyone else that an admitted member is online (`presence` to lobby) and lists it, in
+   * one step: from now on welcomes and `who` answers name it. Returns how many members the
+   * presence was queued to.
+   */
+  announceOnline(member: Member): number {
+    const count = this.send({ type: 'presence', user: member.user, status: 'online' }, { room: LOBBY }, member);
+    this.list(member);
+    return count;
   }
 
   /**
    * Logs a member in: {@link join} here; a clustered hub first claims the name across every node
    * (atomically, so of two simultaneous logins on two nodes exactly one wins), hence the promise.
    * False if the user is already online; rejects if the claim cannot be made (the shared store is
-   * unreachable) — nothing changed then.
+   * unreachable) — nothing changed then. The member is reachable, not listed: {@link announceOnline}
+   * lists it.
    */
   admit(member: Member): boolean | Promise<boolean> {
-    return this.join(member);
+    return this.join(member, false);
   }
 
   /**
@@ -67,6 +106,7 @@ export class Hub implements MemberDirectory {
     for (const room of this.memberships.get(member) ?? []) this.removeFromRoom(member, room);
     this.memberships.delete(member);
     this.members.delete(member.user);
+    this.unlisted.delete(member.user);
     this.sortedNames.splice(insertionPoint(this.sortedNames, member.user), 1);
     return true;
   }
@@ -123,9 +163,12 @@ export class Hub implements MemberDirectory {
     return [...(this.rooms.get(room) ?? [])].map((member) => member.user).sort(compareCodePoints);
   }
 
-  /** Every room with its number of members, sorted by name. */
+  /**
+   * Every room with its number of members, sorted by name (lobby: the listed ones). A member
+   * enters other rooms only once listed (its `join` comes after its login's presence).
+   */
   roomList(): RoomCount[] {
-    const list: RoomCount[] = [{ room: LOBBY, users: this.members.size }];
+    const list: RoomCount[] = [{ room: LOBBY, users: this.members.size - this.unlisted.size }];
     for (const [room, members] of this.rooms) list.push({ room, users: members.size });
     return list.sort((a, b) => compareCodePoints(a.room, b.room));
   }
@@ -147,14 +190,31 @@ export class Hub implements MemberDirectory {
     return this.members.get(user);
   }
 
-  /** Number of users online. */
+  /** Number of users online (reachable, listed or not yet). */
   get size(): number {
     return this.members.size;
   }
 
-  /** Everyone online, sorted (code-point order, the same in every language), as a fresh array. */
+  /** Everyone listed, sorted (code-point order, the same in every language), as a fresh array. */
   users(): string[] {
-    return this.sortedNames.slice();
+    return this.unlisted.size === 0 ? this.sortedNames.slice() : this.listedNames(undefined);
+  }
+
+  /**
+   * {@link users}, and `member` in its place if it is online but not listed yet: a welcome,
+   * computed before the member's own presence goes out, names its user.
+   */
+  usersWith(member: Member): string[] {
+    const own = this.members.get(member.user) === member && this.unlisted.has(member.user);
+    if (this.unlisted.size === (own ? 1 : 0)) return this.sortedNames.slice();
+    return this.listedNames(own ? member.user : undefined);
+  }
+
+  /** The listed names in order, and `also` (a cluster node's lists while logins are in flight). */
+  private listedNames(also: string | undefined): string[] {
+    const names: string[] = [];
+    for (const name of this.sortedNames) if (name === also || !this.unlisted.has(name)) names.push(name);
+    return names;
   }
 
   /** Whether a room exists: lobby always, any other room while it has members. */
@@ -186,6 +246,23 @@ export class Hub implements MemberDirectory {
   /** Encodes a frame once (only if someone gets it) and queues it to each of `members` but `except`; returns how many. */
   sendTo(frame: ServerFrame, members: Iterable<Member>, except?: Member): number {
     return this.delivery.sendTo(frame, members, except);
+  }
+
+  /**
+   * Like {@link send}, but only to the members on this process (never through a cluster's
+   * backplane): what a cluster node relays while it cannot reach the other nodes, so that the
+   * same message is not delivered twice when it reaches them later. Returns how many.
+   */
+  sendLocally(frame: ServerFrame, audience: Audience, except?: Member): number {
+    let bytes: Buffer | undefined;
+    let count = 0;
+    for (const member of this.recipients(audience)) {
+      if (member === except || member.node !== undefined) continue;
+      bytes ??= encodeFrame(frame);
+      member.deliver(bytes);
+      count++;
+    }
+    return count;
   }
 }
 

@@ -37,4 +37,4 @@ export {
   type DisconnectEvent,
   type ServerErrorEvent,
 } from './events.ts';
-export { DEFAULT_LEASE_MS } from './cluster/defaults.ts';
+export { DEFAULT_LEASE_MS, DEFAULT_SPOOL_FILE } from './cluster/defaults.ts';

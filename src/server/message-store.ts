@@ -32,14 +32,25 @@ export interface NewMessage {
 /** A value now (one process) or later (a shared store). */
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * What {@link MessageStore.record} gives for a message it could not record now but kept, durably,
+ * to record later (a cluster node while Redis is away: see `cluster/deferring-history.ts`). It
+ * has no msgid yet; the users of this node get it at once, the others once it is recorded.
+ */
+export const DEFERRED = 'deferred';
+
+/** A recorded message's msgid, or {@link DEFERRED}. */
+export type Recorded = number | typeof DEFERRED;
+
 /** Where messages are recorded and read back (see the module comment). */
 export interface MessageStore {
   /**
    * Records a message and gives its msgid, never reused and increasing. A promise resolves once
    * the message is committed; it rejects with an `UnavailableError` when the store cannot be
-   * reached (nothing recorded).
+   * reached (nothing recorded). A store that keeps such a message aside to record it later gives
+   * {@link DEFERRED} instead (always as a promise, so answers stay in order).
    */
-  record(message: NewMessage): Awaitable<number>;
+  record(message: NewMessage): Awaitable<Recorded>;
   /** The last `limit` messages of a room with msgid > `after`, oldest first. */
   roomTail(room: string, limit: number, after?: number): Awaitable<StoredMessage[]>;
   /** The last `limit` messages of a room with msgid < `before`, oldest first. */

@@ -42,6 +42,23 @@ describe('PeerMember', () => {
     expect(texts(peer.received.splice(0))).toEqual(['m4']);
   });
 
+  it('judges one broadcast buffer the same for every member it reaches, and each new buffer on its own', () => {
+    const { clock } = setUp();
+    const members = ['bob', 'carol'].map((user) => {
+      const peer = new FakePeer(user, 1, '127.0.0.1', IGNORE, clock, 1_000);
+      const member = new PeerMember(user, peer, clock);
+      member.gate = new ReplayGate(10_000);
+      member.openGate(new Map([['#lobby', 5]]));
+      return { peer, member };
+    });
+    const late = lobby(5);
+    const live = lobby(6);
+    for (const bytes of [late, live, late, inDev(5), encodeFrame({ type: 'message', from: 'alice', room: 'lobby', text: 'same text', ts: 1, msgid: 4 })]) {
+      for (const { member } of members) member.deliver(bytes);
+    }
+    for (const { peer } of members) expect(texts(peer.received.splice(0))).toEqual(['m6', 'd5']);
+  });
+
   it('is bounded: past its bytes the gate drops what it held, and opening it says so', () => {
     const { peer, member } = setUp();
     const one = lobby(1);

@@ -108,8 +108,25 @@ export class PeerMember implements Member {
   }
 }
 
+/** What {@link conversationOf} found in an encoded frame. */
+type Conversation = { conversation: ConversationKey; msgid: number } | undefined;
+
+/**
+ * The last frame {@link conversationOf} read, and what it found. A broadcast hands the very same
+ * buffer to every member in turn, so it is parsed once, not once per recipient (with 1,000 members
+ * who have just logged in, parsing it each time costs more than the whole delivery).
+ */
+let lastRead: { bytes: Buffer; found: Conversation } | undefined;
+
 /** The conversation and msgid of an encoded `message` frame; undefined for any other frame. */
-export function conversationOf(bytes: Buffer): { conversation: ConversationKey; msgid: number } | undefined {
+export function conversationOf(bytes: Buffer): Conversation {
+  if (lastRead?.bytes === bytes) return lastRead.found;
+  const found = readConversation(bytes);
+  lastRead = { bytes, found };
+  return found;
+}
+
+function readConversation(bytes: Buffer): Conversation {
   if (bytes.length <= MESSAGE_START.length || !bytes.subarray(0, MESSAGE_START.length).equals(MESSAGE_START)) return undefined;
   try {
     const frame = JSON.parse(bytes.toString('utf8')) as { room?: unknown; msgid?: unknown };

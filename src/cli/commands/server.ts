@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
 import { ChatServer, DEFAULT_SERVER_LIMITS, MEMORY_DATABASE, TlsCredentialsError, type ServerLimits, type TlsCredentials } from '../../server/index.ts';
-import { DEFAULT_LEASE_MS } from '../../server/index.ts';
+import { DEFAULT_LEASE_MS, DEFAULT_SPOOL_FILE } from '../../server/index.ts';
 import { CliError } from '../errors.ts';
 import { parsePort, parsePositiveInt, portFromEnv, readFlagFile } from '../options.ts';
 import { keepRunningWhenOutputCloses } from '../output-closed.ts';
@@ -20,6 +20,7 @@ interface ServerCommandOptions {
   redis?: string;
   nodeId?: string;
   leaseMs?: number;
+  spool?: string;
 }
 
 /** Registers `chatlab server`: runs the reference server until Ctrl-C / SIGTERM / SIGHUP. */
@@ -36,6 +37,11 @@ export function registerServerCommand(program: Command): void {
     .option('--redis <url>', 'run as one node of a cluster sharing presence, relay and accounts through Redis, e.g. redis://127.0.0.1:6379 (default: $CHATLAB_REDIS; none: one process on its own)')
     .option('--node-id <name>', "with --redis: this node's name in logs and in the cluster (default: hostname:pid)")
     .option('--lease-ms <ms>', `with --redis: a node silent this long is declared dead and its users go offline elsewhere (default ${DEFAULT_LEASE_MS})`, parsePositiveInt)
+    .option(
+      '--spool <file>',
+      'with --redis: the SQLite file where messages said while Redis is away wait to be stored (created at the first one; the default is in the directory the node is started in, shared by the nodes started there, so a node started again there stores what a killed one left)',
+      DEFAULT_SPOOL_FILE,
+    )
     .option('--backlog <n>', 'connections the kernel may queue before they are accepted (default: the OS maximum, net.core.somaxconn)', parsePositiveInt)
     .option('--limit <name=value>', `override a server limit, repeatable (e.g. --limit rateLimitPerSecond=50); names: ${Object.keys(DEFAULT_SERVER_LIMITS).join(', ')}`, parseLimit, {})
     .action((options: ServerCommandOptions, command: Command) => {
@@ -43,11 +49,11 @@ export function registerServerCommand(program: Command): void {
       // unless --db is given it is a throwaway one in memory (no file left beside each node).
       const clustered = options.redis !== undefined || Boolean(process.env.CHATLAB_REDIS);
       if (clustered && command.getOptionValueSource('db') === 'default') options.db = MEMORY_DATABASE;
-      return runServer(options);
+      return runServer({ ...options, spoolGiven: command.getOptionValueSource('spool') !== 'default' });
     });
 }
 
-async function runServer(options: ServerCommandOptions): Promise<void> {
+async function runServer(options: ServerCommandOptions & { spoolGiven: boolean }): Promise<void> {
   const host = options.host ?? (process.env.HOST || '127.0.0.1');
   const port = options.port ?? portFromEnv(process.env.PORT, DEFAULT_PORT);
   const tls = readTlsCredentials(options);
@@ -55,6 +61,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   if (redis === undefined && (options.nodeId !== undefined || options.leaseMs !== undefined)) {
     throw new CliError('--node-id and --lease-ms need --redis (or CHATLAB_REDIS): they configure a cluster node');
   }
+  if (redis === undefined && options.spoolGiven) throw new CliError('--spool needs --redis (or CHATLAB_REDIS): only a cluster node defers messages');
   // A bad database, a busy port or an unreachable Redis throws here; main.ts prints it as one line.
   const server = redis === undefined ? createServer(options, { host, port, tls }) : await createClusterNode(options, redis, { host, port, tls });
   // Listening for a stop starts before the listening line, so a supervisor that signals as soon
@@ -63,7 +70,9 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   keepRunningWhenOutputCloses();
   const address = await server.start();
   const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
-  process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (db ${options.db}; Ctrl-C to stop)\n`);
+  // A cluster node uses no database of its own: its line names the spool, the one file it may write.
+  const where = redis === undefined ? `db ${options.db}` : `cluster node; spool ${options.spool}`;
+  process.stdout.write(`chatlab server listening on ${tls ? 'tls://' : ''}${shown}:${address.port} (${where}; Ctrl-C to stop)\n`);
   if (redis !== undefined) process.stdout.write(`cluster node through ${redis}: presence, relay, accounts and history are shared\n`);
   else if (server.accounts.list().length === 0) process.stdout.write(`${noAccountsAdvice(options.db)}\n`);
   const reason = await stop.reason;
@@ -102,7 +111,7 @@ function createServer(options: ServerCommandOptions, where: { host: string; port
  * unreachable Redis is one clear line and a non-zero exit before anything listens.
  */
 async function createClusterNode(options: ServerCommandOptions, redis: string, where: { host: string; port: number; tls: TlsCredentials | undefined }): Promise<ChatServer> {
-  const { createClusterServer, BackplaneUnavailableError } = await import('../../server/cluster/index.ts');
+  const { createClusterServer, BackplaneUnavailableError, SpoolError } = await import('../../server/cluster/index.ts');
   try {
     const node = await createClusterServer({
       ...where,
@@ -111,10 +120,12 @@ async function createClusterNode(options: ServerCommandOptions, redis: string, w
       limits: options.limit,
       backlog: options.backlog,
       redis: { url: redis, nodeId: options.nodeId, leaseMs: options.leaseMs },
+      spool: options.spool,
     });
     return node.server;
   } catch (error) {
     if (error instanceof BackplaneUnavailableError) throw new CliError(`--redis: ${error.message}`);
+    if (error instanceof SpoolError) throw new CliError(`--spool: ${error.message}`);
     throw error;
   }
 }

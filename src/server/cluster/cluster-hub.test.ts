@@ -54,7 +54,7 @@ describe('ClusterHub', () => {
       ['erin', 'n3/y'],
     ] as const)
       hub.receive({ n: node, k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
-    expect(hub.users()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
+    expect(hub.users()).toEqual([]); // reachable, none announced yet
 
     backplane.published = []; // the two logins' announcements
     expect(hub.send(message, { room: 'lobby' }, alice)).toBe(4);
@@ -113,10 +113,68 @@ describe('ClusterHub', () => {
     const { hub } = hubWith();
     const alice = localMember('alice');
     await hub.admit(alice);
+    hub.announceOnline(alice);
     hub.receive({ n: 'n2/x', k: 'on', u: 'bob' }, Buffer.alloc(0), 'n1/self');
+    hub.receive({ n: 'n2/x', k: 'listed', u: 'bob' }, Buffer.alloc(0), 'n1/self');
+    expect(hub.users()).toEqual(['alice', 'bob']);
     hub.receive({ n: 'n2/x', k: 'dead', u: ['bob'] }, Buffer.alloc(0), 'n1/self');
     expect(hub.users()).toEqual(['alice']);
     expect(alice.got.map((bytes) => JSON.parse(bytes.toString()))).toEqual([{ type: 'presence', user: 'bob', status: 'offline', reason: 'connection_lost' }]);
+  });
+
+  it('lists a local member with its presence, and announces the listing right after the presence', async () => {
+    const { hub, backplane } = hubWith();
+    const alice = localMember('alice');
+    const bob = localMember('bob');
+    await hub.admit(alice);
+    hub.announceOnline(alice);
+    await hub.admit(bob);
+    expect(hub.users()).toEqual(['alice']);
+    backplane.published = [];
+    hub.announceOnline(bob);
+    expect(hub.users()).toEqual(['alice', 'bob']);
+    const presence = encodeFrame({ type: 'presence', user: 'bob', status: 'online' });
+    expect(backplane.published).toEqual([
+      { header: { k: 'r', r: 'lobby' }, frame: presence },
+      { header: { k: 'listed', u: 'bob' }, frame: undefined },
+    ]);
+    expect(alice.got).toEqual([presence]);
+  });
+
+  it("lists another node's user once its presence was relayed (listed), and reaches it from its admission (on)", async () => {
+    const { hub, backplane } = hubWith();
+    await hub.admit(localMember('alice'));
+    hub.receive({ n: 'n2/x', k: 'on', u: 'carol' }, Buffer.alloc(0), 'n1/self');
+    expect(hub.isOnline('carol')).toBe(true);
+    expect(hub.users()).toEqual([]);
+    expect(hub.roomList()).toEqual([{ room: 'lobby', users: 0 }]);
+    backplane.published = [];
+    expect(hub.send(message, { user: 'carol' })).toBe(1);
+    expect(backplane.published.map((entry) => entry.header)).toEqual([{ k: 'u', u: ['carol'] }]);
+    hub.receive({ n: 'n3/y', k: 'listed', u: 'carol' }, Buffer.alloc(0), 'n1/self'); // not the node holding her
+    expect(hub.users()).toEqual([]);
+    hub.receive({ n: 'n2/x', k: 'listed', u: 'carol' }, Buffer.alloc(0), 'n1/self');
+    expect(hub.users()).toEqual(['carol']);
+    expect(hub.roomList()).toEqual([{ room: 'lobby', users: 1 }]);
+  });
+
+  it('lets a user whose presence never went out go silently (its node died, or its sync left it out); a sync lists whom it names', async () => {
+    const { hub } = hubWith();
+    const alice = localMember('alice');
+    await hub.admit(alice);
+    hub.announceOnline(alice);
+    for (const user of ['bob', 'carol']) hub.receive({ n: 'n2/x', k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
+    hub.receive({ n: 'n2/x', k: 'listed', u: 'carol' }, Buffer.alloc(0), 'n1/self');
+    hub.receive({ n: 'n2/x', k: 'dead', u: ['bob', 'carol'] }, Buffer.alloc(0), 'n1/self');
+    expect(hub.isOnline('bob')).toBe(false);
+    expect(alice.got.map((bytes) => JSON.parse(bytes.toString()))).toEqual([{ type: 'presence', user: 'carol', status: 'offline', reason: 'connection_lost' }]);
+
+    alice.got.length = 0;
+    for (const user of ['dave', 'erin']) hub.receive({ n: 'n3/y', k: 'on', u: user }, Buffer.alloc(0), 'n1/self');
+    hub.receive({ n: 'n3/y', k: 'sync', u: [['dave', []]] }, Buffer.alloc(0), 'n1/self');
+    expect(hub.isOnline('erin')).toBe(false);
+    expect(hub.users()).toEqual(['alice', 'dave']);
+    expect(alice.got).toEqual([]);
   });
 
   it('calls onFenced when the dead node is this one', () => {

@@ -16,6 +16,7 @@ export type OutgoingHeader =
   | { k: 'u'; u: string[] }
   | { k: 'sync'; u: UserRooms[] }
   | { k: 'acct'; u: string }
+  | { k: 'listed'; u: string }
   | { k: 'f'; o: string; u: string; f: ClientFrame & { transfer: string } };
 
 /** Transfers offered to this node's users by other nodes remembered at most (the oldest forgotten first). */
@@ -101,12 +102,24 @@ export class ClusterHub extends Hub {
     // The claim is the truth: a replica entry still naming the user (its logout not heard yet) goes.
     const stale = this.member(member.user);
     if (stale) this.leave(stale);
-    if (this.join(member)) {
+    // Reachable from here (its `on` lets other nodes deliver to it), listed with its presence.
+    if (this.join(member, false)) {
       backplane.joined(member.user);
       return true;
     }
     backplane.release(member.user); // not reachable (the claim was exclusive), but never keep a claim for nobody
     return false;
+  }
+
+  /**
+   * Lists a local member with its presence, and tells the other nodes right after the presence,
+   * in the same turn: one connection and one channel keep the order, so every node lists the
+   * user right after relaying its presence (see {@link ClusterHub.receive}, `listed`).
+   */
+  override announceOnline(member: Member): number {
+    const count = super.announceOnline(member);
+    if (member.node === undefined) this.backplane?.publish({ k: 'listed', u: member.user });
+    return count;
   }
 
   /** Forgets every other node's users, silently (a fenced node, whose own users are all gone, reloads them). */
@@ -120,8 +133,8 @@ export class ClusterHub extends Hub {
     this.byNode.clear();
   }
 
-  override join(member: Member): boolean {
-    if (!super.join(member)) return false;
+  override join(member: Member, listed = true): boolean {
+    if (!super.join(member, listed)) return false;
     if (member.node === undefined) this.local.add(member);
     else {
       let users = this.byNode.get(member.node);
@@ -157,9 +170,9 @@ export class ClusterHub extends Hub {
     return true;
   }
 
-  /** Loads another node's user (with its rooms) from the store's snapshot when this node starts. */
+  /** Loads another node's user (with its rooms, listed: announced already) from the store's snapshot when this node starts. */
   addRemote(user: string, node: string, rooms: readonly string[]): void {
-    const member = this.remoteMember(user, node);
+    const member = this.remoteMember(user, node, true);
     for (const room of rooms) this.enterRoom(member, room);
   }
 
@@ -170,8 +183,15 @@ export class ClusterHub extends Hub {
   receive(header: BusHeader, frame: Buffer, self: string): void {
     switch (header.k) {
       case 'on':
-        this.remoteMember(header.u, header.n);
+        // Reachable at once (a private message sent during its login's replay read is delivered);
+        // listed only once its presence was relayed (`listed`, published right after it).
+        this.remoteMember(header.u, header.n, false);
         return;
+      case 'listed': {
+        const member = this.member(header.u);
+        if (member?.node === header.n) this.list(member);
+        return;
+      }
       case 'off': {
         const member = this.member(header.u);
         if (member?.node === header.n) this.leave(member);
@@ -207,6 +227,7 @@ export class ClusterHub extends Hub {
         return;
       }
       case 'acct':
+      case 'many': // split into its messages by the backplane
         return;
     }
   }
@@ -239,7 +260,10 @@ export class ClusterHub extends Hub {
     const left: string[] = [];
     for (const user of gone) {
       const member = this.member(user);
-      if (member?.node === node && this.leave(member)) left.push(user);
+      if (member?.node !== node) continue;
+      // Local users never heard a user online whose presence had not gone out: no offline either.
+      const wasListed = this.isListed(member);
+      if (this.leave(member) && wasListed) left.push(user);
     }
     this.byNode.delete(node);
     for (const user of left) this.announceLocally({ type: 'presence', user, status: 'offline', reason: 'connection_lost' });
@@ -250,31 +274,39 @@ export class ClusterHub extends Hub {
    * logins and logouts announced while it was away were lost), telling local users what changed.
    */
   private syncNode(node: string, users: readonly UserRooms[]): void {
-    const listed = new Map(users);
+    const held = new Map(users);
     for (const user of [...(this.byNode.get(node) ?? [])]) {
-      if (listed.has(user)) continue;
+      if (held.has(user)) continue;
       const member = this.member(user);
-      if (member?.node === node && this.leave(member)) {
-        this.announceLocally({ type: 'presence', user, status: 'offline', reason: 'connection_lost' });
-      }
+      if (member?.node !== node) continue;
+      const wasListed = this.isListed(member);
+      if (this.leave(member) && wasListed) this.announceLocally({ type: 'presence', user, status: 'offline', reason: 'connection_lost' });
     }
-    for (const [user, rooms] of listed) {
+    for (const [user, rooms] of held) {
       const known = this.member(user);
       if (known && known.node !== node) continue; // claimed elsewhere since: the claim wins
-      const member = known ?? this.remoteMember(user, node);
-      if (!known) this.announceLocally({ type: 'presence', user, status: 'online' });
+      // Listed: the node holds it, and announced it already (or its announcement was lost meanwhile).
+      const member = known ?? this.remoteMember(user, node, true);
+      if (known) this.list(known);
+      else this.announceLocally({ type: 'presence', user, status: 'online' });
       for (const room of this.roomsOf(member)) if (!rooms.includes(room)) this.leaveRoom(member, room);
       for (const room of rooms) this.enterRoom(member, room);
     }
   }
 
-  /** The replica entry of a remote user, added if missing (a stale entry of another node replaced). */
-  private remoteMember(user: string, node: string): Member {
+  /**
+   * The replica entry of a remote user, added if missing (a stale entry of another node replaced);
+   * listed if `listed` (an entry already there keeps its state).
+   */
+  private remoteMember(user: string, node: string, listed: boolean): Member {
     const known = this.member(user);
-    if (known?.node === node) return known;
+    if (known?.node === node) {
+      if (listed) this.list(known);
+      return known;
+    }
     if (known) this.leave(known);
     const member = new RemoteMember(user, node);
-    this.join(member);
+    this.join(member, listed);
     return member;
   }
 

@@ -13,11 +13,15 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../unavailable.ts';
 import { DEFAULT_LEASE_MS, HEARTBEATS_PER_LEASE } from './defaults.ts';
-import { decodeBusMessage, encodeBusMessage, type BusHeader, type UserRooms } from './bus-message.ts';
+import { decodeBusMessage, encodeBusBatch, encodeBusMessage, splitBusBatch, type BusHeader, type UserRooms } from './bus-message.ts';
 import type { Backplane, ClusterHub, OutgoingHeader } from './cluster-hub.ts';
 
 /** The channel of the cluster. */
 export const BUS_CHANNEL = 'chatlab:bus';
+/** Messages one published bus message carries at most (those of one turn; more go in another). */
+export const MAX_PUBLISH_BATCH = 256;
+/** Bytes one published bus message carries at most (a turn's messages beyond it go in another). */
+export const MAX_PUBLISH_BATCH_BYTES = 512 * 1024;
 /** How long the client waits between attempts to reach Redis again. */
 const RECONNECT_MS = 250;
 
@@ -192,6 +196,12 @@ export class RedisBackplane implements Backplane {
   private readonly nodeId: string;
   /** Told when this node's entries in the store were written again (a new incarnation, an outage). */
   private readonly restoredListeners: Array<() => Promise<void>> = [];
+  /** Told when this node's view of the cluster is whole again (see {@link onRecovered}). */
+  private readonly recoveredListeners: Array<() => void> = [];
+  /** Messages published in this turn, not sent yet (see {@link sendPublished}). */
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
+  private sendScheduled = false;
 
   private constructor(
     private readonly command: Redis,
@@ -250,6 +260,15 @@ export class RedisBackplane implements Backplane {
    */
   onRestored(listener: () => Promise<void>): void {
     this.restoredListeners.push(listener);
+  }
+
+  /**
+   * Runs `listener` once this node's entries are written again and its replica of the other nodes
+   * read back: after an outage, after Redis lost its data, after a rejoin (after the
+   * {@link onRestored} listeners). The spool of deferred messages is flushed then.
+   */
+  onRecovered(listener: () => void): void {
+    this.recoveredListeners.push(listener);
   }
 
   /** Whether Redis is reachable now (logins are refused while it is not). */
@@ -318,26 +337,57 @@ export class RedisBackplane implements Backplane {
   }
 
   joined(user: string): void {
+    this.sendPublished();
     if (this.command.status !== 'ready') return void this.dropped++;
     this.command.publish(BUS_CHANNEL, this.announcement({ k: 'on', u: user })).catch(this.onDropped);
   }
 
   release(user: string): void {
+    this.sendPublished();
     this.command.eval(RELEASE, 1, KEYS.online, this.incarnation, user, this.announcement({ k: 'off', u: user })).catch(this.onDropped);
   }
 
   roomChanged(user: string, room: string, entered: boolean): void {
+    this.sendPublished();
     const k = entered ? 'in' : 'out';
     this.command.eval(ROOM, 1, KEYS.online, this.incarnation, user, room, k, this.announcement({ k, u: user, r: room })).catch(this.onDropped);
   }
 
+  /**
+   * Publishes at the end of this turn, with whatever else this node publishes in it, as one bus
+   * message (bounded: {@link MAX_PUBLISH_BATCH}, {@link MAX_PUBLISH_BATCH_BYTES}). The claims,
+   * releases and room changes, which publish from Redis, first send what waits: the channel
+   * keeps this node's messages in the order they were made.
+   */
   publish(header: OutgoingHeader, frame?: Buffer): void {
     if (this.command.status !== 'ready') {
       this.dropped++;
       return;
     }
-    this.command.publish(BUS_CHANNEL, encodeBusMessage({ ...header, n: this.incarnation } as BusHeader, frame)).catch(this.onDropped);
+    const message = encodeBusMessage({ ...header, n: this.incarnation } as BusHeader, frame);
+    if (this.outgoing.length >= MAX_PUBLISH_BATCH || (this.outgoing.length > 0 && this.outgoingBytes + message.length > MAX_PUBLISH_BATCH_BYTES)) this.sendPublished();
+    this.outgoing.push(message);
+    this.outgoingBytes += message.length;
+    if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      setImmediate(this.sendPublished);
+    }
   }
+
+  /** Sends what was published and not sent yet: one message alone, several as one `many`. */
+  private readonly sendPublished = (): void => {
+    this.sendScheduled = false;
+    const messages = this.outgoing;
+    if (messages.length === 0) return;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    if (this.command.status !== 'ready') {
+      this.dropped += messages.length;
+      return;
+    }
+    const message = messages.length === 1 ? (messages[0] as Buffer) : encodeBusBatch(this.incarnation, messages);
+    this.command.publish(BUS_CHANNEL, message).catch(() => void (this.dropped += messages.length));
+  };
 
   /** Tells the other nodes a new account exists (they add it to their copy of the names). */
   announceAccount(user: string): void {
@@ -351,6 +401,7 @@ export class RedisBackplane implements Backplane {
    */
   async close(): Promise<void> {
     if (this.closing) return;
+    this.sendPublished();
     this.closing = true;
     clearInterval(this.heartbeat);
     try {
@@ -369,6 +420,12 @@ export class RedisBackplane implements Backplane {
     const decoded = decodeBusMessage(message);
     if (!decoded) return;
     const { header, frame } = decoded;
+    if (header.k === 'many') {
+      // This node's own batch is dropped unread (its messages are never for itself).
+      if (header.n === this.incarnation || this.dead.has(header.n)) return;
+      for (const part of splitBusBatch(header.l, frame) ?? []) this.onMessage(part);
+      return;
+    }
     if (header.k === 'acct') return this.accountNames(header.u);
     if (header.n === this.incarnation && header.k !== 'dead') return;
     if (this.dead.has(header.n)) return;
@@ -422,6 +479,7 @@ export class RedisBackplane implements Backplane {
       this.hub.dropRemotes();
       await this.loadSnapshot();
       await this.restored();
+      this.recovered();
     } catch (error) {
       this.log(`chatlab cluster: rejoining failed (${describe(error)}); the next heartbeat retries`);
     }
@@ -437,11 +495,16 @@ export class RedisBackplane implements Backplane {
     await this.command.eval(REGISTER, 1, KEYS.nodes, this.incarnation, this.leaseMs, this.nodeId);
     await this.reassert();
     await this.restored();
+    this.recovered();
     this.log(`chatlab cluster: Redis lost its data; node ${this.incarnation} re-claimed its ${this.hub.localMembers().length} user(s)`);
   }
 
   private async restored(): Promise<void> {
     for (const listener of this.restoredListeners) await listener();
+  }
+
+  private recovered(): void {
+    for (const listener of this.recoveredListeners) listener();
   }
 
   /**
@@ -481,6 +544,7 @@ export class RedisBackplane implements Backplane {
       await this.reassert();
       await this.restored();
       this.hub.reconcile(await this.readSnapshot());
+      this.recovered();
     } catch (error) {
       this.log(`chatlab cluster: recovery failed (${describe(error)}); retrying at the next heartbeat`);
     }

@@ -11,15 +11,28 @@
  *   replay after login reads);
  * - `history:queue:<user>`: the private messages waiting for an offline user, until delivered.
  *
- * A message is recorded by ONE Lua script: the id and every entry it makes (room, or pair + both
- * users + queue) are written atomically, and nothing names the msgid before Redis has answered.
- * A node issues a user's records one after another without waiting (pipelined `say`s overlap), so
- * Redis must run them in the order they were issued: the script is sent whole with EVAL every time,
- * never by its SHA (EVALSHA). EVALSHA fails with NOSCRIPT after Redis restarted or flushed its
- * script cache, and ioredis then sends that command again as EVAL, behind records issued after it,
- * which may already have run (the script loaded again by a retry, or by another node): their
- * msgids would come before it. With EVAL there is no retry and no NOSCRIPT; the price is the
- * script's ~0.5 KB more on the Redis link per message (see bench/README.md).
+ * A message is recorded by a Lua script that takes its id and writes every entry it makes (room,
+ * or pair + both users + queue) atomically, and nothing names the msgid before Redis has answered.
+ * Records are **group-committed** ({@link GroupCommit}): one script call is in flight per node, and
+ * the records asked for meanwhile go together in the next call, which records them in the order
+ * they were asked for (one `INCR` per message, each message's entries with its id; the whole batch
+ * atomic) and answers every msgid. At low load a record goes alone at the end of its event-loop
+ * turn, one round trip as before; under load a batch holds what was asked for during one round
+ * trip. A batch is bounded by {@link MAX_RECORD_BATCH} messages and {@link MAX_RECORD_BATCH_BYTES}
+ * bytes of message data (far under Redis's `proto-max-bulk-len`, 512 MB per argument, and its
+ * 1 GB query buffer); what waits is bounded by the says in flight (64 per connection, then its
+ * socket pauses). A batch that fails (Redis away) fails every record in it.
+ *
+ * Order: Redis runs one connection's commands in the order they were sent. Batches leave in the
+ * order their records were asked for, so msgids increase in record() call order (the core issues a
+ * connection's says in frame order). Every read and write of this store first sends the records
+ * asked for before it ({@link GroupCommit.sendNow}), so a read still sees every record this node
+ * asked for before it, exactly as when each record went alone. The script is sent whole with EVAL
+ * every time, never by its SHA (EVALSHA). EVALSHA fails with NOSCRIPT after Redis restarted or
+ * flushed its script cache, and ioredis then sends that command again as EVAL, behind commands sent
+ * after it, which may already have run (a forced batch, or a record of another node): their msgids
+ * would come before it. With EVAL there is no retry and no NOSCRIPT; the script's ~0.8 KB is paid
+ * once per batch, not once per message (see bench/README.md).
  * Retention is by count, as in SQLite: `XADD … MAXLEN <retainPerConversation>` on the room, pair
  * and user streams; the queue is never trimmed (a waiting message is never deleted undelivered).
  */
@@ -27,37 +40,62 @@ import type { Redis } from 'ioredis';
 import { compareCodePoints } from '../../protocol/index.ts';
 import type { MessageStore, NewMessage, StoredMessage } from '../message-store.ts';
 import { UnavailableError } from '../unavailable.ts';
+import { GroupCommit } from './group-commit.ts';
 
 /** The cluster's msgid counter. */
 export const MSGID_KEY = 'chatlab:msgid';
 const PREFIX = 'chatlab:history:';
 
+/** Messages one record script call carries at most. */
+export const MAX_RECORD_BATCH = 256;
+/** Bytes of message data (texts, names, keys) one record script call carries at most; a bigger message goes alone. */
+export const MAX_RECORD_BATCH_BYTES = 1024 * 1024;
+
 /**
- * KEYS: the counter, then the streams to append to (the queue last when ARGV[3] is '1').
- * ARGV: floor (the highest msgid this node knows of), retain (0 keeps all), queued ('1'/'0'),
- * then the entry's field/value pairs. The counter is raised past the floor first: if Redis lost
- * its data (restarted without AOF), ids still do not go back to ones the nodes have handed out.
+ * Records a batch of messages, in order. KEYS: the counter, then each message's streams in turn
+ * (its queue last when it is queued). ARGV: floor (the highest msgid this node knows of), retain
+ * (0 keeps all), then per message: its number of streams, queued ('1'/'0'), ts, from, 'room' or
+ * 'to', the room or the recipient, text. Answers the msgids, in order. The counter is raised past
+ * the floor first: if Redis lost its data (restarted without AOF), ids still do not go back to
+ * ones the nodes have handed out.
  */
 const RECORD = `
-local id = redis.call('INCR', KEYS[1])
 local floor = tonumber(ARGV[1])
-if id <= floor then
-  id = floor + 1
-  redis.call('SET', KEYS[1], id)
-end
-local entry = {}
-for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
-local sid = id .. '-0'
 local retain = tonumber(ARGV[2])
-local queued = ARGV[3] == '1'
-for i = 2, #KEYS do
-  if retain > 0 and not (queued and i == #KEYS) then
-    redis.call('XADD', KEYS[i], 'MAXLEN', retain, sid, unpack(entry))
-  else
-    redis.call('XADD', KEYS[i], sid, unpack(entry))
+local ids = {}
+local k = 2
+local a = 3
+while a <= #ARGV do
+  local streams = tonumber(ARGV[a])
+  local queued = ARGV[a + 1] == '1'
+  local id = redis.call('INCR', KEYS[1])
+  if id <= floor then
+    id = floor + 1
+    redis.call('SET', KEYS[1], id)
   end
+  local sid = id .. '-0'
+  local last = k + streams - 1
+  for i = k, last do
+    if retain > 0 and not (queued and i == last) then
+      redis.call('XADD', KEYS[i], 'MAXLEN', retain, sid, 'ts', ARGV[a + 2], 'from', ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], 'text', ARGV[a + 6])
+    else
+      redis.call('XADD', KEYS[i], sid, 'ts', ARGV[a + 2], 'from', ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], 'text', ARGV[a + 6])
+    end
+  end
+  ids[#ids + 1] = id
+  k = last + 1
+  a = a + 7
 end
-return id`;
+return ids`;
+
+/** One message as the record script takes it (see {@link RECORD}). */
+interface RecordRequest {
+  keys: string[];
+  /** Its streams, queued, ts, from, 'room' or 'to', the room or recipient, text. */
+  args: string[];
+  /** Bytes it adds to a batch (for {@link MAX_RECORD_BATCH_BYTES}). */
+  bytes: number;
+}
 
 /** Options of {@link RedisHistory}. */
 export interface RedisHistoryOptions {
@@ -72,6 +110,11 @@ export class RedisHistory implements MessageStore {
   private readonly retain: number;
   /** The highest msgid this node recorded or read: the floor of the next id (see {@link RECORD}). */
   private highest = 0;
+  /** The records asked for and not answered yet, sent in batches (see the module comment). */
+  private readonly records = new GroupCommit<RecordRequest, number>(this.recordBatch.bind(this), recordSize, {
+    maxItems: MAX_RECORD_BATCH,
+    maxBytes: MAX_RECORD_BATCH_BYTES,
+  });
 
   constructor(
     private readonly redis: Redis,
@@ -80,14 +123,17 @@ export class RedisHistory implements MessageStore {
     this.retain = Math.max(0, Math.floor(options.retainPerConversation ?? 0));
   }
 
-  async record(message: NewMessage): Promise<number> {
+  /** Record script calls made so far (each records a batch of messages). */
+  get recordBatches(): number {
+    return this.records.batches;
+  }
+
+  record(message: NewMessage): Promise<number> {
     const keys = message.room !== undefined ? [roomKey(message.room)] : privateKeys(message.from, message.to as string, !message.delivered);
-    const fields = ['ts', String(message.ts), 'from', message.from, ...(message.room !== undefined ? ['room', message.room] : ['to', message.to as string]), 'text', message.text];
     const queued = message.room === undefined && !message.delivered ? '1' : '0';
-    // Issued in this turn, before any await: records run in Redis in the order record() was called.
-    const msgid = Number(await this.call(() => this.redis.eval(RECORD, keys.length + 1, MSGID_KEY, ...keys, this.highest, this.retain, queued, ...fields)));
-    this.saw(msgid);
-    return msgid;
+    const target = message.room !== undefined ? ['room', message.room] : ['to', message.to as string];
+    const args = [String(keys.length), queued, String(message.ts), message.from, ...target, message.text];
+    return this.records.add({ keys, args, bytes: byteLength(keys) + byteLength(args) });
   }
 
   roomTail(room: string, limit: number, after = 0): Promise<StoredMessage[]> {
@@ -108,12 +154,14 @@ export class RedisHistory implements MessageStore {
 
   async undelivered(user: string, limit: number): Promise<StoredMessage[]> {
     if (limit <= 0) return [];
+    this.records.sendNow();
     const entries = await this.call(() => this.redis.xrange(queueKey(user), '-', '+', 'COUNT', limit));
     return this.toMessages(entries as StreamEntry[]).map((message) => ({ ...message, queued: true }));
   }
 
   async markDelivered(user: string, msgids: readonly number[]): Promise<void> {
     if (msgids.length === 0) return;
+    this.records.sendNow();
     await this.call(() => this.redis.xdel(queueKey(user), ...msgids.map(streamId)));
   }
 
@@ -123,6 +171,7 @@ export class RedisHistory implements MessageStore {
   /** The newest `limit` entries with msgid > `after`, oldest first. */
   private async tail(key: string, limit: number, after: number): Promise<StoredMessage[]> {
     if (limit <= 0) return [];
+    this.records.sendNow();
     const entries = await this.call(() => this.redis.xrevrange(key, '+', streamId(after + 1), 'COUNT', limit));
     return this.toMessages((entries as StreamEntry[]).reverse());
   }
@@ -130,8 +179,18 @@ export class RedisHistory implements MessageStore {
   /** The newest `limit` entries with msgid < `before`, oldest first. */
   private async page(key: string, before: number, limit: number): Promise<StoredMessage[]> {
     if (limit <= 0 || before <= 1) return [];
+    this.records.sendNow();
     const entries = await this.call(() => this.redis.xrevrange(key, streamId(before - 1), '-', 'COUNT', limit));
     return this.toMessages((entries as StreamEntry[]).reverse());
+  }
+
+  /** Records one batch with one script call (see {@link RECORD}); answers its msgids in order. */
+  private async recordBatch(batch: readonly RecordRequest[]): Promise<number[]> {
+    const keys = [MSGID_KEY, ...batch.flatMap((request) => request.keys)];
+    const args = batch.flatMap((request) => request.args);
+    const msgids = ((await this.call(() => this.redis.eval(RECORD, keys.length, ...keys, this.highest, this.retain, ...args))) as unknown[]).map(Number);
+    for (const msgid of msgids) this.saw(msgid);
+    return msgids;
   }
 
   /** Runs one command; an unreachable store becomes an {@link UnavailableError} (Redis's own error replies stay bugs). */
@@ -170,6 +229,17 @@ function toMessage(id: string, fields: readonly string[]): StoredMessage {
     ...(to !== undefined && { to }),
     text: values.get('text') ?? '',
   };
+}
+
+/** The size of one record in a batch (see {@link MAX_RECORD_BATCH_BYTES}). */
+function recordSize(request: RecordRequest): number {
+  return request.bytes;
+}
+
+function byteLength(strings: readonly string[]): number {
+  let bytes = 0;
+  for (const string of strings) bytes += Buffer.byteLength(string);
+  return bytes;
 }
 
 /** The stream entry id of a msgid. */

@@ -108,11 +108,15 @@ export class ChatSession {
     if (conversation.kind === 'private') frame.to = conversation.name;
     else if (conversation.name !== LOBBY) frame.room = conversation.name;
     this.addLine(conversation, { kind: 'message', from: this.state.user, text, ts: Date.now(), own: true });
+    let answer: Frame;
     try {
-      await this.request(frame);
+      answer = await this.request(frame);
     } catch (error) {
       this.addLine(conversation, { kind: 'error', text: `not delivered: ${(error as Error).message}`, ts: Date.now() });
+      return;
     }
+    const notice = sayNotice(answer, conversation);
+    if (notice) this.addLine(conversation, { kind: 'info', text: notice, ts: Date.now() });
   }
 
   async join(room: string): Promise<void> {
@@ -306,4 +310,15 @@ export class ChatSession {
     this.pending.clear();
     this.files.closed(why);
   };
+}
+
+/**
+ * What the user is told of an `ok` to a `say` that did not simply reach everyone: a private
+ * message kept for an offline recipient (`queued`), or one a cluster server could not store yet
+ * (`deferred`: its shared store is away).
+ */
+export function sayNotice(ok: Frame, conversation: Conversation): string | undefined {
+  if (ok.deferred === true) return 'the server could not store that message yet: it reached the users on the same server, the others get it once it is stored';
+  if (ok.queued === true) return `${conversation.name} is offline: the message waits for their next login`;
+  return undefined;
 }
