@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FLUSH_HOLD_FLOOR_MS, FLUSH_HOLD_MAX_MS, FlushScheduler, Outbox } from './outbox.ts';
+import { FLUSH_HOLD_FLOOR_MS, FLUSH_HOLD_MAX_MS, FLUSH_HOLD_MIN_WRITES, FlushScheduler, Outbox } from './outbox.ts';
 import { OutputBudget } from './output-budget.ts';
 import { until } from '../../test-support/client-events.ts';
 import { ManualClock } from '../../test-support/manual-clock.ts';
@@ -259,10 +259,11 @@ function readAll(remote: Socket): { text: string } {
 }
 
 describe('FlushScheduler: holding the next run after a long one', () => {
-  async function twoClients(clock: ManualClock, slowMs: number) {
+  // Two sockets stand for a big room: a run that flushed 2 outboxes may hold (unless a test says otherwise).
+  async function twoClients(clock: ManualClock, slowMs: number, holdMinWrites: number | 'default' = 2) {
     const pairs = await Promise.all([socketPair(), socketPair()]);
     for (const { local, remote, server } of pairs) cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
-    const scheduler = new FlushScheduler({ clock });
+    const scheduler = new FlushScheduler(holdMinWrites === 'default' ? { clock } : { clock, holdMinWrites });
     const order: string[] = [];
     scheduler.beforeOutput(() => order.push('commit'));
     // The first client's first write is slow (by the manual clock): the run that makes it takes slowMs.
@@ -331,6 +332,32 @@ describe('FlushScheduler: holding the next run after a long one', () => {
     expect(slow.written.map((list) => list.length)).toEqual([2, 2]);
   });
 
+  it('does not hold after a slow run over few outboxes (slowed by something else, e.g. a GC pause): only one over FLUSH_HOLD_MIN_WRITES or more holds', async () => {
+    const clock = new ManualClock();
+    const few = await twoClients(clock, 5, 'default'); // the server's default: 2 outboxes are far below it
+    few.pushAll('a');
+    await turn(); // a run of 5 ms over 2 outboxes
+    few.pushAll('b');
+    expect(few.scheduler.holding).toBe(false);
+    await turn();
+    expect(few.written).toEqual([
+      ['a\n', 'b\n'],
+      ['a\n', 'b\n'],
+    ]);
+
+    const at = await twoClients(new ManualClock(), 5, 2); // the same run, with the minimum at 2: held
+    at.pushAll('a');
+    await turn();
+    at.pushAll('b');
+    expect(at.scheduler.holding).toBe(true);
+    const over = await twoClients(new ManualClock(), 5, 3); // one outbox short of the minimum: not held
+    over.pushAll('a');
+    await turn();
+    over.pushAll('b');
+    expect(over.scheduler.holding).toBe(false);
+    expect(FLUSH_HOLD_MIN_WRITES).toBeGreaterThan(2);
+  });
+
   it('does not hold a run woken after the hold has passed (the hold counts from the end of the slow run)', async () => {
     const clock = new ManualClock();
     const { scheduler, written, pushAll } = await twoClients(clock, 5);
@@ -368,7 +395,7 @@ describe('FlushScheduler: holding the next run after a long one', () => {
     const clock = new ManualClock();
     const { local, remote, server } = await socketPair();
     cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
-    const scheduler = new FlushScheduler({ clock });
+    const scheduler = new FlushScheduler({ clock, holdMinWrites: 1 });
     const written = recordWrites(local, clock, 5);
     const maxBytes = 4000;
     const outbox = new Outbox(local, maxBytes, scheduler, () => {});
@@ -390,7 +417,7 @@ describe('FlushScheduler: holding the next run after a long one', () => {
     const clock = new ManualClock();
     const { local, remote, server } = await socketPair();
     cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
-    const scheduler = new FlushScheduler({ clock });
+    const scheduler = new FlushScheduler({ clock, holdMinWrites: 1 });
     const budget = new OutputBudget({ outputHighWaterBytes: 8000, outputLowWaterBytes: 4000, outputStallMs: Infinity }, clock);
     const written = recordWrites(local, clock, 5);
     const outbox = new Outbox(local, 1024 * 1024, scheduler, () => {}, budget);

@@ -20,6 +20,18 @@ export type BeforeOutputHook = () => void;
 export const FLUSH_HOLD_FLOOR_MS = 1;
 
 /**
+ * A run that flushed fewer outboxes than this never holds the next one, however long it took.
+ * Why: a run over a few sockets that took over the floor was slowed by something else (a GC
+ * pause, the process preempted), and holding the next run would only add latency. And a room
+ * of up to ~1,000 (the fan-out scenario's) already gets several broadcasts per write in each
+ * turn: holding it saved CPU (30 % at 4,000 broadcasts/s) but raised p99 by 10–100 % near
+ * saturation. A login storm keeps most of its gain (2,000 users: 2.1 µs of server CPU per
+ * presence instead of 1.8 with every long run held, 4.8 without holding; 5,000: 1.09 µs, 0.98,
+ * 6.0): its costly runs are those over thousands of sockets. See bench/README.md, big-room.
+ */
+export const FLUSH_HOLD_MIN_WRITES = 1024;
+
+/**
  * The longest the next run waits after a long one (ms), whatever that run took: the latency a
  * held frame may gain. Up to this the hold equals the run, so flushing takes at most about half
  * the time. A run over 10,000 sockets can take 50–150 ms on a busy machine; a longer cap (50 ms)
@@ -39,6 +51,8 @@ export const FLUSH_HURRY_SHARE = 0.25;
 export interface FlushSchedulerOptions {
   /** Times each run and waits out the hold (tests pass a manual clock). Default: {@link SYSTEM_CLOCK}. */
   clock?: Clock;
+  /** The fewest outboxes a long run must have flushed to hold the next. Default: {@link FLUSH_HOLD_MIN_WRITES}. */
+  holdMinWrites?: number;
 }
 
 /**
@@ -47,8 +61,9 @@ export interface FlushSchedulerOptions {
  *
  * When runs are cheap (light load), a run comes in the `setImmediate` of the turn that queued
  * frames, after all of the turn's reads were handled: no added latency. When a run took longer
- * than {@link FLUSH_HOLD_FLOOR_MS} (the writes are what costs: one system call per socket, e.g. a
- * presence to 10,000 users after every login of a login storm), the next run is *held* until as
+ * than {@link FLUSH_HOLD_FLOOR_MS} and wrote to at least {@link FLUSH_HOLD_MIN_WRITES} outboxes
+ * (the writes are what costs: one system call per socket, e.g. a presence to 10,000 users after
+ * every login of a login storm), the next run is *held* until as
  * long after its end as it took (at most {@link FLUSH_HOLD_MAX_MS}). Meanwhile the turns go on
  * reading and handling input, and their frames queue behind the held run, so each socket gets
  * several turns' frames in one write: the cost per frame falls as the load rises, and at most
@@ -80,9 +95,11 @@ export class FlushScheduler {
   private holdTimer: TimerHandle | undefined;
   private readonly hooks: BeforeOutputHook[] = [];
   private readonly clock: Clock;
+  private readonly holdMinWrites: number;
 
   constructor(options: FlushSchedulerOptions = {}) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.holdMinWrites = options.holdMinWrites ?? FLUSH_HOLD_MIN_WRITES;
   }
 
   /** Registers work that {@link commit} runs before any output is written (and at the end of each run). */
@@ -141,10 +158,11 @@ export class FlushScheduler {
     this.scheduled = false;
     this.running = true;
     const started = this.clock.monotonic();
+    let batch: Outbox[] = [];
     try {
       // Before the first write: a hook that throws leaves every queued frame unwritten.
       this.commit();
-      const batch = this.dirty;
+      batch = this.dirty;
       this.dirty = [];
       for (const outbox of batch) outbox.flush();
       this.concat.clear();
@@ -152,7 +170,8 @@ export class FlushScheduler {
       this.running = false;
       const ended = this.clock.monotonic();
       const took = ended - started;
-      this.holdUntil = took > FLUSH_HOLD_FLOOR_MS ? ended + Math.min(took, FLUSH_HOLD_MAX_MS) : 0;
+      const holds = took > FLUSH_HOLD_FLOOR_MS && batch.length >= this.holdMinWrites;
+      this.holdUntil = holds ? ended + Math.min(took, FLUSH_HOLD_MAX_MS) : 0;
       if (this.scheduled) this.arm();
     }
   };
