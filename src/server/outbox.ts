@@ -35,8 +35,9 @@ export const FLUSH_HOLD_MIN_WRITES = 1024;
  * The longest the next run waits after a long one (ms), whatever that run took: the latency a
  * held frame may gain. Up to this the hold equals the run, so flushing takes at most about half
  * the time. A run over 10,000 sockets can take 50–150 ms on a busy machine; a longer cap (50 ms)
- * then halved the CPU of a 10,000-user login storm again, but nearly doubled the server's RSS
- * (more logins' welcomes and queues alive per run): see bench/README.md, big-room.
+ * then halved the CPU of a 10,000-user login storm again, but the server's RSS after it was
+ * nearly double in that one run (RSS right after a storm varies about that much between runs of
+ * one build: see bench/README.md, big-room), and a held frame may wait longer.
  */
 export const FLUSH_HOLD_MAX_MS = 20;
 
