@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseBenchArgs, UsageError, USAGE } from './lib/args.ts';
 import { checkOpenFiles, machineSummary, placeProcesses } from './lib/environment.ts';
+import { BIG_ROOM_USERS } from './scenarios/big-room.ts';
 import { burstScenario } from './scenarios/burst.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { REPO_ROOT } from './servers/index.ts';
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
     return 1;
   }
   // The burst and big-room scenarios hold their connections at once, like the fan-out's clients.
-  const sockets = Math.max(args.clients, scenarios.includes(burstScenario) ? args.burst : 0, scenarios.some((s) => s.id === 'big-room') ? args.users : 0);
+  const sockets = Math.max(args.clients, scenarios.includes(burstScenario) ? args.burst : 0, scenarios.some((s) => s.id === 'big-room') ? (args.users ?? BIG_ROOM_USERS) : 0);
   const fdProblem = checkOpenFiles(sockets);
   if (fdProblem) {
     console.error(`bench: ${fdProblem}`);

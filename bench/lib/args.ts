@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 export interface BenchArgs {
   scenario: string;
   clients: number;
-  /** Users of the big-room scenario. */
-  users: number;
+  /** Users of the big-room scenario, and the last step of the footprint scenario (null: each one's default). */
+  users: number | null;
   senders: number;
   rates: number[];
   stepMs: number;
@@ -47,7 +47,8 @@ export const QUICK_STEP_MS = 1000;
 export const USAGE = `usage: npm run bench -- [options]
 
   --clients N        logged-in clients in the room (default 1000)
-  --users N          users of the big-room scenario (default 10000)
+  --users N          users of the big-room scenario (default 10000), and the last
+                     step of the footprint scenario (default 1000, then 10000)
   --senders N        of which this many send (default 4, at most 10)
   --rates A,B,...    offered broadcasts/s, all senders together (default ${DEFAULT_RATES.join(',')})
   --step-ms MS       length of each rate step (default ${DEFAULT_STEP_MS}: long enough that a server
@@ -121,7 +122,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
   return {
     scenario: v.scenario ?? 'all',
     clients,
-    users: v.users ? positiveInt('users', v.users, 100_000) : 10_000,
+    users: v.users ? positiveInt('users', v.users, 100_000) : null,
     senders,
     rates,
     stepMs: v['step-ms'] ? positiveInt('step-ms', v['step-ms'], 600_000) : quick ? QUICK_STEP_MS : DEFAULT_STEP_MS,

@@ -10,6 +10,9 @@ import { chatlab } from '../servers/index.ts';
 import { formatBigRoomReport, measureBigRoom } from '../lib/big-room.ts';
 import type { Scenario } from './scenario.ts';
 
+/** Users when `--users` is not given. */
+export const BIG_ROOM_USERS = 10_000;
+
 /** Logins in flight at once: well under the listen backlog (511), so no connect waits unaccepted. */
 const IN_FLIGHT = 256;
 
@@ -20,7 +23,7 @@ export const bigRoomScenario: Scenario = {
   onlyByName: true,
   async run(context) {
     const { args, placement, progress, print } = context;
-    const users = args.users;
+    const users = args.users ?? BIG_ROOM_USERS;
     progress(`big-room: starting the chatlab server with ${users} accounts`);
     const setupStarted = performance.now();
     const server = await chatlab.start({ cpu: placement.serverCpu, clients: users, profileDir: args.profileDir ?? undefined });

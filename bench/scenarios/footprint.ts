@@ -23,19 +23,27 @@ import { processMemoryMiB, spawnServer, type ServerProcess } from '../lib/server
 import { REPO_ROOT } from '../servers/index.ts';
 import type { Scenario, ScenarioContext } from './scenario.ts';
 
-/** Logged-in users at which memory is read (--quick: the first only). */
-const USER_STEPS = [1000, 10_000];
+/** Logged-in users at which memory is read (--quick: the first only; --users N: 1,000 then N). */
+const FIRST_STEP = 1000;
+const LAST_STEP = 10_000;
 /** Targets from the issue. */
 const IDLE_TARGET_MIB = 60;
 const PER_USER_TARGET_KIB = 10;
 /** Handshakes in flight at once. */
 const CONCURRENT_LOGINS = 100;
+/**
+ * The chatlab server is read once more this long after its last step, with no traffic: memory
+ * the logins touched and V8 or the allocator then gave back shows as the difference.
+ */
+const QUIET_READING_MS = 15_000;
 const HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /** Memory of a server process after a full GC, in bytes. */
 interface MemoryReading {
   rss: number;
   heapUsed: number;
+  /** What V8 holds for its heap (live objects plus free space it keeps): heapUsed ≤ heapTotal. */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -46,6 +54,8 @@ interface PerUserRow {
   users: number;
   rssKiB: number;
   heapKiB: number;
+  /** Growth of the heap V8 holds (live or not), per user. */
+  heapTotalKiB: number;
   externalKiB: number;
   /**
    * RSS and heap per user added since the previous step (KiB), e.g. from 1,000 to 10,000 users:
@@ -54,6 +64,8 @@ interface PerUserRow {
    */
   marginalRssKiB: number | null;
   marginalHeapKiB: number | null;
+  /** Set on the reading taken this long after the last step's, with no traffic in between. */
+  quietMs?: number;
   /** Logins answered with an error instead of `welcome` (the user may still be online). */
   loginErrors: number;
   setupMs: number;
@@ -66,10 +78,10 @@ async function readMemory(server: ServerProcess): Promise<MemoryReading> {
   const n = (reportsAsked.get(server) ?? 0) + 1;
   reportsAsked.set(server, n);
   process.kill(server.pid, 'SIGUSR2');
-  const pattern = new RegExp(`^MEMORY ${n} rss=(\\d+) heapUsed=(\\d+) external=(\\d+) arrayBuffers=(\\d+)$`, 'm');
+  const pattern = new RegExp(`^MEMORY ${n} rss=(\\d+) heapUsed=(\\d+) heapTotal=(\\d+) external=(\\d+) arrayBuffers=(\\d+)$`, 'm');
   for (let waited = 0; waited < 10_000; waited += 20) {
     const match = pattern.exec(server.recentOutput());
-    if (match) return { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]), arrayBuffers: Number(match[4]) };
+    if (match) return { rss: Number(match[1]), heapUsed: Number(match[2]), heapTotal: Number(match[3]), external: Number(match[4]), arrayBuffers: Number(match[5]) };
     await sleep(20);
   }
   throw new Error(`${server.name} did not report its memory within 10 s`);
@@ -212,6 +224,7 @@ async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab'
         users,
         rssKiB: perUser('rss'),
         heapKiB: perUser('heapUsed'),
+        heapTotalKiB: perUser('heapTotal'),
         externalKiB: perUser('external'),
         marginalRssKiB: marginal('rss'),
         marginalHeapKiB: marginal('heapUsed'),
@@ -220,11 +233,37 @@ async function measurePerUser(context: ScenarioContext, kind: 'bare' | 'chatlab'
       });
       previous = { users, memory: now };
     }
+    if (kind === 'chatlab') {
+      // The same users, read again after a quiet spell: what the logins' garbage high-water gave back.
+      await sleep(QUIET_READING_MS);
+      const users = maxUsers;
+      const later = await readMemory(server);
+      const perUser = (field: keyof MemoryReading): number => (later[field] - before[field]) / users / 1024;
+      rows.push({
+        server: kind,
+        users,
+        quietMs: QUIET_READING_MS,
+        rssKiB: perUser('rss'),
+        heapKiB: perUser('heapUsed'),
+        heapTotalKiB: perUser('heapTotal'),
+        externalKiB: perUser('external'),
+        marginalRssKiB: null,
+        marginalHeapKiB: null,
+        loginErrors: 0,
+        setupMs: 0,
+      });
+    }
   } finally {
     for (const connection of clients) connection.socket.destroy();
     await server.stop();
   }
   return rows;
+}
+
+/** The numbers of users at which memory is read: `--users N` replaces the last step (alone when N ≤ 1,000). */
+function footprintSteps(args: { quick: boolean; users: number | null }): number[] {
+  if (args.users !== null) return args.users <= FIRST_STEP ? [args.users] : [FIRST_STEP, args.users];
+  return args.quick ? [FIRST_STEP] : [FIRST_STEP, LAST_STEP];
 }
 
 const kib = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '—');
@@ -236,7 +275,7 @@ export const footprintScenario: Scenario = {
   id: 'footprint',
   description: 'idle RSS of `chatlab server` and memory per logged-in user at 1,000 and 10,000, vs a bare Node socket server',
   async run(context) {
-    const steps = context.args.quick ? USER_STEPS.slice(0, 1) : USER_STEPS;
+    const steps = footprintSteps(context.args);
     const fdProblem = checkOpenFiles(steps.at(-1) as number);
     if (fdProblem) {
       context.print(`footprint: skipped: ${fdProblem}`);
@@ -255,11 +294,18 @@ export const footprintScenario: Scenario = {
         (idle.helpersMiB > 0 ? ` (+ ${mib(idle.helpersMiB)} MiB in helper processes: tsx's esbuild service)` : '') +
         `; bare Node socket server ${mib(idle.bareMiB)} MiB; ratio ${(idle.chatlabMiB / idle.bareMiB).toFixed(2)}× (target ≤ 60 MiB)`,
     );
-    print('server   users    RSS KiB/user  heap KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
-    print('-------  -------  ------------  -------------  -----------------  ---------------------  -------  ------------');
+    print('server   users    RSS KiB/user  heap KiB/user  heap held KiB/user  external KiB/user  marginal RSS/heap KiB  setup s  login errors');
+    print('-------  -------  ------------  -------------  ------------------  -----------------  ---------------------  -------  ------------');
     for (const row of rows) {
+      if (row.quietMs !== undefined) {
+        print(
+          `${row.server.padEnd(7)}  ${row.users.toLocaleString('en-US').padStart(7)}  ${kib(row.rssKiB).padStart(12)}  ${kib(row.heapKiB).padStart(13)}  ${kib(row.heapTotalKiB).padStart(18)}  ` +
+            `${kib(row.externalKiB).padStart(17)}  ${`(${row.quietMs / 1000} s later, no traffic)`.padStart(21)}`,
+        );
+        continue;
+      }
       print(
-        `${row.server.padEnd(7)}  ${row.users.toLocaleString('en-US').padStart(7)}  ${kib(row.rssKiB).padStart(12)}  ${kib(row.heapKiB).padStart(13)}  ` +
+        `${row.server.padEnd(7)}  ${row.users.toLocaleString('en-US').padStart(7)}  ${kib(row.rssKiB).padStart(12)}  ${kib(row.heapKiB).padStart(13)}  ${kib(row.heapTotalKiB).padStart(18)}  ` +
           `${kib(row.externalKiB).padStart(17)}  ${(row.marginalRssKiB === null ? '' : `${kib(row.marginalRssKiB)} / ${kib(row.marginalHeapKiB ?? NaN)}`).padStart(21)}  ` +
           `${(row.setupMs / 1000).toFixed(1).padStart(7)}  ${String(row.loginErrors).padStart(12)}`,
       );
@@ -271,7 +317,7 @@ export const footprintScenario: Scenario = {
         print(`ratio chatlab / bare socket at ${users.toLocaleString('en-US')}: RSS ${(chat.rssKiB / bare.rssKiB).toFixed(2)}×, heap ${(chat.heapKiB / bare.heapKiB).toFixed(2)}×`);
       }
     }
-    const top = rows.find((row) => row.server === 'chatlab' && row.users === steps.at(-1));
+    const top = rows.find((row) => row.server === 'chatlab' && row.users === steps.at(-1) && row.quietMs === undefined);
     print(`${mark(idle.chatlabMiB <= IDLE_TARGET_MIB)} idle chatlab server ≤ ${IDLE_TARGET_MIB} MiB RSS — measured ${mib(idle.chatlabMiB)} MiB`);
     if (top) {
       print(`${mark(top.rssKiB <= PER_USER_TARGET_KIB)} ≤ ${PER_USER_TARGET_KIB} KiB RSS per logged-in user at ${top.users.toLocaleString('en-US')} — measured ${kib(top.rssKiB)} KiB`);

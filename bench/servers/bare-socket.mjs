@@ -18,7 +18,7 @@ let reports = 0;
 process.on('SIGUSR2', () => {
   globalThis.gc?.();
   const m = process.memoryUsage();
-  process.stdout.write(`MEMORY ${++reports} rss=${m.rss} heapUsed=${m.heapUsed} external=${m.external} arrayBuffers=${m.arrayBuffers}\n`);
+  process.stdout.write(`MEMORY ${++reports} rss=${m.rss} heapUsed=${m.heapUsed} heapTotal=${m.heapTotal} external=${m.external} arrayBuffers=${m.arrayBuffers}\n`);
 });
 process.on('SIGTERM', () => {
   for (const socket of sockets) socket.destroy();

@@ -1,8 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FlushScheduler, Outbox } from './outbox.ts';
+import { FLUSH_HOLD_FLOOR_MS, FLUSH_HOLD_MAX_MS, FLUSH_HOLD_MIN_WRITES, FlushScheduler, Outbox } from './outbox.ts';
 import { OutputBudget } from './output-budget.ts';
 import { until } from '../../test-support/client-events.ts';
+import { ManualClock } from '../../test-support/manual-clock.ts';
 
 /** A real TCP connection on 127.0.0.1: `local` is the server side we write to, `remote` reads. */
 async function socketPair(): Promise<{ local: Socket; remote: Socket; server: Server }> {
@@ -235,5 +236,201 @@ describe('Outbox', () => {
     outbox.close({ flush: true, last: Buffer.from('bye\n') }); // no waiting for the turn: written now
     expect(order.filter((step) => step.startsWith('write'))).toEqual(['write b', 'write bye']);
     expect(commitsBeforeWrites()).toEqual([]);
+  });
+});
+
+/** Records every write() on a socket as text; the first one (only) makes `clock` advance by `slowMs`, as a slow run would. */
+function recordWrites(socket: Socket, clock?: ManualClock, slowMs = 0): string[] {
+  const written: string[] = [];
+  const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+  socket.write = ((chunk: Buffer) => {
+    written.push(chunk.toString());
+    if (clock && written.length === 1) clock.advance(slowMs);
+    return write(chunk);
+  }) as Socket['write'];
+  return written;
+}
+
+/** Everything `remote` reads, as one growing string. */
+function readAll(remote: Socket): { text: string } {
+  const received = { text: '' };
+  remote.on('data', (chunk: Buffer) => (received.text += chunk.toString()));
+  return received;
+}
+
+describe('FlushScheduler: holding the next run after a long one', () => {
+  // Two sockets stand for a big room: a run that flushed 2 outboxes may hold (unless a test says otherwise).
+  async function twoClients(clock: ManualClock, slowMs: number, holdMinWrites: number | 'default' = 2) {
+    const pairs = await Promise.all([socketPair(), socketPair()]);
+    for (const { local, remote, server } of pairs) cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const scheduler = new FlushScheduler(holdMinWrites === 'default' ? { clock } : { clock, holdMinWrites });
+    const order: string[] = [];
+    scheduler.beforeOutput(() => order.push('commit'));
+    // The first client's first write is slow (by the manual clock): the run that makes it takes slowMs.
+    const written = pairs.map(({ local }, i) => recordWrites(local, i === 0 ? clock : undefined, slowMs));
+    const outboxes = pairs.map(({ local }) => new Outbox(local, 1024 * 1024, scheduler, () => {}));
+    const received = pairs.map(({ remote }) => readAll(remote));
+    const pushAll = (text: string) => outboxes.forEach((outbox) => outbox.push(Buffer.from(`${text}\n`)));
+    return { pairs, scheduler, order, written, outboxes, received, pushAll };
+  }
+
+  it("holds the run after a slow one for as long as it took, then writes several turns' frames as ONE write per socket, in order, after a commit", async () => {
+    const clock = new ManualClock();
+    const { scheduler, order, written, received, pushAll } = await twoClients(clock, 5);
+    pushAll('a');
+    await turn();
+    expect(written).toEqual([['a\n'], ['a\n']]); // the first run is never held; it took 5 ms
+    order.length = 0;
+    pushAll('b');
+    await turn();
+    scheduler.wake(); // a message recorded in the next turn: its commit waits for the run too
+    pushAll('c');
+    await turn();
+    pushAll('d');
+    await turn();
+    expect(written).toEqual([['a\n'], ['a\n']]); // held: three turns, no write
+    expect(order).toEqual([]); // and no commit yet
+    clock.advance(4);
+    await turn();
+    expect(written.map((list) => list.length)).toEqual([1, 1]);
+    clock.advance(1); // 5 ms after the slow run ended: the held run
+    expect(written).toEqual([
+      ['a\n', 'b\nc\nd\n'],
+      ['a\n', 'b\nc\nd\n'],
+    ]);
+    expect(order[0]).toBe('commit');
+    await until(() => received.every(({ text }) => text === 'a\nb\nc\nd\n'), 'every frame to arrive', 2000);
+    // That run was quick: the next one comes in the next setImmediate again.
+    pushAll('e');
+    await turn();
+    expect(written.map((list) => list.at(-1))).toEqual(['e\n', 'e\n']);
+  });
+
+  it('keeps the next setImmediate after a light run (up to the floor), and holds at most FLUSH_HOLD_MAX_MS after a very slow one', async () => {
+    const light = new ManualClock();
+    const quick = await twoClients(light, FLUSH_HOLD_FLOOR_MS);
+    quick.pushAll('a');
+    await turn();
+    quick.pushAll('b');
+    await turn();
+    expect(quick.written).toEqual([
+      ['a\n', 'b\n'],
+      ['a\n', 'b\n'],
+    ]);
+    expect(quick.scheduler.holding).toBe(false);
+
+    const heavy = new ManualClock();
+    const slow = await twoClients(heavy, 10 * FLUSH_HOLD_MAX_MS);
+    slow.pushAll('a');
+    await turn();
+    slow.pushAll('b');
+    await turn();
+    expect(slow.scheduler.holding).toBe(true);
+    heavy.advance(FLUSH_HOLD_MAX_MS - 1);
+    expect(slow.written.map((list) => list.length)).toEqual([1, 1]);
+    heavy.advance(1);
+    expect(slow.written.map((list) => list.length)).toEqual([2, 2]);
+  });
+
+  it('does not hold after a slow run over few outboxes (slowed by something else, e.g. a GC pause): only one over FLUSH_HOLD_MIN_WRITES or more holds', async () => {
+    const clock = new ManualClock();
+    const few = await twoClients(clock, 5, 'default'); // the server's default: 2 outboxes are far below it
+    few.pushAll('a');
+    await turn(); // a run of 5 ms over 2 outboxes
+    few.pushAll('b');
+    expect(few.scheduler.holding).toBe(false);
+    await turn();
+    expect(few.written).toEqual([
+      ['a\n', 'b\n'],
+      ['a\n', 'b\n'],
+    ]);
+
+    const at = await twoClients(new ManualClock(), 5, 2); // the same run, with the minimum at 2: held
+    at.pushAll('a');
+    await turn();
+    at.pushAll('b');
+    expect(at.scheduler.holding).toBe(true);
+    const over = await twoClients(new ManualClock(), 5, 3); // one outbox short of the minimum: not held
+    over.pushAll('a');
+    await turn();
+    over.pushAll('b');
+    expect(over.scheduler.holding).toBe(false);
+    expect(FLUSH_HOLD_MIN_WRITES).toBeGreaterThan(2);
+  });
+
+  it('does not hold a run woken after the hold has passed (the hold counts from the end of the slow run)', async () => {
+    const clock = new ManualClock();
+    const { scheduler, written, pushAll } = await twoClients(clock, 5);
+    pushAll('a');
+    await turn();
+    clock.advance(5); // a quiet spell as long as the slow run
+    pushAll('b');
+    expect(scheduler.holding).toBe(false);
+    await turn();
+    expect(written.map((list) => list.at(-1))).toEqual(['b\n', 'b\n']);
+  });
+
+  it("writes a closing connection's queue and last frame at once during a hold, after a commit, in order", async () => {
+    const clock = new ManualClock();
+    const { order, written, outboxes, received, pushAll, pairs } = await twoClients(clock, 5);
+    pushAll('a');
+    await turn();
+    pushAll('b');
+    await turn();
+    order.length = 0;
+    const write = pairs[1]?.local.write.bind(pairs[1].local) as (chunk: Buffer) => boolean;
+    (pairs[1] as { local: Socket }).local.write = ((chunk: Buffer) => (order.push(`write ${chunk.toString().trim()}`), write(chunk))) as Socket['write'];
+    outboxes[1]?.close({ flush: true, last: Buffer.from('bye\n') });
+    expect(written[1]).toEqual(['a\n', 'b\n', 'bye\n']);
+    expect(order).toEqual(['commit', 'write b', 'commit', 'write bye']);
+    clock.advance(5); // the held run writes the other client's frame, and nothing more to the closed one
+    expect(written).toEqual([
+      ['a\n', 'b\n'],
+      ['a\n', 'b\n', 'bye\n'],
+    ]);
+    await until(() => received[1]?.text === 'a\nb\nbye\n', 'the last frames to arrive', 2000);
+  });
+
+  it('cuts the hold short when a queue passes a quarter of its bound: holding must not push a client towards its overflow', async () => {
+    const clock = new ManualClock();
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const scheduler = new FlushScheduler({ clock, holdMinWrites: 1 });
+    const written = recordWrites(local, clock, 5);
+    const maxBytes = 4000;
+    const outbox = new Outbox(local, maxBytes, scheduler, () => {});
+    outbox.push(Buffer.from('a\n'));
+    await turn(); // a slow run: the next one is held
+    outbox.push(Buffer.alloc(maxBytes / 4, 0x61));
+    await turn();
+    expect(scheduler.holding).toBe(true); // a quarter exactly: still held
+    expect(written).toHaveLength(1);
+    outbox.push(Buffer.from('b\n'));
+    expect(scheduler.holding).toBe(false);
+    await turn();
+    expect(written).toHaveLength(2);
+    expect(written[1]).toBe(`${'a'.repeat(maxBytes / 4)}b\n`);
+    expect(outbox.isOpen).toBe(true);
+  });
+
+  it('cuts the hold short when the budget has paused input: holding the output would only keep it paused', async () => {
+    const clock = new ManualClock();
+    const { local, remote, server } = await socketPair();
+    cleanups.push(() => (local.destroy(), remote.destroy(), server.close()));
+    const scheduler = new FlushScheduler({ clock, holdMinWrites: 1 });
+    const budget = new OutputBudget({ outputHighWaterBytes: 8000, outputLowWaterBytes: 4000, outputStallMs: Infinity }, clock);
+    const written = recordWrites(local, clock, 5);
+    const outbox = new Outbox(local, 1024 * 1024, scheduler, () => {}, budget);
+    outbox.push(Buffer.from('a\n'));
+    await turn(); // a slow run: the next one is held
+    for (let i = 0; i < 8; i++) outbox.push(Buffer.alloc(1000, 0x62)); // 8,000: at the mark, not past it
+    expect(budget.paused).toBe(false);
+    expect(scheduler.holding).toBe(true);
+    outbox.push(Buffer.from('c\n'));
+    expect(budget.paused).toBe(true);
+    expect(scheduler.holding).toBe(false);
+    await turn();
+    expect(written.map((text) => text.length)).toEqual([2, 8002]);
+    expect(budget.queuedBytes).toBe(0);
   });
 });

@@ -1,34 +1,109 @@
 import type { Socket } from 'node:net';
 import { OutputBudget, type BudgetedOutbox } from './output-budget.ts';
 import { SharedConcat } from './shared-concat.ts';
+import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.ts';
 import type { OverflowInfo } from './peer.ts';
 
 export type { OverflowInfo } from './peer.ts';
 
 /**
- * Something that must run before any byte leaves the process in a turn: history registers its
+ * Something that must run before any byte leaves the process: history registers its
  * commit here, so no acknowledgement, relay or msgid is written before its message is stored.
  */
 export type BeforeOutputHook = () => void;
 
 /**
- * Flushes every outbox that got frames during this event-loop turn, once, in a `setImmediate`
- * (after all of the turn's reads were handled). One scheduler serves the whole server, so a
- * broadcast to 1,000 clients costs one timer, not 1,000.
+ * A flush run (the before-output hooks, then every dirty outbox) that took longer than this (ms)
+ * makes the next run wait (see {@link FlushScheduler}). Below it, the load is light: the next run
+ * comes in the next `setImmediate`, as soon as the turn's reads are handled.
+ */
+export const FLUSH_HOLD_FLOOR_MS = 1;
+
+/**
+ * A run that flushed fewer outboxes than this never holds the next one, however long it took.
+ * Why: a run over a few sockets that took over the floor was slowed by something else (a GC
+ * pause, the process preempted), and holding the next run would only add latency. And a room
+ * of up to ~1,000 (the fan-out scenario's) already gets several broadcasts per write in each
+ * turn: holding it saved CPU (30 % at 4,000 broadcasts/s) but raised p99 by 10–100 % near
+ * saturation. A login storm keeps most of its gain (2,000 users: 2.1 µs of server CPU per
+ * presence instead of 1.8 with every long run held, 4.8 without holding; 5,000: 1.09 µs, 0.98,
+ * 6.0): its costly runs are those over thousands of sockets. See bench/README.md, big-room.
+ */
+export const FLUSH_HOLD_MIN_WRITES = 1024;
+
+/**
+ * The longest the next run waits after a long one (ms), whatever that run took: the latency a
+ * held frame may gain. Up to this the hold equals the run, so flushing takes at most about half
+ * the time. A run over 10,000 sockets can take 50–150 ms on a busy machine; a longer cap (50 ms)
+ * then halved the CPU of a 10,000-user login storm again, but the server's RSS after it was
+ * nearly double in that one run (RSS right after a storm varies about that much between runs of
+ * one build: see bench/README.md, big-room), and a held frame may wait longer.
+ */
+export const FLUSH_HOLD_MAX_MS = 20;
+
+/**
+ * While a run is held, an outbox whose queue grows past this share of its bound (`maxBytes`)
+ * brings the run forward to the next `setImmediate`: holding must not push a client that keeps
+ * up towards its `output_overflow`.
+ */
+export const FLUSH_HURRY_SHARE = 0.25;
+
+/** Options of a {@link FlushScheduler}. */
+export interface FlushSchedulerOptions {
+  /** Times each run and waits out the hold (tests pass a manual clock). Default: {@link SYSTEM_CLOCK}. */
+  clock?: Clock;
+  /** The fewest outboxes a long run must have flushed to hold the next. Default: {@link FLUSH_HOLD_MIN_WRITES}. */
+  holdMinWrites?: number;
+}
+
+/**
+ * Flushes every outbox that got frames, once per run, and each outbox as ONE write. One scheduler
+ * serves the whole server, so a broadcast to 1,000 clients costs one timer, not 1,000.
+ *
+ * When runs are cheap (light load), a run comes in the `setImmediate` of the turn that queued
+ * frames, after all of the turn's reads were handled: no added latency. When a run took longer
+ * than {@link FLUSH_HOLD_FLOOR_MS} and wrote to at least {@link FLUSH_HOLD_MIN_WRITES} outboxes
+ * (the writes are what costs: one system call per socket, e.g. a presence to 10,000 users after
+ * every login of a login storm), the next run is *held* until as
+ * long after its end as it took (at most {@link FLUSH_HOLD_MAX_MS}). Meanwhile the turns go on
+ * reading and handling input, and their frames queue behind the held run, so each socket gets
+ * several turns' frames in one write: the cost per frame falls as the load rises, and at most
+ * about half the time goes to flushing. A wake that comes after the hold has passed is not held.
+ * The hold is cut short (next `setImmediate`) when an outbox's queue passes
+ * {@link FLUSH_HURRY_SHARE} of its bound, or when the server's {@link OutputBudget} has paused
+ * input (see {@link hurry}).
  *
  * It is also THE place that orders "commit, then write": every socket write of every
- * {@link Outbox} (the turn's flush, a flush on `'drain'`, the last frames of a closing
- * connection) first calls {@link commit}, which runs the {@link BeforeOutputHook}s (history's
- * one transaction for the turn's messages). Writing anything any other way is a bug.
+ * {@link Outbox} (a run's flush, a flush on `'drain'`, the last frames of a closing connection)
+ * first calls {@link commit}, which runs the {@link BeforeOutputHook}s (history's one
+ * transaction for what was recorded since the last commit: per run, so a held run commits
+ * several turns at once). Writing anything any other way is a bug.
+ *
+ * A held run needs no stop of its own: its timer never keeps the process alive, and a closing
+ * connection writes its queue and last frame at once (see {@link Outbox.close}), so a run that
+ * comes after the server stopped finds nothing to write and nothing to commit.
  */
 export class FlushScheduler {
-  // An array, not a Set: each outbox registers once per turn (its own `inSchedule` flag), so the
+  // An array, not a Set: each outbox registers once per run (its own `inSchedule` flag), so the
   // per-delivery cost is a flag test instead of a hash-set insertion.
   private dirty: Outbox[] = [];
+  /** A run is due (in a `setImmediate`, behind the hold timer, or once the current run ends). */
   private scheduled = false;
+  private running = false;
+  /** The clock's monotonic time before which a run is held (0: no hold). */
+  private holdUntil = 0;
+  /** The pending hold timer, while a run waits behind it. */
+  private holdTimer: TimerHandle | undefined;
   private readonly hooks: BeforeOutputHook[] = [];
+  private readonly clock: Clock;
+  private readonly holdMinWrites: number;
 
-  /** Registers work that {@link commit} runs before any output is written (and at the end of each turn). */
+  constructor(options: FlushSchedulerOptions = {}) {
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.holdMinWrites = options.holdMinWrites ?? FLUSH_HOLD_MIN_WRITES;
+  }
+
+  /** Registers work that {@link commit} runs before any output is written (and at the end of each run). */
   beforeOutput(hook: BeforeOutputHook): void {
     this.hooks.push(hook);
   }
@@ -38,36 +113,75 @@ export class FlushScheduler {
     for (const hook of this.hooks) hook();
   }
 
-  /** Joins each outbox's queue, sharing one result among outboxes that queued the same buffers this turn. */
+  /** Joins each outbox's queue, sharing one result among outboxes that queued the same buffers this run. */
   readonly concat = new SharedConcat();
 
-  /** Marks an outbox as having frames to write this turn (the outbox makes sure it is only once). */
+  /** Whether a run is being held (waiting behind its timer) now. */
+  get holding(): boolean {
+    return this.holdTimer !== undefined;
+  }
+
+  /** Marks an outbox as having frames to write in the next run (the outbox makes sure it is only once). */
   schedule(outbox: Outbox): void {
     this.dirty.push(outbox);
     this.wake();
   }
 
-  /** Makes sure this turn ends with a run (hooks, then flushes), even if no outbox has frames. */
+  /** Makes sure a run comes (hooks, then flushes), even if no outbox has frames. */
   wake(): void {
     if (this.scheduled) return;
     this.scheduled = true;
+    // A wake during a run is armed when the run ends, which knows how long it took.
+    if (!this.running) this.arm();
+  }
+
+  /**
+   * Cuts a hold short: the held run comes in the next `setImmediate`. Outboxes call it when
+   * holding would cost more than it saves (a queue near its client's bound, input paused by
+   * the budget). Cheap when nothing is held.
+   */
+  hurry(): void {
+    this.holdUntil = 0;
+    if (this.holdTimer === undefined) return;
+    this.clock.clearTimer(this.holdTimer);
+    this.holdTimer = undefined;
     setImmediate(this.run);
   }
 
+  private arm(): void {
+    const wait = this.holdUntil === 0 ? 0 : this.holdUntil - this.clock.monotonic();
+    if (wait > 0) this.holdTimer = this.clock.setTimer(wait, this.run);
+    else setImmediate(this.run);
+  }
+
   private readonly run = (): void => {
+    this.holdTimer = undefined;
     this.scheduled = false;
-    // Before the first write: a hook that throws leaves every frame of this turn unwritten.
-    this.commit();
-    const batch = this.dirty;
-    this.dirty = [];
-    for (const outbox of batch) outbox.flush();
-    this.concat.clear();
+    this.running = true;
+    const started = this.clock.monotonic();
+    let batch: Outbox[] = [];
+    try {
+      // Before the first write: a hook that throws leaves every queued frame unwritten.
+      this.commit();
+      batch = this.dirty;
+      this.dirty = [];
+      for (const outbox of batch) outbox.flush();
+      this.concat.clear();
+    } finally {
+      this.running = false;
+      const ended = this.clock.monotonic();
+      const took = ended - started;
+      const holds = took > FLUSH_HOLD_FLOOR_MS && batch.length >= this.holdMinWrites;
+      this.holdUntil = holds ? ended + Math.min(took, FLUSH_HOLD_MAX_MS) : 0;
+      if (this.scheduled) this.arm();
+    }
   };
 }
 
 /**
  * One client's bounded output queue. Frames (already-encoded buffers, often the very same buffer
- * shared by every recipient of a broadcast) are queued, then written once per event-loop turn as
+ * shared by every recipient of a broadcast) are queued, then written once per run of the
+ * {@link FlushScheduler} (the end of the turn, or of a few turns when runs are held: see there) as
  * ONE `write` of their concatenation. When the socket reports back-pressure (`write` returned
  * false) nothing more is written until `'drain'`; frames keep queueing up to `maxBytes` in all
  * (queued here + buffered in the socket). Past that the client is too slow: the outbox stops
@@ -87,8 +201,10 @@ export class Outbox implements BudgetedOutbox {
   private counted = 0;
   private waitingForDrain = false;
   private blockedAt = 0;
-  /** Whether this outbox is in the scheduler's list for this turn (so a push need not add it again). */
+  /** Whether this outbox is in the scheduler's list for its next run (so a push need not add it again). */
   private inSchedule = false;
+  /** Past this many queued bytes, a held run is brought forward ({@link FLUSH_HURRY_SHARE}). */
+  private readonly hurryBytes: number;
   private state: 'open' | 'overflowed' | 'closed' = 'open';
 
   /**
@@ -105,6 +221,7 @@ export class Outbox implements BudgetedOutbox {
     private readonly onOverflow: (info: OverflowInfo) => void,
     private readonly budget: OutputBudget = new OutputBudget(),
   ) {
+    this.hurryBytes = maxBytes * FLUSH_HURRY_SHARE;
     budget.register(this);
   }
 
@@ -129,12 +246,12 @@ export class Outbox implements BudgetedOutbox {
   }
 
   /**
-   * Queues bytes for this turn's write. Returns false when they were dropped: the outbox is closed,
+   * Queues bytes for the next run's write. Returns false when they were dropped: the outbox is closed,
    * the socket is gone, or this would pass the bound (which triggers the overflow).
    */
   push(bytes: Buffer): boolean {
     if (this.state !== 'open') return false;
-    // The socket is checked once per turn (at the first push, and again by the flush), not per
+    // The socket is checked once per run (at the first push, and again by the flush), not per
     // frame: `writable` is a getter over the stream's state, and a broadcast pushes thousands.
     if (!this.inSchedule && !this.socket.writable) return false;
     const length = bytes.length;
@@ -148,10 +265,11 @@ export class Outbox implements BudgetedOutbox {
     this.queuedBytes += length;
     this.counted += length;
     this.budget.add(length);
-    if (!this.waitingForDrain && !this.inSchedule) {
+    if (this.waitingForDrain) return true;
+    if (!this.inSchedule) {
       this.inSchedule = true;
       this.scheduler.schedule(this);
-    }
+    } else if (this.queuedBytes > this.hurryBytes || this.budget.paused) this.scheduler.hurry();
     return true;
   }
 
