@@ -27,6 +27,14 @@ export interface NewMessage {
   text: string;
   /** False for a private message whose recipient is offline: it waits for the next login. */
   delivered: boolean;
+  /**
+   * A name of this record unique in the cluster (`<incarnation>:<counter>`), stored with the
+   * message so that a record whose answer was lost can be recognised (a cluster's store; one
+   * process ignores it).
+   */
+  token?: string;
+  /** An earlier record of this `token` may have been committed: look for it first, and answer its msgid if found. */
+  uncertain?: boolean;
 }
 
 /** A value now (one process) or later (a shared store). */

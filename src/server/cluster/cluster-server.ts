@@ -65,7 +65,7 @@ export async function createClusterServer(options: ClusterServerOptions): Promis
     backplane.onRecovered(() => void flusher.flush());
     // What a node that is gone left in a shared spool file (claimed now, or once its lease ran out).
     void flusher.flush();
-    return new DeferringHistory(store, spool, flusher, hub);
+    return new DeferringHistory(store, spool, flusher, hub, backplane.incarnation);
   };
   const addresses = new SharedConnectionCount(backplane);
   backplane.onRestored(() => addresses.reset());

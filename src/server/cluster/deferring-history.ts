@@ -11,37 +11,50 @@
  * A record that was already on its way to Redis when an earlier one was deferred is the exception
  * (it may be stored first): only when Redis comes back within one round trip of failing.
  * Reads (history, replays) go to Redis alone: a deferred message is not in them until recorded.
+ *
+ * Once: every record carries a token unique in the cluster (`<incarnation>:<counter>`), kept in
+ * its spool row if it is deferred. A record whose answer was lost ({@link OutcomeUnknownError}:
+ * it was sent, then the connection broke or the command timed out) may have been committed; its
+ * row is marked uncertain, and the flusher's record looks for the token first (see
+ * `redis-history.ts`), so the message is not stored twice.
  */
 import { DEFERRED, isPending, type Awaitable, type MessageStore, type NewMessage, type Recorded, type StoredMessage } from '../message-store.ts';
 import type { Hub } from '../hub.ts';
-import { UnavailableError } from '../unavailable.ts';
+import { OutcomeUnknownError, UnavailableError } from '../unavailable.ts';
 import type { OutageSpool } from './outage-spool.ts';
 import type { SpoolFlusher } from './spool-flusher.ts';
 
 /** The store a cluster node's core uses (see the module comment). */
 export class DeferringHistory implements MessageStore {
+  /** Records asked for so far: the counter of their tokens. */
+  private tokens = 0;
+
+  /** @param tokenPrefix this node's incarnation, unique in the cluster: the first part of every token. */
   constructor(
     /** The shared store it records in while that answers (Redis). */
     readonly store: MessageStore,
     private readonly spool: OutageSpool,
     private readonly flusher: SpoolFlusher,
     private readonly hub: Hub,
+    private readonly tokenPrefix: string,
   ) {}
 
   record(message: NewMessage): Awaitable<Recorded> {
-    if (this.spool.holds || this.flusher.busy) return this.defer(message, undefined);
-    const recorded = this.store.record(message);
+    const tokened: NewMessage & { token: string } = { ...message, token: `${this.tokenPrefix}:${++this.tokens}` };
+    if (this.spool.holds || this.flusher.busy) return this.defer(tokened, undefined);
+    const recorded = this.store.record(tokened);
     if (!isPending(recorded)) return recorded;
     return recorded.then(undefined, (error: unknown) => {
       if (!(error instanceof UnavailableError)) throw error;
-      return this.defer(message, error);
+      return this.defer(tokened, error);
     });
   }
 
   /** Keeps `message` in the spool (behind what it holds), or fails with `cause` if it cannot. */
-  private defer(message: NewMessage, cause: UnavailableError | undefined): Promise<Recorded> {
+  private defer(message: NewMessage & { token: string }, cause: UnavailableError | undefined): Promise<Recorded> {
     const target = message.to !== undefined ? this.hub.member(message.to) : undefined;
-    if (!this.spool.add({ ...message, deliveredHere: target !== undefined && target.node === undefined })) {
+    const uncertain = cause instanceof OutcomeUnknownError;
+    if (!this.spool.add({ ...message, uncertain, deliveredHere: target !== undefined && target.node === undefined })) {
       return Promise.reject(cause ?? new UnavailableError(`the cluster store (Redis) has not recorded this server's ${this.spool.size} earlier messages yet, and no more can wait`));
     }
     // Redis may be back already (the spool was being flushed): this one is recorded behind the others.

@@ -21,8 +21,10 @@ function spool(owner: string, options: Partial<OutageSpoolOptions> = {}): Outage
   return made;
 }
 
+let tokens = 0;
+
 function lobby(text: string): SpoolEntry {
-  return { ts: 1, from: 'alice', room: 'lobby', text, delivered: true, deliveredHere: false };
+  return { ts: 1, from: 'alice', room: 'lobby', text, delivered: true, deliveredHere: false, token: `A/1:${++tokens}`, uncertain: false };
 }
 
 describe('OutageSpool', () => {
@@ -30,12 +32,12 @@ describe('OutageSpool', () => {
     const a = spool('A/1');
     expect(existsSync(join(dir, 'spool.db'))).toBe(false);
     expect(a.add(lobby('one'))).toBe(true);
-    expect(a.add({ ts: 2, from: 'alice', to: 'bob', text: 'two', delivered: true, deliveredHere: true })).toBe(true);
+    expect(a.add({ ts: 2, from: 'alice', to: 'bob', text: 'two', delivered: true, deliveredHere: true, token: 'A/1:two', uncertain: true })).toBe(true);
     expect(existsSync(join(dir, 'spool.db'))).toBe(true);
     const rows = a.oldest(10);
     expect(rows).toEqual([
-      { seq: expect.any(Number), ts: 1, from: 'alice', room: 'lobby', text: 'one', deliveredHere: false, own: true },
-      { seq: expect.any(Number), ts: 2, from: 'alice', to: 'bob', text: 'two', deliveredHere: true, own: true },
+      { seq: expect.any(Number), ts: 1, from: 'alice', room: 'lobby', text: 'one', deliveredHere: false, own: true, token: expect.stringMatching(/^A\/1:\d+$/), uncertain: false },
+      { seq: expect.any(Number), ts: 2, from: 'alice', to: 'bob', text: 'two', deliveredHere: true, own: true, token: 'A/1:two', uncertain: true },
     ]);
     a.remove(rows[0]!);
     expect(a.oldest(10).map((row) => row.text)).toEqual(['two']);
@@ -74,6 +76,22 @@ describe('OutageSpool', () => {
     expect(again.claimOrphans()).toBe(1);
     expect(again.oldest(10).map((row) => row.text)).toEqual(['said before the crash']);
     expect(again.holds).toBe(true);
+  });
+
+  it('keeps a token per row; a row its dead owner was flushing (sent) is claimed uncertain, the others certain', () => {
+    const killed = spool('A/1', { leaseMs: 0 });
+    killed.add(lobby('being flushed'));
+    killed.add(lobby('waiting'));
+    killed.markSent(killed.oldest(1));
+    const again = spool('A/2');
+    expect(again.claimOrphans()).toBe(2);
+    const rows = again.oldest(10);
+    expect(rows.map(({ text, uncertain }) => ({ text, uncertain }))).toEqual([
+      { text: 'being flushed', uncertain: true },
+      { text: 'waiting', uncertain: false },
+    ]);
+    again.markUncertain(rows[1]!);
+    expect(again.oldest(10).map((row) => row.uncertain)).toEqual([true, true]);
   });
 
   it('says in one line why a path cannot be used', () => {

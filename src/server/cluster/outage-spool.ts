@@ -7,6 +7,11 @@
  * a node whose lease ran out (killed, or stopped before Redis came back) are claimed by the next
  * node that looks, in one transaction, so two nodes never record the same row.
  *
+ * Each row keeps the token its message was (or will be) recorded with (see `redis-history.ts`),
+ * and whether a record of it may have been committed already (`uncertain`): its first record's
+ * answer was lost, or it was being flushed (`sent`) by a node that is gone. Such a row is recorded
+ * with a search for its token first, so it is stored once.
+ *
  * The file is created at the first deferred message, not at start-up: a node that never saw an
  * outage leaves nothing behind. A file that exists at start-up is opened at once (a node killed
  * there may have left rows).
@@ -33,7 +38,10 @@ CREATE TABLE IF NOT EXISTS messages (
   recipient TEXT,
   text      TEXT NOT NULL,
   delivered INTEGER NOT NULL,
-  bytes     INTEGER NOT NULL
+  bytes     INTEGER NOT NULL,
+  token     TEXT NOT NULL,
+  sent      INTEGER NOT NULL DEFAULT 0,
+  uncertain INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS messages_by_owner ON messages (owner, seq);
 CREATE TABLE IF NOT EXISTS owners (
@@ -48,6 +56,10 @@ export class SpoolError extends Error {}
 export interface SpoolEntry extends NewMessage {
   /** A private message whose recipient is on this node and got it already (room messages: unused). */
   deliveredHere: boolean;
+  /** The token it is recorded with (see {@link NewMessage.token}). */
+  token: string;
+  /** A record of it was sent and its answer lost: it may be stored already. */
+  uncertain: boolean;
 }
 
 /** A message read back from the spool, in the order it was kept. */
@@ -62,6 +74,10 @@ export interface SpooledMessage {
   deliveredHere: boolean;
   /** Kept by this node (its users had it live), not claimed from a node that is gone. */
   own: boolean;
+  /** The token it is recorded with. */
+  token: string;
+  /** It may be stored already (its token is then searched for first). */
+  uncertain: boolean;
 }
 
 /** Options of {@link OutageSpool.open}. */
@@ -78,7 +94,18 @@ export interface OutageSpoolOptions {
   log?: (line: string) => void;
 }
 
-type Row = { seq: number; origin: string; ts: number; sender: string; room: string | null; recipient: string | null; text: string; delivered: number };
+type Row = {
+  seq: number;
+  origin: string;
+  ts: number;
+  sender: string;
+  room: string | null;
+  recipient: string | null;
+  text: string;
+  delivered: number;
+  token: string;
+  uncertain: number;
+};
 
 /** The spool of one node (see the module comment). */
 export class OutageSpool {
@@ -139,7 +166,7 @@ export class OutageSpool {
       const { owner, leaseMs } = this.options;
       db.transaction(() => {
         this.writeLease(db, Date.now() + leaseMs);
-        db.prepare('INSERT INTO messages (origin, owner, ts, sender, room, recipient, text, delivered, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+        db.prepare('INSERT INTO messages (origin, owner, ts, sender, room, recipient, text, delivered, bytes, token, uncertain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
           owner,
           owner,
           entry.ts,
@@ -149,6 +176,8 @@ export class OutageSpool {
           entry.text,
           entry.deliveredHere ? 1 : 0,
           bytes,
+          entry.token,
+          entry.uncertain ? 1 : 0,
         );
       }).immediate();
     } catch (error) {
@@ -163,6 +192,7 @@ export class OutageSpool {
   /**
    * Takes over the rows of every node whose lease in the file ran out, atomically (one
    * transaction: another node claiming at the same time gets none of them). Returns how many.
+   * A row that node was flushing ({@link markSent}) may be stored already: it becomes uncertain.
    */
   claimOrphans(): number {
     const db = this.db;
@@ -171,7 +201,9 @@ export class OutageSpool {
     const { owner } = this.options;
     const claimed = db
       .transaction(() => {
-        const { changes } = db.prepare('UPDATE messages SET owner = ? WHERE owner <> ? AND owner NOT IN (SELECT owner FROM owners WHERE expires > ?)').run(owner, owner, now);
+        const { changes } = db
+          .prepare('UPDATE messages SET owner = ?, uncertain = max(uncertain, sent) WHERE owner <> ? AND owner NOT IN (SELECT owner FROM owners WHERE expires > ?)')
+          .run(owner, owner, now);
         db.prepare('DELETE FROM owners WHERE owner <> ? AND expires <= ?').run(owner, now);
         if (changes > 0) this.writeLease(db, now + this.options.leaseMs);
         return changes;
@@ -184,7 +216,9 @@ export class OutageSpool {
   /** This node's oldest `limit` rows, in the order they were kept. */
   oldest(limit: number): SpooledMessage[] {
     if (!this.db || this.rows === 0) return [];
-    const rows = this.db.prepare('SELECT seq, origin, ts, sender, room, recipient, text, delivered FROM messages WHERE owner = ? ORDER BY seq LIMIT ?').all(this.options.owner, limit) as Row[];
+    const rows = this.db
+      .prepare('SELECT seq, origin, ts, sender, room, recipient, text, delivered, token, uncertain FROM messages WHERE owner = ? ORDER BY seq LIMIT ?')
+      .all(this.options.owner, limit) as Row[];
     return rows.map((row) => ({
       seq: row.seq,
       ts: row.ts,
@@ -194,7 +228,26 @@ export class OutageSpool {
       text: row.text,
       deliveredHere: row.delivered === 1,
       own: row.origin === this.options.owner,
+      token: row.token,
+      uncertain: row.uncertain === 1,
     }));
+  }
+
+  /**
+   * Notes that records of these rows (this node's, from {@link oldest}) are about to be sent: if
+   * this node dies before deleting them, the node that claims them searches for their tokens.
+   */
+  markSent(messages: readonly SpooledMessage[]): void {
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!this.db || !first || !last) return;
+    this.db.prepare('UPDATE messages SET sent = 1 WHERE owner = ? AND seq BETWEEN ? AND ? AND sent = 0').run(this.options.owner, first.seq, last.seq);
+  }
+
+  /** Notes that a record of this row was sent and its answer lost: the next one searches for its token. */
+  markUncertain(message: SpooledMessage): void {
+    if (!this.db || message.uncertain) return;
+    this.db.prepare('UPDATE messages SET uncertain = 1 WHERE seq = ? AND owner = ?').run(message.seq, this.options.owner);
   }
 
   /** Deletes a row once Redis recorded it. */

@@ -39,7 +39,7 @@
 import type { Redis } from 'ioredis';
 import { compareCodePoints } from '../../protocol/index.ts';
 import type { MessageStore, NewMessage, StoredMessage } from '../message-store.ts';
-import { UnavailableError } from '../unavailable.ts';
+import { OutcomeUnknownError, UnavailableError } from '../unavailable.ts';
 import { GroupCommit } from './group-commit.ts';
 
 /** The cluster's msgid counter. */
@@ -52,46 +52,85 @@ export const MAX_RECORD_BATCH = 256;
 export const MAX_RECORD_BATCH_BYTES = 1024 * 1024;
 
 /**
+ * How many of the newest entries of a message's room or pair stream are searched for its token
+ * when an earlier record of it may have been committed ({@link NewMessage.uncertain}). The search
+ * runs inside the record script and holds Redis (single-threaded) while it reads: 1,000 entries
+ * is about a millisecond, paid only by the rare record whose first answer was lost. The earlier
+ * record is normally among the newest few (it ran at most a command timeout plus a reconnection
+ * before the search); 1,000 leaves room for a busy room's other nodes meanwhile. An earlier record
+ * pushed further down is not found, and the message is stored twice (see docs/clustering.md).
+ */
+export const TOKEN_SEARCH_DEPTH = 1_000;
+
+/**
  * Records a batch of messages, in order. KEYS: the counter, then each message's streams in turn
- * (its queue last when it is queued). ARGV: floor (the highest msgid this node knows of), retain
- * (0 keeps all), then per message: its number of streams, queued ('1'/'0'), ts, from, 'room' or
- * 'to', the room or the recipient, text. Answers the msgids, in order. The counter is raised past
+ * (its room or pair first, its queue last when it is queued). ARGV: floor (the highest msgid this
+ * node knows of), retain (0 keeps all), search depth, then per message: its number of streams,
+ * queued ('1'/'0'), uncertain ('1'/'0'), token ('' for none), ts, from, 'room' or 'to', the room
+ * or the recipient, text. Answers the msgids, in order. An uncertain message is first looked for
+ * by its token among the newest entries of its first stream: found, its msgid is answered and
+ * nothing is written (its first record wrote every entry, atomically). The counter is raised past
  * the floor first: if Redis lost its data (restarted without AOF), ids still do not go back to
  * ones the nodes have handed out.
  */
 const RECORD = `
 local floor = tonumber(ARGV[1])
 local retain = tonumber(ARGV[2])
+local depth = tonumber(ARGV[3])
 local ids = {}
 local k = 2
-local a = 3
+local a = 4
+local function find(key, token)
+  local entries = redis.call('XREVRANGE', key, '+', '-', 'COUNT', depth)
+  for _, entry in ipairs(entries) do
+    local fields = entry[2]
+    for f = 1, #fields - 1, 2 do
+      if fields[f] == 'tok' and fields[f + 1] == token then
+        return tonumber(string.match(entry[1], '^%d+'))
+      end
+    end
+  end
+  return nil
+end
 while a <= #ARGV do
   local streams = tonumber(ARGV[a])
   local queued = ARGV[a + 1] == '1'
-  local id = redis.call('INCR', KEYS[1])
-  if id <= floor then
-    id = floor + 1
-    redis.call('SET', KEYS[1], id)
-  end
-  local sid = id .. '-0'
+  local token = ARGV[a + 3]
   local last = k + streams - 1
-  for i = k, last do
-    if retain > 0 and not (queued and i == last) then
-      redis.call('XADD', KEYS[i], 'MAXLEN', retain, sid, 'ts', ARGV[a + 2], 'from', ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], 'text', ARGV[a + 6])
-    else
-      redis.call('XADD', KEYS[i], sid, 'ts', ARGV[a + 2], 'from', ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], 'text', ARGV[a + 6])
+  local id = nil
+  if ARGV[a + 2] == '1' and token ~= '' then
+    id = find(KEYS[k], token)
+  end
+  if not id then
+    id = redis.call('INCR', KEYS[1])
+    if id <= floor then
+      id = floor + 1
+      redis.call('SET', KEYS[1], id)
+    end
+    local sid = id .. '-0'
+    local fields = {'ts', ARGV[a + 4], 'from', ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], 'text', ARGV[a + 8]}
+    if token ~= '' then
+      fields[#fields + 1] = 'tok'
+      fields[#fields + 1] = token
+    end
+    for i = k, last do
+      if retain > 0 and not (queued and i == last) then
+        redis.call('XADD', KEYS[i], 'MAXLEN', retain, sid, unpack(fields))
+      else
+        redis.call('XADD', KEYS[i], sid, unpack(fields))
+      end
     end
   end
   ids[#ids + 1] = id
   k = last + 1
-  a = a + 7
+  a = a + 9
 end
 return ids`;
 
 /** One message as the record script takes it (see {@link RECORD}). */
 interface RecordRequest {
   keys: string[];
-  /** Its streams, queued, ts, from, 'room' or 'to', the room or recipient, text. */
+  /** Its streams, queued, uncertain, token, ts, from, 'room' or 'to', the room or recipient, text. */
   args: string[];
   /** Bytes it adds to a batch (for {@link MAX_RECORD_BATCH_BYTES}). */
   bytes: number;
@@ -104,6 +143,9 @@ export interface RedisHistoryOptions {
 }
 
 type StreamEntry = [id: string, fields: string[]];
+
+/** How ioredis refuses a command it did not send (no connection, and no offline queue). */
+const NOT_SENT = /enableOfflineQueue/;
 
 /** The cluster's message store (see the module comment). Every method answers with a promise. */
 export class RedisHistory implements MessageStore {
@@ -132,7 +174,7 @@ export class RedisHistory implements MessageStore {
     const keys = message.room !== undefined ? [roomKey(message.room)] : privateKeys(message.from, message.to as string, !message.delivered);
     const queued = message.room === undefined && !message.delivered ? '1' : '0';
     const target = message.room !== undefined ? ['room', message.room] : ['to', message.to as string];
-    const args = [String(keys.length), queued, String(message.ts), message.from, ...target, message.text];
+    const args = [String(keys.length), queued, message.uncertain === true ? '1' : '0', message.token ?? '', String(message.ts), message.from, ...target, message.text];
     return this.records.add({ keys, args, bytes: byteLength(keys) + byteLength(args) });
   }
 
@@ -188,19 +230,24 @@ export class RedisHistory implements MessageStore {
   private async recordBatch(batch: readonly RecordRequest[]): Promise<number[]> {
     const keys = [MSGID_KEY, ...batch.flatMap((request) => request.keys)];
     const args = batch.flatMap((request) => request.args);
-    const msgids = ((await this.call(() => this.redis.eval(RECORD, keys.length, ...keys, this.highest, this.retain, ...args))) as unknown[]).map(Number);
+    const msgids = ((await this.call(() => this.redis.eval(RECORD, keys.length, ...keys, this.highest, this.retain, TOKEN_SEARCH_DEPTH, ...args))) as unknown[]).map(Number);
     for (const msgid of msgids) this.saw(msgid);
     return msgids;
   }
 
-  /** Runs one command; an unreachable store becomes an {@link UnavailableError} (Redis's own error replies stay bugs). */
+  /**
+   * Runs one command; an unreachable store becomes an {@link UnavailableError} (Redis's own error
+   * replies stay bugs): an {@link OutcomeUnknownError} once the command may have been sent (its
+   * answer lost with the connection, or timed out), a plain one when it was known not to be.
+   */
   private async call<T>(command: () => Promise<T>): Promise<T> {
     if (this.redis.status !== 'ready') throw new UnavailableError('the cluster store (Redis) is unreachable');
     try {
       return await command();
     } catch (error) {
       if (error instanceof Error && error.name === 'ReplyError') throw error;
-      throw new UnavailableError(`the cluster store (Redis) failed: ${error instanceof Error ? error.message : String(error)}`);
+      const reason = `the cluster store (Redis) failed: ${error instanceof Error ? error.message : String(error)}`;
+      throw error instanceof Error && NOT_SENT.test(error.message) ? new UnavailableError(reason) : new OutcomeUnknownError(reason);
     }
   }
 

@@ -11,12 +11,16 @@
  * - a message claimed from a node that is gone: its users are gone too, so it goes to everyone it
  *   is for, this node's users included (the sender excepted).
  *
- * A row is deleted once Redis answered. A node that dies between the two records it again at the
- * next flush (by itself or another node): a deferred message may be stored twice, never lost.
+ * Each row is recorded with its token; a row that may be stored already (uncertain: its first
+ * record's answer was lost) is recorded with a search for its token first, and relayed with the
+ * msgid found. A row is deleted once Redis answered. The rows of a batch are marked sent before
+ * their records go: a node that dies before deleting them leaves them to be claimed uncertain, and
+ * a record of the flush whose answer is lost marks its row uncertain; either way the next flush
+ * finds what was committed instead of storing it twice.
  */
 import { type MessageFrame } from '../../protocol/index.ts';
 import { DEFERRED, isPending, type MessageStore, type Recorded } from '../message-store.ts';
-import { UnavailableError } from '../unavailable.ts';
+import { OutcomeUnknownError, UnavailableError } from '../unavailable.ts';
 import type { ClusterHub, OutgoingHeader } from './cluster-hub.ts';
 import type { OutageSpool, SpooledMessage } from './outage-spool.ts';
 import { encodeFrame } from '../../protocol/index.ts';
@@ -96,6 +100,7 @@ export class SpoolFlusher {
         this.spool.claimOrphans();
         const batch = this.spool.oldest(FLUSH_BATCH);
         if (batch.length === 0) return;
+        this.spool.markSent(batch);
         // Issued in this turn, in spool order: one Redis connection runs them in that order.
         const records = batch.map((message) => this.record(message));
         let failed: unknown;
@@ -108,6 +113,7 @@ export class SpoolFlusher {
             this.spool.remove(message);
             recorded++;
           } catch (error) {
+            if (error instanceof OutcomeUnknownError) this.spool.markUncertain(message);
             failed ??= error;
           }
         }
@@ -123,8 +129,8 @@ export class SpoolFlusher {
 
   private record(message: SpooledMessage): Promise<Recorded> {
     const delivered = message.room !== undefined || message.deliveredHere || this.hub.isOnline(message.to as string);
-    const { ts, from, text } = message;
-    const recorded = this.store.record({ ts, from, text, delivered, ...(message.room !== undefined ? { room: message.room } : { to: message.to as string }) });
+    const { ts, from, text, token, uncertain } = message;
+    const recorded = this.store.record({ ts, from, text, delivered, token, uncertain, ...(message.room !== undefined ? { room: message.room } : { to: message.to as string }) });
     if (!isPending(recorded)) return Promise.resolve(recorded);
     recorded.catch(ignoreHere); // awaited in order by drain(); a rejection meanwhile is not unhandled
     return recorded;
