@@ -8,10 +8,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/index.ts';
 import { DEFERRED_INFO } from '../src/client/command-runner.ts';
 import type { MessageFrame, RawFrame } from '../src/protocol/index.ts';
+import { OutageSpool, RedisHistory } from '../src/server/cluster/index.ts';
 import { startCliProcess, type CliRun } from '../test-support/cli-process.ts';
 import { nextEvent } from '../test-support/client-events.ts';
 import { startClusterNode, type TestClusterNode } from '../test-support/cluster-node.ts';
@@ -200,6 +202,27 @@ describe('a cluster while Redis is away', () => {
       ts: expect.any(Number),
       msgid: expect.any(Number),
     });
+  });
+
+  it('stores once a message a killed node recorded from its spool but had not deleted: the claimer finds its token', async () => {
+    const path = join(spoolDir(), 'spool.db');
+    const b = await node('B');
+    const bob = await login(b, 'bob');
+    // What node A left when killed mid-flush: its row, marked sent, and the record Redis committed.
+    const killed = OutageSpool.open({ path, owner: 'A/killed', leaseMs: 0, log: () => {} });
+    const said = { ts: 1_764_000_000_000, from: 'alice', room: 'lobby', text: 'recorded, not deleted', delivered: true, token: 'A/killed:1' };
+    expect(killed.add({ ...said, deliveredHere: false, uncertain: false })).toBe(true);
+    killed.markSent(killed.oldest(1));
+    const store = new Redis(redis.url, { lazyConnect: true });
+    cleanups.push(() => store.disconnect());
+    await store.connect();
+    const msgid = await new RedisHistory(store).record(said);
+    killed.close();
+
+    await node('A2', path);
+    expect(await bob.next(isMessage(said.text), RECOVERY_MS)).toMatchObject({ msgid });
+    const texts = ((await store.xrange('chatlab:history:room:lobby', '-', '+')) as Array<[string, string[]]>).map(([, fields]) => fields[fields.indexOf('text') + 1]);
+    expect(texts.filter((text) => text === said.text)).toHaveLength(1);
   });
 });
 
