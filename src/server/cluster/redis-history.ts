@@ -31,7 +31,7 @@
  * every time, never by its SHA (EVALSHA). EVALSHA fails with NOSCRIPT after Redis restarted or
  * flushed its script cache, and ioredis then sends that command again as EVAL, behind commands sent
  * after it, which may already have run (a forced batch, or a record of another node): their msgids
- * would come before it. With EVAL there is no retry and no NOSCRIPT; the script's ~0.8 KB is paid
+ * would come before it. With EVAL there is no retry and no NOSCRIPT; the script's ~1.4 KB is paid
  * once per batch, not once per message (see bench/README.md).
  * Retention is by count, as in SQLite: `XADD … MAXLEN <retainPerConversation>` on the room, pair
  * and user streams; the queue is never trimmed (a waiting message is never deleted undelivered).
