@@ -18,12 +18,11 @@
  * a record of the flush whose answer is lost marks its row uncertain; either way the next flush
  * finds what was committed instead of storing it twice.
  */
-import { type MessageFrame } from '../../protocol/index.ts';
+import { encodeFrame, type MessageFrame } from '../../protocol/index.ts';
 import { DEFERRED, isPending, type MessageStore, type Recorded } from '../message-store.ts';
 import { OutcomeUnknownError, UnavailableError } from '../unavailable.ts';
 import type { ClusterHub, OutgoingHeader } from './cluster-hub.ts';
 import type { OutageSpool, SpooledMessage } from './outage-spool.ts';
-import { encodeFrame } from '../../protocol/index.ts';
 
 /** Records issued to Redis at once while flushing (pipelined on its one connection, in spool order). */
 export const FLUSH_BATCH = 64;
