@@ -17,7 +17,7 @@ import { createClusterServer } from '../server/cluster/index.ts';
 import { colorEnabled } from '../terminal/index.ts';
 import { caughtUp, DEMO_SCRYPT } from './demo.ts';
 import { LabelledLines } from './labelled-lines.ts';
-import { DEMO_ACCOUNTS, runScenario, type DemoUser } from './scenario.ts';
+import { DEMO_ACCOUNTS, followAbort, runScenario, type DemoUser } from './scenario.ts';
 
 /** Options of {@link runClusterDemo}. */
 export interface ClusterDemoOptions {
@@ -82,10 +82,7 @@ export function clusterTraceFiles(record: string): Record<NodeName, string> {
 export async function runClusterDemo(options: ClusterDemoOptions): Promise<ClusterDemoResult> {
   const output = options.output ?? process.stdout;
   const color = options.color ?? colorEnabled(output as { isTTY?: boolean });
-  const stop = new AbortController();
-  const onCallerAbort = (): void => stop.abort(options.signal?.reason);
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const { stop, release } = followAbort(options.signal);
   let removeSpoolDir: (() => void) | undefined;
   const started: { redis?: RedisServer; servers: ChatServer[]; inspectors: Inspector[] } = { servers: [], inspectors: [] };
   try {
@@ -142,7 +139,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     output.write(['', ...seen.map(stepsLine), ...crossingLines(crossings)].join('\n') + '\n');
     return { nodes: seen, crossings, allGreen: crossedBothWays && seen.every((node) => node.model.allStepsSeen), stopped: false };
   } finally {
-    options.signal?.removeEventListener('abort', onCallerAbort);
+    release();
     // One after the other: each prints its checklist as it stops (once), and they must not interleave.
     for (const inspector of started.inspectors) await inspector.stop().catch(() => undefined);
     await Promise.all(started.servers.map((server) => server.stop().catch(() => undefined)));

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { startInspector, type EventSink, type Inspector, type SessionModel } from '../inspector/index.ts';
 import { ChatServer } from '../server/index.ts';
-import { DEMO_ACCOUNTS, runScenario, untilAborted } from './scenario.ts';
+import { DEMO_ACCOUNTS, followAbort, runScenario, untilAborted } from './scenario.ts';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -70,10 +70,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const server = new ChatServer({ port: 0, db: ':memory:', scrypt: DEMO_SCRYPT });
   // One signal for everything the demo waits on: the caller's, and q / Ctrl-C in the UI.
-  const stop = new AbortController();
-  const onCallerAbort = (): void => stop.abort(options.signal?.reason);
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const { stop, release } = followAbort(options.signal);
   let inspector: Inspector | undefined;
   try {
     for (const { user, password } of DEMO_ACCOUNTS) await server.accounts.add(user, password);
@@ -120,7 +117,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     return { model: active.model, allGreen, stopped: false };
   } finally {
-    options.signal?.removeEventListener('abort', onCallerAbort);
+    release();
     // The terminal first: quitting hands it back at once, then the rest closes behind it.
     inspector?.tui?.destroy();
     await inspector?.stop().catch(() => undefined);

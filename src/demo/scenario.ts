@@ -62,6 +62,18 @@ export interface ScenarioResult {
 }
 
 /**
+ * A controller to stop a demo with, that also aborts when the caller's `signal` does: the demo
+ * aborts it itself too (q in the terminal UI). `release` stops following the caller's signal.
+ */
+export function followAbort(signal: AbortSignal | undefined): { stop: AbortController; release: () => void } {
+  const stop = new AbortController();
+  const onCallerAbort = (): void => stop.abort(signal?.reason);
+  if (signal?.aborted) onCallerAbort();
+  else signal?.addEventListener('abort', onCallerAbort, { once: true });
+  return { stop, release: () => signal?.removeEventListener('abort', onCallerAbort) };
+}
+
+/**
  * Settles as `work` does, or rejects with `signal.reason` as soon as the signal aborts, whichever
  * comes first. `work` is left to settle on its own (the caller tears down what it waits on).
  */
